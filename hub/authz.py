@@ -1,0 +1,69 @@
+"""Who may do what: role checks and object checks in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import AgentTeam, Conversation, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    agent_id: int
+    role: Role
+    team_ids: frozenset[int]
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (Role.ADMIN, Role.SUPERVISOR)
+
+    @property
+    def handles_conversations(self) -> bool:
+        return self.role in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def manages_assignments(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+async def load_team_ids(session: AsyncSession, agent_id: int) -> frozenset[int]:
+    rows = await session.scalars(select(AgentTeam.team_id).where(AgentTeam.agent_id == agent_id))
+    return frozenset(rows)
+
+
+def conversation_filter(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition selecting the conversations this principal may see."""
+    if not principal.handles_conversations:
+        return false()
+    if principal.sees_everything:
+        return true()
+    return or_(
+        Conversation.assignee_id == principal.agent_id,
+        Conversation.team_id.in_(principal.team_ids) if principal.team_ids else false(),
+    )
+
+
+def can_see_conversation(principal: Principal, conversation: Conversation) -> bool:
+    if not principal.handles_conversations:
+        return False
+    return (
+        principal.sees_everything
+        or conversation.assignee_id == principal.agent_id
+        or (conversation.team_id is not None and conversation.team_id in principal.team_ids)
+    )
+
+
+async def can_see_customer(session: AsyncSession, principal: Principal, customer_id: int) -> bool:
+    if principal.sees_everything or principal.role == Role.MARKETER:
+        return True
+    visible = await session.scalar(
+        select(
+            exists().where(
+                Conversation.customer_id == customer_id, conversation_filter(principal)
+            )
+        )
+    )
+    return bool(visible)

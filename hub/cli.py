@@ -1,0 +1,206 @@
+"""The ``relaydesk`` command. The only place that prints for humans and exits with a status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from hub.clock import SystemClock
+from hub.db.engine import open_database
+from hub.db.migrate import upgrade
+from hub.db.models import Presence, Role
+from hub.settings import ConfigError, Settings, load_settings
+from hub.staff import StaffError, add_agent, agent_by_email, create_token
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A message for the user; the command exits non-zero."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "host", None):
+        overrides["web.host"] = args.host
+    if getattr(args, "port", None):
+        overrides["web.port"] = args.port
+    return load_settings(Path(args.config) if args.config else None, overrides=overrides)
+
+
+async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    if settings.database.auto_migrate:
+        await asyncio.to_thread(upgrade, settings.database.url)
+    db = open_database(settings.database.url)
+    try:
+        async with db.writer() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await db.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from hub.web.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    base = f"http://{settings.web.host}:{settings.web.port}"
+    print(f"Relaydesk listening on {base}", flush=True)
+    print(f"  contact form:   {base}/forms/contact", flush=True)
+    if settings.capture.enabled:
+        print(f"  captured mail:  {base}/dev/mail", flush=True)
+    print(f"  API document:   {base}/api/v1/openapi.json", flush=True)
+    web.run_app(app, host=settings.web.host, port=settings.web.port, print=None)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    upgrade(settings.database.url)
+    print("database is up to date")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if args.password:
+        return str(args.password)
+    if sys.stdin.isatty():
+        return getpass.getpass("Password for the new agent (empty for none): ") or None
+    return None
+
+
+def cmd_agents_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    password = _password(args)
+
+    async def work(session: Any) -> dict[str, Any]:
+        agent = await add_agent(
+            session,
+            email=args.email,
+            name=args.name or "",
+            role=Role(args.role),
+            now=SystemClock().now(),
+            password=password,
+            teams=tuple(args.team or ()),
+            capacity=args.capacity,
+            presence=Presence(args.presence),
+        )
+        return {"id": agent.id, "email": agent.email, "role": agent.role}
+
+    created = asyncio.run(_with_session(settings, work))
+    if args.json:
+        print(json.dumps(created))
+    else:
+        print(f"agent {created['email']} created (id {created['id']}, role {created['role']})")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    async def work(session: Any) -> str:
+        agent = await agent_by_email(session, args.agent)
+        if agent is None:
+            raise CliError(f"no agent with email {args.agent}")
+        return await create_token(session, agent, SystemClock().now(), args.label or "")
+
+    print(asyncio.run(_with_session(settings, work)))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hub.demo import seed_demo
+
+    settings = _settings(args)
+
+    async def work(session: Any) -> Any:
+        return await seed_demo(session, SystemClock().now())
+
+    login = asyncio.run(_with_session(settings, work))
+    if args.json:
+        print(json.dumps({"email": login.email, "password": login.password, "token": login.token}))
+        return 0
+    base = f"http://{settings.web.host}:{settings.web.port}"
+    print("Demo data " + ("created." if login.created else "already present."))
+    print(f"  Demo agent login:  {login.email} / {login.password}")
+    print(f"  Demo agent token:  {login.token}")
+    print(f"  Try:  curl -H 'Authorization: Bearer {login.token}' {base}/api/v1/conversations")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="relaydesk", description=__doc__)
+    parser.add_argument("--config", help="config file (default: config/relaydesk.toml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the hub: web, capture SMTP, dispatcher")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        handler=cmd_migrate
+    )
+
+    agents = commands.add_parser("agents", help="manage agents").add_subparsers(
+        dest="agents_command", required=True
+    )
+    add = agents.add_parser("add", help="create an agent")
+    add.add_argument("email")
+    add.add_argument("--name", default="")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
+    add.add_argument("--team", action="append", help="team slug (repeatable)")
+    add.add_argument("--capacity", type=int, default=10)
+    add.add_argument("--presence", choices=[p.value for p in Presence], default="offline")
+    add.add_argument("--password", help="password (prefer --password-stdin)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument("--json", action="store_true", help="print the new agent as JSON")
+    add.set_defaults(handler=cmd_agents_add)
+
+    tokens = commands.add_parser("tokens", help="manage API tokens").add_subparsers(
+        dest="tokens_command", required=True
+    )
+    create = tokens.add_parser("create", help="create an API token; prints the token alone")
+    create.add_argument("--agent", required=True, help="the agent's email")
+    create.add_argument("--label", default="")
+    create.set_defaults(handler=cmd_tokens_create)
+
+    demo = commands.add_parser("demo", help="seed demo data and print a login and a token")
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except (CliError, StaffError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

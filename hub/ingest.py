@@ -1,0 +1,111 @@
+"""Group commit for inbound messages. Handlers submit; one writer task takes everything that is
+waiting (up to a batch), runs the pipeline per message inside a savepoint, commits once, and only
+then answers the submitters, so a provider's 2xx always means the message is durable."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from channels.base import InboundMessage
+from hub.db.engine import Database
+from hub.pipeline import IngestResult, Pipeline
+
+log = logging.getLogger(__name__)
+
+_Item = tuple[InboundMessage, "asyncio.Future[IngestResult]"]
+
+
+class IngestUnavailable(Exception):
+    """The batch could not be committed; nothing from it was stored."""
+
+
+class Ingestor:
+    def __init__(
+        self,
+        db: Database,
+        pipeline: Pipeline,
+        batch_size: int = 64,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.pipeline = pipeline
+        self.batch_size = batch_size
+        self.after_commit = after_commit
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, inbound: InboundMessage) -> IngestResult:
+        if self._task is None:
+            return (await self.process([inbound]))[0]
+        future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put((inbound, future))
+        return await asyncio.shield(future)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="relaydesk-ingest")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            # Let queued submissions finish before stopping.
+            while not self._queue.empty():
+                await asyncio.sleep(0.01)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.batch_size and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            outcomes = await self._process_safely([item[0] for item in batch])
+            for (_inbound, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    async def _process_safely(
+        self, messages: list[InboundMessage]
+    ) -> list[IngestResult | BaseException]:
+        try:
+            return await self._process(messages)
+        except Exception as exc:  # noqa: BLE001 - the batch failed as a whole: answer every caller
+            log.exception("ingest batch of %d failed", len(messages))
+            error = IngestUnavailable(str(exc))
+            return [error for _ in messages]
+
+    async def process(self, messages: list[InboundMessage]) -> list[IngestResult]:
+        """Ingest messages in one transaction (used directly by the CLI and tests)."""
+        outcomes = await self._process(messages)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return [o for o in outcomes if not isinstance(o, BaseException)]
+
+    async def _process(self, messages: list[InboundMessage]) -> list[IngestResult | BaseException]:
+        outcomes: list[IngestResult | BaseException] = []
+        async with self.db.writer() as session:
+            for inbound in messages:
+                try:
+                    async with session.begin_nested():
+                        outcomes.append(await self.pipeline.ingest(session, inbound))
+                except IntegrityError as exc:
+                    # Another writer stored the same message between our check and insert.
+                    existing = await self.pipeline.existing(session, inbound)
+                    outcomes.append(existing if existing is not None else exc)
+                except Exception as exc:  # noqa: BLE001 - one bad message must not sink the batch
+                    log.exception("ingest of %s/%s failed", inbound.channel, inbound.external_id)
+                    outcomes.append(exc)
+            await session.commit()
+        if self.after_commit is not None:
+            self.after_commit()
+        return outcomes

@@ -1,0 +1,177 @@
+"""The ingest pipeline for one inbound message, inside the caller's transaction:
+idempotency, customer, conversation, routing, ticket, acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import Attachment, InboundMessage
+from hub.clock import Clock
+from hub.conversations import Threaded, log_event, thread_message
+from hub.customers import record_duplicate_candidates, resolve_customer
+from hub.db.models import Conversation, Customer, DeliveryState, Direction, Message
+from hub.followups import FollowupRenderer, TemplateMissing
+from hub.ids import ConversationId, CustomerId, MessageId
+from hub.outbound import queue_outbound, reply_route
+from hub.routing import assign_round_robin, decide, team_id_for
+from hub.sanitize import sanitize_html
+from hub.settings import Settings
+from hub.tickets import open_ticket
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    message_id: MessageId
+    conversation_id: ConversationId
+    customer_id: CustomerId
+    duplicate: bool
+    ticket_number: int | None = None
+
+
+def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "content_id": attachment.content_id,
+        "inline": attachment.inline,
+    }
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, renderer: FollowupRenderer, clock: Clock) -> None:
+        self.settings = settings
+        self.renderer = renderer
+        self.clock = clock
+
+    async def existing(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult | None:
+        row = (
+            await session.execute(
+                select(Message.id, Message.conversation_id, Message.customer_id).where(
+                    Message.channel == inbound.channel, Message.external_id == inbound.external_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return IngestResult(MessageId(row[0]), ConversationId(row[1]), CustomerId(row[2]), True)
+
+    async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
+        duplicate = await self.existing(session, inbound)
+        if duplicate is not None:
+            return duplicate
+        now = self.clock.now()
+        resolved = await resolve_customer(session, inbound.sender, now)
+        customer = resolved.customer
+        if resolved.created:
+            await record_duplicate_candidates(
+                session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
+            )
+        threaded = await thread_message(session, inbound, customer, resolved.identity, now)
+        conversation = threaded.conversation
+        message = Message(
+            conversation_id=conversation.id,
+            customer_id=customer.id,
+            direction=Direction.INBOUND,
+            channel=inbound.channel,
+            external_id=inbound.external_id,
+            identity_id=resolved.identity.id,
+            subject=(inbound.subject or "")[:500],
+            text=inbound.text,
+            html=sanitize_html(inbound.html) if inbound.html else None,
+            attachments=[_attachment_meta(a) for a in inbound.attachments],
+            raw=dict(inbound.raw),
+            automated=inbound.automated,
+            parse_error=inbound.parse_error,
+            delivery_state=DeliveryState.RECEIVED,
+            created_at=now,
+        )
+        session.add(message)
+        conversation.last_inbound_at = now
+        conversation.last_activity_at = now
+        customer.last_contact_at = now
+        ticket_number = None
+        if threaded.created:
+            ticket_number = await self._new_conversation(session, inbound, customer, threaded, now)
+        await session.flush()
+        return IngestResult(
+            MessageId(message.id),
+            ConversationId(conversation.id),
+            CustomerId(customer.id),
+            duplicate=False,
+            ticket_number=ticket_number,
+        )
+
+    async def _new_conversation(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        threaded: Threaded,
+        now: datetime,
+    ) -> int:
+        conversation = threaded.conversation
+        decision = decide(self.settings.routing, inbound)
+        conversation.priority = decision.priority
+        team_id = await team_id_for(session, decision.team)
+        conversation.team_id = team_id
+        if team_id is not None:
+            await assign_round_robin(session, conversation, team_id, now)
+        ticket = await open_ticket(
+            session, conversation, self.settings.sla.get(decision.priority), now  # type: ignore[call-overload]
+        )
+        await session.flush()
+        if not inbound.automated:
+            await self._acknowledge(session, inbound, customer, conversation, ticket.number, now)
+        return ticket.number
+
+    async def _acknowledge(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        ticket_number: int,
+        now: datetime,
+    ) -> None:
+        config = self.settings.channels.get(inbound.channel)
+        if config is None or not config.ack_template:
+            return
+        via = config.ack_via or reply_route(self.settings, inbound.channel)
+        context = {
+            "customer": {"name": customer.name, "locale": customer.locale},
+            "conversation": {"subject": conversation.subject, "id": conversation.id},
+            "ticket": {"number": ticket_number},
+            "message": {"text": inbound.text, "subject": inbound.subject or ""},
+            "instance_name": self.settings.instance_name,
+            "channel": {"name": inbound.channel, "title": config.title or inbound.channel},
+        }
+        try:
+            rendered = self.renderer.render(config.ack_template, context, customer.locale)
+        except (TemplateMissing, Exception) as exc:  # noqa: BLE001 - never fail ingest on a template
+            log.error("acknowledgement template %s failed: %s", config.ack_template, exc)
+            await log_event(session, conversation, f"Acknowledgement not sent: {exc}", now)
+            return
+        queued = await queue_outbound(
+            session,
+            self.settings,
+            conversation,
+            via=via,
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            now=now,
+            automated=True,
+        )
+        if queued is None:
+            await log_event(
+                session, conversation, "Acknowledgement not sent: no address for " + via, now
+            )

@@ -1,0 +1,209 @@
+"""One typed settings object, loaded from a TOML file plus ``RELAYDESK_*`` environment variables.
+
+Environment variables override the file: ``RELAYDESK_DATABASE_URL`` sets ``database.url``;
+any other ``RELAYDESK_A__B`` sets ``a.b`` (double underscore separates levels).
+Everything is validated at start; a wrong or missing value raises ``ConfigError`` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from channels.config import ChannelConfig
+from channels.registry import UnknownChannelKind, validate_channel_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = Path("config/relaydesk.toml")
+Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and the problem."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Model):
+    url: str = "sqlite+aiosqlite:///data/relaydesk.db"
+    auto_migrate: bool = True
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class WebSettings(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    form_rate_per_minute: int = Field(10, ge=1)
+
+
+class CaptureSettings(_Model):
+    """Local SMTP server that keeps outgoing mail, for demos and development."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+    keep: int = Field(500, ge=1)
+
+
+class OutboxSettings(_Model):
+    max_attempts: int = Field(8, ge=1)
+    base_delay_seconds: float = Field(2.0, gt=0)
+    max_delay_seconds: float = Field(900.0, gt=0)
+    poll_seconds: float = Field(1.0, gt=0)
+    batch_size: int = Field(20, ge=1)
+    concurrency: int = Field(8, ge=1)
+
+
+class IngestSettings(_Model):
+    batch_size: int = Field(64, ge=1, le=1000)
+    fuzzy_threshold: float = Field(88.0, ge=0, le=100)
+
+
+class SlaTarget(_Model):
+    first_response_minutes: int = Field(ge=1)
+    resolution_minutes: int = Field(ge=1)
+
+
+def _default_sla() -> dict[str, SlaTarget]:
+    return {
+        "low": SlaTarget(first_response_minutes=1440, resolution_minutes=10080),
+        "normal": SlaTarget(first_response_minutes=480, resolution_minutes=4320),
+        "high": SlaTarget(first_response_minutes=60, resolution_minutes=1440),
+        "urgent": SlaTarget(first_response_minutes=15, resolution_minutes=240),
+    }
+
+
+class RoutingRule(_Model):
+    name: str
+    channels: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    team: str
+    priority: Priority | None = None
+
+
+class RoutingSettings(_Model):
+    default_team: str = "support"
+    default_priority: Priority = "normal"
+    rules: tuple[RoutingRule, ...] = ()
+
+
+class Settings(_Model):
+    secret_key: str = Field(min_length=16)
+    instance_name: str = "Relaydesk"
+    mail_domain: str = "relaydesk.local"
+    database: DatabaseSettings = DatabaseSettings()
+    web: WebSettings = WebSettings()
+    capture: CaptureSettings = CaptureSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    ingest: IngestSettings = IngestSettings()
+    sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla)
+    routing: RoutingSettings = RoutingSettings()
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    templates_dir: Path = PROJECT_ROOT / "templates"
+
+    def channel(self, name: str) -> ChannelConfig | None:
+        return self.channels.get(name)
+
+
+def _set_path(target: dict[str, Any], path: list[str], value: str) -> None:
+    node = target
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"config error: {'.'.join(path)}: cannot override a non-table value")
+    node[path[-1]] = value
+
+
+def _env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for key, value in environ.items():
+        if not key.startswith("RELAYDESK_") or key in {"RELAYDESK_CONFIG"}:
+            continue
+        if key.startswith("RELAYDESK_TEST_"):
+            continue
+        name = key.removeprefix("RELAYDESK_").lower()
+        if name == "database_url":
+            _set_path(data, ["database", "url"], value)
+        else:
+            _set_path(data, name.split("__"), value)
+
+
+def _format(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    return f"{where}: {first['msg']}"
+
+
+def load_settings(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the config file, apply environment and explicit overrides, and validate."""
+    env = os.environ if environ is None else environ
+    config_path = path or Path(env.get("RELAYDESK_CONFIG", str(DEFAULT_CONFIG)))
+    try:
+        data: dict[str, Any] = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config error: file not found: {config_path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config error: {config_path}: not valid TOML: {exc}") from None
+    _env_overrides(data, env)
+    for dotted, value in (overrides or {}).items():
+        _set_path(data, dotted.split("."), value)
+    data["channels"] = _channels(data.get("channels", {}), config_path)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"config error: {_format(exc)} ({config_path})") from None
+    except ValueError as exc:
+        raise ConfigError(f"config error: {exc} ({config_path})") from None
+    _check_references(settings)
+    return settings
+
+
+def _channels(raw: Any, config_path: Path) -> dict[str, ChannelConfig]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"config error: channels: must be a table ({config_path})")
+    result: dict[str, ChannelConfig] = {}
+    for name, table in raw.items():
+        try:
+            result[str(name)] = validate_channel_config(str(name), table)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"config error: channels.{name}.{_format(exc)} ({config_path})"
+            ) from None
+        except UnknownChannelKind as exc:
+            raise ConfigError(f"config error: channels.{name}.{exc} ({config_path})") from None
+    return result
+
+
+def _check_references(settings: Settings) -> None:
+    for name, channel in settings.channels.items():
+        for key, target in (("reply_via", channel.reply_via), ("ack_via", channel.ack_via)):
+            if target and target not in settings.channels:
+                raise ConfigError(
+                    f"config error: channels.{name}.{key}: no channel named {target!r}"
+                )
+    for index, rule in enumerate(settings.routing.rules):
+        unknown = [c for c in rule.channels if c not in settings.channels]
+        if unknown:
+            raise ConfigError(
+                f"config error: routing.rules.{index}.channels: unknown channel {unknown[0]!r}"
+            )

@@ -1,0 +1,101 @@
+"""Public web forms (``GET/POST /forms/{name}``): CSRF token, honeypot, per-IP rate limit,
+size limits, friendly errors and a confirmation page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from channels.base import ChannelRejected, InboundRequest
+from channels.web.form import FIELDS, FormChannel, FormChannelConfig
+from hub import errors
+from hub.ingest import IngestUnavailable
+from hub.web import csrf
+from hub.web.keys import Hub, hub_of
+
+log = logging.getLogger(__name__)
+HONEYPOT = "website"
+
+
+def _form_config(hub: Hub, name: str) -> FormChannelConfig:
+    config = hub.settings.channels.get(name)
+    if not isinstance(config, FormChannelConfig):
+        raise web.HTTPNotFound(text="There is no form here.")
+    return config
+
+
+def _render(
+    hub: Hub,
+    name: str,
+    config: FormChannelConfig,
+    *,
+    values: dict[str, str] | None = None,
+    field_errors: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    token = csrf.issue(hub.settings.secret_key)
+    html = hub.pages.get_template("form.html").render(
+        name=name,
+        config=config,
+        instance_name=hub.settings.instance_name,
+        values=values or {},
+        errors=field_errors or {},
+        error=error,
+        csrf_field=csrf.FIELD,
+        csrf_token=token,
+        honeypot=HONEYPOT,
+    )
+    response = web.Response(text=html, content_type="text/html", status=status)
+    csrf.set_cookie(response, token, hub.settings.web.public_url.startswith("https"))
+    return response
+
+
+async def show_form(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    name = request.match_info["name"]
+    return _render(hub, name, _form_config(hub, name))
+
+
+async def submit_form(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    name = request.match_info["name"]
+    config = _form_config(hub, name)
+    try:
+        posted = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        return _render(hub, name, config, error=errors.FORM_TOO_LARGE, status=413)
+    values = {key: str(posted.get(key, "")) for key in FIELDS}
+    token = str(posted.get(csrf.FIELD, ""))
+    if not csrf.check(request, token, hub.settings.secret_key):
+        return _render(hub, name, config, values=values, error=errors.FORM_CSRF, status=403)
+    if posted.get(HONEYPOT):
+        log.info("form %s: honeypot filled from %s; dropped", name, request.remote)
+        return _done(hub, config)
+    if hub.form_limiter.check(f"{name}:{request.remote}"):
+        return _render(hub, name, config, values=values, error=errors.FORM_RATE, status=429)
+    channel = hub.channels[name]
+    assert isinstance(channel, FormChannel)
+    form: dict[str, str] = values | {"submission_id": csrf.nonce_of(token)}
+    try:
+        messages = channel.parse(InboundRequest(body=b"", form=form, remote=request.remote))
+        for message in messages:
+            await hub.ingestor.submit(message)
+    except ChannelRejected as exc:
+        return _render(hub, name, config, values=values, field_errors=dict(exc.fields), status=422)
+    except IngestUnavailable:
+        return _render(hub, name, config, values=values, error=errors.FORM_STORE, status=503)
+    return _done(hub, config)
+
+
+def _done(hub: Hub, config: FormChannelConfig) -> web.Response:
+    context: dict[str, Any] = {"config": config, "instance_name": hub.settings.instance_name}
+    html = hub.pages.get_template("form_done.html").render(**context)
+    return web.Response(text=html, content_type="text/html")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/forms/{name}", show_form)
+    router.add_post("/forms/{name}", submit_form)

@@ -1,0 +1,49 @@
+"""Typed application keys and the container of services the handlers use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from jinja2 import Environment
+
+from channels.base import Channel
+from channels.email.capture import CaptureServer
+from hub.clock import Clock
+from hub.db.engine import Database
+from hub.followups import FollowupRenderer
+from hub.ingest import Ingestor
+from hub.outbox import Dispatcher
+from hub.settings import Settings
+from hub.web.ratelimit import RateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    settings: Settings
+    clock: Clock
+    db: Database
+    channels: Mapping[str, Channel]
+    ingestor: Ingestor
+    dispatcher: Dispatcher
+    renderer: FollowupRenderer
+    pages: Environment
+    form_limiter: RateLimiter
+    capture: CaptureServer | None
+
+
+@dataclass(frozen=True, slots=True)
+class Startup:
+    """What ``create_app`` was given; the hub's services are built from it at start-up."""
+
+    settings: Settings
+    clock: Clock
+
+
+HUB = web.AppKey("hub", Hub)
+STARTUP = web.AppKey("startup", Startup)
+
+
+def hub_of(request: web.Request) -> Hub:
+    return request.app[HUB]
