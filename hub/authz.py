@@ -61,9 +61,7 @@ async def can_see_customer(session: AsyncSession, principal: Principal, customer
         return True
     visible = await session.scalar(
         select(
-            exists().where(
-                Conversation.customer_id == customer_id, conversation_filter(principal)
-            )
+            exists().where(Conversation.customer_id == customer_id, conversation_filter(principal))
         )
     )
     return bool(visible)

@@ -130,7 +130,10 @@ async def reserve_capacity(session: AsyncSession, agent_id: int) -> bool:
 
 
 async def log_event(
-    session: AsyncSession, conversation: Conversation, text: str, now: datetime,
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    now: datetime,
     agent_id: int | None = None,
 ) -> None:
     session.add(

@@ -33,7 +33,9 @@ class Resolved:
 
 async def resolve_customer(session: AsyncSession, sender: Party, now: datetime) -> Resolved:
     identity = await session.scalar(
-        select(Identity).where(Identity.kind == sender.kind.value, Identity.address == sender.address)
+        select(Identity).where(
+            Identity.kind == sender.kind.value, Identity.address == sender.address
+        )
     )
     if identity is not None:
         customer = await session.get(Customer, identity.customer_id)

@@ -44,20 +44,35 @@ async def seed_demo(session: AsyncSession, now: datetime) -> DemoLogin:
     if created:
         for email, name, role, teams in AGENTS:
             await add_agent(
-                session, email=email, name=name, role=role, now=now, password=DEMO_PASSWORD,
-                teams=teams, presence=Presence.ONLINE,
+                session,
+                email=email,
+                name=name,
+                role=role,
+                now=now,
+                password=DEMO_PASSWORD,
+                teams=teams,
+                presence=Presence.ONLINE,
             )
         for name, company, tier, address in CUSTOMERS:
             customer = Customer(
-                name=name, name_key=name_key(name), company=company, tier=tier, tags=["demo"],
-                attributes={}, consent={"email": {"granted": True}}, preferred_channel="mail",
+                name=name,
+                name_key=name_key(name),
+                company=company,
+                tier=tier,
+                tags=["demo"],
+                attributes={},
+                consent={"email": {"granted": True}},
+                preferred_channel="mail",
                 created_at=now,
             )
             session.add(customer)
             await session.flush()
             session.add(
                 Identity(
-                    customer_id=customer.id, kind="email", address=address, display_name=name,
+                    customer_id=customer.id,
+                    kind="email",
+                    address=address,
+                    display_name=name,
                     created_at=now,
                 )
             )

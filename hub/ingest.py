@@ -51,9 +51,7 @@ class Ingestor:
 
     async def stop(self) -> None:
         if self._task is not None:
-            # Let queued submissions finish before stopping.
-            while not self._queue.empty():
-                await asyncio.sleep(0.01)
+            await self._queue.join()  # let queued submissions finish before stopping
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -72,13 +70,15 @@ class Ingestor:
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+            for _ in batch:
+                self._queue.task_done()
 
     async def _process_safely(
         self, messages: list[InboundMessage]
     ) -> list[IngestResult | BaseException]:
         try:
             return await self._process(messages)
-        except Exception as exc:  # noqa: BLE001 - the batch failed as a whole: answer every caller
+        except Exception as exc:
             log.exception("ingest batch of %d failed", len(messages))
             error = IngestUnavailable(str(exc))
             return [error for _ in messages]
@@ -102,7 +102,7 @@ class Ingestor:
                     # Another writer stored the same message between our check and insert.
                     existing = await self.pipeline.existing(session, inbound)
                     outcomes.append(existing if existing is not None else exc)
-                except Exception as exc:  # noqa: BLE001 - one bad message must not sink the batch
+                except Exception as exc:
                     log.exception("ingest of %s/%s failed", inbound.channel, inbound.external_id)
                     outcomes.append(exc)
             await session.commit()

@@ -33,7 +33,7 @@ LEASE = timedelta(minutes=5)
 def backoff(settings: OutboxSettings, attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failed ones (full jitter, capped)."""
     ceiling = min(settings.max_delay_seconds, settings.base_delay_seconds * 2 ** (attempts - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
 class Dispatcher:
@@ -113,7 +113,9 @@ class Dispatcher:
 
     async def _outbound(self, session: AsyncSession, message: Message) -> OutboundMessage:
         identity = await session.get(Identity, message.identity_id) if message.identity_id else None
-        author = await session.get(Agent, message.author_agent_id) if message.author_agent_id else None
+        author = (
+            await session.get(Agent, message.author_agent_id) if message.author_agent_id else None
+        )
         raw = message.raw or {}
         references = tuple(str(r) for r in raw.get("references") or ())
         in_reply_to = raw.get("in_reply_to")
@@ -150,7 +152,7 @@ class Dispatcher:
         else:
             try:
                 result = await channel.send(outbound)
-            except Exception as exc:  # noqa: BLE001 - an adapter bug must not stop the dispatcher
+            except Exception as exc:
                 log.exception("channel %s raised while sending", item.channel)
                 result = DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
         await self._record(item_id, result)

@@ -126,7 +126,10 @@ class Pipeline:
         if team_id is not None:
             await assign_round_robin(session, conversation, team_id, now)
         ticket = await open_ticket(
-            session, conversation, self.settings.sla.get(decision.priority), now  # type: ignore[call-overload]
+            session,
+            conversation,
+            self.settings.sla.get(decision.priority),
+            now,
         )
         await session.flush()
         if not inbound.automated:
@@ -156,7 +159,7 @@ class Pipeline:
         }
         try:
             rendered = self.renderer.render(config.ack_template, context, customer.locale)
-        except (TemplateMissing, Exception) as exc:  # noqa: BLE001 - never fail ingest on a template
+        except (TemplateMissing, Exception) as exc:
             log.error("acknowledgement template %s failed: %s", config.ack_template, exc)
             await log_event(session, conversation, f"Acknowledgement not sent: {exc}", now)
             return

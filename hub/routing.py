@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import InboundMessage
 from hub.conversations import assign, reserve_capacity
 from hub.db.models import Agent, AgentTeam, Conversation, Presence, Team
-from hub.settings import RoutingRule, RoutingSettings
+from hub.settings import Priority, RoutingRule, RoutingSettings
 
 
 @dataclass(frozen=True, slots=True)
 class RouteDecision:
     team: str
-    priority: str
+    priority: Priority
     rule: str | None
 
 

@@ -81,7 +81,7 @@ class SlaTarget(_Model):
     resolution_minutes: int = Field(ge=1)
 
 
-def _default_sla() -> dict[str, SlaTarget]:
+def _default_sla() -> dict[Priority, SlaTarget]:
     return {
         "low": SlaTarget(first_response_minutes=1440, resolution_minutes=10080),
         "normal": SlaTarget(first_response_minutes=480, resolution_minutes=4320),

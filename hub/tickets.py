@@ -17,7 +17,9 @@ FIRST_TICKET_NUMBER = 1000
 async def next_number(session: AsyncSession, name: str) -> int:
     """Increment a named counter and return the new value (row-locked on PostgreSQL)."""
     value = await session.scalar(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
         .returning(Counter.value)
     )
     if value is not None:

@@ -133,8 +133,14 @@ class Running:
         """Create an agent and return (agent id, API token)."""
         async with self.hub.db.writer() as session:
             agent = await add_agent(
-                session, email=email, name=email.split("@")[0].title(), role=role,
-                now=SystemClock().now(), teams=teams, presence=presence, capacity=capacity,
+                session,
+                email=email,
+                name=email.split("@")[0].title(),
+                role=role,
+                now=SystemClock().now(),
+                teams=teams,
+                presence=presence,
+                capacity=capacity,
                 password=password,
             )
             token = await create_token(session, agent, SystemClock().now())

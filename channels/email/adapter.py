@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime
+from email.utils import format_datetime, formataddr
 
 import aiosmtplib
 from pydantic import Field
@@ -85,7 +84,7 @@ class EmailChannel:
         except aiosmtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.code < 600
             return DeliveryResult.failed(f"SMTP {exc.code}: {exc.message}", permanent=permanent)
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             return DeliveryResult.failed(f"SMTP server unreachable: {exc or type(exc).__name__}")
         return DeliveryResult.sent(message.external_id)
 

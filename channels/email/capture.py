@@ -27,7 +27,7 @@ class _Handler:
     def __init__(self, store: CaptureStore) -> None:
         self.store = store
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         self.store.add(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(content))
         return "250 Message accepted for delivery"

@@ -98,7 +98,7 @@ def parse_rfc822(channel: str, raw: bytes) -> InboundMessage:
             automated=_automated(mail, sender),
             parse_error=None if sender else "no usable From address",
         )
-    except Exception as exc:  # noqa: BLE001 - any parser failure must keep the raw mail
+    except Exception as exc:
         return InboundMessage(
             channel=channel,
             external_id=f"<sha256-{digest}@relaydesk>",

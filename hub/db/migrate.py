@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+
+from hub.db.engine import ensure_sqlite_dir
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,12 +21,22 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    from hub.db.engine import ensure_sqlite_dir
-
+def _upgrade(url: str, revision: str) -> None:
     ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 
-async def upgrade_async(url: str, revision: str = "head") -> None:
-    await asyncio.to_thread(upgrade, url, revision)
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the schema up to ``revision``. Alembic's environment runs its own event loop, so
+    when called from inside one this runs in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        _upgrade(url, revision)
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(_upgrade, url, revision).result()
+
+
+async def upgrade_async(url: str, revision: str = "heads") -> None:
+    await asyncio.to_thread(_upgrade, url, revision)

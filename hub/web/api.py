@@ -56,8 +56,10 @@ async def list_conversations(request: web.Request) -> web.Response:
                 raise invalid_query("assignee", "must be an agent id, me or none")
         team = request.query.get("team")
         if team is not None:
-            team_id = int(team) if team.isdigit() else await session.scalar(
-                select(Team.id).where(Team.slug == team)
+            team_id = (
+                int(team)
+                if team.isdigit()
+                else await session.scalar(select(Team.id).where(Team.slug == team))
             )
             query = query.where(Conversation.team_id == (team_id or -1))
         limit = int_query(request, "limit", 25, 1, 100)
@@ -163,8 +165,10 @@ async def patch_conversation(request: web.Request) -> web.Response:
     if priority is not None and priority not in PRIORITIES:
         raise invalid_field("priority", "must be one of " + ", ".join(PRIORITIES))
     assignee = payload.get("assignee_id", ...)
-    if assignee is not ... and assignee is not None and (
-        not isinstance(assignee, int) or isinstance(assignee, bool)
+    if (
+        assignee is not ...
+        and assignee is not None
+        and (not isinstance(assignee, int) or isinstance(assignee, bool))
     ):
         raise invalid_field("assignee_id", "must be an agent id or null")
     now = hub.clock.now()
@@ -182,7 +186,10 @@ async def patch_conversation(request: web.Request) -> web.Response:
             await assign(session, conversation, assignee, now, actor_id=principal.agent_id)
         if status is not None:
             await set_status(
-                session, conversation, ConversationStatus(status), now,
+                session,
+                conversation,
+                ConversationStatus(status),
+                now,
                 actor_id=principal.agent_id,
             )
         if priority is not None:
@@ -203,7 +210,9 @@ async def get_customer(request: web.Request) -> web.Response:
         identities = list(
             (
                 await session.scalars(
-                    select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id)
+                    select(Identity)
+                    .where(Identity.customer_id == customer_id)
+                    .order_by(Identity.id)
                 )
             ).all()
         )

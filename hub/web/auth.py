@@ -11,6 +11,7 @@ from hub.db.models import Agent, ApiToken, Role
 from hub.errors import unauthorized
 from hub.staff import token_digest
 
+
 async def principal_for_token(session: AsyncSession, token: str) -> Principal | None:
     row = (
         await session.execute(

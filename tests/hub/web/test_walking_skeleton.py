@@ -74,7 +74,9 @@ async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> Non
     )
     items = (await messages.json())["items"]
     assert [m["direction"] for m in items if m["direction"] != "event"] == [
-        "inbound", "outbound", "outbound",
+        "inbound",
+        "outbound",
+        "outbound",
     ]
     async with running.hub.db.reader() as session:
         states = (
