@@ -1,6 +1,6 @@
 """Group commit for inbound messages. Handlers submit; one writer task takes everything that is
-waiting (up to a batch), runs the pipeline per message inside a savepoint, commits once, and only
-then answers the submitters, so a provider's 2xx always means the message is durable."""
+waiting (up to a batch), runs the pipeline over the batch, commits once, and only then answers the
+submitters, so a provider's 2xx always means the message is durable."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.db.engine import Database
@@ -91,20 +92,52 @@ class Ingestor:
                 raise outcome
         return [o for o in outcomes if not isinstance(o, BaseException)]
 
+    async def _one(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
+        """One message in its own savepoint. If another writer committed a conflicting row
+        meanwhile (the same message, or the same new customer), look again once: the message
+        is then a duplicate, or the customer now exists."""
+        for attempt in (1, 2):
+            try:
+                async with session.begin_nested():
+                    return await self.pipeline.ingest(session, inbound)
+            except IntegrityError:
+                existing = await self.pipeline.existing(session, inbound)
+                if existing is not None:
+                    return existing
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def _process(self, messages: list[InboundMessage]) -> list[IngestResult | BaseException]:
+        """The whole batch with shared reads; on any error, again one savepoint per message so
+        a bad message or a concurrent writer's duplicate affects only itself."""
+        async with self.db.writer() as session:
+            try:
+                fast: list[IngestResult | BaseException] = list(
+                    await self.pipeline.ingest_batch(session, messages)
+                )
+                await session.commit()
+            except Exception:
+                await session.rollback()
+            else:
+                if self.after_commit is not None:
+                    self.after_commit()
+                return fast
+        return await self._process_one_by_one(messages)
+
+    async def _process_one_by_one(
+        self, messages: list[InboundMessage]
+    ) -> list[IngestResult | BaseException]:
         outcomes: list[IngestResult | BaseException] = []
         async with self.db.writer() as session:
             for inbound in messages:
                 try:
-                    async with session.begin_nested():
-                        outcomes.append(await self.pipeline.ingest(session, inbound))
-                except IntegrityError as exc:
-                    # Another writer stored the same message between our check and insert.
-                    existing = await self.pipeline.existing(session, inbound)
-                    outcomes.append(existing if existing is not None else exc)
+                    outcomes.append(await self._one(session, inbound))
                 except Exception as exc:
                     log.exception("ingest of %s/%s failed", inbound.channel, inbound.external_id)
-                    outcomes.append(exc)
+                    failure = IngestUnavailable(f"{inbound.channel}/{inbound.external_id}: {exc}")
+                    failure.__cause__ = exc
+                    outcomes.append(failure)
             await session.commit()
         if self.after_commit is not None:
             self.after_commit()

@@ -12,12 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, InboundMessage
+from hub.batch import BatchContext, Staged
 from hub.clock import Clock
 from hub.conversations import Threaded, log_event, thread_message
 from hub.customers import record_duplicate_candidates, resolve_customer
 from hub.db.models import Conversation, Customer, DeliveryState, Direction, Message
+from hub.events import publish
 from hub.followups import FollowupRenderer, TemplateMissing
 from hub.ids import ConversationId, CustomerId, MessageId
+from hub.pipeline_types import IngestResult
 from hub.outbound import queue_outbound, reply_route
 from hub.routing import assign_round_robin, decide, team_id_for
 from hub.sanitize import sanitize_html
@@ -25,15 +28,6 @@ from hub.settings import Settings
 from hub.tickets import open_ticket
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    message_id: MessageId
-    conversation_id: ConversationId
-    customer_id: CustomerId
-    duplicate: bool
-    ticket_number: int | None = None
 
 
 def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
@@ -65,17 +59,53 @@ class Pipeline:
         return IngestResult(MessageId(row[0]), ConversationId(row[1]), CustomerId(row[2]), True)
 
     async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
-        duplicate = await self.existing(session, inbound)
+        """Ingest one message in the caller's transaction (flushed, not committed)."""
+        return (await self.ingest_batch(session, [inbound], prefetch=False))[0]
+
+    async def ingest_batch(
+        self, session: AsyncSession, messages: list[InboundMessage], *, prefetch: bool = True
+    ) -> list[IngestResult]:
+        """Ingest several messages with the reads they share done once and one flush at the end.
+        Any error propagates; the caller rolls back and falls back to ``ingest`` per message."""
+        batch = await BatchContext.prefetch(session, messages) if prefetch else None
+        outcomes = [await self.stage(session, inbound, batch) for inbound in messages]
+        await session.flush()
+        now = self.clock.now()
+        for outcome in outcomes:
+            if isinstance(outcome, Staged) and not outcome.duplicate:
+                await publish(
+                    session, "message", outcome.conversation, now, message_id=outcome.message.id
+                )
+        return [o if isinstance(o, IngestResult) else o.result() for o in outcomes]
+
+    async def stage(
+        self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext | None
+    ) -> IngestResult | Staged:
+        """Add one message's rows to the session; ids are known after the next flush."""
+        if batch is None:
+            duplicate: IngestResult | Staged | None = await self.existing(session, inbound)
+        else:
+            duplicate = batch.duplicate_of(inbound)
         if duplicate is not None:
             return duplicate
         now = self.clock.now()
-        resolved = await resolve_customer(session, inbound.sender, now)
+        resolved = batch.resolved(inbound.sender) if batch else None
+        if resolved is None:
+            resolved = await resolve_customer(session, inbound.sender, now)
+            if batch is not None:
+                batch.remember_sender(inbound.sender, resolved)
         customer = resolved.customer
         if resolved.created:
             await record_duplicate_candidates(
                 session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
             )
-        threaded = await thread_message(session, inbound, customer, resolved.identity, now)
+        known = batch.conversation(customer.id, inbound) if batch else None
+        if known is not None:
+            threaded = Threaded(known, created=False, reopened=False)
+        else:
+            threaded = await thread_message(session, inbound, customer, resolved.identity, now)
+            if batch is not None:
+                batch.remember_conversation(threaded.conversation)
         conversation = threaded.conversation
         message = Message(
             conversation_id=conversation.id,
@@ -101,14 +131,10 @@ class Pipeline:
         ticket_number = None
         if threaded.created:
             ticket_number = await self._new_conversation(session, inbound, customer, threaded, now)
-        await session.flush()
-        return IngestResult(
-            MessageId(message.id),
-            ConversationId(conversation.id),
-            CustomerId(customer.id),
-            duplicate=False,
-            ticket_number=ticket_number,
-        )
+        staged = Staged(message, conversation, customer, ticket_number)
+        if batch is not None:
+            batch.stage(inbound, staged)
+        return staged
 
     async def _new_conversation(
         self,

@@ -1,0 +1,16 @@
+"""The result of ingesting one inbound message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.ids import ConversationId, CustomerId, MessageId
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    message_id: MessageId
+    conversation_id: ConversationId
+    customer_id: CustomerId
+    duplicate: bool
+    ticket_number: int | None = None
