@@ -76,7 +76,7 @@ class BatchContext:
                 Customer.merged_into_id.is_(None),
             )
         )
-        for identity, customer in found.tuples():
+        for identity, customer in found:
             context.identities[(identity.kind, identity.address)] = Resolved(
                 customer, identity, created=False
             )

@@ -104,11 +104,12 @@ class Dispatcher:
             return 0
         limit = asyncio.Semaphore(self.settings.concurrency)
 
-        async def attempt(item_id: int) -> None:
+        async def attempt(item_id: int) -> tuple[int, DeliveryResult] | None:
             async with limit:
-                await self._attempt(item_id)
+                return await self._attempt(item_id)
 
-        await asyncio.gather(*(attempt(item_id) for item_id in ids))
+        outcomes = await asyncio.gather(*(attempt(item_id) for item_id in ids))
+        await self._record([outcome for outcome in outcomes if outcome is not None])
         return len(ids)
 
     async def _outbound(self, session: AsyncSession, message: Message) -> OutboundMessage:
@@ -139,12 +140,12 @@ class Dispatcher:
             automated=message.automated,
         )
 
-    async def _attempt(self, item_id: int) -> None:
+    async def _attempt(self, item_id: int) -> tuple[int, DeliveryResult] | None:
         async with self.db.reader() as session:
             item = await session.get(OutboxItem, item_id)
             message = await session.get(Message, item.message_id) if item else None
             if item is None or message is None:
-                return
+                return None
             outbound = await self._outbound(session, message)
         channel = self.channels.get(item.channel)
         if channel is None:
@@ -155,40 +156,58 @@ class Dispatcher:
             except Exception as exc:
                 log.exception("channel %s raised while sending", item.channel)
                 result = DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
-        await self._record(item_id, result)
+        return item_id, result
 
-    async def _record(self, item_id: int, result: DeliveryResult) -> None:
+    async def _record(self, outcomes: list[tuple[int, DeliveryResult]]) -> None:
+        """Write every attempt's outcome of one pass in one transaction."""
+        if not outcomes:
+            return
         now = self.clock.now()
         async with self.db.writer() as session:
-            item = await session.get(OutboxItem, item_id)
-            if item is None:
-                return
-            message = await session.get(Message, item.message_id)
-            assert message is not None
-            item.attempts += 1
-            item.locked_until = None
-            if result.ok:
-                item.state = OutboxState.SENT
-                item.sent_at = now
-                item.last_error = None
-                message.delivery_state = DeliveryState.SENT
-                message.delivery_error = None
-                if result.external_id and not message.external_id:
-                    message.external_id = result.external_id
-            elif result.permanent or item.attempts >= self.settings.max_attempts:
-                item.state = OutboxState.FAILED
-                item.last_error = result.error
-                message.delivery_state = DeliveryState.FAILED
-                message.delivery_error = f"{result.error} (after {item.attempts} attempt(s))"
-            else:
-                delay = result.retry_after or backoff(self.settings, item.attempts)
-                item.next_attempt_at = now + timedelta(seconds=delay)
-                item.last_error = result.error
-                message.delivery_error = (
-                    f"{result.error}; retry {item.attempts + 1} of "
-                    f"{self.settings.max_attempts} at {item.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+            # Load the rows in two queries; _record_one then finds them in the identity map.
+            items = (
+                await session.scalars(
+                    select(OutboxItem).where(OutboxItem.id.in_([i for i, _ in outcomes]))
                 )
+            ).all()
+            await session.scalars(
+                select(Message).where(Message.id.in_([item.message_id for item in items]))
+            )
+            for item_id, result in outcomes:
+                await self._record_one(session, item_id, result, now)
             await session.commit()
+
+    async def _record_one(
+        self, session: AsyncSession, item_id: int, result: DeliveryResult, now: datetime
+    ) -> None:
+        item = await session.get(OutboxItem, item_id)
+        if item is None:
+            return
+        message = await session.get(Message, item.message_id)
+        assert message is not None
+        item.attempts += 1
+        item.locked_until = None
+        if result.ok:
+            item.state = OutboxState.SENT
+            item.sent_at = now
+            item.last_error = None
+            message.delivery_state = DeliveryState.SENT
+            message.delivery_error = None
+            if result.external_id and not message.external_id:
+                message.external_id = result.external_id
+        elif result.permanent or item.attempts >= self.settings.max_attempts:
+            item.state = OutboxState.FAILED
+            item.last_error = result.error
+            message.delivery_state = DeliveryState.FAILED
+            message.delivery_error = f"{result.error} (after {item.attempts} attempt(s))"
+        else:
+            delay = result.retry_after or backoff(self.settings, item.attempts)
+            item.next_attempt_at = now + timedelta(seconds=delay)
+            item.last_error = result.error
+            message.delivery_error = (
+                f"{result.error}; retry {item.attempts + 1} of "
+                f"{self.settings.max_attempts} at {item.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+            )
 
     async def retry_now(self, session: AsyncSession, message_id: int) -> bool:
         """Put a failed message back in the queue (an agent's retry)."""

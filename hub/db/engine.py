@@ -3,12 +3,16 @@ writers (so a read that turns into a write never fails on a stale snapshot)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,12 +21,40 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+WRITE_LOCK_TIMEOUT = 30.0
+
+
+class WriterBusy(OperationalError):
+    """No write transaction could start in time (SQLite allows one writer at a time)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     url: str
-    writer: async_sessionmaker[AsyncSession]
+    write_sessions: async_sessionmaker[AsyncSession]
     reader: async_sessionmaker[AsyncSession]
     engines: tuple[AsyncEngine, ...]
+    # SQLite has one writer at a time. Writers in this process queue here, on the event loop,
+    # instead of sleeping in SQLite's busy handler (whose back-off sleeps cost whole
+    # milliseconds each time the lock is released). None on PostgreSQL.
+    write_lock: asyncio.Lock | None = None
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncSession]:
+        """A session for a write transaction; use as ``async with db.writer() as session``."""
+        if self.write_lock is None:
+            async with self.write_sessions() as session:
+                yield session
+            return
+        try:
+            await asyncio.wait_for(self.write_lock.acquire(), WRITE_LOCK_TIMEOUT)
+        except TimeoutError:
+            raise WriterBusy("BEGIN IMMEDIATE", None, TimeoutError("database is busy")) from None
+        try:
+            async with self.write_sessions() as session:
+                yield session
+        finally:
+            self.write_lock.release()
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,7 +102,8 @@ def open_database(url: str, *, echo: bool = False) -> Database:
         engines = (writer,)
     return Database(
         url=url,
-        writer=async_sessionmaker(writer, expire_on_commit=False),
+        write_sessions=async_sessionmaker(writer, expire_on_commit=False),
         reader=async_sessionmaker(reader, expire_on_commit=False),
         engines=engines,
+        write_lock=asyncio.Lock() if url.startswith("sqlite") else None,
     )

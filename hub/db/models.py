@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
 
 from hub.db.base import Base, JSONType
 
@@ -193,6 +193,8 @@ class Message(Base):
         Index("ix_messages_customer", "customer_id", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of messages in one statement on SQLite too.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     direction: Mapped[str] = mapped_column(_enum(Direction))
@@ -248,3 +250,9 @@ class Counter(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+from hub.db import inbox_models as inbox_models  # noqa: E402  (the inbox tables)
+from hub.db import routing_models as routing_models  # noqa: E402  (the routing engine tables)
+from hub.db import email_models as email_models  # noqa: E402  (the email tables)
+from hub.db import chat_models as chat_models  # noqa: E402  (the chat channel tables)

@@ -223,6 +223,7 @@ def upgrade() -> None:
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("_sentinel", sa.Integer(), nullable=True),
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("direction", sa.String(length=8), nullable=False),
