@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from hub.db import inline_sqlite
 
 WRITE_LOCK_TIMEOUT = 30.0
 
@@ -66,7 +67,8 @@ class Database:
 
 
 def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    database = make_url(url).database or ":memory:"
+    engine = create_async_engine(url, echo=echo, async_creator=inline_sqlite.creator(database))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
