@@ -29,6 +29,56 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TOKEN = "bench-inbound-token-0123456789"
+FIRST = [
+    "Ada",
+    "Bruno",
+    "Chen",
+    "Dalia",
+    "Emeka",
+    "Farah",
+    "Goran",
+    "Hana",
+    "Ines",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oskar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tamar",
+]
+LAST = [
+    "Abbott",
+    "Bianchi",
+    "Castro",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quint",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+]
 
 
 def free_port() -> int:
@@ -114,12 +164,11 @@ async def load(
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal errors
         for n in counter:
+            who = n % customers
+            name = f"{FIRST[who % len(FIRST)]} {LAST[(who // len(FIRST)) % len(LAST)]}"
             body = {
                 "external_id": f"{tag}-{n}",
-                "from": {
-                    "address": f"customer{n % customers}@example.com",
-                    "name": f"Customer {n % customers}",
-                },
+                "from": {"address": f"customer{who}@example.com", "name": name},
                 "text": f"Hello, this is message {n}. My order has not arrived yet.",
             }
             started = time.perf_counter()

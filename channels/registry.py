@@ -10,6 +10,10 @@ from channels.api.adapter import ApiChannel, ApiChannelConfig
 from channels.base import Channel
 from channels.config import ChannelConfig
 from channels.email.adapter import EmailChannel, EmailChannelConfig
+from channels.slack.adapter import SlackChannel
+from channels.slack.config import SlackChannelConfig
+from channels.telegram.adapter import TelegramChannel
+from channels.telegram.config import TelegramChannelConfig
 from channels.web.form import FormChannel, FormChannelConfig
 
 
@@ -23,6 +27,8 @@ CHANNEL_KINDS: Mapping[str, ChannelKindSpec] = {
     "api": ChannelKindSpec(ApiChannelConfig, ApiChannel),
     "email": ChannelKindSpec(EmailChannelConfig, EmailChannel),
     "form": ChannelKindSpec(FormChannelConfig, FormChannel),
+    "slack": ChannelKindSpec(SlackChannelConfig, SlackChannel),
+    "telegram": ChannelKindSpec(TelegramChannelConfig, TelegramChannel),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import ColumnElement, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage, Party
@@ -64,8 +64,11 @@ class BatchContext:
             ).where(tuple_(Message.channel, Message.external_id).in_(pairs))
         )
         for channel, external_id, message_id, conversation_id, customer_id in rows:
-            context.existing[(channel, external_id)] = IngestResult(
-                MessageId(message_id), ConversationId(conversation_id), CustomerId(customer_id), True
+            context.existing[(channel, external_id or "")] = IngestResult(
+                MessageId(message_id),
+                ConversationId(conversation_id),
+                CustomerId(customer_id),
+                True,
             )
         senders = {(m.sender.kind.value, m.sender.address) for m in messages}
         found = await session.execute(
@@ -83,7 +86,7 @@ class BatchContext:
         customer_ids = {r.customer.id for r in context.identities.values()}
         if customer_ids:
             keys = {m.thread_key for m in messages if m.thread_key}
-            status_or_key = Conversation.status.in_(ACTIVE)
+            status_or_key: ColumnElement[bool] = Conversation.status.in_(ACTIVE)
             if keys:
                 status_or_key = or_(status_or_key, Conversation.thread_key.in_(keys))
             conversations = await session.scalars(

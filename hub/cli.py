@@ -12,6 +12,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from alembic.util import CommandError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from hub.clock import SystemClock
 from hub.db.engine import open_database
 from hub.db.migrate import upgrade
@@ -20,6 +24,7 @@ from hub.settings import ConfigError, Settings, load_settings
 from hub.staff import StaffError, add_agent, agent_by_email, create_token
 
 EXIT_USAGE = 2
+DATABASE_ERRORS = (OSError, SQLAlchemyError, CommandError)
 
 
 class CliError(Exception):
@@ -28,24 +33,34 @@ class CliError(Exception):
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
-    if getattr(args, "host", None):
+    if getattr(args, "host", None) is not None:
         overrides["web.host"] = args.host
-    if getattr(args, "port", None):
+    if getattr(args, "port", None) is not None:
         overrides["web.port"] = args.port
-    return load_settings(Path(args.config) if args.config else None, overrides=overrides)
+    config = getattr(args, "config", None)
+    return load_settings(Path(config) if config else None, overrides=overrides)
+
+
+def _database_error(settings: Settings, exc: BaseException) -> CliError:
+    url = make_url(settings.database.url).render_as_string(hide_password=True)
+    detail = str(getattr(exc, "orig", None) or exc or type(exc).__name__).strip()
+    return CliError(f"cannot use the database {url}: {detail.splitlines()[0]}")
 
 
 async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    if settings.database.auto_migrate:
-        await asyncio.to_thread(upgrade, settings.database.url)
-    db = open_database(settings.database.url)
     try:
-        async with db.writer() as session:
-            result = await work(session)
-            await session.commit()
-            return result
-    finally:
-        await db.dispose()
+        if settings.database.auto_migrate:
+            await asyncio.to_thread(upgrade, settings.database.url)
+        db = open_database(settings.database.url)
+        try:
+            async with db.writer() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await db.dispose()
+    except DATABASE_ERRORS as exc:
+        raise _database_error(settings, exc) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -56,18 +71,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     app = create_app(settings)
     base = f"http://{settings.web.host}:{settings.web.port}"
-    print(f"Relaydesk listening on {base}", flush=True)
-    print(f"  contact form:   {base}/forms/contact", flush=True)
-    if settings.capture.enabled:
-        print(f"  captured mail:  {base}/dev/mail", flush=True)
-    print(f"  API document:   {base}/api/v1/openapi.json", flush=True)
-    web.run_app(app, host=settings.web.host, port=settings.web.port, print=None)
+
+    def banner(_aiohttp_banner: str) -> None:  # called once the hub is listening
+        print(f"Relaydesk listening on {base}", flush=True)
+        print(f"  contact form:   {base}/forms/contact", flush=True)
+        if settings.capture.enabled:
+            print(f"  captured mail:  {base}/dev/mail", flush=True)
+        print(f"  API document:   {base}/api/v1/openapi.json", flush=True)
+
+    try:
+        web.run_app(app, host=settings.web.host, port=settings.web.port, print=banner)
+    except (SQLAlchemyError, CommandError) as exc:
+        raise _database_error(settings, exc) from None
+    except OSError as exc:
+        raise CliError(f"cannot start: {exc}") from None
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    upgrade(settings.database.url)
+    try:
+        upgrade(settings.database.url)
+    except DATABASE_ERRORS as exc:
+        raise _database_error(settings, exc) from None
     print("database is up to date")
     return 0
 
@@ -108,6 +134,31 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agents_passwd(args: argparse.Namespace) -> int:
+    from hub.web.ui.accounts import set_password
+
+    settings = _settings(args)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"New password for {args.email}: ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise CliError("the two passwords are not the same")
+    else:
+        raise CliError("no terminal to ask for the password; pipe it in with --password-stdin")
+
+    async def work(session: Any) -> str:
+        agent = await agent_by_email(session, args.email)
+        if agent is None:
+            raise CliError(f"no agent with email {args.email}")
+        await set_password(session, agent, password)
+        return str(agent.email)
+
+    email = asyncio.run(_with_session(settings, work))
+    print(f"password of {email} changed; their web sessions were ended")
+    return 0
+
+
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     settings = _settings(args)
 
@@ -141,24 +192,70 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest_email(args: argparse.Namespace) -> int:
+    from hub.email.cli_ingest import NoSuchMailbox, ingest_files
+
+    settings = _settings(args)
+
+    def emit(line: dict[str, Any]) -> None:
+        print(json.dumps(line), flush=True)
+
+    paths = [Path(name) for name in args.files]
+    try:
+        failures = asyncio.run(ingest_files(settings, paths, args.channel, emit))
+    except NoSuchMailbox as exc:
+        raise CliError(str(exc)) from None
+    return 1 if failures else 0
+
+
+def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
+    from hub.chat_channels import WebhookSetupError, register_webhook
+
+    settings = _settings(args)
+
+    async def work(session: Any) -> str:
+        now = SystemClock().now()
+        return await register_webhook(
+            session, settings, args.channel, args.url, now, drop_pending=args.drop_pending_updates
+        )
+
+    try:
+        path = asyncio.run(_with_session(settings, work))
+    except WebhookSetupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Telegram now sends updates for {args.channel} to {args.url}")
+    print("  with a generated secret token, stored in the database; the hub checks it.")
+    if not args.url.rstrip("/").endswith(path):
+        print(f"  note: the hub serves this channel's webhook at {path}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="relaydesk", description=__doc__)
-    parser.add_argument("--config", help="config file (default: config/relaydesk.toml)")
+    # --config is accepted before or after the command: relaydesk serve --config FILE
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        help="config file (default: $RELAYDESK_CONFIG or config/relaydesk.toml)",
+    )
+    parser = argparse.ArgumentParser(prog="relaydesk", description=__doc__, parents=[common])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the hub: web, capture SMTP, dispatcher")
+    serve = commands.add_parser(
+        "serve", help="run the hub: web, capture SMTP, dispatcher", parents=[common]
+    )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(handler=cmd_serve)
 
-    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
-        handler=cmd_migrate
-    )
+    commands.add_parser(
+        "migrate", help="bring the database schema up to date", parents=[common]
+    ).set_defaults(handler=cmd_migrate)
 
     agents = commands.add_parser("agents", help="manage agents").add_subparsers(
         dest="agents_command", required=True
     )
-    add = agents.add_parser("add", help="create an agent")
+    add = agents.add_parser("add", help="create an agent", parents=[common])
     add.add_argument("email")
     add.add_argument("--name", default="")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
@@ -169,16 +266,43 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--json", action="store_true", help="print the new agent as JSON")
     add.set_defaults(handler=cmd_agents_add)
+    passwd = agents.add_parser("passwd", help="set an agent's password", parents=[common])
+    passwd.add_argument("email")
+    passwd.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    passwd.set_defaults(handler=cmd_agents_passwd)
 
     tokens = commands.add_parser("tokens", help="manage API tokens").add_subparsers(
         dest="tokens_command", required=True
     )
-    create = tokens.add_parser("create", help="create an API token; prints the token alone")
+    create = tokens.add_parser(
+        "create", help="create an API token; prints the token alone", parents=[common]
+    )
     create.add_argument("--agent", required=True, help="the agent's email")
     create.add_argument("--label", default="")
     create.set_defaults(handler=cmd_tokens_create)
 
-    demo = commands.add_parser("demo", help="seed demo data and print a login and a token")
+    ingest = commands.add_parser("ingest", help="import messages from files").add_subparsers(
+        dest="ingest_command", required=True
+    )
+    ingest_email = ingest.add_parser("email", help="import raw RFC 822 files; one JSON line each")
+    ingest_email.add_argument("files", nargs="+", metavar="FILE")
+    ingest_email.add_argument("--channel", help="email channel to file them under (default: first)")
+    ingest_email.set_defaults(handler=cmd_ingest_email)
+
+    telegram = commands.add_parser("telegram", help="Telegram channels").add_subparsers(
+        dest="telegram_command", required=True
+    )
+    set_webhook = telegram.add_parser(
+        "set-webhook", help="point a bot at URL with a generated secret token", parents=[common]
+    )
+    set_webhook.add_argument("channel", help="the Telegram channel's name in the config")
+    set_webhook.add_argument("url", help="public https URL of /webhooks/telegram/CHANNEL")
+    set_webhook.add_argument("--drop-pending-updates", action="store_true")
+    set_webhook.set_defaults(handler=cmd_telegram_set_webhook)
+
+    demo = commands.add_parser(
+        "demo", help="seed demo data and print a login and a token", parents=[common]
+    )
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(handler=cmd_demo)
     return parser

@@ -22,6 +22,9 @@ from hub.db.models import (
     Identity,
     Message,
 )
+from hub.email.threading import email_conversation
+from hub.events import publish
+from hub.routing_hooks import on_status_change
 
 ACTIVE = (ConversationStatus.OPEN, ConversationStatus.PENDING, ConversationStatus.SNOOZED)
 
@@ -56,7 +59,8 @@ async def thread_message(
 ) -> Threaded:
     """The conversation this message belongs to: by reply ids, by thread key, else the
     customer's active conversation on this channel, else a new one."""
-    conversation = await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
+    conversation = await email_conversation(session, inbound, customer.id, now)
+    conversation = conversation or await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
     if conversation is None and inbound.thread_key:
         conversation = await session.scalar(
             select(Conversation)
@@ -149,6 +153,7 @@ async def log_event(
             created_at=now,
         )
     )
+    await publish(session, "activity", conversation, now, text=text)
 
 
 async def assign(
@@ -201,3 +206,4 @@ async def set_status(
     conversation.last_activity_at = now
     conversation.resolved_at = now if status == ConversationStatus.RESOLVED else None
     await log_event(session, conversation, f"Status changed to {status.value}", now, actor_id)
+    await on_status_change(session, conversation, status, now)

@@ -8,13 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Party
 from hub.db.models import Customer, DuplicateCandidate, Identity
 
 CANDIDATE_SCAN_LIMIT = 200
+# Only the closest few are worth an agent's look; a common name would otherwise list hundreds.
+MAX_CANDIDATES = 5
+# Shared mailboxes: the same name at two domains says nothing about the people behind them.
+ROLE_MAILBOXES = frozenset(
+    {
+        "admin", "billing", "contact", "enquiries", "hello", "help", "info", "mail", "marketing",
+        "no-reply", "noreply", "office", "orders", "postmaster", "sales", "service", "support",
+        "team", "webmaster",
+    }
+)  # fmt: skip
 
 
 def name_key(name: str) -> str:
@@ -31,6 +41,13 @@ class Resolved:
     created: bool
 
 
+def learn_name(customer: Customer, sender: Party) -> None:
+    """A customer known without a name takes the first display name a sender gives."""
+    if sender.name and not customer.name:
+        customer.name = sender.name
+        customer.name_key = name_key(sender.name)
+
+
 async def resolve_customer(session: AsyncSession, sender: Party, now: datetime) -> Resolved:
     identity = await session.scalar(
         select(Identity).where(
@@ -44,9 +61,7 @@ async def resolve_customer(session: AsyncSession, sender: Party, now: datetime) 
             merged = await session.get(Customer, customer.merged_into_id)
             assert merged is not None
             customer = merged
-        if sender.name and not customer.name:
-            customer.name = sender.name
-            customer.name_key = name_key(sender.name)
+        learn_name(customer, sender)
         return Resolved(customer, identity, created=False)
     display = sender.name or ""
     customer = Customer(
@@ -80,11 +95,14 @@ async def record_duplicate_candidates(
     key = customer.name_key
     local = _email_local(identity.address)
     scores: dict[int, tuple[float, str]] = {}
-    if len(key) >= 3:
+    # Block on the start of the name and of its last word, so "Cooper, Jane" meets "Jane Cooper".
+    words = key.split()
+    blocks = {block for block in (key[:3], words[-1][:3] if words else "") if len(block) == 3}
+    if blocks:
         rows = await session.execute(
             select(Customer.id, Customer.name_key)
             .where(
-                Customer.name_key.startswith(key[:3], autoescape=True),
+                or_(*(Customer.name_key.startswith(b, autoescape=True) for b in blocks)),
                 Customer.id != customer.id,
                 Customer.merged_into_id.is_(None),
             )
@@ -94,12 +112,14 @@ async def record_duplicate_candidates(
             score = fuzz.token_sort_ratio(key, other_key)
             if score >= threshold:
                 scores[other_id] = (score, "similar name")
-    if len(local) >= 4:
+    if len(local) >= 4 and local not in ROLE_MAILBOXES:
         rows = await session.execute(
             select(Identity.customer_id, Identity.address)
+            .join(Customer, Customer.id == Identity.customer_id)
             .where(
                 Identity.address.startswith(local + "@", autoescape=True),
                 Identity.customer_id != customer.id,
+                Customer.merged_into_id.is_(None),
             )
             .limit(CANDIDATE_SCAN_LIMIT)
         )
@@ -107,7 +127,8 @@ async def record_duplicate_candidates(
             best = scores.get(other_id, (0.0, ""))
             scores[other_id] = (max(best[0], 90.0), "same mailbox name at another domain")
     found = []
-    for other_id, (score, reason) in scores.items():
+    closest = sorted(scores.items(), key=lambda item: item[1][0], reverse=True)[:MAX_CANDIDATES]
+    for other_id, (score, reason) in closest:
         candidate = DuplicateCandidate(
             customer_id=customer.id,
             candidate_id=other_id,

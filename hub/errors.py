@@ -74,3 +74,49 @@ FORM_CSRF = "This form has expired or was not sent from our page. Please reload 
 FORM_RATE = "You have sent several messages in a short time. Please wait a minute and try again."
 FORM_STORE = "We could not save your message just now. Please try again in a moment."
 FORM_TOO_LARGE = "Your message is too large. Please shorten it and try again."
+FORM_UNREADABLE = "Your message could not be read. Please reload the page and try again."
+
+# The agent web app (hub/web/ui): pages answer these as HTML, its scripts' calls as JSON.
+UI_LOGIN_FAILED = "That email and password do not match an active account."
+UI_PASSWORD_MISMATCH = "The two passwords are not the same."
+
+
+def ui_signed_out() -> ApiError:
+    return ApiError(401, "signed_out", "your session has ended; sign in again")
+
+
+def ui_csrf() -> ApiError:
+    return ApiError(
+        403, "csrf", "this page has expired or the form was not sent from it; reload and retry"
+    )
+
+
+def ui_login_rate(retry_after: int) -> ApiError:
+    return ApiError(429, "rate_limited", f"too many sign-in attempts; try again in {retry_after} s")
+
+
+def ui_no_recipient(channel: str) -> ApiError:
+    return ApiError(
+        422, "no_recipient", f"the customer has no address the {channel} channel can reach"
+    )
+
+
+def ui_not_kept(what: str) -> ApiError:
+    return ApiError(410, "not_kept", f"{what} was received but its content was not kept")
+
+
+def ui_conflict(problem: str) -> ApiError:
+    return ApiError(409, "conflict", problem)
+
+
+# Routing engine (rules, templates, satisfaction links)
+def template_error(detail: str) -> ApiError:
+    return ApiError(422, "template_error", f"the template does not render: {detail}")
+
+
+def rules_invalid(where: str, problem: str) -> ApiError:
+    return ApiError(422, "invalid_rules", f"{where}: {problem}", {where: problem})
+
+
+CSAT_THANKS = "Thank you! Your rating of {score} has been recorded."
+CSAT_BAD_LINK = "This rating link is not valid. Please use the link from our message."

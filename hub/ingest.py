@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.db.engine import Database
-from hub.pipeline import IngestResult, Pipeline
+from hub.pipeline import Pipeline
+from hub.pipeline_types import IngestResult
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,12 @@ class Ingestor:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="relaydesk-ingest")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 30.0) -> None:
         if self._task is not None:
-            await self._queue.join()  # let queued submissions finish before stopping
+            if not self._task.done():
+                # Let queued submissions finish before stopping, within reason.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._queue.join(), drain_seconds)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -63,16 +67,18 @@ class Ingestor:
             batch = [await self._queue.get()]
             while len(batch) < self.batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            outcomes = await self._process_safely([item[0] for item in batch])
-            for (_inbound, future), outcome in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
-            for _ in batch:
-                self._queue.task_done()
+            try:
+                outcomes = await self._process_safely([item[0] for item in batch])
+                for (_inbound, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
 
     async def _process_safely(
         self, messages: list[InboundMessage]
@@ -117,7 +123,8 @@ class Ingestor:
                     await self.pipeline.ingest_batch(session, messages)
                 )
                 await session.commit()
-            except Exception:
+            except Exception as exc:
+                log.info("batch of %d retried one by one after: %r", len(messages), exc)
                 await session.rollback()
             else:
                 if self.after_commit is not None:

@@ -54,11 +54,12 @@ class Dispatcher:
         self._task = asyncio.create_task(self._run(), name="relaydesk-outbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        # Ask again until it has stopped: on Python 3.11, asyncio.wait_for anywhere below a
+        # pass (our engine, drivers) can swallow a cancellation that lands as it completes.
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.1)
 
     async def _run(self) -> None:
         while True:
@@ -68,8 +69,11 @@ class Dispatcher:
                 log.exception("outbox pass failed")
                 sent = 0
             if sent < self.settings.batch_size:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+                # cancellation from stop() when a wake() lands at the same moment.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+                    async with asyncio.timeout(self.settings.poll_seconds):
+                        await self._wake.wait()
                 self._wake.clear()
 
     async def _claim(self, now: datetime) -> list[int]:

@@ -4,25 +4,27 @@ idempotency, customer, conversation, routing, ticket, acknowledgement."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import Attachment, InboundMessage
+from channels.base import Attachment, InboundKind, InboundMessage
 from hub.batch import BatchContext, Staged
 from hub.clock import Clock
 from hub.conversations import Threaded, log_event, thread_message
-from hub.customers import record_duplicate_candidates, resolve_customer
+from hub.customers import learn_name, record_duplicate_candidates, resolve_customer
 from hub.db.models import Conversation, Customer, DeliveryState, Direction, Message
+from hub.edits import apply_edit
+from hub.email.loops import auto_reply_allowed
+from hub.email.store import record_email, same_mail_elsewhere
 from hub.events import publish
 from hub.followups import FollowupRenderer, TemplateMissing
 from hub.ids import ConversationId, CustomerId, MessageId
-from hub.pipeline_types import IngestResult
 from hub.outbound import queue_outbound, reply_route
-from hub.routing import assign_round_robin, decide, team_id_for
+from hub.pipeline_types import IngestResult
+from hub.routing_engine import RoutingEngine
 from hub.sanitize import sanitize_html
 from hub.settings import Settings
 from hub.tickets import open_ticket
@@ -41,10 +43,17 @@ def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, renderer: FollowupRenderer, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        renderer: FollowupRenderer,
+        clock: Clock,
+        engine: RoutingEngine | None = None,
+    ) -> None:
         self.settings = settings
         self.renderer = renderer
         self.clock = clock
+        self.engine = engine or RoutingEngine(settings, clock)
 
     async def existing(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult | None:
         row = (
@@ -54,6 +63,8 @@ class Pipeline:
                 )
             )
         ).first()
+        if row is None:
+            row = await same_mail_elsewhere(session, inbound)  # same Message-ID, other mailbox
         if row is None:
             return None
         return IngestResult(MessageId(row[0]), ConversationId(row[1]), CustomerId(row[2]), True)
@@ -71,17 +82,26 @@ class Pipeline:
         outcomes = [await self.stage(session, inbound, batch) for inbound in messages]
         await session.flush()
         now = self.clock.now()
+        fresh = [o for o in outcomes if isinstance(o, Staged) and not o.duplicate]
+        preloaded = await self.engine.preload(session, {o.conversation.id for o in fresh})
         for outcome in outcomes:
             if isinstance(outcome, Staged) and not outcome.duplicate:
                 await publish(
                     session, "message", outcome.conversation, now, message_id=outcome.message.id
                 )
+                await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
+        del preloaded
         return [o if isinstance(o, IngestResult) else o.result() for o in outcomes]
 
     async def stage(
         self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext | None
     ) -> IngestResult | Staged:
         """Add one message's rows to the session; ids are known after the next flush."""
+        if inbound.kind is InboundKind.EDIT:
+            edited = await apply_edit(session, inbound, self.clock.now())
+            if edited is not None:  # recorded on the stored message; nothing new is created
+                ids = (MessageId(edited.id), ConversationId(edited.conversation_id))
+                return IngestResult(*ids, CustomerId(edited.customer_id), duplicate=True)
         if batch is None:
             duplicate: IngestResult | Staged | None = await self.existing(session, inbound)
         else:
@@ -94,6 +114,8 @@ class Pipeline:
             resolved = await resolve_customer(session, inbound.sender, now)
             if batch is not None:
                 batch.remember_sender(inbound.sender, resolved)
+        else:
+            learn_name(resolved.customer, inbound.sender)
         customer = resolved.customer
         if resolved.created:
             await record_duplicate_candidates(
@@ -125,6 +147,7 @@ class Pipeline:
             created_at=now,
         )
         session.add(message)
+        await record_email(session, message, inbound, conversation, now, self.settings)
         conversation.last_inbound_at = now
         conversation.last_activity_at = now
         customer.last_contact_at = now
@@ -143,20 +166,18 @@ class Pipeline:
         customer: Customer,
         threaded: Threaded,
         now: datetime,
-    ) -> int:
+    ) -> int | None:
         conversation = threaded.conversation
-        decision = decide(self.settings.routing, inbound)
-        conversation.priority = decision.priority
-        team_id = await team_id_for(session, decision.team)
-        conversation.team_id = team_id
-        if team_id is not None:
-            await assign_round_robin(session, conversation, team_id, now)
+        decision = await self.engine.route_new(session, inbound, customer, conversation, now)
+        if not decision.open_ticket:
+            return None
         ticket = await open_ticket(
             session,
             conversation,
             self.settings.sla.get(decision.priority),
             now,
         )
+        ticket.category = decision.category
         await session.flush()
         if not inbound.automated:
             await self._acknowledge(session, inbound, customer, conversation, ticket.number, now)
@@ -175,6 +196,8 @@ class Pipeline:
         if config is None or not config.ack_template:
             return
         via = config.ack_via or reply_route(self.settings, inbound.channel)
+        if not await auto_reply_allowed(session, self.settings, via, conversation, now):
+            return
         context = {
             "customer": {"name": customer.name, "locale": customer.locale},
             "conversation": {"subject": conversation.subject, "id": conversation.id},
@@ -184,7 +207,9 @@ class Pipeline:
             "channel": {"name": inbound.channel, "title": config.title or inbound.channel},
         }
         try:
-            rendered = self.renderer.render(config.ack_template, context, customer.locale)
+            rendered = await self.engine.render_ack(
+                session, conversation, config.ack_template, context, customer.locale, now
+            )
         except (TemplateMissing, Exception) as exc:
             log.error("acknowledgement template %s failed: %s", config.ack_template, exc)
             await log_event(session, conversation, f"Acknowledgement not sent: {exc}", now)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.db.models import Agent, Conversation, DeliveryState, Direction, Message
 from hub.followups import FollowupRenderer
 from hub.outbound import queue_outbound, reply_route
+from hub.routing_hooks import on_agent_reply
 from hub.settings import Settings
 from hub.tickets import ticket_for
 
@@ -77,7 +78,11 @@ async def send_reply(
     )
     if message is None:
         raise NoRecipient
+    if conversation.thread_key:
+        # Channels that thread by key (the API channel's callback) hand it back with the reply.
+        message.raw = {**message.raw, "thread_key": conversation.thread_key}
     if conversation.first_response_at is None:
         conversation.first_response_at = now
     conversation.last_activity_at = now
+    await on_agent_reply(session, conversation, message, now)
     return message

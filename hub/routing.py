@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import InboundMessage
 from hub.conversations import assign, reserve_capacity
 from hub.db.models import Agent, AgentTeam, Conversation, Presence, Team
+from hub.rules import Facts, matches_message
 from hub.settings import Priority, RoutingRule, RoutingSettings
 
 
@@ -29,15 +30,25 @@ def _matches(rule: RoutingRule, inbound: InboundMessage) -> bool:
     if rule.keywords:
         haystack = f"{inbound.subject or ''}\n{inbound.text}".lower()
         return any(
-            re.search(rf"\b{re.escape(keyword.lower())}\b", haystack) for keyword in rule.keywords
+            # Whole words; lookarounds (not \b) so keywords like "c++" or "#vip" match too.
+            re.search(rf"(?<!\w){re.escape(keyword.lower())}(?!\w)", haystack)
+            for keyword in rule.keywords
         )
     return True
 
 
+def _extended(rule: RoutingRule, settings: RoutingSettings, inbound: InboundMessage) -> bool:
+    """The engine's further conditions (hub/rules.py), judged on the message alone."""
+    text = f"{inbound.subject or ''}\n{inbound.text}"
+    facts = Facts(inbound.channel, "", text, has_attachment=bool(inbound.attachments))
+    return matches_message(rule.model_copy(update={"keywords": ()}), settings, facts)
+
+
 def decide(settings: RoutingSettings, inbound: InboundMessage) -> RouteDecision:
     for rule in settings.rules:
-        if _matches(rule, inbound):
-            return RouteDecision(rule.team, rule.priority or settings.default_priority, rule.name)
+        if _matches(rule, inbound) and _extended(rule, settings, inbound):
+            team = rule.team or settings.default_team
+            return RouteDecision(team, rule.priority or settings.default_priority, rule.name)
     return RouteDecision(settings.default_team, settings.default_priority, None)
 
 

@@ -17,6 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
+from hub.routing_settings import (
+    AssignmentSettings,
+    BotSettings,
+    CalendarSettings,
+    FollowupSettings,
+    JobSettings,
+    RuleExtensions,
+    SlaPolicy,
+    check_routing_references,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = Path("config/relaydesk.toml")
@@ -90,11 +100,11 @@ def _default_sla() -> dict[Priority, SlaTarget]:
     }
 
 
-class RoutingRule(_Model):
+class RoutingRule(RuleExtensions):
     name: str
     channels: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
-    team: str
+    team: str | None = None
     priority: Priority | None = None
 
 
@@ -102,6 +112,9 @@ class RoutingSettings(_Model):
     default_team: str = "support"
     default_priority: Priority = "normal"
     rules: tuple[RoutingRule, ...] = ()
+    intent_threshold: float = Field(85.0, ge=0, le=100)
+    calendar: str | None = None
+    assignment: AssignmentSettings = AssignmentSettings()
 
 
 class Settings(_Model):
@@ -115,6 +128,11 @@ class Settings(_Model):
     ingest: IngestSettings = IngestSettings()
     sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla)
     routing: RoutingSettings = RoutingSettings()
+    calendars: dict[str, CalendarSettings] = Field(default_factory=dict)
+    sla_policies: tuple[SlaPolicy, ...] = ()
+    followups: FollowupSettings = FollowupSettings()
+    bots: BotSettings = BotSettings()
+    jobs: JobSettings = JobSettings()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     templates_dir: Path = PROJECT_ROOT / "templates"
 
@@ -131,23 +149,44 @@ def _set_path(target: dict[str, Any], path: list[str], value: str) -> None:
     node[path[-1]] = value
 
 
-def _env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+def _env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Apply ``RELAYDESK_*`` variables; returns dotted key -> the variable that set it."""
+    sources: dict[str, str] = {}
     for key, value in environ.items():
         if not key.startswith("RELAYDESK_") or key in {"RELAYDESK_CONFIG"}:
             continue
         if key.startswith("RELAYDESK_TEST_"):
             continue
         name = key.removeprefix("RELAYDESK_").lower()
-        if name == "database_url":
-            _set_path(data, ["database", "url"], value)
-        else:
-            _set_path(data, name.split("__"), value)
+        path = ["database", "url"] if name == "database_url" else name.split("__")
+        _set_path(data, path, value)
+        sources[".".join(path)] = key
+    return sources
 
 
-def _format(error: ValidationError) -> str:
+def _join(where: list[str], message: str) -> str:
+    """``dotted.key: problem``; a message that starts with "key: " names a key under ``where``."""
+    key, sep, rest = message.partition(": ")
+    if sep and key.isidentifier():
+        where, message = [*where, key], rest
+    return f"{'.'.join(where) or '(top level)'}: {message}"
+
+
+def _format(error: ValidationError, prefix: str = "") -> str:
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"{where}: {first['msg']}"
+    where = [prefix] if prefix else []
+    where += [str(part) for part in first["loc"]]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return _join(where, message) if not first["loc"] else f"{'.'.join(where)}: {message}"
+
+
+def _origin(problem: str, sources: Mapping[str, str], config_path: Path) -> str:
+    """Where the offending value came from: an environment variable or the file."""
+    where = problem.partition(": ")[0]
+    for dotted, variable in sources.items():
+        if where == dotted or where.startswith(dotted + "."):
+            return f"set by {variable}"
+    return str(config_path)
 
 
 def load_settings(
@@ -164,21 +203,25 @@ def load_settings(
         raise ConfigError(f"config error: file not found: {config_path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config error: {config_path}: not valid TOML: {exc}") from None
-    _env_overrides(data, env)
+    sources = _env_overrides(data, env)
     for dotted, value in (overrides or {}).items():
         _set_path(data, dotted.split("."), value)
-    data["channels"] = _channels(data.get("channels", {}), config_path)
+        sources[dotted] = "the command line"
+    data["channels"] = _channels(data.get("channels", {}), config_path, sources)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"config error: {_format(exc)} ({config_path})") from None
+        problem = _format(exc)
+        raise ConfigError(
+            f"config error: {problem} ({_origin(problem, sources, config_path)})"
+        ) from None
     except ValueError as exc:
         raise ConfigError(f"config error: {exc} ({config_path})") from None
     _check_references(settings)
     return settings
 
 
-def _channels(raw: Any, config_path: Path) -> dict[str, ChannelConfig]:
+def _channels(raw: Any, config_path: Path, sources: Mapping[str, str]) -> dict[str, ChannelConfig]:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"config error: channels: must be a table ({config_path})")
     result: dict[str, ChannelConfig] = {}
@@ -186,11 +229,13 @@ def _channels(raw: Any, config_path: Path) -> dict[str, ChannelConfig]:
         try:
             result[str(name)] = validate_channel_config(str(name), table)
         except ValidationError as exc:
-            raise ConfigError(
-                f"config error: channels.{name}.{_format(exc)} ({config_path})"
-            ) from None
+            problem = _format(exc, f"channels.{name}")
         except UnknownChannelKind as exc:
-            raise ConfigError(f"config error: channels.{name}.{exc} ({config_path})") from None
+            problem = _join(["channels", str(name)], str(exc))
+        else:
+            continue
+        origin = _origin(problem, sources, config_path)
+        raise ConfigError(f"config error: {problem} ({origin})")
     return result
 
 
@@ -207,3 +252,5 @@ def _check_references(settings: Settings) -> None:
             raise ConfigError(
                 f"config error: routing.rules.{index}.channels: unknown channel {unknown[0]!r}"
             )
+    for problem in check_routing_references(settings):
+        raise ConfigError(f"config error: {problem}")

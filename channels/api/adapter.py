@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from channels.base import (
     ChannelRejected,
@@ -37,6 +37,20 @@ class ApiChannelConfig(ChannelConfig):
     max_text_bytes: int = Field(64 * 1024, ge=1)
     timeout_seconds: float = Field(10.0, gt=0)
 
+    @field_validator("callback_url")
+    @classmethod
+    def _callback_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _signing_secret(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("callback_url") and not value:
+            raise ValueError("is required when callback_url is set (callbacks are signed)")
+        return value
+
     def recipient_kind(self) -> IdentityKind:
         return self.identity_kind
 
@@ -50,17 +64,42 @@ def _bad(field: str, problem: str) -> ChannelRejected:
     return ChannelRejected(422, "invalid_field", f"{field}: {problem}", {field: problem})
 
 
-def _string(payload: dict[str, Any], field: str, *, required: bool, limit: int) -> str | None:
+def _string(
+    payload: dict[str, Any], field: str, *, required: bool, limit: int, prefix: str = ""
+) -> str | None:
     value = payload.get(field)
     if value is None:
         if required:
-            raise _bad(field, "is required")
+            raise _bad(prefix + field, "is required")
         return None
     if not isinstance(value, str):
-        raise _bad(field, "must be a string")
+        raise _bad(prefix + field, "must be a string")
     if len(value) > limit:
-        raise _bad(field, f"is longer than {limit} characters")
+        raise _bad(prefix + field, f"is longer than {limit} characters")
     return value
+
+
+def unstorable(payload: Any) -> str | None:
+    """The path of the first string (key or value) that no database can store as text: one with
+    a NUL character or an unpaired surrogate (JSON allows both as escapes)."""
+    pending: list[tuple[str, Any]] = [("", payload)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"{path}.{key}" if path else str(key)
+                pending.append((inner, key))
+                pending.append((inner, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return path
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return path
+    return None
 
 
 class ApiChannel:
@@ -80,25 +119,30 @@ class ApiChannel:
         self._authorize(request)
         try:
             payload = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise ChannelRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise ChannelRejected(400, "invalid_json", "body must be a JSON object")
+        bad_text = unstorable(payload)
+        if bad_text is not None:
+            raise _bad(bad_text, "must not contain NUL characters or unpaired surrogates")
         external_id = _string(payload, "external_id", required=True, limit=200) or ""
         if not external_id.strip():
             raise _bad("external_id", "must not be empty")
         sender = payload.get("from")
         if not isinstance(sender, dict):
             raise _bad("from", "is required and must be an object with address and name")
-        address = _string(sender, "address", required=True, limit=320) or ""
+        address = _string(sender, "address", required=True, limit=320, prefix="from.") or ""
         if self.config.identity_kind is IdentityKind.EMAIL:
             normalized = normalize_email(address)
             if normalized is None:
                 raise _bad("from.address", "is not a valid email address")
             address = normalized
-        elif not address.strip():
-            raise _bad("from.address", "must not be empty")
-        name = _string(sender, "name", required=False, limit=300)
+        else:
+            address = address.strip()
+            if not address:
+                raise _bad("from.address", "must not be empty")
+        name = _string(sender, "name", required=False, limit=300, prefix="from.")
         text = _string(payload, "text", required=True, limit=self.config.max_text_bytes) or ""
         if len(text.encode()) > self.config.max_text_bytes:
             raise _bad("text", f"is larger than {self.config.max_text_bytes} bytes")

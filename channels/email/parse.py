@@ -1,110 +1,294 @@
 """RFC 822 to ``InboundMessage``. A message that cannot be understood is still returned, with its
-raw bytes kept and ``parse_error`` set, so nothing received is ever dropped."""
+raw bytes kept and ``parse_error`` set, so nothing received is ever dropped.
+
+The email-specific details (raw bytes, quoted history, signature, participants, bounce report,
+original HTML) travel in ``InboundMessage.raw["email"]`` as a ``ParsedEmail``; the hub stores
+them next to the message (hub/email/store.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import html as html_module
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 from channels.base import Attachment, IdentityKind, InboundMessage, Party
+from channels.email import mime
+from channels.email.addresses import addresses, split_plus, token_from_tag, tokens_in_ids
+from channels.email.dsn import DeliveryReport, delivery_report
+from channels.email.html_text import html_to_text
+from channels.email.quotes import split_reply
+from channels.email.tnef import TnefFile, is_tnef, list_tnef
 from channels.validation import normalize_email
 
 _MSGID = re.compile(r"<[^<>\s]+>")
 _AUTOMATED_PRECEDENCE = {"bulk", "list", "junk"}
+_DAEMON_LOCALS = {
+    "mailer-daemon",
+    "postmaster",
+    "no-reply",
+    "noreply",
+    "do-not-reply",
+    "donotreply",
+    "no_reply",
+    "bounce",
+    "bounces",
+}
+_FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw|wg|tr|rv)\s*:", re.IGNORECASE)
+_FORWARD_MARK = re.compile(
+    r"^-{5,}\s*Forwarded message\s*-{5,}\s*$|^Begin forwarded message:\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FORWARD_FROM = re.compile(r"^\s*\**From:\**\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+DEFAULT_ATTACHMENT_CAP = 10 * 1024 * 1024
 
 
-def _ids(value: str | None) -> tuple[str, ...]:
+@dataclass(frozen=True, slots=True)
+class ParsedEmail:
+    """Everything the hub keeps about a received mail besides the normalized message."""
+
+    raw: bytes
+    message_id: str
+    envelope_from: str | None = None
+    envelope_to: tuple[str, ...] = ()
+    to: tuple[tuple[str, str], ...] = ()
+    cc: tuple[tuple[str, str], ...] = ()
+    reply_to: tuple[tuple[str, str], ...] = ()
+    full_text: str = ""
+    quoted: str = ""
+    signature: str = ""
+    html: str | None = None
+    tokens: tuple[str, ...] = ()
+    ticket_numbers: tuple[int, ...] = ()
+    forwarded_from: str | None = None
+    report: DeliveryReport | None = None
+    tnef: tuple[tuple[int, tuple[TnefFile, ...]], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    defects: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _ids(value: str) -> tuple[str, ...]:
     return tuple(_MSGID.findall(value or ""))
 
 
-def _date(mail: EmailMessage) -> datetime:
+def _date(mail: Message) -> datetime:
     try:
-        parsed = parsedate_to_datetime(str(mail["Date"]))
+        parsed = parsedate_to_datetime(mime.header(mail, "Date"))
     except (TypeError, ValueError, IndexError):
         return datetime.now(UTC)
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def html_to_text(html: str) -> str:
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", html)
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</h\d>", "\n", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    return re.sub(r"\n{3,}", "\n\n", html_module.unescape(text)).strip()
-
-
-def _body(mail: EmailMessage) -> tuple[str, str | None, tuple[Attachment, ...]]:
-    text_part = mail.get_body(preferencelist=("plain",))
-    html_part = mail.get_body(preferencelist=("html",))
-    html = str(html_part.get_content()) if html_part is not None else None
-    text = str(text_part.get_content()) if text_part is not None else html_to_text(html or "")
-    attachments = []
-    for part in mail.iter_attachments():
-        payload = part.get_payload(decode=True)
-        content = payload if isinstance(payload, bytes) else b""
-        attachments.append(
-            Attachment(
-                filename=part.get_filename() or "attachment",
-                content_type=part.get_content_type(),
-                size=len(content),
-                content=content,
-                content_id=(part["Content-ID"] or "").strip("<>") or None,
-                inline=part.get_content_disposition() == "inline",
-            )
-        )
-    return text, html, tuple(attachments)
-
-
-def _automated(mail: EmailMessage, sender: str) -> bool:
-    auto = str(mail.get("Auto-Submitted", "no")).strip().lower()
-    precedence = str(mail.get("Precedence", "")).strip().lower()
-    local = sender.partition("@")[0]
+def _automated(mail: Message, sender: str, envelope_from: str | None) -> bool:
+    auto = mime.header(mail, "Auto-Submitted").lower() or "no"
+    precedence = mime.header(mail, "Precedence").lower()
+    suppress = mime.header(mail, "X-Auto-Response-Suppress").lower()
+    local = sender.partition("@")[0].partition("+")[0]
     return (
-        auto != "no"
+        not auto.startswith("no")
         or precedence in _AUTOMATED_PRECEDENCE
-        or mail.get("List-Id") is not None
-        or local in {"mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply"}
+        or bool(mime.header(mail, "List-Id"))
+        or bool(mime.header(mail, "X-Autoreply") or mime.header(mail, "X-Autorespond"))
+        or any(word in suppress for word in ("all", "oof", "autoreply"))
+        or local in _DAEMON_LOCALS
+        or (envelope_from is not None and envelope_from.strip("<> ") == "")
     )
 
 
-def parse_rfc822(channel: str, raw: bytes) -> InboundMessage:
+def _body_parts(mail: EmailMessage) -> tuple[Message | None, Message | None]:
+    text_part: Message | None
+    html_part: Message | None
+    try:
+        text_part = mail.get_body(preferencelist=("plain",))
+        html_part = mail.get_body(preferencelist=("html",))
+    except Exception:
+        text_part = html_part = None
+    if text_part is None and html_part is None:
+        for part, _parent in mime.leaves(mail):
+            kind = mime.content_type(part)
+            if kind in ("text/plain", "text/html") and mime.disposition(part) != "attachment":
+                if kind == "text/plain" and text_part is None:
+                    text_part = part
+                elif kind == "text/html" and html_part is None:
+                    html_part = part
+    if text_part is None and html_part is None and not mail.is_multipart():
+        text_part = mail  # e.g. a multipart without a boundary: its body is still readable text
+    return text_part, html_part
+
+
+def _attachment(part: Message, cap: int) -> Attachment:
+    kind = mime.content_type(part)
+    if kind == "message/rfc822":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        content = inner.as_bytes() if isinstance(inner, Message) else mime.part_bytes(part)
+        default_name = "forwarded-message.eml"
+    elif kind.startswith("message/"):
+        content = part.as_bytes().partition(b"\n\n")[2]
+        default_name = kind.partition("/")[2] + ".txt"
+    else:
+        content = mime.part_bytes(part)
+        default_name = "attachment"
+    content_id = mime.clean_text(str(part.get("Content-ID", "") or "")).strip().strip("<>")
+    return Attachment(
+        filename=mime.filename(part) or default_name,
+        content_type=kind,
+        size=len(content),
+        content=content if len(content) <= cap else None,
+        content_id=content_id or None,
+        inline=mime.disposition(part) == "inline"
+        or (bool(content_id) and kind.startswith("image/")),
+    )
+
+
+def _collect(
+    mail: EmailMessage, cap: int
+) -> tuple[str, str | None, tuple[Attachment, ...], tuple[tuple[int, tuple[TnefFile, ...]], ...]]:
+    text_part, html_part = _body_parts(mail)
+    html = mime.part_text(html_part) if html_part is not None else None
+    text = mime.part_text(text_part) if text_part is not None else html_to_text(html or "")
+    attachments: list[Attachment] = []
+    tnef: list[tuple[int, tuple[TnefFile, ...]]] = []
+    extra_text: list[str] = []
+    for part, parent in mime.leaves(mail):
+        if part is text_part or part is html_part:
+            continue
+        kind = mime.content_type(part)
+        named = mime.filename(part) is not None
+        if kind in ("text/plain", "text/html") and not named:
+            if parent == "multipart/alternative":
+                continue  # the other rendering of the body we already have
+            if kind == "text/plain" and mime.disposition(part) != "attachment":
+                extra_text.append(mime.part_text(part))  # Apple Mail splits text around images
+                continue
+        attachment = _attachment(part, cap)
+        if is_tnef(attachment.filename, attachment.content_type):
+            tnef.append((len(attachments), tuple(list_tnef(mime.part_bytes(part)))))
+        attachments.append(attachment)
+    if extra_text and text_part is not None:
+        text = "\n\n".join([text.rstrip(), *(t.strip() for t in extra_text)])
+    return text, html, tuple(attachments), tuple(tnef)
+
+
+def _own_tokens(pairs: Iterable[str], own: frozenset[str]) -> list[str]:
+    found = []
+    for address in pairs:
+        base, tag = split_plus(address)
+        token = token_from_tag(tag)
+        if token and (not own or base in own):
+            found.append(token)
+    return found
+
+
+def _forwarded_from(mail: EmailMessage, subject: str, text: str) -> str | None:
+    for part, _parent in mime.leaves(mail):
+        if mime.content_type(part) == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if isinstance(inner, Message):
+                return mime.header(inner, "From") or None
+    mark = _FORWARD_MARK.search(text)
+    if mark is not None or _FORWARD_SUBJECT.match(subject):
+        found = _FORWARD_FROM.search(text, mark.end() if mark else 0)
+        if found is not None:
+            return mime.clean_text(found.group(1).strip().strip("*").strip())
+    return None
+
+
+def _headers(mail: Message) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for key in mail:
+        pairs.append((mime.clean_text(str(key)), mime.header(mail, key)))
+    return tuple(dict.fromkeys(pairs))[:200]
+
+
+def parse_rfc822(
+    channel: str,
+    raw: bytes,
+    *,
+    envelope_from: str | None = None,
+    envelope_to: tuple[str, ...] = (),
+    own_addresses: frozenset[str] = frozenset(),
+    attachment_cap: int = DEFAULT_ATTACHMENT_CAP,
+) -> InboundMessage:
     digest = hashlib.sha256(raw).hexdigest()
-    raw_record = {"rfc822": raw.decode("utf-8", errors="replace")}
+    fallback_id = f"<sha256-{digest}@relaydesk>"
     try:
         mail = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(mail, EmailMessage)
-        senders = getaddresses([str(mail.get("From", ""))])
+        senders = addresses(mime.header(mail, "From"))
         name, address = senders[0] if senders else ("", "")
         sender = normalize_email(address) or ""
-        message_ids = _ids(str(mail.get("Message-ID", "")))
-        text, html, attachments = _body(mail)
-        references = _ids(str(mail.get("References", ""))) + _ids(str(mail.get("In-Reply-To", "")))
+        message_ids = _ids(mime.header(mail, "Message-ID"))
+        message_id = message_ids[0] if message_ids else fallback_id
+        subject = mime.header(mail, "Subject")
+        text, html, attachments, tnef = _collect(mail, attachment_cap)
+        text = mime.clean_text(text)
+        html = mime.clean_text(html) if html is not None else None
+        reply_ids = tuple(
+            dict.fromkeys(
+                _ids(mime.header(mail, "References")) + _ids(mime.header(mail, "In-Reply-To"))
+            )
+        )
+        to = tuple(addresses(mime.header(mail, "To")))
+        cc = tuple(addresses(mime.header(mail, "Cc")))
+        delivered = [a for _, a in addresses(mime.header(mail, "Delivered-To"))]
+        recipients = [*envelope_to, *(a for _, a in to), *(a for _, a in cc), *delivered]
+        tokens = (*_own_tokens(recipients, own_addresses), *tokens_in_ids(reply_ids))
+        report = delivery_report(mail, raw.decode("utf-8", "replace"), envelope_from)
+        parts = split_reply(text)
+        defects = tuple(type(defect).__name__ for defect in mail.defects)
+        details = ParsedEmail(
+            raw=raw,
+            message_id=message_id,
+            envelope_from=envelope_from,
+            envelope_to=envelope_to,
+            to=to,
+            cc=cc,
+            reply_to=tuple(addresses(mime.header(mail, "Reply-To"))),
+            full_text=text,
+            quoted=parts.quoted,
+            signature=parts.signature,
+            html=html,
+            tokens=tuple(dict.fromkeys(tokens)),
+            ticket_numbers=tuple(int(n) for n in re.findall(r"\[#(\d{1,9})\]", subject)),
+            forwarded_from=_forwarded_from(mail, subject, text),
+            report=report,
+            tnef=tnef,
+            headers=_headers(mail),
+            defects=defects,
+        )
+        problem = None if sender or report is not None else "no usable From address"
+        if report is None and not text.strip() and not attachments and defects:
+            problem = "the message structure is broken: " + ", ".join(defects)
         return InboundMessage(
             channel=channel,
-            external_id=message_ids[0] if message_ids else f"<sha256-{digest}@relaydesk>",
+            external_id=message_id[:500],
             sender=Party(IdentityKind.EMAIL, sender or "unknown@invalid", name or None),
-            text=text,
+            text=parts.new_text or text.strip(),
             html=html,
-            subject=str(mail.get("Subject", "")) or None,
-            reply_to_ids=tuple(dict.fromkeys(references)),
+            subject=subject or None,
+            thread_key=(reply_ids[0] if reply_ids else message_id)[:500],
+            reply_to_ids=reply_ids,
             attachments=attachments,
             received_at=_date(mail),
-            raw=raw_record,
-            automated=_automated(mail, sender),
-            parse_error=None if sender else "no usable From address",
+            raw={"email": details},
+            automated=not sender or report is not None or _automated(mail, sender, envelope_from),
+            parse_error=problem,
         )
     except Exception as exc:
         return InboundMessage(
             channel=channel,
-            external_id=f"<sha256-{digest}@relaydesk>",
+            external_id=fallback_id,
             sender=Party(IdentityKind.EMAIL, "unknown@invalid", None),
             text="",
             received_at=datetime.now(UTC),
-            raw=raw_record,
+            raw={"email": ParsedEmail(raw=raw, message_id=fallback_id, envelope_to=envelope_to)},
+            automated=True,
             parse_error=f"{type(exc).__name__}: {exc}",
         )

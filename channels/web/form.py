@@ -3,6 +3,7 @@ channel named in ``reply_via`` (an email channel), since a form cannot answer by
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -21,6 +22,13 @@ from channels.config import ChannelConfig
 from channels.validation import clean_line, normalize_email
 
 FIELDS = ("name", "email", "subject", "message")
+# Control characters a browser never sends in a textarea (tab and newline are kept).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def message_text(value: str) -> str:
+    """The message as stored: newlines normalized, stray control characters dropped."""
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 class FormChannelConfig(ChannelConfig):
@@ -49,7 +57,7 @@ class FormChannel:
             errors["email"] = "Please enter a valid email address."
         if len(form.get("subject", "")) > 300:
             errors["subject"] = "The subject is too long (300 characters at most)."
-        message = form.get("message", "").strip()
+        message = message_text(form.get("message", ""))
         if not message:
             errors["message"] = "Please write your message."
         elif len(message) > self.config.max_message_chars:
@@ -65,15 +73,18 @@ class FormChannel:
         email = normalize_email(form["email"])
         assert email is not None
         submission = clean_line(form["submission_id"], 64) or uuid.uuid4().hex
+        name, subject = clean_line(form["name"], 300), clean_line(form["subject"], 300)
+        text = message_text(form["message"])
         return [
             InboundMessage(
                 channel=self.name,
                 external_id=f"form:{submission}",
-                sender=Party(IdentityKind.EMAIL, email, clean_line(form["name"], 300)),
-                subject=clean_line(form["subject"], 300) or None,
-                text=form["message"].strip().replace("\r\n", "\n"),
+                sender=Party(IdentityKind.EMAIL, email, name),
+                subject=subject or None,
+                text=text,
                 received_at=datetime.now(UTC),
-                raw={key: form[key] for key in FIELDS} | {"remote": request.remote},
+                raw={"name": name, "email": email, "subject": subject, "message": text}
+                | {"remote": request.remote},
             )
         ]
 

@@ -252,7 +252,7 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+from hub.db import chat_models as chat_models  # noqa: E402  (the chat channel tables)
+from hub.db import email_models as email_models  # noqa: E402  (the email tables)
 from hub.db import inbox_models as inbox_models  # noqa: E402  (the inbox tables)
 from hub.db import routing_models as routing_models  # noqa: E402  (the routing engine tables)
-from hub.db import email_models as email_models  # noqa: E402  (the email tables)
-from hub.db import chat_models as chat_models  # noqa: E402  (the chat channel tables)

@@ -10,14 +10,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.authz import Principal, can_see_conversation, can_see_customer, conversation_filter
 from hub.conversations import assign, set_status
-from hub.db.models import Agent, Conversation, ConversationStatus, Customer, Identity, Message, Team
+from hub.db.models import (
+    Agent,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Identity,
+    Message,
+    Role,
+    Team,
+)
 from hub.errors import forbidden, invalid_field, invalid_query, not_found
+from hub.events import publish
 from hub.replies import NoRecipient, add_note, send_reply
 from hub.settings import PRIORITIES
 from hub.tickets import ticket_for
 from hub.web.auth import authenticate
 from hub.web.keys import hub_of
-from hub.web.requests import decode_cursor, encode_cursor, int_query, json_object, path_id
+from hub.web.requests import (
+    MAX_ID,
+    decode_cursor,
+    encode_cursor,
+    int_query,
+    json_object,
+    path_id,
+    row_id,
+)
 from hub.web.serialize import conversation_json, customer_json, message_json, ticket_json
 
 MAX_REPLY_CHARS = 65_536
@@ -50,17 +68,15 @@ async def list_conversations(request: web.Request) -> web.Response:
                 query = query.where(Conversation.assignee_id == principal.agent_id)
             elif assignee == "none":
                 query = query.where(Conversation.assignee_id.is_(None))
-            elif assignee.isdigit():
-                query = query.where(Conversation.assignee_id == int(assignee))
+            elif row_id(assignee) is not None:
+                query = query.where(Conversation.assignee_id == row_id(assignee))
             else:
                 raise invalid_query("assignee", "must be an agent id, me or none")
         team = request.query.get("team")
         if team is not None:
-            team_id = (
-                int(team)
-                if team.isdigit()
-                else await session.scalar(select(Team.id).where(Team.slug == team))
-            )
+            if not team or len(team) > 64 or not team.isprintable():
+                raise invalid_query("team", "must be a team id or slug")
+            team_id = row_id(team) or await session.scalar(select(Team.id).where(Team.slug == team))
             query = query.where(Conversation.team_id == (team_id or -1))
         limit = int_query(request, "limit", 25, 1, 100)
         cursor = request.query.get("cursor")
@@ -100,7 +116,7 @@ async def list_messages(request: web.Request) -> web.Response:
         principal = await authenticate(request, session)
         conversation = await _conversation(session, principal, path_id(request, "conversation"))
         limit = int_query(request, "limit", 50, 1, 200)
-        after = int_query(request, "after", 0, 0, 2**62)
+        after = int_query(request, "after", 0, 0, MAX_ID)
         rows = list(
             (
                 await session.scalars(
@@ -144,31 +160,39 @@ async def post_message(request: web.Request) -> web.Response:
                 raise invalid_field(
                     "text", "the customer has no address this conversation's channel can reach"
                 ) from None
+        await publish(session, "message", conversation, now, message_id=message.id)
         await session.commit()
         body = message_json(message)
     hub.dispatcher.wake()
     return web.json_response(body, status=201)
 
 
-async def _agent_exists(session: AsyncSession, agent_id: int) -> bool:
+async def _assignable(session: AsyncSession, agent_id: int) -> bool:
+    """An active account whose role handles conversations (not a marketer)."""
     agent = await session.get(Agent, agent_id)
-    return agent is not None and agent.active
+    return agent is not None and agent.active and agent.role != Role.MARKETER
 
 
 async def patch_conversation(request: web.Request) -> web.Response:
     hub = hub_of(request)
     payload = await json_object(request, {"status", "assignee_id", "priority"})
     status = payload.get("status")
-    if status is not None and status not in set(ConversationStatus):
+    if "status" in payload and (
+        not isinstance(status, str) or status not in set(ConversationStatus)
+    ):
         raise invalid_field("status", "must be one of open, pending, snoozed, resolved")
     priority = payload.get("priority")
-    if priority is not None and priority not in PRIORITIES:
+    if "priority" in payload and (not isinstance(priority, str) or priority not in PRIORITIES):
         raise invalid_field("priority", "must be one of " + ", ".join(PRIORITIES))
     assignee = payload.get("assignee_id", ...)
     if (
         assignee is not ...
         and assignee is not None
-        and (not isinstance(assignee, int) or isinstance(assignee, bool))
+        and (
+            not isinstance(assignee, int)
+            or isinstance(assignee, bool)
+            or not 0 < assignee <= MAX_ID
+        )
     ):
         raise invalid_field("assignee_id", "must be an agent id or null")
     now = hub.clock.now()
@@ -181,8 +205,10 @@ async def patch_conversation(request: web.Request) -> web.Response:
             )
             if not (principal.manages_assignments or self_service):
                 raise forbidden("assign conversations to other agents")
-            if assignee is not None and not await _agent_exists(session, assignee):
-                raise invalid_field("assignee_id", f"agent {assignee} does not exist")
+            if assignee is not None and not await _assignable(session, assignee):
+                raise invalid_field(
+                    "assignee_id", f"agent {assignee} does not exist or cannot take conversations"
+                )
             await assign(session, conversation, assignee, now, actor_id=principal.agent_id)
         if status is not None:
             await set_status(

@@ -12,17 +12,20 @@ from sqlalchemy import select, text
 from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
+from hub.chat_channels import chat_context
 from hub.clock import Clock, SystemClock
 from hub.db.engine import open_database
 from hub.db.migrate import upgrade_async
 from hub.db.models import Team
+from hub.email.service import email_context
 from hub.errors import INTERNAL, ApiError, too_large
 from hub.followups import FollowupRenderer
 from hub.ingest import Ingestor
 from hub.outbox import Dispatcher
 from hub.pipeline import Pipeline
+from hub.routing_service import build_routing
 from hub.settings import Settings
-from hub.web import api, devmail, forms, inbound, openapi
+from hub.web import api, devmail, email_api, forms, inbound, openapi, routing_api, ui, webhooks
 from hub.web.keys import HUB, STARTUP, Hub, Startup
 from hub.web.ratelimit import RateLimiter
 
@@ -50,7 +53,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if _wants_json(request) and exc.status >= 400:
             code = exc.reason.lower().replace(" ", "_")
             body = {"error": {"code": code, "message": exc.reason}}
-            return web.json_response(body, status=exc.status, headers=exc.headers)
+            headers = {k: v for k, v in exc.headers.items() if k.lower() != "content-type"}
+            return web.json_response(body, status=exc.status, headers=headers)
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -69,7 +73,10 @@ def page_environment(settings: Settings) -> Environment:
 
 
 async def _ensure_teams(hub_settings: Settings, hub: Hub) -> None:
-    slugs = {hub_settings.routing.default_team, *(r.team for r in hub_settings.routing.rules)}
+    slugs = {
+        hub_settings.routing.default_team,
+        *(r.team for r in hub_settings.routing.rules if r.team),
+    }
     async with hub.db.writer() as session:
         existing = set((await session.scalars(select(Team.slug))).all())
         for slug in sorted(slugs - existing):
@@ -94,9 +101,9 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         await channel.start()
     renderer = FollowupRenderer(settings.templates_dir)
     dispatcher = Dispatcher(db, channels, settings.outbox, clock)
-    ingestor = Ingestor(
-        db, Pipeline(settings, renderer, clock), settings.ingest.batch_size, dispatcher.wake
-    )
+    routing = build_routing(settings, db, clock, dispatcher.wake)
+    pipeline = Pipeline(settings, renderer, clock, routing.engine)
+    ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, dispatcher.wake)
     hub = Hub(
         settings=settings,
         clock=clock,
@@ -108,14 +115,17 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         pages=page_environment(settings),
         form_limiter=RateLimiter(settings.web.form_rate_per_minute),
         capture=capture,
+        routing=routing,
     )
     await _ensure_teams(settings, hub)
     app[HUB] = hub
     await ingestor.start()
     await dispatcher.start()
+    await routing.start()
     try:
         yield
     finally:
+        await routing.stop()
         await ingestor.stop()
         await dispatcher.stop()
         for channel in channels.values():
@@ -137,11 +147,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[STARTUP] = Startup(settings, clock or SystemClock())
     app.cleanup_ctx.append(_hub_context)
+    app.cleanup_ctx.append(chat_context)  # after the hub: Telegram polling, secrets
+    app.cleanup_ctx.append(email_context)  # after the hub: inbound SMTP listener, IMAP pollers
     app.router.add_get("/healthz", healthz)
     inbound.add_routes(app.router)
+    webhooks.add_routes(app.router)
     api.add_routes(app.router)
     openapi.add_routes(app.router)
     forms.add_routes(app.router)
+    routing_api.add_routes(app.router)
+    email_api.add_routes(app.router)
     if settings.capture.enabled:
         devmail.add_routes(app.router)
+    ui.setup(app)
     return app

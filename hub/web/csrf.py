@@ -33,10 +33,10 @@ def nonce_of(token: str) -> str:
 
 def valid(secret: str, token: str, now: float | None = None) -> bool:
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    if not token.isascii() or len(parts) != 3 or not parts[1].isdigit():
         return False
     payload = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(_mac(secret, payload), parts[2]):
+    if not hmac.compare_digest(_mac(secret, payload).encode(), parts[2].encode()):
         return False
     age = (now if now is not None else time.time()) - int(parts[1])
     return 0 <= age <= MAX_AGE
@@ -44,7 +44,8 @@ def valid(secret: str, token: str, now: float | None = None) -> bool:
 
 def check(request: web.Request, form_token: str, secret: str) -> bool:
     cookie = request.cookies.get(COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie, form_token) and valid(secret, form_token)
+    same = hmac.compare_digest(cookie.encode(), form_token.encode())
+    return bool(cookie) and same and valid(secret, form_token)
 
 
 def set_cookie(response: web.StreamResponse, token: str, secure: bool) -> None:

@@ -3,6 +3,7 @@ size limits, friendly errors and a confirmation page."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -67,18 +68,23 @@ async def submit_form(request: web.Request) -> web.Response:
         posted = await request.post()
     except web.HTTPRequestEntityTooLarge:
         return _render(hub, name, config, error=errors.FORM_TOO_LARGE, status=413)
-    values = {key: str(posted.get(key, "")) for key in FIELDS}
-    token = str(posted.get(csrf.FIELD, ""))
+    except (ValueError, LookupError):  # undecodable text, unknown charset, broken multipart
+        return _render(hub, name, config, error=errors.FORM_UNREADABLE, status=400)
+    values = {key: _text(posted.get(key)) for key in FIELDS}
+    token = _text(posted.get(csrf.FIELD))
     if not csrf.check(request, token, hub.settings.secret_key):
         return _render(hub, name, config, values=values, error=errors.FORM_CSRF, status=403)
     if posted.get(HONEYPOT):
         log.info("form %s: honeypot filled from %s; dropped", name, request.remote)
         return _done(hub, config)
-    if hub.form_limiter.check(f"{name}:{request.remote}"):
-        return _render(hub, name, config, values=values, error=errors.FORM_RATE, status=429)
+    wait = hub.form_limiter.check(f"{name}:{request.remote}")
+    if wait:
+        page = _render(hub, name, config, values=values, error=errors.FORM_RATE, status=429)
+        page.headers["Retry-After"] = str(wait)
+        return page
     channel = hub.channels[name]
     assert isinstance(channel, FormChannel)
-    form: dict[str, str] = values | {"submission_id": csrf.nonce_of(token)}
+    form: dict[str, str] = values | {"submission_id": _submission_id(token, values)}
     try:
         messages = channel.parse(InboundRequest(body=b"", form=form, remote=request.remote))
         for message in messages:
@@ -88,6 +94,18 @@ async def submit_form(request: web.Request) -> web.Response:
     except IngestUnavailable:
         return _render(hub, name, config, values=values, error=errors.FORM_STORE, status=503)
     return _done(hub, config)
+
+
+def _text(value: object) -> str:
+    """A posted text field; files and binary parts count as empty."""
+    return value if isinstance(value, str) else ""
+
+
+def _submission_id(token: str, values: dict[str, str]) -> str:
+    """The same rendered form posted twice with the same content is one submission; the same
+    page reused (back button) for a different message is another."""
+    content = "\x1f".join(values[key] for key in FIELDS).encode()
+    return f"{csrf.nonce_of(token)}-{hashlib.sha256(content).hexdigest()[:16]}"
 
 
 def _done(hub: Hub, config: FormChannelConfig) -> web.Response:

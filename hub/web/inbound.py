@@ -8,7 +8,7 @@ from aiohttp import web
 from channels.base import ChannelRejected, InboundRequest
 from hub.errors import ApiError, unavailable, unknown_channel, wrong_channel_kind
 from hub.ingest import IngestUnavailable
-from hub.pipeline import IngestResult
+from hub.pipeline_types import IngestResult
 from hub.web.keys import Hub, hub_of
 
 

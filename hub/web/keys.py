@@ -15,6 +15,7 @@ from hub.db.engine import Database
 from hub.followups import FollowupRenderer
 from hub.ingest import Ingestor
 from hub.outbox import Dispatcher
+from hub.routing_service import Routing
 from hub.settings import Settings
 from hub.web.ratelimit import RateLimiter
 
@@ -31,6 +32,7 @@ class Hub:
     pages: Environment
     form_limiter: RateLimiter
     capture: CaptureServer | None
+    routing: Routing | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,11 +39,25 @@ class SmtpSink:
     port: int = 0
     received: list[Received] = field(default_factory=list)
     reject_with: str | None = None  # e.g. "451 try later" to simulate a failing relay
+    # Refuse at RCPT TO instead: "451 4.7.1 greylisted" or "550 5.1.1 no such user".
+    reject_rcpt_with: str | None = None
+    rejections: int = 0  # deliveries refused so far, at RCPT or DATA
     _server: asyncio.Server | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.reject_rcpt_with:
+            self.rejections += 1
+            return self.reject_rcpt_with
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.reject_with:
+            self.rejections += 1
             return self.reject_with
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))

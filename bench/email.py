@@ -1,0 +1,172 @@
+"""Benchmark: email ingest rate and outbound send rate, on this machine.
+
+    .venv/bin/python bench/email.py [--messages 1000] [--concurrency 32] [--sends 1000]
+
+Ingest: raw RFC 822 messages (a mix of replies into existing conversations and new ones, plain
+and multipart/HTML) go through EmailInbox exactly as SMTP/IMAP deliver them (parse, reply
+split, sanitize, threading, group commit on a temporary SQLite database); reported as
+messages/s. Outbound: the email channel sends to a local aiosmtpd sink with its pooled,
+reused connections; reported as messages/s and SMTP sessions opened.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the standard library's email package: keep its folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aiosmtpd.smtp import SMTP  # noqa: E402
+
+from channels.base import IdentityKind, OutboundMessage, Party  # noqa: E402
+from channels.email.adapter import EmailChannel, EmailChannelConfig  # noqa: E402
+from channels.registry import build_channel  # noqa: E402
+from hub.clock import SystemClock  # noqa: E402
+from hub.db.engine import open_database  # noqa: E402
+from hub.db.migrate import upgrade_async  # noqa: E402
+from hub.email.inbox import EmailInbox  # noqa: E402
+from hub.followups import FollowupRenderer  # noqa: E402
+from hub.ingest import Ingestor  # noqa: E402
+from hub.pipeline import Pipeline  # noqa: E402
+from hub.settings import load_settings  # noqa: E402
+
+HTML = "<div><p>Hello,</p><p>my order {n} has not arrived.</p><blockquote>old</blockquote></div>"
+
+
+def raw_mail(number: int, customers: int) -> bytes:
+    customer = number % customers
+    reply = number >= customers
+    lines = [
+        f"From: Customer {customer} <c{customer}@example.com>",
+        "To: support@relaydesk.local",
+        f"Subject: {'Re: ' if reply else ''}Order {customer}",
+        "Date: Mon, 05 Jan 2026 09:00:00 +0000",
+        f"Message-ID: <bench{number}@example.com>",
+        "MIME-Version: 1.0",
+    ]
+    if reply:
+        lines.append(f"In-Reply-To: <bench{customer}@example.com>")
+    if number % 2:
+        lines.append('Content-Type: multipart/alternative; boundary="b"')
+        body = (
+            f"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello, order {number}.\r\n\r\n"
+            "On Mon, Jan 5, 2026 Support wrote:\r\n> old\r\n"
+            f"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{HTML.format(n=number)}\r\n"
+            "--b--\r\n"
+        )
+    else:
+        lines.append("Content-Type: text/plain; charset=utf-8")
+        body = f"Hello, order {number}.\r\n\r\n-- \r\nCustomer {customer}\r\n"
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+async def bench_ingest(messages: int, concurrency: int) -> float:
+    directory = Path(tempfile.mkdtemp(prefix="relaydesk-bench-email-"))
+    url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
+    settings = load_settings(
+        ROOT / "config" / "relaydesk.toml",
+        environ={},
+        overrides={"database.url": url, "capture.enabled": False},
+    )
+    await upgrade_async(url)
+    db = open_database(url)
+    clock = SystemClock()
+    channels = {n: build_channel(n, c) for n, c in settings.channels.items()}
+    ingestor = Ingestor(db, Pipeline(settings, FollowupRenderer(settings.templates_dir), clock), 64)
+    await ingestor.start()
+    inbox = EmailInbox(db, channels, ingestor, clock)
+    customers = max(1, messages // 4)
+    mails = [raw_mail(n, customers) for n in range(messages)]
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for raw in mails:
+        queue.put_nowait(raw)
+
+    async def worker() -> None:
+        while not queue.empty():
+            await inbox.deliver("mail", queue.get_nowait())
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await ingestor.stop()
+    await db.dispose()
+    return messages / elapsed
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.received = 0
+        self.sessions = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received += 1
+        return "250 OK"
+
+
+async def bench_send(sends: int, concurrency: int) -> tuple[float, int]:
+    sink = Sink()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(sink), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    channel = EmailChannel(
+        "mail",
+        EmailChannelConfig(kind="email", address="support@relaydesk.local", smtp_port=port),
+    )
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def send(number: int) -> None:
+        async with semaphore:
+            result = await channel.send(
+                OutboundMessage(
+                    message_id=number,
+                    channel="mail",
+                    recipient=Party(IdentityKind.EMAIL, f"c{number}@example.com"),
+                    text=f"Reply {number}",
+                    html=f"<p>Reply {number}</p>",
+                    subject="Re: Order",
+                    external_id=f"<rd.0123456789abcdef.{number:08x}@relaydesk.local>",
+                )
+            )
+            assert result.ok, result.error
+
+    started = time.perf_counter()
+    await asyncio.gather(*(send(n) for n in range(sends)))
+    elapsed = time.perf_counter() - started
+    await channel.stop()
+    server.close()
+    await server.wait_closed()
+    assert sink.received == sends
+    return sends / elapsed, sink.sessions
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--sends", type=int, default=1000)
+    args = parser.parse_args()
+    ingest_rate = await bench_ingest(args.messages, args.concurrency)
+    print(f"ingest: {args.messages} raw messages, {ingest_rate:.0f} messages/s")
+    send_rate, sessions = await bench_send(args.sends, args.concurrency)
+    print(f"send:   {args.sends} messages, {send_rate:.0f} messages/s, {sessions} SMTP sessions")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

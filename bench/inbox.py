@@ -1,0 +1,405 @@
+"""Benchmark: the agent inbox on a big SQLite database (a script, not a test).
+
+    .venv/bin/python bench/inbox.py [--conversations 100000] [--messages-per 10] [--requests 200]
+                                    [--db PATH] [--keep]
+
+Bulk-loads customers, conversations, tickets and messages with SQLAlchemy Core inserts into a
+migrated SQLite file (the full-text index is filled by its triggers), starts the hub in this
+process on 127.0.0.1, signs in through the login form, and times server-rendered pages end to end
+over HTTP: inbox lists (several views, filters and sorts) and conversation pages of random
+conversations. Prints p50/p95/max per page; the target is p95 <= 50 ms for the inbox list and the
+conversation page. Results also go to bench/results/inbox.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# This folder holds scripts (one is named email.py), not modules: keep it off the import path.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+import aiohttp  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+from sqlalchemy import create_engine, event, insert  # noqa: E402
+
+from hub.db.base import Base  # noqa: E402
+from hub.db.migrate import upgrade  # noqa: E402
+from hub.settings import load_settings  # noqa: E402
+from hub.staff import hash_password  # noqa: E402
+from hub.web.app import create_app  # noqa: E402
+
+WORDS = [
+    "printer",
+    "invoice",
+    "refund",
+    "password",
+    "login",
+    "error",
+    "shipping",
+    "parcel",
+    "delivery",
+    "account",
+    "order",
+    "payment",
+    "broken",
+    "screen",
+    "update",
+    "install",
+    "crash",
+    "slow",
+    "router",
+    "wifi",
+    "email",
+    "reset",
+    "upgrade",
+    "plan",
+    "discount",
+    "cancel",
+    "subscription",
+    "warranty",
+    "battery",
+    "charger",
+    "cable",
+    "receipt",
+    "address",
+    "tracking",
+]
+FIRST = [
+    "Jane",
+    "Tom",
+    "Priya",
+    "Ahmed",
+    "Olga",
+    "Li",
+    "Maria",
+    "Noah",
+    "Emma",
+    "Lucas",
+    "Mia",
+    "Omar",
+    "Sara",
+    "Ivan",
+    "Chen",
+    "Ana",
+]
+LAST = [
+    "Cooper",
+    "Baker",
+    "Raman",
+    "Khan",
+    "Petrova",
+    "Wei",
+    "Garcia",
+    "Smith",
+    "Jones",
+    "Rossi",
+    "Novak",
+    "Berg",
+    "Costa",
+]
+STATUSES = ["open"] * 30 + ["pending"] * 10 + ["snoozed"] * 5 + ["resolved"] * 55
+CHANNELS = ["mail"] * 6 + ["contact"] * 3 + ["api"]
+PRIORITIES = ["normal"] * 14 + ["high"] * 4 + ["urgent", "low"]
+PASSWORD = "bench-password-1"
+BATCH = 20_000
+
+
+def table(name: str) -> Any:
+    return Base.metadata.tables[name]
+
+
+def sentence(rng: random.Random, size: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(size)).capitalize() + "."
+
+
+def load(url: str, conversations: int, messages_per: int, seed: int) -> dict[str, Any]:
+    """Fill the database; returns ids the measurements use."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    engine = create_engine(url.replace("+aiosqlite", ""))
+
+    @event.listens_for(engine, "connect")
+    def _fast(connection: Any, _record: Any) -> None:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=OFF")
+
+    customers = max(1, conversations * 2 // 5)
+    with engine.begin() as db:
+        db.execute(
+            insert(table("teams")), [{"slug": s, "name": s.title()} for s in ("support", "billing")]
+        )
+        hashed = hash_password(PASSWORD)
+        agents = [
+            {
+                "email": f"agent{n}@bench.example",
+                "name": f"Agent {n}",
+                "role": "admin" if n == 0 else "agent",
+                "password_hash": hashed,
+                "capacity": 100_000,
+                "open_count": 0,
+                "presence": "online",
+                "skills": [],
+                "active": True,
+                "created_at": now,
+            }
+            for n in range(40)
+        ]
+        db.execute(insert(table("agents")), agents)
+        db.execute(
+            insert(table("agent_teams")),
+            [{"agent_id": n + 1, "team_id": 1 + (n % 2)} for n in range(1, 40)],
+        )
+        rows = []
+        for n in range(customers):
+            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            rows.append(
+                {
+                    "name": name,
+                    "name_key": name.lower(),
+                    "company": f"Company {n % 997}",
+                    "tier": "standard",
+                    "tags": [],
+                    "attributes": {},
+                    "locale": "en",
+                    "timezone": "UTC",
+                    "consent": {},
+                    "notes": "",
+                    "created_at": now,
+                }
+            )
+        for start in range(0, len(rows), BATCH):
+            db.execute(insert(table("customers")), rows[start : start + BATCH])
+        db.execute(
+            insert(table("identities")),
+            [
+                {
+                    "customer_id": n + 1,
+                    "kind": "email",
+                    "address": f"c{n}@customer.example",
+                    "display_name": "",
+                    "bouncing": False,
+                    "created_at": now,
+                }
+                for n in range(customers)
+            ],
+        )
+    started = time.monotonic()
+    conversation_rows, ticket_rows = [], []
+    for n in range(conversations):
+        created = now - timedelta(minutes=rng.randrange(90 * 24 * 60))
+        last = created + timedelta(minutes=rng.randrange(60 * 24))
+        status = rng.choice(STATUSES)
+        priority = rng.choice(PRIORITIES)
+        team = 1 + (n % 2)
+        assignee = rng.choice([None, *range(2 + (team - 1), 41, 2)]) if rng.random() < 0.8 else None
+        conversation_rows.append(
+            {
+                "token": f"{n:016x}",
+                "customer_id": 1 + rng.randrange(customers),
+                "identity_id": None,
+                "channel": rng.choice(CHANNELS),
+                "subject": sentence(rng, 5)[:80],
+                "status": status,
+                "priority": priority,
+                "team_id": team,
+                "assignee_id": assignee,
+                "created_at": created,
+                "first_inbound_at": created,
+                "last_inbound_at": last,
+                "last_activity_at": last,
+                "first_response_at": None if status == "open" else last,
+                "resolved_at": last if status == "resolved" else None,
+            }
+        )
+        ticket_rows.append(
+            {
+                "number": 1000 + n,
+                "conversation_id": n + 1,
+                "subject": "",
+                "status": "open",
+                "priority": priority,
+                "category": "",
+                "first_response_due_at": created + timedelta(hours=rng.choice([1, 8, 24])),
+                "resolution_due_at": created + timedelta(days=3),
+                "created_at": created,
+                "updated_at": last,
+            }
+        )
+    with engine.begin() as db:
+        for start in range(0, conversations, BATCH):
+            db.execute(insert(table("conversations")), conversation_rows[start : start + BATCH])
+            db.execute(insert(table("tickets")), ticket_rows[start : start + BATCH])
+    directions = ["inbound", "outbound", "inbound", "note", "outbound", "event"]
+    buffer: list[dict[str, Any]] = []
+    total = 0
+    with engine.begin() as db:
+        for n, conversation in enumerate(conversation_rows):
+            moment = conversation["created_at"]
+            for k in range(messages_per):
+                direction = directions[k % len(directions)] if k else "inbound"
+                moment = moment + timedelta(minutes=rng.randrange(1, 120))
+                buffer.append(
+                    {
+                        "conversation_id": n + 1,
+                        "customer_id": conversation["customer_id"],
+                        "direction": direction,
+                        "channel": conversation["channel"],
+                        "author_agent_id": conversation["assignee_id"]
+                        if direction != "inbound"
+                        else None,
+                        "subject": conversation["subject"] if k == 0 else "",
+                        "text": sentence(rng, rng.randrange(6, 40)),
+                        "attachments": [],
+                        "raw": {},
+                        "automated": False,
+                        "delivery_state": "sent" if direction == "outbound" else "received",
+                        "created_at": moment,
+                    }
+                )
+            if len(buffer) >= BATCH:
+                db.execute(insert(table("messages")), buffer)
+                total += len(buffer)
+                buffer = []
+        if buffer:
+            db.execute(insert(table("messages")), buffer)
+            total += len(buffer)
+    engine.dispose()
+    return {"customers": customers, "messages": total, "load_seconds": time.monotonic() - started}
+
+
+async def sign_in(http: aiohttp.ClientSession, email: str) -> None:
+    page = await (await http.get("/ui/login")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    response = await http.post(
+        "/ui/login",
+        data={"csrf_token": token.group(1), "email": email, "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+
+
+async def timed(http: aiohttp.ClientSession, paths: list[str]) -> list[float]:
+    spent = []
+    for path in paths:
+        started = time.perf_counter()
+        response = await http.get(path)
+        await response.read()
+        spent.append((time.perf_counter() - started) * 1000)
+        assert response.status == 200, (path, response.status)
+    return spent
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+async def measure(url: str, conversations: int, requests: int, seed: int) -> dict[str, Any]:
+    settings = load_settings(
+        ROOT / "config" / "relaydesk.toml",
+        environ={},
+        overrides={"database.url": url, "database.auto_migrate": False, "capture.enabled": False},
+    )
+    rng = random.Random(seed + 1)
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    results: dict[str, Any] = {}
+    try:
+        base = str(server.make_url("/"))
+        async with (
+            aiohttp.ClientSession(
+                base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)
+            ) as admin,
+            aiohttp.ClientSession(
+                base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)
+            ) as agent,
+        ):
+            await sign_in(admin, "agent0@bench.example")
+            await sign_in(agent, "agent2@bench.example")
+            await timed(admin, ["/ui/inbox"] * 5 + ["/ui/conversations/1"] * 5)  # warm up
+            scenarios = {
+                "inbox: all, open, longest waiting (admin)": (admin, ["/ui/inbox?view=all"]),
+                "inbox: mine (agent)": (agent, ["/ui/inbox?view=mine"]),
+                "inbox: my teams (agent)": (agent, ["/ui/inbox?view=teams"]),
+                "inbox: unassigned (agent)": (agent, ["/ui/inbox?view=unassigned"]),
+                "inbox: all, latest activity": (admin, ["/ui/inbox?view=all&sort=recent"]),
+                "inbox: all, SLA due": (admin, ["/ui/inbox?view=all&sort=sla"]),
+                "inbox: all, urgent, mail channel": (
+                    admin,
+                    ["/ui/inbox?view=all&priority=urgent&channel=mail"],
+                ),
+                "inbox rows fragment (live refresh)": (admin, ["/ui/inbox/rows?view=all"]),
+                "conversation page (random)": (
+                    admin,
+                    [
+                        f"/ui/conversations/{1 + rng.randrange(conversations)}"
+                        for _ in range(requests)
+                    ],
+                ),
+                "search (not a target): one word": (admin, ["/ui/inbox?view=all&q=refund"]),
+            }
+            for label, (http, paths) in scenarios.items():
+                if len(paths) == 1:
+                    paths = paths * requests
+                if label.startswith("search"):
+                    paths = paths[: max(20, requests // 10)]
+                results[label] = summary(await timed(http, paths))
+    finally:
+        await server.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages-per", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", help="SQLite file to use (a loaded one is reused)")
+    args = parser.parse_args()
+    path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="rd-inbox-")) / "bench.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    loaded: dict[str, Any] = {"reused": True}
+    if not path.exists():
+        upgrade(url)
+        total = args.conversations * args.messages_per
+        print(f"loading {args.conversations} conversations, {total} messages into {path}")
+        loaded = load(url, args.conversations, args.messages_per, args.seed)
+        print(f"  loaded in {loaded['load_seconds']:.0f} s")
+    results = asyncio.run(measure(url, args.conversations, args.requests, args.seed))
+    width = max(len(label) for label in results)
+    print(f"\n{'page':<{width}}  {'p50':>7}  {'p95':>7}  {'max':>7}   (ms, {args.requests} each)")
+    for label, figures in results.items():
+        p50, p95, top = figures["p50_ms"], figures["p95_ms"], figures["max_ms"]
+        print(f"{label:<{width}}  {p50:>7}  {p95:>7}  {top:>7}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    report = {
+        "conversations": args.conversations,
+        "messages_per": args.messages_per,
+        "load": loaded,
+        "results": results,
+    }
+    (out / "inbox.json").write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

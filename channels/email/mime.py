@@ -1,0 +1,165 @@
+"""Defensive MIME helpers: text in any (or a wrong, or no) charset, headers that may be broken,
+and the walk that tells the body apart from attachments in nested multiparts."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from email.message import Message
+
+_ALIASES = {
+    "ks_c_5601-1987": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-sjis": "shift_jis",
+    "x-gbk": "gb18030",
+    "unicode-1-1-utf-7": "utf-7",
+    "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6",
+    "x-mac-roman": "mac_roman",
+    "windows-874": "cp874",
+    "ansi_x3.4-1968": "ascii",
+}
+_SINGLE_BYTE_DEFAULTS = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252"}
+
+
+def clean_text(value: str) -> str:
+    """Text safe to store anywhere: undecodable bytes repaired, NUL characters removed."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        data = value.encode("utf-8", "surrogateescape")
+        value = decode_bytes(data, None)
+    return value.replace("\x00", "")
+
+
+def _codec(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    name = charset.strip().strip('"').lower()
+    name = _ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset when it fits; else UTF-8, else Windows-1252."""
+    declared = _codec(charset)
+    if declared is not None and (charset or "").lower() in _SINGLE_BYTE_DEFAULTS:
+        # Mail declared as Latin-1/ASCII is often really UTF-8; prefer that when it decodes.
+        try:
+            text = data.decode("utf-8")
+            if any(ord(ch) > 127 for ch in text):
+                return text.replace("\x00", "")
+        except UnicodeDecodeError:
+            pass
+    for candidate in (declared, "utf-8", "cp1252"):
+        if candidate is None:
+            continue
+        try:
+            return data.decode(candidate).replace("\x00", "")
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("latin-1").replace("\x00", "")
+
+
+def part_bytes(part: Message) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    raw = part.get_payload()
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    return b""
+
+
+def part_text(part: Message) -> str:
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    return decode_bytes(part_bytes(part), charset)
+
+
+def header(mail: Message, name: str) -> str:
+    """A header's decoded value ("" when absent); RFC 2047 words in unknown charsets survive."""
+    try:
+        value = mail.get(name)
+    except Exception:
+        value = None
+    if value is None:
+        return ""
+    try:
+        text = str(value)
+    except Exception:
+        text = ""
+    if "=?" in text:
+        try:
+            text = str(make_header(decode_header(text)))
+        except Exception:
+            text = _decode_words_leniently(text)
+    return clean_text(" ".join(text.split()))
+
+
+def _decode_words_leniently(text: str) -> str:
+    try:
+        pieces = decode_header(text)
+    except Exception:
+        return text
+    out = []
+    for chunk, charset in pieces:
+        out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    return "".join(out)
+
+
+def filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if name is None:
+        try:
+            name = part.get_param("name")  # type: ignore[assignment]
+        except Exception:
+            name = None
+        if isinstance(name, tuple):
+            name = decode_bytes(str(name[2]).encode("latin-1", "replace"), name[0])
+    if not name:
+        return None
+    name = str(name)
+    if "=?" in name:
+        name = _decode_words_leniently(name)
+    return clean_text(name).replace("/", "_").replace("\\", "_").strip() or None
+
+
+def content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:
+        return "application/octet-stream"
+
+
+def disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except Exception:
+        return None
+
+
+def leaves(part: Message, parent: str = "") -> Iterator[tuple[Message, str]]:
+    """Every leaf part with the type of its parent multipart; attached messages are leaves."""
+    kind = content_type(part)
+    if kind.startswith("message/"):
+        yield part, parent
+        return
+    payload = part.get_payload() if part.is_multipart() else None
+    if isinstance(payload, list):
+        for child in payload:
+            if isinstance(child, Message):
+                yield from leaves(child, kind)
+        return
+    yield part, parent

@@ -1,0 +1,1 @@
+"""Slack apps through slack-bolt (Events API in) and slack-sdk (Web API out)."""

@@ -1,0 +1,292 @@
+"""The Telegram channel: webhook updates checked by their secret header and parsed with
+python-telegram-bot's types; long polling for hosts without a public URL; replies through the
+library's ``Bot`` (text, photos, documents) paced to Telegram's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from telegram import Bot, InputFile, Update
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+
+from channels.base import (
+    Attachment,
+    ChannelRejected,
+    DeliveryResult,
+    InboundMessage,
+    InboundRequest,
+    OutboundMessage,
+)
+from channels.pacing import Pacer
+from channels.telegram.config import TelegramChannelConfig
+from channels.telegram.updates import ALLOWED_UPDATES, translate
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_TEXT = 4096
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+# Looks up the thread key (the chat) of a hub conversation, for replies that carry none.
+ThreadLookup = Callable[[int], Awaitable[str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PolledUpdate:
+    update_id: int
+    messages: list[InboundMessage]
+
+
+class TelegramUnavailable(Exception):
+    """A Bot API call the hub waits on (getUpdates, setWebhook) failed."""
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Telegram takes at most 4096 characters a message: cut at a line break, else at a space,
+    where one is in the second half of the allowance."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ")
+    if rest.strip():
+        parts.append(rest)
+    return parts
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the int -> timedelta migration warning
+        value: int | timedelta = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramChannel:
+    def __init__(self, name: str, config: TelegramChannelConfig) -> None:
+        self.name = name
+        self.config = config
+        timeout = config.timeout_seconds
+        self._request = HTTPXRequest(
+            connection_pool_size=config.connection_pool_size,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=timeout,
+            pool_timeout=timeout,
+        )
+        self._poll_request = HTTPXRequest(
+            connection_pool_size=1, read_timeout=config.poll_timeout_seconds + timeout
+        )
+        self.bot = Bot(
+            config.bot_token,
+            base_url=config.base_url,
+            base_file_url=config.base_file_url,
+            request=self._request,
+            get_updates_request=self._poll_request,
+        )
+        self.pacer = Pacer(config.messages_per_second)
+        self._secrets: tuple[str, ...] = (config.webhook_secret,) if config.webhook_secret else ()
+        self._thread_lookup: ThreadLookup | None = None
+
+    # -- set-up by the hub ---------------------------------------------------------------
+    def use_webhook_secret(self, secret: str | None) -> None:
+        """Accept ``secret`` (the stored one) besides the configured one, if any."""
+        configured = (self.config.webhook_secret,) if self.config.webhook_secret else ()
+        self._secrets = configured + ((secret,) if secret else ())
+
+    def use_thread_lookup(self, lookup: ThreadLookup) -> None:
+        self._thread_lookup = lookup
+
+    # -- inbound -------------------------------------------------------------------------
+    def _authorize(self, request: InboundRequest) -> None:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        matches = [hmac.compare_digest(given, secret.encode()) for secret in self._secrets]
+        if not any(matches):
+            raise ChannelRejected(
+                401, "unauthorized", f"missing or wrong {SECRET_HEADER} header for {self.name}"
+            )
+
+    def parse(self, request: InboundRequest) -> list[InboundMessage]:
+        self._authorize(request)
+        try:
+            payload = json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ChannelRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
+        return self.parse_update(payload)
+
+    def parse_update(self, payload: Any) -> list[InboundMessage]:
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            raise ChannelRejected(
+                400, "invalid_update", "body must be a Telegram Update object with an update_id"
+            )
+        try:
+            update = Update.de_json(payload, self.bot)
+            return translate(self.name, self.config, update, payload)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            detail = f"{type(exc).__name__}: {exc}"
+            raise ChannelRejected(
+                400, "invalid_update", f"body is not a Telegram Update the hub can read ({detail})"
+            ) from None
+
+    @staticmethod
+    def webhook_answer(messages: Sequence[InboundMessage]) -> dict[str, Any] | None:
+        """A Bot API call to return in the webhook response: stop the button's spinner."""
+        for message in messages:
+            query_id = message.raw.get("callback_query_id")
+            if query_id:
+                return {"method": "answerCallbackQuery", "callback_query_id": query_id}
+        return None
+
+    async def fetch_updates(self, offset: int | None) -> list[PolledUpdate]:
+        """One getUpdates long poll. Telegram forgets updates only when asked for ``offset``
+        past them, so the caller moves ``offset`` once it has stored what came back."""
+        try:
+            updates = await self.bot.get_updates(
+                offset=offset,
+                timeout=self.config.poll_timeout_seconds,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        except TelegramError as exc:
+            raise TelegramUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        polled = []
+        for update in updates:
+            try:
+                messages = self.parse_update(update.to_dict())
+            except ChannelRejected as exc:
+                log.error("telegram %s: skipping update %s: %s", self.name, update.update_id, exc)
+                messages = []
+            polled.append(PolledUpdate(update.update_id, messages))
+        return polled
+
+    async def answer_callbacks(self, messages: Sequence[InboundMessage]) -> None:
+        answer = self.webhook_answer(messages)
+        if answer is None:
+            return
+        try:
+            await self.bot.answer_callback_query(answer["callback_query_id"])
+        except TelegramError as exc:
+            log.warning("telegram %s: answerCallbackQuery failed: %s", self.name, exc)
+
+    async def set_webhook(self, url: str, secret: str, *, drop_pending: bool = False) -> None:
+        try:
+            await self.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=drop_pending,
+            )
+        except TelegramError as exc:
+            raise TelegramUnavailable(exc.message) from exc
+
+    async def delete_webhook(self) -> None:
+        """Polling needs it: Telegram refuses getUpdates while a webhook is set."""
+        try:
+            await self.bot.delete_webhook()
+        except TelegramError as exc:
+            raise TelegramUnavailable(exc.message) from exc
+
+    # -- outbound ------------------------------------------------------------------------
+    async def _chat_id(self, message: OutboundMessage) -> str:
+        if message.thread_key:
+            return message.thread_key
+        if self._thread_lookup is not None and message.conversation_id is not None:
+            found = await self._thread_lookup(message.conversation_id)
+            if found:
+                return found
+        return message.recipient.address
+
+    async def _paced(self, chat_id: str, max_wait: float) -> float | None:
+        """Wait for the chat's next slot; None when it is further off than ``max_wait``."""
+        interval = (
+            self.config.group_interval_seconds
+            if chat_id.startswith("-")
+            else self.config.chat_interval_seconds
+        )
+        slot = self.pacer.reserve(chat_id, interval, max_wait)
+        if not slot.granted:
+            return slot.wait
+        if slot.wait > 0:
+            await asyncio.sleep(slot.wait)
+        await self.pacer.turn(chat_id, interval)
+        return None
+
+    async def _send_file(self, chat_id: str, attachment: Attachment) -> int:
+        assert attachment.content is not None
+        upload = InputFile(attachment.content, filename=attachment.filename)
+        if attachment.content_type in PHOTO_TYPES:
+            sent = await self.bot.send_photo(chat_id, upload)
+        else:
+            sent = await self.bot.send_document(chat_id, upload)
+        return sent.message_id
+
+    async def _deliver(self, chat_id: str, message: OutboundMessage) -> int:
+        """Send every part; the first one already has its slot. Returns the last message id."""
+        calls: list[Callable[[], Awaitable[int]]] = []
+        for part in split_text(message.text):
+            calls.append(partial(self._send_text, chat_id, part))
+        for attachment in message.attachments:
+            if attachment.content is not None:
+                calls.append(partial(self._send_file, chat_id, attachment))
+        last = 0
+        for index, call in enumerate(calls):
+            if index > 0:
+                await self._paced(chat_id, float("inf"))
+            last = await call()
+        return last
+
+    async def _send_text(self, chat_id: str, text: str) -> int:
+        sent = await self.bot.send_message(chat_id, text)
+        return sent.message_id
+
+    async def send(self, message: OutboundMessage) -> DeliveryResult:
+        chat_id = await self._chat_id(message)
+        if not message.text.strip() and not any(a.content for a in message.attachments):
+            return DeliveryResult.failed("nothing to send: empty text", permanent=True)
+        wait = await self._paced(chat_id, self.config.max_pacing_wait_seconds)
+        if wait is not None:
+            return DeliveryResult.failed(
+                f"paced: Telegram allows about one message a second to chat {chat_id}",
+                retry_after=wait,
+            )
+        try:
+            last = await self._deliver(chat_id, message)
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            self.pacer.pause(chat_id, seconds)
+            return DeliveryResult.failed(
+                f"Telegram flood control (429): retry after {seconds:g} s", retry_after=seconds
+            )
+        except ChatMigrated as exc:
+            return DeliveryResult.failed(
+                f"the group became supergroup {exc.new_chat_id}; reply from a new message there",
+                permanent=True,
+            )
+        except (Forbidden, BadRequest, InvalidToken) as exc:
+            return DeliveryResult.failed(f"Telegram refused: {exc.message}", permanent=True)
+        except TelegramError as exc:
+            return DeliveryResult.failed(f"Telegram unreachable: {exc.message}")
+        return DeliveryResult.sent(f"{chat_id}:{last}")
+
+    async def start(self) -> None:
+        await self._request.initialize()
+        await self._poll_request.initialize()
+
+    async def stop(self) -> None:
+        await self._request.shutdown()
+        await self._poll_request.shutdown()

@@ -1,0 +1,137 @@
+"""The bot gateway: while a bot holds a conversation, each customer message goes to it. The FAQ
+bot answers inside the ingest transaction; an external bot is asked by a job (so no transaction
+waits on HTTP). Whatever a bot says is an outbound message in the conversation, marked with
+the bot's name; a hand-off is logged and the conversation is assigned (or queued) as usual."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.assignment import assign_or_queue
+from hub.bots.connector import BotConnector, BotReply
+from hub.bots.faq import FaqBot
+from hub.conversations import log_event
+from hub.db.models import Conversation, Customer, Message
+from hub.db.routing_models import ConversationRouting, Job
+from hub.jobs import JobHandler, JobView, Outcome, enqueue
+from hub.outbound import queue_outbound, reply_route
+from hub.replies import reply_subject
+from hub.settings import Settings
+
+
+class BotGateway:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.faq = FaqBot(settings.bots.faq)
+        self.connectors = {
+            name: BotConnector(name, config) for name, config in settings.bots.connectors.items()
+        }
+
+    def bot_for_channel(self, channel: str) -> str | None:
+        for name, connector in self.connectors.items():
+            if channel in connector.settings.channels:
+                return name
+        return None
+
+    def handlers(self) -> dict[str, JobHandler]:
+        return {"bot_forward": JobHandler(self._apply_reply, self._ask)}
+
+    async def hand_off(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        routing: ConversationRouting,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        routing.bot_active = False
+        await log_event(session, conversation, f"Bot {routing.bot} handed over: {reason}", now)
+        await assign_or_queue(
+            session,
+            conversation,
+            routing,
+            now,
+            sticky_fallback=self.settings.routing.assignment.sticky_fallback,
+        )
+
+    async def say(
+        self, session: AsyncSession, conversation: Conversation, bot: str, text: str, now: datetime
+    ) -> Message | None:
+        message = await queue_outbound(
+            session,
+            self.settings,
+            conversation,
+            via=reply_route(self.settings, conversation.channel),
+            text=text.strip() + "\n",
+            subject=reply_subject(conversation, None),
+            html=None,
+            now=now,
+            automated=True,
+        )
+        if message is not None:
+            message.raw = {**message.raw, "bot": bot}
+        return message
+
+    async def turn(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        routing: ConversationRouting,
+        message: Message,
+        customer: Customer,
+        now: datetime,
+    ) -> None:
+        """Give one customer message to the bot that holds the conversation."""
+        bot = routing.bot or ""
+        if bot in self.connectors:
+            await enqueue(
+                session,
+                "bot_forward",
+                now,
+                conversation_id=conversation.id,
+                payload={
+                    "bot": bot,
+                    "sender": conversation.token,
+                    "text": message.text,
+                    "channel": conversation.channel,
+                },
+                dedupe_key=f"bot:{message.id}",
+            )
+            return
+        answer = self.faq.match(message.text, await self.faq.entries(session), customer.locale)
+        if answer.handoff or answer.answer is None:
+            await self.hand_off(session, conversation, routing, answer.reason, now)
+            return
+        said = await self.say(session, conversation, "faq", answer.answer, now)
+        if said is None:
+            await self.hand_off(session, conversation, routing, "no address to answer", now)
+            return
+        text = f"Bot faq answered with entry #{answer.entry_id} (score {answer.score})"
+        await log_event(session, conversation, text, now)
+
+    async def _ask(self, view: JobView) -> BotReply:
+        connector = self.connectors.get(str(view.payload["bot"]))
+        if connector is None:
+            return BotReply((), True, "bot is no longer configured")
+        return await connector.ask(view)
+
+    async def _apply_reply(
+        self, session: AsyncSession, job: Job, reply: Any, now: datetime
+    ) -> Outcome:
+        assert isinstance(reply, BotReply)
+        conversation = await session.get(Conversation, job.conversation_id)
+        routing = await session.get(ConversationRouting, job.conversation_id)
+        bot = str(job.payload["bot"])
+        if conversation is None or routing is None or not routing.bot_active or routing.bot != bot:
+            return Outcome("skipped", "the bot no longer holds the conversation")
+        for text in reply.texts:
+            if await self.say(session, conversation, bot, text, now) is None:
+                await self.hand_off(session, conversation, routing, "no address to answer", now)
+                return Outcome("done", "handed off: no address")
+        if reply.error is not None or reply.handoff:
+            await self.hand_off(session, conversation, routing, reply.error or "bot asked", now)
+            return Outcome("done", f"relayed {len(reply.texts)}, handed off")
+        return Outcome("done", f"relayed {len(reply.texts)} repl(ies)")

@@ -1,0 +1,106 @@
+"""Tables of the agent inbox: the persisted event log (live updates and replay), browser
+sessions, conversation tags, @mentions, snoozes, canned responses and customer merges (undoable)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
+
+from hub.db.base import Base, JSONType
+from hub.db.models import Conversation
+
+
+class Event(Base):
+    """Something an open inbox should learn about. Ids are the SSE event ids."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of events in one statement on SQLite too.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
+    kind: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    # Who may learn of it: members of these teams, these agents, and everyone who sees all.
+    team_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    agent_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class UiSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "ui_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ConversationTag(Base):
+    __tablename__ = "conversation_tags"
+    __table_args__ = (Index("ix_conversation_tags_tag", "tag", "conversation_id"),)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Mention(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_agent", "agent_id", "conversation_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime]
+
+
+class Snooze(Base):
+    """A snoozed conversation wakes up (back to open) at ``until``."""
+
+    __tablename__ = "snoozes"
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    until: Mapped[datetime] = mapped_column(index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+
+
+class CannedResponse(Base):
+    __tablename__ = "canned_responses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime]
+
+
+class CustomerMerge(Base):
+    """One merge of ``source`` into ``target``, with what moved, so it can be undone."""
+
+    __tablename__ = "customer_merges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    identity_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    conversation_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    candidate_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+
+
+# The conversation indexes the inbox list scans (created by migration 0003_inbox).
+INBOX_INDEXES: dict[str, tuple[str, ...]] = {
+    "ix_inbox_status_waiting": ("status", "last_inbound_at", "id"),
+    "ix_inbox_assignee_waiting": ("assignee_id", "status", "last_inbound_at", "id"),
+    "ix_inbox_team_waiting": ("team_id", "status", "last_inbound_at", "id"),
+    "ix_inbox_status_activity": ("status", "last_activity_at", "id"),
+    "ix_inbox_waiting": ("last_inbound_at", "id"),
+}
+_table = cast(Table, Conversation.__table__)
+for _name, _columns in INBOX_INDEXES.items():
+    if _name not in {index.name for index in _table.indexes}:
+        Index(_name, *(_table.c[column] for column in _columns))

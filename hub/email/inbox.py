@@ -1,0 +1,100 @@
+"""Where every received mail goes, whatever carried it (SMTP, IMAP, the CLI): parse with the
+channel's adapter, then either the bounce path or the ingest pipeline. Returns only once the
+mail is committed, so the caller may acknowledge it to the sender or the IMAP server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from channels.base import Channel, InboundRequest
+from hub.clock import Clock
+from hub.db.email_models import EmailRecord
+from hub.db.engine import Database
+from hub.db.models import Message
+from hub.email.bounces import record_bounce
+from hub.email.store import details_of
+from hub.ingest import Ingestor
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    message_id: int | None
+    conversation_id: int | None
+    customer_id: int | None
+    duplicate: bool
+    bounce: bool = False
+    parse_error: str | None = None
+
+    def json(self) -> dict[str, object]:
+        return {
+            "message_id": self.message_id,
+            "conversation_id": self.conversation_id,
+            "customer_id": self.customer_id,
+            "duplicate": self.duplicate,
+            "bounce": self.bounce,
+            "parse_error": self.parse_error,
+        }
+
+
+class EmailInbox:
+    def __init__(
+        self, db: Database, channels: Mapping[str, Channel], ingestor: Ingestor, clock: Clock
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.ingestor = ingestor
+        self.clock = clock
+
+    async def _known(self, header_id: str) -> Delivered | None:
+        async with self.db.reader() as session:
+            row = (
+                await session.execute(
+                    select(EmailRecord.message_id, Message.conversation_id, Message.customer_id)
+                    .outerjoin(Message, Message.id == EmailRecord.message_id)
+                    .where(EmailRecord.header_id == header_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        return Delivered(row[0], row[1], row[2], duplicate=True)
+
+    async def deliver(
+        self,
+        channel: str,
+        raw: bytes,
+        *,
+        envelope_from: str | None = None,
+        envelope_to: tuple[str, ...] = (),
+    ) -> Delivered:
+        """Store one mail (or find it already stored). Raises ``IngestUnavailable`` when the
+        database cannot take it; nothing is stored then and the sender should retry."""
+        headers = {"X-Envelope-To": ",".join(envelope_to)}
+        if envelope_from is not None:
+            headers["X-Envelope-From"] = envelope_from
+        [inbound] = self.channels[channel].parse(InboundRequest(body=raw, headers=headers))
+        details = details_of(inbound)
+        known = await self._known(inbound.external_id)
+        if known is not None:
+            return known
+        if details is not None and details.report is not None:
+            async with self.db.writer() as session:
+                outcome = await record_bounce(session, inbound, details, self.clock.now())
+                await session.commit()
+            return Delivered(
+                outcome.message_id,
+                outcome.conversation_id,
+                outcome.customer_id,
+                outcome.duplicate,
+                bounce=True,
+            )
+        result = await self.ingestor.submit(inbound)
+        return Delivered(
+            result.message_id,
+            result.conversation_id,
+            result.customer_id,
+            result.duplicate,
+            parse_error=inbound.parse_error,
+        )

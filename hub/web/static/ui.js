@@ -1,0 +1,467 @@
+/* Relaydesk agent app: live updates (server-sent events), keyboard shortcuts, the composer.
+   Hand-written, no dependencies; the pages work without it, this makes them faster to use. */
+(() => {
+  "use strict";
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+  const body = document.body;
+  const csrf = () => ($('meta[name="csrf-token"]') || {}).content || "";
+  const me = body.dataset.me || "";
+
+  function post(url, data) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "X-CSRF-Token": csrf(),
+        Accept: "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams(data),
+    });
+  }
+
+  /* Notices fade out; the notice leaves the address bar so a reload does not repeat it. */
+  const toast = $("[data-toast]");
+  if (toast) {
+    setTimeout(() => toast.classList.add("gone"), 3000);
+    setTimeout(() => toast.remove(), 3600);
+    const url = new URL(location.href);
+    if (url.searchParams.has("notice")) {
+      url.searchParams.delete("notice");
+      history.replaceState(null, "", url.pathname + url.search + url.hash);
+    }
+  }
+
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (!(target instanceof HTMLSelectElement)) return;
+    const form = target.form;
+    if (!form) return;
+    if (target.hasAttribute("data-autosubmit") || form.hasAttribute("data-autosubmit")) {
+      form.requestSubmit();
+    } else if (target.hasAttribute("data-autosubmit-field")) {
+      form.requestSubmit();
+    }
+  });
+  $$("[data-back]").forEach((link) =>
+    link.addEventListener("click", (event) => {
+      if (history.length > 1) {
+        event.preventDefault();
+        history.back();
+      }
+    })
+  );
+
+  /* Live updates. EventSource reconnects by itself and sends Last-Event-ID, so the server
+     replays what was missed; if the browser gives up, we reconnect with ?after=. */
+  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "reset"];
+  function connect(onEvent) {
+    const badge = $("#live-state");
+    let lastId = "";
+    let down = false;
+    const show = (ok) => {
+      if (!badge) return;
+      badge.hidden = false;
+      badge.textContent = ok ? "\u25CF Live" : "Reconnecting\u2026";
+      badge.className = "live-state " + (ok ? "ok" : "down");
+      badge.dataset.state = ok ? "live" : "down";
+    };
+    const open = () => {
+      const source = new EventSource("/ui/events" + (lastId ? "?after=" + encodeURIComponent(lastId) : ""));
+      source.onopen = () => {
+        show(true);
+        if (down) {
+          down = false;
+          onEvent({ kind: "reconnected" });
+        }
+      };
+      source.onerror = () => {
+        show(false);
+        down = true;
+        if (source.readyState === EventSource.CLOSED) setTimeout(open, 2000);
+      };
+      KINDS.forEach((kind) =>
+        source.addEventListener(kind, (event) => {
+          if (event.lastEventId) lastId = event.lastEventId;
+          onEvent(JSON.parse(event.data));
+        })
+      );
+    };
+    open();
+  }
+
+  function refresher(load) {
+    let busy = false;
+    let again = false;
+    let timer = null;
+    const run = async () => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      try {
+        await load();
+      } finally {
+        busy = false;
+        if (again) {
+          again = false;
+          run();
+        }
+      }
+    };
+    return () => {
+      clearTimeout(timer);
+      timer = setTimeout(run, 60);
+    };
+  }
+
+  /* ---------- Inbox ---------- */
+  if (body.dataset.live === "inbox") {
+    const rows = $("#rows");
+    const bulk = $("[data-bulk]");
+    let cursor = -1;
+    const rowEls = () => $$("tr.conv", rows);
+    const updateBulk = () => {
+      const n = $$('input[name="ids"]:checked').length;
+      bulk.classList.toggle("active", n > 0);
+      $("[data-bulk-count]").textContent =
+        n > 0 ? n + " selected" : "Select conversations for a bulk action";
+    };
+    const select = (index) => {
+      const all = rowEls();
+      if (!all.length) return;
+      cursor = Math.max(0, Math.min(all.length - 1, index));
+      all.forEach((row, i) => row.classList.toggle("selected", i === cursor));
+      all[cursor].scrollIntoView({ block: "nearest" });
+    };
+    const refresh = refresher(async () => {
+      const response = await fetch(body.dataset.rowsUrl + location.search, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (!response.ok) return;
+      const checked = new Set($$('input[name="ids"]:checked').map((i) => i.value));
+      const before = new Set(rowEls().map((row) => row.dataset.id));
+      const selected = cursor >= 0 && rowEls()[cursor] ? rowEls()[cursor].dataset.id : null;
+      rows.innerHTML = await response.text();
+      $$('input[name="ids"]', rows).forEach((input) => (input.checked = checked.has(input.value)));
+      rowEls().forEach((row, i) => {
+        if (!before.has(row.dataset.id)) row.classList.add("fresh");
+        if (row.dataset.id === selected) cursor = i;
+      });
+      if (selected) select(cursor);
+      updateBulk();
+      rows.dataset.refreshed = String(Date.now());
+    });
+    connect((event) => {
+      if (event.kind !== "typing") refresh();
+    });
+    rows.addEventListener("click", (event) => {
+      const row = event.target.closest("tr.conv");
+      if (!row || event.target.closest("input, a, button, label")) return;
+      location.href = row.dataset.href;
+    });
+    document.addEventListener("change", (event) => {
+      if (event.target.matches('input[name="ids"]')) updateBulk();
+      if (event.target.matches("[data-check-all]")) {
+        $$('input[name="ids"]').forEach((input) => (input.checked = event.target.checked));
+        updateBulk();
+      }
+      if (event.target.matches("[data-bulk-action]")) {
+        $$("[data-bulk-for]").forEach((control) => {
+          const on = control.dataset.bulkFor === event.target.value;
+          control.hidden = !on;
+          control.disabled = !on;
+        });
+      }
+    });
+    updateBulk();
+    shortcuts({
+      j: () => select(cursor + 1),
+      k: () => select(cursor - 1),
+      o: () => cursor >= 0 && rowEls()[cursor] && (location.href = rowEls()[cursor].dataset.href),
+      Enter: () => cursor >= 0 && rowEls()[cursor] && (location.href = rowEls()[cursor].dataset.href),
+      x: () => {
+        const row = rowEls()[cursor];
+        if (!row) return;
+        const box = $('input[name="ids"]', row);
+        box.checked = !box.checked;
+        updateBulk();
+      },
+      "/": () => $("[data-search]").focus(),
+    });
+  }
+
+  /* ---------- Conversation ---------- */
+  function fitFrames(root) {
+    $$("iframe.mail-frame", root).forEach((frame) => {
+      const fit = () => {
+        try {
+          const doc = frame.contentDocument;
+          if (doc && doc.documentElement) {
+            frame.style.height = Math.min(doc.documentElement.scrollHeight + 6, 1600) + "px";
+          }
+        } catch (error) {
+          /* a frame we cannot measure keeps its default height */
+        }
+      };
+      frame.addEventListener("load", fit);
+      fit();
+    });
+  }
+
+  if (body.dataset.live === "conversation") {
+    const id = body.dataset.conversation;
+    const live = $("#live");
+    const collision = $("#collision");
+    const typists = new Map();
+    let deliveryPolls = 0;
+    fitFrames(live);
+
+    const showCollision = () => {
+      const now = Date.now();
+      for (const [key, entry] of typists) if (entry.until < now) typists.delete(key);
+      const names = Array.from(typists.values()).map((entry) => entry.name);
+      collision.hidden = names.length === 0;
+      if (names.length) {
+        $("[data-collision-names]", collision).textContent = names.join(", ");
+        collision.querySelector("span").textContent =
+          (names.length > 1 ? "are" : "is") + " replying to this conversation right now.";
+      }
+    };
+    const refresh = refresher(async () => {
+      const response = await fetch(body.dataset.liveUrl + location.search, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (!response.ok) return;
+      live.innerHTML = await response.text();
+      fitFrames(live);
+      live.dataset.refreshed = String(Date.now());
+      watchDelivery();
+    });
+    const watchDelivery = () => {
+      if ($('[data-state="queued"]', live) && deliveryPolls < 30) {
+        deliveryPolls += 1;
+        setTimeout(refresh, 1500);
+      } else if (!$('[data-state="queued"]', live)) {
+        deliveryPolls = 0;
+      }
+    };
+    watchDelivery();
+    connect((event) => {
+      if (event.kind === "typing") {
+        if (String(event.conversation_id) !== id || String(event.agent_id) === me) return;
+        if (event.stopped) typists.delete(event.agent_id);
+        else typists.set(event.agent_id, { name: event.name, until: Date.now() + 9000 });
+        showCollision();
+        setTimeout(showCollision, 9500);
+        return;
+      }
+      if (event.kind === "reset" || event.kind === "reconnected" || String(event.conversation_id) === id) {
+        refresh();
+      }
+    });
+
+    live.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-show-images]");
+      if (!button) return;
+      const frame = button.closest("article").querySelector("iframe.mail-frame");
+      frame.srcdoc = frame.srcdoc
+        .split(' data-rd-src="')
+        .join(' src="')
+        .replace("img-src data: cid:", "img-src data: cid: https: http:");
+      button.closest(".held").remove();
+    });
+
+    /* Composer: reply or note, typing signal, canned responses, Ctrl+Enter. */
+    const composer = $("[data-composer]");
+    const text = $("#composer-text");
+    const send = $("[data-send]", composer);
+    const setMode = (mode) => {
+      $$("[data-mode]", composer).forEach((tab) => {
+        const on = tab.dataset.mode === mode;
+        tab.setAttribute("aria-selected", String(on));
+        if (on) {
+          composer.action = tab.dataset.action;
+          send.textContent = tab.dataset.label;
+        }
+      });
+      composer.classList.toggle("note-mode", mode === "note");
+      text.placeholder =
+        mode === "note"
+          ? "Private note for your team. @name mentions a colleague."
+          : "Write your reply\u2026 (type / for canned responses)";
+    };
+    $$("[data-mode]", composer).forEach((tab) =>
+      tab.addEventListener("click", () => {
+        setMode(tab.dataset.mode);
+        text.focus();
+      })
+    );
+    setMode("reply");
+    let lastTyping = 0;
+    text.addEventListener("input", () => {
+      const now = Date.now();
+      if (composer.classList.contains("note-mode")) return;
+      if (now - lastTyping > 4000 && text.value.trim()) {
+        lastTyping = now;
+        post(`/ui/conversations/${id}/typing`, {}).catch(() => {});
+      }
+      const match = /^\/(\S*)$/.exec(text.value);
+      if (match) openCanned(match[1]);
+    });
+    text.addEventListener("blur", () => {
+      if (!text.value.trim() && lastTyping) {
+        lastTyping = 0;
+        post(`/ui/conversations/${id}/typing`, { state: "stop" }).catch(() => {});
+      }
+    });
+    text.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+    composer.addEventListener("submit", () => {
+      send.disabled = true;
+    });
+
+    const pop = $("[data-canned-pop]");
+    const query = $("[data-canned-q]");
+    const list = $("[data-canned-list]");
+    let cannedTimer = null;
+    const searchCanned = async () => {
+      const url = `/ui/canned/search?conversation=${id}&q=${encodeURIComponent(query.value)}`;
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const { items } = await response.json();
+      list.replaceChildren(
+        ...items.map((item) => {
+          const li = document.createElement("li");
+          const button = document.createElement("button");
+          button.type = "button";
+          const title = document.createElement("strong");
+          title.textContent = item.title;
+          const shortcut = document.createElement("span");
+          shortcut.className = "muted small";
+          shortcut.textContent = "  /" + item.shortcut;
+          button.append(title, shortcut);
+          button.addEventListener("click", () => {
+            text.value = /^\/\S*$/.test(text.value) ? item.text : (text.value ? text.value + "\n" : "") + item.text;
+            pop.hidden = true;
+            text.focus();
+          });
+          li.append(button);
+          return li;
+        })
+      );
+      if (!items.length) {
+        const li = document.createElement("li");
+        li.className = "muted small";
+        li.textContent = "No canned response matches.";
+        list.append(li);
+      }
+    };
+    const openCanned = (initial) => {
+      pop.hidden = false;
+      if (typeof initial === "string") query.value = initial;
+      searchCanned();
+    };
+    $("[data-canned]").addEventListener("click", () => {
+      if (pop.hidden) {
+        openCanned();
+        query.focus();
+      } else pop.hidden = true;
+    });
+    query.addEventListener("input", () => {
+      clearTimeout(cannedTimer);
+      cannedTimer = setTimeout(searchCanned, 120);
+    });
+    query.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        pop.hidden = true;
+        text.focus();
+      }
+      if (event.key === "Enter") {
+        event.preventDefault();
+        const first = $("button", list);
+        if (first) first.click();
+      }
+    });
+
+    const choice = $("[data-snooze-choice]");
+    const until = $("[data-snooze-until]");
+    choice.addEventListener("change", () => {
+      until.hidden = choice.value !== "custom";
+      until.required = choice.value === "custom";
+    });
+
+    const click = (selector) => () => {
+      const element = $(selector);
+      if (element) element.click();
+    };
+    shortcuts({
+      r: () => {
+        setMode("reply");
+        text.focus();
+      },
+      n: () => {
+        setMode("note");
+        text.focus();
+      },
+      a: click('[data-shortcut="a"]'),
+      e: click('[data-shortcut="e"]'),
+      O: click('[data-shortcut="O"]'),
+      c: () => {
+        openCanned();
+        query.focus();
+      },
+    });
+  }
+
+  /* ---------- Keyboard shortcuts ---------- */
+  function shortcuts(map) {
+    let pendingG = false;
+    document.addEventListener("keydown", (event) => {
+      const target = event.target;
+      if (event.key === "Escape" && target instanceof HTMLElement) {
+        target.blur();
+        return;
+      }
+      if (
+        event.ctrlKey ||
+        event.metaKey ||
+        event.altKey ||
+        target.closest("input, textarea, select, [contenteditable]")
+      ) {
+        return;
+      }
+      if (pendingG) {
+        pendingG = false;
+        if (event.key === "i") location.href = "/ui/inbox";
+        return;
+      }
+      if (event.key === "g") {
+        pendingG = true;
+        setTimeout(() => (pendingG = false), 1000);
+        return;
+      }
+      if (event.key === "?") {
+        const help = $("#help");
+        if (help && !help.open) help.showModal();
+        return;
+      }
+      const action = map[event.key];
+      if (action) {
+        event.preventDefault();
+        action();
+      }
+    });
+  }
+  if (!body.dataset.live) shortcuts({});
+  const helpButton = $("[data-help]");
+  if (helpButton) helpButton.addEventListener("click", () => $("#help").showModal());
+})();

@@ -1,0 +1,330 @@
+"""The conversation page: the customer's timeline across every channel (only conversations the
+agent may see), the customer panel with duplicates to merge, the reply box and the controls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.authz import Principal, can_see_customer, conversation_filter
+from hub.db.email_models import EmailAttachment
+from hub.db.inbox_models import ConversationTag, CustomerMerge
+from hub.db.models import (
+    Conversation,
+    Customer,
+    Direction,
+    DuplicateCandidate,
+    Identity,
+    Message,
+    Ticket,
+)
+from hub.errors import forbidden, not_found, ui_not_kept
+from hub.settings import PRIORITIES
+from hub.web.keys import hub_of
+from hub.web.ui.actions import path_int, visible_conversation
+from hub.web.ui.inbox_query import sla_due
+from hub.web.ui.mail_html import email_document
+from hub.web.ui.merging import merge_customers, undo_merge
+from hub.web.ui.render import page, see_other
+from hub.web.ui.replying import reply_routes
+from hub.web.ui.rows import Directory, load_directory
+from hub.web.ui.snoozer import snoozed_until
+from hub.web.ui.state import ui_of
+from hub.web.ui.viewer import viewer_of
+
+TIMELINE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    message: Message
+    author: str
+    email_document: str | None
+    held_images: int
+    other_conversation: Conversation | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    customer: Customer
+    score: float
+    reason: str
+    identities: list[Identity]
+
+
+async def _timeline(
+    session: AsyncSession,
+    principal: Principal,
+    conversation: Conversation,
+    directory: Directory,
+    before: int | None,
+) -> tuple[list[Entry], int | None]:
+    visible = {
+        c.id: c
+        for c in (
+            await session.scalars(
+                select(Conversation).where(
+                    Conversation.customer_id == conversation.customer_id,
+                    conversation_filter(principal),
+                )
+            )
+        ).all()
+    }
+    query = select(Message).where(
+        Message.customer_id == conversation.customer_id,
+        Message.conversation_id.in_(list(visible)),
+    )
+    if before is not None:
+        query = query.where(Message.id < before)
+    rows = list(
+        (await session.scalars(query.order_by(Message.id.desc()).limit(TIMELINE_SIZE + 1))).all()
+    )
+    earlier = rows[TIMELINE_SIZE - 1].id if len(rows) > TIMELINE_SIZE else None
+    entries = []
+    for message in reversed(rows[:TIMELINE_SIZE]):
+        document, held = None, 0
+        if message.html and message.direction == Direction.INBOUND:
+            document, held = email_document(message.html)
+        other = visible.get(message.conversation_id)
+        entries.append(
+            Entry(
+                message=message,
+                author=directory.agent_name(message.author_agent_id),
+                email_document=document,
+                held_images=held,
+                other_conversation=other if message.conversation_id != conversation.id else None,
+            )
+        )
+    return entries, earlier
+
+
+async def _candidates(session: AsyncSession, customer_id: int) -> list[Candidate]:
+    rows = (
+        await session.execute(
+            select(DuplicateCandidate, Customer)
+            .join(
+                Customer,
+                or_(
+                    and_(
+                        DuplicateCandidate.customer_id == customer_id,
+                        Customer.id == DuplicateCandidate.candidate_id,
+                    ),
+                    and_(
+                        DuplicateCandidate.candidate_id == customer_id,
+                        Customer.id == DuplicateCandidate.customer_id,
+                    ),
+                ),
+            )
+            .where(DuplicateCandidate.state == "open", Customer.merged_into_id.is_(None))
+            .order_by(DuplicateCandidate.score.desc())
+            .limit(10)
+        )
+    ).all()
+    found = []
+    for candidate, other in rows:
+        identities = list(
+            (await session.scalars(select(Identity).where(Identity.customer_id == other.id))).all()
+        )
+        found.append(Candidate(other, candidate.score, candidate.reason, identities))
+    return found
+
+
+async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]:
+    hub, viewer = hub_of(request), viewer_of(request)
+    if not viewer.principal.handles_conversations:
+        raise forbidden("work on conversations")
+    before = request.query.get("before", "")
+    async with hub.db.reader() as session:
+        conversation = await visible_conversation(session, viewer.principal, conversation_id)
+        customer = await session.get(Customer, conversation.customer_id)
+        assert customer is not None
+        directory = await load_directory(session)
+        entries, earlier = await _timeline(
+            session,
+            viewer.principal,
+            conversation,
+            directory,
+            int(before) if before.isdigit() and len(before) < 18 else None,
+        )
+        identities = list(
+            (
+                await session.scalars(
+                    select(Identity)
+                    .where(Identity.customer_id == customer.id)
+                    .order_by(Identity.id)
+                )
+            ).all()
+        )
+        past = list(
+            (
+                await session.scalars(
+                    select(Conversation)
+                    .where(
+                        Conversation.customer_id == customer.id,
+                        Conversation.id != conversation.id,
+                        conversation_filter(viewer.principal),
+                    )
+                    .order_by(Conversation.id.desc())
+                    .limit(20)
+                )
+            ).all()
+        )
+        tickets = (
+            await session.execute(
+                select(Ticket, sla_due())
+                .join(Conversation, Conversation.id == Ticket.conversation_id)
+                .where(
+                    Conversation.customer_id == customer.id, conversation_filter(viewer.principal)
+                )
+                .order_by(Ticket.id.desc())
+                .limit(20)
+            )
+        ).all()
+        tags = list(
+            (
+                await session.scalars(
+                    select(ConversationTag.tag)
+                    .where(ConversationTag.conversation_id == conversation.id)
+                    .order_by(ConversationTag.tag)
+                )
+            ).all()
+        )
+        merges = list(
+            (
+                await session.scalars(
+                    select(CustomerMerge)
+                    .where(
+                        CustomerMerge.target_id == customer.id, CustomerMerge.undone_at.is_(None)
+                    )
+                    .order_by(CustomerMerge.id.desc())
+                    .limit(5)
+                )
+            ).all()
+        )
+        merged_names = {
+            c.id: c.name
+            for c in (
+                await session.scalars(
+                    select(Customer).where(Customer.id.in_([m.source_id for m in merges]))
+                )
+            ).all()
+        }
+        return {
+            "conversation": conversation,
+            "customer": customer,
+            "identities": identities,
+            "entries": entries,
+            "earlier": earlier,
+            "past": past,
+            "tickets": tickets,
+            "ticket": next(
+                ((t, due) for t, due in tickets if t.conversation_id == conversation.id), None
+            ),
+            "tags": tags,
+            "candidates": await _candidates(session, customer.id),
+            "merges": merges,
+            "merged_names": merged_names,
+            "directory": directory,
+            "routes": await reply_routes(session, hub.settings, conversation),
+            "snoozed_until": await snoozed_until(session, conversation.id),
+            "typing": ui_of(request).typing.others(conversation.id, viewer.agent_id),
+            "priorities": PRIORITIES,
+        }
+
+
+async def show_conversation(request: web.Request) -> web.Response:
+    context = await _context(request, path_int(request, "conversation"))
+    return page(request, "ui/conversation.html", **context)
+
+
+async def timeline(request: web.Request) -> web.Response:
+    context = await _context(request, path_int(request, "conversation"))
+    return page(request, "ui/_live.html", **context)
+
+
+async def _customer_for_change(
+    session: AsyncSession, principal: Principal, customer_id: int
+) -> Customer:
+    if not principal.handles_conversations:
+        raise forbidden("merge customers")
+    customer = await session.get(Customer, customer_id)
+    if customer is None or not await can_see_customer(session, principal, customer_id):
+        raise not_found("customer", customer_id)
+    return customer
+
+
+async def merge(request: web.Request) -> web.StreamResponse:
+    hub, viewer = hub_of(request), viewer_of(request)
+    posted = await request.post()
+    raw = str(posted.get("other", ""))
+    back = str(posted.get("back", ""))
+    async with hub.db.writer() as session:
+        target = await _customer_for_change(
+            session, viewer.principal, path_int(request, "customer")
+        )
+        other_id = int(raw) if raw.isdigit() and len(raw) < 18 else 0
+        source = await _customer_for_change(session, viewer.principal, other_id)
+        await merge_customers(session, target, source, viewer.agent_id, hub.clock.now())
+        await session.commit()
+    see_other(back if back.startswith("/ui/") else "/ui/inbox", "merged")
+
+
+async def undo(request: web.Request) -> web.StreamResponse:
+    hub, viewer = hub_of(request), viewer_of(request)
+    posted = await request.post()
+    back = str(posted.get("back", ""))
+    merge_id = path_int(request, "merge")
+    async with hub.db.writer() as session:
+        row = await session.get(CustomerMerge, merge_id)
+        if row is None:
+            raise not_found("merge", merge_id)
+        await _customer_for_change(session, viewer.principal, row.target_id)
+        await undo_merge(session, row, hub.clock.now())
+        await session.commit()
+    see_other(back if back.startswith("/ui/") else "/ui/inbox", "unmerged")
+
+
+async def attachment(request: web.Request) -> web.StreamResponse:
+    hub, viewer = hub_of(request), viewer_of(request)
+    message_id = path_int(request, "message")
+    index = path_int(request, "attachment", "index")
+    async with hub.db.reader() as session:
+        message = await session.get(Message, message_id)
+        if message is None:
+            raise not_found("attachment", f"{message_id}/{index}")
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is None:
+            raise not_found("attachment", f"{message_id}/{index}")
+        await visible_conversation(session, viewer.principal, conversation.id)
+        if index >= len(message.attachments or []):
+            raise not_found("attachment", f"{message_id}/{index}")
+        stored = await session.scalar(
+            select(EmailAttachment).where(
+                EmailAttachment.message_id == message.id, EmailAttachment.position == index
+            )
+        )
+    filename = str(message.attachments[index].get("filename") or "attachment")
+    if stored is None or stored.content is None:
+        raise ui_not_kept(f"the file {filename!r}")
+    kind = stored.content_type if "/" in stored.content_type else "application/octet-stream"
+    return web.Response(
+        body=stored.content,
+        content_type=kind,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/ui/conversations/{id}", show_conversation)
+    router.add_get("/ui/conversations/{id}/live", timeline)
+    router.add_post("/ui/customers/{id}/merge", merge)
+    router.add_post("/ui/merges/{id}/undo", undo)
+    router.add_get("/ui/attachments/{id}/{index}", attachment)

@@ -1,0 +1,112 @@
+"""The inbox page, its live-refreshed list fragment, and bulk actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.authz import Principal, conversation_filter
+from hub.db.models import Conversation, ConversationStatus
+from hub.errors import forbidden
+from hub.settings import PRIORITIES
+from hub.web.keys import hub_of
+from hub.web.ui import actions
+from hub.web.ui.inbox_query import (
+    SLA_STATES,
+    SORTS,
+    STATUSES,
+    VIEWS,
+    InboxFilter,
+    fetch_page,
+    view_condition,
+)
+from hub.web.ui.render import page, see_other
+from hub.web.ui.rows import load_directory, load_rows
+from hub.web.ui.viewer import viewer_of
+
+COUNT_CAP = 999
+
+
+async def _counts(session: AsyncSession, principal: Principal) -> dict[str, int]:
+    counts = {}
+    for view in ("mine", "unassigned", "mentions"):
+        ids = (
+            select(Conversation.id)
+            .where(
+                conversation_filter(principal),
+                view_condition(InboxFilter(view=view), principal),
+                Conversation.status == ConversationStatus.OPEN,
+            )
+            .limit(COUNT_CAP + 1)
+            .subquery()
+        )
+        counts[view] = int(await session.scalar(select(func.count()).select_from(ids)) or 0)
+    return counts
+
+
+async def _list_context(request: web.Request) -> dict[str, Any]:
+    hub, viewer = hub_of(request), viewer_of(request)
+    principal = viewer.principal
+    if not principal.handles_conversations:
+        raise forbidden("work in the inbox")
+    inbox = InboxFilter.from_query(request.query, principal)
+    dialect = "sqlite" if hub.db.is_sqlite else "postgresql"
+    async with hub.db.reader() as session:
+        found = await fetch_page(session, inbox, principal, dialect, hub.clock.now())
+        directory = await load_directory(session)
+        rows = await load_rows(session, found.rows, directory)
+    return {"inbox": inbox, "rows": rows, "next_after": found.next_after, "directory": directory}
+
+
+async def show_inbox(request: web.Request) -> web.Response:
+    hub, viewer = hub_of(request), viewer_of(request)
+    context = await _list_context(request)
+    async with hub.db.reader() as session:
+        counts = await _counts(session, viewer.principal)
+    views = {
+        key: label
+        for key, label in VIEWS.items()
+        if key != "all" or viewer.principal.handles_conversations
+    }
+    return page(
+        request,
+        "ui/inbox.html",
+        views=views,
+        counts=counts,
+        statuses=STATUSES,
+        sorts=SORTS,
+        sla_states=SLA_STATES,
+        priorities=PRIORITIES,
+        channels=sorted(hub.settings.channels),
+        count_cap=COUNT_CAP,
+        **context,
+    )
+
+
+async def inbox_rows(request: web.Request) -> web.Response:
+    return page(request, "ui/_rows.html", **await _list_context(request))
+
+
+async def bulk(request: web.Request) -> web.StreamResponse:
+    posted = await request.post()
+    raw_ids = [str(v) for v in posted.getall("ids", [])]
+    ids = [int(v) for v in raw_ids if v.isdigit() and len(v) < 18]
+    action = str(posted.get("action", ""))
+    await actions.apply_bulk(request, ids, action, str(posted.get("value", "")))
+    back = str(posted.get("back", ""))
+    see_other(back if back.startswith("/ui/inbox") else "/ui/inbox", "bulk")
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    see_other("/ui/inbox")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/ui", home)
+    router.add_get("/ui/", home)
+    router.add_get("/ui/inbox", show_inbox)
+    router.add_get("/ui/inbox/rows", inbox_rows)
+    router.add_post("/ui/inbox/bulk", bulk)

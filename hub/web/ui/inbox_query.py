@@ -1,0 +1,259 @@
+"""The inbox list as one query: view, filters, search, sort, and keyset pagination. Every sort
+walks an index from migration 0003_inbox except the SLA one, which computes the due time."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from hub.authz import Principal, conversation_filter
+from hub.db.base import UTCDateTime
+from hub.db.inbox_models import ConversationTag, Mention
+from hub.db.models import Conversation, ConversationStatus, Ticket
+from hub.errors import invalid_query
+from hub.settings import PRIORITIES
+from hub.web.ui.search import matching_conversations
+
+PAGE_SIZE = 50
+VIEWS = {
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "teams": "My teams",
+    "all": "All",
+    "mentions": "Mentions",
+}
+STATUSES = (*(s.value for s in ConversationStatus), "all")
+SORTS = {"waiting": "Longest waiting", "sla": "SLA due", "recent": "Latest activity"}
+SLA_STATES = {"breached": "Breached", "due_soon": "Due within 1 h", "on_track": "On track"}
+DUE_SOON = timedelta(hours=1)
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    view: str = "mine"
+    status: str = "open"
+    channel: str = ""
+    priority: str = ""
+    tag: str = ""
+    sla: str = ""
+    q: str = ""
+    sort: str = "waiting"
+    after: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str], principal: Principal) -> InboxFilter:
+        default_view = "all" if principal.sees_everything else "mine"
+        values = {key: query.get(key, "").strip()[:200] for key in cls.__dataclass_fields__}
+        chosen = cls(
+            view=values["view"] or default_view,
+            status=values["status"] or "open",
+            channel=values["channel"],
+            priority=values["priority"],
+            tag=values["tag"].lower(),
+            sla=values["sla"],
+            q=values["q"],
+            sort=values["sort"] or "waiting",
+            after=values["after"],
+        )
+        for name, allowed in (
+            ("view", VIEWS),
+            ("status", STATUSES),
+            ("sort", SORTS),
+        ):
+            if getattr(chosen, name) not in allowed:
+                raise invalid_query(name, "must be one of " + ", ".join(allowed))
+        if chosen.priority and chosen.priority not in PRIORITIES:
+            raise invalid_query("priority", "must be one of " + ", ".join(PRIORITIES))
+        if chosen.sla and chosen.sla not in SLA_STATES:
+            raise invalid_query("sla", "must be one of " + ", ".join(SLA_STATES))
+        return chosen
+
+    def link(self, **changes: str) -> str:
+        """Query string of this filter with ``changes``; a change restarts at the first page."""
+        changed = replace(self, **({"after": ""} | changes))
+        params = {
+            key: getattr(changed, key)
+            for key in self.__dataclass_fields__
+            if getattr(changed, key) and getattr(changed, key) != getattr(InboxFilter, key, None)
+        }
+        return "?" + urlencode(params)
+
+
+def _encode(values: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode(raw: str) -> dict[str, Any]:
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, dict) or not isinstance(values.get("i"), int):
+            raise ValueError("shape")
+        if values.get("t") is not None:
+            moment = datetime.fromisoformat(str(values["t"]))
+            if moment.tzinfo is None:
+                raise ValueError("naive")
+            values["t"] = moment
+        return values
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid_query("after", "is not a page link this inbox gave out") from exc
+
+
+def _latest_ticket() -> Any:
+    newer = aliased(Ticket)
+    return select(func.max(newer.id)).where(newer.conversation_id == Conversation.id)
+
+
+def sla_due() -> ColumnElement[datetime]:
+    """When the next SLA target falls: first response until answered, then resolution."""
+    return case(
+        (Conversation.first_response_at.is_(None), Ticket.first_response_due_at),
+        else_=Ticket.resolution_due_at,
+    )
+
+
+def view_condition(inbox: InboxFilter, principal: Principal) -> ColumnElement[bool]:
+    if inbox.view == "mine":
+        return Conversation.assignee_id == principal.agent_id
+    if inbox.view == "unassigned":
+        return Conversation.assignee_id.is_(None)
+    if inbox.view == "teams":
+        if not principal.team_ids:
+            return false()
+        return Conversation.team_id.in_(principal.team_ids)
+    if inbox.view == "mentions":
+        mentioned = select(Mention.conversation_id).where(Mention.agent_id == principal.agent_id)
+        return Conversation.id.in_(mentioned)
+    return conversation_filter(principal)
+
+
+def base_query(
+    inbox: InboxFilter, principal: Principal, dialect: str, now: datetime
+) -> Select[Conversation]:
+    """Conversations of the view that pass every filter, unsorted."""
+    query = select(Conversation).where(
+        conversation_filter(principal), view_condition(inbox, principal)
+    )
+    if inbox.status != "all":
+        query = query.where(Conversation.status == inbox.status)
+    if inbox.channel:
+        query = query.where(Conversation.channel == inbox.channel)
+    if inbox.priority:
+        query = query.where(Conversation.priority == inbox.priority)
+    if inbox.tag:
+        tagged = select(ConversationTag.conversation_id).where(ConversationTag.tag == inbox.tag)
+        query = query.where(Conversation.id.in_(tagged))
+    if inbox.q:
+        found = matching_conversations(dialect, inbox.q)
+        if found is not None:
+            query = query.where(Conversation.id.in_(found))
+    if inbox.sort == "sla" or inbox.sla:
+        query = query.outerjoin(Ticket, Ticket.id == _latest_ticket().scalar_subquery())
+    if inbox.sla:
+        due = sla_due()
+        soon = now + DUE_SOON
+        condition = {
+            "breached": due < now,
+            "due_soon": and_(due >= now, due < soon),
+            "on_track": due >= soon,
+        }[inbox.sla]
+        query = query.where(condition, Conversation.status != ConversationStatus.RESOLVED)
+    return query
+
+
+def _phase_query(
+    query: Select[Conversation], phase: str, cursor: dict[str, Any] | None
+) -> Select[Any]:
+    if phase == "w":
+        query = query.where(Conversation.last_inbound_at.is_not(None))
+        if cursor:
+            query = query.where(
+                or_(
+                    Conversation.last_inbound_at > cursor["t"],
+                    and_(
+                        Conversation.last_inbound_at == cursor["t"],
+                        Conversation.id > cursor["i"],
+                    ),
+                )
+            )
+        return query.order_by(Conversation.last_inbound_at, Conversation.id)
+    if phase == "n":
+        query = query.where(Conversation.last_inbound_at.is_(None))
+        if cursor:
+            query = query.where(Conversation.id > cursor["i"])
+        return query.order_by(Conversation.id)
+    if phase == "r":
+        if cursor:
+            query = query.where(
+                or_(
+                    Conversation.last_activity_at < cursor["t"],
+                    and_(
+                        Conversation.last_activity_at == cursor["t"],
+                        Conversation.id < cursor["i"],
+                    ),
+                )
+            )
+        return query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+    due = func.coalesce(sla_due(), literal(FAR_FUTURE, UTCDateTime()))
+    if cursor:
+        query = query.where(
+            or_(due > cursor["t"], and_(due == cursor["t"], Conversation.id > cursor["i"]))
+        )
+    return query.add_columns(due).order_by(due, Conversation.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Conversation]
+    next_after: str
+
+
+async def fetch_page(
+    session: AsyncSession, inbox: InboxFilter, principal: Principal, dialect: str, now: datetime
+) -> Page:
+    """One page of the inbox. The waiting sort reads conversations with an inbound message
+    first (phase "w"), then those without (phase "n"), so no row is skipped."""
+    cursor = _decode(inbox.after) if inbox.after else None
+    phase = str(cursor["p"]) if cursor else {"waiting": "w", "recent": "r", "sla": "s"}[inbox.sort]
+    if phase not in {"w", "n", "r", "s"} or (phase == "s") != (inbox.sort == "sla"):
+        raise invalid_query("after", "is not a page link this inbox gave out")
+    if (phase in {"w", "n"}) != (inbox.sort == "waiting"):
+        raise invalid_query("after", "is not a page link this inbox gave out")
+    base = base_query(inbox, principal, dialect, now)
+    rows: list[tuple[Conversation, datetime | None, str]] = []
+    while True:
+        query = _phase_query(base, phase, cursor).limit(PAGE_SIZE + 1 - len(rows))
+        for row in await session.execute(query):
+            rows.append((row[0], row[1] if len(row) > 1 else None, phase))
+        if len(rows) > PAGE_SIZE or phase != "w":
+            break
+        phase, cursor = "n", None
+    after = ""
+    if len(rows) > PAGE_SIZE:
+        last, due, last_phase = rows[PAGE_SIZE - 1]
+        after = next_cursor(last_phase, last, due)
+    return Page([row[0] for row in rows[:PAGE_SIZE]], after)
+
+
+def next_cursor(phase: str, last: Conversation, due: datetime | None) -> str:
+    if phase == "w":
+        return _encode({"p": "w", "t": _iso(last.last_inbound_at), "i": last.id})
+    if phase == "n":
+        return _encode({"p": "n", "t": None, "i": last.id})
+    if phase == "r":
+        return _encode({"p": "r", "t": _iso(last.last_activity_at), "i": last.id})
+    return _encode({"p": "s", "t": _iso(due or FAR_FUTURE), "i": last.id})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,174 @@
+"""Answering from the web app: through the conversation's channel (``send_reply``) or through
+another identity of the customer, and private notes whose @mentions reach the named agents."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.inbox_models import Mention
+from hub.db.models import Agent, Conversation, Identity, Message
+from hub.errors import ui_no_recipient
+from hub.events import publish
+from hub.followups import FollowupRenderer
+from hub.outbound import queue_outbound, reply_route
+from hub.replies import NoRecipient, add_note, reply_subject, send_reply
+from hub.settings import Settings
+from hub.tickets import ticket_for
+
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.\-]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A way to answer: ``identity_id`` None means the conversation's own reply route."""
+
+    identity_id: int | None
+    channel: str
+    label: str
+
+
+def sending_channel(settings: Settings, kind: str) -> str | None:
+    """The channel that reaches an identity of ``kind``: one of that very kind (email by an
+    email channel) first, else any other that sends to such addresses."""
+    able = [
+        (config.kind != kind, name)
+        for name, config in settings.channels.items()
+        if config.kind not in ("form", "api") and config.recipient_kind().value == kind
+    ]
+    return min(able)[1] if able else None
+
+
+async def reply_routes(
+    session: AsyncSession, settings: Settings, conversation: Conversation
+) -> list[Route]:
+    via = reply_route(settings, conversation.channel)
+    routes = [Route(None, via, f"{conversation.channel} (this conversation)")]
+    identities = await session.scalars(
+        select(Identity)
+        .where(Identity.customer_id == conversation.customer_id)
+        .order_by(Identity.id)
+    )
+    for identity in identities:
+        channel = sending_channel(settings, identity.kind)
+        if channel is not None and not identity.bouncing:
+            routes.append(Route(identity.id, channel, f"{identity.address} via {channel}"))
+    return routes
+
+
+async def reply(
+    session: AsyncSession,
+    settings: Settings,
+    renderer: FollowupRenderer,
+    conversation: Conversation,
+    agent: Agent,
+    text: str,
+    now: datetime,
+    identity_id: int | None = None,
+) -> Message:
+    if identity_id is None:
+        try:
+            message = await send_reply(session, settings, renderer, conversation, agent, text, now)
+        except NoRecipient:
+            raise ui_no_recipient(reply_route(settings, conversation.channel)) from None
+    else:
+        message = await _reply_to_identity(
+            session, settings, renderer, conversation, agent, text, now, identity_id
+        )
+    await publish(session, "message", conversation, now, message_id=message.id)
+    return message
+
+
+async def _reply_to_identity(
+    session: AsyncSession,
+    settings: Settings,
+    renderer: FollowupRenderer,
+    conversation: Conversation,
+    agent: Agent,
+    text: str,
+    now: datetime,
+    identity_id: int,
+) -> Message:
+    identity = await session.get(Identity, identity_id)
+    if identity is None or identity.customer_id != conversation.customer_id:
+        raise ui_no_recipient("chosen")
+    via = sending_channel(settings, identity.kind)
+    if via is None:
+        raise ui_no_recipient(identity.kind)
+    ticket = await ticket_for(session, conversation.id)
+    number = ticket.number if ticket else None
+    context = {
+        "text": text,
+        "agent": {"name": agent.name},
+        "instance_name": settings.instance_name,
+        "ticket": {"number": number},
+    }
+    rendered = renderer.render("agent_reply", context)
+    message = await queue_outbound(
+        session,
+        settings,
+        conversation,
+        via=via,
+        text=rendered.text,
+        subject=reply_subject(conversation, number),
+        html=rendered.html,
+        now=now,
+        author_agent_id=agent.id,
+    )
+    if message is None:
+        raise ui_no_recipient(via)
+    if message.identity_id != identity.id:
+        message.identity_id = identity.id
+        message.raw = {**message.raw, "to": identity.address}
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+    conversation.last_activity_at = now
+    return message
+
+
+def mentioned_names(text: str) -> set[str]:
+    return {name.lower().rstrip(".") for name in _MENTION.findall(text)}
+
+
+async def mentioned_agents(session: AsyncSession, text: str) -> list[Agent]:
+    """Agents named by ``@handle``: the part of their email before the @, or their first name."""
+    names = mentioned_names(text)
+    if not names:
+        return []
+    agents = (await session.scalars(select(Agent).where(Agent.active.is_(True)))).all()
+    return [
+        agent
+        for agent in agents
+        if agent.email.partition("@")[0].lower() in names
+        or (agent.name.split() or [""])[0].lower() in names
+    ]
+
+
+async def note(
+    session: AsyncSession, conversation: Conversation, agent: Agent, text: str, now: datetime
+) -> Message:
+    message = await add_note(session, conversation, agent, text, now)
+    mentioned = await mentioned_agents(session, text)
+    for other in mentioned:
+        session.add(
+            Mention(
+                message_id=message.id,
+                conversation_id=conversation.id,
+                agent_id=other.id,
+                created_at=now,
+            )
+        )
+    await publish(
+        session,
+        "note",
+        conversation,
+        now,
+        agent_ids=[a.id for a in mentioned],
+        message_id=message.id,
+        mentioned=[a.id for a in mentioned],
+    )
+    return message

@@ -1,0 +1,218 @@
+"""Browser sessions for the agent web app: sign-in (argon2, rate-limited, CSRF-protected), the
+session cookie, sign-out, and the middleware that guards every ``/ui`` path: it loads the
+signed-in agent, checks the session-bound CSRF token on every POST, renders errors as pages
+(or JSON for the app's own scripts) and adds the security headers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from datetime import datetime
+from urllib.parse import urlencode
+
+from aiohttp import web
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub import errors
+from hub.authz import Principal, load_team_ids
+from hub.db.inbox_models import UiSession
+from hub.db.models import Agent, Presence, Role
+from hub.errors import ApiError
+from hub.staff import agent_by_email, verify_password
+from hub.web import csrf
+from hub.web.keys import Hub, hub_of
+from hub.web.ui.render import Handler, back_to, page, problem_response, wants_json
+from hub.web.ui.state import UiState, ui_of
+from hub.web.ui.viewer import VIEWER, Viewer, viewer_of
+
+log = logging.getLogger(__name__)
+COOKIE = "rd_session"
+PREFIX = "/ui"
+PUBLIC = ("/ui/login", "/ui/static/")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https: http:; frame-src 'self' about:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+TOUCH_SECONDS = 300
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _bound_secret(hub: Hub, token_hash: str) -> str:
+    return f"{hub.settings.secret_key}|session|{token_hash}"
+
+
+async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer | None:
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 200:
+        return None
+    token_hash = _digest(token)
+    now = hub.clock.now()
+    async with hub.db.reader() as session:
+        row = (
+            await session.execute(
+                select(UiSession, Agent)
+                .join(Agent, Agent.id == UiSession.agent_id)
+                .where(UiSession.token_hash == token_hash, Agent.active.is_(True))
+            )
+        ).first()
+        if row is None or row[0].expires_at <= now:
+            return None
+        ui_session, agent = row
+        teams = await load_team_ids(session, agent.id)
+    if (now - ui_session.last_seen_at).total_seconds() > TOUCH_SECONDS:
+        async with hub.db.writer() as session:
+            stored = await session.get(UiSession, ui_session.id)
+            if stored is not None:
+                stored.last_seen_at = now
+                stored.expires_at = now + state.session_ttl
+                await session.commit()
+    return Viewer(
+        principal=Principal(agent.id, Role(agent.role), teams),
+        name=agent.name,
+        email=agent.email,
+        presence=agent.presence,
+        session_id=ui_session.id,
+        csrf_secret=_bound_secret(hub, token_hash),
+    )
+
+
+async def _check_csrf(request: web.Request, viewer: Viewer) -> None:
+    token = request.headers.get("X-CSRF-Token", "")
+    if not token and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        token = str((await request.post()).get(csrf.FIELD, ""))
+    if not token or not csrf.valid(viewer.csrf_secret, token):
+        raise errors.ui_csrf()
+
+
+def _secure_headers(response: web.StreamResponse) -> None:
+    if response.prepared:
+        return
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.content_type == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def ui_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path != PREFIX and not request.path.startswith(PREFIX + "/"):
+        return await handler(request)
+    hub, state = hub_of(request), ui_of(request)
+    try:
+        if not request.path.startswith(PUBLIC):
+            viewer = await _load_viewer(request, hub, state)
+            if viewer is None:
+                if request.method == "GET" and not wants_json(request):
+                    raise web.HTTPSeeOther("/ui/login?" + urlencode({"next": request.path_qs}))
+                raise errors.ui_signed_out()
+            request[VIEWER] = viewer
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                await _check_csrf(request, viewer)
+        response = await handler(request)
+    except ApiError as exc:
+        response = problem_response(request, exc)
+    _secure_headers(response)
+    return response
+
+
+def _login_page(
+    request: web.Request, *, error: str | None = None, email: str = "", status: int = 200
+) -> web.Response:
+    hub = hub_of(request)
+    token = csrf.issue(hub.settings.secret_key)
+    response = page(
+        request,
+        "ui/login.html",
+        status=status,
+        error=error,
+        email=email,
+        next=back_to(request.query.get("next", ""), "/ui/inbox"),
+        login_csrf=token,
+    )
+    csrf.set_cookie(response, token, hub.settings.web.public_url.startswith("https"))
+    return response
+
+
+async def show_login(request: web.Request) -> web.Response:
+    return _login_page(request)
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    hub, state = hub_of(request), ui_of(request)
+    posted = await request.post()
+    email = str(posted.get("email", "")).strip()[:320]
+    password = str(posted.get("password", ""))[:1024]
+    if not csrf.check(request, str(posted.get(csrf.FIELD, "")), hub.settings.secret_key):
+        raise errors.ui_csrf()
+    wait = state.login_by_ip.check(str(request.remote)) or state.login_by_email.check(email.lower())
+    if wait:
+        raise errors.ui_login_rate(wait)
+    async with hub.db.writer() as session:
+        agent = await agent_by_email(session, email) if email else None
+        stored_hash = agent.password_hash if agent and agent.active else None
+        ok = await asyncio.to_thread(verify_password, stored_hash or state.dummy_hash, password)
+        if agent is None or not ok or stored_hash is None:
+            log.info("failed sign-in for %r from %s", email, request.remote)
+            return _login_page(request, error=errors.UI_LOGIN_FAILED, email=email, status=401)
+        token = await start_session(session, agent, hub.clock.now(), state)
+        agent.presence = Presence.ONLINE
+        await session.commit()
+    redirect = web.HTTPSeeOther(back_to(str(posted.get("next", "")), "/ui/inbox"))
+    redirect.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=hub.settings.web.public_url.startswith("https"),
+        path="/",
+    )
+    raise redirect
+
+
+async def start_session(session: AsyncSession, agent: Agent, now: datetime, state: UiState) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UiSession(
+            token_hash=_digest(token),
+            agent_id=agent.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + state.session_ttl,
+        )
+    )
+    return token
+
+
+async def end_sessions(session: AsyncSession, agent_id: int) -> None:
+    await session.execute(delete(UiSession).where(UiSession.agent_id == agent_id))
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    hub, viewer = hub_of(request), viewer_of(request)
+    async with hub.db.writer() as session:
+        await session.execute(delete(UiSession).where(UiSession.id == viewer.session_id))
+        agent = await session.get(Agent, viewer.agent_id)
+        if agent is not None:
+            agent.presence = Presence.OFFLINE
+        await session.commit()
+    redirect = web.HTTPSeeOther("/ui/login")
+    redirect.del_cookie(COOKIE, path="/")
+    raise redirect
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/ui/login", show_login)
+    router.add_post("/ui/login", login)
+    router.add_post("/ui/logout", logout)

@@ -1,0 +1,123 @@
+"""What the agent web app keeps while the hub runs: the event bus, the page templates, the
+sign-in rate limiters, who is typing where, and the snooze waker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hub.events import EventBus
+from hub.web.keys import HUB, Hub
+from hub.web.ratelimit import RateLimiter
+from hub.web.ui.snoozer import Snoozer
+
+TYPING_SECONDS = 8.0
+# Verified against when the email is unknown, so a failed sign-in takes as long either way.
+DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$hi6q9MSDSVLFr4FbcT8m3g$"
+    "LRJ09qswiDZM7cEX+X5hm6qh4b4jd+hutdn6oVCBWO0"
+)
+
+
+@dataclass
+class Typing:
+    """Agents writing a reply, per conversation: agent id -> (name, monotonic deadline)."""
+
+    _by_conversation: dict[int, dict[int, tuple[str, float]]] = field(default_factory=dict)
+
+    def mark(self, conversation_id: int, agent_id: int, name: str) -> None:
+        self._by_conversation.setdefault(conversation_id, {})[agent_id] = (
+            name,
+            time.monotonic() + TYPING_SECONDS,
+        )
+
+    def clear(self, conversation_id: int, agent_id: int) -> None:
+        self._by_conversation.get(conversation_id, {}).pop(agent_id, None)
+
+    def others(self, conversation_id: int, agent_id: int) -> list[str]:
+        now = time.monotonic()
+        entries = self._by_conversation.get(conversation_id, {})
+        for key in [k for k, (_, until) in entries.items() if until < now]:
+            del entries[key]
+        return sorted(name for key, (name, _) in entries.items() if key != agent_id)
+
+
+@dataclass(frozen=True, slots=True)
+class UiState:
+    bus: EventBus
+    pages: Environment
+    login_by_ip: RateLimiter
+    login_by_email: RateLimiter
+    typing: Typing
+    snoozer: Snoozer
+    dummy_hash: str
+    session_ttl: timedelta = timedelta(hours=12)
+
+
+UI = web.AppKey("ui", UiState)
+
+
+def ui_of(request: web.Request) -> UiState:
+    return request.app[UI]
+
+
+def _ago(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return ""
+    seconds = int((now - value).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            text = f"{seconds // size}{unit}"
+            break
+    else:
+        text = "now" if seconds < 45 else "1m"
+    if text == "now":
+        return text
+    return f"in {text}" if future else f"{text} ago"
+
+
+def ui_environment(hub: Hub) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(hub.settings.templates_dir / "web")),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["ago"] = _ago
+    env.filters["stamp"] = lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    return env
+
+
+async def ui_context(app: web.Application) -> AsyncIterator[None]:
+    hub = app[HUB]
+    bus = EventBus(hub.db, hub.clock)
+    snoozer = Snoozer(hub.db, hub.clock, bus)
+    app[UI] = UiState(
+        bus=bus,
+        pages=ui_environment(hub),
+        login_by_ip=RateLimiter(20),
+        login_by_email=RateLimiter(5),
+        typing=Typing(),
+        snoozer=snoozer,
+        dummy_hash=DUMMY_HASH,
+    )
+    await bus.start()
+    await snoozer.start()
+    try:
+        yield
+    finally:
+        await snoozer.stop()
+        await bus.stop()
+
+
+async def close_streams(app: web.Application) -> None:
+    """On shutdown, end open event streams so the server need not wait for them."""
+    if UI in app:
+        app[UI].bus.close_streams()

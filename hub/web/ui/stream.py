@@ -1,0 +1,69 @@
+"""Server-sent events for open inboxes and conversation pages. A stream subscribes first, then
+replays stored events after ``Last-Event-ID`` (or ``?after=``), then follows the live ones, so
+a page that lost its connection misses nothing. Each event is sent only to agents allowed to
+see its conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp import web
+
+from hub.events import RESET, LiveEvent
+from hub.web.ui.state import ui_of
+from hub.web.ui.viewer import viewer_of
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def _last_id(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("after", "")
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+
+
+def _frame(event: LiveEvent) -> bytes:
+    lines = [] if event.id is None else [f"id: {event.id}"]
+    lines += [f"event: {event.kind}", f"data: {json.dumps(event.data())}"]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    viewer, bus = viewer_of(request), ui_of(request).bus
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+            "X-Content-Type-Options": "nosniff",
+        }
+    )
+    await response.prepare(request)
+    async with bus.subscribe() as queue:
+        after = _last_id(request)
+        start = after if after is not None else await bus.latest_id()
+        await response.write(f"retry: 1000\nid: {start}\n\n".encode())
+        replayed: set[int] = set()
+        if after is not None:
+            missed = await bus.replay(after)
+            for event in missed if missed is not None else [LiveEvent(None, RESET, None)]:
+                if event.visible_to(viewer.principal):
+                    await response.write(_frame(event))
+                if event.id is not None:
+                    replayed.add(event.id)
+        while True:
+            try:
+                live = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if live is None:
+                break
+            if live.id in replayed or not live.visible_to(viewer.principal):
+                continue
+            await response.write(_frame(live))
+    return response
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/ui/events", events)

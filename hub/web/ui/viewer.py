@@ -1,0 +1,43 @@
+"""The signed-in agent of a request, as the session middleware found them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from hub.authz import Principal
+from hub.db.models import Role
+from hub.web import csrf
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    principal: Principal
+    name: str
+    email: str
+    presence: str
+    session_id: int
+    csrf_secret: str
+
+    @property
+    def agent_id(self) -> int:
+        return self.principal.agent_id
+
+    @property
+    def role(self) -> Role:
+        return self.principal.role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.role == Role.ADMIN
+
+    def csrf_token(self) -> str:
+        return csrf.issue(self.csrf_secret)
+
+
+VIEWER = web.RequestKey("rd_viewer", Viewer)
+
+
+def viewer_of(request: web.Request) -> Viewer:
+    return request[VIEWER]

@@ -1,0 +1,160 @@
+"""Agent replies out through slack-sdk's chat.postMessage, pointed at the fake Web API: into
+the customer's thread, paced per channel, honouring 429 ``Retry-After``."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+from channels.base import IdentityKind, OutboundMessage, Party
+from channels.slack.adapter import SlackChannel
+from hub.db.models import Message, Role
+from hub.settings import Settings
+from tests.channels.slack.conftest import (
+    inbound_messages,
+    post_event,
+    slack_fixture,
+    slack_overrides,
+)
+from tests.conftest import Running, auth, make_settings
+from tests.support.fake_slack import FakeSlack
+from tests.support.poll import eventually
+
+
+async def _conversation(running: Running, payload: dict[str, Any]) -> int:
+    assert (await post_event(running, payload)).status == 200
+    return (await inbound_messages(running))[-1].conversation_id
+
+
+async def _reply(running: Running, token: str, conversation: int, text: str) -> int:
+    response = await running.client.post(
+        f"/api/v1/conversations/{conversation}/messages", json={"text": text}, headers=auth(token)
+    )
+    assert response.status == 201, await response.text()
+    message_id: int = (await response.json())["id"]
+    return message_id
+
+
+async def _state(running: Running, message_id: int) -> Message:
+    async with running.hub.db.reader() as session:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        return message
+
+
+async def test_agent_reply_goes_into_the_customers_thread(
+    sl: Running, fake_slack: FakeSlack
+) -> None:
+    _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
+    base = slack_fixture("event_callback_message_channel.json")
+    in_thread = {
+        **base,
+        "event_id": "Ev-thread",
+        "event": {**base["event"], "ts": "1596183999.000200", "thread_ts": "1596183880.004200"},
+    }
+    await _conversation(sl, base)
+    conversation = await _conversation(sl, in_thread)
+    reply_id = await _reply(sl, token, conversation, "Thanks, looking into it.")
+    [post] = await fake_slack.wait_for_posts(1)
+    assert post.token == fake_slack.token
+    assert post.params["channel"] == "C111"
+    assert post.params["thread_ts"] == "1596183880.004200"
+    assert post.params["text"].startswith("Thanks, looking into it.")
+
+    async def sent() -> bool:
+        return (await _state(sl, reply_id)).delivery_state == "sent"
+
+    await eventually(sent, what="reply marked sent")
+    external_id = (await _state(sl, reply_id)).external_id
+    assert external_id is not None and external_id.startswith("C111:")
+
+
+async def test_rate_limit_retry_after_is_honoured_and_visible(
+    sl: Running, fake_slack: FakeSlack
+) -> None:
+    _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
+    conversation = await _conversation(sl, slack_fixture("event_callback_message_channel.json"))
+    fake_slack.fail(429, retry_after=1)
+    reply_id = await _reply(sl, token, conversation, "Hello")
+
+    async def limited() -> bool:
+        return "429" in ((await _state(sl, reply_id)).delivery_error or "")
+
+    await eventually(limited, what="429 visible on the message")
+    first, second = await fake_slack.wait_for_posts(2)
+    assert second.at - first.at >= 0.9
+
+    async def sent() -> bool:
+        return (await _state(sl, reply_id)).delivery_state == "sent"
+
+    await eventually(sent, what="sent after Retry-After")
+
+
+async def test_server_errors_are_retried_and_refusals_are_final(
+    sl: Running, fake_slack: FakeSlack
+) -> None:
+    _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
+    conversation = await _conversation(sl, slack_fixture("event_callback_message_channel.json"))
+    fake_slack.fail(500)
+    retried = await _reply(sl, token, conversation, "first")
+
+    async def sent() -> bool:
+        return (await _state(sl, retried)).delivery_state == "sent"
+
+    await eventually(sent, what="sent after a 500")
+    fake_slack.fail(200, error="not_in_channel")
+    refused = await _reply(sl, token, conversation, "second")
+
+    async def failed() -> bool:
+        return (await _state(sl, refused)).delivery_state == "failed"
+
+    await eventually(failed, what="not_in_channel marked failed")
+    listed = await sl.client.get(
+        f"/api/v1/conversations/{conversation}/messages", headers=auth(token)
+    )
+    [shown] = [m for m in (await listed.json())["items"] if m["id"] == refused]
+    assert "not_in_channel" in shown["delivery_error"]
+
+
+def _outbound(message_id: int, thread_key: str, text: str) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=message_id,
+        channel="sl",
+        recipient=Party(IdentityKind.SLACK, "W111"),
+        text=text,
+        thread_key=thread_key,
+    )
+
+
+async def test_one_message_a_second_per_channel_without_holding_up_others(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    settings: Settings = make_settings(
+        database_url,
+        **slack_overrides(fake_slack, channel_interval_seconds=0.3, max_pacing_wait_seconds=1.0),
+    )
+    channel = SlackChannel("sl", settings.channels["sl"])  # type: ignore[arg-type]
+    await channel.start()
+    try:
+        results = await asyncio.gather(
+            *(channel.send(_outbound(n, "C111:1.1", f"a{n}")) for n in range(3)),
+            channel.send(_outbound(9, "C222:2.2", "b")),
+        )
+        assert all(r.ok for r in results), results
+        to_a = [c.at for c in fake_slack.posted() if c.params["channel"] == "C111"]
+        to_b = [c.at for c in fake_slack.posted() if c.params["channel"] == "C222"]
+        assert len(to_a) == 3
+        assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(to_a))
+        assert to_b[0] < to_a[1]
+        # While C111 is paused by a 429, C222 still goes out at once.
+        fake_slack.fail(429, retry_after=30, channel="C111")
+        paused = await channel.send(_outbound(20, "C111:1.1", "x"))
+        assert not paused.ok and paused.retry_after == 30
+        again, other = await asyncio.gather(
+            channel.send(_outbound(21, "C111:1.1", "y")),
+            channel.send(_outbound(22, "C222:2.2", "z")),
+        )
+        assert not again.ok and (again.retry_after or 0) > 25 and other.ok
+    finally:
+        await channel.stop()

@@ -1,0 +1,140 @@
+"""The hub with its email side running: inbound SMTP on an ephemeral port, outgoing mail to
+the SMTP sink, a second mailbox (sales@) sharing the listener."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import pytest
+from sqlalchemy import func, select
+
+from hub.db.models import Conversation, Direction, Message
+from hub.email.service import EMAIL, EmailService
+from hub.settings import Settings
+from hub.web.app import create_app
+from hub.web.keys import HUB
+from tests.conftest import FIXTURES, AiohttpClient, Running, make_settings
+from tests.support.smtp import SmtpSink
+
+MAIL = FIXTURES / "mail"
+
+
+def mail_settings(database_url: str, sink: SmtpSink, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "channels.mail.smtp_port": sink.port,
+        "channels.mail.inbound_smtp": "127.0.0.1:0",
+        "channels.sales.kind": "email",
+        "channels.sales.title": "Sales",
+        "channels.sales.address": "sales@relaydesk.local",
+        "channels.sales.smtp_port": sink.port,
+        "channels.sales.inbound_smtp": "127.0.0.1:0",
+    }
+    values.update(overrides)
+    return make_settings(database_url, **values)
+
+
+def mail(
+    subject: str = "Printer on fire",
+    body: str = "My printer is on fire.",
+    *,
+    sender: str = "Jane Cooper <jane@example.com>",
+    to: str = "support@relaydesk.local",
+    msgid: str | None = None,
+    extra: str = "",
+) -> bytes:
+    lines = [
+        f"From: {sender}",
+        f"To: {to}",
+        f"Subject: {subject}",
+        "Date: Mon, 05 Jan 2026 09:00:00 +0000",
+        f"Message-ID: {msgid or f'<{abs(hash((subject, body, sender, extra)))}@example.com>'}",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+    ]
+    if extra:
+        lines.append(extra)
+    return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+@dataclass
+class MailHub(Running):
+    sink: SmtpSink
+
+    @property
+    def service(self) -> EmailService:
+        return self.client.app[EMAIL]
+
+    @property
+    def smtp_port(self) -> int:
+        receiver = self.service.receiver_for("mail")
+        assert receiver is not None and receiver.listening
+        return receiver.port
+
+    async def send(
+        self, raw: bytes, to: tuple[str, ...] = ("support@relaydesk.local",), sender: str = ""
+    ) -> None:
+        await aiosmtplib.send(
+            raw,
+            sender=sender or "jane@example.com",
+            recipients=list(to),
+            hostname="127.0.0.1",
+            port=self.smtp_port,
+        )
+
+    async def count(self, model: Any, *where: Any) -> int:
+        async with self.hub.db.reader() as session:
+            return int(
+                await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+            )
+
+    async def conversations(self) -> list[Conversation]:
+        async with self.hub.db.reader() as session:
+            return list(
+                (await session.scalars(select(Conversation).order_by(Conversation.id))).all()
+            )
+
+    async def inbound(self) -> list[Message]:
+        async with self.hub.db.reader() as session:
+            rows = await session.scalars(
+                select(Message).where(Message.direction == Direction.INBOUND).order_by(Message.id)
+            )
+            return list(rows.all())
+
+
+@pytest.fixture
+def mail_overrides() -> dict[str, Any]:
+    """Override in a test module to change the configuration."""
+    return {}
+
+
+@pytest.fixture
+async def mailhub(
+    database_url: str,
+    smtp_sink: SmtpSink,
+    aiohttp_client: AiohttpClient,
+    mail_overrides: dict[str, Any],
+) -> MailHub:
+    settings = mail_settings(database_url, smtp_sink, **mail_overrides)
+    client = await aiohttp_client(create_app(settings))
+    return MailHub(client, client.app[HUB], smtp_sink)
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (MAIL / relative).read_bytes()
+
+
+def corpus() -> list[Path]:
+    skip = {"SOURCES.txt", "iphone_reply_text"}
+    files = [
+        p
+        for p in sorted(MAIL.rglob("*"))
+        if p.is_file()
+        and p.name not in skip
+        and not p.name.startswith("LICENSE")
+        and p.suffix in (".eml", ".txt")
+        and "email-reply-parser" not in p.parts
+    ]
+    return files

@@ -1,0 +1,188 @@
+"""Group commit: many submissions, one transaction; each message in its own savepoint; nobody is
+answered before the commit; duplicates return the stored message and create nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from hub.db.models import (
+    Conversation,
+    Counter,
+    Customer,
+    Direction,
+    Identity,
+    Message,
+    OutboxItem,
+    Ticket,
+)
+from hub.ingest import IngestUnavailable
+from hub.pipeline_types import IngestResult
+from tests.support.pipeline import Core, inbound, open_core
+
+ROW_KINDS = (Customer, Identity, Conversation, Message, Ticket, OutboxItem)
+
+
+async def rows(core: Core) -> dict[str, int]:
+    return {model.__tablename__: await core.count(model) for model in ROW_KINDS}
+
+
+async def test_concurrent_submissions_share_one_commit_and_are_durable_when_answered(
+    core: Core,
+) -> None:
+    commits: list[list[bool]] = []
+    tasks: list[asyncio.Task[IngestResult]] = []
+    ingestor = core.ingestor(after_commit=lambda: commits.append([t.done() for t in tasks]))
+
+    async def submit_then_look(number: int) -> IngestResult:
+        message = inbound(f"m-{number}", address=f"c{number}@example.com", name=f"C {number}")
+        result = await ingestor.submit(message)
+        # The moment the submitter is answered, another connection sees the message.
+        async with core.db.reader() as session:
+            stored = await session.get(Message, result.message_id)
+        assert stored is not None and stored.external_id == f"m-{number}"
+        return result
+
+    await ingestor.start()
+    try:
+        tasks.extend(asyncio.create_task(submit_then_look(n)) for n in range(20))
+        results = await asyncio.gather(*tasks)
+    finally:
+        await ingestor.stop()
+
+    assert len({r.message_id for r in results}) == 20
+    assert not any(r.duplicate for r in results)
+    assert 1 <= len(commits) < 20  # group-committed, not one commit per message
+    # When each commit finished, no submitter had been answered yet.
+    assert all(not any(snapshot) for snapshot in commits)
+    assert await core.count(Message, Message.direction == Direction.INBOUND) == 20
+    numbers = sorted(await core_tickets(core))
+    assert numbers == list(range(numbers[0], numbers[0] + 20))
+
+
+async def core_tickets(core: Core) -> list[int]:
+    async with core.db.reader() as session:
+        return list((await session.scalars(select(Ticket.number))).all())
+
+
+async def test_duplicate_within_one_batch_returns_the_first(core: Core) -> None:
+    first, again, other = await core.ingest(
+        inbound("same"), inbound("same", text="a retry of the same delivery"), inbound("other")
+    )
+    assert not first.duplicate and again.duplicate and not other.duplicate
+    assert (again.message_id, again.conversation_id, again.customer_id) == (
+        first.message_id,
+        first.conversation_id,
+        first.customer_id,
+    )
+    assert other.message_id != first.message_id
+    assert await core.count(Message, Message.direction == Direction.INBOUND) == 2
+    async with core.db.reader() as session:
+        stored = await session.get(Message, first.message_id)
+    assert stored is not None and stored.text == "Hello, I need help."
+
+
+async def test_duplicate_in_a_later_batch_creates_nothing(core: Core) -> None:
+    [first] = await core.ingest(inbound("once", subject="Invoice wrong"))
+    before = await rows(core)
+    counter_before = await counter(core)
+    [again] = await core.ingest(inbound("once", subject="Invoice wrong"))
+    assert again.duplicate
+    assert again.message_id == first.message_id
+    assert again.conversation_id == first.conversation_id
+    assert await rows(core) == before
+    assert await counter(core) == counter_before
+
+
+async def counter(core: Core) -> int | None:
+    async with core.db.reader() as session:
+        return await session.scalar(select(Counter.value).where(Counter.name == "ticket"))
+
+
+async def test_same_external_id_on_another_channel_is_another_message(core: Core) -> None:
+    api, form = await core.ingest(inbound("42"), inbound("42", channel="contact"))
+    assert not form.duplicate
+    assert api.message_id != form.message_id
+
+
+async def test_a_failing_message_does_not_sink_its_batch(core: Core) -> None:
+    commits: list[None] = []
+    ingestor = core.ingestor(after_commit=lambda: commits.append(None))
+    good_one = inbound("good-1", address="ann@example.com", name="Ann")
+    # A payload the database cannot store (an adapter bug): fails after the customer,
+    # conversation, routing and ticket number were already written in its savepoint.
+    broken = inbound("broken", address="bob@example.com", name="Bob", raw={"at": datetime.now(UTC)})
+    good_two = inbound("good-2", address="cy@example.com", name="Cy")
+    await ingestor.start()
+    try:
+        outcomes = await asyncio.gather(
+            ingestor.submit(good_one),
+            ingestor.submit(broken),
+            ingestor.submit(good_two),
+            return_exceptions=True,
+        )
+    finally:
+        await ingestor.stop()
+
+    assert len(commits) == 1  # all three were in the same batch
+    first, failed, second = outcomes
+    assert isinstance(first, IngestResult) and isinstance(second, IngestResult)
+    assert isinstance(failed, IngestUnavailable)
+    async with core.db.reader() as session:
+        senders = set((await session.scalars(select(Identity.address))).all())
+        tickets = list(
+            (
+                await session.execute(
+                    select(Ticket.number, Conversation.customer_id)
+                    .join(Conversation, Conversation.id == Ticket.conversation_id)
+                    .order_by(Ticket.number)
+                )
+            ).all()
+        )
+    # Nothing half-written for the broken one; its ticket number was not used up.
+    assert senders == {"ann@example.com", "cy@example.com"}
+    assert [(n, c) for n, c in tickets] == [
+        (tickets[0][0], first.customer_id),
+        (tickets[0][0] + 1, second.customer_id),
+    ]
+    assert await core.count(Message, Message.external_id == "broken") == 0
+
+
+async def test_unavailable_results_reach_the_direct_caller_too(core: Core) -> None:
+    broken = inbound("broken", raw={"blob": b"\x00\x01"})
+    try:
+        await core.ingest(broken)
+    except IngestUnavailable as exc:
+        assert "broken" in str(exc)
+    else:
+        raise AssertionError("a message that cannot be stored was reported as stored")
+    assert await rows(core) == dict.fromkeys((m.__tablename__ for m in ROW_KINDS), 0)
+
+
+async def test_two_writers_racing_on_the_same_message_store_it_once(core: Core) -> None:
+    """Two hub processes receiving the same delivery (a provider retry to another node)."""
+    async with open_core(core.settings) as other:
+        message = inbound("raced", address="new.person@example.com", name="New Person")
+        one, two = await asyncio.gather(
+            core.ingestor().process([message]), other.ingestor().process([message])
+        )
+    assert one[0].message_id == two[0].message_id
+    assert sorted([one[0].duplicate, two[0].duplicate]) == [False, True]
+    assert await core.count(Message, Message.direction == Direction.INBOUND) == 1
+    assert await core.count(Customer) == 1
+
+
+async def test_two_writers_racing_on_a_new_sender_share_one_customer(core: Core) -> None:
+    """Different messages from a customer not seen before, reaching two processes at once."""
+    async with open_core(core.settings) as other:
+        one, two = await asyncio.gather(
+            core.ingestor().process([inbound("first", address="fresh@example.com")]),
+            other.ingestor().process([inbound("second", address="fresh@example.com")]),
+        )
+    assert not one[0].duplicate and not two[0].duplicate
+    assert one[0].customer_id == two[0].customer_id
+    assert await core.count(Customer) == 1
+    assert await core.count(Identity) == 1
+    assert await core.count(Message, Message.direction == Direction.INBOUND) == 2

@@ -1,0 +1,149 @@
+"""The inbox list: views by role, filters, full-text search, sorting, keyset pages, bulk
+actions, and nothing from a team the agent does not belong to."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from hub.db.inbox_models import ConversationTag
+from hub.db.models import Agent, Conversation, Presence, Role
+from tests.conftest import Running
+from tests.hub.web.ui.conftest import UiFactory, inbound
+
+ROW = re.compile(r'<tr class="conv[^"]*" data-id="(\d+)"')
+
+
+def row_ids(page: str) -> list[int]:
+    return [int(found) for found in ROW.findall(page)]
+
+
+async def test_views_follow_role_and_team(running: Running, ui_agent: UiFactory) -> None:
+    sue = await ui_agent("sue@example.com", teams=("support",), presence=Presence.AWAY)
+    boss = await ui_agent("boss@example.com", role=Role.SUPERVISOR, teams=())
+    support = await inbound(running, "My printer jams", subject="Printer")
+    billing = await inbound(running, "Wrong invoice", subject="Invoice", email="tom@example.com")
+
+    assert row_ids(await sue.page("/ui/inbox?view=teams")) == [support.conversation_id]
+    assert row_ids(await sue.page("/ui/inbox?view=unassigned")) == [support.conversation_id]
+    assert row_ids(await sue.page("/ui/inbox?view=mine")) == []
+    assert row_ids(await sue.page("/ui/inbox?view=all")) == [support.conversation_id]
+    everything = row_ids(await boss.page("/ui/inbox"))
+    assert sorted(everything) == sorted([support.conversation_id, billing.conversation_id])
+
+    page = await sue.page("/ui/inbox?view=teams")
+    assert "Jane Cooper" in page and "Printer" in page and "Tom" not in page
+
+
+async def test_filters_and_search(running: Running, ui_agent: UiFactory) -> None:
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    printer = await inbound(running, "The printer shows error E42", subject="Printer")
+    outage = await inbound(
+        running,
+        "Everything is down since noon",
+        subject="Outage",
+        email="ops@acme.example",
+        name="Olga Petrova",
+        channel="contact",
+    )
+    refund = await inbound(
+        running,
+        "Please refund my order",
+        subject="Refund",
+        email="sam@shop.example",
+        name="Sam Smith",
+    )
+    async with running.hub.db.writer() as session:
+        session.add(ConversationTag(conversation_id=refund.conversation_id, tag="vip"))
+        await session.commit()
+
+    assert row_ids(await boss.page("/ui/inbox?priority=urgent")) == [outage.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?channel=contact")) == [outage.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?tag=vip")) == [refund.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?q=E42")) == [printer.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?q=printe")) == [printer.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?q=olga")) == [outage.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?q=shop.example")) == [refund.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?status=resolved")) == []
+    assert row_ids(await boss.page("/ui/inbox?sla=breached")) == []
+    assert row_ids(await boss.page("/ui/inbox?sla=on_track")) == [printer.conversation_id]
+    due_soon = row_ids(await boss.page("/ui/inbox?sla=due_soon"))  # high and urgent: < 1 h
+    assert sorted(due_soon) == sorted([outage.conversation_id, refund.conversation_id])
+    by_sla = row_ids(await boss.page("/ui/inbox?sort=sla"))
+    assert by_sla[0] == outage.conversation_id  # urgent: 15 minutes to first response
+    by_wait = row_ids(await boss.page("/ui/inbox?sort=waiting"))
+    assert by_wait == [printer.conversation_id, outage.conversation_id, refund.conversation_id]
+    recent = row_ids(await boss.page("/ui/inbox?sort=recent"))
+    assert recent == list(reversed(by_wait))
+
+    bad = await boss.get("/ui/inbox?status=lost")
+    assert bad.status == 400
+    assert "status" in await bad.text()
+    forged = await boss.get("/ui/inbox?after=not-a-cursor")
+    assert forged.status == 400
+
+
+async def test_keyset_pages_cover_everything_once(running: Running, ui_agent: UiFactory) -> None:
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    created = [
+        (await inbound(running, f"question {n}", email=f"c{n}@example.com")).conversation_id
+        for n in range(57)
+    ]
+    for sort in ("waiting", "recent", "sla"):
+        seen: list[int] = []
+        url = f"/ui/inbox?sort={sort}"
+        while url:
+            page = await boss.page(url)
+            seen += row_ids(page)
+            found = re.search(r'href="(/ui/inbox\?[^"]*after=[^"]+)" data-next', page)
+            url = found.group(1).replace("&amp;", "&") if found else ""
+        assert sorted(seen) == sorted(created), sort
+        assert len(seen) == len(set(seen))
+
+
+async def test_bulk_assign_status_and_tag(running: Running, ui_agent: UiFactory) -> None:
+    boss = await ui_agent("boss@example.com", role=Role.SUPERVISOR, teams=("support",))
+    sue = await ui_agent("sue@example.com", presence=Presence.AWAY)
+    first = (await inbound(running, "one", email="a@example.com")).conversation_id
+    second = (await inbound(running, "two", email="b@example.com")).conversation_id
+    ids = [("ids", str(first)), ("ids", str(second))]
+
+    assigned = await boss.post(
+        "/ui/inbox/bulk", [*ids, ("action", "assign"), ("value", str(sue.agent_id))]
+    )
+    assert assigned.status == 303
+    tagged = await boss.post("/ui/inbox/bulk", [*ids, ("action", "tag"), ("value", "Billing, vip")])
+    assert tagged.status == 303
+    assert sorted(row_ids(await sue.page("/ui/inbox?view=mine&tag=vip"))) == sorted([first, second])
+    async with running.hub.db.reader() as session:
+        agent = await session.get(Agent, sue.agent_id)
+        assert agent is not None and agent.open_count == 2
+
+    resolved = await boss.post(
+        "/ui/inbox/bulk", [*ids, ("action", "status"), ("value", "resolved")]
+    )
+    assert resolved.status == 303
+    async with running.hub.db.reader() as session:
+        statuses = set((await session.scalars(select(Conversation.status))).all())
+        assert statuses == {"resolved"}
+        agent = await session.get(Agent, sue.agent_id)
+        assert agent is not None and agent.open_count == 0
+
+
+async def test_bulk_cannot_reach_another_teams_conversation(
+    running: Running, ui_agent: UiFactory
+) -> None:
+    sue = await ui_agent("sue@example.com", teams=("support",))
+    billing = (await inbound(running, "invoice is wrong", email="t@example.com")).conversation_id
+    response = await sue.post(
+        "/ui/inbox/bulk", [("ids", str(billing)), ("action", "status"), ("value", "resolved")]
+    )
+    assert response.status == 404
+    async with running.hub.db.reader() as session:
+        conversation = await session.get(Conversation, billing)
+        assert conversation is not None and conversation.status == "open"
+    other = await sue.post(
+        "/ui/inbox/bulk", [("ids", str(billing)), ("action", "assign"), ("value", "me")]
+    )
+    assert other.status == 404

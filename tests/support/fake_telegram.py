@@ -1,0 +1,223 @@
+"""A local Telegram Bot API server for tests. It speaks the real wire format
+(https://core.telegram.org/bots/api#making-requests): ``POST /bot<token>/<method>`` with
+url-encoded, multipart or JSON parameters, answered ``{"ok": true, "result": ...}`` or
+``{"ok": false, "error_code", "description", "parameters"?}``. It records every call, serves
+queued updates to getUpdates (forgetting those below ``offset``, as Telegram does) and can be
+told to fail the next calls with 429 (``retry_after``), 500, 403 or 400."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+TOKEN = "123456:TEST-token_for-the-fake-api"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Relaydesk", "username": "relaydesk_bot"}
+DESCRIPTIONS = {
+    400: "Bad Request: chat not found",
+    403: "Forbidden: bot was blocked by the user",
+    429: "Too Many Requests: retry after {retry_after}",
+    500: "Internal Server Error",
+}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, str]
+    files: dict[str, tuple[str, bytes]]
+    at: float
+
+    @property
+    def chat_id(self) -> str:
+        return self.params.get("chat_id", "")
+
+
+@dataclass
+class Failure:
+    status: int
+    methods: tuple[str, ...]
+    chat_id: str | None
+    retry_after: int | None
+
+
+@dataclass
+class FakeTelegram:
+    token: str = TOKEN
+    calls: list[Call] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    issued: list[int] = field(default_factory=list)  # message ids of what was sent, in order
+    # Awaited when getUpdates arrives, with the offset asked for (before answering it).
+    on_get_updates: Callable[[int | None], Awaitable[None]] | None = None
+    server: TestServer | None = None
+    port: int = 0  # 0: any free port
+    # Telegram numbers messages per chat for both sides, so a sent id never equals one the
+    # customer sent; far above any id in the test payloads keeps that true here.
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_500_000_000))
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def base_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/bot"))
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self.server = TestServer(app, host="127.0.0.1", port=self.port or None)
+        await self.server.start_server()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    def fail(
+        self,
+        status: int,
+        *,
+        count: int = 1,
+        methods: tuple[str, ...] = ("sendMessage", "sendPhoto", "sendDocument"),
+        chat_id: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next ``count`` matching calls with an error."""
+        self.failures.extend(Failure(status, methods, chat_id, retry_after) for _ in range(count))
+
+    async def queue_update(self, update: dict[str, Any]) -> None:
+        async with self._changed:
+            self.updates.append(update)
+            self._changed.notify_all()
+
+    def sent(self, method: str = "sendMessage") -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(self, method: str, count: int, timeout: float = 10.0) -> list[Call]:
+        async def until() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.sent(method)) >= count)
+
+        await asyncio.wait_for(until(), timeout)
+        return self.sent(method)
+
+    async def _params(self, request: web.Request) -> tuple[dict[str, str], dict[str, Any]]:
+        params: dict[str, str] = {}
+        files: dict[str, Any] = {}
+        if request.content_type == "application/json":
+            body = await request.json()
+            params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+        elif request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename:
+                    files[part.name] = (part.filename, await part.read())
+                else:
+                    params[str(part.name)] = await part.text()
+        else:
+            params = {k: str(v) for k, v in (await request.post()).items()}
+        params.update({k: v for k, v in request.query.items() if k not in params})
+        return params, files
+
+    def _failure_for(self, call: Call) -> Failure | None:
+        for failure in self.failures:
+            if call.method in failure.methods and failure.chat_id in (None, call.chat_id):
+                self.failures.remove(failure)
+                return failure
+        return None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params, files = await self._params(request)
+        call = Call(method, params, files, time.monotonic())
+        if method == "getUpdates":
+            return await self._get_updates(params)
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        failure = self._failure_for(call)
+        if failure is not None:
+            text = DESCRIPTIONS.get(failure.status, "Error").format(retry_after=failure.retry_after)
+            extra = {"retry_after": failure.retry_after} if failure.retry_after else None
+            return _error(failure.status, text, extra)
+        handler = RESULTS.get(method)
+        if handler is None:
+            return _error(404, "Not Found")
+        return web.json_response({"ok": True, "result": handler(self, call)})
+
+    async def _get_updates(self, params: dict[str, str]) -> web.Response:
+        offset = int(params["offset"]) if params.get("offset") else None
+        if self.on_get_updates is not None:
+            await self.on_get_updates(offset)
+        self.calls.append(Call("getUpdates", params, {}, time.monotonic()))
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        async with self._changed:
+            if offset is not None:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            if not self.updates and timeout:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self.updates)), timeout
+                    )
+            result = list(self.updates[:100])
+        return web.json_response({"ok": True, "result": result})
+
+    def _message(self, call: Call, **content: Any) -> dict[str, Any]:
+        chat_id = int(call.chat_id)
+        self.issued.append(next(self._ids))
+        chat_type = "private" if chat_id > 0 else "supergroup"
+        return {
+            "message_id": self.issued[-1],
+            "from": BOT_USER,
+            "chat": {"id": chat_id, "type": chat_type},
+            "date": int(time.time()),
+            **content,
+        }
+
+
+def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=status)
+
+
+def _file_id(call: Call, field_name: str) -> str:
+    return f"file-{field_name}-{len(call.files.get(field_name, ('', b''))[1])}"
+
+
+RESULTS: dict[str, Callable[[FakeTelegram, Call], Any]] = {
+    "getMe": lambda fake, call: BOT_USER,
+    "setWebhook": lambda fake, call: True,
+    "deleteWebhook": lambda fake, call: True,
+    "answerCallbackQuery": lambda fake, call: True,
+    "sendMessage": lambda fake, call: fake._message(call, text=call.params.get("text", "")),
+    "sendPhoto": lambda fake, call: fake._message(
+        call,
+        photo=[
+            {
+                "file_id": _file_id(call, "photo"),
+                "file_unique_id": "u-photo",
+                "width": 1,
+                "height": 1,
+            }
+        ],
+    ),
+    "sendDocument": lambda fake, call: fake._message(
+        call,
+        document={
+            "file_id": _file_id(call, "document"),
+            "file_unique_id": "u-document",
+            "file_name": call.files.get("document", ("document", b""))[0],
+        },
+    ),
+}

@@ -1,0 +1,85 @@
+"""The hub's core services (database, pipeline, ingestor, dispatcher) without the web server, on a
+real database, with a clock the test drives; and inbound messages as an adapter would make them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from channels.base import IdentityKind, InboundMessage, Party
+from channels.registry import build_channel
+from hub.clock import ManualClock
+from hub.db.base import Base
+from hub.db.engine import Database, open_database
+from hub.followups import FollowupRenderer
+from hub.ingest import Ingestor
+from hub.outbox import Dispatcher
+from hub.pipeline import Pipeline
+from hub.pipeline_types import IngestResult
+from hub.settings import Settings
+
+
+def inbound(
+    external_id: str,
+    *,
+    channel: str = "api",
+    address: str = "jane.cooper@example.com",
+    name: str | None = "Jane Cooper",
+    text: str = "Hello, I need help.",
+    subject: str | None = None,
+    thread_key: str | None = None,
+    kind: IdentityKind = IdentityKind.EMAIL,
+    raw: Mapping[str, Any] | None = None,
+    automated: bool = False,
+) -> InboundMessage:
+    return InboundMessage(
+        channel=channel,
+        external_id=external_id,
+        sender=Party(kind, address, name),
+        text=text,
+        subject=subject,
+        thread_key=thread_key,
+        received_at=datetime.now(UTC),
+        raw=raw if raw is not None else {"external_id": external_id},
+        automated=automated,
+    )
+
+
+@dataclass
+class Core:
+    settings: Settings
+    db: Database
+    clock: ManualClock
+    pipeline: Pipeline
+
+    def ingestor(self, after_commit: Callable[[], None] | None = None) -> Ingestor:
+        return Ingestor(self.db, self.pipeline, self.settings.ingest.batch_size, after_commit)
+
+    def dispatcher(self) -> Dispatcher:
+        channels = {name: build_channel(name, c) for name, c in self.settings.channels.items()}
+        return Dispatcher(self.db, channels, self.settings.outbox, self.clock)
+
+    async def ingest(self, *messages: InboundMessage) -> list[IngestResult]:
+        """Ingest in one transaction, as one group-commit batch does."""
+        return await self.ingestor().process(list(messages))
+
+    async def count(self, model: type[Base], *where: ColumnElement[bool]) -> int:
+        async with self.db.reader() as session:
+            value = await session.scalar(select(func.count()).select_from(model).where(*where))
+        return int(value or 0)
+
+
+@asynccontextmanager
+async def open_core(settings: Settings) -> AsyncIterator[Core]:
+    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    db = open_database(settings.database.url)
+    renderer = FollowupRenderer(settings.templates_dir)
+    try:
+        yield Core(settings, db, clock, Pipeline(settings, renderer, clock))
+    finally:
+        await db.dispose()
