@@ -74,6 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def banner(_aiohttp_banner: str) -> None:  # called once the hub is listening
         print(f"Relaydesk listening on {base}", flush=True)
+        print(f"  agent inbox:    {base}/ui/login", flush=True)
         print(f"  contact form:   {base}/forms/contact", flush=True)
         if settings.capture.enabled:
             print(f"  captured mail:  {base}/dev/mail", flush=True)
@@ -186,7 +187,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     base = f"http://{settings.web.host}:{settings.web.port}"
     print("Demo data " + ("created." if login.created else "already present."))
-    print(f"  Demo agent login:  {login.email} / {login.password}")
+    print(f"  Demo agent login:  {login.email} / {login.password}  at {base}/ui/login")
     print(f"  Demo agent token:  {login.token}")
     print(f"  Try:  curl -H 'Authorization: Bearer {login.token}' {base}/api/v1/conversations")
     return 0

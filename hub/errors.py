@@ -64,6 +64,10 @@ def rate_limited(retry_after: int) -> ApiError:
     return ApiError(429, "rate_limited", f"too many requests; try again in {retry_after} s")
 
 
+def no_message() -> ApiError:
+    return ApiError(422, "no_message", "the request carried no message to store")
+
+
 def unavailable() -> ApiError:
     return ApiError(503, "unavailable", "the message could not be stored; please retry")
 

@@ -177,7 +177,8 @@ class EventBus:
             except Exception:
                 log.exception("event poll failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def poll_once(self) -> int:

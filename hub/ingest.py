@@ -56,7 +56,8 @@ class Ingestor:
             if not self._task.done():
                 # Let queued submissions finish before stopping, within reason.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._queue.join(), drain_seconds)
+                    async with asyncio.timeout(drain_seconds):
+                        await self._queue.join()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

@@ -135,7 +135,8 @@ class JobRunner:
             except Exception:
                 log.exception("job pass failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+                async with asyncio.timeout(self.settings.poll_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_once(self) -> int:

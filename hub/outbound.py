@@ -88,7 +88,7 @@ async def queue_outbound(
         return None
     config = settings.channels[via]
     external_id = None
-    raw: dict[str, object] = {"to": recipient.address}
+    raw: dict[str, object] = {"to": recipient.address, "thread_key": conversation.thread_key}
     if config.kind == "email":
         external_id = f"<rd.{conversation.token}.{secrets.token_hex(6)}@{settings.mail_domain}>"
         references = await _email_thread(session, conversation.id)

@@ -46,6 +46,7 @@ class Dispatcher:
         self.clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -53,22 +54,29 @@ class Dispatcher:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="relaydesk-outbox")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
         task, self._task = self._task, None
+        if task is None:
+            return
+        # Let the pass under way finish, so what it sent is recorded as sent and not sent
+        # again after a restart; then stop waiting for new work.
+        self._stopping = True
+        self.wake()
+        await asyncio.wait({task}, timeout=grace_seconds)
         # Ask again until it has stopped: on Python 3.11, asyncio.wait_for anywhere below a
-        # pass (our engine, drivers) can swallow a cancellation that lands as it completes.
-        while task is not None and not task.done():
+        # pass (drivers) can swallow a cancellation that lands as it completes.
+        while not task.done():
             task.cancel()
             await asyncio.wait({task}, timeout=0.1)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 sent = await self.run_once()
             except Exception:
                 log.exception("outbox pass failed")
                 sent = 0
-            if sent < self.settings.batch_size:
+            if sent < self.settings.batch_size and not self._stopping:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
                 # cancellation from stop() when a wake() lands at the same moment.
                 with contextlib.suppress(TimeoutError):

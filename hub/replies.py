@@ -78,9 +78,6 @@ async def send_reply(
     )
     if message is None:
         raise NoRecipient
-    if conversation.thread_key:
-        # Channels that thread by key (the API channel's callback) hand it back with the reply.
-        message.raw = {**message.raw, "thread_key": conversation.thread_key}
     if conversation.first_response_at is None:
         conversation.first_response_at = now
     conversation.last_activity_at = now

@@ -99,6 +99,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "capture.enabled": False,
         "outbox.poll_seconds": 0.05,
         "outbox.base_delay_seconds": 0.05,
+        # Tests never compete for the example config's fixed inbound SMTP port.
+        "channels.mail.inbound_smtp": "127.0.0.1:0",
     }
     values.update(overrides)
     return load_settings(CONFIG, environ={}, overrides=values)

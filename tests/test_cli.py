@@ -32,7 +32,7 @@ class Cli:
     env: Mapping[str, str]
 
     def run(
-        self, *args: str, stdin: str | None = None, **env: str
+        self, *args: str, stdin: str | None = None, timeout: float = 120, **env: str
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(SCRIPT), *args],
@@ -40,7 +40,7 @@ class Cli:
             capture_output=True,
             text=True,
             env={**self.env, **env},
-            timeout=120,
+            timeout=timeout,
             check=False,
         )
 
@@ -59,7 +59,9 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
     env |= {
         "RELAYDESK_CONFIG": str(CONFIG),
         "RELAYDESK_DATABASE_URL": database_url,
-        "RELAYDESK_CAPTURE__ENABLED": "false",  # no fixed port 2525 in tests
+        # No fixed ports in tests: no capture server, inbound SMTP on a free port.
+        "RELAYDESK_CAPTURE__ENABLED": "false",
+        "RELAYDESK_CHANNELS__MAIL__INBOUND_SMTP": "127.0.0.1:0",
     }
     yield Cli(database_url, env)
 
@@ -230,7 +232,7 @@ def test_serve_on_a_busy_port_is_one_line_and_exit_1(cli: Cli) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = cli.run("serve", "--port", str(port))
+        done = cli.run("serve", "--port", str(port), timeout=45)  # exits, does not hang
     assert done.returncode == 1
     assert "Relaydesk listening" not in done.stdout  # never claimed to be listening
     line = one_line(done.stderr)

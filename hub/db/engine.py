@@ -48,7 +48,9 @@ class Database:
                 yield session
             return
         try:
-            await asyncio.wait_for(self.write_lock.acquire(), WRITE_LOCK_TIMEOUT)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+            async with asyncio.timeout(WRITE_LOCK_TIMEOUT):
+                await self.write_lock.acquire()
         except TimeoutError:
             raise WriterBusy("BEGIN IMMEDIATE", None, TimeoutError("database is busy")) from None
         try:

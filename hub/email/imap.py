@@ -109,7 +109,8 @@ class ImapPoller:
         if client is None:
             return
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.logout(), 2)
+            async with asyncio.timeout(2):
+                await client.logout()
 
     async def _connect(self) -> Any:
         config = self.config
@@ -160,7 +161,8 @@ class ImapPoller:
         with contextlib.suppress(TimeoutError):
             await client.wait_server_push(timeout=self.config.idle_seconds + 5)
         client.idle_done()
-        await asyncio.wait_for(waiting, self.config.timeout_seconds)
+        async with asyncio.timeout(self.config.timeout_seconds):
+            await waiting
 
     async def _fetch_new(self, client: Any, uidvalidity: int) -> None:
         position = await self.states.position(self.channel)

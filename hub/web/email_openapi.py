@@ -5,41 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.web.openapi_schemas import errors, ref
+
 _ERROR = {
     "description": "error",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "message": {"type": "string"},
-                            "fields": {"type": "object"},
-                        },
-                    }
-                },
-            }
-        }
-    },
+    "content": {"application/json": {"schema": ref("Error")}},
 }
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
 
 
 def _op(summary: str, ok: dict[str, Any], *, params: list[Any] | None = None) -> dict[str, Any]:
-    return {
-        "summary": summary,
-        "tags": ["email"],
-        "security": _SECURITY,
-        "parameters": params or [_ID],
-        "responses": {**ok, "401": _ERROR, "403": _ERROR, "404": _ERROR},
-    }
+    operation: dict[str, Any] = {"summary": summary, "tags": ["email"], "security": _SECURITY}
+    if params is None:
+        params = [_ID]
+    if params:
+        operation["parameters"] = params
+    operation["responses"] = {**ok, **errors(401, 403, 404)}
+    return operation
 
 
 EMAIL_PATHS: dict[str, Any] = {
@@ -90,7 +74,7 @@ EMAIL_PATHS: dict[str, Any] = {
                 {
                     "200": {"description": "the target conversation", "content": _JSON_OBJECT},
                     "409": {**_ERROR, "description": "already merged, or into itself"},
-                    "422": _ERROR,
+                    **errors(400, 413, 422),
                 },
             ),
             "requestBody": {

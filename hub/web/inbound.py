@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from channels.base import ChannelRejected, InboundRequest
-from hub.errors import ApiError, unavailable, unknown_channel, wrong_channel_kind
+from hub.errors import ApiError, no_message, unavailable, unknown_channel, wrong_channel_kind
 from hub.ingest import IngestUnavailable
 from hub.pipeline_types import IngestResult
 from hub.web.keys import Hub, hub_of
@@ -28,6 +28,8 @@ async def ingest_request(hub: Hub, channel_name: str, request: InboundRequest) -
         messages = channel.parse(request)
     except ChannelRejected as exc:
         raise ApiError(exc.status, exc.code, exc.message, exc.fields) from None
+    if not messages:
+        raise no_message()
     try:
         results = [await hub.ingestor.submit(message) for message in messages]
     except IngestUnavailable:

@@ -9,6 +9,7 @@ from typing import Any
 
 from hub.web.email_openapi import EMAIL_PATHS
 from hub.web.openapi_schemas import COMPONENTS, ID, STATUS, errors, ref
+from hub.web.routing_openapi import ROUTING_PATHS
 
 AGENT: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -208,7 +209,7 @@ PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    paths: dict[str, Any] = {**PATHS, **EMAIL_PATHS}
+    paths: dict[str, Any] = {**PATHS, **EMAIL_PATHS, **ROUTING_PATHS}
     return {
         "openapi": "3.1.0",
         "info": {

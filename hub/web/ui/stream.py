@@ -53,7 +53,8 @@ async def events(request: web.Request) -> web.StreamResponse:
                     replayed.add(event.id)
         while True:
             try:
-                live = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    live = await queue.get()
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue

@@ -89,8 +89,10 @@ async def test_the_document_is_served_and_self_consistent(running: Running) -> N
 async def test_every_api_route_is_documented_and_nothing_else(running: Running) -> None:
     served = _api_routes(running)
     documented = _documented(document())
-    assert sorted(served - documented) == [], "served but not documented"
-    assert sorted(documented - served) == [], "documented but not served"
+    undocumented = sorted(f"{method} {path}" for method, path in served - documented)
+    assert not undocumented, "served but not documented: " + ", ".join(undocumented)
+    unserved = sorted(f"{method} {path}" for method, path in documented - served)
+    assert not unserved, "documented but not served: " + ", ".join(unserved)
     assert ("POST", "/api/v1/inbound/{channel}") in served
 
 
