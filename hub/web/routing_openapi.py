@@ -316,7 +316,7 @@ ROUTING_PATHS: dict[str, Any] = {
         "get": _op(
             "listSlaEvents",
             "Recent SLA warnings or breaches, newest first (supervisors and admins)",
-            {"200": _json("The events", _SLA_EVENTS), **errors(400, 401, 403)},
+            {"200": _json("The events", _SLA_EVENTS), **errors(400, 401, 403, 422)},
             params=[
                 {
                     "name": "kind",
