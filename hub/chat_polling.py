@@ -5,10 +5,10 @@ update Telegram handed out is never confirmed before it is stored."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from channels.telegram.adapter import PolledUpdate, TelegramChannel, TelegramUnavailable
+from hub.background import Background
 from hub.ingest import Ingestor, IngestUnavailable
 
 log = logging.getLogger(__name__)
@@ -20,17 +20,13 @@ class TelegramPoller:
         self.ingestor = ingestor
         self.offset: int | None = None
         self._webhook_cleared = False
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background(f"telegram-poll-{self.channel.name}", self._run)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"telegram-poll-{self.channel.name}")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

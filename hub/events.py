@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.authz import Principal
+from hub.background import Background
 from hub.clock import Clock
 from hub.db.engine import Database
 from hub.db.inbox_models import Event
@@ -103,21 +104,17 @@ class EventBus:
         self.retention = retention
         self._subscribers: set[asyncio.Queue[LiveEvent | None]] = set()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("relaydesk-events", self._run)
         self._floor = 0  # every id up to here was delivered (or given up as never committed)
         self._seen: set[int] = set()  # delivered ids above the floor
         self._gaps: dict[int, float] = {}  # missing id -> when first missed
 
     async def start(self) -> None:
         self._floor = await self.latest_id()
-        self._task = asyncio.create_task(self._run(), name="relaydesk-events")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
         self.close_streams()
 
     def close_streams(self) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.background import Background
 from hub.clock import Clock
 from hub.db.engine import Database
 from hub.db.routing_models import Job
@@ -111,7 +112,7 @@ class JobRunner:
         self.settings = settings
         self.clock = clock
         self.after_commit = after_commit
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("relaydesk-jobs", self._run)
         self._wake = asyncio.Event()
         self._pass = asyncio.Lock()
 
@@ -119,14 +120,10 @@ class JobRunner:
         self._wake.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="relaydesk-jobs")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.background import Background
 from hub.clock import Clock
 from hub.conversations import set_status
 from hub.db.engine import Database
@@ -50,17 +50,13 @@ class Snoozer:
         self.clock = clock
         self.bus = bus
         self.interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("relaydesk-snoozer", self._run)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="relaydesk-snoozer")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:
