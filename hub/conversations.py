@@ -21,6 +21,8 @@ from hub.db.models import (
     Direction,
     Identity,
     Message,
+    Ticket,
+    TicketStatus,
 )
 from hub.email.threading import email_conversation
 from hub.events import publish
@@ -205,5 +207,26 @@ async def set_status(
     conversation.status = status
     conversation.last_activity_at = now
     conversation.resolved_at = now if status == ConversationStatus.RESOLVED else None
+    await _sync_ticket(session, conversation.id, status, now)
     await log_event(session, conversation, f"Status changed to {status.value}", now, actor_id)
     await on_status_change(session, conversation, status, now)
+
+
+TICKET_STATUS = {
+    ConversationStatus.OPEN: TicketStatus.OPEN,
+    ConversationStatus.PENDING: TicketStatus.PENDING,
+    ConversationStatus.SNOOZED: TicketStatus.PENDING,
+    ConversationStatus.RESOLVED: TicketStatus.SOLVED,
+}
+
+
+async def _sync_ticket(
+    session: AsyncSession, conversation_id: int, status: ConversationStatus, now: datetime
+) -> None:
+    """The conversation's open tickets follow its status (closed tickets stay closed)."""
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.conversation_id == conversation_id, Ticket.status != TicketStatus.CLOSED)
+        .values(status=TICKET_STATUS[status], updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )

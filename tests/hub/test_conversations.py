@@ -158,3 +158,20 @@ async def test_conversation_subject_from_first_line_when_no_subject(core: Core) 
     assert (await conversation(core, short)).subject == "Cannot log in"
     subject = (await conversation(core, long)).subject
     assert len(subject) == 80 and subject.endswith("...")
+
+
+async def ticket_status(core: Core, conversation_id: int) -> str:
+    async with core.db.reader() as session:
+        status = await session.scalar(
+            select(Ticket.status).where(Ticket.conversation_id == conversation_id)
+        )
+    assert status is not None
+    return status
+
+
+async def test_the_ticket_follows_the_conversation_status(core: Core) -> None:
+    [first] = await core.ingest(inbound("1"))
+    assert await ticket_status(core, first.conversation_id) == "open"
+    for status, expected in (("pending", "pending"), ("resolved", "solved"), ("open", "open")):
+        await set_conversation_status(core, first.conversation_id, status)
+        assert await ticket_status(core, first.conversation_id) == expected
