@@ -13,8 +13,17 @@ class Background:
         self._run = run
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def join(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the task to end by itself."""
+        if self._task is not None:
+            await asyncio.wait({self._task}, timeout=seconds)
 
     async def stop(self) -> None:
         """Cancel and wait until the task has ended. Ask again while it runs: on Python 3.11 a

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
+from hub.background import Background
 from hub.db.engine import Database
 from hub.pipeline import Pipeline
 from hub.pipeline_types import IngestResult
@@ -39,29 +40,25 @@ class Ingestor:
         self.batch_size = batch_size
         self.after_commit = after_commit
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("relaydesk-ingest", self._run)
 
     async def submit(self, inbound: InboundMessage) -> IngestResult:
-        if self._task is None:
+        if not self._background.running:
             return (await self.process([inbound]))[0]
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         await self._queue.put((inbound, future))
         return await asyncio.shield(future)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="relaydesk-ingest")
+        self._background.start()
 
     async def stop(self, drain_seconds: float = 30.0) -> None:
-        if self._task is not None:
-            if not self._task.done():
-                # Let queued submissions finish before stopping, within reason.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(drain_seconds):
-                        await self._queue.join()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._background.running:
+            # Let queued submissions finish before stopping, within reason.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(drain_seconds):
+                    await self._queue.join()
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

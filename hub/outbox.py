@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Channel, DeliveryResult, IdentityKind, OutboundMessage, Party
+from hub.background import Background
 from hub.clock import Clock
 from hub.db.engine import Database
 from hub.db.models import (
@@ -45,29 +46,22 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("relaydesk-outbox", self._run)
         self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="relaydesk-outbox")
+        self._background.start()
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
         # Let the pass under way finish, so what it sent is recorded as sent and not sent
         # again after a restart; then stop waiting for new work.
         self._stopping = True
         self.wake()
-        await asyncio.wait({task}, timeout=grace_seconds)
-        # Ask again until it has stopped: on Python 3.11, asyncio.wait_for anywhere below a
-        # pass (drivers) can swallow a cancellation that lands as it completes.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.1)
+        await self._background.join(grace_seconds)
+        await self._background.stop()
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -20,6 +20,7 @@ from typing import Any
 import aioimaplib
 
 from channels.email.adapter import ImapConfig
+from hub.background import Background
 from hub.email.inbox import EmailInbox
 from hub.email.state import MailboxStates
 
@@ -62,19 +63,16 @@ class ImapPoller:
         self.config = config
         self.inbox = inbox
         self.states = states
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background(f"relaydesk-imap-{channel}", self._run)
         self._failures = 0
         self.fetched = asyncio.Event()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"relaydesk-imap-{self.channel}")
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._background.running:
+            await self._background.stop()
             await self._report("stopped")
 
     async def _report(self, state: str, **fields: Any) -> None:
