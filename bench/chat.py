@@ -13,6 +13,10 @@ load generator). Measured:
 * outbound: agent replies through the API to many chats at once, delivered by the outbox through
   python-telegram-bot / slack-sdk: messages/s, and the limits as the fake servers saw them
   (smallest gap between two messages in one chat, most messages in any one second).
+* web chat widget: many visitors on WebSockets (/widget/chat/ws) each sending messages one after
+  the other, every one acknowledged only after commit: messages/s and p50/p99 ack latency; a
+  resend of acknowledged client ids must store nothing new; then agent replies through the API
+  and the time until each appears on the visitor's socket (p50/p99).
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ def settings_for(db_path: str, telegram_port: int, slack_port: int) -> Any:
             "channels.sl.signing_secret": SIGNING_SECRET,
             "channels.sl.base_url": f"http://127.0.0.1:{slack_port}/api/",
             "channels.sl.ack_template": "",
+            # One load generator on 127.0.0.1 is every visitor: lift the per-IP limits.
+            "channels.chat.ip_messages_per_minute": 10**9,
+            "channels.chat.ip_connections_per_minute": 10**9,
+            "channels.chat.messages_per_minute": 10**9,
         },
     )
 
@@ -264,6 +272,93 @@ async def outbound(
     }
 
 
+async def _frame(ws: aiohttp.ClientWebSocketResponse, kind: str, **match: Any) -> dict[str, Any]:
+    """The next frame of ``kind``; other frames (echoes of the visitor's own messages) skipped."""
+    while True:
+        received = await ws.receive(timeout=30)
+        if received.type != aiohttp.WSMsgType.TEXT:
+            raise ConnectionError(f"widget socket ended: {received.type}")
+        frame: dict[str, Any] = json.loads(received.data)
+        if frame["type"] == "error":
+            raise RuntimeError(f"widget error frame: {frame}")
+        if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
+            return frame
+
+
+def _percentiles(latencies: list[float]) -> tuple[float, float]:
+    latencies = sorted(latencies)
+    p99 = latencies[max(int(len(latencies) * 0.99) - 1, 0)]
+    return statistics.median(latencies) * 1000, p99 * 1000
+
+
+async def widget(base: str, token: str, db_path: str, visitors: int, total: int) -> None:
+    """Visitors on WebSockets: ack latency per message, resend idempotency, reply push time."""
+    per_visitor = max(total // visitors, 1)
+    latencies: list[float] = []
+    conversations: dict[int, int] = {}
+    async with aiohttp.ClientSession() as session:
+        sockets = []
+        for _ in range(visitors):
+            ws = await session.ws_connect(f"{base}/widget/chat/ws")
+            await ws.send_json({"type": "hello"})
+            await _frame(ws, "welcome")
+            sockets.append(ws)
+
+        async def chat(v: int, ws: aiohttp.ClientWebSocketResponse, first: int, n: int) -> None:
+            for i in range(first, first + n):
+                started = time.perf_counter()
+                await ws.send_json({"type": "message", "id": f"b{v}-{i}", "text": f"Bench {i}"})
+                ack = await _frame(ws, "ack", client_id=f"b{v}-{i}")
+                latencies.append(time.perf_counter() - started)
+                conversations[v] = ack["conversation_id"]
+
+        await asyncio.gather(*(chat(v, ws, 10**6, 5) for v, ws in enumerate(sockets)))  # warm
+        latencies.clear()
+        before = count_inbound(db_path, "chat")
+        began = time.perf_counter()
+        await asyncio.gather(*(chat(v, ws, 0, per_visitor) for v, ws in enumerate(sockets)))
+        elapsed = time.perf_counter() - began
+        stored = count_inbound(db_path, "chat") - before
+        p50, p99 = _percentiles(latencies)
+        await asyncio.gather(
+            *(chat(v, ws, 0, min(per_visitor, 10)) for v, ws in enumerate(sockets))
+        )
+        again = count_inbound(db_path, "chat") - before - stored
+        sent = len(latencies) - visitors * min(per_visitor, 10)
+        print(
+            f"web chat widget, {visitors} visitors x {per_visitor} messages over WebSocket:\n"
+            f"  widget    {sent / elapsed:7.0f} msg/s  p50 ack {p50:6.1f} ms  p99 ack {p99:6.1f} ms"
+            f"  stored {stored}/{sent}  resent {visitors * min(per_visitor, 10)} -> {again} new"
+        )
+
+        headers = {"Authorization": f"Bearer {token}"}
+        pushes: list[float] = []
+
+        async def push(v: int, ws: aiohttp.ClientWebSocketResponse) -> None:
+            text = f"Agent reply to visitor {v}"
+            started = time.perf_counter()
+            async with session.post(
+                f"{base}/api/v1/conversations/{conversations[v]}/messages",
+                json={"text": text},
+                headers=headers,
+            ) as response:
+                assert response.status == 201, response.status
+            while True:
+                frame = await _frame(ws, "message")
+                if frame["message"]["text"] == text:
+                    break
+            pushes.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(push(v, ws) for v, ws in enumerate(sockets)))
+        p50, p99 = _percentiles(pushes)
+        print(
+            f"  agent reply -> visitor window: {len(pushes)} replies, "
+            f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+        )
+        for ws in sockets:
+            await ws.close()
+
+
 async def run(args: argparse.Namespace, workdir: Path) -> None:
     from hub.db.migrate import upgrade_async
 
@@ -324,6 +419,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
                 f" in {result['elapsed']:.1f} s  smallest gap in one chat {result['gap']:.2f} s  "
                 f"most in one second {result['busiest']}"
             )
+        await widget(base, token, db_path, args.visitors, args.widget_messages)
     finally:
         process.terminate()
         process.join(10)
@@ -340,6 +436,8 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=40)
     parser.add_argument("--replies", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120.0, help="outbound wait, seconds")
+    parser.add_argument("--visitors", type=int, default=32, help="widget WebSocket visitors")
+    parser.add_argument("--widget-messages", type=int, default=2000, help="widget messages")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run(args, Path(tmp)))

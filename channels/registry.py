@@ -15,6 +15,7 @@ from channels.slack.config import SlackChannelConfig
 from channels.telegram.adapter import TelegramChannel
 from channels.telegram.config import TelegramChannelConfig
 from channels.web.form import FormChannel, FormChannelConfig
+from channels.web.widget import WidgetChannel, WidgetChannelConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ CHANNEL_KINDS: Mapping[str, ChannelKindSpec] = {
     "form": ChannelKindSpec(FormChannelConfig, FormChannel),
     "slack": ChannelKindSpec(SlackChannelConfig, SlackChannel),
     "telegram": ChannelKindSpec(TelegramChannelConfig, TelegramChannel),
+    "widget": ChannelKindSpec(WidgetChannelConfig, WidgetChannel),
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.models import AgentTeam, Conversation, Role
+from hub.db.models import Agent, AgentTeam, Conversation, Presence, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,25 @@ def can_see_conversation(principal: Principal, conversation: Conversation) -> bo
         or conversation.assignee_id == principal.agent_id
         or (conversation.team_id is not None and conversation.team_id in principal.team_ids)
     )
+
+
+async def may_assign(
+    session: AsyncSession, principal: Principal, conversation: Conversation, target: int | None
+) -> bool:
+    """Supervisors and admins assign freely. An agent may take an unassigned conversation, hand
+    back their own, or take over a colleague's only when that colleague is offline or disabled
+    (so work never sits with someone who is gone, and nobody silently steals a live thread)."""
+    if principal.manages_assignments:
+        return True
+    current = conversation.assignee_id
+    if target is None:
+        return current == principal.agent_id
+    if target != principal.agent_id:
+        return False
+    if current in (None, principal.agent_id):
+        return True
+    holder = await session.get(Agent, current)
+    return holder is None or not holder.active or holder.presence == Presence.OFFLINE
 
 
 async def can_see_customer(session: AsyncSession, principal: Principal, customer_id: int) -> bool:

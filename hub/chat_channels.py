@@ -1,6 +1,7 @@
 """The hub's side of the chat channels (Telegram, Slack): the generated Telegram webhook
 secret (stored, registered with Telegram, handed to the adapter), the conversation thread a
-reply belongs in, and the start and stop of Telegram long polling with the app."""
+reply belongs in, the start and stop of Telegram long polling and of the fetching of files
+customers send (hub/chat_files.py) with the app."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.slack.adapter import SlackChannel
 from channels.telegram.adapter import TelegramChannel, TelegramUnavailable
 from channels.telegram.config import TelegramChannelConfig
+from hub.chat_files import ChatFileFetcher, FileSource
 from hub.chat_polling import TelegramPoller
 from hub.db.chat_models import ChannelSecret
 from hub.db.engine import Database
@@ -25,6 +27,7 @@ from hub.web.keys import HUB, Hub
 
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK = "telegram_webhook"
+CHAT_FILES = web.AppKey("chat_files", ChatFileFetcher)
 
 
 class WebhookSetupError(Exception):
@@ -105,11 +108,26 @@ async def register_webhook(
     return f"/webhooks/telegram/{name}"
 
 
+def file_sources(hub: Hub) -> dict[str, FileSource]:
+    """The chat channels files are fetched from, each with its cap: the smaller of the hub's
+    attachment limit and the channel's own."""
+    return {
+        name: FileSource(
+            channel.fetch_file,
+            min(hub.settings.attachments.max_bytes, channel.config.max_attachment_bytes),
+        )
+        for name, channel in hub.channels.items()
+        if isinstance(channel, TelegramChannel | SlackChannel)
+    }
+
+
 async def chat_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry, after the hub's own: wires the chat adapters to the hub."""
     hub = app[HUB]
     lookup = thread_lookup(hub.db)
     pollers: list[TelegramPoller] = []
+    fetcher = ChatFileFetcher(hub.db, file_sources(hub), hub.settings.chat_files, hub.clock)
+    app[CHAT_FILES] = fetcher
     for name, channel in hub.channels.items():
         if isinstance(channel, TelegramChannel | SlackChannel):
             channel.use_thread_lookup(lookup)
@@ -128,8 +146,10 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
                 name,
                 name,
             )
+    await fetcher.start()
     try:
         yield
     finally:
+        await fetcher.stop()
         for poller in pollers:
             await poller.stop()

@@ -28,7 +28,11 @@ from hub.email.threading import email_conversation
 from hub.events import publish
 from hub.routing_hooks import on_status_change
 
-ACTIVE = (ConversationStatus.OPEN, ConversationStatus.PENDING, ConversationStatus.SNOOZED)
+ACTIVE: tuple[ConversationStatus, ...] = (
+    ConversationStatus.OPEN,
+    ConversationStatus.PENDING,
+    ConversationStatus.SNOOZED,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +62,15 @@ async def thread_message(
     customer: Customer,
     identity: Identity,
     now: datetime,
+    *,
+    new_customer: bool = False,
 ) -> Threaded:
     """The conversation this message belongs to: by reply ids, by thread key, else the
-    customer's active conversation on this channel, else a new one."""
+    customer's active conversation on this channel, else a new one. ``new_customer``: the
+    customer was created in this transaction, so has no conversation of their own yet."""
     conversation = await email_conversation(session, inbound, customer.id, now)
     conversation = conversation or await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
-    if conversation is None and inbound.thread_key:
+    if conversation is None and inbound.thread_key and not new_customer:
         conversation = await session.scalar(
             select(Conversation)
             .where(
@@ -74,7 +81,7 @@ async def thread_message(
             .order_by(Conversation.id.desc())
             .limit(1)
         )
-    if conversation is None and not inbound.thread_key:
+    if conversation is None and not inbound.thread_key and not new_customer:
         conversation = await session.scalar(
             select(Conversation)
             .where(
@@ -101,6 +108,7 @@ async def thread_message(
         priority="normal",
         created_at=now,
         first_inbound_at=now,
+        last_inbound_at=now,
         last_activity_at=now,
     )
     session.add(conversation)

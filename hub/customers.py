@@ -48,12 +48,24 @@ def learn_name(customer: Customer, sender: Party) -> None:
         customer.name_key = name_key(sender.name)
 
 
-async def resolve_customer(session: AsyncSession, sender: Party, now: datetime) -> Resolved:
-    identity = await session.scalar(
-        select(Identity).where(
-            Identity.kind == sender.kind.value, Identity.address == sender.address
+async def resolve_customer(
+    session: AsyncSession,
+    sender: Party,
+    now: datetime,
+    *,
+    known_new: bool = False,
+    contact: bool = False,
+) -> Resolved:
+    """The sender's customer, created with its identity if none has it. ``known_new``: the
+    caller just looked and no identity has this address (skips the lookup); ``contact``: a new
+    customer's ``last_contact_at`` is ``now`` (the sender is writing to us)."""
+    identity = None
+    if not known_new:
+        identity = await session.scalar(
+            select(Identity).where(
+                Identity.kind == sender.kind.value, Identity.address == sender.address
+            )
         )
-    )
     if identity is not None:
         customer = await session.get(Customer, identity.customer_id)
         assert customer is not None
@@ -72,6 +84,7 @@ async def resolve_customer(session: AsyncSession, sender: Party, now: datetime) 
         tags=[],
         attributes={},
         consent={},
+        last_contact_at=now if contact else None,
     )
     identity = Identity(
         kind=sender.kind.value, address=sender.address, display_name=display, created_at=now

@@ -28,6 +28,12 @@ def unauthorized() -> ApiError:
     return ApiError(401, "unauthorized", "missing, wrong or revoked bearer token")
 
 
+ASSIGN_FORBIDDEN = (
+    "assign conversations to other agents or take one a colleague who is online holds"
+    " (ask a supervisor)"
+)
+
+
 def forbidden(action: str) -> ApiError:
     return ApiError(403, "forbidden", f"your role may not {action}")
 
@@ -124,3 +130,84 @@ def rules_invalid(where: str, problem: str) -> ApiError:
 
 CSAT_THANKS = "Thank you! Your rating of {score} has been recorded."
 CSAT_BAD_LINK = "This rating link is not valid. Please use the link from our message."
+
+
+# Attachments (uploads, reply files, downloads)
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"{limit / 1048576:.3g} MB"
+    return f"{limit / 1024:.3g} KB" if limit >= 1024 else f"{limit} bytes"
+
+
+def file_too_large(filename: str | None, limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "file_too_large",
+        f"the file {filename + ' ' if filename else ''}is larger than the limit of {limit} bytes"
+        f" ({_size(limit)})",
+        {"file": f"larger than {limit} bytes"},
+    )
+
+
+def too_many_files(limit: int) -> ApiError:
+    return ApiError(
+        422, "too_many_files", f"at most {limit} files per message", {"files": "too many"}
+    )
+
+
+def unknown_file(file_id: int) -> ApiError:
+    return ApiError(
+        404,
+        "unknown_file",
+        f"file {file_id} does not exist or was not uploaded by you",
+        {"attachments": f"unknown file {file_id}"},
+    )
+
+
+def file_attached(file_id: int) -> ApiError:
+    return ApiError(
+        409,
+        "file_attached",
+        f"file {file_id} is already attached to another message; upload it again",
+        {"attachments": f"file {file_id} is already attached"},
+    )
+
+
+def bad_upload(problem: str) -> ApiError:
+    return ApiError(400, "bad_upload", f"the upload could not be read: {problem}")
+
+
+# Files customers send through chat channels (hub/chat_files.py), shown on the attachment.
+def chat_file_too_large(size: int, limit: int) -> str:
+    return f"not kept: {size} bytes, larger than the {limit} byte limit"
+
+
+def chat_file_failed(channel: str, error: str) -> str:
+    return f"not kept: could not be fetched from {channel} ({error})"
+
+
+# The web chat widget (hub/web/widget*.py): refusals before the WebSocket upgrade, then frames.
+def widget_unknown(name: str) -> ApiError:
+    return ApiError(404, "unknown_channel", f"no chat widget named {name!r} is configured")
+
+
+def widget_origin(problem: str) -> ApiError:
+    return ApiError(403, "forbidden_origin", problem)
+
+
+def widget_not_websocket() -> ApiError:
+    return ApiError(400, "websocket_expected", "this address takes a WebSocket upgrade only")
+
+
+def widget_token() -> ApiError:
+    return ApiError(
+        401,
+        "invalid_token",
+        "send the visitor token of the chat (from its welcome frame) in the X-Widget-Token header",
+    )
+
+
+WIDGET_INVALID_TOKEN = "the visitor token is not valid; starting afresh"
+WIDGET_UNAVAILABLE = "the message could not be stored; please resend"
+WIDGET_RATE = "too many messages; try again in {wait} s"
+WIDGET_INTERNAL = "internal error; it has been logged"

@@ -37,6 +37,7 @@ class LiveEvent:
     team_ids: frozenset[int] = frozenset()
     agent_ids: frozenset[int] = frozenset()
     payload: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # stored events (replays skip stale ephemeral ones)
 
     def visible_to(self, principal: Principal) -> bool:
         if self.kind == RESET or principal.sees_everything:
@@ -60,18 +61,44 @@ async def publish(
     **payload: Any,
 ) -> None:
     """Record an event about ``conversation`` in the caller's transaction."""
-    agents = {conversation.assignee_id, *agent_ids} - {None}
-    teams = {conversation.team_id, *team_ids} - {None}
     session.add(
         Event(
-            kind=kind,
-            conversation_id=conversation.id,
-            team_ids=sorted(t for t in teams if t is not None),
-            agent_ids=sorted(a for a in agents if a is not None),
-            payload=payload,
-            created_at=now,
+            **event_values(
+                kind,
+                conversation.id,
+                conversation.team_id,
+                conversation.assignee_id,
+                now,
+                agent_ids=agent_ids,
+                team_ids=team_ids,
+                **payload,
+            )
         )
     )
+
+
+def event_values(
+    kind: str,
+    conversation_id: int,
+    team_id: int | None,
+    assignee_id: int | None,
+    now: datetime,
+    *,
+    agent_ids: Iterable[int | None] = (),
+    team_ids: Iterable[int | None] = (),
+    **payload: Any,
+) -> dict[str, Any]:
+    """The columns of an event row (``publish``; bulk writers insert these directly)."""
+    agents = {assignee_id, *agent_ids} - {None}
+    teams = {team_id, *team_ids} - {None}
+    return {
+        "kind": kind,
+        "conversation_id": conversation_id,
+        "team_ids": sorted(t for t in teams if t is not None),
+        "agent_ids": sorted(a for a in agents if a is not None),
+        "payload": payload,
+        "created_at": now,
+    }
 
 
 def _live(row: Event) -> LiveEvent:
@@ -82,6 +109,7 @@ def _live(row: Event) -> LiveEvent:
         frozenset(row.team_ids or ()),
         frozenset(row.agent_ids or ()),
         dict(row.payload or {}),
+        row.created_at,
     )
 
 
@@ -180,6 +208,8 @@ class EventBus:
 
     async def poll_once(self) -> int:
         """Deliver rows committed since the last poll; returns how many were delivered."""
+        if not self._subscribers:  # nobody to deliver to: only move the floor, reading ids
+            return await self._skip_unheard()
         async with self.db.reader() as session:
             rows = list(
                 (
@@ -198,6 +228,20 @@ class EventBus:
             delivered += 1
         self._advance()
         return delivered
+
+    async def _skip_unheard(self) -> int:
+        async with self.db.reader() as session:
+            ids = (
+                await session.scalars(
+                    select(Event.id).where(Event.id > self._floor).order_by(Event.id).limit(1000)
+                )
+            ).all()
+        fresh = [event_id for event_id in ids if event_id not in self._seen]
+        self._seen.update(fresh)
+        for event_id in fresh:
+            self._gaps.pop(event_id, None)
+        self._advance()
+        return len(fresh)
 
     def _advance(self) -> None:
         """Move the floor over delivered ids. An id below a delivered one may belong to a

@@ -63,6 +63,16 @@ class Ingestor:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # A few more turns of the loop, while they bring more, let handlers whose requests
+            # already arrived reach submit(): a bigger batch shares one transaction's fixed
+            # cost. No timer: a turn with nothing new ends the wait.
+            for _ in range(3):
+                waiting = self._queue.qsize()
+                if waiting >= self.batch_size:
+                    break
+                await asyncio.sleep(0)
+                if self._queue.qsize() == waiting:
+                    break
             while len(batch) < self.batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
@@ -125,7 +135,8 @@ class Ingestor:
                 log.info("batch of %d retried one by one after: %r", len(messages), exc)
                 await session.rollback()
             else:
-                if self.after_commit is not None:
+                quiet = all(isinstance(o, IngestResult) and o.quiet for o in fast)
+                if self.after_commit is not None and not quiet:
                     self.after_commit()
                 return fast
         return await self._process_one_by_one(messages)

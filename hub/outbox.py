@@ -13,18 +13,28 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import Channel, DeliveryResult, IdentityKind, OutboundMessage, Party
+from channels.base import (
+    Attachment,
+    Channel,
+    DeliveryResult,
+    IdentityKind,
+    OutboundMessage,
+    Party,
+)
 from hub.background import Background
 from hub.clock import Clock
 from hub.db.engine import Database
 from hub.db.models import (
     Agent,
+    Conversation,
     DeliveryState,
     Identity,
     Message,
     OutboxItem,
     OutboxState,
 )
+from hub.events import publish
+from hub.files import files_of
 from hub.settings import OutboxSettings
 
 log = logging.getLogger(__name__)
@@ -35,6 +45,16 @@ def backoff(settings: OutboxSettings, attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failed ones (full jitter, capped)."""
     ceiling = min(settings.max_delay_seconds, settings.base_delay_seconds * 2 ** (attempts - 1))
     return float(ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+async def _attachments(session: AsyncSession, message: Message) -> tuple[Attachment, ...]:
+    """The files an agent attached (stored files), with their content, in listed order."""
+    if not any("file_id" in meta for meta in message.attachments or ()):
+        return ()
+    return tuple(
+        Attachment(row.filename, row.content_type, row.size, content=row.content)
+        for row in await files_of(session, message.id)
+    )
 
 
 class Dispatcher:
@@ -144,6 +164,7 @@ class Dispatcher:
             references=references,
             conversation_id=message.conversation_id,
             automated=message.automated,
+            attachments=await _attachments(session, message),
         )
 
     async def _attempt(self, item_id: int) -> tuple[int, DeliveryResult] | None:
@@ -176,9 +197,18 @@ class Dispatcher:
                     select(OutboxItem).where(OutboxItem.id.in_([i for i, _ in outcomes]))
                 )
             ).all()
-            await session.scalars(
-                select(Message).where(Message.id.in_([item.message_id for item in items]))
-            )
+            messages = (
+                await session.scalars(
+                    select(Message).where(Message.id.in_([item.message_id for item in items]))
+                )
+            ).all()
+            _conversations = (  # for the live "delivery" events (kept referenced while used)
+                await session.scalars(
+                    select(Conversation).where(
+                        Conversation.id.in_({message.conversation_id for message in messages})
+                    )
+                )
+            ).all()
             for item_id, result in outcomes:
                 await self._record_one(session, item_id, result, now)
             await session.commit()
@@ -213,6 +243,18 @@ class Dispatcher:
             message.delivery_error = (
                 f"{result.error}; retry {item.attempts + 1} of "
                 f"{self.settings.max_attempts} at {item.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None:  # open conversation pages show the new state at once
+            retrying = message.delivery_state == DeliveryState.QUEUED
+            await publish(
+                session,
+                "delivery",
+                conversation,
+                now,
+                message_id=message.id,
+                state="retrying" if retrying else message.delivery_state,
+                error=message.delivery_error,
             )
 
     async def retry_now(self, session: AsyncSession, message_id: int) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, InboundKind, InboundMessage
 from hub.batch import BatchContext, Staged
+from hub.batch_plain import Plain, PlainDuplicate, write_plain
 from hub.clock import Clock
 from hub.conversations import Threaded, log_event, thread_message
 from hub.customers import learn_name, record_duplicate_candidates, resolve_customer
@@ -39,6 +40,33 @@ def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
         "size": attachment.size,
         "content_id": attachment.content_id,
         "inline": attachment.inline,
+    }
+
+
+def message_fields(
+    inbound: InboundMessage,
+    conversation_id: int,
+    customer_id: int,
+    identity_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns of an inbound message's row."""
+    return {
+        "conversation_id": conversation_id,
+        "customer_id": customer_id,
+        "direction": Direction.INBOUND,
+        "channel": inbound.channel,
+        "external_id": inbound.external_id,
+        "identity_id": identity_id,
+        "subject": (inbound.subject or "")[:500],
+        "text": inbound.text,
+        "html": sanitize_html(inbound.html) if inbound.html else None,
+        "attachments": [_attachment_meta(a) for a in inbound.attachments],
+        "raw": dict(inbound.raw),
+        "automated": inbound.automated,
+        "parse_error": inbound.parse_error,
+        "delivery_state": DeliveryState.RECEIVED,
+        "created_at": now,
     }
 
 
@@ -79,23 +107,44 @@ class Pipeline:
         """Ingest several messages with the reads they share done once and one flush at the end.
         Any error propagates; the caller rolls back and falls back to ``ingest`` per message."""
         batch = await BatchContext.prefetch(session, messages) if prefetch else None
-        outcomes = [await self.stage(session, inbound, batch) for inbound in messages]
+        outcomes: list[IngestResult | Staged | Plain | PlainDuplicate] = []
+        pending: list[Plain] = []
+        for inbound in messages:
+            target = batch.plain_target(inbound) if batch is not None else None
+            if batch is None or target is None:
+                if pending:  # written first, so message ids follow arrival across both ways
+                    await session.flush()
+                    await write_plain(session, pending, self.clock.now())
+                    pending = []
+                outcomes.append(await self.stage(session, inbound, batch))
+                continue
+            duplicate = batch.duplicate_of(inbound)
+            if duplicate is not None:
+                outcomes.append(duplicate)
+                continue
+            sender, known = target
+            now = self.clock.now()
+            row = message_fields(inbound, known.id, sender.customer_id, sender.identity_id, now)
+            plain = Plain(row, known, now)
+            batch.stage(inbound, plain)
+            outcomes.append(plain)
+            pending.append(plain)
         await session.flush()
         now = self.clock.now()
+        await write_plain(session, pending, now)
         fresh = [o for o in outcomes if isinstance(o, Staged) and not o.duplicate]
         preloaded = await self.engine.preload(session, {o.conversation.id for o in fresh})
-        for outcome in outcomes:
-            if isinstance(outcome, Staged) and not outcome.duplicate:
-                await publish(
-                    session, "message", outcome.conversation, now, message_id=outcome.message.id
-                )
-                await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
+        for outcome in fresh:
+            await publish(
+                session, "message", outcome.conversation, now, message_id=outcome.message.id
+            )
+            await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
         del preloaded
         return [o if isinstance(o, IngestResult) else o.result() for o in outcomes]
 
     async def stage(
         self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext | None
-    ) -> IngestResult | Staged:
+    ) -> IngestResult | Staged | PlainDuplicate:
         """Add one message's rows to the session; ids are known after the next flush."""
         if inbound.kind is InboundKind.EDIT:
             edited = await apply_edit(session, inbound, self.clock.now())
@@ -103,7 +152,9 @@ class Pipeline:
                 ids = (MessageId(edited.id), ConversationId(edited.conversation_id))
                 return IngestResult(*ids, CustomerId(edited.customer_id), duplicate=True)
         if batch is None:
-            duplicate: IngestResult | Staged | None = await self.existing(session, inbound)
+            duplicate: IngestResult | Staged | PlainDuplicate | None = await self.existing(
+                session, inbound
+            )
         else:
             duplicate = batch.duplicate_of(inbound)
         if duplicate is not None:
@@ -111,7 +162,10 @@ class Pipeline:
         now = self.clock.now()
         resolved = batch.resolved(inbound.sender) if batch else None
         if resolved is None:
-            resolved = await resolve_customer(session, inbound.sender, now)
+            known_new = batch is not None and batch.unknown(inbound.sender)
+            resolved = await resolve_customer(
+                session, inbound.sender, now, known_new=known_new, contact=True
+            )
             if batch is not None:
                 batch.remember_sender(inbound.sender, resolved)
         else:
@@ -125,26 +179,14 @@ class Pipeline:
         if known is not None:
             threaded = Threaded(known, created=False, reopened=False)
         else:
-            threaded = await thread_message(session, inbound, customer, resolved.identity, now)
+            threaded = await thread_message(
+                session, inbound, customer, resolved.identity, now, new_customer=resolved.created
+            )
             if batch is not None:
                 batch.remember_conversation(threaded.conversation)
         conversation = threaded.conversation
         message = Message(
-            conversation_id=conversation.id,
-            customer_id=customer.id,
-            direction=Direction.INBOUND,
-            channel=inbound.channel,
-            external_id=inbound.external_id,
-            identity_id=resolved.identity.id,
-            subject=(inbound.subject or "")[:500],
-            text=inbound.text,
-            html=sanitize_html(inbound.html) if inbound.html else None,
-            attachments=[_attachment_meta(a) for a in inbound.attachments],
-            raw=dict(inbound.raw),
-            automated=inbound.automated,
-            parse_error=inbound.parse_error,
-            delivery_state=DeliveryState.RECEIVED,
-            created_at=now,
+            **message_fields(inbound, conversation.id, customer.id, resolved.identity.id, now)
         )
         session.add(message)
         await record_email(session, message, inbound, conversation, now, self.settings)

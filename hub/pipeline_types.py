@@ -14,3 +14,5 @@ class IngestResult:
     customer_id: CustomerId
     duplicate: bool
     ticket_number: int | None = None
+    # Nothing was queued for sending: a duplicate, or a plain follow-up (the outbox need not look).
+    quiet: bool = False

@@ -44,6 +44,8 @@ class RoutingEngine:
             settings.calendars, settings.followups.calendar or settings.routing.calendar
         )
         self.fallback = settings.routing.assignment.sticky_fallback
+        # Team slug -> id: teams are never renamed or deleted, so a found id stays true.
+        self._team_ids: dict[str, int] = {}
 
     async def facts(
         self,
@@ -94,7 +96,7 @@ class RoutingEngine:
         _, ruleset = await self.rules.current(session)
         actions = ruleset.decide(await self.facts(session, inbound, customer, conversation, now))
         conversation.priority = actions.priority
-        conversation.team_id = await team_id_for(session, actions.team)
+        conversation.team_id = await self._team_id(session, actions.team)
         bot = None if actions.spam else actions.bot or self.bots.bot_for_channel(inbound.channel)
         routing = ConversationRouting(
             conversation_id=conversation.id,
@@ -118,7 +120,10 @@ class RoutingEngine:
             return actions
         policy = sla.policy_for(self.settings, actions.priority, customer.tier)
         if policy is not None:
-            sla.start_clock(session, conversation, policy, now)
+            clock = sla.start_clock(session, conversation, policy, now)
+            sla.recompute(clock, policy, self.settings)
+            conversation.sla_due_at = sla.next_due(conversation, clock, None)
+            clock.dirty = True  # the monitor writes the due times to the ticket
         if bot is None:
             await assign_or_queue(
                 session, conversation, routing, now, sticky_fallback=self.fallback
@@ -126,6 +131,14 @@ class RoutingEngine:
         if actions.template:
             await self.send_template(session, conversation, customer, actions.template, now)
         return actions
+
+    async def _team_id(self, session: AsyncSession, slug: str) -> int | None:
+        found = self._team_ids.get(slug)
+        if found is None:
+            found = await team_id_for(session, slug)
+            if found is not None:
+                self._team_ids[slug] = found
+        return found
 
     async def _survey_answer(
         self,

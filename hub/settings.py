@@ -8,6 +8,7 @@ Everything is validated at start; a wrong or missing value raises ``ConfigError`
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,6 +87,38 @@ class IngestSettings(_Model):
     fuzzy_threshold: float = Field(88.0, ge=0, le=100)
 
 
+class ChatFileSettings(_Model):
+    """Fetching the files customers send through Telegram and Slack (hub/chat_files.py)."""
+
+    poll_seconds: float = Field(2.0, gt=0)
+    retry_seconds: float = Field(30.0, gt=0)  # doubled after each failed attempt
+    max_attempts: int = Field(6, ge=1)
+    timeout_seconds: float = Field(60.0, gt=0)
+
+
+_SIZE_UNITS = {"b": 1, "kb": 1024, "kib": 1024, "mb": 1024**2, "mib": 1024**2, "gb": 1024**3}
+
+
+class AttachmentSettings(_Model):
+    """Files agents attach to replies and notes; ``max_bytes`` takes a number or "10 MB"."""
+
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=1024**3)
+    max_files: int = Field(10, ge=1, le=50)
+    # Uploads not attached to a reply or note within this time are deleted.
+    keep_unattached_hours: int = Field(24, ge=1)
+
+    @field_validator("max_bytes", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        match = re.fullmatch(r"(\d{1,12}(?:\.\d{1,6})?)\s*([a-z]*)", value.strip().lower())
+        factor = _SIZE_UNITS.get(match.group(2) or "b") if match else None
+        if match is None or factor is None:
+            raise ValueError('must be a number of bytes or a size like "10 MB"')
+        return int(float(match.group(1)) * factor)
+
+
 class SlaTarget(_Model):
     first_response_minutes: int = Field(ge=1)
     resolution_minutes: int = Field(ge=1)
@@ -126,6 +159,8 @@ class Settings(_Model):
     capture: CaptureSettings = CaptureSettings()
     outbox: OutboxSettings = OutboxSettings()
     ingest: IngestSettings = IngestSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
+    chat_files: ChatFileSettings = ChatFileSettings()
     sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla)
     routing: RoutingSettings = RoutingSettings()
     calendars: dict[str, CalendarSettings] = Field(default_factory=dict)
@@ -246,6 +281,12 @@ def _check_references(settings: Settings) -> None:
                 raise ConfigError(
                     f"config error: channels.{name}.{key}: no channel named {target!r}"
                 )
+        fallback = getattr(channel, "email_fallback_channel", None)
+        if fallback and getattr(settings.channels.get(fallback), "kind", None) != "email":
+            raise ConfigError(
+                f"config error: channels.{name}.email_fallback_channel: "
+                f"no email channel named {fallback!r}"
+            )
     for index, rule in enumerate(settings.routing.rules):
         unknown = [c for c in rule.channels if c not in settings.channels]
         if unknown:

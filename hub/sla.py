@@ -4,16 +4,19 @@ when it started, when it was paused (waiting on the customer, or resolved), when
 is waiting for an answer; due times are computed from those facts with the calendar.
 
 The ``note_*`` functions record facts and need no settings, so they can run wherever a status
-changes; ``recompute`` turns facts into due times."""
+changes; ``recompute`` turns facts into due times. ``sync_due`` writes the next deadline to the
+conversation's indexed ``sla_due_at`` (the inbox sorts and filters by it): the note functions call
+it with what they know, the monitor after every recompute."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.calendar import BusinessCalendar, CalendarClosed, calendar_named
-from hub.db.models import Conversation, ConversationStatus
+from hub.db.models import Conversation, ConversationStatus, Ticket
 from hub.db.routing_models import SlaClock
 from hub.routing_settings import SlaPolicy
 from hub.settings import Settings
@@ -78,6 +81,7 @@ async def note_status(
     """A status change: waiting on the customer or resolved pauses the clock, open resumes it."""
     clock = await session.get(SlaClock, conversation_id)
     if clock is None:
+        await sync_due(session, conversation_id, None)
         return
     paused = _paused_since(clock) is not None
     if status in PAUSED and not paused:
@@ -88,16 +92,17 @@ async def note_status(
     if status == ConversationStatus.RESOLVED:
         clock.awaiting_since = None
     clock.dirty = True
+    await sync_due(session, conversation_id, clock)
 
 
 async def note_agent_reply(session: AsyncSession, conversation_id: int, now: datetime) -> None:
     clock = await session.get(SlaClock, conversation_id)
-    if clock is None:
-        return
-    if clock.first_responded_at is None:
-        clock.first_responded_at = now
-    clock.awaiting_since = None
-    clock.dirty = True
+    if clock is not None:
+        if clock.first_responded_at is None:
+            clock.first_responded_at = now
+        clock.awaiting_since = None
+        clock.dirty = True
+    await sync_due(session, conversation_id, clock)
 
 
 async def note_customer_message(session: AsyncSession, conversation_id: int, now: datetime) -> None:
@@ -130,6 +135,23 @@ def _due(
         return None
 
 
+def projected(
+    clock: SlaClock, policy: SlaPolicy, settings: Settings, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """First-response and resolution due times as if the clock ran from now on (an open pause
+    counts until now): what a ticket shows, met or paused or not."""
+    calendar = calendar_named(settings.calendars, policy.calendar)
+    paused = _paused_seconds(clock, calendar, clock.started_at)
+    since = _paused_since(clock)
+    if since is not None:
+        begin = max(datetime.fromisoformat(since), clock.started_at)
+        paused += calendar.open_seconds(begin, max(begin, now))
+    return (
+        _due(calendar, clock.started_at, policy.first_response_minutes, paused),
+        _due(calendar, clock.started_at, policy.resolution_minutes, paused),
+    )
+
+
 def recompute(clock: SlaClock, policy: SlaPolicy, settings: Settings) -> None:
     """Due times from the clock's facts; none while paused or once met."""
     calendar = calendar_named(settings.calendars, policy.calendar)
@@ -159,3 +181,53 @@ def due_times(clock: SlaClock) -> dict[str, datetime | None]:
         "next_response": clock.next_due_at,
         "resolution": clock.resolution_due_at,
     }
+
+
+def next_due(
+    conversation: Conversation, clock: SlaClock | None, ticket: Ticket | None
+) -> datetime | None:
+    """The next SLA deadline that applies: first response until answered (or resolution, if
+    that falls earlier), then resolution. None while the clock is paused (pending, snoozed,
+    resolved) and without an SLA. The clock decides where there is one, else the ticket."""
+    if conversation.status in PAUSED:
+        return None
+    answered = conversation.first_response_at is not None
+    if clock is not None:
+        answered = answered or clock.first_responded_at is not None
+        first, resolution = clock.first_due_at, clock.resolution_due_at
+    elif ticket is not None:
+        first, resolution = ticket.first_response_due_at, ticket.resolution_due_at
+    else:
+        return None
+    present = [due for due in (None if answered else first, resolution) if due is not None]
+    return min(present) if present else None
+
+
+async def latest_ticket(session: AsyncSession, conversation_id: int) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc())
+    )
+
+
+async def sync_due(session: AsyncSession, conversation_id: int, clock: SlaClock | None) -> None:
+    """Write ``sla_due_at`` from the clock (``None``: the conversation has none; its ticket)."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        return
+    ticket = None
+    if clock is None and conversation.status not in PAUSED:
+        ticket = await latest_ticket(session, conversation_id)
+    conversation.sla_due_at = next_due(conversation, clock, ticket)
+
+
+def sync_ticket(
+    ticket: Ticket, clock: SlaClock, policy: SlaPolicy, settings: Settings, now: datetime
+) -> None:
+    """The ticket shows the clock's due times; a met target keeps the due time it had."""
+    first, resolution = projected(clock, policy, settings, now)
+    if clock.first_responded_at is None and ticket.first_response_due_at != first:
+        ticket.first_response_due_at = first
+        ticket.updated_at = now
+    if clock.resolved_at is None and ticket.resolution_due_at != resolution:
+        ticket.resolution_due_at = resolution
+        ticket.updated_at = now

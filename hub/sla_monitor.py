@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import sla
 from hub.assignment import drain_queue, offline_assignments, reassign
 from hub.conversations import log_event
-from hub.db.models import Conversation, ConversationStatus, Direction, Message
+from hub.db.models import Conversation, ConversationStatus, Direction, Message, Ticket
 from hub.db.routing_models import ConversationRouting, SlaClock, SlaEvent
 from hub.notices import notify, supervisors
 from hub.routing_settings import SlaPolicy
@@ -28,14 +28,7 @@ class Monitor:
         self.fallback = settings.routing.assignment.sticky_fallback
 
     async def sla(self, session: AsyncSession, now: datetime) -> None:
-        for clock in (
-            await session.scalars(select(SlaClock).where(SlaClock.dirty.is_(True)).limit(1000))
-        ).all():
-            policy = sla.policy_named(self.settings, clock.policy)
-            if policy is not None:
-                sla.recompute(clock, policy, self.settings)
-            else:
-                clock.dirty = False
+        await self.recompute(session, now)
         horizon = now + LOOKAHEAD
         due = (
             await session.scalars(
@@ -61,6 +54,40 @@ class Monitor:
                     await self._event(session, clock, policy, metric, "breach", due_at, now)
                 elif due_at - timedelta(minutes=policy.warn_before_minutes) <= now:
                     await self._event(session, clock, policy, metric, "warning", due_at, now)
+
+    async def recompute(self, session: AsyncSession, now: datetime) -> None:
+        """Due times of the clocks whose facts changed, written to the conversation's
+        ``sla_due_at`` and to its ticket."""
+        dirty = (
+            await session.scalars(select(SlaClock).where(SlaClock.dirty.is_(True)).limit(1000))
+        ).all()
+        if not dirty:
+            return
+        ids = [clock.conversation_id for clock in dirty]
+        conversations = (
+            await session.scalars(select(Conversation).where(Conversation.id.in_(ids)))
+        ).all()
+        tickets = {
+            ticket.conversation_id: ticket
+            for ticket in (
+                await session.scalars(
+                    select(Ticket).where(Ticket.conversation_id.in_(ids)).order_by(Ticket.id)
+                )
+            ).all()
+        }
+        by_id = {conversation.id: conversation for conversation in conversations}
+        for clock in dirty:
+            policy = sla.policy_named(self.settings, clock.policy)
+            if policy is None:
+                clock.dirty = False
+                continue
+            sla.recompute(clock, policy, self.settings)
+            ticket = tickets.get(clock.conversation_id)
+            if ticket is not None:
+                sla.sync_ticket(ticket, clock, policy, self.settings, now)
+            conversation = by_id.get(clock.conversation_id)
+            if conversation is not None:
+                conversation.sla_due_at = sla.next_due(conversation, clock, ticket)
 
     async def _event(
         self,

@@ -3,10 +3,12 @@ JSON to the channel's callback URL."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,15 +110,17 @@ class ApiChannel:
         self.config = config
         self._session: aiohttp.ClientSession | None = None
 
-    def _authorize(self, request: InboundRequest) -> None:
-        header = request.headers.get("Authorization", "")
+    def authorize(self, headers: Mapping[str, str]) -> None:
+        """Check the bearer token; the web layer calls this before it reads the body, so a
+        wrong token is refused as such whatever the body holds."""
+        header = headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         expected = self.config.token.encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
             raise ChannelRejected(401, "unauthorized", "missing or wrong bearer token")
 
     def parse(self, request: InboundRequest) -> list[InboundMessage]:
-        self._authorize(request)
+        self.authorize(request.headers)
         try:
             payload = json.loads(request.body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -168,17 +172,27 @@ class ApiChannel:
             return DeliveryResult.failed(
                 f"channel {self.name} has no callback_url configured", permanent=True
             )
-        body = json.dumps(
-            {
-                "message_id": message.message_id,
-                "conversation_id": message.conversation_id,
-                "thread_key": message.thread_key,
-                "to": {"address": message.recipient.address, "name": message.recipient.name},
-                "subject": message.subject,
-                "text": message.text,
-                "automated": message.automated,
-            }
-        ).encode()
+        payload: dict[str, Any] = {
+            "message_id": message.message_id,
+            "conversation_id": message.conversation_id,
+            "thread_key": message.thread_key,
+            "to": {"address": message.recipient.address, "name": message.recipient.name},
+            "subject": message.subject,
+            "text": message.text,
+            "automated": message.automated,
+        }
+        files = [a for a in message.attachments if a.content is not None]
+        if files:  # inline, so the receiver needs no token to fetch them
+            payload["attachments"] = [
+                {
+                    "filename": a.filename,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "content_base64": base64.b64encode(a.content or b"").decode("ascii"),
+                }
+                for a in files
+            ]
+        body = json.dumps(payload).encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",

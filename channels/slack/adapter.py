@@ -10,7 +10,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels.base import DeliveryResult, InboundMessage, InboundRequest, OutboundMessage
+from channels.base import (
+    Attachment,
+    DeliveryResult,
+    InboundMessage,
+    InboundRequest,
+    OutboundMessage,
+)
+from channels.downloads import FetchedFile, FetchFailed, FetchTooLarge, read_capped
 from channels.pacing import Pacer
 from channels.slack.config import SlackChannelConfig
 from channels.slack.events import translate
@@ -50,6 +57,9 @@ class SlackChannel:
         self.pacer = Pacer(config.messages_per_second)
         self._thread_lookup: ThreadLookup | None = None
         self._session: aiohttp.ClientSession | None = None
+        # Parts of a message already delivered (posted ts, files uploaded), by hub message
+        # id, so that a retry after a failure part-way does not repeat them.
+        self._progress: dict[int, tuple[str | None, int]] = {}
 
     def use_thread_lookup(self, lookup: ThreadLookup) -> None:
         self._thread_lookup = lookup
@@ -70,7 +80,8 @@ class SlackChannel:
         return channel, thread_ts or None
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
-        if not message.text.strip():
+        files = [a for a in message.attachments if a.content is not None]
+        if not message.text.strip() and not files:
             return DeliveryResult.failed("nothing to send: empty text", permanent=True)
         channel, thread_ts = await self._target(message)
         slot = self.pacer.reserve(
@@ -84,24 +95,101 @@ class SlackChannel:
         if slot.wait > 0:
             await asyncio.sleep(slot.wait)
         await self.pacer.turn(channel, self.config.channel_interval_seconds)
+        posted, uploaded = self._progress.get(message.message_id, (None, 0))
         try:
-            response = await self.client.chat_postMessage(
-                channel=channel, text=message.text, thread_ts=thread_ts
-            )
+            if posted is None and message.text.strip():
+                response = await self.client.chat_postMessage(
+                    channel=channel, text=message.text, thread_ts=thread_ts
+                )
+                posted = f"{response.get('channel') or channel}:{response.get('ts')}"
+            for attachment in files[uploaded:]:
+                file_id = await self._upload(channel, thread_ts, attachment)
+                posted = posted or f"{channel}:file:{file_id}"  # a reply of files alone
+                uploaded += 1
         except SlackApiError as exc:
+            self._progress[message.message_id] = (posted, uploaded)
             return self._failure(channel, exc)
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            self._progress[message.message_id] = (posted, uploaded)
             return DeliveryResult.failed(f"Slack unreachable: {exc or type(exc).__name__}")
-        posted_channel = response.get("channel") or channel
-        return DeliveryResult.sent(f"{posted_channel}:{response.get('ts')}")
+        self._progress.pop(message.message_id, None)
+        return DeliveryResult.sent(posted)
 
-    def _failure(self, channel: str, exc: SlackApiError) -> DeliveryResult:
+    async def _upload(self, channel: str, thread_ts: str | None, attachment: Attachment) -> str:
+        """files.getUploadURLExternal, the bytes to its upload URL, then
+        files.completeUploadExternal sharing the file into the thread (slack-sdk's v2 flow).
+        Returns the Slack file id."""
+        response = await self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=attachment.content,
+            filename=attachment.filename,
+            title=attachment.filename,
+        )
+        shared = response.get("file")
+        return str(shared.get("id") or "") if isinstance(shared, dict) else ""
+
+    async def fetch_file(self, file_ref: str, max_bytes: int) -> FetchedFile:
+        """A file a customer shared: files.info (its size checked against ``max_bytes``), then
+        ``url_private_download`` with the bot token as Bearer."""
+        try:
+            info = await self.client.files_info(file=file_ref)
+        except SlackApiError as exc:
+            failure = self._failure(None, exc)
+            raise FetchFailed(
+                failure.error or "Slack error",
+                permanent=failure.permanent,
+                retry_after=failure.retry_after,
+            ) from None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            raise FetchFailed(f"Slack unreachable: {exc or type(exc).__name__}") from None
+        found = info.get("file")
+        found = found if isinstance(found, dict) else {}
+        size = found.get("size")
+        if isinstance(size, int) and size > max_bytes:
+            raise FetchTooLarge(size, max_bytes)
+        url = found.get("url_private_download") or found.get("url_private")
+        if not isinstance(url, str) or not url:
+            raise FetchFailed("Slack gave no download URL for the file", permanent=True)
+        return await self._download(url, str(found.get("mimetype") or ""), max_bytes)
+
+    async def _download(self, url: str, mimetype: str, max_bytes: int) -> FetchedFile:
+        session = self._session
+        if session is None:
+            raise FetchFailed("the Slack channel is not started")
+        headers = {"Authorization": f"Bearer {self.config.bot_token}"}
+        try:
+            async with session.get(url, headers=headers) as response:
+                if response.status == 429:
+                    seconds = retry_after(response.headers)
+                    raise FetchFailed(
+                        f"Slack rate limit (429): retry after {seconds:g} s", retry_after=seconds
+                    )
+                if response.status >= 400:
+                    raise FetchFailed(
+                        f"Slack answered HTTP {response.status} for the file",
+                        permanent=400 <= response.status < 500,
+                    )
+                if response.content_type == "text/html" and not mimetype.startswith("text/"):
+                    # A sign-in page instead of the file: the token lacks files:read.
+                    raise FetchFailed(
+                        "Slack sent a sign-in page instead of the file: "
+                        "does the app have the files:read scope?"
+                    )
+                content = await read_capped(response, max_bytes)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise FetchFailed(f"Slack unreachable: {exc or type(exc).__name__}") from None
+        return FetchedFile(content, mimetype or None)
+
+    def _failure(self, channel: str | None, exc: SlackApiError) -> DeliveryResult:
+        """The outcome of a refused call; a 429 pauses ``channel`` (if any) for Retry-After."""
         status = exc.response.status_code
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         error = str(data.get("error") or f"HTTP {status}")
         if status == 429 or error == "ratelimited":
             seconds = retry_after(exc.response.headers)
-            self.pacer.pause(channel, seconds)
+            if channel is not None:
+                self.pacer.pause(channel, seconds)
             return DeliveryResult.failed(
                 f"Slack rate limit (429): retry after {seconds:g} s", retry_after=seconds
             )

@@ -24,7 +24,8 @@ class SlackChannelConfig(ChannelConfig):
     messages_per_second: float = Field(20.0, gt=0)
     # Longest a send waits for its channel's slot; beyond that it goes back to the outbox.
     max_pacing_wait_seconds: float = Field(1.5, ge=0)
-    # Files larger than this are named in the text but not listed as attachments.
+    # Files larger than this are named in the text and listed, but not fetched or kept (the
+    # hub keeps at most attachments.max_bytes; the smaller limit applies).
     max_attachment_bytes: int = Field(20 * MEGABYTE, ge=1)
 
     def recipient_kind(self) -> IdentityKind:

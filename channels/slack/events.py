@@ -61,7 +61,8 @@ def _from_bot(config: SlackChannelConfig, event: Event) -> bool:
 
 
 def _files(config: SlackChannelConfig, event: Event) -> tuple[tuple[Attachment, ...], list[str]]:
-    """Shared files as attachment metadata; files over the size cap become notes instead."""
+    """Shared files as attachment metadata (``content_id`` = the Slack file id the hub fetches
+    the content by); the text notes files over the size cap, which are not fetched."""
     attachments: list[Attachment] = []
     notes: list[str] = []
     files = event.get("files")
@@ -75,7 +76,6 @@ def _files(config: SlackChannelConfig, event: Event) -> tuple[tuple[Attachment, 
             notes.append(
                 f"[{name} ({size / MEGABYTE:.1f} MB) not kept: larger than {limit:.1f} MB]"
             )
-            continue
         content_type = str(item.get("mimetype") or "application/octet-stream")
         attachments.append(Attachment(name, content_type, size, content_id=item.get("id")))
     return tuple(attachments), notes

@@ -34,6 +34,7 @@ from channels.base import (
     InboundRequest,
     OutboundMessage,
 )
+from channels.downloads import FetchedFile, FetchFailed, FetchTooLarge
 from channels.pacing import Pacer
 from channels.telegram.config import TelegramChannelConfig
 from channels.telegram.updates import ALLOWED_UPDATES, translate
@@ -200,6 +201,31 @@ class TelegramChannel:
             await self.bot.delete_webhook()
         except TelegramError as exc:
             raise TelegramUnavailable(exc.message) from exc
+
+    async def fetch_file(self, file_ref: str, max_bytes: int) -> FetchedFile:
+        """A file a customer sent: getFile (whose size is checked against ``max_bytes``), then
+        the download from ``{base_file_url}<token>/<file_path>``."""
+        try:
+            found = await self.bot.get_file(file_ref)
+            if found.file_size is not None and found.file_size > max_bytes:
+                raise FetchTooLarge(found.file_size, max_bytes)
+            content = bytes(await found.download_as_bytearray())
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            raise FetchFailed(
+                f"Telegram flood control (429): retry after {seconds:g} s", retry_after=seconds
+            ) from None
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():  # the Bot API serves files up to 20 MB
+                raise FetchTooLarge(max_bytes + 1, max_bytes) from None
+            raise FetchFailed(f"Telegram refused: {exc.message}", permanent=True) from None
+        except (Forbidden, InvalidToken) as exc:
+            raise FetchFailed(f"Telegram refused: {exc.message}", permanent=True) from None
+        except TelegramError as exc:
+            raise FetchFailed(f"Telegram unreachable: {exc.message}") from None
+        if len(content) > max_bytes:
+            raise FetchTooLarge(len(content), max_bytes)
+        return FetchedFile(content)
 
     # -- outbound ------------------------------------------------------------------------
     async def _chat_id(self, message: OutboundMessage) -> str:

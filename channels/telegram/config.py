@@ -31,7 +31,8 @@ class TelegramChannelConfig(ChannelConfig):
     messages_per_second: float = Field(30.0, gt=0)
     # Longest a send waits for its chat's slot; beyond that it goes back to the outbox.
     max_pacing_wait_seconds: float = Field(1.5, ge=0)
-    # Files larger than this are named in the text but not listed as attachments.
+    # Files larger than this are named in the text and listed, but not fetched or kept (the
+    # hub keeps at most attachments.max_bytes; the smaller limit applies).
     max_attachment_bytes: int = Field(20 * MEGABYTE, ge=1)
     connection_pool_size: int = Field(16, ge=1)
 

@@ -63,14 +63,15 @@ def _file(
     file_id: str,
     caption: str | None,
 ) -> Content:
-    """A file message: the caption (or a label naming the file) and its metadata, unless the
-    file is larger than the channel allows, in which case the text says so instead."""
+    """A file message: the caption (or a label naming the file) and its metadata, with
+    ``content_id`` = the Telegram file id the hub fetches the content by. The text says so
+    when the file is larger than the channel allows (the hub does not fetch it then)."""
     text = caption or label
+    attachment = Attachment(filename, content_type, size or 0, content_id=file_id)
     if size is not None and size > config.max_attachment_bytes:
         limit = config.max_attachment_bytes / MEGABYTE
         note = f"[{filename} ({size / MEGABYTE:.1f} MB) not kept: larger than {limit:.1f} MB]"
-        return Content(f"{text}\n{note}")
-    attachment = Attachment(filename, content_type, size or 0, content_id=file_id)
+        return Content(f"{text}\n{note}", (attachment,))
     return Content(text, (attachment,))
 
 

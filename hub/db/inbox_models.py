@@ -100,7 +100,15 @@ INBOX_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_inbox_status_activity": ("status", "last_activity_at", "id"),
     "ix_inbox_waiting": ("last_inbound_at", "id"),
 }
+# The indexes of the SLA-due sort and filter (created by migration 0007_sla_due): per status,
+# assignee and team, the conversations in due order; NULL (no deadline) rows come last.
+SLA_INDEXES: dict[str, tuple[str, ...]] = {
+    "ix_inbox_status_sla": ("status", "sla_due_at", "id"),
+    "ix_inbox_assignee_sla": ("assignee_id", "status", "sla_due_at", "id"),
+    "ix_inbox_team_sla": ("team_id", "status", "sla_due_at", "id"),
+    "ix_inbox_sla": ("sla_due_at", "id"),
+}
 _table = cast(Table, Conversation.__table__)
-for _name, _columns in INBOX_INDEXES.items():
+for _name, _columns in {**INBOX_INDEXES, **SLA_INDEXES}.items():
     if _name not in {index.name for index in _table.indexes}:
         Index(_name, *(_table.c[column] for column in _columns))

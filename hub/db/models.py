@@ -181,6 +181,8 @@ class Conversation(Base):
     last_inbound_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    # The next SLA deadline (kept by hub.sla.sync_due; NULL: none applies). Migration 0007.
+    sla_due_at: Mapped[datetime | None]
 
 
 class Message(Base):
@@ -254,5 +256,7 @@ class Counter(Base):
 
 from hub.db import chat_models as chat_models  # noqa: E402  (the chat channel tables)
 from hub.db import email_models as email_models  # noqa: E402  (the email tables)
+from hub.db import file_models as file_models  # noqa: E402  (stored files)
 from hub.db import inbox_models as inbox_models  # noqa: E402  (the inbox tables)
 from hub.db import routing_models as routing_models  # noqa: E402  (the routing engine tables)
+from hub.db import widget_models as widget_models  # noqa: E402  (the web chat widget)

@@ -8,7 +8,13 @@ from aiohttp import web
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, can_see_conversation, can_see_customer, conversation_filter
+from hub.authz import (
+    Principal,
+    can_see_conversation,
+    can_see_customer,
+    conversation_filter,
+    may_assign,
+)
 from hub.conversations import assign, set_status
 from hub.db.models import (
     Agent,
@@ -20,11 +26,11 @@ from hub.db.models import (
     Role,
     Team,
 )
-from hub.errors import forbidden, invalid_field, invalid_query, not_found
+from hub.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, invalid_query, not_found
 from hub.events import publish
 from hub.replies import NoRecipient, add_note, send_reply
 from hub.settings import PRIORITIES
-from hub.tickets import ticket_for
+from hub.tickets import change_priority, ticket_for
 from hub.web.auth import authenticate
 from hub.web.keys import hub_of
 from hub.web.requests import (
@@ -37,6 +43,7 @@ from hub.web.requests import (
     row_id,
 )
 from hub.web.serialize import conversation_json, customer_json, message_json, ticket_json
+from hub.web.uploads import attach_uploads, attachment_ids
 
 MAX_REPLY_CHARS = 65_536
 
@@ -134,9 +141,10 @@ async def list_messages(request: web.Request) -> web.Response:
 
 async def post_message(request: web.Request) -> web.Response:
     hub = hub_of(request)
-    payload = await json_object(request, {"text", "private"})
-    text = payload.get("text")
-    if not isinstance(text, str) or not text.strip():
+    payload = await json_object(request, {"text", "private", "attachments"})
+    file_ids = attachment_ids(payload, hub.settings.attachments.max_files)
+    text = payload.get("text", "" if file_ids else None)
+    if not isinstance(text, str) or not (text.strip() or file_ids):
         raise invalid_field("text", "is required and must be a non-empty string")
     if len(text) > MAX_REPLY_CHARS:
         raise invalid_field("text", f"is longer than {MAX_REPLY_CHARS} characters")
@@ -160,6 +168,7 @@ async def post_message(request: web.Request) -> web.Response:
                 raise invalid_field(
                     "text", "the customer has no address this conversation's channel can reach"
                 ) from None
+        await attach_uploads(session, message, file_ids, principal.agent_id)
         await publish(session, "message", conversation, now, message_id=message.id)
         await session.commit()
         body = message_json(message)
@@ -200,11 +209,8 @@ async def patch_conversation(request: web.Request) -> web.Response:
         principal = await authenticate(request, session)
         conversation = await _conversation(session, principal, path_id(request, "conversation"))
         if assignee is not ...:
-            self_service = assignee in (principal.agent_id, None) and (
-                assignee is not None or conversation.assignee_id == principal.agent_id
-            )
-            if not (principal.manages_assignments or self_service):
-                raise forbidden("assign conversations to other agents")
+            if not await may_assign(session, principal, conversation, assignee):
+                raise forbidden(ASSIGN_FORBIDDEN)
             if assignee is not None and not await _assignable(session, assignee):
                 raise invalid_field(
                     "assignee_id", f"agent {assignee} does not exist or cannot take conversations"
@@ -219,7 +225,9 @@ async def patch_conversation(request: web.Request) -> web.Response:
                 actor_id=principal.agent_id,
             )
         if priority is not None:
-            conversation.priority = priority
+            await change_priority(
+                session, hub.settings, conversation, priority, now, principal.agent_id
+            )
         await session.commit()
         body = conversation_json(conversation)
     return web.json_response(body)

@@ -25,7 +25,19 @@ from hub.outbox import Dispatcher
 from hub.pipeline import Pipeline
 from hub.routing_service import build_routing
 from hub.settings import Settings
-from hub.web import api, devmail, email_api, forms, inbound, openapi, routing_api, ui, webhooks
+from hub.web import (
+    api,
+    devmail,
+    email_api,
+    forms,
+    inbound,
+    openapi,
+    routing_api,
+    ui,
+    uploads,
+    webhooks,
+    widget,
+)
 from hub.web.keys import HUB, STARTUP, Hub, Startup
 from hub.web.ratelimit import RateLimiter
 
@@ -157,7 +169,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     forms.add_routes(app.router)
     routing_api.add_routes(app.router)
     email_api.add_routes(app.router)
+    uploads.add_routes(app.router)
     if settings.capture.enabled:
         devmail.add_routes(app.router)
     ui.setup(app)
+    widget.setup(app)  # after the hub: the chat widget's sockets and delivery hook
     return app

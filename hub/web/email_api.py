@@ -14,9 +14,10 @@ from hub.authz import Principal, can_see_conversation
 from hub.db.email_models import EmailAttachment, EmailMailbox, EmailParticipant, EmailRecord
 from hub.db.models import Conversation, Message
 from hub.email.conversation_ops import OperationRefused, merge_conversations, split_message
-from hub.errors import forbidden, invalid_field, not_found, ui_conflict, ui_not_kept
+from hub.errors import forbidden, invalid_field, not_found, ui_conflict
 from hub.sanitize import sanitize_html
 from hub.web.auth import authenticate
+from hub.web.downloads import download_response, load_attachment
 from hub.web.keys import hub_of
 from hub.web.requests import json_object, path_id, row_id
 from hub.web.serialize import conversation_json, iso
@@ -115,33 +116,14 @@ async def get_raw(request: web.Request) -> web.Response:
 
 async def get_attachment(request: web.Request) -> web.Response:
     hub = hub_of(request)
+    message_id = path_id(request, "message")
     position = row_id(request.match_info["position"])
     async with hub.db.reader() as session:
         principal = await authenticate(request, session)
-        message = await _message(session, principal, path_id(request, "message"))
-        row = None
-        if position is not None:
-            row = await session.scalar(
-                select(EmailAttachment).where(
-                    EmailAttachment.message_id == message.id, EmailAttachment.position == position
-                )
-            )
-        if row is None:
-            raise not_found("attachment", request.match_info["position"])
-        if not row.stored or row.content is None:
-            raise ui_not_kept(f"attachment {row.filename} ({row.size} bytes, over the size cap)")
-        filename = row.filename.replace('"', "'")
-        return web.Response(
-            body=row.content,
-            headers={
-                "Content-Type": row.content_type
-                if "/" in row.content_type
-                else "application/octet-stream",
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "sandbox",
-            },
-        )
+        if position is None:
+            raise not_found("attachment", f"{message_id}/{request.match_info['position']}")
+        download = await load_attachment(session, principal, message_id, position)
+    return download_response(download)
 
 
 async def list_participants(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from channels.api.adapter import ApiChannel
 from channels.base import ChannelRejected, InboundRequest
 from hub.errors import ApiError, no_message, unavailable, unknown_channel, wrong_channel_kind
 from hub.ingest import IngestUnavailable
@@ -45,6 +46,13 @@ async def api_inbound(request: web.Request) -> web.Response:
         raise unknown_channel(name)
     if config.kind != "api":
         raise wrong_channel_kind(name, "api")
+    channel = hub.channels[name]
+    if isinstance(channel, ApiChannel):
+        # Before the body is read: a wrong token gets 401 whatever (and however large) the body.
+        try:
+            channel.authorize(request.headers)
+        except ChannelRejected as exc:
+            raise ApiError(exc.status, exc.code, exc.message, exc.fields) from None
     body = await request.read()
     result = await ingest_request(
         hub, name, InboundRequest(body=body, headers=request.headers, remote=request.remote)

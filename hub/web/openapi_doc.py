@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.web.email_openapi import EMAIL_PATHS
+from hub.web.files_openapi import FILE_PATHS
 from hub.web.openapi_schemas import COMPONENTS, ID, STATUS, errors, ref
 from hub.web.routing_openapi import ROUTING_PATHS
 
@@ -150,13 +151,25 @@ MESSAGES = {
         "tags": ["Conversations"],
         "summary": "Reply to the customer, or add a private note",
         "description": "A reply is queued in the outbox and sent through the conversation's "
-        "reply channel; delivery_state and delivery_error on the message tell how it went.",
+        "reply channel; delivery_state and delivery_error on the message tell how it went. "
+        "Files: upload each with POST /api/v1/uploads and list the ids in attachments; they "
+        "go out with the reply (email parts, Telegram documents/photos, base64 in API-channel "
+        "callbacks) or stay with the note.",
         "security": AGENT,
         "parameters": [_path_id("conversation")],
         "requestBody": _body("NewMessage"),
         "responses": {
             "201": _json("The queued reply or the note", "Message"),
             **errors(400, 401, 404, 413, 422),
+            "404": {
+                "description": "No such conversation (not_found), or an attachments id that "
+                "does not exist or was uploaded by someone else (unknown_file)",
+                "content": {"application/json": {"schema": ref("Error")}},
+            },
+            "409": {
+                "description": "An attachments id is already attached to a message (file_attached)",
+                "content": {"application/json": {"schema": ref("Error")}},
+            },
         },
     },
 }
@@ -209,7 +222,7 @@ PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
-    paths: dict[str, Any] = {**PATHS, **EMAIL_PATHS, **ROUTING_PATHS}
+    paths: dict[str, Any] = {**PATHS, **EMAIL_PATHS, **ROUTING_PATHS, **FILE_PATHS}
     return {
         "openapi": "3.1.0",
         "info": {

@@ -144,7 +144,10 @@ SCHEMAS: dict[str, Any] = {
             "size": {"type": "integer", "minimum": 0},
             "content_id": MAYBE_TEXT,
             "inline": {"type": "boolean"},
+            "file_id": {**ID, "description": "set for files agents attached (uploads)"},
         },
+        "description": "Download: GET /api/v1/messages/{id}/attachments/{position}, position "
+        "being the index in the message's attachments",
     },
     "Message": _object(
         {
@@ -176,10 +179,23 @@ SCHEMAS: dict[str, Any] = {
     ),
     "NewMessage": {
         "type": "object",
-        "required": ["text"],
+        "anyOf": [{"required": ["text"]}, {"required": ["attachments"]}],
         "additionalProperties": False,
         "properties": {
-            "text": {"type": "string", "minLength": 1, "maxLength": 65536},
+            "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 65536,
+                "description": "required unless attachments are given",
+            },
+            "attachments": {
+                "type": "array",
+                "items": ID,
+                "uniqueItems": True,
+                "maxItems": 50,
+                "description": "ids from POST /api/v1/uploads (the caller's own, not yet "
+                "attached); at most attachments.max_files",
+            },
             "private": {
                 "type": "boolean",
                 "default": False,

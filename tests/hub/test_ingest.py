@@ -4,10 +4,12 @@ answered before the commit; duplicates return the stored message and create noth
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from hub import sla
+from hub.db.inbox_models import Event
 from hub.db.models import (
     Conversation,
     Counter,
@@ -18,6 +20,7 @@ from hub.db.models import (
     OutboxItem,
     Ticket,
 )
+from hub.db.routing_models import SlaClock
 from hub.ingest import IngestUnavailable
 from hub.pipeline_types import IngestResult
 from tests.support.pipeline import Core, inbound, open_core
@@ -186,3 +189,102 @@ async def test_two_writers_racing_on_a_new_sender_share_one_customer(core: Core)
     assert await core.count(Customer) == 1
     assert await core.count(Identity) == 1
     assert await core.count(Message, Message.direction == Direction.INBOUND) == 2
+
+
+async def message_events(core: Core) -> list[tuple[int | None, object]]:
+    async with core.db.reader() as session:
+        rows = await session.execute(
+            select(Event.conversation_id, Event.payload).where(Event.kind == "message")
+        )
+        return sorted((c, dict(p or {}).get("message_id")) for c, p in rows)
+
+
+async def test_follow_ups_in_one_batch_are_stored_with_their_times_and_events(core: Core) -> None:
+    ann, bob = await core.ingest(
+        inbound("ann-1", address="ann@example.com", name="Ann"),
+        inbound("bob-1", address="bob@example.com", name="Bob"),
+    )
+    core.clock.advance(timedelta(minutes=5))
+    results = await core.ingest(
+        inbound("ann-2", address="ann@example.com", name="Ann", text="Any news?"),
+        inbound("cy-1", address="cy@example.com", name="Cy"),  # a new customer in between
+        inbound("bob-2", address="bob@example.com", name="Bob"),
+        inbound("ann-3", address="ann@example.com", name="Ann", text="Hello?"),
+        inbound("ann-2", address="ann@example.com", name="Ann", text="Any news?"),  # a retry
+    )
+    ann2, cy, bob2, ann3, retry = results
+    assert [r.duplicate for r in results] == [False, False, False, False, True]
+    assert ann2.message_id < cy.message_id < bob2.message_id  # stored in the order they came
+    assert (retry.message_id, retry.conversation_id) == (ann2.message_id, ann2.conversation_id)
+    assert ann2.conversation_id == ann3.conversation_id == ann.conversation_id
+    assert bob2.conversation_id == bob.conversation_id
+    assert cy.conversation_id not in (ann.conversation_id, bob.conversation_id)
+    assert ann2.message_id < bob2.message_id < ann3.message_id
+    assert await core.count(Message, Message.direction == Direction.INBOUND) == 6
+    stored = {r.message_id for r in (ann, bob, ann2, bob2, ann3, cy)}
+    assert await message_events(core) == sorted(
+        (r.conversation_id, r.message_id) for r in (ann, bob, ann2, bob2, ann3, cy)
+    )
+    async with core.db.reader() as session:
+        rows = await session.execute(select(Message.id, Message.text).where(Message.id.in_(stored)))
+        texts = {message_id: text for message_id, text in rows}
+        conversation = await session.get(Conversation, ann.conversation_id)
+        customer = await session.get(Customer, ann.customer_id)
+    assert (texts[ann2.message_id], texts[ann3.message_id]) == ("Any news?", "Hello?")
+    assert conversation is not None and customer is not None
+    later = core.clock.now()
+    assert conversation.last_inbound_at == later and conversation.last_activity_at == later
+    assert customer.last_contact_at == later
+
+
+async def test_a_broken_follow_up_does_not_sink_its_batch(core: Core) -> None:
+    await core.ingest(
+        inbound("ann-1", address="ann@example.com", name="Ann"),
+        inbound("bob-1", address="bob@example.com", name="Bob"),
+    )
+    events_before = await message_events(core)
+    ingestor = core.ingestor()
+    await ingestor.start()
+    try:
+        good, broken, other = await asyncio.gather(
+            ingestor.submit(inbound("ann-2", address="ann@example.com", name="Ann")),
+            ingestor.submit(
+                inbound(
+                    "ann-3", address="ann@example.com", name="Ann", raw={"at": datetime.now(UTC)}
+                )
+            ),
+            ingestor.submit(inbound("bob-2", address="bob@example.com", name="Bob")),
+            return_exceptions=True,
+        )
+    finally:
+        await ingestor.stop()
+    assert isinstance(good, IngestResult) and isinstance(other, IngestResult)
+    assert isinstance(broken, IngestUnavailable)
+    assert await core.count(Message, Message.external_id == "ann-3") == 0
+    assert await message_events(core) == sorted(
+        [
+            *events_before,
+            (good.conversation_id, good.message_id),
+            (other.conversation_id, other.message_id),
+        ]
+    )
+
+
+async def test_a_follow_up_after_an_answer_starts_the_next_response_clock(core: Core) -> None:
+    [first] = await core.ingest(inbound("ann-1", address="ann@example.com", name="Ann"))
+    core.clock.advance(timedelta(minutes=10))
+    async with core.db.writer() as session:
+        await sla.note_agent_reply(session, first.conversation_id, core.clock.now())
+        await session.commit()
+    core.clock.advance(timedelta(minutes=10))
+    asked = core.clock.now()
+    await core.ingest(
+        inbound("ann-2", address="ann@example.com", name="Ann"),
+        inbound("ann-3", address="ann@example.com", name="Ann"),
+    )
+    core.clock.advance(timedelta(minutes=10))
+    await core.ingest(inbound("ann-4", address="ann@example.com", name="Ann"))
+    async with core.db.reader() as session:
+        clock = await session.get(SlaClock, first.conversation_id)
+    assert clock is not None and clock.awaiting_since == asked
+    assert await core.count(Message, Message.direction == Direction.INBOUND) == 4

@@ -2,8 +2,10 @@
 (https://core.telegram.org/bots/api#making-requests): ``POST /bot<token>/<method>`` with
 url-encoded, multipart or JSON parameters, answered ``{"ok": true, "result": ...}`` or
 ``{"ok": false, "error_code", "description", "parameters"?}``. It records every call, serves
-queued updates to getUpdates (forgetting those below ``offset``, as Telegram does) and can be
-told to fail the next calls with 429 (``retry_after``), 500, 403 or 400."""
+queued updates to getUpdates (forgetting those below ``offset``, as Telegram does), answers
+getFile for the files it hosts and serves them at ``/file/bot<token>/<file_path>``
+(https://core.telegram.org/bots/api#getfile), and can be told to fail the next calls with 429
+(``retry_after``), 500, 403 or 400."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.support.fake_provider import DOWNLOAD, Call, FakeProvider
 
 TOKEN = "123456:TEST-token_for-the-fake-api"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Relaydesk", "username": "relaydesk_bot"}
@@ -27,70 +30,53 @@ DESCRIPTIONS = {
     429: "Too Many Requests: retry after {retry_after}",
     500: "Internal Server Error",
 }
+SEND_METHODS = ("sendMessage", "sendPhoto", "sendDocument")
 
 
 @dataclass
-class Call:
-    method: str
-    params: dict[str, str]
-    files: dict[str, tuple[str, bytes]]
-    at: float
-
-    @property
-    def chat_id(self) -> str:
-        return self.params.get("chat_id", "")
+class TelegramFile:
+    file_id: str
+    file_path: str
+    size: int  # what getFile reports (may differ from the bytes, to play a large file)
 
 
 @dataclass
-class Failure:
-    status: int
-    methods: tuple[str, ...]
-    chat_id: str | None
-    retry_after: int | None
-
-
-@dataclass
-class FakeTelegram:
+class FakeTelegram(FakeProvider):
+    kind: ClassVar[str] = "telegram"
+    failing: ClassVar[tuple[str, ...]] = SEND_METHODS
     token: str = TOKEN
-    calls: list[Call] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     issued: list[int] = field(default_factory=list)  # message ids of what was sent, in order
+    files: dict[str, TelegramFile] = field(default_factory=dict)  # by file_id
     # Awaited when getUpdates arrives, with the offset asked for (before answering it).
     on_get_updates: Callable[[int | None], Awaitable[None]] | None = None
-    server: TestServer | None = None
-    port: int = 0  # 0: any free port
     # Telegram numbers messages per chat for both sides, so a sent id never equals one the
     # customer sent; far above any id in the test payloads keeps that true here.
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_500_000_000))
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     @property
     def base_url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("/bot"))
+        return self.url("/bot")
 
-    async def start(self) -> None:
-        app = web.Application()
+    @property
+    def base_file_url(self) -> str:
+        return self.url("/file/bot")
+
+    def channel_config(self) -> dict[str, Any]:
+        return super().channel_config() | {"base_file_url": self.base_file_url}
+
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self.server = TestServer(app, host="127.0.0.1", port=self.port or None)
-        await self.server.start_server()
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
 
-    async def stop(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-
-    def fail(
-        self,
-        status: int,
-        *,
-        count: int = 1,
-        methods: tuple[str, ...] = ("sendMessage", "sendPhoto", "sendDocument"),
-        chat_id: str | None = None,
-        retry_after: int | None = None,
-    ) -> None:
-        """Answer the next ``count`` matching calls with an error."""
-        self.failures.extend(Failure(status, methods, chat_id, retry_after) for _ in range(count))
+    def add_file(
+        self, file_id: str, content: bytes, *, extension: str = "jpg", size: int | None = None
+    ) -> TelegramFile:
+        """Host a file a customer sent; ``size`` overrides what getFile reports."""
+        path = f"photos/file_{len(self.files)}.{extension}"
+        self.host(f"/file/bot{self.token}/{path}", content, "application/octet-stream")
+        self.files[file_id] = TelegramFile(file_id, path, len(content) if size is None else size)
+        return self.files[file_id]
 
     async def queue_update(self, update: dict[str, Any]) -> None:
         async with self._changed:
@@ -98,15 +84,7 @@ class FakeTelegram:
             self._changed.notify_all()
 
     def sent(self, method: str = "sendMessage") -> list[Call]:
-        return [call for call in self.calls if call.method == method]
-
-    async def wait_for(self, method: str, count: int, timeout: float = 10.0) -> list[Call]:
-        async def until() -> None:
-            async with self._changed:
-                await self._changed.wait_for(lambda: len(self.sent(method)) >= count)
-
-        await asyncio.wait_for(until(), timeout)
-        return self.sent(method)
+        return self.called(method)
 
     async def _params(self, request: web.Request) -> tuple[dict[str, str], dict[str, Any]]:
         params: dict[str, str] = {}
@@ -126,39 +104,51 @@ class FakeTelegram:
         params.update({k: v for k, v in request.query.items() if k not in params})
         return params, files
 
-    def _failure_for(self, call: Call) -> Failure | None:
-        for failure in self.failures:
-            if call.method in failure.methods and failure.chat_id in (None, call.chat_id):
-                self.failures.remove(failure)
-                return failure
-        return None
-
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params, files = await self._params(request)
-        call = Call(method, params, files, time.monotonic())
+        call = Call(method, params, files)
         if method == "getUpdates":
             return await self._get_updates(params)
-        async with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
-        failure = self._failure_for(call)
+        await self.record(call)
+        failure = self.take_failure(call)
         if failure is not None:
             text = DESCRIPTIONS.get(failure.status, "Error").format(retry_after=failure.retry_after)
             extra = {"retry_after": failure.retry_after} if failure.retry_after else None
             return _error(failure.status, text, extra)
+        if method == "getFile":
+            return self._get_file(params)
         handler = RESULTS.get(method)
         if handler is None:
             return _error(404, "Not Found")
         return web.json_response({"ok": True, "result": handler(self, call)})
 
+    def _get_file(self, params: dict[str, str]) -> web.Response:
+        known = self.files.get(params.get("file_id", ""))
+        if known is None:
+            return _error(400, "Bad Request: invalid file_id")
+        if known.size > 20 * 1024 * 1024:  # the Bot API serves files up to 20 MB
+            return _error(400, "Bad Request: file is too big")
+        result = {
+            "file_id": known.file_id,
+            "file_unique_id": f"u-{known.file_id}",
+            "file_size": known.size,
+            "file_path": known.file_path,
+        }
+        return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        return await self.serve_hosted(request, Call(DOWNLOAD, {"path": request.path}))
+
     async def _get_updates(self, params: dict[str, str]) -> web.Response:
         offset = int(params["offset"]) if params.get("offset") else None
         if self.on_get_updates is not None:
             await self.on_get_updates(offset)
-        self.calls.append(Call("getUpdates", params, {}, time.monotonic()))
+        self.calls.append(Call("getUpdates", params))
         timeout = min(float(params.get("timeout") or 0), 2.0)
         async with self._changed:
             if offset is not None:

@@ -58,7 +58,7 @@
   const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "reset"];
   function connect(onEvent) {
     const badge = $("#live-state");
-    let lastId = "";
+    let lastId = body.dataset.eventId || ""; // events after the page was rendered are replayed
     let down = false;
     const show = (ok) => {
       if (!badge) return;
@@ -217,7 +217,6 @@
     const live = $("#live");
     const collision = $("#collision");
     const typists = new Map();
-    let deliveryPolls = 0;
     fitFrames(live);
 
     const showCollision = () => {
@@ -240,17 +239,26 @@
       live.innerHTML = await response.text();
       fitFrames(live);
       live.dataset.refreshed = String(Date.now());
-      watchDelivery();
     });
-    const watchDelivery = () => {
-      if ($('[data-state="queued"]', live) && deliveryPolls < 30) {
-        deliveryPolls += 1;
-        setTimeout(refresh, 1500);
-      } else if (!$('[data-state="queued"]', live)) {
-        deliveryPolls = 0;
+    /* The outbox publishes every delivery state change (sent, failed with the reason,
+       retrying): show it on the message at once, then re-render for the Retry button. */
+    const LABELS = { queued: "Queued", retrying: "Queued", sent: "Sent", failed: "Failed" };
+    const showDelivery = (event) => {
+      const article = document.getElementById("m" + event.message_id);
+      const footer = article && $("footer.delivery", article);
+      if (!footer || !LABELS[event.state]) return;
+      const state = event.state === "retrying" ? "queued" : event.state;
+      article.dataset.state = state;
+      footer.className = "delivery delivery-" + state;
+      $(".state", footer).textContent = LABELS[event.state];
+      let reason = $(".state + .small", footer);
+      if (event.error && !reason) {
+        reason = document.createElement("span");
+        reason.className = "small";
+        $(".state", footer).after(" ", reason);
       }
+      if (reason) reason.textContent = event.error || "";
     };
-    watchDelivery();
     connect((event) => {
       if (event.kind === "typing") {
         if (String(event.conversation_id) !== id || String(event.agent_id) === me) return;
@@ -260,6 +268,7 @@
         setTimeout(showCollision, 9500);
         return;
       }
+      if (event.kind === "delivery" && String(event.conversation_id) === id) showDelivery(event);
       if (event.kind === "reset" || event.kind === "reconnected" || String(event.conversation_id) === id) {
         refresh();
       }

@@ -14,19 +14,22 @@ from multidict import MultiDictProxy
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, can_see_conversation
+from hub.authz import Principal, can_see_conversation, may_assign
 from hub.conversations import assign, log_event, set_status
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, ConversationStatus, Direction, Message, Role, Team
-from hub.errors import forbidden, invalid_field, not_found, ui_conflict
-from hub.events import LiveEvent, publish
+from hub.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, not_found, ui_conflict
+from hub.events import publish
 from hub.settings import PRIORITIES
+from hub.tickets import change_priority
 from hub.web.keys import hub_of
+from hub.web.ui import collision
 from hub.web.ui.render import NOTICES, see_other, wants_json
 from hub.web.ui.replying import note, reply
 from hub.web.ui.snoozer import clear_snooze, snooze
 from hub.web.ui.state import ui_of
 from hub.web.ui.viewer import Viewer, viewer_of
+from hub.web.uploads import PostedForm, read_form, store_uploads
 
 MAX_TEXT = 65_536
 MAX_TAGS = 20
@@ -66,12 +69,6 @@ def _done(request: web.Request, conversation_id: int, notice: str) -> web.Stream
     see_other(f"/ui/conversations/{conversation_id}", notice)
 
 
-def may_assign(principal: Principal, conversation: Conversation, target: int | None) -> bool:
-    if principal.manages_assignments or target == principal.agent_id:
-        return True
-    return target is None and conversation.assignee_id == principal.agent_id
-
-
 async def assignee_from(session: AsyncSession, viewer: Viewer, raw: str) -> int | None:
     if raw in ("", "none"):
         return None
@@ -90,8 +87,8 @@ async def reassign(
     target: int | None,
     now: datetime,
 ) -> None:
-    if not may_assign(viewer.principal, conversation, target):
-        raise forbidden("assign conversations to other agents")
+    if not await may_assign(session, viewer.principal, conversation, target):
+        raise forbidden(ASSIGN_FORBIDDEN)
     previous = conversation.assignee_id
     await assign(session, conversation, target, now, actor_id=viewer.agent_id)
     await publish(session, "assignment", conversation, now, agent_ids=[previous])
@@ -145,9 +142,19 @@ async def _action(request: web.Request) -> tuple[Viewer, MultiDictProxy[Any], in
     return viewer, await request.post(), path_int(request, "conversation")
 
 
+async def _composed(request: web.Request) -> tuple[Viewer, PostedForm, int]:
+    """A reply or note form: text fields plus the files chosen in the composer."""
+    viewer = viewer_of(request)
+    if not viewer.principal.handles_conversations:
+        raise forbidden("work on conversations")
+    form = await read_form(request, hub_of(request).settings.attachments, 4 * MAX_TEXT + 4096)
+    return viewer, form, path_int(request, "conversation")
+
+
 async def post_reply(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
-    viewer, posted, conversation_id = await _action(request)
+    viewer, form, conversation_id = await _composed(request)
+    posted = form.fields
     text = _text(posted)
     route = str(posted.get("route", ""))
     identity_id = int(route) if route.isdigit() and len(route) < 18 else None
@@ -156,25 +163,27 @@ async def post_reply(request: web.Request) -> web.StreamResponse:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
         agent = await session.get(Agent, viewer.agent_id)
         assert agent is not None
-        await reply(
+        message = await reply(
             session, hub.settings, hub.renderer, conversation, agent, text, now, identity_id
         )
+        await store_uploads(session, message, form.files, agent.id, hub.settings.attachments, now)
+        await collision.signal(session, conversation, agent.id, viewer.name, now, stopped=True)
         await session.commit()
-    ui_of(request).typing.clear(conversation_id, viewer.agent_id)
     hub.dispatcher.wake()
     return _done(request, conversation_id, "reply")
 
 
 async def post_note(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
-    viewer, posted, conversation_id = await _action(request)
-    text = _text(posted)
+    viewer, form, conversation_id = await _composed(request)
+    text = _text(form.fields)
     now = hub.clock.now()
     async with hub.db.writer() as session:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
         agent = await session.get(Agent, viewer.agent_id)
         assert agent is not None
-        await note(session, conversation, agent, text, now)
+        message = await note(session, conversation, agent, text, now)
+        await store_uploads(session, message, form.files, agent.id, hub.settings.attachments, now)
         await session.commit()
     return _done(request, conversation_id, "note")
 
@@ -233,11 +242,7 @@ async def post_priority(request: web.Request) -> web.StreamResponse:
     now = hub.clock.now()
     async with hub.db.writer() as session:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
-        if conversation.priority != priority:
-            conversation.priority = priority
-            await log_event(
-                session, conversation, f"Priority changed to {priority}", now, viewer.agent_id
-            )
+        await change_priority(session, hub.settings, conversation, priority, now, viewer.agent_id)
         await session.commit()
     return _done(request, conversation_id, "priority")
 
@@ -292,27 +297,21 @@ async def post_tags(request: web.Request) -> web.StreamResponse:
 
 
 async def post_typing(request: web.Request) -> web.StreamResponse:
+    """An agent is writing a reply (or stopped): stored as a short-lived event, so agents
+    served by other processes are warned too."""
     hub = hub_of(request)
     viewer, posted, conversation_id = await _action(request)
-    async with hub.db.reader() as session:
+    now = hub.clock.now()
+    async with hub.db.writer() as session:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
-    state = ui_of(request)
-    stopped = posted.get("state") == "stop"
-    if stopped:
-        state.typing.clear(conversation_id, viewer.agent_id)
-    else:
-        state.typing.mark(conversation_id, viewer.agent_id, viewer.name)
-    state.bus.broadcast(
-        LiveEvent(
-            None,
-            "typing",
-            conversation_id,
-            frozenset({conversation.team_id} - {None}),  # type: ignore[arg-type]
-            frozenset({conversation.assignee_id} - {None}),  # type: ignore[arg-type]
-            {"agent_id": viewer.agent_id, "name": viewer.name, "stopped": stopped},
+        stopped = posted.get("state") == "stop"
+        await collision.signal(
+            session, conversation, viewer.agent_id, viewer.name, now, stopped=stopped
         )
-    )
-    return web.json_response({"others": state.typing.others(conversation_id, viewer.agent_id)})
+        writing = await collision.others(session, conversation_id, viewer.agent_id, now)
+        await session.commit()
+    ui_of(request).bus.wake()
+    return web.json_response({"others": writing})
 
 
 async def post_retry(request: web.Request) -> web.StreamResponse:

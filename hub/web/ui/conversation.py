@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.authz import Principal, can_see_customer, conversation_filter
-from hub.db.email_models import EmailAttachment
-from hub.db.inbox_models import ConversationTag, CustomerMerge
+from hub.db.inbox_models import ConversationTag, CustomerMerge, Event
 from hub.db.models import (
     Conversation,
     Customer,
@@ -23,18 +21,18 @@ from hub.db.models import (
     Message,
     Ticket,
 )
-from hub.errors import forbidden, not_found, ui_not_kept
+from hub.errors import forbidden, not_found
 from hub.settings import PRIORITIES
+from hub.web.downloads import download_response, load_attachment
 from hub.web.keys import hub_of
+from hub.web.ui import collision
 from hub.web.ui.actions import path_int, visible_conversation
-from hub.web.ui.inbox_query import sla_due
 from hub.web.ui.mail_html import email_document
 from hub.web.ui.merging import merge_customers, undo_merge
 from hub.web.ui.render import page, see_other
 from hub.web.ui.replying import reply_routes
 from hub.web.ui.rows import Directory, load_directory
 from hub.web.ui.snoozer import snoozed_until
-from hub.web.ui.state import ui_of
 from hub.web.ui.viewer import viewer_of
 
 TIMELINE_SIZE = 100
@@ -140,6 +138,9 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
         raise forbidden("work on conversations")
     before = request.query.get("before", "")
     async with hub.db.reader() as session:
+        # Read first: the page's stream replays every event after it, so a change committed
+        # while the page renders (a delivery state, say) still reaches it.
+        event_id = int(await session.scalar(select(func.max(Event.id))) or 0)
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
         customer = await session.get(Customer, conversation.customer_id)
         assert customer is not None
@@ -176,7 +177,7 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
         )
         tickets = (
             await session.execute(
-                select(Ticket, sla_due())
+                select(Ticket, Conversation.sla_due_at)
                 .join(Conversation, Conversation.id == Ticket.conversation_id)
                 .where(
                     Conversation.customer_id == customer.id, conversation_filter(viewer.principal)
@@ -232,8 +233,12 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
             "directory": directory,
             "routes": await reply_routes(session, hub.settings, conversation),
             "snoozed_until": await snoozed_until(session, conversation.id),
-            "typing": ui_of(request).typing.others(conversation.id, viewer.agent_id),
+            "typing": await collision.others(
+                session, conversation.id, viewer.agent_id, hub.clock.now()
+            ),
             "priorities": PRIORITIES,
+            "event_id": event_id,
+            "attachment_limits": hub.settings.attachments,
         }
 
 
@@ -294,32 +299,8 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     message_id = path_int(request, "message")
     index = path_int(request, "attachment", "index")
     async with hub.db.reader() as session:
-        message = await session.get(Message, message_id)
-        if message is None:
-            raise not_found("attachment", f"{message_id}/{index}")
-        conversation = await session.get(Conversation, message.conversation_id)
-        if conversation is None:
-            raise not_found("attachment", f"{message_id}/{index}")
-        await visible_conversation(session, viewer.principal, conversation.id)
-        if index >= len(message.attachments or []):
-            raise not_found("attachment", f"{message_id}/{index}")
-        stored = await session.scalar(
-            select(EmailAttachment).where(
-                EmailAttachment.message_id == message.id, EmailAttachment.position == index
-            )
-        )
-    filename = str(message.attachments[index].get("filename") or "attachment")
-    if stored is None or stored.content is None:
-        raise ui_not_kept(f"the file {filename!r}")
-    kind = stored.content_type if "/" in stored.content_type else "application/octet-stream"
-    return web.Response(
-        body=stored.content,
-        content_type=kind,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-            "Cache-Control": "private, no-store",
-        },
-    )
+        download = await load_attachment(session, viewer.principal, message_id, index)
+    return download_response(download)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -1,5 +1,6 @@
 """The inbox list as one query: view, filters, search, sort, and keyset pagination. Every sort
-walks an index from migration 0003_inbox except the SLA one, which computes the due time."""
+walks an index: waiting and activity from migration 0003_inbox, SLA due (the maintained
+``Conversation.sla_due_at``) from 0007_sla_due."""
 
 from __future__ import annotations
 
@@ -7,18 +8,16 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from hub.authz import Principal, conversation_filter
-from hub.db.base import UTCDateTime
 from hub.db.inbox_models import ConversationTag, Mention
-from hub.db.models import Conversation, ConversationStatus, Ticket
+from hub.db.models import Conversation, ConversationStatus
 from hub.errors import invalid_query
 from hub.settings import PRIORITIES
 from hub.web.ui.search import matching_conversations
@@ -35,7 +34,6 @@ STATUSES = (*(s.value for s in ConversationStatus), "all")
 SORTS = {"waiting": "Longest waiting", "sla": "SLA due", "recent": "Latest activity"}
 SLA_STATES = {"breached": "Breached", "due_soon": "Due within 1 h", "on_track": "On track"}
 DUE_SOON = timedelta(hours=1)
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,19 +107,6 @@ def _decode(raw: str) -> dict[str, Any]:
         raise invalid_query("after", "is not a page link this inbox gave out") from exc
 
 
-def _latest_ticket() -> Any:
-    newer = aliased(Ticket)
-    return select(func.max(newer.id)).where(newer.conversation_id == Conversation.id)
-
-
-def sla_due() -> ColumnElement[datetime]:
-    """When the next SLA target falls: first response until answered, then resolution."""
-    return case(
-        (Conversation.first_response_at.is_(None), Ticket.first_response_due_at),
-        else_=Ticket.resolution_due_at,
-    )
-
-
 def view_condition(inbox: InboxFilter, principal: Principal) -> ColumnElement[bool]:
     if inbox.view == "mine":
         return Conversation.assignee_id == principal.agent_id
@@ -157,17 +142,16 @@ def base_query(
         found = matching_conversations(dialect, inbox.q)
         if found is not None:
             query = query.where(Conversation.id.in_(found))
-    if inbox.sort == "sla" or inbox.sla:
-        query = query.outerjoin(Ticket, Ticket.id == _latest_ticket().scalar_subquery())
     if inbox.sla:
-        due = sla_due()
+        # sla_due_at is NULL where no deadline applies (paused, resolved, no SLA).
+        due = Conversation.sla_due_at
         soon = now + DUE_SOON
         condition = {
             "breached": due < now,
             "due_soon": and_(due >= now, due < soon),
             "on_track": due >= soon,
         }[inbox.sla]
-        query = query.where(condition, Conversation.status != ConversationStatus.RESOLVED)
+        query = query.where(condition)
     return query
 
 
@@ -204,12 +188,18 @@ def _phase_query(
                 )
             )
         return query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-    due = func.coalesce(sla_due(), literal(FAR_FUTURE, UTCDateTime()))
+    if phase == "u":
+        query = query.where(Conversation.sla_due_at.is_(None))
+        if cursor:
+            query = query.where(Conversation.id > cursor["i"])
+        return query.order_by(Conversation.id)
+    due = Conversation.sla_due_at
+    query = query.where(due.is_not(None))
     if cursor:
         query = query.where(
             or_(due > cursor["t"], and_(due == cursor["t"], Conversation.id > cursor["i"]))
         )
-    return query.add_columns(due).order_by(due, Conversation.id)
+    return query.order_by(due, Conversation.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,37 +212,45 @@ async def fetch_page(
     session: AsyncSession, inbox: InboxFilter, principal: Principal, dialect: str, now: datetime
 ) -> Page:
     """One page of the inbox. The waiting sort reads conversations with an inbound message
-    first (phase "w"), then those without (phase "n"), so no row is skipped."""
+    first (phase "w"), then those without (phase "n"); the SLA sort those with a deadline
+    (phase "s"), then those without (phase "u"); so no row is skipped and each phase walks
+    an index in order."""
     cursor = _decode(inbox.after) if inbox.after else None
     phase = str(cursor["p"]) if cursor else {"waiting": "w", "recent": "r", "sla": "s"}[inbox.sort]
-    if phase not in {"w", "n", "r", "s"} or (phase == "s") != (inbox.sort == "sla"):
+    if phase not in SORT_OF or SORT_OF[phase] != inbox.sort:
         raise invalid_query("after", "is not a page link this inbox gave out")
-    if (phase in {"w", "n"}) != (inbox.sort == "waiting"):
+    if cursor and phase in {"w", "r", "s"} and not isinstance(cursor.get("t"), datetime):
         raise invalid_query("after", "is not a page link this inbox gave out")
     base = base_query(inbox, principal, dialect, now)
-    rows: list[tuple[Conversation, datetime | None, str]] = []
+    rows: list[tuple[Conversation, str]] = []
     while True:
         query = _phase_query(base, phase, cursor).limit(PAGE_SIZE + 1 - len(rows))
-        for row in await session.execute(query):
-            rows.append((row[0], row[1] if len(row) > 1 else None, phase))
-        if len(rows) > PAGE_SIZE or phase != "w":
+        rows += [(conversation, phase) for conversation in await session.scalars(query)]
+        follow = NEXT_PHASE.get(phase)
+        if len(rows) > PAGE_SIZE or follow is None or (phase == "s" and inbox.sla):
             break
-        phase, cursor = "n", None
+        phase, cursor = follow, None
     after = ""
     if len(rows) > PAGE_SIZE:
-        last, due, last_phase = rows[PAGE_SIZE - 1]
-        after = next_cursor(last_phase, last, due)
+        last, last_phase = rows[PAGE_SIZE - 1]
+        after = next_cursor(last_phase, last)
     return Page([row[0] for row in rows[:PAGE_SIZE]], after)
 
 
-def next_cursor(phase: str, last: Conversation, due: datetime | None) -> str:
+SORT_OF = {"w": "waiting", "n": "waiting", "r": "recent", "s": "sla", "u": "sla"}
+NEXT_PHASE = {"w": "n", "s": "u"}
+
+
+def next_cursor(phase: str, last: Conversation) -> str:
     if phase == "w":
         return _encode({"p": "w", "t": _iso(last.last_inbound_at), "i": last.id})
     if phase == "n":
         return _encode({"p": "n", "t": None, "i": last.id})
     if phase == "r":
         return _encode({"p": "r", "t": _iso(last.last_activity_at), "i": last.id})
-    return _encode({"p": "s", "t": _iso(due or FAR_FUTURE), "i": last.id})
+    if phase == "u":
+        return _encode({"p": "u", "t": None, "i": last.id})
+    return _encode({"p": "s", "t": _iso(last.sla_due_at), "i": last.id})
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -17,6 +17,7 @@ from hub.events import publish
 from hub.followups import FollowupRenderer
 from hub.outbound import queue_outbound, reply_route
 from hub.replies import NoRecipient, add_note, reply_subject, send_reply
+from hub.routing_hooks import on_agent_reply
 from hub.settings import Settings
 from hub.tickets import ticket_for
 
@@ -127,6 +128,7 @@ async def _reply_to_identity(
     if conversation.first_response_at is None:
         conversation.first_response_at = now
     conversation.last_activity_at = now
+    await on_agent_reply(session, conversation, message, now)
     return message
 
 

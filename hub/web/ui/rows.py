@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, Customer, Direction, Message, Team, Ticket
-from hub.web.ui.inbox_query import sla_due
 
 PREVIEW_CHARS = 140
 
@@ -90,14 +89,13 @@ async def load_rows(
             )
         )
     }
-    tickets: dict[int, tuple[int | None, datetime | None]] = {}
+    tickets: dict[int, int] = {}
     for ticket_row in await session.execute(
-        select(Ticket.conversation_id, Ticket.number, sla_due())
-        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        select(Ticket.conversation_id, Ticket.number)
         .where(Ticket.conversation_id.in_(ids))
         .order_by(Ticket.id)
     ):
-        tickets[ticket_row[0]] = (ticket_row[1], ticket_row[2])
+        tickets[ticket_row[0]] = ticket_row[1]
     tags: dict[int, list[str]] = defaultdict(list)
     for conversation_id, tag in await session.execute(
         select(ConversationTag.conversation_id, ConversationTag.tag)
@@ -108,7 +106,6 @@ async def load_rows(
     rows = []
     for conversation in conversations:
         text, direction = previews.get(conversation.id, ("", ""))
-        ticket_number, due = tickets.get(conversation.id) or (None, None)
         rows.append(
             Row(
                 conversation=conversation,
@@ -117,8 +114,8 @@ async def load_rows(
                 last_direction=direction,
                 assignee=directory.agent_name(conversation.assignee_id),
                 team=directory.team_name(conversation.team_id),
-                ticket_number=ticket_number,
-                sla_due=due,
+                ticket_number=tickets.get(conversation.id),
+                sla_due=conversation.sla_due_at,
                 tags=tuple(tags.get(conversation.id, ())),
             )
         )

@@ -1,11 +1,10 @@
 """What the agent web app keeps while the hub runs: the event bus, the page templates, the
-sign-in rate limiters, who is typing where, and the snooze waker."""
+sign-in rate limiters and the snooze waker (who is typing where: hub.web.ui.collision)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -16,35 +15,11 @@ from hub.web.keys import HUB, Hub
 from hub.web.ratelimit import RateLimiter
 from hub.web.ui.snoozer import Snoozer
 
-TYPING_SECONDS = 8.0
 # Verified against when the email is unknown, so a failed sign-in takes as long either way.
 DUMMY_HASH = (
     "$argon2id$v=19$m=65536,t=3,p=4$hi6q9MSDSVLFr4FbcT8m3g$"
     "LRJ09qswiDZM7cEX+X5hm6qh4b4jd+hutdn6oVCBWO0"
 )
-
-
-@dataclass
-class Typing:
-    """Agents writing a reply, per conversation: agent id -> (name, monotonic deadline)."""
-
-    _by_conversation: dict[int, dict[int, tuple[str, float]]] = field(default_factory=dict)
-
-    def mark(self, conversation_id: int, agent_id: int, name: str) -> None:
-        self._by_conversation.setdefault(conversation_id, {})[agent_id] = (
-            name,
-            time.monotonic() + TYPING_SECONDS,
-        )
-
-    def clear(self, conversation_id: int, agent_id: int) -> None:
-        self._by_conversation.get(conversation_id, {}).pop(agent_id, None)
-
-    def others(self, conversation_id: int, agent_id: int) -> list[str]:
-        now = time.monotonic()
-        entries = self._by_conversation.get(conversation_id, {})
-        for key in [k for k, (_, until) in entries.items() if until < now]:
-            del entries[key]
-        return sorted(name for key, (name, _) in entries.items() if key != agent_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +28,6 @@ class UiState:
     pages: Environment
     login_by_ip: RateLimiter
     login_by_email: RateLimiter
-    typing: Typing
     snoozer: Snoozer
     dummy_hash: str
     session_ttl: timedelta = timedelta(hours=12)
@@ -104,7 +78,6 @@ async def ui_context(app: web.Application) -> AsyncIterator[None]:
         pages=ui_environment(hub),
         login_by_ip=RateLimiter(20),
         login_by_email=RateLimiter(5),
-        typing=Typing(),
         snoozer=snoozer,
         dummy_hash=DUMMY_HASH,
     )

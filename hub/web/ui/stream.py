@@ -11,6 +11,8 @@ import json
 from aiohttp import web
 
 from hub.events import RESET, LiveEvent
+from hub.web.keys import hub_of
+from hub.web.ui.collision import expired
 from hub.web.ui.state import ui_of
 from hub.web.ui.viewer import viewer_of
 
@@ -46,8 +48,9 @@ async def events(request: web.Request) -> web.StreamResponse:
         replayed: set[int] = set()
         if after is not None:
             missed = await bus.replay(after)
+            now = hub_of(request).clock.now()
             for event in missed if missed is not None else [LiveEvent(None, RESET, None)]:
-                if event.visible_to(viewer.principal):
+                if event.visible_to(viewer.principal) and not expired(event, now):
                     await response.write(_frame(event))
                 if event.id is not None:
                     replayed.add(event.id)

@@ -4,49 +4,29 @@ deliveries are signed for real with the channel's signing secret."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
-from sqlalchemy import select
 
-from hub.db.models import Message
 from hub.settings import Settings
-from hub.web.app import create_app
-from hub.web.keys import HUB
-from tests.conftest import FIXTURES, AiohttpClient, Running, make_settings
-from tests.support.fake_slack import BOT_USER_ID, SIGNING_SECRET, TOKEN, FakeSlack, signed_headers
+from tests.conftest import AiohttpClient, Running, make_settings
+from tests.support.chat_hub import channel_overrides, fake_fixture, fixture_json, run_hub
+from tests.support.chat_hub import inbound_messages as inbound_messages
+from tests.support.fake_slack import FakeSlack, signed_headers
 
 
 def slack_fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (FIXTURES / "slack-bolt-python" / name).read_text(encoding="utf-8")
-    )
-    return data
+    return fixture_json("slack-bolt-python", name)
 
 
 def slack_overrides(fake: FakeSlack, **extra: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "channels.sl.kind": "slack",
-        "channels.sl.title": "Slack",
-        "channels.sl.bot_token": TOKEN,
-        "channels.sl.signing_secret": SIGNING_SECRET,
-        "channels.sl.base_url": fake.base_url,
-        "channels.sl.bot_user_id": BOT_USER_ID,
-        "channels.sl.ack_template": "",
-        "channels.sl.channel_interval_seconds": 0.0,
-    }
-    values.update({f"channels.sl.{key}": value for key, value in extra.items()})
-    return values
+    return channel_overrides(
+        "sl", fake.channel_config(), **{"channel_interval_seconds": 0.0} | extra
+    )
 
 
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
+fake_slack = fake_fixture(FakeSlack)
 
 
 @pytest.fixture
@@ -56,8 +36,7 @@ def slack_settings(database_url: str, fake_slack: FakeSlack) -> Settings:
 
 @pytest.fixture
 async def sl(slack_settings: Settings, aiohttp_client: AiohttpClient) -> Running:
-    client = await aiohttp_client(create_app(slack_settings))
-    return Running(client, client.app[HUB])
+    return await run_hub(slack_settings, aiohttp_client)
 
 
 async def post_event(
@@ -71,11 +50,3 @@ async def post_event(
     sent = signed_headers(body) if headers is None else headers
     sent = sent | (extra_headers or {})
     return await running.client.post("/webhooks/slack/sl", data=body, headers=sent)
-
-
-async def inbound_messages(running: Running) -> list[Message]:
-    async with running.hub.db.reader() as session:
-        rows = await session.scalars(
-            select(Message).where(Message.direction == "inbound").order_by(Message.id)
-        )
-        return list(rows.all())

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from typing import Any
 
-from channels.base import IdentityKind, OutboundMessage, Party
+import aiohttp
+
+from channels.base import Attachment, IdentityKind, OutboundMessage, Party
 from channels.slack.adapter import SlackChannel
 from hub.db.models import Message, Role
 from hub.settings import Settings
@@ -18,7 +21,8 @@ from tests.channels.slack.conftest import (
     slack_overrides,
 )
 from tests.conftest import Running, auth, make_settings
-from tests.support.fake_slack import FakeSlack
+from tests.support.chat_hub import message_by_id
+from tests.support.fake_slack import UPLOAD, FakeSlack
 from tests.support.poll import eventually
 
 
@@ -37,24 +41,25 @@ async def _reply(running: Running, token: str, conversation: int, text: str) -> 
 
 
 async def _state(running: Running, message_id: int) -> Message:
-    async with running.hub.db.reader() as session:
-        message = await session.get(Message, message_id)
-        assert message is not None
-        return message
+    return await message_by_id(running, message_id)
+
+
+def _in_thread(event_id: str, ts: str, thread_ts: str = "1596183880.004200") -> dict[str, Any]:
+    """A customer's message in a thread of channel C111."""
+    base = slack_fixture("event_callback_message_channel.json")
+    return {
+        **base,
+        "event_id": event_id,
+        "event": {**base["event"], "ts": ts, "thread_ts": thread_ts},
+    }
 
 
 async def test_agent_reply_goes_into_the_customers_thread(
     sl: Running, fake_slack: FakeSlack
 ) -> None:
     _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
-    base = slack_fixture("event_callback_message_channel.json")
-    in_thread = {
-        **base,
-        "event_id": "Ev-thread",
-        "event": {**base["event"], "ts": "1596183999.000200", "thread_ts": "1596183880.004200"},
-    }
-    await _conversation(sl, base)
-    conversation = await _conversation(sl, in_thread)
+    await _conversation(sl, slack_fixture("event_callback_message_channel.json"))
+    conversation = await _conversation(sl, _in_thread("Ev-thread", "1596183999.000200"))
     reply_id = await _reply(sl, token, conversation, "Thanks, looking into it.")
     [post] = await fake_slack.wait_for_posts(1)
     assert post.token == fake_slack.token
@@ -117,14 +122,78 @@ async def test_server_errors_are_retried_and_refusals_are_final(
     assert "not_in_channel" in shown["delivery_error"]
 
 
-def _outbound(message_id: int, thread_key: str, text: str) -> OutboundMessage:
+def _outbound(
+    message_id: int, thread_key: str, text: str, attachments: tuple[Attachment, ...] = ()
+) -> OutboundMessage:
     return OutboundMessage(
         message_id=message_id,
         channel="sl",
         recipient=Party(IdentityKind.SLACK, "W111"),
         text=text,
         thread_key=thread_key,
+        attachments=attachments,
     )
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4
+
+
+async def test_reply_with_a_file_is_uploaded_into_the_thread(
+    sl: Running, fake_slack: FakeSlack
+) -> None:
+    _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
+    conversation = await _conversation(sl, _in_thread("Ev-file", "1596183999.000300"))
+    form = aiohttp.FormData()
+    form.add_field("file", PDF, filename="invoice.pdf", content_type="application/pdf")
+    uploaded = await sl.client.post("/api/v1/uploads", data=form, headers=auth(token))
+    assert uploaded.status == 201, await uploaded.text()
+    file_id = (await uploaded.json())["id"]
+    response = await sl.client.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        json={"text": "Your invoice", "attachments": [file_id]},
+        headers=auth(token),
+    )
+    assert response.status == 201, await response.text()
+    [complete] = await fake_slack.wait_for("files.completeUploadExternal", 1)
+    [asked] = fake_slack.called("files.getUploadURLExternal")
+    assert asked.params["filename"] == "invoice.pdf" and asked.params["length"] == str(len(PDF))
+    [upload] = fake_slack.called(UPLOAD)
+    assert upload.body == PDF
+    assert complete.params["channel_id"] == "C111"
+    assert complete.params["thread_ts"] == "1596183880.004200"
+    assert json.loads(complete.params["files"])[0]["id"] == asked_file_id(fake_slack)
+    [post] = fake_slack.posted()
+    assert post.params["text"].startswith("Your invoice")
+    assert post.params["thread_ts"] == "1596183880.004200"
+
+
+def asked_file_id(fake: FakeSlack) -> str:
+    [upload] = fake.uploads.values()
+    return upload.file_id
+
+
+async def test_file_upload_rate_limit_is_honoured_without_posting_twice(
+    slack_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    channel = SlackChannel("sl", slack_settings.channels["sl"])  # type: ignore[arg-type]
+    await channel.start()
+    try:
+        pdf = Attachment("invoice.pdf", "application/pdf", len(PDF), content=PDF)
+        message = _outbound(30, "C111:1.1", "Your invoice", (pdf,))
+        fake_slack.fail(429, retry_after=1, methods=("files.getUploadURLExternal",))
+        limited = await channel.send(message)
+        assert not limited.ok and limited.retry_after == 1
+        assert "429" in (limited.error or "")
+        delivered = await channel.send(message)  # the outbox tries again
+        assert delivered.ok, delivered
+        assert len(fake_slack.posted()) == 1  # the text went once
+        refused, asked = fake_slack.called("files.getUploadURLExternal")
+        assert asked.at - refused.at >= 0.9  # the channel waited out Retry-After
+        [complete] = fake_slack.called("files.completeUploadExternal")
+        assert complete.params["thread_ts"] == "1.1"
+        assert [u.content for u in fake_slack.uploads.values() if u.shared] == [PDF]
+    finally:
+        await channel.stop()
 
 
 async def test_one_message_a_second_per_channel_without_holding_up_others(
@@ -156,5 +225,22 @@ async def test_one_message_a_second_per_channel_without_holding_up_others(
             channel.send(_outbound(22, "C222:2.2", "z")),
         )
         assert not again.ok and (again.retry_after or 0) > 25 and other.ok
+    finally:
+        await channel.stop()
+
+
+async def test_replies_of_files_alone_each_have_their_own_id(
+    slack_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    channel = SlackChannel("sl", slack_settings.channels["sl"])  # type: ignore[arg-type]
+    await channel.start()
+    try:
+        pdf = Attachment("invoice.pdf", "application/pdf", len(PDF), content=PDF)
+        first = await channel.send(_outbound(40, "C111:1.1", "", (pdf,)))
+        second = await channel.send(_outbound(41, "C111:1.1", " ", (pdf,)))
+        assert first.ok and second.ok, (first, second)
+        assert first.external_id != second.external_id
+        assert fake_slack.posted() == []  # no empty text message
+        assert len(fake_slack.called("files.completeUploadExternal")) == 2
     finally:
         await channel.stop()

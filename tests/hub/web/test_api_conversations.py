@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from hub.clock import ManualClock
 from hub.conversations import ACTIVE
-from hub.db.models import Agent, ApiToken, Conversation, Role
+from hub.db.models import Agent, ApiToken, Conversation, Presence, Role
 from hub.settings import Settings
 from hub.staff import token_digest
 from hub.web.app import create_app
@@ -99,7 +99,9 @@ async def test_a_foreign_conversation_is_404_everywhere_and_unchanged(running: R
     assert await db_state(running.hub) == before
 
 
-async def test_agents_assign_only_themselves_supervisors_anyone(running: Running) -> None:
+async def test_agents_take_free_or_abandoned_work_supervisors_assign_anyone(
+    running: Running,
+) -> None:
     people = await _people(running)
     started = await start_conversation(
         running.client, running.hub, "s-1", "jane@example.com", "My parcel is late."
@@ -114,9 +116,19 @@ async def test_agents_assign_only_themselves_supervisors_anyone(running: Running
 
     status, body = await call(running.client, "PATCH", path, alice, {"assignee_id": alice_id})
     assert (status, body["assignee_id"]) == (200, alice_id)
-    # Carol may not unassign Alice; she may claim it for herself, but not hand it back.
+    # Carol may neither unassign Alice nor take the conversation while Alice is online ...
+    before = await db_state(running.hub)
     status, _ = await call(running.client, "PATCH", path, carol, {"assignee_id": None})
     assert status == 403
+    status, error = await call(running.client, "PATCH", path, carol, {"assignee_id": carol_id})
+    assert status == 403 and "supervisor" in error["error"]["message"]
+    assert await db_state(running.hub) == before
+    # ... but once Alice is offline, Carol may take it over; she may not hand it back.
+    async with running.hub.db.writer() as session:
+        await session.execute(
+            update(Agent).where(Agent.id == alice_id).values(presence=Presence.OFFLINE)
+        )
+        await session.commit()
     status, body = await call(running.client, "PATCH", path, carol, {"assignee_id": carol_id})
     assert (status, body["assignee_id"]) == (200, carol_id)
     status, _ = await call(running.client, "PATCH", path, carol, {"assignee_id": alice_id})
@@ -204,7 +216,9 @@ async def test_patch_keeps_agent_load_true(running: Running) -> None:
     status, listed = await call(running.client, "GET", path + "/messages?limit=200", alice)
     events = [m["text"] for m in listed["items"] if m["direction"] == "event"]
     assert "Assigned to Carol" in events and "Status changed to resolved" in events
-    assert events[-1] == "Unassigned"
+    assert events[-2] == "Unassigned"
+    assert events[-1].startswith("Priority changed to urgent; next SLA deadline")
+    assert shown["ticket"]["priority"] == "urgent"
 
 
 async def test_filters_and_keyset_pagination(

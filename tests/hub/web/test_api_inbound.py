@@ -227,3 +227,27 @@ async def test_wrong_token_or_channel_is_refused_and_changes_nothing(
     assert await db_state(running.hub) == before
     async with running.hub.db.reader() as session:
         assert await session.scalar(select(Conversation.id).where(Conversation.id > 1)) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", json.dumps({"external_id": "x"}).encode(), b"x" * (2 * 1024 * 1024)],
+    ids=["invalid json", "missing fields", "larger than the limit"],
+)
+async def test_a_wrong_token_is_refused_before_the_body_is_looked_at(
+    running: Running, body: bytes
+) -> None:
+    before = await db_state(running.hub)
+
+    response = await running.client.post(
+        "/api/v1/inbound/api",
+        data=body,
+        headers={
+            "Authorization": "Bearer wrong-token-0123456789",
+            "Content-Type": "application/json",
+        },
+    )
+
+    assert response.status == 401
+    assert (await response.json())["error"]["code"] == "unauthorized"
+    assert await db_state(running.hub) == before

@@ -122,7 +122,10 @@ async def test_assign_transfer_status_priority_and_load(
     cid = (await inbound(running, "My screen flickers")).conversation_id
     base = f"/ui/conversations/{cid}"
 
-    assert (await sue.post(f"{base}/assign", {"agent": "me"})).status == 303
+    # Routing gave it to Boss, who is online: Sue (away) may not take it over, Boss may hand it.
+    assert (await _conversation(running, cid)).assignee_id == boss.agent_id
+    assert (await sue.post(f"{base}/assign", {"agent": "me"})).status == 403
+    assert (await boss.post(f"{base}/assign", {"agent": str(sue.agent_id)})).status == 303
     forbidden = await sue.post(f"{base}/assign", {"agent": str(boss.agent_id)})
     assert forbidden.status == 403
     assert (await boss.post(f"{base}/priority", {"priority": "urgent"})).status == 303

@@ -147,3 +147,30 @@ async def test_bulk_cannot_reach_another_teams_conversation(
         "/ui/inbox/bulk", [("ids", str(billing)), ("action", "assign"), ("value", "me")]
     )
     assert other.status == 404
+
+
+async def test_sla_sort_and_filter_follow_priority_and_pause(
+    running: Running, ui_agent: UiFactory
+) -> None:
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    first = (await inbound(running, "My printer jams", subject="Printer")).conversation_id
+    second = (
+        await inbound(running, "Wrong size", subject="Shoes", email="tom@example.com")
+    ).conversation_id
+    assert row_ids(await boss.page("/ui/inbox?sort=sla")) == [first, second]  # both normal
+    assert row_ids(await boss.page("/ui/inbox?sla=due_soon")) == []
+
+    base = f"/ui/conversations/{second}"
+    assert (await boss.post(f"{base}/priority", {"priority": "urgent"})).status == 303
+    assert row_ids(await boss.page("/ui/inbox?sort=sla")) == [second, first]
+    assert row_ids(await boss.page("/ui/inbox?sla=due_soon")) == [second]
+    page = await boss.page(base)
+    assert "Priority changed to urgent; next SLA deadline" in page
+
+    # Waiting on the customer pauses the clock: nothing is due, it sorts after due ones.
+    assert (await boss.post(f"{base}/status", {"status": "pending"})).status == 303
+    assert row_ids(await boss.page("/ui/inbox?sla=due_soon")) == []
+    assert row_ids(await boss.page("/ui/inbox?status=all&sort=sla")) == [first, second]
+    async with running.hub.db.reader() as session:
+        paused = await session.get(Conversation, second)
+        assert paused is not None and paused.sla_due_at is None

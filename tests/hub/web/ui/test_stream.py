@@ -1,19 +1,34 @@
 """Live updates over server-sent events: new messages, assignments and status changes reach
 every open inbox at once, only agents who may see the conversation hear of it, a reconnect with
-Last-Event-ID replays what was missed, and two agents replying at once are warned."""
+Last-Event-ID replays what was missed, a reply's delivery state (failed, with the reason) reaches
+the open page, and two agents replying at once are warned, even when served by two processes."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
 
-from hub.db.models import Role
+from hub.db.inbox_models import Event
+from hub.db.models import Conversation, Message, Role
+from hub.events import publish
+from hub.settings import Settings
+from hub.web.app import create_app
+from hub.web.ui import collision
 from tests.conftest import Running
-from tests.hub.web.ui.conftest import Ui, UiFactory, inbound
+from tests.hub.web.ui.conftest import PASSWORD, Ui, UiFactory, inbound, sign_in
+from tests.support.smtp import SmtpSink
+
+EVENT_ID = re.compile(r'data-event-id="(\d+)"')
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,11 @@ async def test_reconnect_replays_missed_events(running: Running, ui_agent: UiFac
     wanted = {m.conversation_id for m in missed}
     while wanted - {e.data["conversation_id"] for e in replayed if e.kind == "message"}:
         replayed.append(await next_event(again, timeout=2.0))
-    assert first.conversation_id not in {e.data["conversation_id"] for e in replayed}
+    # Nothing from before the reconnect comes again (the first conversation's acknowledgement
+    # may be delivered meanwhile: that "delivery" event is new).
+    assert first.conversation_id not in {
+        e.data["conversation_id"] for e in replayed if e.kind == "message"
+    }
     ids = [int(e.id) for e in replayed if e.id is not None]
     assert ids == sorted(ids) and min(ids) > int(last_id)
     again.close()
@@ -131,10 +150,111 @@ async def test_two_agents_replying_are_warned(running: Running, ui_agent: UiFact
         "name": "Sue",
         "stopped": False,
     }
-    assert typing[-1].id is None
+    assert typing[-1].id is not None  # stored, so other processes hear of it too
     page = await max_.page(f"/ui/conversations/{cid}")
     assert '<div class="collision" id="collision" role="alert" >' in page
     assert "<strong data-collision-names>Sue</strong>" in page
     own = await sue.page(f"/ui/conversations/{cid}")
     assert '<div class="collision" id="collision" role="alert" hidden>' in own
     stream.close()
+
+
+async def test_failed_delivery_arrives_on_the_open_page_stream(
+    running: Running, ui_agent: UiFactory, smtp_sink: SmtpSink
+) -> None:
+    sue = await ui_agent("sue@example.com")
+    bob = await ui_agent("bob@example.com", teams=("billing",))
+    cid = (await inbound(running, "Are you there?")).conversation_id
+    acks = len(await smtp_sink.wait_for(1))
+    stream, other = await open_stream(sue), await open_stream(bob)
+    before = await sue.page(f"/ui/conversations/{cid}")
+    smtp_sink.reject_with = "550 5.1.1 mailbox unavailable"
+    assert (await sue.post(f"/ui/conversations/{cid}/reply", {"text": "Yes we are"})).status == 303
+
+    seen = await events_until_state(
+        stream, "failed"
+    )  # (the acknowledgement's "sent" may come first)
+    delivery = seen[-1].data
+    assert seen[-1].kind == "delivery" and delivery["conversation_id"] == cid
+    assert "mailbox unavailable" in delivery["error"]
+    # The page re-renders its live part on the event: the message shows why it failed.
+    async with running.hub.db.reader() as session:
+        message = await session.get(Message, delivery["message_id"])
+        assert message is not None and message.text.startswith("Yes we are")
+    live = await sue.page(f"/ui/conversations/{cid}/live")
+    assert f'id="m{delivery["message_id"]}" data-state="failed"' in live
+    assert "mailbox unavailable" in live
+    # An agent outside the conversation's team hears nothing of it.
+    with pytest.raises(TimeoutError):
+        await next_event(other, timeout=0.5)
+    # A page rendered before the failure was committed catches up from the id it was rendered
+    # at (its stream starts there), so the state cannot slip between render and connect.
+    rendered = EVENT_ID.search(before)
+    assert rendered is not None
+    late = await open_stream(sue, rendered.group(1))
+    caught = await events_until_state(late, "failed")
+    assert caught[-1].data["message_id"] == delivery["message_id"]
+    late.close()
+
+    smtp_sink.reject_with = None
+    assert (await sue.post(f"/ui/messages/{delivery['message_id']}/retry")).status == 303
+    states = [e.data.get("state") for e in await events_until_state(stream, "sent")]
+    assert states[-1] == "sent"
+    assert len(await smtp_sink.wait_for(acks + 1)) == acks + 1
+
+
+async def events_until_state(response: aiohttp.ClientResponse, state: str) -> list[Sse]:
+    seen: list[Sse] = []
+    while not seen or seen[-1].data.get("state") != state:
+        seen.append(await next_event(response))
+    return seen
+
+
+async def test_collision_warning_reaches_an_agent_served_by_another_process(
+    running: Running,
+    ui_agent: UiFactory,
+    settings: Settings,
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+) -> None:
+    sue = await ui_agent("sue@example.com")
+    max_id = (await ui_agent("max@example.com")).agent_id
+    cid = (await inbound(running, "Who answers?")).conversation_id
+    other = await aiohttp_client(create_app(settings))  # a second hub on the same database
+    async with aiohttp.ClientSession(
+        base_url=str(other.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as http:
+        assert (await sign_in(http, "max@example.com", PASSWORD)).status == 303
+        max_ = Ui(http, max_id)
+        stream = await open_stream(max_)
+        typed = await sue.http.post(
+            f"/ui/conversations/{cid}/typing",
+            headers={"X-CSRF-Token": sue.token, "Accept": "application/json"},
+        )
+        assert typed.status == 200
+        typing = await events_until(stream, "typing")
+        assert typing[-1].data["agent_id"] == sue.agent_id
+        page = await max_.page(f"/ui/conversations/{cid}")
+        assert "<strong data-collision-names>Sue</strong>" in page
+        response = await max_.http.post(
+            f"/ui/conversations/{cid}/typing",
+            headers={"X-CSRF-Token": max_.token, "Accept": "application/json"},
+        )
+        assert await response.json() == {"others": ["Sue"]}
+        stream.close()
+
+        # A signal older than the warning lasts is not replayed to a page that reconnects.
+        async with running.hub.db.writer() as session:
+            conversation = await session.get(Conversation, cid)
+            assert conversation is not None
+            stale = running.hub.clock.now() - timedelta(seconds=60)
+            await collision.signal(session, conversation, sue.agent_id, "Sue", stale)
+            await session.flush()
+            last = int(await session.scalar(select(func.max(Event.id))) or 0)
+            await publish(session, "tags", conversation, running.hub.clock.now())
+            await session.commit()
+        again = await open_stream(max_, str(last - 1))
+        replayed = await events_until(again, "tags")
+        assert [e.kind for e in replayed] == ["tags"]
+        page = await max_.page(f"/ui/conversations/{cid}")
+        assert "<strong data-collision-names>Sue</strong>" in page  # the fresh signal still holds
+        again.close()
