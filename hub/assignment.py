@@ -244,15 +244,17 @@ async def reassign(
 
 
 async def offline_assignments(session: AsyncSession) -> list[Conversation]:
-    """Open conversations whose assignee is offline or deactivated."""
+    """Open conversations whose assignee is offline or deactivated. Driven from the (few)
+    agents, through the assignee index: this runs every job pass, and a join led by the open
+    conversations would scan all of them each time."""
+    gone = select(Agent.id).where((Agent.presence == Presence.OFFLINE) | Agent.active.is_(False))
     return list(
         (
             await session.scalars(
                 select(Conversation)
-                .join(Agent, Agent.id == Conversation.assignee_id)
                 .where(
+                    Conversation.assignee_id.in_(gone.scalar_subquery()),
                     Conversation.status == ConversationStatus.OPEN,
-                    (Agent.presence == Presence.OFFLINE) | Agent.active.is_(False),
                 )
                 .order_by(Conversation.id)
                 .limit(500)
