@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from hub.db.models import Conversation, Customer, Identity, Message, Ticket
 from tests.conftest import Running, auth
 from tests.support.forms import submit
+from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
 
 
@@ -78,11 +79,17 @@ async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> Non
         "outbound",
         "outbound",
     ]
+
+    async def all_sent() -> bool:
+        # The mail server may have the message a moment before the outbox records it as sent.
+        async with running.hub.db.reader() as session:
+            states = (
+                await session.scalars(
+                    select(Message.delivery_state).where(Message.direction == "outbound")
+                )
+            ).all()
+        return set(states) == {"sent"}
+
+    await eventually(all_sent, what="both outbound messages recorded as sent")
     async with running.hub.db.reader() as session:
-        states = (
-            await session.scalars(
-                select(Message.delivery_state).where(Message.direction == "outbound")
-            )
-        ).all()
-        assert set(states) == {"sent"}
         assert await session.scalar(select(func.count()).select_from(Message)) >= 3
