@@ -336,8 +336,9 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 async def live_latency(http: aiohttp.ClientSession, token: str, samples: int) -> list[float]:
-    """Milliseconds from the commit of a new API-channel message (its 201) to the matching event
-    on an open inbox's server-sent event stream: the "appears within a second" figure."""
+    """Milliseconds from posting an API-channel message to its event on an open inbox's
+    server-sent event stream (the event usually arrives before the poster has read its 201):
+    the "appears within a second" figure, ingest included."""
     stream = await http.get("/ui/events", headers={"Accept": "text/event-stream"})
     assert stream.status == 200, stream.status
     seen: dict[int, float] = {}
@@ -354,6 +355,7 @@ async def live_latency(http: aiohttp.ClientSession, token: str, samples: int) ->
     spent = []
     try:
         for n in range(samples):
+            posted = time.perf_counter()
             response = await http.post(
                 "/api/v1/inbound/api",
                 json={
@@ -365,12 +367,11 @@ async def live_latency(http: aiohttp.ClientSession, token: str, samples: int) ->
             )
             body = await response.json()
             assert response.status == 201, body
-            committed = time.perf_counter()
             conversation = int(body["conversation_id"])
             async with asyncio.timeout(10):
                 while conversation not in seen:
                     await asyncio.sleep(0.002)
-            spent.append((seen[conversation] - committed) * 1000)
+            spent.append((seen[conversation] - posted) * 1000)
     finally:
         reader.cancel()
         stream.close()
@@ -442,7 +443,7 @@ async def measure(url: str, conversations: int, requests: int, seed: int) -> dic
                     paths = paths[: max(20, requests // 10)]
                 results[label] = summary(await timed(http, paths))
             live = await live_latency(admin, API_TOKEN, max(20, requests // 5))
-            results["live: message stored -> event on an open inbox stream"] = summary(live)
+            results["live: message posted -> event on an open inbox stream"] = summary(live)
     finally:
         await server.close()
     return results

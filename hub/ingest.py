@@ -34,11 +34,16 @@ class Ingestor:
         pipeline: Pipeline,
         batch_size: int = 64,
         after_commit: Callable[[], None] | None = None,
+        after_store: Callable[[], None] | None = None,
     ) -> None:
+        """``after_commit`` runs after a commit that queued something to send (it wakes the
+        outbox); ``after_store`` after any commit that stored a new message (it wakes the live
+        streams, whose events are written in the same transaction)."""
         self.db = db
         self.pipeline = pipeline
         self.batch_size = batch_size
         self.after_commit = after_commit
+        self.after_store = after_store
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._background = Background("relaydesk-ingest", self._run)
 
@@ -138,6 +143,9 @@ class Ingestor:
                 quiet = all(isinstance(o, IngestResult) and o.quiet for o in fast)
                 if self.after_commit is not None and not quiet:
                     self.after_commit()
+                stored = any(isinstance(o, IngestResult) and not o.duplicate for o in fast)
+                if self.after_store is not None and stored:
+                    self.after_store()
                 return fast
         return await self._process_one_by_one(messages)
 
@@ -157,4 +165,6 @@ class Ingestor:
             await session.commit()
         if self.after_commit is not None:
             self.after_commit()
+        if self.after_store is not None:
+            self.after_store()
         return outcomes

@@ -204,9 +204,15 @@ class WidgetRegistry:
                 if not connections:
                     del self._by_conversation[conversation_id]
 
-    def watch(self, connection: LiveConnection, conversation_ids: set[int]) -> None:
+    def watch(self, connection: LiveConnection, conversation_ids: set[int]) -> bool:
+        """Follow these conversations' events; True when one of them is new to the socket (its
+        events so far went unheard, so the caller wakes the socket to catch up)."""
+        added = False
         for conversation_id in conversation_ids:
-            self._by_conversation.setdefault(conversation_id, set()).add(connection)
+            watchers = self._by_conversation.setdefault(conversation_id, set())
+            added = added or connection not in watchers
+            watchers.add(connection)
+        return added
 
     def has_local(self, visitor_id: str) -> bool:
         return bool(self._by_visitor.get(visitor_id))

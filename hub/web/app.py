@@ -19,6 +19,7 @@ from hub.db.migrate import upgrade_async
 from hub.db.models import Team
 from hub.email.service import email_context
 from hub.errors import INTERNAL, ApiError, too_large
+from hub.events import EventBus
 from hub.followups import FollowupRenderer
 from hub.ingest import Ingestor
 from hub.outbox import Dispatcher
@@ -113,9 +114,16 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         await channel.start()
     renderer = FollowupRenderer(settings.templates_dir)
     dispatcher = Dispatcher(db, channels, settings.outbox, clock)
-    routing = build_routing(settings, db, clock, dispatcher.wake)
+    events = EventBus(db, clock)
+
+    def committed() -> None:
+        """New rows to send and events to show: wake the outbox and the live streams now."""
+        dispatcher.wake()
+        events.wake()
+
+    routing = build_routing(settings, db, clock, committed)
     pipeline = Pipeline(settings, renderer, clock, routing.engine)
-    ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, dispatcher.wake)
+    ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, committed, events.wake)
     hub = Hub(
         settings=settings,
         clock=clock,
@@ -127,10 +135,12 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         pages=page_environment(settings),
         form_limiter=RateLimiter(settings.web.form_rate_per_minute),
         capture=capture,
+        events=events,
         routing=routing,
     )
     await _ensure_teams(settings, hub)
     app[HUB] = hub
+    await events.start()
     await ingestor.start()
     await dispatcher.start()
     await routing.start()
@@ -140,6 +150,7 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         await routing.stop()
         await ingestor.stop()
         await dispatcher.stop()
+        await events.stop()
         for channel in channels.values():
             await channel.stop()
         if capture is not None:

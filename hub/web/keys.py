@@ -12,6 +12,7 @@ from channels.base import Channel
 from channels.email.capture import CaptureServer
 from hub.clock import Clock
 from hub.db.engine import Database
+from hub.events import EventBus
 from hub.followups import FollowupRenderer
 from hub.ingest import Ingestor
 from hub.outbox import Dispatcher
@@ -32,6 +33,7 @@ class Hub:
     pages: Environment
     form_limiter: RateLimiter
     capture: CaptureServer | None
+    events: EventBus  # the process's one poller of the event log (inbox streams, widget sockets)
     routing: Routing | None = None
 
 

@@ -16,7 +16,6 @@ from aiohttp import web
 from channels.web.widget import WidgetChannel, WidgetChannelConfig, origin_of
 from hub import errors
 from hub.errors import ApiError
-from hub.events import EventBus
 from hub.files import FileTooLarge
 from hub.web.downloads import Download, download_response
 from hub.web.keys import HUB, Hub, hub_of
@@ -254,7 +253,7 @@ async def widget_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry, after the hub's: the socket registry and the outbox's delivery hook."""
     hub = app[HUB]
     widgets = [c for c in hub.channels.values() if isinstance(c, WidgetChannel)]
-    bus = EventBus(hub.db, hub.clock)
+    bus = hub.events
     links = FileLinks(hub.settings.secret_key)
     registry = WidgetRegistry(hub.db, hub.clock, bus, hub.dispatcher.wake, links)
     deliverer = WidgetDeliverer(hub.db, hub.settings, hub.channels, registry, hub.clock)
@@ -265,7 +264,6 @@ async def widget_context(app: web.Application) -> AsyncIterator[None]:
         links=links,
     )
     if widgets:
-        await bus.start()
         await registry.start()
     for channel in widgets:
         channel.use_delivery(deliverer)
@@ -276,7 +274,6 @@ async def widget_context(app: web.Application) -> AsyncIterator[None]:
             channel.use_delivery(None)
         if widgets:
             await registry.stop()
-            await bus.stop()
 
 
 def setup(app: web.Application) -> None:

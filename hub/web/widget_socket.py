@@ -193,7 +193,8 @@ class WidgetSession:
         listed = await attach_reserved(
             self.hub.db, result.message_id, frame.files, self.hub.clock.now()
         )
-        self.registry.watch(connection, {result.conversation_id})
+        if self.registry.watch(connection, {result.conversation_id}):
+            connection.wake()  # a new conversation: its first events came before the watch
         if len(connection.acked) > 1000:
             connection.acked.clear()
         connection.acked.add(result.message_id)

@@ -71,7 +71,7 @@ def ui_environment(hub: Hub) -> Environment:
 
 async def ui_context(app: web.Application) -> AsyncIterator[None]:
     hub = app[HUB]
-    bus = EventBus(hub.db, hub.clock)
+    bus = hub.events
     snoozer = Snoozer(hub.db, hub.clock, bus)
     app[UI] = UiState(
         bus=bus,
@@ -81,13 +81,11 @@ async def ui_context(app: web.Application) -> AsyncIterator[None]:
         snoozer=snoozer,
         dummy_hash=DUMMY_HASH,
     )
-    await bus.start()
     await snoozer.start()
     try:
         yield
     finally:
         await snoozer.stop()
-        await bus.stop()
 
 
 async def close_streams(app: web.Application) -> None:
