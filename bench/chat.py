@@ -45,6 +45,7 @@ from typing import Any  # noqa: E402
 
 import aiohttp  # noqa: E402
 
+from bench.loadgen import post_all  # noqa: E402
 from tests.support.fake_slack import SIGNING_SECRET, FakeSlack, signed_headers  # noqa: E402
 from tests.support.fake_telegram import TOKEN as TELEGRAM_TOKEN  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
@@ -178,33 +179,8 @@ def slack_requests(base: str, count: int, customers: int, first: int) -> list[Re
 
 
 async def load(requests: list[Request], concurrency: int, extra: dict[str, str]) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    queue = iter(requests)
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal errors
-        for url, body, headers in queue:
-            started = time.perf_counter()
-            async with session.post(url, data=body, headers=headers | extra) as response:
-                await response.read()
-                if response.status != 200:
-                    errors += 1
-            latencies.append(time.perf_counter() - started)
-
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "rate": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000,
-        "max_ms": latencies[-1] * 1000,
-        "errors": errors,
-    }
+    posts = ((url, {"data": body, "headers": headers | extra}) for url, body, headers in requests)
+    return await post_all(posts, concurrency, expect=200)
 
 
 def count_inbound(db_path: str, channel: str) -> int:

@@ -21,10 +21,10 @@ import json
 import multiprocessing
 import os
 import socket
-import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import Post, post_all  # noqa: E402
+
 TOKEN = "bench-inbound-token-0123456789"
 FIRST = [
     "Ada",
@@ -200,13 +203,8 @@ async def wait_up(url: str) -> None:
 async def load(
     url: str, requests: int, concurrency: int, customers: int, tag: str
 ) -> dict[str, float]:
-    latencies: list[float] = []
-    counter = iter(range(requests))
-    errors = 0
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal errors
-        for n in counter:
+    def posts() -> Iterator[Post]:
+        for n in range(requests):
             who = n % customers
             name = f"{FIRST[who % len(FIRST)]} {LAST[(who // len(FIRST)) % len(LAST)]}"
             body = {
@@ -214,28 +212,9 @@ async def load(
                 "from": {"address": f"customer{who}@example.com", "name": name},
                 "text": f"Hello, this is message {n}. My order has not arrived yet.",
             }
-            started = time.perf_counter()
-            async with session.post(
-                url, json=body, headers={"Authorization": f"Bearer {TOKEN}"}
-            ) as response:
-                await response.read()
-                if response.status != 201:
-                    errors += 1
-            latencies.append(time.perf_counter() - started)
+            yield url, {"json": body, "headers": {"Authorization": f"Bearer {TOKEN}"}}
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "rate": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "errors": errors,
-        "requests": len(latencies),
-    }
+    return await post_all(posts(), concurrency, expect=201)
 
 
 async def drained(received: Any, expected: int) -> None:
