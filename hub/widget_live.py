@@ -54,6 +54,10 @@ class LiveConnection:
         self.cursor = 0
         # Messages this socket sent and had acknowledged: their events need no wake-up here.
         self.acked: set[int] = set()
+        # While a message of this socket is being stored, message events wait here: most are
+        # that message's own (the ack shows it), so they wake nothing once it is acknowledged.
+        self.storing = 0
+        self.deferred: set[int] = set()
         self._pushed: set[int] = set()
         self._unrecorded: set[int] = set()  # pushed replies whose delivery is not stored yet
         self._wake = asyncio.Event()
@@ -73,6 +77,13 @@ class LiveConnection:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def stored(self) -> None:
+        """A message of this socket was acknowledged: wake for deferred events of others."""
+        if self.storing == 0:
+            if self.deferred - self.acked:
+                self.wake()
+            self.deferred.clear()
 
     async def sync(self) -> None:
         """Push what the visitor has not seen yet, then record the deliveries."""
@@ -308,8 +319,13 @@ class WidgetRegistry:
                     continue
                 own = event.payload.get("message_id") if event.kind == "message" else None
                 for connection in targets:
-                    if own is None or own not in connection.acked:
+                    if own is None:
                         connection.wake()
+                    elif own not in connection.acked:
+                        if connection.storing:
+                            connection.deferred.add(own)
+                        else:
+                            connection.wake()
 
     async def _renew(self) -> None:
         for turn in itertools.count(1):

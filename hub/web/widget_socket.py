@@ -184,20 +184,27 @@ class WidgetSession:
         except WidgetFileRefused as exc:
             raise FrameError("unknown_file", exc.message, frame.client_id) from None
         inbound = self.channel.inbound(connection.visitor_id, self.name, frame)
+        connection.storing += 1
         try:
-            result = await self.hub.ingestor.submit(inbound)
-        except IngestUnavailable:
-            raise FrameError("unavailable", errors.WIDGET_UNAVAILABLE, frame.client_id) from None
-        # Attached in a second commit; the ack below waits for it (a resend after a crash in
-        # between is a duplicate that attaches them then).
-        listed = await attach_reserved(
-            self.hub.db, result.message_id, frame.files, self.hub.clock.now()
-        )
-        if self.registry.watch(connection, {result.conversation_id}):
-            connection.wake()  # a new conversation: its first events came before the watch
-        if len(connection.acked) > 1000:
-            connection.acked.clear()
-        connection.acked.add(result.message_id)
+            try:
+                result = await self.hub.ingestor.submit(inbound)
+            except IngestUnavailable:
+                raise FrameError(
+                    "unavailable", errors.WIDGET_UNAVAILABLE, frame.client_id
+                ) from None
+            # Attached in a second commit; the ack below waits for it (a resend after a crash
+            # in between is a duplicate that attaches them then).
+            listed = await attach_reserved(
+                self.hub.db, result.message_id, frame.files, self.hub.clock.now()
+            )
+            if self.registry.watch(connection, {result.conversation_id}):
+                connection.wake()  # a new conversation: its first events came before the watch
+            if len(connection.acked) > 1000:
+                connection.acked.clear()
+            connection.acked.add(result.message_id)
+        finally:
+            connection.storing -= 1
+            connection.stored()
         await self._send(
             {
                 "type": "ack",
