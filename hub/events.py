@@ -27,6 +27,7 @@ from hub.db.models import Conversation
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
 RESET = "reset"
+COALESCE_SECONDS = 0.025
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +205,9 @@ class EventBus:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
+                # Woken by a commit: gather the commits of the next moment into the same read,
+                # so a busy ingest does not cost one poll per batch.
+                await asyncio.sleep(COALESCE_SECONDS)
             self._wake.clear()
 
     async def poll_once(self) -> int:
