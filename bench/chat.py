@@ -61,7 +61,7 @@ def free_port() -> int:
 
 
 def settings_for(db_path: str, telegram_port: int, slack_port: int) -> Any:
-    from hub.settings import load_settings
+    from hub.config.settings import load_settings
 
     return load_settings(
         ROOT / "config" / "relaydesk.toml",
@@ -93,7 +93,7 @@ def serve_hub(port: int, db_path: str, telegram_port: int, slack_port: int) -> N
 
     from aiohttp import web
 
-    from hub.web.app import create_app
+    from hub.app import create_app
 
     logging.basicConfig(level=logging.ERROR)
     app = create_app(settings_for(db_path, telegram_port, slack_port))
@@ -101,10 +101,10 @@ def serve_hub(port: int, db_path: str, telegram_port: int, slack_port: int) -> N
 
 
 async def seed_agent(db_path: str) -> str:
-    from hub.clock import SystemClock
-    from hub.db.engine import open_database
+    from hub.core.staff import add_agent, create_token
     from hub.db.models import Presence, Role
-    from hub.staff import add_agent, create_token
+    from hub.platform.clock import SystemClock
+    from hub.platform.database import open_database
 
     db = open_database(f"sqlite+aiosqlite:///{db_path}")
     try:
@@ -336,7 +336,7 @@ async def widget(base: str, token: str, db_path: str, visitors: int, total: int)
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:
-    from hub.db.migrate import upgrade_async
+    from hub.platform.migrate import upgrade_async
 
     db_path = str(workdir / "chat.db")
     await upgrade_async(f"sqlite+aiosqlite:///{db_path}")

@@ -31,14 +31,14 @@ from aiosmtpd.smtp import SMTP  # noqa: E402
 from channels.base import IdentityKind, OutboundMessage, Party  # noqa: E402
 from channels.email.adapter import EmailChannel, EmailChannelConfig  # noqa: E402
 from channels.registry import build_channel  # noqa: E402
-from hub.clock import SystemClock  # noqa: E402
-from hub.db.engine import open_database  # noqa: E402
-from hub.db.migrate import upgrade_async  # noqa: E402
+from hub.config.settings import load_settings  # noqa: E402
 from hub.email.inbox import EmailInbox  # noqa: E402
-from hub.followups import FollowupRenderer  # noqa: E402
-from hub.ingest import Ingestor  # noqa: E402
-from hub.pipeline import Pipeline  # noqa: E402
-from hub.settings import load_settings  # noqa: E402
+from hub.inbound.ingest import Ingestor  # noqa: E402
+from hub.inbound.pipeline import Pipeline  # noqa: E402
+from hub.outbound.templates import FollowupRenderer  # noqa: E402
+from hub.platform.clock import SystemClock  # noqa: E402
+from hub.platform.database import open_database  # noqa: E402
+from hub.platform.migrate import upgrade_async  # noqa: E402
 
 HTML = "<div><p>Hello,</p><p>my order {n} has not arrived.</p><blockquote>old</blockquote></div>"
 

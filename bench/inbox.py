@@ -37,13 +37,13 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 from sqlalchemy import create_engine, event, insert  # noqa: E402
 from sqlalchemy.dialects import sqlite  # noqa: E402
 
-from hub.authz import Principal  # noqa: E402
+from hub.app import create_app  # noqa: E402
+from hub.config.settings import load_settings  # noqa: E402
+from hub.core.authz import Principal  # noqa: E402
+from hub.core.staff import hash_password  # noqa: E402
 from hub.db.base import Base  # noqa: E402
-from hub.db.migrate import upgrade  # noqa: E402
 from hub.db.models import Role  # noqa: E402
-from hub.settings import load_settings  # noqa: E402
-from hub.staff import hash_password  # noqa: E402
-from hub.web.app import create_app  # noqa: E402
+from hub.platform.migrate import upgrade  # noqa: E402
 from hub.web.ui.inbox_query import PAGE_SIZE, InboxFilter, _phase_query, base_query  # noqa: E402
 
 WORDS = [

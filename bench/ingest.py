@@ -165,9 +165,9 @@ def serve_sink(port: int, received: Any) -> None:
 def serve_hub(port: int, db_path: str, smtp_port: int, database_url: str | None = None) -> None:
     import logging
 
-    from hub.db.migrate import upgrade
-    from hub.settings import load_settings
-    from hub.web.app import create_app
+    from hub.app import create_app
+    from hub.config.settings import load_settings
+    from hub.platform.migrate import upgrade
 
     logging.basicConfig(level=logging.WARNING)
     url = reset_postgres(database_url) if database_url else f"sqlite+aiosqlite:///{db_path}"

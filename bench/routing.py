@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from channels.base import IdentityKind, InboundMessage, Party
-from hub.clock import ManualClock
-from hub.db.engine import open_database
-from hub.db.migrate import upgrade
+from hub.config.settings import load_settings
 from hub.db.models import Agent, AgentTeam, Conversation, Customer, Presence, Team
-from hub.routing_engine import RoutingEngine
-from hub.rules import Facts, Intents, RuleSet
-from hub.settings import load_settings
+from hub.platform.clock import ManualClock
+from hub.platform.database import open_database
+from hub.platform.migrate import upgrade
+from hub.routing.engine import RoutingEngine
+from hub.routing.rules import Facts, Intents, RuleSet
 
 TEAMS = [f"team{i}" for i in range(10)]
 INTENTS = [

@@ -16,12 +16,12 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub.clock import SystemClock
-from hub.db.engine import open_database
-from hub.db.migrate import upgrade
+from hub.config.settings import ConfigError, Settings, load_settings
+from hub.core.staff import StaffError, add_agent, agent_by_email, create_token
 from hub.db.models import Presence, Role
-from hub.settings import ConfigError, Settings, load_settings
-from hub.staff import StaffError, add_agent, agent_by_email, create_token
+from hub.platform.clock import SystemClock
+from hub.platform.database import open_database
+from hub.platform.migrate import upgrade
 
 EXIT_USAGE = 2
 DATABASE_ERRORS = (OSError, SQLAlchemyError, CommandError)
@@ -66,7 +66,7 @@ async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from hub.web.app import create_app
+    from hub.app import create_app
 
     settings = _settings(args)
     app = create_app(settings)
@@ -210,7 +210,7 @@ def cmd_ingest_email(args: argparse.Namespace) -> int:
 
 
 def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
-    from hub.chat_channels import WebhookSetupError, register_webhook
+    from hub.chat.service import WebhookSetupError, register_webhook
 
     settings = _settings(args)
 

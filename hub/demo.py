@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.customers import name_key
+from hub.core.customers import name_key
+from hub.core.staff import add_agent, agent_by_email, create_token, ensure_team
 from hub.db.models import Customer, Identity, Presence, Role
-from hub.staff import add_agent, agent_by_email, create_token, ensure_team
 
 DEMO_PASSWORD = "relaydesk-demo"
 AGENTS = (

@@ -16,13 +16,13 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.clock import SystemClock
+from hub.app import create_app
+from hub.config.settings import Settings, load_settings
+from hub.core.staff import add_agent, create_token
 from hub.db.base import Base
-from hub.db.migrate import upgrade
 from hub.db.models import Presence, Role
-from hub.settings import Settings, load_settings
-from hub.staff import add_agent, create_token
-from hub.web.app import create_app
+from hub.platform.clock import SystemClock
+from hub.platform.migrate import upgrade
 from hub.web.keys import HUB, Hub
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink

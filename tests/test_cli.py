@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.web.app import create_app
+from hub.app import create_app
 from tests.conftest import CONFIG, AiohttpClient, auth, make_settings
 from tests.support.poll import eventually
 

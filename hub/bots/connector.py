@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
-from hub.jobs import JobView, RetryLater
-from hub.routing_settings import ConnectorSettings
+from hub.config.routing import ConnectorSettings
+from hub.platform.jobs import JobView, RetryLater
 
 MAX_REPLIES = 20
 

@@ -9,9 +9,9 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.config.routing import FaqSettings
 from hub.db.routing_models import FaqEntry
-from hub.routing_settings import FaqSettings
-from hub.rules import normalize
+from hub.routing.rules import normalize
 
 
 @dataclass(frozen=True, slots=True)

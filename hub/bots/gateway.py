@@ -10,16 +10,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.assignment import assign_or_queue
+from hub.agent.replies import reply_subject
 from hub.bots.connector import BotConnector, BotReply
 from hub.bots.faq import FaqBot
-from hub.conversations import log_event
+from hub.config.settings import Settings
+from hub.core.conversations import log_event
 from hub.db.models import Conversation, Customer, Message
 from hub.db.routing_models import ConversationRouting, Job
-from hub.jobs import JobHandler, JobView, Outcome, enqueue
-from hub.outbound import queue_outbound, reply_route
-from hub.replies import reply_subject
-from hub.settings import Settings
+from hub.outbound.compose import queue_outbound, reply_route
+from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
+from hub.routing.assignment import assign_or_queue
 
 
 class BotGateway:

@@ -181,7 +181,7 @@ class Conversation(Base):
     last_inbound_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
-    # The next SLA deadline (kept by hub.sla.sync_due; NULL: none applies). Migration 0007.
+    # The next SLA deadline (kept by hub.core.sla.sync_due; NULL: none applies). Migration 0007.
     sla_due_at: Mapped[datetime | None]
 
 

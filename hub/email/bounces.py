@@ -16,7 +16,7 @@ from channels.base import IdentityKind, InboundMessage
 from channels.email.addresses import tokens_in_ids
 from channels.email.dsn import DeliveryReport
 from channels.email.parse import ParsedEmail
-from hub.conversations import log_event
+from hub.core.conversations import log_event
 from hub.db.email_models import EmailRecord
 from hub.db.models import (
     Conversation,

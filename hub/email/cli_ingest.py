@@ -9,15 +9,15 @@ from typing import Any
 
 from channels.base import Channel
 from channels.registry import build_channel
-from hub.clock import SystemClock
-from hub.db.engine import open_database
-from hub.db.migrate import upgrade_async
+from hub.config.settings import Settings
 from hub.email.directory import email_channels
 from hub.email.inbox import EmailInbox
-from hub.followups import FollowupRenderer
-from hub.ingest import Ingestor
-from hub.pipeline import Pipeline
-from hub.settings import Settings
+from hub.inbound.ingest import Ingestor
+from hub.inbound.pipeline import Pipeline
+from hub.outbound.templates import FollowupRenderer
+from hub.platform.clock import SystemClock
+from hub.platform.database import open_database
+from hub.platform.migrate import upgrade_async
 
 
 class NoSuchMailbox(LookupError):

@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.conversations import assign, log_event, set_status
+from hub.config.settings import Settings
+from hub.core.conversations import assign, log_event, set_status
+from hub.core.tickets import open_ticket
 from hub.db.email_models import ConversationMerge, EmailParticipant
 from hub.db.models import Conversation, ConversationStatus, Direction, Message
-from hub.settings import Settings
-from hub.tickets import open_ticket
 
 
 class OperationRefused(Exception):

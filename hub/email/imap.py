@@ -20,9 +20,9 @@ from typing import Any
 import aioimaplib
 
 from channels.email.adapter import ImapConfig
-from hub.background import Background
 from hub.email.inbox import EmailInbox
 from hub.email.state import MailboxStates
+from hub.platform.background import Background
 
 log = logging.getLogger(__name__)
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")

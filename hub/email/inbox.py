@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from channels.base import Channel, InboundRequest
-from hub.clock import Clock
 from hub.db.email_models import EmailRecord
-from hub.db.engine import Database
 from hub.db.models import Message
 from hub.email.bounces import record_bounce
 from hub.email.store import details_of
-from hub.ingest import Ingestor
+from hub.inbound.ingest import Ingestor
+from hub.platform.clock import Clock
+from hub.platform.database import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.email.adapter import EmailChannelConfig
-from hub.conversations import log_event
+from hub.config.settings import Settings
+from hub.core.conversations import log_event
 from hub.db.models import Conversation, Direction, Identity, Message
-from hub.outbound import recipient_for
-from hub.settings import Settings
+from hub.outbound.compose import recipient_for
 
 WINDOW = timedelta(hours=1)
 

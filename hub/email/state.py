@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.clock import Clock
 from hub.db.email_models import EmailMailbox
-from hub.db.engine import Database
+from hub.platform.clock import Clock
+from hub.platform.database import Database
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import Attachment, InboundMessage
 from channels.email.addresses import split_plus
 from channels.email.parse import ParsedEmail
+from hub.config.settings import Settings
 from hub.db.email_models import EmailAttachment, EmailParticipant, EmailRecord
 from hub.db.models import Conversation, Message
 from hub.email.directory import email_channels
-from hub.settings import Settings
 
 MAX_HEADERS = 200
 

@@ -6,10 +6,10 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, load_team_ids
+from hub.core.authz import Principal, load_team_ids
+from hub.core.errors import unauthorized
+from hub.core.staff import token_digest
 from hub.db.models import Agent, ApiToken, Role
-from hub.errors import unauthorized
-from hub.staff import token_digest
 
 
 async def principal_for_token(session: AsyncSession, token: str) -> Principal | None:

@@ -11,11 +11,11 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, can_see_conversation
+from hub.core.authz import Principal, can_see_conversation
+from hub.core.errors import forbidden, not_found, ui_not_kept
+from hub.core.files import file_for, safe_filename, served_type
 from hub.db.email_models import EmailAttachment
 from hub.db.models import Conversation, Message
-from hub.errors import forbidden, not_found, ui_not_kept
-from hub.files import file_for, safe_filename, served_type
 from hub.web.requests import MAX_ID
 
 

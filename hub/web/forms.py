@@ -11,8 +11,8 @@ from aiohttp import web
 
 from channels.base import ChannelRejected, InboundRequest
 from channels.web.form import FIELDS, FormChannel, FormChannelConfig
-from hub import errors
-from hub.ingest import IngestUnavailable
+from hub.core import errors
+from hub.inbound.ingest import IngestUnavailable
 from hub.web import csrf
 from hub.web.keys import Hub, hub_of
 

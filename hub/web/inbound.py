@@ -7,9 +7,9 @@ from aiohttp import web
 
 from channels.api.adapter import ApiChannel
 from channels.base import ChannelRejected, InboundRequest
-from hub.errors import ApiError, no_message, unavailable, unknown_channel, wrong_channel_kind
-from hub.ingest import IngestUnavailable
-from hub.pipeline_types import IngestResult
+from hub.core.errors import ApiError, no_message, unavailable, unknown_channel, wrong_channel_kind
+from hub.inbound.ingest import IngestUnavailable
+from hub.inbound.results import IngestResult
 from hub.web.keys import Hub, hub_of
 
 

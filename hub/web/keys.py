@@ -10,14 +10,14 @@ from jinja2 import Environment
 
 from channels.base import Channel
 from channels.email.capture import CaptureServer
-from hub.clock import Clock
-from hub.db.engine import Database
-from hub.events import EventBus
-from hub.followups import FollowupRenderer
-from hub.ingest import Ingestor
-from hub.outbox import Dispatcher
-from hub.routing_service import Routing
-from hub.settings import Settings
+from hub.config.settings import Settings
+from hub.inbound.ingest import Ingestor
+from hub.outbound.outbox import Dispatcher
+from hub.outbound.templates import FollowupRenderer
+from hub.platform.clock import Clock
+from hub.platform.database import Database
+from hub.platform.events import EventBus
+from hub.routing.service import Routing
 from hub.web.ratelimit import RateLimiter
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from channels.api.adapter import unstorable
-from hub.errors import invalid_field, invalid_json, invalid_query, not_found
+from hub.core.errors import invalid_field, invalid_json, invalid_query, not_found
 
 # Row ids are 32-bit integers on PostgreSQL; a larger number can name no row (and must not reach
 # the database, which would refuse it as out of range).

@@ -35,13 +35,13 @@ from channels.web.widget import (
     WidgetChannel,
     WidgetChannelConfig,
 )
-from hub import errors
-from hub.ingest import IngestUnavailable
+from hub.core import errors
+from hub.inbound.ingest import IngestUnavailable
 from hub.web.keys import Hub
 from hub.web.ratelimit import RateLimiter
-from hub.widget import VisitorTokens, leave_email, new_visitor_id, remember_visitor
-from hub.widget_files import WidgetFileRefused, attach_reserved, file_entries, reserve_files
-from hub.widget_live import LiveConnection, WidgetRegistry
+from hub.widget.files import WidgetFileRefused, attach_reserved, file_entries, reserve_files
+from hub.widget.live import LiveConnection, WidgetRegistry
+from hub.widget.visitors import VisitorTokens, leave_email, new_visitor_id, remember_visitor
 
 log = logging.getLogger(__name__)
 

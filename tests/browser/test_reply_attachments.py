@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from playwright.async_api import Browser, expect
 
-from hub.settings import Settings
+from hub.config.settings import Settings
 from tests.browser.conftest import artifact, signed_in_page
 from tests.conftest import Running, make_settings
 from tests.hub.web.ui.conftest import inbound

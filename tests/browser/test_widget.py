@@ -12,8 +12,8 @@ from aiohttp import web
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
+from hub.app import create_app
 from hub.db.models import Message, Role
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.browser.conftest import STEP_MS, artifact, signed_in_page
 from tests.conftest import AiohttpClient, Running, auth, make_settings

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hub.chat_channels import CHAT_FILES
+from hub.chat.service import CHAT_FILES
 from hub.db.chat_models import ChatFileFetch
 from hub.db.file_models import StoredFile
 from hub.db.models import Role

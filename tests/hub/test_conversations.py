@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hub.conversations import set_status
+from hub.core.conversations import set_status
 from hub.db.models import Conversation, ConversationStatus, Message, Ticket
-from hub.pipeline_types import IngestResult
+from hub.inbound.results import IngestResult
 from tests.support.pipeline import Core, inbound
 
 

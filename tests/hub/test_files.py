@@ -9,10 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from hub.clock import SystemClock
-from hub.db.file_models import StoredFile
-from hub.db.models import Message, Role
-from hub.files import (
+from hub.config.settings import ConfigError, load_settings
+from hub.core.files import (
     FileRefused,
     FileTooLarge,
     attach_files,
@@ -23,8 +21,10 @@ from hub.files import (
     sniff_content_type,
     store_file,
 )
-from hub.settings import ConfigError, load_settings
-from hub.staff import add_agent
+from hub.core.staff import add_agent
+from hub.db.file_models import StoredFile
+from hub.db.models import Message, Role
+from hub.platform.clock import SystemClock
 from tests.conftest import CONFIG
 from tests.support.pipeline import Core, inbound
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from hub import sla
+from hub.core import sla
 from hub.db.inbox_models import Event
 from hub.db.models import (
     Conversation,
@@ -21,8 +21,8 @@ from hub.db.models import (
     Ticket,
 )
 from hub.db.routing_models import SlaClock
-from hub.ingest import IngestUnavailable
-from hub.pipeline_types import IngestResult
+from hub.inbound.ingest import IngestUnavailable
+from hub.inbound.results import IngestResult
 from tests.support.pipeline import Core, inbound, open_core
 
 ROW_KINDS = (Customer, Identity, Conversation, Message, Ticket, OutboxItem)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.clock import aware
+from hub.config.settings import OutboxSettings
 from hub.db.models import Direction, Message, OutboxItem
-from hub.outbox import Dispatcher, backoff
-from hub.settings import OutboxSettings
+from hub.outbound.outbox import Dispatcher, backoff
+from hub.platform.clock import aware
 from tests.conftest import Running, auth, make_settings
 from tests.support.forms import submit
 from tests.support.pipeline import Core, inbound, open_core

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from channels.base import InboundMessage
-from hub.conversations import set_status
+from hub.config.settings import RoutingRule, RoutingSettings
+from hub.core.conversations import set_status
+from hub.core.staff import add_agent
 from hub.db.models import Agent, Conversation, ConversationStatus, Presence, Role, Team, Ticket
-from hub.routing import decide
-from hub.settings import RoutingRule, RoutingSettings
-from hub.staff import add_agent
+from hub.routing.first_cut import decide
 from tests.support.pipeline import Core, inbound
 
 

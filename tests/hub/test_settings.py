@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.settings import ConfigError, Settings, load_settings
+from hub.config.settings import ConfigError, Settings, load_settings
 from tests.conftest import CONFIG
 
 SECRET = "0123456789abcdef-test"

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hub.app import create_app
+from hub.config.settings import Settings
 from hub.db.models import Message
-from hub.settings import Settings
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.conftest import FIXTURES, AiohttpClient, Running
 from tests.support.fake_provider import Fake, serving

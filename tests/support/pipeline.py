@@ -13,15 +13,15 @@ from sqlalchemy import ColumnElement, func, select
 
 from channels.base import IdentityKind, InboundMessage, Party
 from channels.registry import build_channel
-from hub.clock import ManualClock
+from hub.config.settings import Settings
 from hub.db.base import Base
-from hub.db.engine import Database, open_database
-from hub.followups import FollowupRenderer
-from hub.ingest import Ingestor
-from hub.outbox import Dispatcher
-from hub.pipeline import Pipeline
-from hub.pipeline_types import IngestResult
-from hub.settings import Settings
+from hub.inbound.ingest import Ingestor
+from hub.inbound.pipeline import Pipeline
+from hub.inbound.results import IngestResult
+from hub.outbound.outbox import Dispatcher
+from hub.outbound.templates import FollowupRenderer
+from hub.platform.clock import ManualClock
+from hub.platform.database import Database, open_database
 
 
 def inbound(

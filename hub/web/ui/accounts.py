@@ -8,9 +8,9 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.core.errors import UI_PASSWORD_MISMATCH, forbidden, invalid_field
+from hub.core.staff import StaffError, add_agent, hash_password
 from hub.db.models import Agent, AgentTeam, Presence, Role, Team
-from hub.errors import UI_PASSWORD_MISMATCH, forbidden, invalid_field
-from hub.staff import StaffError, add_agent, hash_password
 from hub.web.keys import hub_of
 from hub.web.ui.actions import path_int
 from hub.web.ui.render import page, see_other

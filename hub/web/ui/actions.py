@@ -14,22 +14,22 @@ from multidict import MultiDictProxy
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, can_see_conversation, may_assign
-from hub.conversations import assign, log_event, set_status
+from hub.agent.snooze import clear_snooze, snooze
+from hub.config.settings import PRIORITIES
+from hub.core.authz import Principal, can_see_conversation, may_assign
+from hub.core.conversations import assign, log_event, set_status
+from hub.core.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, not_found, ui_conflict
+from hub.core.tickets import change_priority
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, ConversationStatus, Direction, Message, Role, Team
-from hub.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, not_found, ui_conflict
-from hub.events import publish
-from hub.settings import PRIORITIES
-from hub.tickets import change_priority
+from hub.platform.events import publish
+from hub.web.api.uploads import PostedForm, read_form, store_uploads
 from hub.web.keys import hub_of
 from hub.web.ui import collision
 from hub.web.ui.render import NOTICES, see_other, wants_json
 from hub.web.ui.replying import note, reply
-from hub.web.ui.snoozer import clear_snooze, snooze
 from hub.web.ui.state import ui_of
 from hub.web.ui.viewer import Viewer, viewer_of
-from hub.web.uploads import PostedForm, read_form, store_uploads
 
 MAX_TEXT = 65_536
 MAX_TAGS = 20

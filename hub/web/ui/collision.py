@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation
-from hub.events import LiveEvent, publish
+from hub.platform.events import LiveEvent, publish
 
 KIND = "typing"
 TYPING_SECONDS = 8.0

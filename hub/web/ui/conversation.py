@@ -10,7 +10,11 @@ from aiohttp import web
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, can_see_customer, conversation_filter
+from hub.agent.merging import merge_customers, undo_merge
+from hub.agent.snooze import snoozed_until
+from hub.config.settings import PRIORITIES
+from hub.core.authz import Principal, can_see_customer, conversation_filter
+from hub.core.errors import forbidden, not_found
 from hub.db.inbox_models import ConversationTag, CustomerMerge, Event
 from hub.db.models import (
     Conversation,
@@ -21,18 +25,14 @@ from hub.db.models import (
     Message,
     Ticket,
 )
-from hub.errors import forbidden, not_found
-from hub.settings import PRIORITIES
 from hub.web.downloads import download_response, load_attachment
 from hub.web.keys import hub_of
 from hub.web.ui import collision
 from hub.web.ui.actions import path_int, visible_conversation
 from hub.web.ui.mail_html import email_document
-from hub.web.ui.merging import merge_customers, undo_merge
 from hub.web.ui.render import page, see_other
 from hub.web.ui.replying import reply_routes
 from hub.web.ui.rows import Directory, load_directory
-from hub.web.ui.snoozer import snoozed_until
 from hub.web.ui.viewer import viewer_of
 
 TIMELINE_SIZE = 100

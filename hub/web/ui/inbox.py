@@ -8,10 +8,10 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, conversation_filter
+from hub.config.settings import PRIORITIES
+from hub.core.authz import Principal, conversation_filter
+from hub.core.errors import forbidden
 from hub.db.models import Conversation, ConversationStatus
-from hub.errors import forbidden
-from hub.settings import PRIORITIES
 from hub.web.keys import hub_of
 from hub.web.ui import actions
 from hub.web.ui.inbox_query import (

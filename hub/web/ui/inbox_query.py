@@ -15,11 +15,11 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz import Principal, conversation_filter
+from hub.config.settings import PRIORITIES
+from hub.core.authz import Principal, conversation_filter
+from hub.core.errors import invalid_query
 from hub.db.inbox_models import ConversationTag, Mention
 from hub.db.models import Conversation, ConversationStatus
-from hub.errors import invalid_query
-from hub.settings import PRIORITIES
 from hub.web.ui.search import matching_conversations
 
 PAGE_SIZE = 50

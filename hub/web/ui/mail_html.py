@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from hub.sanitize import sanitize_html
+from hub.core.sanitize import sanitize_html
 
 BLOCKED_IMAGES = "img-src data: cid:"
 ALLOWED_IMAGES = "img-src data: cid: https: http:"

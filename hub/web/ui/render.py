@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from hub.errors import ApiError
+from hub.core.errors import ApiError
 from hub.web import csrf
 from hub.web.keys import hub_of
 from hub.web.ui.state import ui_of

@@ -10,16 +10,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.agent.replies import NoRecipient, add_note, reply_subject, send_reply
+from hub.config.settings import Settings
+from hub.core.errors import ui_no_recipient
+from hub.core.tickets import ticket_for
 from hub.db.inbox_models import Mention
 from hub.db.models import Agent, Conversation, Identity, Message
-from hub.errors import ui_no_recipient
-from hub.events import publish
-from hub.followups import FollowupRenderer
-from hub.outbound import queue_outbound, reply_route
-from hub.replies import NoRecipient, add_note, reply_subject, send_reply
-from hub.routing_hooks import on_agent_reply
-from hub.settings import Settings
-from hub.tickets import ticket_for
+from hub.outbound.compose import queue_outbound, reply_route
+from hub.outbound.templates import FollowupRenderer
+from hub.platform.events import publish
+from hub.routing.hooks import on_agent_reply
 
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.\-]*)")
 

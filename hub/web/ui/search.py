@@ -9,7 +9,7 @@ import re
 from sqlalchemy import Select, bindparam, or_, select, text, union
 from sqlalchemy.sql.elements import TextClause
 
-from hub.customers import name_key
+from hub.core.customers import name_key
 from hub.db.models import Conversation, Customer, Identity, Message, Ticket
 
 MAX_TERMS = 8

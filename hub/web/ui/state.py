@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hub.events import EventBus
+from hub.agent.snooze import Snoozer
+from hub.platform.events import EventBus
 from hub.web.keys import HUB, Hub
 from hub.web.ratelimit import RateLimiter
-from hub.web.ui.snoozer import Snoozer
 
 # Verified against when the email is unknown, so a failed sign-in takes as long either way.
 DUMMY_HASH = (

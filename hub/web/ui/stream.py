@@ -10,7 +10,7 @@ import json
 
 from aiohttp import web
 
-from hub.events import RESET, LiveEvent
+from hub.platform.events import RESET, LiveEvent
 from hub.web.keys import hub_of
 from hub.web.ui.collision import expired
 from hub.web.ui.state import ui_of

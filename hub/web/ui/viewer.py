@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from hub.authz import Principal
+from hub.core.authz import Principal
 from hub.db.models import Role
 from hub.web import csrf
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse
 
-from hub.settings import Settings
+from hub.config.settings import Settings
 from tests.conftest import AiohttpClient, Running, make_settings
 from tests.support.chat_hub import channel_overrides, fake_fixture, fixture_json, run_hub
 from tests.support.chat_hub import inbound_messages as inbound_messages

@@ -12,8 +12,8 @@ import aiohttp
 
 from channels.base import Attachment, IdentityKind, OutboundMessage, Party
 from channels.slack.adapter import SlackChannel
+from hub.config.settings import Settings
 from hub.db.models import Message, Role
-from hub.settings import Settings
 from tests.channels.slack.conftest import (
     inbound_messages,
     post_event,

@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient
 
 from channels.base import Attachment, IdentityKind, OutboundMessage, Party
 from channels.telegram.adapter import TelegramChannel
+from hub.app import create_app
+from hub.config.settings import Settings
 from hub.db.models import Message, Role
-from hub.settings import Settings
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.channels.telegram.conftest import (
     as_update,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
+from hub.app import create_app
+from hub.config.settings import Settings
 from hub.db.models import Message
-from hub.settings import Settings
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.channels.telegram.conftest import as_update, telegram_fixture, telegram_overrides
 from tests.conftest import make_settings

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from hub.app import create_app
 from hub.db.chat_models import ChannelSecret
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.channels.telegram.conftest import inbound_messages, post_update, telegram_fixture
 from tests.conftest import CONFIG, ROOT, AiohttpClient, Running, make_settings

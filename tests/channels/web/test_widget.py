@@ -18,8 +18,8 @@ from channels.web.widget import (
     WidgetChannel,
     WidgetChannelConfig,
 )
-from hub.settings import ConfigError
-from hub.widget import VisitorTokens, new_visitor_id
+from hub.config.settings import ConfigError
+from hub.widget.visitors import VisitorTokens, new_visitor_id
 from tests.conftest import make_settings
 
 

@@ -11,10 +11,10 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select
 
+from hub.app import create_app
+from hub.config.settings import Settings
 from hub.db.models import Conversation, Direction, Message
 from hub.email.service import EMAIL, EmailService
-from hub.settings import Settings
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.conftest import FIXTURES, AiohttpClient, Running, make_settings
 from tests.support.smtp import SmtpSink

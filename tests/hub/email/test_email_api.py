@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hub.db.email_models import EmailRecord
 from hub.db.models import Conversation, Message, Role
-from hub.web.email_openapi import EMAIL_PATHS
+from hub.web.api.email_openapi import EMAIL_PATHS
 from tests.conftest import auth
 from tests.hub.email.conftest import MailHub, fixture_bytes, mail
 

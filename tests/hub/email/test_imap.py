@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from hub.app import create_app
 from hub.db.email_models import EmailMailbox
-from hub.db.migrate import upgrade
 from hub.db.models import Message, Role
-from hub.web.app import create_app
+from hub.platform.migrate import upgrade
 from hub.web.keys import HUB
 from tests.conftest import ROOT, AiohttpClient, auth
 from tests.hub.email.conftest import MailHub, mail, mail_settings

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hub.clock import SystemClock
 from hub.db.email_models import EmailParticipant
 from hub.db.models import Identity, Role
+from hub.platform.clock import SystemClock
 from tests.hub.email.conftest import MailHub, fixture_bytes, mail
 
 

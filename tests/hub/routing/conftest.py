@@ -13,12 +13,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import ColumnElement, func, select
 
-from hub.clock import ManualClock
+from hub.app import create_app
+from hub.config.settings import Settings
+from hub.core.staff import add_agent, create_token
 from hub.db.base import Base
 from hub.db.models import Agent, Conversation, Presence, Role
-from hub.settings import Settings
-from hub.staff import add_agent, create_token
-from hub.web.app import create_app
+from hub.platform.clock import ManualClock
 from hub.web.keys import HUB, Hub
 from tests.conftest import make_settings
 from tests.support.recorder import HttpRecorder

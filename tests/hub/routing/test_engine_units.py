@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from hub.calendar import BusinessCalendar
-from hub.routing_settings import CalendarSettings
-from hub.rules import Facts, RuleSet
-from hub.settings import RoutingRule, RoutingSettings
+from hub.config.routing import CalendarSettings
+from hub.config.settings import RoutingRule, RoutingSettings
+from hub.core.calendar import BusinessCalendar
+from hub.routing.rules import Facts, RuleSet
 
 
 def ruleset(*rules: dict[str, object]) -> RuleSet:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.core.tickets import ticket_for
 from hub.db.models import Role, Team
-from hub.tickets import ticket_for
 from tests.hub.routing.conftest import MakeDesk, auth
 
 RULES: list[dict[str, Any]] = [

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub.clock import ManualClock
 from hub.db.models import Role
 from hub.db.routing_models import SlaEvent
+from hub.platform.clock import ManualClock
 from tests.hub.routing.conftest import MakeDesk, auth
 
 OFFICE = {

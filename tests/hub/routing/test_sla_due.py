@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, select, text
 
-from hub.db.migrate import upgrade
 from hub.db.models import Direction, Message, Role
+from hub.platform.migrate import upgrade
 from tests.hub.routing.conftest import Desk, MakeDesk, auth
 
 POLICIES = [

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from hub.db.file_models import StoredFile
 from hub.db.models import Message, Role
-from hub.web.files_openapi import STORED_FILE
-from hub.web.openapi_doc import document
+from hub.web.api.files_openapi import STORED_FILE
+from hub.web.api.openapi_doc import document
 from tests.conftest import AiohttpClient, Running, auth, make_settings
 from tests.hub.web.ui.conftest import inbound
 from tests.support.agent_api import call, settled, start_conversation

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from hub.clock import ManualClock
-from hub.conversations import ACTIVE
+from hub.app import create_app
+from hub.config.settings import Settings
+from hub.core.conversations import ACTIVE
+from hub.core.staff import token_digest
 from hub.db.models import Agent, ApiToken, Conversation, Presence, Role
-from hub.settings import Settings
-from hub.staff import token_digest
-from hub.web.app import create_app
+from hub.platform.clock import ManualClock
 from hub.web.keys import HUB
 from tests.conftest import AiohttpClient, Running
 from tests.support.agent_api import call, db_state, settled, start_conversation

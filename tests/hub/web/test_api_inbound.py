@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hub.app import create_app
+from hub.config.settings import Settings
 from hub.db.models import Conversation, Identity, Message
-from hub.settings import Settings
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.conftest import AiohttpClient, Running, auth
 from tests.support.agent_api import db_state, inbound_token, payload, post_inbound, settled

@@ -14,7 +14,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from hub import errors
+from hub.app import create_app
+from hub.core import errors
 from hub.db.models import (
     Conversation,
     Customer,
@@ -25,7 +26,6 @@ from hub.db.models import (
     Ticket,
 )
 from hub.web import csrf
-from hub.web.app import create_app
 from hub.web.keys import HUB, Hub
 from tests.conftest import AiohttpClient, Running, make_settings
 from tests.support.forms import TOKEN, csrf_token, submit

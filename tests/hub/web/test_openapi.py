@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate as validate_openapi
 
 from hub.db.models import Role
-from hub.web.openapi_doc import PATHS, document
+from hub.web.api.openapi_doc import PATHS, document
 from tests.conftest import Running
 from tests.support.agent_api import inbound_token, payload, start_conversation
 

@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from hub.core.files import purge_unattached
 from hub.db.file_models import StoredFile
 from hub.db.models import Conversation, Message, Presence, Role
 from hub.db.widget_models import WidgetUpload
-from hub.files import purge_unattached
 from tests.channels.web.widget_client import Visitor
 from tests.conftest import Running, auth
 from tests.hub.web.test_widget_socket import WS, chat, count, gone, message_row, widget_overrides
@@ -251,7 +251,7 @@ async def test_an_agent_file_reaches_only_that_visitor(chat: Running) -> None:
     other = Visitor(chat.client, WS)
     await other.connect()
     await other.message("Hi", "c-1")
-    links = chat.client.app[__import__("hub.web.widget", fromlist=["WIDGET"]).WIDGET].links
+    links = chat.client.app[__import__("hub.web.widget_routes", fromlist=["WIDGET"]).WIDGET].links
     signed_for_other = links.url("chat", other.visitor_id or "", sent["id"], 0)
     assert (await chat.client.get(signed_for_other)).status == 404
     tampered = entry["url"][:-3] + ("AAA" if not entry["url"].endswith("AAA") else "BBB")

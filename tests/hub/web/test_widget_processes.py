@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from hub.app import create_app
 from hub.db.models import Role
 from hub.db.widget_models import WidgetDelivery
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from tests.channels.web.widget_client import Visitor
 from tests.conftest import AiohttpClient, Running, make_settings

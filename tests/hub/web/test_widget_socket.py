@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import func, select
 
 from channels.web.widget import SendText, WidgetChannel
+from hub.app import create_app
 from hub.db.models import Conversation, Identity, Message, OutboxItem, Role
 from hub.db.widget_models import WidgetDelivery
-from hub.web.app import create_app
 from hub.web.keys import HUB
 from hub.web.ui import collision
-from hub.web.widget import WIDGET
-from hub.widget import HISTORY_LIMIT
-from hub.widget_live import WidgetRegistry
+from hub.web.widget_routes import WIDGET
+from hub.widget.live import WidgetRegistry
+from hub.widget.visitors import HISTORY_LIMIT
 from tests.channels.web.widget_client import Visitor
 from tests.conftest import AiohttpClient, Running, auth, make_settings
 from tests.support.poll import eventually

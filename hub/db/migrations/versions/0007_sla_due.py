@@ -27,7 +27,7 @@ INDEXES: dict[str, tuple[str, ...]] = {
 }
 
 
-# As hub.sla.next_due: the clock decides where there is one, else the latest ticket; first
+# As hub.core.sla.next_due: the clock decides where there is one, else the latest ticket; first
 # response until answered (or resolution if earlier), then resolution; only open conversations
 # (pending, snoozed and resolved ones have their clock paused).
 BACKFILL = """

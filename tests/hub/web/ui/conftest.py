@@ -16,7 +16,7 @@ import pytest
 
 from channels.base import Attachment, IdentityKind, InboundMessage, InboundRequest, Party
 from hub.db.models import Presence, Role
-from hub.pipeline import IngestResult
+from hub.inbound.pipeline import IngestResult
 from tests.conftest import Running
 
 PASSWORD = "correct-horse-battery"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import aiohttp
 
+from hub.core.staff import verify_password
 from hub.db.models import Role
-from hub.staff import verify_password
 from tests.conftest import CONFIG, Running
 from tests.hub.web.ui.conftest import PASSWORD, UiFactory, sign_in
 

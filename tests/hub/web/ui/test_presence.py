@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from hub.config.settings import Settings
 from hub.db.models import Agent, Conversation, Presence
-from hub.settings import Settings
 from tests.conftest import Running, make_settings
 from tests.hub.web.ui.conftest import UiFactory, inbound
 from tests.support.recorder import HttpRecorder

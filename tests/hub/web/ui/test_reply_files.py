@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from hub.config.settings import Settings
 from hub.db.file_models import StoredFile
 from hub.db.models import Message
-from hub.settings import Settings
 from tests.conftest import Running, make_settings
 from tests.hub.web.ui.conftest import Ui, UiFactory, inbound
 from tests.support.poll import eventually

@@ -18,11 +18,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+from hub.app import create_app
+from hub.config.settings import Settings
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation, Message, Role
-from hub.events import publish
-from hub.settings import Settings
-from hub.web.app import create_app
+from hub.platform.events import publish
 from hub.web.ui import collision
 from tests.conftest import Running
 from tests.hub.web.ui.conftest import PASSWORD, Ui, UiFactory, inbound, sign_in

@@ -1,0 +1,155 @@
+"""The hub's side of the chat channels (Telegram, Slack): the generated Telegram webhook
+secret (stored, registered with Telegram, handed to the adapter), the conversation thread a
+reply belongs in, the start and stop of Telegram long polling and of the fetching of files
+customers send (hub/chat_files.py) with the app."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.slack.adapter import SlackChannel
+from channels.telegram.adapter import TelegramChannel, TelegramUnavailable
+from channels.telegram.config import TelegramChannelConfig
+from hub.chat.files import ChatFileFetcher, FileSource
+from hub.chat.polling import TelegramPoller
+from hub.config.settings import Settings
+from hub.db.chat_models import ChannelSecret
+from hub.db.models import Conversation
+from hub.platform.database import Database
+from hub.web.keys import HUB, Hub
+
+log = logging.getLogger(__name__)
+TELEGRAM_WEBHOOK = "telegram_webhook"
+CHAT_FILES = web.AppKey("chat_files", ChatFileFetcher)
+
+
+class WebhookSetupError(Exception):
+    """``telegram set-webhook`` cannot go ahead; the message says why."""
+
+
+async def stored_secret(session: AsyncSession, channel: str, purpose: str) -> str | None:
+    row = await session.get(ChannelSecret, (channel, purpose))
+    return row.value if row is not None else None
+
+
+async def store_secret(
+    session: AsyncSession, channel: str, purpose: str, value: str, now: datetime
+) -> None:
+    row = await session.get(ChannelSecret, (channel, purpose))
+    if row is None:
+        session.add(ChannelSecret(channel=channel, purpose=purpose, value=value, created_at=now))
+    else:
+        row.value = value
+        row.created_at = now
+    await session.flush()
+
+
+def thread_lookup(db: Database) -> Callable[[int], Awaitable[str | None]]:
+    """The thread key (Telegram chat, Slack channel and thread) of a conversation."""
+
+    async def lookup(conversation_id: int) -> str | None:
+        async with db.reader() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            return conversation.thread_key if conversation is not None else None
+
+    return lookup
+
+
+async def refresh_webhook_secret(hub: Hub, name: str, channel: TelegramChannel) -> bool:
+    """Take up the secret `set-webhook` stored (maybe after this process started). True when
+    there is one, so a request refused with the old one is worth checking again."""
+    async with hub.db.reader() as session:
+        secret = await stored_secret(session, name, TELEGRAM_WEBHOOK)
+    channel.use_webhook_secret(secret)
+    return secret is not None
+
+
+async def register_webhook(
+    session: AsyncSession,
+    settings: Settings,
+    name: str,
+    url: str,
+    now: datetime,
+    *,
+    drop_pending: bool = False,
+) -> str:
+    """Point the Telegram bot of channel ``name`` at ``url`` with a generated secret token
+    (or the configured one), then store it in the caller's session for the caller to commit.
+    Returns the path the hub serves the webhook at."""
+    config = settings.channels.get(name)
+    if not isinstance(config, TelegramChannelConfig):
+        known = ", ".join(n for n, c in settings.channels.items() if c.kind == "telegram")
+        raise WebhookSetupError(
+            f"no Telegram channel named {name!r} is configured (Telegram channels: {known or '-'})"
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise WebhookSetupError(f"URL must be an absolute https:// address, not {url!r}")
+    secret = config.webhook_secret or secrets.token_urlsafe(32)
+    channel = TelegramChannel(name, config)
+    await channel.start()
+    try:
+        # Telegram first, with no transaction open: a database lock held across a network
+        # call would stall the running hub. Updates Telegram sends with the new secret before
+        # it is stored are refused and retried by Telegram.
+        await channel.set_webhook(url, secret, drop_pending=drop_pending)
+    except TelegramUnavailable as exc:
+        raise WebhookSetupError(f"Telegram did not accept the webhook: {exc}") from None
+    finally:
+        await channel.stop()
+    await store_secret(session, name, TELEGRAM_WEBHOOK, secret, now)
+    return f"/webhooks/telegram/{name}"
+
+
+def file_sources(hub: Hub) -> dict[str, FileSource]:
+    """The chat channels files are fetched from, each with its cap: the smaller of the hub's
+    attachment limit and the channel's own."""
+    return {
+        name: FileSource(
+            channel.fetch_file,
+            min(hub.settings.attachments.max_bytes, channel.config.max_attachment_bytes),
+        )
+        for name, channel in hub.channels.items()
+        if isinstance(channel, TelegramChannel | SlackChannel)
+    }
+
+
+async def chat_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx entry, after the hub's own: wires the chat adapters to the hub."""
+    hub = app[HUB]
+    lookup = thread_lookup(hub.db)
+    pollers: list[TelegramPoller] = []
+    fetcher = ChatFileFetcher(hub.db, file_sources(hub), hub.settings.chat_files, hub.clock)
+    app[CHAT_FILES] = fetcher
+    for name, channel in hub.channels.items():
+        if isinstance(channel, TelegramChannel | SlackChannel):
+            channel.use_thread_lookup(lookup)
+        if not isinstance(channel, TelegramChannel):
+            continue
+        if channel.config.mode == "polling":
+            poller = TelegramPoller(channel, hub.ingestor)
+            await poller.start()
+            pollers.append(poller)
+        elif not channel.config.webhook_secret and not await refresh_webhook_secret(
+            hub, name, channel
+        ):
+            log.warning(
+                "telegram channel %s has no webhook secret yet: run "
+                "`relaydesk telegram set-webhook %s URL`; until then its webhook answers 401",
+                name,
+                name,
+            )
+    await fetcher.start()
+    try:
+        yield
+    finally:
+        await fetcher.stop()
+        for poller in pollers:
+            await poller.stop()

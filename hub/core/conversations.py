@@ -1,0 +1,240 @@
+"""Conversations: threading inbound messages, assignment with load accounting, status changes.
+
+An agent's ``open_count`` is the number of unresolved conversations assigned to them; every
+change of assignee or status goes through this module so the count stays true."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import InboundMessage
+from hub.db.models import (
+    Agent,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Direction,
+    Identity,
+    Message,
+    Ticket,
+    TicketStatus,
+)
+from hub.email.threading import email_conversation
+from hub.platform.events import publish
+from hub.routing.hooks import on_status_change
+
+ACTIVE: tuple[ConversationStatus, ...] = (
+    ConversationStatus.OPEN,
+    ConversationStatus.PENDING,
+    ConversationStatus.SNOOZED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Threaded:
+    conversation: Conversation
+    created: bool
+    reopened: bool
+
+
+async def _by_reply_ids(
+    session: AsyncSession, customer_id: int, reply_ids: tuple[str, ...]
+) -> Conversation | None:
+    if not reply_ids:
+        return None
+    return await session.scalar(
+        select(Conversation)
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(Message.external_id.in_(reply_ids), Conversation.customer_id == customer_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+
+
+async def thread_message(
+    session: AsyncSession,
+    inbound: InboundMessage,
+    customer: Customer,
+    identity: Identity,
+    now: datetime,
+    *,
+    new_customer: bool = False,
+) -> Threaded:
+    """The conversation this message belongs to: by reply ids, by thread key, else the
+    customer's active conversation on this channel, else a new one. ``new_customer``: the
+    customer was created in this transaction, so has no conversation of their own yet."""
+    conversation = await email_conversation(session, inbound, customer.id, now)
+    conversation = conversation or await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
+    if conversation is None and inbound.thread_key and not new_customer:
+        conversation = await session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.channel == inbound.channel,
+                Conversation.thread_key == inbound.thread_key,
+                Conversation.customer_id == customer.id,
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    if conversation is None and not inbound.thread_key and not new_customer:
+        conversation = await session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.customer_id == customer.id,
+                Conversation.channel == inbound.channel,
+                Conversation.status.in_(ACTIVE),
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    if conversation is not None:
+        reopened = conversation.status != ConversationStatus.OPEN
+        if reopened:
+            await set_status(session, conversation, ConversationStatus.OPEN, now)
+        return Threaded(conversation, created=False, reopened=reopened)
+    conversation = Conversation(
+        token=secrets.token_hex(8),
+        customer_id=customer.id,
+        identity_id=identity.id,
+        channel=inbound.channel,
+        thread_key=inbound.thread_key,
+        subject=(inbound.subject or _subject_from(inbound.text))[:500],
+        status=ConversationStatus.OPEN,
+        priority="normal",
+        created_at=now,
+        first_inbound_at=now,
+        last_inbound_at=now,
+        last_activity_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    return Threaded(conversation, created=True, reopened=False)
+
+
+def _subject_from(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= 80 else first[:77] + "..."
+
+
+async def _adjust_load(session: AsyncSession, agent_id: int | None, delta: int) -> None:
+    if agent_id is None or delta == 0:
+        return
+    await session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id)
+        .values(open_count=Agent.open_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def reserve_capacity(session: AsyncSession, agent_id: int) -> bool:
+    """Take one unit of the agent's capacity if they have any left (safe across processes)."""
+    result = await session.execute(
+        update(Agent)
+        .where(Agent.id == agent_id, Agent.open_count < Agent.capacity)
+        .values(open_count=Agent.open_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def log_event(
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    now: datetime,
+    agent_id: int | None = None,
+) -> None:
+    session.add(
+        Message(
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            direction=Direction.EVENT,
+            channel=conversation.channel,
+            author_agent_id=agent_id,
+            text=text,
+            attachments=[],
+            raw={},
+            created_at=now,
+        )
+    )
+    await publish(session, "activity", conversation, now, text=text)
+
+
+async def assign(
+    session: AsyncSession,
+    conversation: Conversation,
+    agent_id: int | None,
+    now: datetime,
+    *,
+    reserved: bool = False,
+    actor_id: int | None = None,
+) -> None:
+    """Give the conversation to ``agent_id`` (None: unassign). ``reserved`` means the caller
+    already took the capacity unit with ``reserve_capacity``."""
+    if conversation.assignee_id == agent_id:
+        return
+    counts = conversation.status in ACTIVE
+    if counts:
+        await _adjust_load(session, conversation.assignee_id, -1)
+        if not reserved:
+            await _adjust_load(session, agent_id, +1)
+    elif reserved:
+        await _adjust_load(session, agent_id, -1)
+    conversation.assignee_id = agent_id
+    conversation.last_activity_at = now
+    if agent_id is None:
+        await log_event(session, conversation, "Unassigned", now, actor_id)
+    else:
+        agent = await session.get(Agent, agent_id)
+        name = agent.name if agent else f"agent {agent_id}"
+        await log_event(session, conversation, f"Assigned to {name}", now, actor_id)
+
+
+async def set_status(
+    session: AsyncSession,
+    conversation: Conversation,
+    status: ConversationStatus,
+    now: datetime,
+    *,
+    actor_id: int | None = None,
+) -> None:
+    if conversation.status == status:
+        return
+    was_active = conversation.status in ACTIVE
+    is_active = status in ACTIVE
+    if was_active and not is_active:
+        await _adjust_load(session, conversation.assignee_id, -1)
+    elif is_active and not was_active:
+        await _adjust_load(session, conversation.assignee_id, +1)
+    conversation.status = status
+    conversation.last_activity_at = now
+    conversation.resolved_at = now if status == ConversationStatus.RESOLVED else None
+    await _sync_ticket(session, conversation.id, status, now)
+    await log_event(session, conversation, f"Status changed to {status.value}", now, actor_id)
+    await on_status_change(session, conversation, status, now)
+
+
+TICKET_STATUS = {
+    ConversationStatus.OPEN: TicketStatus.OPEN,
+    ConversationStatus.PENDING: TicketStatus.PENDING,
+    ConversationStatus.SNOOZED: TicketStatus.PENDING,
+    ConversationStatus.RESOLVED: TicketStatus.SOLVED,
+}
+
+
+async def _sync_ticket(
+    session: AsyncSession, conversation_id: int, status: ConversationStatus, now: datetime
+) -> None:
+    """The conversation's open tickets follow its status (closed tickets stay closed)."""
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.conversation_id == conversation_id, Ticket.status != TicketStatus.CLOSED)
+        .values(status=TICKET_STATUS[status], updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )

@@ -1,0 +1,111 @@
+"""Service tickets: human-readable numbers from a counter row, SLA due times by priority, and
+priority changes that re-apply the SLA policy."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.config.settings import Settings, SlaTarget
+from hub.core import sla as sla_clock
+from hub.core.conversations import log_event
+from hub.db.models import Conversation, Counter, Customer, Ticket
+from hub.db.routing_models import SlaClock
+
+FIRST_TICKET_NUMBER = 1000
+
+
+async def next_number(session: AsyncSession, name: str) -> int:
+    """Increment a named counter and return the new value (row-locked on PostgreSQL)."""
+    value = await session.scalar(
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    if value is not None:
+        return int(value)
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(Counter).values(name=name, value=FIRST_TICKET_NUMBER))
+        return FIRST_TICKET_NUMBER
+    except IntegrityError:
+        return await next_number(session, name)
+
+
+async def open_ticket(
+    session: AsyncSession, conversation: Conversation, sla: SlaTarget | None, now: datetime
+) -> Ticket:
+    ticket = Ticket(
+        number=await next_number(session, "ticket"),
+        conversation_id=conversation.id,
+        subject=conversation.subject,
+        priority=conversation.priority,
+        first_response_due_at=now + timedelta(minutes=sla.first_response_minutes) if sla else None,
+        resolution_due_at=now + timedelta(minutes=sla.resolution_minutes) if sla else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    if conversation.sla_due_at is None:  # no SLA clock set it (the monitor corrects it if one did)
+        conversation.sla_due_at = sla_clock.next_due(conversation, None, ticket)
+    return ticket
+
+
+async def ticket_for(session: AsyncSession, conversation_id: int) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc())
+    )
+
+
+async def change_priority(
+    session: AsyncSession,
+    settings: Settings,
+    conversation: Conversation,
+    priority: str,
+    now: datetime,
+    actor_id: int | None = None,
+) -> bool:
+    """Set the priority and re-apply the SLA policy for it: the clock takes the new policy
+    (targets already met stay met), the ticket's priority and due times and ``sla_due_at``
+    follow, and the conversation records it. False when the priority is unchanged."""
+    if conversation.priority == priority:
+        return False
+    conversation.priority = priority
+    customer = await session.get(Customer, conversation.customer_id)
+    policy = sla_clock.policy_for(settings, priority, customer.tier if customer else "standard")
+    clock = await session.get(SlaClock, conversation.id)
+    if clock is None and policy is not None:
+        clock = sla_clock.start_clock(
+            session, conversation, policy, conversation.first_inbound_at or conversation.created_at
+        )
+        clock.first_responded_at = conversation.first_response_at
+        if conversation.status in sla_clock.PAUSED:
+            clock.pauses = [[now.isoformat(), None]]
+            clock.resolved_at = conversation.resolved_at
+    elif clock is not None and policy is None:
+        await session.delete(clock)
+        clock = None
+    if clock is not None and policy is not None:
+        clock.policy = policy.name
+        sla_clock.recompute(clock, policy, settings)
+    ticket = await ticket_for(session, conversation.id)
+    if ticket is not None:
+        ticket.priority = priority
+        ticket.updated_at = now
+        if clock is not None and policy is not None:
+            sla_clock.sync_ticket(ticket, clock, policy, settings, now)
+        else:
+            if conversation.first_response_at is None:
+                ticket.first_response_due_at = None
+            if conversation.resolved_at is None:
+                ticket.resolution_due_at = None
+    conversation.sla_due_at = sla_clock.next_due(conversation, clock, ticket)
+    text = f"Priority changed to {priority}"
+    if conversation.sla_due_at is not None:
+        text += f"; next SLA deadline {conversation.sla_due_at:%Y-%m-%d %H:%M} UTC"
+    await log_event(session, conversation, text, now, actor_id)
+    return True

@@ -1,0 +1,273 @@
+"""The ingest pipeline for one inbound message, inside the caller's transaction:
+idempotency, customer, conversation, routing, ticket, acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import Attachment, InboundKind, InboundMessage
+from hub.config.settings import Settings
+from hub.core.conversations import Threaded, log_event, thread_message
+from hub.core.customers import learn_name, record_duplicate_candidates, resolve_customer
+from hub.core.ids import ConversationId, CustomerId, MessageId
+from hub.core.sanitize import sanitize_html
+from hub.core.tickets import open_ticket
+from hub.db.models import Conversation, Customer, DeliveryState, Direction, Message
+from hub.email.loops import auto_reply_allowed
+from hub.email.store import record_email, same_mail_elsewhere
+from hub.inbound.batch import BatchContext, Staged
+from hub.inbound.batch_plain import Plain, PlainDuplicate, write_plain
+from hub.inbound.edits import apply_edit
+from hub.inbound.results import IngestResult
+from hub.outbound.compose import queue_outbound, reply_route
+from hub.outbound.templates import FollowupRenderer, TemplateMissing
+from hub.platform.clock import Clock
+from hub.platform.events import publish
+from hub.routing.engine import RoutingEngine
+
+log = logging.getLogger(__name__)
+
+
+def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "content_id": attachment.content_id,
+        "inline": attachment.inline,
+    }
+
+
+def message_fields(
+    inbound: InboundMessage,
+    conversation_id: int,
+    customer_id: int,
+    identity_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns of an inbound message's row."""
+    return {
+        "conversation_id": conversation_id,
+        "customer_id": customer_id,
+        "direction": Direction.INBOUND,
+        "channel": inbound.channel,
+        "external_id": inbound.external_id,
+        "identity_id": identity_id,
+        "subject": (inbound.subject or "")[:500],
+        "text": inbound.text,
+        "html": sanitize_html(inbound.html) if inbound.html else None,
+        "attachments": [_attachment_meta(a) for a in inbound.attachments],
+        "raw": dict(inbound.raw),
+        "automated": inbound.automated,
+        "parse_error": inbound.parse_error,
+        "delivery_state": DeliveryState.RECEIVED,
+        "created_at": now,
+    }
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        renderer: FollowupRenderer,
+        clock: Clock,
+        engine: RoutingEngine | None = None,
+    ) -> None:
+        self.settings = settings
+        self.renderer = renderer
+        self.clock = clock
+        self.engine = engine or RoutingEngine(settings, clock)
+
+    async def existing(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult | None:
+        row = (
+            await session.execute(
+                select(Message.id, Message.conversation_id, Message.customer_id).where(
+                    Message.channel == inbound.channel, Message.external_id == inbound.external_id
+                )
+            )
+        ).first()
+        if row is None:
+            row = await same_mail_elsewhere(session, inbound)  # same Message-ID, other mailbox
+        if row is None:
+            return None
+        return IngestResult(MessageId(row[0]), ConversationId(row[1]), CustomerId(row[2]), True)
+
+    async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
+        """Ingest one message in the caller's transaction (flushed, not committed)."""
+        return (await self.ingest_batch(session, [inbound], prefetch=False))[0]
+
+    async def ingest_batch(
+        self, session: AsyncSession, messages: list[InboundMessage], *, prefetch: bool = True
+    ) -> list[IngestResult]:
+        """Ingest several messages with the reads they share done once and one flush at the end.
+        Any error propagates; the caller rolls back and falls back to ``ingest`` per message."""
+        batch = await BatchContext.prefetch(session, messages) if prefetch else None
+        outcomes: list[IngestResult | Staged | Plain | PlainDuplicate] = []
+        pending: list[Plain] = []
+        for inbound in messages:
+            target = batch.plain_target(inbound) if batch is not None else None
+            if batch is None or target is None:
+                if pending:  # written first, so message ids follow arrival across both ways
+                    await session.flush()
+                    await write_plain(session, pending, self.clock.now())
+                    pending = []
+                outcomes.append(await self.stage(session, inbound, batch))
+                continue
+            duplicate = batch.duplicate_of(inbound)
+            if duplicate is not None:
+                outcomes.append(duplicate)
+                continue
+            sender, known = target
+            now = self.clock.now()
+            row = message_fields(inbound, known.id, sender.customer_id, sender.identity_id, now)
+            plain = Plain(row, known, now)
+            batch.stage(inbound, plain)
+            outcomes.append(plain)
+            pending.append(plain)
+        await session.flush()
+        now = self.clock.now()
+        await write_plain(session, pending, now)
+        fresh = [o for o in outcomes if isinstance(o, Staged) and not o.duplicate]
+        preloaded = await self.engine.preload(session, {o.conversation.id for o in fresh})
+        for outcome in fresh:
+            await publish(
+                session, "message", outcome.conversation, now, message_id=outcome.message.id
+            )
+            await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
+        del preloaded
+        return [o if isinstance(o, IngestResult) else o.result() for o in outcomes]
+
+    async def stage(
+        self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext | None
+    ) -> IngestResult | Staged | PlainDuplicate:
+        """Add one message's rows to the session; ids are known after the next flush."""
+        if inbound.kind is InboundKind.EDIT:
+            edited = await apply_edit(session, inbound, self.clock.now())
+            if edited is not None:  # recorded on the stored message; nothing new is created
+                ids = (MessageId(edited.id), ConversationId(edited.conversation_id))
+                return IngestResult(*ids, CustomerId(edited.customer_id), duplicate=True)
+        if batch is None:
+            duplicate: IngestResult | Staged | PlainDuplicate | None = await self.existing(
+                session, inbound
+            )
+        else:
+            duplicate = batch.duplicate_of(inbound)
+        if duplicate is not None:
+            return duplicate
+        now = self.clock.now()
+        resolved = batch.resolved(inbound.sender) if batch else None
+        if resolved is None:
+            known_new = batch is not None and batch.unknown(inbound.sender)
+            resolved = await resolve_customer(
+                session, inbound.sender, now, known_new=known_new, contact=True
+            )
+            if batch is not None:
+                batch.remember_sender(inbound.sender, resolved)
+        else:
+            learn_name(resolved.customer, inbound.sender)
+        customer = resolved.customer
+        if resolved.created:
+            await record_duplicate_candidates(
+                session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
+            )
+        known = batch.conversation(customer.id, inbound) if batch else None
+        if known is not None:
+            threaded = Threaded(known, created=False, reopened=False)
+        else:
+            threaded = await thread_message(
+                session, inbound, customer, resolved.identity, now, new_customer=resolved.created
+            )
+            if batch is not None:
+                batch.remember_conversation(threaded.conversation)
+        conversation = threaded.conversation
+        message = Message(
+            **message_fields(inbound, conversation.id, customer.id, resolved.identity.id, now)
+        )
+        session.add(message)
+        await record_email(session, message, inbound, conversation, now, self.settings)
+        conversation.last_inbound_at = now
+        conversation.last_activity_at = now
+        customer.last_contact_at = now
+        ticket_number = None
+        if threaded.created:
+            ticket_number = await self._new_conversation(session, inbound, customer, threaded, now)
+        staged = Staged(message, conversation, customer, ticket_number)
+        if batch is not None:
+            batch.stage(inbound, staged)
+        return staged
+
+    async def _new_conversation(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        threaded: Threaded,
+        now: datetime,
+    ) -> int | None:
+        conversation = threaded.conversation
+        decision = await self.engine.route_new(session, inbound, customer, conversation, now)
+        if not decision.open_ticket:
+            return None
+        ticket = await open_ticket(
+            session,
+            conversation,
+            self.settings.sla.get(decision.priority),
+            now,
+        )
+        ticket.category = decision.category
+        await session.flush()
+        if not inbound.automated:
+            await self._acknowledge(session, inbound, customer, conversation, ticket.number, now)
+        return ticket.number
+
+    async def _acknowledge(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        ticket_number: int,
+        now: datetime,
+    ) -> None:
+        config = self.settings.channels.get(inbound.channel)
+        if config is None or not config.ack_template:
+            return
+        via = config.ack_via or reply_route(self.settings, inbound.channel)
+        if not await auto_reply_allowed(session, self.settings, via, conversation, now):
+            return
+        context = {
+            "customer": {"name": customer.name, "locale": customer.locale},
+            "conversation": {"subject": conversation.subject, "id": conversation.id},
+            "ticket": {"number": ticket_number},
+            "message": {"text": inbound.text, "subject": inbound.subject or ""},
+            "instance_name": self.settings.instance_name,
+            "channel": {"name": inbound.channel, "title": config.title or inbound.channel},
+        }
+        try:
+            rendered = await self.engine.render_ack(
+                session, conversation, config.ack_template, context, customer.locale, now
+            )
+        except (TemplateMissing, Exception) as exc:
+            log.error("acknowledgement template %s failed: %s", config.ack_template, exc)
+            await log_event(session, conversation, f"Acknowledgement not sent: {exc}", now)
+            return
+        queued = await queue_outbound(
+            session,
+            self.settings,
+            conversation,
+            via=via,
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            now=now,
+            automated=True,
+        )
+        if queued is None:
+            await log_event(
+                session, conversation, "Acknowledgement not sent: no address for " + via, now
+            )

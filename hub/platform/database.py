@@ -1,0 +1,113 @@
+"""Engines and session factories. SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` for
+writers (so a read that turns into a write never fails on a stale snapshot)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from hub.platform import inline_sqlite
+
+WRITE_LOCK_TIMEOUT = 30.0
+
+
+class WriterBusy(OperationalError):
+    """No write transaction could start in time (SQLite allows one writer at a time)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    url: str
+    write_sessions: async_sessionmaker[AsyncSession]
+    reader: async_sessionmaker[AsyncSession]
+    engines: tuple[AsyncEngine, ...]
+    # SQLite has one writer at a time. Writers in this process queue here, on the event loop,
+    # instead of sleeping in SQLite's busy handler (whose back-off sleeps cost whole
+    # milliseconds each time the lock is released). None on PostgreSQL.
+    write_lock: asyncio.Lock | None = None
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncSession]:
+        """A session for a write transaction; use as ``async with db.writer() as session``."""
+        if self.write_lock is None:
+            async with self.write_sessions() as session:
+                yield session
+            return
+        try:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+            async with asyncio.timeout(WRITE_LOCK_TIMEOUT):
+                await self.write_lock.acquire()
+        except TimeoutError:
+            raise WriterBusy("BEGIN IMMEDIATE", None, TimeoutError("database is busy")) from None
+        try:
+            async with self.write_sessions() as session:
+                yield session
+        finally:
+            self.write_lock.release()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    async def dispose(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()
+
+
+def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
+    database = make_url(url).database or ":memory:"
+    engine = create_async_engine(url, echo=echo, async_creator=inline_sqlite.creator(database))
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def open_database(url: str, *, echo: bool = False) -> Database:
+    if url.startswith("sqlite"):
+        ensure_sqlite_dir(url)
+        writer = _sqlite_engine(url, immediate=True, echo=echo)
+        reader = _sqlite_engine(url, immediate=False, echo=echo)
+        engines: tuple[AsyncEngine, ...] = (writer, reader)
+    else:
+        writer = reader = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
+        engines = (writer,)
+    return Database(
+        url=url,
+        write_sessions=async_sessionmaker(writer, expire_on_commit=False),
+        reader=async_sessionmaker(reader, expire_on_commit=False),
+        engines=engines,
+        write_lock=asyncio.Lock() if url.startswith("sqlite") else None,
+    )

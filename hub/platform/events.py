@@ -1,0 +1,278 @@
+"""The event log behind live inboxes. Services ``publish`` an event row in the same transaction
+as the change it describes; the ``EventBus`` polls the table (so events written by any process
+arrive), fans new rows out to every open stream, and replays ``id > Last-Event-ID`` for a stream
+that reconnects. Ephemeral signals (someone is typing) go straight to the streams, unstored."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.core.authz import Principal
+from hub.db.inbox_models import Event
+from hub.db.models import Conversation
+from hub.platform.background import Background
+from hub.platform.clock import Clock
+from hub.platform.database import Database
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 1000
+RESET = "reset"
+COALESCE_SECONDS = 0.025
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    id: int | None
+    kind: str
+    conversation_id: int | None
+    team_ids: frozenset[int] = frozenset()
+    agent_ids: frozenset[int] = frozenset()
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # stored events (replays skip stale ephemeral ones)
+
+    def visible_to(self, principal: Principal) -> bool:
+        if self.kind == RESET or principal.sees_everything:
+            return True
+        if not principal.handles_conversations:
+            return False
+        return principal.agent_id in self.agent_ids or bool(principal.team_ids & self.team_ids)
+
+    def data(self) -> dict[str, Any]:
+        return {"kind": self.kind, "conversation_id": self.conversation_id, **self.payload}
+
+
+async def publish(
+    session: AsyncSession,
+    kind: str,
+    conversation: Conversation,
+    now: datetime,
+    *,
+    agent_ids: Iterable[int | None] = (),
+    team_ids: Iterable[int | None] = (),
+    **payload: Any,
+) -> None:
+    """Record an event about ``conversation`` in the caller's transaction."""
+    session.add(
+        Event(
+            **event_values(
+                kind,
+                conversation.id,
+                conversation.team_id,
+                conversation.assignee_id,
+                now,
+                agent_ids=agent_ids,
+                team_ids=team_ids,
+                **payload,
+            )
+        )
+    )
+
+
+def event_values(
+    kind: str,
+    conversation_id: int,
+    team_id: int | None,
+    assignee_id: int | None,
+    now: datetime,
+    *,
+    agent_ids: Iterable[int | None] = (),
+    team_ids: Iterable[int | None] = (),
+    **payload: Any,
+) -> dict[str, Any]:
+    """The columns of an event row (``publish``; bulk writers insert these directly)."""
+    agents = {assignee_id, *agent_ids} - {None}
+    teams = {team_id, *team_ids} - {None}
+    return {
+        "kind": kind,
+        "conversation_id": conversation_id,
+        "team_ids": sorted(t for t in teams if t is not None),
+        "agent_ids": sorted(a for a in agents if a is not None),
+        "payload": payload,
+        "created_at": now,
+    }
+
+
+def _live(row: Event) -> LiveEvent:
+    return LiveEvent(
+        row.id,
+        row.kind,
+        row.conversation_id,
+        frozenset(row.team_ids or ()),
+        frozenset(row.agent_ids or ()),
+        dict(row.payload or {}),
+        row.created_at,
+    )
+
+
+class EventBus:
+    """One poller per process; every subscriber gets its own bounded queue."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        poll_seconds: float = 0.2,
+        gap_seconds: float = 5.0,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.gap_seconds = gap_seconds
+        self.retention = retention
+        self._subscribers: set[asyncio.Queue[LiveEvent | None]] = set()
+        self._wake = asyncio.Event()
+        self._background = Background("relaydesk-events", self._run)
+        self._floor = 0  # every id up to here was delivered (or given up as never committed)
+        self._seen: set[int] = set()  # delivered ids above the floor
+        self._gaps: dict[int, float] = {}  # missing id -> when first missed
+
+    async def start(self) -> None:
+        self._floor = await self.latest_id()
+        self._background.start()
+
+    async def stop(self) -> None:
+        await self._background.stop()
+        self.close_streams()
+
+    def close_streams(self) -> None:
+        for queue in list(self._subscribers):
+            self._offer(queue, None)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[LiveEvent | None]]:
+        queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    def broadcast(self, event: LiveEvent) -> None:
+        for queue in list(self._subscribers):
+            self._offer(queue, event)
+
+    def _offer(self, queue: asyncio.Queue[LiveEvent | None], event: LiveEvent | None) -> None:
+        try:
+            queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A stream that fell this far behind reloads instead of catching up.
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(LiveEvent(None, RESET, None))
+
+    async def latest_id(self) -> int:
+        async with self.db.reader() as session:
+            return int(await session.scalar(select(func.max(Event.id))) or 0)
+
+    async def replay(self, after_id: int, limit: int = 500) -> list[LiveEvent] | None:
+        """Stored events after ``after_id``, oldest first; None when there are too many to
+        replay (the stream then tells the page to reload)."""
+        async with self.db.reader() as session:
+            rows = list(
+                (
+                    await session.scalars(
+                        select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit + 1)
+                    )
+                ).all()
+            )
+        return None if len(rows) > limit else [_live(row) for row in rows]
+
+    async def _run(self) -> None:
+        last_prune = 0.0
+        while True:
+            try:
+                await self.poll_once()
+                if time.monotonic() - last_prune > 600:
+                    last_prune = time.monotonic()
+                    await self._prune()
+            except Exception:
+                log.exception("event poll failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
+                # Woken by a commit: gather the commits of the next moment into the same read,
+                # so a busy ingest does not cost one poll per batch.
+                await asyncio.sleep(COALESCE_SECONDS)
+            self._wake.clear()
+
+    async def poll_once(self) -> int:
+        """Deliver rows committed since the last poll; returns how many were delivered."""
+        if not self._subscribers:  # nobody to deliver to: only move the floor, reading ids
+            return await self._skip_unheard()
+        async with self.db.reader() as session:
+            rows = list(
+                (
+                    await session.scalars(
+                        select(Event).where(Event.id > self._floor).order_by(Event.id).limit(1000)
+                    )
+                ).all()
+            )
+        delivered = 0
+        for row in rows:
+            if row.id in self._seen:
+                continue
+            self._seen.add(row.id)
+            self._gaps.pop(row.id, None)
+            self.broadcast(_live(row))
+            delivered += 1
+        self._advance()
+        return delivered
+
+    async def _skip_unheard(self) -> int:
+        async with self.db.reader() as session:
+            ids = (
+                await session.scalars(
+                    select(Event.id).where(Event.id > self._floor).order_by(Event.id).limit(1000)
+                )
+            ).all()
+        fresh = [event_id for event_id in ids if event_id not in self._seen]
+        self._seen.update(fresh)
+        for event_id in fresh:
+            self._gaps.pop(event_id, None)
+        self._advance()
+        return len(fresh)
+
+    def _advance(self) -> None:
+        """Move the floor over delivered ids. An id below a delivered one may belong to a
+        transaction still committing (PostgreSQL hands out ids before commit), so it is waited
+        for, up to ``gap_seconds``, before it is taken as rolled back."""
+        if not self._seen:
+            return
+        now = time.monotonic()
+        top = max(self._seen)
+        if top - self._floor > 10_000:
+            self._floor, self._seen, self._gaps = top, set(), {}
+            return
+        for missing in range(self._floor + 1, top):
+            if missing not in self._seen:
+                self._gaps.setdefault(missing, now)
+        while self._floor < top:
+            nxt = self._floor + 1
+            if nxt in self._seen:
+                self._seen.discard(nxt)
+            elif now - self._gaps.get(nxt, now) >= self.gap_seconds:
+                self._gaps.pop(nxt, None)
+            else:
+                break
+            self._floor = nxt
+
+    async def _prune(self) -> None:
+        cutoff = self.clock.now() - self.retention
+        async with self.db.writer() as session:
+            await session.execute(delete(Event).where(Event.created_at < cutoff))
+            await session.commit()

@@ -1,0 +1,263 @@
+"""Assignment strategies: round robin, least loaded, skills match and sticky. Only active agents
+who are online and under capacity are candidates, and capacity is taken with the conditional
+UPDATE in ``reserve_capacity``, so no number of concurrent assigners pushes an agent over it.
+A conversation nobody can take waits in the queue (``ConversationRouting.queued_at``) and is
+assigned, oldest first, as soon as someone is free; an assignee who goes offline or does not
+answer in time loses the conversation to the next candidate."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.core.conversations import ACTIVE, assign, log_event, reserve_capacity
+from hub.db.models import Agent, AgentTeam, Conversation, ConversationStatus, Presence, Team
+from hub.db.routing_models import ConversationRouting
+
+STRATEGIES = ("round_robin", "least_loaded", "skills", "sticky", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: int
+    open_count: int
+    capacity: int
+    skills: frozenset[str]
+
+    @property
+    def load(self) -> float:
+        return self.open_count / self.capacity if self.capacity else 1.0
+
+
+async def candidates(
+    session: AsyncSession, team_id: int, exclude: Collection[int] = ()
+) -> list[Candidate]:
+    rows = await session.execute(
+        select(Agent.id, Agent.open_count, Agent.capacity, Agent.skills)
+        .join(AgentTeam, AgentTeam.agent_id == Agent.id)
+        .where(
+            AgentTeam.team_id == team_id,
+            Agent.active.is_(True),
+            Agent.presence == Presence.ONLINE,
+            Agent.open_count < Agent.capacity,
+        )
+        .order_by(Agent.id)
+    )
+    return [
+        Candidate(row[0], row[1], row[2], frozenset(row[3] or ()))
+        for row in rows
+        if row[0] not in exclude
+    ]
+
+
+async def last_served(session: AsyncSession, customer_id: int, conversation_id: int) -> int | None:
+    """The agent of this customer's most recent other conversation that had one."""
+    return await session.scalar(
+        select(Conversation.assignee_id)
+        .where(
+            Conversation.customer_id == customer_id,
+            Conversation.id != conversation_id,
+            Conversation.assignee_id.is_not(None),
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+
+
+def least_loaded(pool: list[Candidate]) -> list[int]:
+    return [c.id for c in sorted(pool, key=lambda c: (c.load, c.open_count, c.id))]
+
+
+async def _round_robin(session: AsyncSession, team_id: int, pool: list[Candidate]) -> list[int]:
+    query = select(Team.rr_cursor).where(Team.id == team_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # one cursor move at a time across processes
+    cursor = await session.scalar(query) or 0
+    ids = [c.id for c in pool]
+    return [a for a in ids if a > cursor] + [a for a in ids if a <= cursor]
+
+
+async def order_for(
+    session: AsyncSession,
+    conversation: Conversation,
+    strategy: str,
+    skills: Collection[str],
+    pool: list[Candidate],
+    sticky_fallback: str,
+) -> list[int]:
+    assert conversation.team_id is not None
+    if strategy == "sticky":
+        previous = await last_served(session, conversation.customer_id, conversation.id)
+        rest = await order_for(session, conversation, sticky_fallback, skills, pool, "none")
+        if previous is not None and any(c.id == previous for c in pool):
+            return [previous, *(a for a in rest if a != previous)]
+        return rest
+    if strategy == "skills":
+        wanted = set(skills)
+        return least_loaded([c for c in pool if wanted <= c.skills])
+    if strategy == "least_loaded":
+        return least_loaded(pool)
+    if strategy == "round_robin":
+        return await _round_robin(session, conversation.team_id, pool)
+    return []
+
+
+async def try_assign(
+    session: AsyncSession,
+    conversation: Conversation,
+    routing: ConversationRouting,
+    now: datetime,
+    *,
+    sticky_fallback: str = "least_loaded",
+    exclude: Collection[int] = (),
+) -> int | None:
+    """Assign by the conversation's strategy; None when nobody can take it now."""
+    if conversation.team_id is None or routing.strategy == "none":
+        return None
+    pool = await candidates(session, conversation.team_id, exclude)
+    if not pool:
+        return None
+    order = await order_for(
+        session, conversation, routing.strategy, routing.skills, pool, sticky_fallback
+    )
+    for agent_id in order:
+        if await reserve_capacity(session, agent_id):
+            if routing.strategy in ("round_robin", "sticky"):
+                await session.execute(
+                    update(Team)
+                    .where(Team.id == conversation.team_id)
+                    .values(rr_cursor=agent_id)
+                    .execution_options(synchronize_session=False)
+                )
+            await assign(session, conversation, agent_id, now, reserved=True)
+            routing.assigned_to, routing.assigned_at, routing.queued_at = agent_id, now, None
+            return agent_id
+    return None
+
+
+async def assign_or_queue(
+    session: AsyncSession,
+    conversation: Conversation,
+    routing: ConversationRouting,
+    now: datetime,
+    *,
+    sticky_fallback: str = "least_loaded",
+    exclude: Collection[int] = (),
+    waiting_since: datetime | None = None,
+) -> int | None:
+    agent_id = await try_assign(
+        session, conversation, routing, now, sticky_fallback=sticky_fallback, exclude=exclude
+    )
+    if agent_id is None and conversation.team_id is not None and routing.strategy != "none":
+        routing.queued_at = waiting_since or now
+    return agent_id
+
+
+async def drain_queue(
+    session: AsyncSession, now: datetime, *, sticky_fallback: str, limit: int = 200
+) -> list[tuple[int, int]]:
+    """Assign waiting conversations, oldest first; returns (conversation, agent) pairs."""
+    rows = (
+        await session.execute(
+            select(ConversationRouting, Conversation)
+            .join(Conversation, Conversation.id == ConversationRouting.conversation_id)
+            .where(
+                ConversationRouting.queued_at.is_not(None),
+                ConversationRouting.bot_active.is_(False),
+                Conversation.assignee_id.is_(None),
+                Conversation.status.in_(ACTIVE),
+            )
+            .order_by(ConversationRouting.queued_at, ConversationRouting.conversation_id)
+            .limit(limit)
+        )
+    ).all()
+    done: list[tuple[int, int]] = []
+    exhausted: set[tuple[int | None, frozenset[str]]] = set()
+    for routing, conversation in rows:
+        key = (conversation.team_id, frozenset(routing.skills or ()))
+        if key in exhausted:
+            continue  # an older conversation with the same needs found nobody
+        claimed = await session.execute(
+            update(ConversationRouting)
+            .where(
+                ConversationRouting.conversation_id == routing.conversation_id,
+                ConversationRouting.queued_at == routing.queued_at,
+            )
+            .values(queued_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            continue  # another process took it
+        waiting_since = routing.queued_at
+        agent_id = await try_assign(
+            session, conversation, routing, now, sticky_fallback=sticky_fallback
+        )
+        if agent_id is None:
+            routing.queued_at = waiting_since
+            exhausted.add(key)
+        else:
+            done.append((conversation.id, agent_id))
+    return done
+
+
+async def reassign(
+    session: AsyncSession,
+    conversation: Conversation,
+    reason: str,
+    now: datetime,
+    *,
+    sticky_fallback: str,
+    keep_if_nobody: bool = False,
+) -> int | None:
+    """Give the conversation to someone other than its assignee. When nobody can take it, it
+    is queued - or, with ``keep_if_nobody``, stays where it is (its timer restarts)."""
+    previous = conversation.assignee_id
+    routing = await session.get(ConversationRouting, conversation.id)
+    if routing is None:
+        routing = ConversationRouting(
+            conversation_id=conversation.id, strategy="least_loaded", skills=[], tags=[]
+        )
+        routing.created_at = now
+        session.add(routing)
+    if routing.strategy == "none":
+        routing.strategy = "least_loaded"
+    exclude = [previous] if previous is not None else []
+    agent_id = await try_assign(
+        session, conversation, routing, now, sticky_fallback=sticky_fallback, exclude=exclude
+    )
+    if agent_id is not None:
+        await log_event(session, conversation, f"Reassigned: {reason}", now)
+        return agent_id
+    if keep_if_nobody:
+        routing.assigned_to, routing.assigned_at = previous, now
+        return None
+    await log_event(session, conversation, f"Unassigned: {reason}; waiting in the queue", now)
+    await assign(session, conversation, None, now)
+    routing.assigned_to = routing.assigned_at = None
+    if conversation.team_id is not None:
+        routing.queued_at = conversation.created_at
+    return None
+
+
+async def offline_assignments(session: AsyncSession) -> list[Conversation]:
+    """Open conversations whose assignee is offline or deactivated. Driven from the (few)
+    agents, through the assignee index: this runs every job pass, and a join led by the open
+    conversations would scan all of them each time."""
+    gone = select(Agent.id).where((Agent.presence == Presence.OFFLINE) | Agent.active.is_(False))
+    return list(
+        (
+            await session.scalars(
+                select(Conversation)
+                .where(
+                    Conversation.assignee_id.in_(gone.scalar_subquery()),
+                    Conversation.status == ConversationStatus.OPEN,
+                )
+                .order_by(Conversation.id)
+                .limit(500)
+            )
+        ).all()
+    )

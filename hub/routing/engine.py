@@ -1,0 +1,271 @@
+"""The routing engine as the pipeline uses it: for a new conversation, evaluate the rules and
+carry out the actions (team, priority, tags, category, spam, template, bot, assignment, SLA
+clock); for every customer message, keep the SLA's next-response clock, let a bot that holds
+the conversation answer, and take a digit reply to a survey as a satisfaction score."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import InboundMessage
+from hub.bots.gateway import BotGateway
+from hub.config.settings import Settings
+from hub.core import sla
+from hub.core.calendar import calendar_named
+from hub.core.conversations import log_event, set_status
+from hub.core.notices import notify
+from hub.db.models import Conversation, ConversationStatus, Customer, Message
+from hub.db.routing_models import ConversationRouting, SlaClock
+from hub.outbound.compose import queue_outbound, reply_route
+from hub.outbound.templates import Rendered
+from hub.platform.clock import Clock
+from hub.routing import csat
+from hub.routing.assignment import assign_or_queue
+from hub.routing.first_cut import team_id_for
+from hub.routing.followup_templates import TemplateFailure, TemplateRenderer
+from hub.routing.rules import Actions, Facts
+from hub.routing.rules_store import RuleStore
+
+
+class RoutingEngine:
+    def __init__(
+        self, settings: Settings, clock: Clock, templates: TemplateRenderer | None = None
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.templates = templates or TemplateRenderer(settings.templates_dir)
+        self.rules = RuleStore(settings)
+        self.bots = BotGateway(settings)
+        self.hours = calendar_named(settings.calendars, settings.routing.calendar)
+        self.ack_hours = calendar_named(
+            settings.calendars, settings.followups.calendar or settings.routing.calendar
+        )
+        self.fallback = settings.routing.assignment.sticky_fallback
+        # Team slug -> id: teams are never renamed or deleted, so a found id stays true.
+        self._team_ids: dict[str, int] = {}
+
+    async def facts(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        now: datetime,
+    ) -> Facts:
+        config = self.settings.channels.get(inbound.channel)
+        recipients = {str(getattr(config, "address", "") or "").lower()}
+        for key in ("to", "recipient", "recipients"):
+            value = inbound.raw.get(key)
+            values = value if isinstance(value, list) else [value]
+            recipients.update(str(v).lower() for v in values if isinstance(v, str))
+        previous = await session.scalar(
+            select(Conversation.id)
+            .where(Conversation.customer_id == customer.id, Conversation.id != conversation.id)
+            .limit(1)
+        )
+        language = inbound.raw.get("language") or inbound.raw.get("locale") or customer.locale
+        return Facts(
+            channel=inbound.channel,
+            channel_kind=config.kind if config else "",
+            text=f"{inbound.subject or ''}\n{inbound.text}",
+            recipients=frozenset(recipients - {""}),
+            tier=customer.tier,
+            tags=frozenset(customer.tags or ()),
+            attributes={k: str(v) for k, v in (customer.attributes or {}).items()},
+            language=str(language or "en").split("-")[0].lower(),
+            inside_hours=self.hours.is_open(now),
+            returning=previous is not None,
+            has_attachment=bool(inbound.attachments),
+        )
+
+    async def route_new(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        now: datetime,
+    ) -> Actions:
+        """Decide and act for a new conversation (in the ingest transaction)."""
+        answered = await self._survey_answer(session, inbound, customer, conversation, now)
+        if answered is not None:
+            return answered
+        _, ruleset = await self.rules.current(session)
+        actions = ruleset.decide(await self.facts(session, inbound, customer, conversation, now))
+        conversation.priority = actions.priority
+        conversation.team_id = await self._team_id(session, actions.team)
+        bot = None if actions.spam else actions.bot or self.bots.bot_for_channel(inbound.channel)
+        routing = ConversationRouting(
+            conversation_id=conversation.id,
+            rule=actions.rule,
+            strategy=actions.assign,
+            skills=list(actions.skills),
+            tags=list(actions.tags),
+            bot=bot,
+            bot_active=bot is not None,
+            spam=actions.spam,
+            created_at=now,
+        )
+        session.add(routing)
+        if actions.rule is not None:
+            await log_event(session, conversation, f"Routed by rule {actions.rule!r}", now)
+        if actions.tags:
+            await log_event(session, conversation, "Tagged " + ", ".join(actions.tags), now)
+        if actions.spam:
+            await log_event(session, conversation, f"Marked as spam by rule {actions.rule!r}", now)
+            await set_status(session, conversation, ConversationStatus.RESOLVED, now)
+            return actions
+        policy = sla.policy_for(self.settings, actions.priority, customer.tier)
+        if policy is not None:
+            clock = sla.start_clock(session, conversation, policy, now)
+            sla.recompute(clock, policy, self.settings)
+            conversation.sla_due_at = sla.next_due(conversation, clock, None)
+            clock.dirty = True  # the monitor writes the due times to the ticket
+        if bot is None:
+            await assign_or_queue(
+                session, conversation, routing, now, sticky_fallback=self.fallback
+            )
+        if actions.template:
+            await self.send_template(session, conversation, customer, actions.template, now)
+        return actions
+
+    async def _team_id(self, session: AsyncSession, slug: str) -> int | None:
+        found = self._team_ids.get(slug)
+        if found is None:
+            found = await team_id_for(session, slug)
+            if found is not None:
+                self._team_ids[slug] = found
+        return found
+
+    async def _survey_answer(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        now: datetime,
+    ) -> Actions | None:
+        """A bare digit from a customer with an unanswered survey (on a channel that does not
+        thread replies) is the answer: recorded there, and this conversation closed at once."""
+        score = csat.digit_reply(inbound.text)
+        if score is None:
+            return None
+        surveyed = await csat.surveyed_conversation(session, customer.id, conversation.id)
+        if surveyed is None:
+            return None
+        await csat.record(session, surveyed, score, "reply", now)
+        target = await session.get(Conversation, surveyed)
+        assert target is not None
+        await log_event(session, target, f"Satisfaction score {score} (reply)", now)
+        routing = self.settings.routing
+        session.add(
+            ConversationRouting(
+                conversation_id=conversation.id, strategy="none", skills=[], tags=[], created_at=now
+            )
+        )
+        await log_event(session, conversation, f"Satisfaction answer for #{surveyed}", now)
+        await set_status(session, conversation, ConversationStatus.RESOLVED, now)
+        return Actions(
+            None, None, routing.default_team, routing.default_priority, open_ticket=False
+        )
+
+    async def preload(self, session: AsyncSession, conversation_ids: set[int]) -> list[object]:
+        """Load the rows ``after_inbound`` reads for a whole batch, in two queries, so each
+        message finds them in the session instead of asking the database. The session holds
+        rows weakly: keep the returned list while the batch runs."""
+        if not conversation_ids:
+            return []
+        clocks = select(SlaClock).where(SlaClock.conversation_id.in_(conversation_ids))
+        routes = select(ConversationRouting).where(
+            ConversationRouting.conversation_id.in_(conversation_ids)
+        )
+        return [*(await session.scalars(clocks)).all(), *(await session.scalars(routes)).all()]
+
+    async def after_inbound(
+        self, session: AsyncSession, message: Message, conversation: Conversation, now: datetime
+    ) -> None:
+        """Every stored customer message (flushed), new conversation or not."""
+        if message.automated:
+            return
+        score = csat.digit_reply(message.text)
+        if score is not None and await csat.awaiting(session, conversation.id, message.id):
+            await csat.record(session, conversation.id, score, "reply", now)
+            await log_event(session, conversation, f"Satisfaction score {score} (reply)", now)
+            await set_status(session, conversation, ConversationStatus.RESOLVED, now)
+            return
+        await sla.note_customer_message(session, conversation.id, now)
+        routing = await session.get(ConversationRouting, conversation.id)
+        if routing is not None and routing.bot_active:
+            customer = await session.get(Customer, conversation.customer_id)
+            assert customer is not None
+            await self.bots.turn(session, conversation, routing, message, customer, now)
+
+    def ack_template(self, name: str, now: datetime) -> str:
+        """The acknowledgement template: the outside-hours one when closed, if configured."""
+        outside = self.settings.followups.outside_hours_template
+        if outside and not self.ack_hours.is_open(now):
+            return outside
+        return name
+
+    async def render_ack(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        name: str,
+        context: dict[str, Any],
+        locale: str,
+        now: datetime,
+    ) -> Rendered:
+        """Render the acknowledgement; a template error is reported to the admin who saved it
+        and re-raised, so the customer gets nothing."""
+        template = self.ack_template(name, now)
+        context = {**context, "inside_hours": self.ack_hours.is_open(now)}
+        try:
+            return await self.templates.render(
+                session, template, context, conversation.channel, locale
+            )
+        except TemplateFailure as exc:
+            text = f"Acknowledgement for conversation {conversation.id} not sent: {exc}"
+            notify(session, exc.saved_by, "template_error", text, now, conversation.id)
+            raise
+
+    async def send_template(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        customer: Customer,
+        name: str,
+        now: datetime,
+    ) -> Message | None:
+        """The rule action "send a template"."""
+        context = {
+            "customer": {"name": customer.name, "locale": customer.locale},
+            "conversation": {"id": conversation.id, "subject": conversation.subject},
+            "instance_name": self.settings.instance_name,
+            "channel": {"name": conversation.channel},
+            "inside_hours": self.hours.is_open(now),
+        }
+        try:
+            rendered = await self.templates.render(
+                session, name, context, conversation.channel, customer.locale
+            )
+        except TemplateFailure as exc:
+            text = f"Template {name} for conversation {conversation.id} not sent: {exc}"
+            notify(session, exc.saved_by, "template_error", text, now, conversation.id)
+            await log_event(session, conversation, f"Template {name} not sent: {exc}", now)
+            return None
+        return await queue_outbound(
+            session,
+            self.settings,
+            conversation,
+            via=reply_route(self.settings, conversation.channel),
+            text=rendered.text,
+            subject=rendered.subject,
+            html=rendered.html,
+            now=now,
+            automated=True,
+        )

@@ -1,0 +1,47 @@
+"""The routing engine's long-lived parts, built once at start-up: the engine the pipeline uses
+and the job runner (follow-ups, bot forwarding, SLA checks, the assignment queue)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub.config.settings import Settings
+from hub.platform.clock import Clock
+from hub.platform.database import Database
+from hub.platform.jobs import JobRunner, Sweep
+from hub.routing.engine import RoutingEngine
+from hub.routing.followups import Followups
+from hub.routing.monitor import Monitor
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    engine: RoutingEngine
+    followups: Followups
+    monitor: Monitor
+    jobs: JobRunner
+
+    async def start(self) -> None:
+        await self.jobs.start()
+
+    async def stop(self) -> None:
+        await self.jobs.stop()
+
+
+def build_routing(
+    settings: Settings, db: Database, clock: Clock, after_commit: Callable[[], None]
+) -> Routing:
+    engine = RoutingEngine(settings, clock)
+    followups = Followups(settings, engine.templates)
+    monitor = Monitor(settings)
+    sweeps: list[Sweep] = [monitor.sla, monitor.queue, monitor.reassignments]
+    jobs = JobRunner(
+        db,
+        {**followups.handlers(), **engine.bots.handlers()},
+        sweeps,
+        settings.jobs,
+        clock,
+        after_commit,
+    )
+    return Routing(engine, followups, monitor, jobs)
