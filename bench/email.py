@@ -32,6 +32,7 @@ from channels.base import IdentityKind, OutboundMessage, Party  # noqa: E402
 from channels.email.adapter import EmailChannel, EmailChannelConfig  # noqa: E402
 from channels.registry import build_channel  # noqa: E402
 from hub.config.settings import load_settings  # noqa: E402
+from hub.email.hooks import EMAIL_INGEST  # noqa: E402
 from hub.email.inbox import EmailInbox  # noqa: E402
 from hub.inbound.ingest import Ingestor  # noqa: E402
 from hub.inbound.pipeline import Pipeline  # noqa: E402
@@ -39,6 +40,8 @@ from hub.outbound.templates import FollowupRenderer  # noqa: E402
 from hub.platform.clock import SystemClock  # noqa: E402
 from hub.platform.database import open_database  # noqa: E402
 from hub.platform.migrate import upgrade_async  # noqa: E402
+from hub.routing.engine import RoutingEngine  # noqa: E402
+from hub.routing.hooks import ingest_hooks  # noqa: E402
 
 HTML = "<div><p>Hello,</p><p>my order {n} has not arrived.</p><blockquote>old</blockquote></div>"
 
@@ -82,7 +85,10 @@ async def bench_ingest(messages: int, concurrency: int) -> float:
     db = open_database(url)
     clock = SystemClock()
     channels = {n: build_channel(n, c) for n, c in settings.channels.items()}
-    ingestor = Ingestor(db, Pipeline(settings, FollowupRenderer(settings.templates_dir), clock), 64)
+    hooks = ingest_hooks(RoutingEngine(settings, clock), EMAIL_INGEST)
+    ingestor = Ingestor(
+        db, Pipeline(settings, FollowupRenderer(settings.templates_dir), clock, hooks), 64
+    )
     await ingestor.start()
     inbox = EmailInbox(db, channels, ingestor, clock)
     customers = max(1, messages // 4)

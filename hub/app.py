@@ -16,6 +16,7 @@ from hub.chat.service import chat_context
 from hub.config.settings import Settings
 from hub.core.errors import INTERNAL, ApiError, too_large
 from hub.db.models import Team
+from hub.email.hooks import EMAIL_INGEST
 from hub.email.service import email_context
 from hub.inbound.ingest import Ingestor
 from hub.inbound.pipeline import Pipeline
@@ -25,6 +26,7 @@ from hub.platform.clock import Clock, SystemClock
 from hub.platform.database import open_database
 from hub.platform.events import EventBus
 from hub.platform.migrate import upgrade_async
+from hub.routing.hooks import ingest_hooks
 from hub.routing.service import build_routing
 from hub.web import devmail, forms, inbound, ui, webhooks
 from hub.web import widget_routes as widget
@@ -115,7 +117,7 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         events.wake()
 
     routing = build_routing(settings, db, clock, committed)
-    pipeline = Pipeline(settings, renderer, clock, routing.engine)
+    pipeline = Pipeline(settings, renderer, clock, ingest_hooks(routing.engine, EMAIL_INGEST))
     ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, committed, events.wake)
     hub = Hub(
         settings=settings,

@@ -1,21 +1,126 @@
-"""Agent replies and private notes on a conversation."""
+"""Agent replies and private notes on a conversation. A reply goes through the conversation's
+own reply route or through another identity of the customer; a note's @mentions reach the
+named agents. The web pages and the API both call these and only translate HTTP."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings
-from hub.core.tickets import ticket_for
-from hub.db.models import Agent, Conversation, DeliveryState, Direction, Message
+from hub.core.tickets import reply_subject, ticket_for
+from hub.db.inbox_models import Mention
+from hub.db.models import Agent, Conversation, DeliveryState, Direction, Identity, Message
 from hub.outbound.compose import queue_outbound, reply_route
 from hub.outbound.templates import FollowupRenderer
+from hub.platform.events import publish
 from hub.routing.hooks import on_agent_reply
+
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.\-]*)")
 
 
 class NoRecipient(Exception):
-    """The customer has no address the conversation's reply channel can reach."""
+    """The customer has no address the reply's channel can reach; ``channel`` names that
+    channel, the identity's kind, or "chosen" for an identity not the customer's."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(channel)
+        self.channel = channel
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A way to answer: ``identity_id`` None means the conversation's own reply route."""
+
+    identity_id: int | None
+    channel: str
+    label: str
+
+
+def sending_channel(settings: Settings, kind: str) -> str | None:
+    """The channel that reaches an identity of ``kind``: one of that very kind (email by an
+    email channel) first, else any other that sends to such addresses."""
+    able = [
+        (config.kind != kind, name)
+        for name, config in settings.channels.items()
+        if config.kind not in ("form", "api") and config.recipient_kind().value == kind
+    ]
+    return min(able)[1] if able else None
+
+
+async def reply_routes(
+    session: AsyncSession, settings: Settings, conversation: Conversation
+) -> list[Route]:
+    via = reply_route(settings, conversation.channel)
+    routes = [Route(None, via, f"{conversation.channel} (this conversation)")]
+    identities = await session.scalars(
+        select(Identity)
+        .where(Identity.customer_id == conversation.customer_id)
+        .order_by(Identity.id)
+    )
+    for identity in identities:
+        channel = sending_channel(settings, identity.kind)
+        if channel is not None and not identity.bouncing:
+            routes.append(Route(identity.id, channel, f"{identity.address} via {channel}"))
+    return routes
+
+
+async def send_reply(
+    session: AsyncSession,
+    settings: Settings,
+    renderer: FollowupRenderer,
+    conversation: Conversation,
+    agent: Agent,
+    text: str,
+    now: datetime,
+    identity_id: int | None = None,
+) -> Message:
+    """Queue the agent's answer: through the conversation's reply route, or to the customer's
+    identity ``identity_id`` through the channel that reaches it. Raises ``NoRecipient``."""
+    identity = None
+    via = reply_route(settings, conversation.channel)
+    if identity_id is not None:
+        identity = await session.get(Identity, identity_id)
+        if identity is None or identity.customer_id != conversation.customer_id:
+            raise NoRecipient("chosen")
+        found = sending_channel(settings, identity.kind)
+        if found is None:
+            raise NoRecipient(identity.kind)
+        via = found
+    ticket = await ticket_for(session, conversation.id)
+    number = ticket.number if ticket else None
+    context = {
+        "text": text,
+        "agent": {"name": agent.name},
+        "instance_name": settings.instance_name,
+        "ticket": {"number": number},
+    }
+    rendered = renderer.render("agent_reply", context)
+    message = await queue_outbound(
+        session,
+        settings,
+        conversation,
+        via=via,
+        text=rendered.text,
+        subject=reply_subject(conversation, number),
+        html=rendered.html,
+        now=now,
+        author_agent_id=agent.id,
+    )
+    if message is None:
+        raise NoRecipient(via)
+    if identity is not None and message.identity_id != identity.id:
+        message.identity_id = identity.id
+        message.raw = {**message.raw, "to": identity.address}
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+    conversation.last_activity_at = now
+    await on_agent_reply(session, conversation, message, now)
+    return message
 
 
 async def add_note(
@@ -39,47 +144,46 @@ async def add_note(
     return note
 
 
-def reply_subject(conversation: Conversation, ticket_number: int | None) -> str:
-    subject = conversation.subject or "Your request"
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}"
-    if ticket_number is not None and f"#{ticket_number}" not in subject:
-        subject = f"{subject} [#{ticket_number}]"
-    return subject
+def mentioned_names(text: str) -> set[str]:
+    return {name.lower().rstrip(".") for name in _MENTION.findall(text)}
 
 
-async def send_reply(
-    session: AsyncSession,
-    settings: Settings,
-    renderer: FollowupRenderer,
-    conversation: Conversation,
-    agent: Agent,
-    text: str,
-    now: datetime,
+async def mentioned_agents(session: AsyncSession, text: str) -> list[Agent]:
+    """Agents named by ``@handle``: the part of their email before the @, or their first name."""
+    names = mentioned_names(text)
+    if not names:
+        return []
+    agents = (await session.scalars(select(Agent).where(Agent.active.is_(True)))).all()
+    return [
+        agent
+        for agent in agents
+        if agent.email.partition("@")[0].lower() in names
+        or (agent.name.split() or [""])[0].lower() in names
+    ]
+
+
+async def note_with_mentions(
+    session: AsyncSession, conversation: Conversation, agent: Agent, text: str, now: datetime
 ) -> Message:
-    ticket = await ticket_for(session, conversation.id)
-    context = {
-        "text": text,
-        "agent": {"name": agent.name},
-        "instance_name": settings.instance_name,
-        "ticket": {"number": ticket.number if ticket else None},
-    }
-    rendered = renderer.render("agent_reply", context)
-    message = await queue_outbound(
+    """A private note whose @mentions reach the named agents (mention rows and a live event)."""
+    message = await add_note(session, conversation, agent, text, now)
+    mentioned = await mentioned_agents(session, text)
+    for other in mentioned:
+        session.add(
+            Mention(
+                message_id=message.id,
+                conversation_id=conversation.id,
+                agent_id=other.id,
+                created_at=now,
+            )
+        )
+    await publish(
         session,
-        settings,
+        "note",
         conversation,
-        via=reply_route(settings, conversation.channel),
-        text=rendered.text,
-        subject=reply_subject(conversation, ticket.number if ticket else None),
-        html=rendered.html,
-        now=now,
-        author_agent_id=agent.id,
+        now,
+        agent_ids=[a.id for a in mentioned],
+        message_id=message.id,
+        mentioned=[a.id for a in mentioned],
     )
-    if message is None:
-        raise NoRecipient
-    if conversation.first_response_at is None:
-        conversation.first_response_at = now
-    conversation.last_activity_at = now
-    await on_agent_reply(session, conversation, message, now)
     return message

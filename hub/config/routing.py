@@ -1,17 +1,15 @@
 """Settings for the routing engine: the optional rule conditions and actions that extend
 ``[[routing.rules]]``, assignment, business-hours calendars, SLA policies, follow-ups, bots and
-the job runner. ``hub/settings.py`` composes them into ``Settings``."""
+the job runner. ``hub.config.settings`` composes them into ``Settings`` and checks the names
+they refer to."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-if TYPE_CHECKING:
-    from hub.config.settings import Settings
 
 Strategy = Literal["round_robin", "least_loaded", "skills", "sticky", "none"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -149,27 +147,3 @@ class JobSettings(_Model):
     poll_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(50, ge=1)
     lease_seconds: float = Field(120.0, gt=0)
-
-
-def check_routing_references(settings: Settings) -> list[str]:
-    """Problems with names the routing sections use (each a ``key: problem`` text)."""
-    problems: list[str] = []
-    calendars = settings.calendars
-    bots = {"faq", *settings.bots.connectors}
-    for index, policy in enumerate(settings.sla_policies):
-        if policy.calendar and policy.calendar not in calendars:
-            problems.append(f"sla_policies.{index}.calendar: no calendar named {policy.calendar!r}")
-    for key, name in (
-        ("routing.calendar", settings.routing.calendar),
-        ("followups.calendar", settings.followups.calendar),
-    ):
-        if name and name not in calendars:
-            problems.append(f"{key}: no calendar named {name!r}")
-    for index, rule in enumerate(settings.routing.rules):
-        if rule.bot and rule.bot not in bots:
-            problems.append(f"routing.rules.{index}.bot: no bot named {rule.bot!r}")
-    for name, connector in settings.bots.connectors.items():
-        unknown = [c for c in connector.channels if c not in settings.channels]
-        if unknown:
-            problems.append(f"bots.connectors.{name}.channels: unknown channel {unknown[0]!r}")
-    return problems

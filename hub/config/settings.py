@@ -26,7 +26,6 @@ from hub.config.routing import (
     JobSettings,
     RuleExtensions,
     SlaPolicy,
-    check_routing_references,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -293,5 +292,29 @@ def _check_references(settings: Settings) -> None:
             raise ConfigError(
                 f"config error: routing.rules.{index}.channels: unknown channel {unknown[0]!r}"
             )
-    for problem in check_routing_references(settings):
+    for problem in _routing_problems(settings):
         raise ConfigError(f"config error: {problem}")
+
+
+def _routing_problems(settings: Settings) -> list[str]:
+    """Problems with names the routing sections use (each a ``key: problem`` text)."""
+    problems: list[str] = []
+    calendars = settings.calendars
+    bots = {"faq", *settings.bots.connectors}
+    for index, policy in enumerate(settings.sla_policies):
+        if policy.calendar and policy.calendar not in calendars:
+            problems.append(f"sla_policies.{index}.calendar: no calendar named {policy.calendar!r}")
+    for key, name in (
+        ("routing.calendar", settings.routing.calendar),
+        ("followups.calendar", settings.followups.calendar),
+    ):
+        if name and name not in calendars:
+            problems.append(f"{key}: no calendar named {name!r}")
+    for index, rule in enumerate(settings.routing.rules):
+        if rule.bot and rule.bot not in bots:
+            problems.append(f"routing.rules.{index}.bot: no bot named {rule.bot!r}")
+    for name, connector in settings.bots.connectors.items():
+        unknown = [c for c in connector.channels if c not in settings.channels]
+        if unknown:
+            problems.append(f"bots.connectors.{name}.channels: unknown channel {unknown[0]!r}")
+    return problems

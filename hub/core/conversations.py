@@ -1,7 +1,9 @@
 """Conversations: threading inbound messages, assignment with load accounting, status changes.
 
 An agent's ``open_count`` is the number of unresolved conversations assigned to them; every
-change of assignee or status goes through this module so the count stays true."""
+change of assignee or status goes through this module so the count stays true. A status change
+also notes the SLA clock and queues a ``status_changed`` job: the areas that care (follow-ups)
+take it from the job queue, so this module needs none of them."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
+from hub.core import sla
 from hub.db.models import (
     Agent,
     Conversation,
@@ -24,15 +27,15 @@ from hub.db.models import (
     Ticket,
     TicketStatus,
 )
-from hub.email.threading import email_conversation
 from hub.platform.events import publish
-from hub.routing.hooks import on_status_change
+from hub.platform.jobs import enqueue
 
 ACTIVE: tuple[ConversationStatus, ...] = (
     ConversationStatus.OPEN,
     ConversationStatus.PENDING,
     ConversationStatus.SNOOZED,
 )
+FOLLOWUP_STATUSES = (ConversationStatus.PENDING, ConversationStatus.RESOLVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +67,13 @@ async def thread_message(
     now: datetime,
     *,
     new_customer: bool = False,
+    by_channel: Conversation | None = None,
 ) -> Threaded:
-    """The conversation this message belongs to: by reply ids, by thread key, else the
+    """The conversation this message belongs to: the one its channel area found
+    (``by_channel``, e.g. mail threading), else by reply ids, by thread key, else the
     customer's active conversation on this channel, else a new one. ``new_customer``: the
     customer was created in this transaction, so has no conversation of their own yet."""
-    conversation = await email_conversation(session, inbound, customer.id, now)
+    conversation = by_channel
     conversation = conversation or await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
     if conversation is None and inbound.thread_key and not new_customer:
         conversation = await session.scalar(
@@ -217,7 +222,40 @@ async def set_status(
     conversation.resolved_at = now if status == ConversationStatus.RESOLVED else None
     await _sync_ticket(session, conversation.id, status, now)
     await log_event(session, conversation, f"Status changed to {status.value}", now, actor_id)
-    await on_status_change(session, conversation, status, now)
+    await _status_changed(session, conversation, status, now)
+
+
+async def anchor_message(session: AsyncSession, conversation_id: int) -> int:
+    """The latest message a person wrote (customer or agent) in the conversation; a
+    follow-up scheduled at this anchor is void once a newer one exists."""
+    latest = await session.scalar(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction.in_((Direction.INBOUND, Direction.OUTBOUND)),
+            Message.automated.is_(False),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return int(latest or 0)
+
+
+async def _status_changed(
+    session: AsyncSession, conversation: Conversation, status: str, now: datetime
+) -> None:
+    """The SLA clock hears of it; pending and resolved queue a job for the follow-ups."""
+    await sla.note_status(session, conversation.id, status, now)
+    if status in FOLLOWUP_STATUSES:
+        await session.flush()
+        anchor = await anchor_message(session, conversation.id)
+        await enqueue(
+            session,
+            "status_changed",
+            now,
+            conversation_id=conversation.id,
+            payload={"status": str(status), "anchor": anchor, "at": now.isoformat()},
+        )
 
 
 TICKET_STATUS = {

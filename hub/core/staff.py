@@ -46,6 +46,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+async def team_id_for(session: AsyncSession, slug: str) -> int | None:
+    return await session.scalar(select(Team.id).where(Team.slug == slug))
+
+
 async def ensure_team(session: AsyncSession, slug: str, name: str | None = None) -> Team:
     team = await session.scalar(select(Team).where(Team.slug == slug))
     if team is None:

@@ -55,6 +55,16 @@ async def open_ticket(
     return ticket
 
 
+def reply_subject(conversation: Conversation, ticket_number: int | None) -> str:
+    """The subject of an answer: "Re:" the conversation's, with its ticket number."""
+    subject = conversation.subject or "Your request"
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    if ticket_number is not None and f"#{ticket_number}" not in subject:
+        subject = f"{subject} [#{ticket_number}]"
+    return subject
+
+
 async def ticket_for(session: AsyncSession, conversation_id: int) -> Ticket | None:
     return await session.scalar(
         select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc())

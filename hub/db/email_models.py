@@ -4,7 +4,7 @@ mailbox state (IMAP position, connection health), participants, and conversation
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -22,12 +22,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db.base import Base, JSONType
+from hub.db.models import Message
 
 # JSON where Python None is SQL NULL (not the JSON value null), so "IS NULL" finds it.
 NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-
-if TYPE_CHECKING:
-    from hub.db.models import Message
 
 
 class EmailRecord(Base):

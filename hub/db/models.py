@@ -1,4 +1,5 @@
-"""The domain model: rows only. Behaviour lives in the services that receive a session."""
+"""The domain model: rows only. Behaviour lives in the services that receive a session.
+The areas' own tables are in ``hub/db/*_models.py``; ``hub.db.tables`` gathers them all."""
 
 from __future__ import annotations
 
@@ -252,11 +253,3 @@ class Counter(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
-
-
-from hub.db import chat_models as chat_models  # noqa: E402  (the chat channel tables)
-from hub.db import email_models as email_models  # noqa: E402  (the email tables)
-from hub.db import file_models as file_models  # noqa: E402  (stored files)
-from hub.db import inbox_models as inbox_models  # noqa: E402  (the inbox tables)
-from hub.db import routing_models as routing_models  # noqa: E402  (the routing engine tables)
-from hub.db import widget_models as widget_models  # noqa: E402  (the web chat widget)

@@ -11,6 +11,7 @@ from channels.base import Channel
 from channels.registry import build_channel
 from hub.config.settings import Settings
 from hub.email.directory import email_channels
+from hub.email.hooks import EMAIL_INGEST
 from hub.email.inbox import EmailInbox
 from hub.inbound.ingest import Ingestor
 from hub.inbound.pipeline import Pipeline
@@ -18,6 +19,8 @@ from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import SystemClock
 from hub.platform.database import open_database
 from hub.platform.migrate import upgrade_async
+from hub.routing.engine import RoutingEngine
+from hub.routing.hooks import ingest_hooks
 
 
 class NoSuchMailbox(LookupError):
@@ -49,7 +52,8 @@ async def ingest_files(
     channels: dict[str, Channel] = {
         n: build_channel(n, c) for n, c in email_channels(settings.channels).items()
     }
-    pipeline = Pipeline(settings, FollowupRenderer(settings.templates_dir), clock)
+    hooks = ingest_hooks(RoutingEngine(settings, clock), EMAIL_INGEST)
+    pipeline = Pipeline(settings, FollowupRenderer(settings.templates_dir), clock, hooks)
     inbox = EmailInbox(db, channels, Ingestor(db, pipeline), clock)
     failures = 0
     try:

@@ -112,7 +112,7 @@ async def record_email(
     now: datetime,
     settings: Settings,
 ) -> None:
-    """Pipeline hook, right after the message is added to the session (before any flush)."""
+    """Ingest hook, right after the message is added to the session (before any flush)."""
     details = details_of(inbound)
     if details is None:
         return
@@ -169,8 +169,10 @@ async def _participants(
             )
 
 
-async def same_mail_elsewhere(session: AsyncSession, inbound: InboundMessage) -> Any:
-    """The (message, conversation, customer) id row of the same Message-ID received through
+async def same_mail_elsewhere(
+    session: AsyncSession, inbound: InboundMessage
+) -> tuple[int, int, int] | None:
+    """The (message, conversation, customer) ids of the same Message-ID received through
     any mailbox; None for other channels or a first delivery."""
     if details_of(inbound) is None:
         return None
@@ -181,4 +183,4 @@ async def same_mail_elsewhere(session: AsyncSession, inbound: InboundMessage) ->
             .where(EmailRecord.header_id == inbound.external_id)
         )
     ).first()
-    return row
+    return None if row is None else (row[0], row[1], row[2])

@@ -32,10 +32,9 @@ from hub.core.customers import Resolved
 from hub.core.ids import ConversationId, CustomerId, MessageId
 from hub.db.models import Conversation, ConversationStatus, Customer, Identity, Message
 from hub.db.routing_models import ConversationRouting, SlaClock
-from hub.email.store import details_of
 from hub.inbound.batch_plain import KnownConversation, KnownSender, Plain, PlainDuplicate
-from hub.inbound.results import IngestResult
-from hub.routing.csat import digit_reply
+from hub.inbound.hooks import IngestHooks
+from hub.inbound.results import IngestResult, Pending
 
 ConversationKey = tuple[int, str, str | None]
 
@@ -129,6 +128,11 @@ class Staged:
 
 @dataclass(slots=True)
 class BatchContext:
+    """What the batch read up front (``prefetched``) and what it stored so far. One message
+    ingested alone gets an empty context: every lookup falls through to the database."""
+
+    hooks: IngestHooks
+    prefetched: bool = False
     existing: dict[tuple[str, str], IngestResult] = field(default_factory=dict)
     staged: dict[tuple[str, str], Staged | Plain] = field(default_factory=dict)
     identities: dict[tuple[str, str], Resolved] = field(default_factory=dict)
@@ -140,14 +144,16 @@ class BatchContext:
 
     @classmethod
     async def prefetch(
-        cls, session: AsyncSession, messages: Sequence[InboundMessage]
+        cls, session: AsyncSession, messages: Sequence[InboundMessage], hooks: IngestHooks
     ) -> BatchContext:
         # In one greenlet, on the connection: the reads are Core statements (no ORM loading).
-        return await session.run_sync(cls._prefetch, messages)
+        return await session.run_sync(cls._prefetch, messages, hooks)
 
     @classmethod
-    def _prefetch(cls, session: Session, messages: Sequence[InboundMessage]) -> BatchContext:
-        context = cls()
+    def _prefetch(
+        cls, session: Session, messages: Sequence[InboundMessage], hooks: IngestHooks
+    ) -> BatchContext:
+        context = cls(hooks, prefetched=True)
         connection = session.connection()
         pairs = {(m.channel, m.external_id) for m in messages}
         query, params = _pairs_in(
@@ -261,13 +267,13 @@ class BatchContext:
             inbound.kind is not InboundKind.MESSAGE
             or inbound.reply_to_ids
             or (inbound.sender.name and not sender.customer_name)  # a name to learn
-            or details_of(inbound) is not None  # mail: its own threading and records
+            or self.hooks.claims(inbound)  # e.g. mail: its own threading and records
         ):
             return False
         known = self.known.get((sender.customer_id, inbound.channel, inbound.thread_key))
         if known is None or known.status != ConversationStatus.OPEN:
             return False
-        return inbound.automated or (known.quiet and digit_reply(inbound.text) is None)
+        return inbound.automated or (known.quiet and not self.hooks.router_claims(inbound))
 
     def plain_target(self, inbound: InboundMessage) -> tuple[KnownSender, KnownConversation] | None:
         """Sender and conversation of a plain follow-up, or None: the ORM pipeline takes it."""
@@ -276,9 +282,7 @@ class BatchContext:
             return None
         return sender, self.known[(sender.customer_id, inbound.channel, inbound.thread_key)]
 
-    def duplicate_of(
-        self, inbound: InboundMessage
-    ) -> IngestResult | Staged | PlainDuplicate | None:
+    def duplicate_of(self, inbound: InboundMessage) -> Pending | None:
         key = (inbound.channel, inbound.external_id)
         if key in self.existing:
             return self.existing[key]
@@ -290,9 +294,10 @@ class BatchContext:
         return Staged(staged.message, staged.conversation, staged.customer, None, duplicate=True)
 
     def unknown(self, sender: Party) -> bool:
-        """No identity had this address when the batch began, nor was one added since."""
+        """No identity had this address when the batch began, nor was one added since (never
+        known without the reads up front)."""
         key = (sender.kind.value, sender.address)
-        return key not in self.present and key not in self.identities
+        return self.prefetched and key not in self.present and key not in self.identities
 
     def resolved(self, sender: Party) -> Resolved | None:
         return self.identities.get((sender.kind.value, sender.address))

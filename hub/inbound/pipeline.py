@@ -1,5 +1,6 @@
-"""The ingest pipeline for one inbound message, inside the caller's transaction:
-idempotency, customer, conversation, routing, ticket, acknowledgement."""
+"""The ingest pipeline, inside the caller's transaction: idempotency, customer, conversation,
+routing, ticket, acknowledgement. One message or a batch take the same path (one message is a
+batch of one whose shared reads were not done up front); what areas add comes in as hooks."""
 
 from __future__ import annotations
 
@@ -18,17 +19,15 @@ from hub.core.ids import ConversationId, CustomerId, MessageId
 from hub.core.sanitize import sanitize_html
 from hub.core.tickets import open_ticket
 from hub.db.models import Conversation, Customer, DeliveryState, Direction, Message
-from hub.email.loops import auto_reply_allowed
-from hub.email.store import record_email, same_mail_elsewhere
 from hub.inbound.batch import BatchContext, Staged
-from hub.inbound.batch_plain import Plain, PlainDuplicate, write_plain
+from hub.inbound.batch_plain import Plain, write_plain
 from hub.inbound.edits import apply_edit
-from hub.inbound.results import IngestResult
+from hub.inbound.hooks import IngestHooks
+from hub.inbound.results import IngestResult, Pending
 from hub.outbound.compose import queue_outbound, reply_route
 from hub.outbound.templates import FollowupRenderer, TemplateMissing
 from hub.platform.clock import Clock
 from hub.platform.events import publish
-from hub.routing.engine import RoutingEngine
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +75,13 @@ class Pipeline:
         settings: Settings,
         renderer: FollowupRenderer,
         clock: Clock,
-        engine: RoutingEngine | None = None,
+        hooks: IngestHooks,
     ) -> None:
         self.settings = settings
         self.renderer = renderer
         self.clock = clock
-        self.engine = engine or RoutingEngine(settings, clock)
+        self.hooks = hooks
+        self.engine = hooks.router
 
     async def existing(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult | None:
         row = (
@@ -91,11 +91,10 @@ class Pipeline:
                 )
             )
         ).first()
-        if row is None:
-            row = await same_mail_elsewhere(session, inbound)  # same Message-ID, other mailbox
-        if row is None:
+        ids = tuple(row) if row is not None else await self.hooks.find_stored(session, inbound)
+        if ids is None:
             return None
-        return IngestResult(MessageId(row[0]), ConversationId(row[1]), CustomerId(row[2]), True)
+        return IngestResult(MessageId(ids[0]), ConversationId(ids[1]), CustomerId(ids[2]), True)
 
     async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
         """Ingest one message in the caller's transaction (flushed, not committed)."""
@@ -106,12 +105,15 @@ class Pipeline:
     ) -> list[IngestResult]:
         """Ingest several messages with the reads they share done once and one flush at the end.
         Any error propagates; the caller rolls back and falls back to ``ingest`` per message."""
-        batch = await BatchContext.prefetch(session, messages) if prefetch else None
-        outcomes: list[IngestResult | Staged | Plain | PlainDuplicate] = []
+        if prefetch:
+            batch = await BatchContext.prefetch(session, messages, self.hooks)
+        else:
+            batch = BatchContext(self.hooks)
+        outcomes: list[Pending] = []
         pending: list[Plain] = []
         for inbound in messages:
-            target = batch.plain_target(inbound) if batch is not None else None
-            if batch is None or target is None:
+            target = batch.plain_target(inbound)
+            if target is None:
                 if pending:  # written first, so message ids follow arrival across both ways
                     await session.flush()
                     await write_plain(session, pending, self.clock.now())
@@ -140,34 +142,31 @@ class Pipeline:
             )
             await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
         del preloaded
-        return [o if isinstance(o, IngestResult) else o.result() for o in outcomes]
+        return [o.result() for o in outcomes]
 
     async def stage(
-        self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext | None
-    ) -> IngestResult | Staged | PlainDuplicate:
+        self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext
+    ) -> Pending:
         """Add one message's rows to the session; ids are known after the next flush."""
         if inbound.kind is InboundKind.EDIT:
             edited = await apply_edit(session, inbound, self.clock.now())
             if edited is not None:  # recorded on the stored message; nothing new is created
                 ids = (MessageId(edited.id), ConversationId(edited.conversation_id))
                 return IngestResult(*ids, CustomerId(edited.customer_id), duplicate=True)
-        if batch is None:
-            duplicate: IngestResult | Staged | PlainDuplicate | None = await self.existing(
-                session, inbound
-            )
+        if batch.prefetched:
+            duplicate: Pending | None = batch.duplicate_of(inbound)
         else:
-            duplicate = batch.duplicate_of(inbound)
+            duplicate = await self.existing(session, inbound)
         if duplicate is not None:
             return duplicate
         now = self.clock.now()
-        resolved = batch.resolved(inbound.sender) if batch else None
+        resolved = batch.resolved(inbound.sender)
         if resolved is None:
-            known_new = batch is not None and batch.unknown(inbound.sender)
+            known_new = batch.unknown(inbound.sender)
             resolved = await resolve_customer(
                 session, inbound.sender, now, known_new=known_new, contact=True
             )
-            if batch is not None:
-                batch.remember_sender(inbound.sender, resolved)
+            batch.remember_sender(inbound.sender, resolved)
         else:
             learn_name(resolved.customer, inbound.sender)
         customer = resolved.customer
@@ -175,21 +174,26 @@ class Pipeline:
             await record_duplicate_candidates(
                 session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
             )
-        known = batch.conversation(customer.id, inbound) if batch else None
+        known = batch.conversation(customer.id, inbound)
         if known is not None:
             threaded = Threaded(known, created=False, reopened=False)
         else:
             threaded = await thread_message(
-                session, inbound, customer, resolved.identity, now, new_customer=resolved.created
+                session,
+                inbound,
+                customer,
+                resolved.identity,
+                now,
+                new_customer=resolved.created,
+                by_channel=await self.hooks.find_conversation(session, inbound, customer.id, now),
             )
-            if batch is not None:
-                batch.remember_conversation(threaded.conversation)
+            batch.remember_conversation(threaded.conversation)
         conversation = threaded.conversation
         message = Message(
             **message_fields(inbound, conversation.id, customer.id, resolved.identity.id, now)
         )
         session.add(message)
-        await record_email(session, message, inbound, conversation, now, self.settings)
+        await self.hooks.record(session, message, inbound, conversation, now, self.settings)
         conversation.last_inbound_at = now
         conversation.last_activity_at = now
         customer.last_contact_at = now
@@ -197,8 +201,7 @@ class Pipeline:
         if threaded.created:
             ticket_number = await self._new_conversation(session, inbound, customer, threaded, now)
         staged = Staged(message, conversation, customer, ticket_number)
-        if batch is not None:
-            batch.stage(inbound, staged)
+        batch.stage(inbound, staged)
         return staged
 
     async def _new_conversation(
@@ -238,7 +241,7 @@ class Pipeline:
         if config is None or not config.ack_template:
             return
         via = config.ack_via or reply_route(self.settings, inbound.channel)
-        if not await auto_reply_allowed(session, self.settings, via, conversation, now):
+        if not await self.hooks.auto_reply_allowed(session, self.settings, via, conversation, now):
             return
         context = {
             "customer": {"name": customer.name, "locale": customer.locale},

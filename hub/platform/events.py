@@ -12,12 +12,11 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.core.authz import Principal
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation
 from hub.platform.background import Background
@@ -30,6 +29,19 @@ RESET = "reset"
 COALESCE_SECONDS = 0.025
 
 
+class Viewer(Protocol):
+    """Who watches the stream (``hub.core.authz.Principal``), as far as events care."""
+
+    @property
+    def agent_id(self) -> int: ...
+    @property
+    def team_ids(self) -> frozenset[int]: ...
+    @property
+    def sees_everything(self) -> bool: ...
+    @property
+    def handles_conversations(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
     id: int | None
@@ -40,7 +52,7 @@ class LiveEvent:
     payload: Mapping[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None  # stored events (replays skip stale ephemeral ones)
 
-    def visible_to(self, principal: Principal) -> bool:
+    def visible_to(self, principal: Viewer) -> bool:
         if self.kind == RESET or principal.sees_everything:
             return True
         if not principal.handles_conversations:

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
-from hub.bots.gateway import BotGateway
 from hub.config.settings import Settings
 from hub.core import sla
 from hub.core.calendar import calendar_named
 from hub.core.conversations import log_event, set_status
 from hub.core.notices import notify
+from hub.core.staff import team_id_for
 from hub.db.models import Conversation, ConversationStatus, Customer, Message
 from hub.db.routing_models import ConversationRouting, SlaClock
 from hub.outbound.compose import queue_outbound, reply_route
@@ -25,7 +25,7 @@ from hub.outbound.templates import Rendered
 from hub.platform.clock import Clock
 from hub.routing import csat
 from hub.routing.assignment import assign_or_queue
-from hub.routing.first_cut import team_id_for
+from hub.routing.bots.gateway import BotGateway
 from hub.routing.followup_templates import TemplateFailure, TemplateRenderer
 from hub.routing.rules import Actions, Facts
 from hub.routing.rules_store import RuleStore

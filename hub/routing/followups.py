@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.routing import FollowupRule
 from hub.config.settings import Settings
-from hub.core.conversations import log_event, set_status
+from hub.core.conversations import anchor_message, log_event, set_status
 from hub.core.notices import notify
 from hub.core.tickets import ticket_for
 from hub.db.models import Conversation, ConversationStatus, Customer
@@ -21,7 +21,6 @@ from hub.outbound.compose import queue_outbound, reply_route
 from hub.platform.jobs import JobHandler, Outcome, enqueue
 from hub.routing import csat
 from hub.routing.followup_templates import TemplateFailure, TemplateRenderer
-from hub.routing.hooks import anchor_message
 
 TRIGGER_STATUS = {"pending": ConversationStatus.PENDING, "resolved": ConversationStatus.RESOLVED}
 

@@ -1,52 +1,32 @@
-"""What the routing engine must hear about, called from the services that change conversations
-(status changes, agent replies). These only record facts and schedule jobs in the caller's
-transaction; they need no settings, so any caller can use them."""
+"""What the routing area adds to other areas' work: it hears of agent replies (facts recorded
+and a job scheduled in the caller's transaction; no settings needed, so any caller can use it),
+and it plugs the routing engine into ingest. Status changes reach it as ``status_changed`` jobs
+queued by ``hub.core.conversations``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.base import InboundMessage
 from hub.core import sla
-from hub.db.models import Conversation, ConversationStatus, Direction, Message
+from hub.db.models import Conversation, Message
 from hub.db.routing_models import ConversationRouting
+from hub.inbound.hooks import ChannelHooks, IngestHooks
 from hub.platform.jobs import enqueue
-
-FOLLOWUP_STATUSES = (ConversationStatus.PENDING, ConversationStatus.RESOLVED)
-
-
-async def anchor_message(session: AsyncSession, conversation_id: int) -> int:
-    """The latest message a person wrote (customer or agent) in the conversation; a
-    follow-up scheduled at this anchor is void once a newer one exists."""
-    latest = await session.scalar(
-        select(Message.id)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction.in_((Direction.INBOUND, Direction.OUTBOUND)),
-            Message.automated.is_(False),
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    return int(latest or 0)
+from hub.routing.csat import digit_reply
+from hub.routing.engine import RoutingEngine
 
 
-async def on_status_change(
-    session: AsyncSession, conversation: Conversation, status: str, now: datetime
-) -> None:
-    await sla.note_status(session, conversation.id, status, now)
-    if status in FOLLOWUP_STATUSES:
-        await session.flush()
-        anchor = await anchor_message(session, conversation.id)
-        await enqueue(
-            session,
-            "status_changed",
-            now,
-            conversation_id=conversation.id,
-            payload={"status": str(status), "anchor": anchor, "at": now.isoformat()},
-        )
+def ingest_hooks(engine: RoutingEngine, *channels: ChannelHooks) -> IngestHooks:
+    """The ingest hooks with ``engine`` routing every message and the channel areas' own
+    steps; a bare digit may answer a survey, so it never takes the batch's bulk path."""
+    return IngestHooks(engine, channels, router_claims=_may_answer_survey)
+
+
+def _may_answer_survey(inbound: InboundMessage) -> bool:
+    return digit_reply(inbound.text) is not None
 
 
 async def on_agent_reply(

@@ -190,9 +190,3 @@ class RuleSet:
             spam=rule.spam,
             intent_score=round(intents.best(compiled.intents), 1) if compiled.intents else None,
         )
-
-
-def matches_message(rule: RoutingRule, settings: RoutingSettings, facts: Facts) -> bool:
-    """One rule against facts (the first-cut ``hub.routing.first_cut.decide`` uses this for the
-    conditions it does not know itself)."""
-    return CompiledRule(0, rule, settings).first_failure(facts, Intents(facts.text)) is None

@@ -1,5 +1,5 @@
-"""Routing, first cut: rules from config pick team and priority; the team's online agents with
-spare capacity take new conversations in turn; nobody available leaves it unassigned."""
+"""Routing: rules from config pick team and priority; the team's online agents with spare
+capacity take new conversations in turn; nobody available leaves it unassigned."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hub.config.settings import RoutingRule, RoutingSettings
 from hub.core.conversations import set_status
 from hub.core.staff import add_agent
 from hub.db.models import Agent, Conversation, ConversationStatus, Presence, Role, Team, Ticket
-from hub.routing.first_cut import decide
+from hub.routing.rules import Actions, Facts, RuleSet
 from tests.support.pipeline import Core, inbound
 
 
@@ -52,6 +52,17 @@ async def open_counts(core: Core) -> dict[int, int]:
     async with core.db.reader() as session:
         rows = await session.execute(select(Agent.id, Agent.open_count))
         return {agent_id: count for agent_id, count in rows}
+
+
+def decide(routing: RoutingSettings, message: InboundMessage) -> Actions:
+    """The rule engine's decision on the message's own facts (channel, subject and text)."""
+    facts = Facts(
+        channel=message.channel,
+        channel_kind="",
+        text=f"{message.subject or ''}\n{message.text}",
+        has_attachment=bool(message.attachments),
+    )
+    return RuleSet(routing, routing.rules).decide(facts)
 
 
 def customers(count: int, text: str = "Hello") -> list[InboundMessage]:

@@ -15,6 +15,7 @@ from channels.base import IdentityKind, InboundMessage, Party
 from channels.registry import build_channel
 from hub.config.settings import Settings
 from hub.db.base import Base
+from hub.email.hooks import EMAIL_INGEST
 from hub.inbound.ingest import Ingestor
 from hub.inbound.pipeline import Pipeline
 from hub.inbound.results import IngestResult
@@ -22,6 +23,8 @@ from hub.outbound.outbox import Dispatcher
 from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import ManualClock
 from hub.platform.database import Database, open_database
+from hub.routing.engine import RoutingEngine
+from hub.routing.hooks import ingest_hooks
 
 
 def inbound(
@@ -80,6 +83,7 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
     db = open_database(settings.database.url)
     renderer = FollowupRenderer(settings.templates_dir)
     try:
-        yield Core(settings, db, clock, Pipeline(settings, renderer, clock))
+        hooks = ingest_hooks(RoutingEngine(settings, clock), EMAIL_INGEST)
+        yield Core(settings, db, clock, Pipeline(settings, renderer, clock, hooks))
     finally:
         await db.dispose()

@@ -8,10 +8,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.db import models  # noqa: F401  (registers the tables)
-from hub.db.base import Base
+from hub.db.tables import metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

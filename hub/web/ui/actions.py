@@ -14,11 +14,19 @@ from multidict import MultiDictProxy
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.agent.replies import NoRecipient, note_with_mentions, send_reply
 from hub.agent.snooze import clear_snooze, snooze
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, can_see_conversation, may_assign
 from hub.core.conversations import assign, log_event, set_status
-from hub.core.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, not_found, ui_conflict
+from hub.core.errors import (
+    ASSIGN_FORBIDDEN,
+    forbidden,
+    invalid_field,
+    not_found,
+    ui_conflict,
+    ui_no_recipient,
+)
 from hub.core.tickets import change_priority
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, ConversationStatus, Direction, Message, Role, Team
@@ -27,7 +35,6 @@ from hub.web.api.uploads import PostedForm, read_form, store_uploads
 from hub.web.keys import hub_of
 from hub.web.ui import collision
 from hub.web.ui.render import NOTICES, see_other, wants_json
-from hub.web.ui.replying import note, reply
 from hub.web.ui.state import ui_of
 from hub.web.ui.viewer import Viewer, viewer_of
 
@@ -163,9 +170,13 @@ async def post_reply(request: web.Request) -> web.StreamResponse:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
         agent = await session.get(Agent, viewer.agent_id)
         assert agent is not None
-        message = await reply(
-            session, hub.settings, hub.renderer, conversation, agent, text, now, identity_id
-        )
+        try:
+            message = await send_reply(
+                session, hub.settings, hub.renderer, conversation, agent, text, now, identity_id
+            )
+        except NoRecipient as exc:
+            raise ui_no_recipient(exc.channel) from None
+        await publish(session, "message", conversation, now, message_id=message.id)
         await store_uploads(session, message, form.files, agent.id, hub.settings.attachments, now)
         await collision.signal(session, conversation, agent.id, viewer.name, now, stopped=True)
         await session.commit()
@@ -182,7 +193,7 @@ async def post_note(request: web.Request) -> web.StreamResponse:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
         agent = await session.get(Agent, viewer.agent_id)
         assert agent is not None
-        message = await note(session, conversation, agent, text, now)
+        message = await note_with_mentions(session, conversation, agent, text, now)
         await store_uploads(session, message, form.files, agent.id, hub.settings.attachments, now)
         await session.commit()
     return _done(request, conversation_id, "note")

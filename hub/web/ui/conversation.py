@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.agent.merging import merge_customers, undo_merge
+from hub.agent.replies import reply_routes
 from hub.agent.snooze import snoozed_until
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, can_see_customer, conversation_filter
@@ -31,7 +32,6 @@ from hub.web.ui import collision
 from hub.web.ui.actions import path_int, visible_conversation
 from hub.web.ui.mail_html import email_document
 from hub.web.ui.render import page, see_other
-from hub.web.ui.replying import reply_routes
 from hub.web.ui.rows import Directory, load_directory
 from hub.web.ui.viewer import viewer_of
 

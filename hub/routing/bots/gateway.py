@@ -10,16 +10,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.agent.replies import reply_subject
-from hub.bots.connector import BotConnector, BotReply
-from hub.bots.faq import FaqBot
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
+from hub.core.tickets import reply_subject
 from hub.db.models import Conversation, Customer, Message
 from hub.db.routing_models import ConversationRouting, Job
 from hub.outbound.compose import queue_outbound, reply_route
 from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
 from hub.routing.assignment import assign_or_queue
+from hub.routing.bots.connector import BotConnector, BotReply
+from hub.routing.bots.faq import FaqBot
 
 
 class BotGateway:

@@ -1,0 +1,27 @@
+"""Every table of the hub in one metadata: the domain rows and each area's own. Migrations and
+anything that must see the whole schema import this module; the table modules import only
+``hub.db.base`` and, for their foreign keys, ``hub.db.models``."""
+
+from __future__ import annotations
+
+from hub.db import (
+    chat_models,
+    email_models,
+    file_models,
+    inbox_models,
+    models,
+    routing_models,
+    widget_models,
+)
+from hub.db.base import Base
+
+metadata = Base.metadata
+MODULES = (
+    models,
+    chat_models,
+    email_models,
+    file_models,
+    inbox_models,
+    routing_models,
+    widget_models,
+)

@@ -1,0 +1,168 @@
+"""What areas add to the one ingest path, handed to the pipeline when it is built: the router
+that decides for every stored message, and each channel area's own steps (mail threading, the
+raw mail kept next to its message, mail-loop protection). The generic path imports no area;
+an area that needs a step here registers it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import InboundMessage
+from hub.config.settings import Priority, Settings
+from hub.db.models import Conversation, Customer, Message
+from hub.outbound.templates import Rendered
+
+
+class Decision(Protocol):
+    """What ingest needs of the router's decision for a new conversation."""
+
+    @property
+    def open_ticket(self) -> bool: ...
+    @property
+    def priority(self) -> Priority: ...
+    @property
+    def category(self) -> str: ...
+
+
+class Router(Protocol):
+    """Decides for new conversations and hears of every stored customer message."""
+
+    async def route_new(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        now: datetime,
+    ) -> Decision: ...
+
+    async def preload(self, session: AsyncSession, conversation_ids: set[int]) -> list[object]: ...
+
+    async def after_inbound(
+        self, session: AsyncSession, message: Message, conversation: Conversation, now: datetime
+    ) -> None: ...
+
+    async def render_ack(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        name: str,
+        context: dict[str, Any],
+        locale: str,
+        now: datetime,
+    ) -> Rendered: ...
+
+
+StoredIds = tuple[int, int, int]  # message, conversation, customer
+
+
+class FindStored(Protocol):
+    async def __call__(
+        self, session: AsyncSession, inbound: InboundMessage
+    ) -> StoredIds | None: ...
+
+
+class FindConversation(Protocol):
+    async def __call__(
+        self, session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
+    ) -> Conversation | None: ...
+
+
+class Record(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        message: Message,
+        inbound: InboundMessage,
+        conversation: Conversation,
+        now: datetime,
+        settings: Settings,
+    ) -> None: ...
+
+
+class AutoReplyGuard(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        via: str,
+        conversation: Conversation,
+        now: datetime,
+    ) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHooks:
+    """One channel area's steps; each leaves other channels' messages alone."""
+
+    # The message needs this area's steps, so the batch never writes it in bulk.
+    claims: Callable[[InboundMessage], bool]
+    # The same message stored before under another id (e.g. one mail through two mailboxes).
+    find_stored: FindStored
+    # The conversation the message joins by the channel's own evidence (e.g. mail headers).
+    find_conversation: FindConversation
+    # Right after the message is added to the session, before any flush.
+    record: Record
+    # May an automatic reply go out through ``via`` now (e.g. mail-loop protection)?
+    auto_reply_allowed: AutoReplyGuard
+
+
+def _never(_inbound: InboundMessage) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class IngestHooks:
+    router: Router
+    channels: tuple[ChannelHooks, ...] = ()
+    # A customer message the router may act on even in a quiet conversation (a survey answer).
+    router_claims: Callable[[InboundMessage], bool] = _never
+
+    def claims(self, inbound: InboundMessage) -> bool:
+        return any(channel.claims(inbound) for channel in self.channels)
+
+    async def find_stored(self, session: AsyncSession, inbound: InboundMessage) -> StoredIds | None:
+        for channel in self.channels:
+            found = await channel.find_stored(session, inbound)
+            if found is not None:
+                return found
+        return None
+
+    async def find_conversation(
+        self, session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
+    ) -> Conversation | None:
+        for channel in self.channels:
+            found = await channel.find_conversation(session, inbound, customer_id, now)
+            if found is not None:
+                return found
+        return None
+
+    async def record(
+        self,
+        session: AsyncSession,
+        message: Message,
+        inbound: InboundMessage,
+        conversation: Conversation,
+        now: datetime,
+        settings: Settings,
+    ) -> None:
+        for channel in self.channels:
+            await channel.record(session, message, inbound, conversation, now, settings)
+
+    async def auto_reply_allowed(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        via: str,
+        conversation: Conversation,
+        now: datetime,
+    ) -> bool:
+        for channel in self.channels:
+            if not await channel.auto_reply_allowed(session, settings, via, conversation, now):
+                return False
+        return True
