@@ -217,14 +217,7 @@ class Pipeline:
         )
         ticket.category = decision.category
         await session.flush()
-        if not inbound.automated:
-            await self.engine.acknowledgements.send(
-                session,
-                inbound,
-                customer,
-                conversation,
-                ticket.number,
-                now,
-                allowed=auto_reply_allowed,
-            )
+        await self.engine.acknowledgements.send(
+            session, inbound, customer, conversation, ticket.number, now, allowed=auto_reply_allowed
+        )
         return ticket.number

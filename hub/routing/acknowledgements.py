@@ -1,6 +1,6 @@
 """The acknowledgement of a new conversation: the channel's ``ack_template`` (the outside-hours
-template when the follow-up calendar is closed) sent on ``ack_via`` or the reply route, within
-the auto-reply limit the ingest path passes in."""
+template when the follow-up calendar is closed) sent on ``ack_via`` or the reply route; never
+to automated mail, and within the auto-reply limit the ingest path passes in."""
 
 from __future__ import annotations
 
@@ -46,9 +46,10 @@ class Acknowledgements:
         *,
         allowed: AutoReplyCheck | None = None,
     ) -> None:
-        """Acknowledge a new conversation opened by ``inbound`` (not itself automated)."""
+        """Acknowledge a new conversation, unless ``inbound`` is itself automated (an auto-reply,
+        a bounce, a list: answering could start a mail loop) or its channel sends none."""
         config = self.settings.channels.get(inbound.channel)
-        if config is None or not config.ack_template:
+        if inbound.automated or config is None or not config.ack_template:
             return
         context = {
             "customer": {"name": customer.name, "locale": customer.locale},
