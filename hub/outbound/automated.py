@@ -68,6 +68,8 @@ class Sent:
 
 
 class AutomatedSender:
+    """Built once per hub by the routing engine (one template renderer for every sender)."""
+
     def __init__(self, settings: Settings, templates: TemplateRenderer) -> None:
         self.settings = settings
         self.templates = templates
