@@ -68,7 +68,8 @@ class Sent:
 
 
 class AutomatedSender:
-    """Built once per hub by the routing engine (one template renderer for every sender)."""
+    """Holds nothing but settings and the template renderer the hub shares, so the routing
+    engine (acknowledgements, rule templates, bots) and the follow-ups each build one."""
 
     def __init__(self, settings: Settings, templates: TemplateRenderer) -> None:
         self.settings = settings
