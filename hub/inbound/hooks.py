@@ -8,14 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.config.settings import Priority, Settings
 from hub.db.models import Conversation, Customer, Message
-from hub.outbound.templates import Rendered
 
 
 class Decision(Protocol):
@@ -27,6 +26,23 @@ class Decision(Protocol):
     def priority(self) -> Priority: ...
     @property
     def category(self) -> str: ...
+
+
+class Acknowledger(Protocol):
+    """Sends the acknowledgement of a new conversation (the routing area's, on the one
+    automated-send path)."""
+
+    async def send(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        ticket_number: int,
+        now: datetime,
+        *,
+        allowed: AutoReplyGuard | None = None,
+    ) -> None: ...
 
 
 class Router(Protocol):
@@ -47,15 +63,8 @@ class Router(Protocol):
         self, session: AsyncSession, message: Message, conversation: Conversation, now: datetime
     ) -> None: ...
 
-    async def render_ack(
-        self,
-        session: AsyncSession,
-        conversation: Conversation,
-        name: str,
-        context: dict[str, Any],
-        locale: str,
-        now: datetime,
-    ) -> Rendered: ...
+    @property
+    def acknowledgements(self) -> Acknowledger: ...
 
 
 StoredIds = tuple[int, int, int]  # message, conversation, customer

@@ -4,7 +4,6 @@ batch of one whose shared reads were not done up front); what areas add comes in
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -13,23 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, InboundKind, InboundMessage
 from hub.config.settings import Settings
-from hub.core.conversations import Threaded, log_event, thread_message
+from hub.core.conversations import Threaded, thread_message
 from hub.core.customers import learn_name, record_duplicate_candidates, resolve_customer
 from hub.core.ids import ConversationId, CustomerId, MessageId
 from hub.core.sanitize import sanitize_html
 from hub.core.tickets import open_ticket
-from hub.db.models import Conversation, Customer, DeliveryState, Direction, Message
+from hub.db.models import Customer, DeliveryState, Direction, Message
 from hub.inbound.batch import BatchContext, Staged
 from hub.inbound.batch_plain import Plain, write_plain
 from hub.inbound.edits import apply_edit
 from hub.inbound.hooks import IngestHooks
 from hub.inbound.results import IngestResult, Pending
-from hub.outbound.compose import queue_outbound, reply_route
-from hub.outbound.templates import FollowupRenderer, TemplateMissing
+from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import Clock
 from hub.platform.events import publish
-
-log = logging.getLogger(__name__)
 
 
 def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
@@ -224,53 +220,13 @@ class Pipeline:
         )
         ticket.category = decision.category
         await session.flush()
-        if not inbound.automated:
-            await self._acknowledge(session, inbound, customer, conversation, ticket.number, now)
-        return ticket.number
-
-    async def _acknowledge(
-        self,
-        session: AsyncSession,
-        inbound: InboundMessage,
-        customer: Customer,
-        conversation: Conversation,
-        ticket_number: int,
-        now: datetime,
-    ) -> None:
-        config = self.settings.channels.get(inbound.channel)
-        if config is None or not config.ack_template:
-            return
-        via = config.ack_via or reply_route(self.settings, inbound.channel)
-        if not await self.hooks.auto_reply_allowed(session, self.settings, via, conversation, now):
-            return
-        context = {
-            "customer": {"name": customer.name, "locale": customer.locale},
-            "conversation": {"subject": conversation.subject, "id": conversation.id},
-            "ticket": {"number": ticket_number},
-            "message": {"text": inbound.text, "subject": inbound.subject or ""},
-            "instance_name": self.settings.instance_name,
-            "channel": {"name": inbound.channel, "title": config.title or inbound.channel},
-        }
-        try:
-            rendered = await self.engine.render_ack(
-                session, conversation, config.ack_template, context, customer.locale, now
-            )
-        except (TemplateMissing, Exception) as exc:
-            log.error("acknowledgement template %s failed: %s", config.ack_template, exc)
-            await log_event(session, conversation, f"Acknowledgement not sent: {exc}", now)
-            return
-        queued = await queue_outbound(
+        await self.engine.acknowledgements.send(
             session,
-            self.settings,
+            inbound,
+            customer,
             conversation,
-            via=via,
-            text=rendered.text,
-            subject=rendered.subject,
-            html=rendered.html,
-            now=now,
-            automated=True,
+            ticket.number,
+            now,
+            allowed=self.hooks.auto_reply_allowed,
         )
-        if queued is None:
-            await log_event(
-                session, conversation, "Acknowledgement not sent: no address for " + via, now
-            )
+        return ticket.number

@@ -6,7 +6,6 @@ the conversation answer, and take a digit reply to a survey as a satisfaction sc
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,17 +15,16 @@ from hub.config.settings import Settings
 from hub.core import sla
 from hub.core.calendar import calendar_named
 from hub.core.conversations import log_event, set_status
-from hub.core.notices import notify
 from hub.core.staff import team_id_for
 from hub.db.models import Conversation, ConversationStatus, Customer, Message
 from hub.db.routing_models import ConversationRouting, SlaClock
-from hub.outbound.compose import queue_outbound, reply_route
-from hub.outbound.templates import Rendered
+from hub.outbound.automated import AutomatedSender, Purpose, Template
+from hub.outbound.templates import TemplateRenderer
 from hub.platform.clock import Clock
 from hub.routing import csat
+from hub.routing.acknowledgements import Acknowledgements
 from hub.routing.assignment import assign_or_queue
 from hub.routing.bots.gateway import BotGateway
-from hub.routing.followup_templates import TemplateFailure, TemplateRenderer
 from hub.routing.rules import Actions, Facts
 from hub.routing.rules_store import RuleStore
 
@@ -38,12 +36,11 @@ class RoutingEngine:
         self.settings = settings
         self.clock = clock
         self.templates = templates or TemplateRenderer(settings.templates_dir)
+        self.automated = AutomatedSender(settings, self.templates)
+        self.acknowledgements = Acknowledgements(settings, self.automated)
         self.rules = RuleStore(settings)
-        self.bots = BotGateway(settings)
+        self.bots = BotGateway(settings, self.automated)
         self.hours = calendar_named(settings.calendars, settings.routing.calendar)
-        self.ack_hours = calendar_named(
-            settings.calendars, settings.followups.calendar or settings.routing.calendar
-        )
         self.fallback = settings.routing.assignment.sticky_fallback
         # Team slug -> id: teams are never renamed or deleted, so a found id stays true.
         self._team_ids: dict[str, int] = {}
@@ -204,35 +201,6 @@ class RoutingEngine:
             assert customer is not None
             await self.bots.turn(session, conversation, routing, message, customer, now)
 
-    def ack_template(self, name: str, now: datetime) -> str:
-        """The acknowledgement template: the outside-hours one when closed, if configured."""
-        outside = self.settings.followups.outside_hours_template
-        if outside and not self.ack_hours.is_open(now):
-            return outside
-        return name
-
-    async def render_ack(
-        self,
-        session: AsyncSession,
-        conversation: Conversation,
-        name: str,
-        context: dict[str, Any],
-        locale: str,
-        now: datetime,
-    ) -> Rendered:
-        """Render the acknowledgement; a template error is reported to the admin who saved it
-        and re-raised, so the customer gets nothing."""
-        template = self.ack_template(name, now)
-        context = {**context, "inside_hours": self.ack_hours.is_open(now)}
-        try:
-            return await self.templates.render(
-                session, template, context, conversation.channel, locale
-            )
-        except TemplateFailure as exc:
-            text = f"Acknowledgement for conversation {conversation.id} not sent: {exc}"
-            notify(session, exc.saved_by, "template_error", text, now, conversation.id)
-            raise
-
     async def send_template(
         self,
         session: AsyncSession,
@@ -249,23 +217,8 @@ class RoutingEngine:
             "channel": {"name": conversation.channel},
             "inside_hours": self.hours.is_open(now),
         }
-        try:
-            rendered = await self.templates.render(
-                session, name, context, conversation.channel, customer.locale
-            )
-        except TemplateFailure as exc:
-            text = f"Template {name} for conversation {conversation.id} not sent: {exc}"
-            notify(session, exc.saved_by, "template_error", text, now, conversation.id)
-            await log_event(session, conversation, f"Template {name} not sent: {exc}", now)
-            return None
-        return await queue_outbound(
-            session,
-            self.settings,
-            conversation,
-            via=reply_route(self.settings, conversation.channel),
-            text=rendered.text,
-            subject=rendered.subject,
-            html=rendered.html,
-            now=now,
-            automated=True,
+        template = Template(name, context, customer.locale)
+        sent = await self.automated.send(
+            session, conversation, template, Purpose(f"Template {name}"), now
         )
+        return sent.message

@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.config.routing import FollowupRule
 from hub.config.settings import Settings
 from hub.core.conversations import anchor_message, log_event, set_status
-from hub.core.notices import notify
 from hub.core.tickets import ticket_for
 from hub.db.models import Conversation, ConversationStatus, Customer
 from hub.db.routing_models import Job
-from hub.outbound.compose import queue_outbound, reply_route
+from hub.outbound.automated import AutomatedSender, Purpose, Template
+from hub.outbound.templates import TemplateRenderer
 from hub.platform.jobs import JobHandler, Outcome, enqueue
 from hub.routing import csat
-from hub.routing.followup_templates import TemplateFailure, TemplateRenderer
 
 TRIGGER_STATUS = {"pending": ConversationStatus.PENDING, "resolved": ConversationStatus.RESOLVED}
 
@@ -28,7 +27,7 @@ TRIGGER_STATUS = {"pending": ConversationStatus.PENDING, "resolved": Conversatio
 class Followups:
     def __init__(self, settings: Settings, templates: TemplateRenderer) -> None:
         self.settings = settings
-        self.templates = templates
+        self.sender = AutomatedSender(settings, templates)
 
     def handlers(self) -> dict[str, JobHandler]:
         return {
@@ -135,28 +134,15 @@ class Followups:
         customer = await session.get(Customer, conversation.customer_id)
         assert customer is not None
         context = await self.context(session, conversation, customer)
-        try:
-            rendered = await self.templates.render(
-                session, rule.template, context, conversation.channel, customer.locale
-            )
-        except TemplateFailure as exc:
-            text = f"Follow-up {rule.name!r} for conversation {conversation.id} not sent: {exc}"
-            notify(session, exc.saved_by, "template_error", text, now, conversation.id)
-            await log_event(session, conversation, f"Follow-up {rule.name} not sent: {exc}", now)
-            return Outcome("failed", str(exc))
-        via = reply_route(self.settings, conversation.channel)
-        message = await queue_outbound(
-            session,
-            self.settings,
-            conversation,
-            via=via,
-            text=rendered.text,
-            subject=rendered.subject,
-            html=rendered.html,
-            now=now,
-            automated=True,
+        purpose = Purpose(
+            f"Follow-up {rule.name}",
+            notice=f"Follow-up {rule.name!r}",
+            no_address=f"Follow-up {rule.name}: no address",
         )
-        if message is None:
-            await log_event(session, conversation, f"Follow-up {rule.name}: no address", now)
-            return Outcome("skipped", f"no address for {via}")
-        return Outcome("done", f"sent message {message.id}")
+        template = Template(rule.template, context, customer.locale)
+        sent = await self.sender.send(session, conversation, template, purpose, now)
+        if sent.failure is not None:
+            return Outcome("failed", sent.failure)
+        if sent.message is None:
+            return Outcome("skipped", f"no address for {sent.via}")
+        return Outcome("done", f"sent message {sent.message.id}")

@@ -15,7 +15,7 @@ from hub.core.conversations import log_event
 from hub.core.tickets import reply_subject
 from hub.db.models import Conversation, Customer, Message
 from hub.db.routing_models import ConversationRouting, Job
-from hub.outbound.compose import queue_outbound, reply_route
+from hub.outbound.automated import AutomatedSender, Purpose, Text
 from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
 from hub.routing.assignment import assign_or_queue
 from hub.routing.bots.connector import BotConnector, BotReply
@@ -23,8 +23,9 @@ from hub.routing.bots.faq import FaqBot
 
 
 class BotGateway:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sender: AutomatedSender) -> None:
         self.settings = settings
+        self.sender = sender
         self.faq = FaqBot(settings.bots.faq)
         self.connectors = {
             name: BotConnector(name, config) for name, config in settings.bots.connectors.items()
@@ -60,20 +61,12 @@ class BotGateway:
     async def say(
         self, session: AsyncSession, conversation: Conversation, bot: str, text: str, now: datetime
     ) -> Message | None:
-        message = await queue_outbound(
-            session,
-            self.settings,
-            conversation,
-            via=reply_route(self.settings, conversation.channel),
-            text=text.strip() + "\n",
-            subject=reply_subject(conversation, None),
-            html=None,
-            now=now,
-            automated=True,
+        """Queue what the bot said, marked with its name; None when nobody can be reached."""
+        words = Text(text.strip() + "\n", reply_subject(conversation, None))
+        sent = await self.sender.send(
+            session, conversation, words, Purpose(f"Bot {bot} answer", raw={"bot": bot}), now
         )
-        if message is not None:
-            message.raw = {**message.raw, "bot": bot}
-        return message
+        return sent.message
 
     async def turn(
         self,

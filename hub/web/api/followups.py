@@ -20,8 +20,8 @@ from hub.core.errors import (
 )
 from hub.db.models import Conversation, ConversationStatus, Role
 from hub.db.routing_models import FaqEntry, FollowupTemplate
+from hub.outbound.templates import PARTS, Source, TemplateFailure
 from hub.routing import csat
-from hub.routing.followup_templates import PARTS, Source, TemplateFailure
 from hub.web.auth import authenticate
 from hub.web.keys import Hub, hub_of
 from hub.web.requests import json_object, path_id

@@ -1,0 +1,67 @@
+"""The acknowledgement of a new conversation: the channel's ``ack_template`` (the outside-hours
+template when the follow-up calendar is closed) sent on ``ack_via`` or the reply route; never
+to automated mail, and within the auto-reply limit the ingest path passes in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import InboundMessage
+from hub.config.settings import Settings
+from hub.core.calendar import calendar_named
+from hub.db.models import Conversation, Customer
+from hub.outbound.automated import AutomatedSender, AutoReplyCheck, Purpose, Template
+from hub.outbound.compose import reply_route
+
+ACKNOWLEDGEMENT = Purpose(
+    "Acknowledgement", no_address="Acknowledgement not sent: no address for {via}"
+)
+
+
+class Acknowledgements:
+    def __init__(self, settings: Settings, sender: AutomatedSender) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.hours = calendar_named(
+            settings.calendars, settings.followups.calendar or settings.routing.calendar
+        )
+
+    def template(self, name: str, now: datetime) -> str:
+        """The outside-hours template when closed, if one is configured."""
+        outside = self.settings.followups.outside_hours_template
+        if outside and not self.hours.is_open(now):
+            return outside
+        return name
+
+    async def send(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        conversation: Conversation,
+        ticket_number: int,
+        now: datetime,
+        *,
+        allowed: AutoReplyCheck | None = None,
+    ) -> None:
+        """Acknowledge a new conversation, unless ``inbound`` is itself automated (an auto-reply,
+        a bounce, a list: answering could start a mail loop) or its channel sends none."""
+        config = self.settings.channels.get(inbound.channel)
+        if inbound.automated or config is None or not config.ack_template:
+            return
+        context = {
+            "customer": {"name": customer.name, "locale": customer.locale},
+            "conversation": {"subject": conversation.subject, "id": conversation.id},
+            "ticket": {"number": ticket_number},
+            "message": {"text": inbound.text, "subject": inbound.subject or ""},
+            "instance_name": self.settings.instance_name,
+            "channel": {"name": inbound.channel, "title": config.title or inbound.channel},
+            "inside_hours": self.hours.is_open(now),
+        }
+        template = Template(self.template(config.ack_template, now), context, customer.locale)
+        via = config.ack_via or reply_route(self.settings, inbound.channel)
+        await self.sender.send(
+            session, conversation, template, ACKNOWLEDGEMENT, now, via=via, allowed=allowed
+        )
