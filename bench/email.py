@@ -83,7 +83,7 @@ async def bench_ingest(messages: int, concurrency: int) -> float:
     clock = SystemClock()
     channels = {n: build_channel(n, c) for n, c in settings.channels.items()}
     ingestor = Ingestor(db, Pipeline(settings, FollowupRenderer(settings.templates_dir), clock), 64)
-    await ingestor.start()
+    await ingestor.worker.start()
     inbox = EmailInbox(db, channels, ingestor, clock)
     customers = max(1, messages // 4)
     mails = [raw_mail(n, customers) for n in range(messages)]
@@ -98,7 +98,7 @@ async def bench_ingest(messages: int, concurrency: int) -> float:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    await ingestor.stop()
+    await ingestor.worker.stop()
     await db.dispose()
     return messages / elapsed
 
