@@ -89,7 +89,7 @@ async def bench_ingest(messages: int, concurrency: int) -> float:
     ingestor = Ingestor(
         db, Pipeline(settings, FollowupRenderer(settings.templates_dir), clock, hooks), 64
     )
-    await ingestor.start()
+    await ingestor.worker.start()
     inbox = EmailInbox(db, channels, ingestor, clock)
     customers = max(1, messages // 4)
     mails = [raw_mail(n, customers) for n in range(messages)]
@@ -104,7 +104,7 @@ async def bench_ingest(messages: int, concurrency: int) -> float:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    await ingestor.stop()
+    await ingestor.worker.stop()
     await db.dispose()
     return messages / elapsed
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
+from hub.agent.snooze import Snoozer
 from hub.chat.service import chat_context
 from hub.config.settings import Settings
 from hub.core.errors import INTERNAL, ApiError, too_large
@@ -26,6 +27,7 @@ from hub.platform.clock import Clock, SystemClock
 from hub.platform.database import open_database
 from hub.platform.events import EventBus
 from hub.platform.migrate import upgrade_async
+from hub.platform.supervisor import Supervisor
 from hub.routing.hooks import ingest_hooks
 from hub.routing.service import build_routing
 from hub.web import devmail, forms, inbound, ui, webhooks
@@ -119,6 +121,8 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
     routing = build_routing(settings, db, clock, committed)
     pipeline = Pipeline(settings, renderer, clock, ingest_hooks(routing.engine, EMAIL_INGEST))
     ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, committed, events.wake)
+    snoozer = Snoozer(db, clock, events, settings.jobs)
+    supervisor = Supervisor()
     hub = Hub(
         settings=settings,
         clock=clock,
@@ -131,21 +135,21 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         form_limiter=RateLimiter(settings.web.form_rate_per_minute),
         capture=capture,
         events=events,
+        supervisor=supervisor,
         routing=routing,
     )
     await _ensure_teams(settings, hub)
     app[HUB] = hub
-    await events.start()
-    await ingestor.start()
-    await dispatcher.start()
-    await routing.start()
+    # Stopped in reverse: routing, snoozer, ingestor, outbox, event bus (and before them the
+    # workers the channel areas add as they start: pollers, file fetches, widget sockets).
+    await supervisor.add(
+        events.worker, dispatcher.worker, ingestor.worker, snoozer.worker, *routing.workers
+    )
+    await supervisor.start()
     try:
         yield
     finally:
-        await routing.stop()
-        await ingestor.stop()
-        await dispatcher.stop()
-        await events.stop()
+        await supervisor.stop()
         for channel in channels.values():
             await channel.stop()
         if capture is not None:

@@ -1,23 +1,24 @@
-"""Snoozed conversations wake up (back to open, back in the inbox) when their time comes."""
+"""Snoozed conversations wake up (back to open, back in the inbox) when their time comes: each
+snooze is a wake-up on the job queue."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.config.routing import JobSettings
 from hub.core.conversations import set_status
 from hub.db.inbox_models import Snooze
 from hub.db.models import Conversation, ConversationStatus
-from hub.platform.background import Background
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import EventBus
+from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
+from hub.platform.supervisor import Worker
 
-log = logging.getLogger(__name__)
+WOKEN = "woken"
 
 
 async def snooze(
@@ -28,7 +29,15 @@ async def snooze(
     agent_id: int,
 ) -> None:
     await clear_snooze(session, conversation.id)
-    session.add(Snooze(conversation_id=conversation.id, until=until, agent_id=agent_id))
+    session.add(
+        Snooze(
+            conversation_id=conversation.id,
+            next_attempt_at=until,
+            agent_id=agent_id,
+            state="pending",
+            attempts=0,
+        )
+    )
     await set_status(session, conversation, ConversationStatus.SNOOZED, now, actor_id=agent_id)
 
 
@@ -38,47 +47,49 @@ async def clear_snooze(session: AsyncSession, conversation_id: int) -> None:
 
 async def snoozed_until(session: AsyncSession, conversation_id: int) -> datetime | None:
     return await session.scalar(
-        select(Snooze.until).where(Snooze.conversation_id == conversation_id)
+        select(Snooze.next_attempt_at).where(
+            Snooze.conversation_id == conversation_id, Snooze.state == "pending"
+        )
     )
 
 
 class Snoozer:
-    def __init__(
-        self, db: Database, clock: Clock, bus: EventBus, interval_seconds: float = 5.0
-    ) -> None:
+    """Wakes snoozed conversations on the job queue: each snooze is a wake-up due at ``until``
+    that reopens the conversation (if it is still snoozed) and tells the live inbox."""
+
+    def __init__(self, db: Database, clock: Clock, bus: EventBus, settings: JobSettings) -> None:
         self.db = db
-        self.clock = clock
         self.bus = bus
-        self.interval = interval_seconds
-        self._background = Background("relaydesk-snoozer", self._run)
+        self.queue = WorkQueue(
+            db,
+            Snooze,
+            clock,
+            RetryPolicy(max_attempts=5, base_seconds=5, max_seconds=300),
+            lease_seconds=settings.lease_seconds,
+            batch_size=200,
+        )
+        self.worker = Worker(
+            "relaydesk-snoozer", self._step, idle_seconds=min(settings.poll_seconds, 5.0)
+        )
 
-    async def start(self) -> None:
-        self._background.start()
-
-    async def stop(self) -> None:
-        await self._background.stop()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.wake_due()
-            except Exception:
-                log.exception("waking snoozed conversations failed")
-            await asyncio.sleep(self.interval)
+    async def _step(self) -> None:
+        await self.wake_due()
 
     async def wake_due(self) -> int:
         """Reopen every conversation whose snooze has ended; returns how many."""
-        now = self.clock.now()
-        async with self.db.writer() as session:
-            due = list(
-                (await session.scalars(select(Snooze).where(Snooze.until <= now).limit(200))).all()
-            )
-            for item in due:
-                conversation = await session.get(Conversation, item.conversation_id)
-                if conversation is not None and conversation.status == ConversationStatus.SNOOZED:
-                    await set_status(session, conversation, ConversationStatus.OPEN, now)
-                await session.delete(item)
-            await session.commit()
-        if due:
+        woken = await self.queue.drain(self)
+        if woken:
             self.bus.wake()
-        return len(due)
+        return woken
+
+    async def prepare(self, claim: Claim) -> None:
+        return None
+
+    async def apply(self, session: AsyncSession, item: Snooze, _: None, now: datetime) -> str:
+        conversation = await session.get(Conversation, item.conversation_id)
+        if conversation is not None and conversation.status == ConversationStatus.SNOOZED:
+            await set_status(session, conversation, ConversationStatus.OPEN, now)
+        return WOKEN
+
+    async def failed(self, session: AsyncSession, item: Snooze, _: Failure, now: datetime) -> None:
+        return None

@@ -1,17 +1,17 @@
 """The content of files customers send through Telegram and Slack, fetched after ingest.
 
 Ingest stores a chat message with its attachment metadata only (``content_id`` = the
-provider's file id), so the provider's 2xx never waits on a download. This background job
-finds those attachments, records one ``ChatFileFetch`` each, downloads the file through the
-channel's adapter (size checked against the cap before downloading) and keeps it in
-``stored_files`` at the attachment's position, where the download routes serve it from.
-A failed download is retried with backoff; storing is idempotent (one file per position).
+provider's file id), so the provider's 2xx never waits on a download. A supervised worker
+finds those attachments and records one ``ChatFileFetch`` each, an item on the job queue,
+which downloads the file through the channel's adapter (size checked against the cap before
+downloading) and keeps it in ``stored_files`` at the attachment's position, where the download
+routes serve it from. A failed download is retried with backoff; storing is idempotent (one
+file per position).
 The attachment's metadata says ``stored: true``, or ``stored: false`` and why not."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,17 +27,18 @@ from hub.core.errors import chat_file_failed, chat_file_too_large
 from hub.core.files import FileTooLarge, file_for, store_file
 from hub.db.chat_models import ChatFileFetch
 from hub.db.models import Direction, Message
-from hub.platform.background import Background
 from hub.platform.clock import Clock
 from hub.platform.database import Database
+from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
+from hub.platform.supervisor import Worker
 
-log = logging.getLogger(__name__)
 # On first start, messages older than this are not looked at for files.
 FIRST_WINDOW = timedelta(days=7)
 # Messages this recent are looked at again next time, in case one with a lower id commits late.
 SETTLE = timedelta(seconds=5)
 SCAN_BATCH = 500
 FETCH_BATCH = 20
+MAX_ERROR = 500  # characters of an error kept on the fetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,6 @@ class Work:
     position: int
     channel: str
     file_ref: str
-    attempts: int
     meta: Mapping[str, Any]
 
 
@@ -81,31 +81,27 @@ class ChatFileFetcher:
         self.settings = settings
         self.clock = clock
         self._cursor: int | None = None
-        self._wake = asyncio.Event()
-        self._background = Background("chat-files", self._run)
+        self.policy = RetryPolicy(settings.max_attempts, settings.retry_seconds, 86400.0)
+        self.queue = WorkQueue(
+            db,
+            ChatFileFetch,
+            clock,
+            self.policy,
+            lease_seconds=2 * settings.timeout_seconds + 60,
+            batch_size=FETCH_BATCH,
+        )
+        self.worker = Worker("chat-files", self._step, idle_seconds=settings.poll_seconds)
 
-    async def start(self) -> None:
-        if self.sources:
-            self._background.start()
-
-    async def stop(self) -> None:
-        await self._background.stop()
+    @property
+    def workers(self) -> tuple[Worker, ...]:
+        """Nothing to run when no chat channel is configured."""
+        return (self.worker,) if self.sources else ()
 
     def wake(self) -> None:
-        self._wake.set()
+        self.worker.wake()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("chat file fetch pass failed")
-            try:
-                async with asyncio.timeout(self.settings.poll_seconds):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
+    async def _step(self) -> None:
+        await self.run_once()
 
     async def run_once(self) -> int:
         """Look for new chat attachments, then fetch the due ones; returns how many ran."""
@@ -190,35 +186,17 @@ class ChatFileFetcher:
 
     # -- fetching --------------------------------------------------------------------------
     async def fetch_due(self) -> int:
-        now = self.clock.now()
+        return await self.queue.run_batch(self)
+
+    async def prepare(self, claim: Claim) -> tuple[Work, Result]:
         async with self.db.reader() as session:
-            due = (
-                await session.scalars(
-                    select(ChatFileFetch)
-                    .where(ChatFileFetch.state == "pending", ChatFileFetch.next_attempt_at <= now)
-                    .order_by(ChatFileFetch.next_attempt_at, ChatFileFetch.id)
-                    .limit(FETCH_BATCH)
-                )
-            ).all()
-            work = []
-            for row in due:
-                message = await session.get(Message, row.message_id)
-                listed = (message.attachments or []) if message is not None else []
-                meta = listed[row.position] if row.position < len(listed) else {}
-                work.append(
-                    Work(
-                        row.id,
-                        row.message_id,
-                        row.position,
-                        row.channel,
-                        row.file_ref,
-                        row.attempts,
-                        dict(meta),
-                    )
-                )
-        for item in work:
-            await self._record(item, await self._download(item))
-        return len(work)
+            row = await session.get(ChatFileFetch, claim.key)
+            assert row is not None
+            message = await session.get(Message, row.message_id)
+            listed = (message.attachments or []) if message is not None else []
+            meta = listed[row.position] if row.position < len(listed) else {}
+            work = Work(row.id, row.message_id, row.position, row.channel, row.file_ref, dict(meta))
+        return work, await self._download(work)
 
     async def _download(self, work: Work) -> Result:
         source = self.sources.get(work.channel)
@@ -237,36 +215,39 @@ class ChatFileFetcher:
         except TimeoutError:
             return Result(error=f"no answer within {self.settings.timeout_seconds:g} s")
 
-    async def _record(self, work: Work, result: Result) -> None:
-        now = self.clock.now()
-        async with self.db.writer() as session:
-            row = await session.get(ChatFileFetch, work.fetch_id)
-            if row is None or row.state != "pending" or row.attempts != work.attempts:
-                return  # finished by another process meanwhile
-            message = await session.get(Message, work.message_id)
-            row.updated_at = now
-            if message is None:
-                row.state, row.last_error = "failed", "the message no longer exists"
-            elif result.content is not None:
-                await self._store(session, row, message, work, result.content, now)
-            elif result.not_kept is not None:
-                row.state, row.last_error = "not_kept", result.not_kept
-            else:
-                row.attempts += 1
-                row.last_error = (result.error or "unknown error")[:500]
-                if result.permanent or row.attempts >= self.settings.max_attempts:
-                    row.state = "failed"
-                else:
-                    backoff = self.settings.retry_seconds * 2 ** (row.attempts - 1)
-                    row.next_attempt_at = now + timedelta(
-                        seconds=max(backoff, result.retry_after or 0)
-                    )
-            if message is not None and row.state in {"not_kept", "failed"}:
-                reason = row.last_error or ""
-                if row.state == "failed":
-                    reason = chat_file_failed(work.channel, reason)
-                _mark(message, work.position, stored=False, note=reason)
-            await session.commit()
+    async def apply(
+        self,
+        session: AsyncSession,
+        row: ChatFileFetch,
+        prepared: tuple[Work, Result],
+        now: datetime,
+    ) -> str | Failure:
+        work, result = prepared
+        row.updated_at = now
+        message = await session.get(Message, work.message_id)
+        if message is None:
+            return Failure("the message no longer exists", permanent=True)
+        if result.content is not None:
+            return await self._store(session, row, message, work, result.content, now)
+        if result.not_kept is not None:
+            row.last_error = result.not_kept
+            _mark(message, work.position, stored=False, note=result.not_kept)
+            return "not_kept"
+        retry_after = None
+        if result.retry_after:
+            retry_after = max(self.policy.delay(row.attempts + 1), result.retry_after)
+        error = (result.error or "unknown error")[:MAX_ERROR]
+        return Failure(error, result.permanent, retry_after)
+
+    async def failed(
+        self, session: AsyncSession, row: ChatFileFetch, failure: Failure, now: datetime
+    ) -> None:
+        row.updated_at = now
+        row.last_error = failure.error[:MAX_ERROR]
+        message = await session.get(Message, row.message_id)
+        if message is not None and row.state == "failed":
+            note = chat_file_failed(row.channel, row.last_error)
+            _mark(message, row.position, stored=False, note=note)
 
     async def _store(
         self,
@@ -276,11 +257,10 @@ class ChatFileFetcher:
         work: Work,
         fetched: FetchedFile,
         now: datetime,
-    ) -> None:
+    ) -> str:
         source = self.sources[work.channel]
         if await file_for(session, message.id, work.position) is not None:
-            row.state = "stored"  # kept already (idempotent)
-            return
+            return "stored"  # kept already (idempotent)
         try:
             await store_file(
                 session,
@@ -293,10 +273,12 @@ class ChatFileFetcher:
                 max_bytes=source.max_bytes,
             )
         except FileTooLarge as exc:
-            row.state, row.last_error = "not_kept", chat_file_too_large(exc.size, exc.limit)
-            return
-        row.state, row.last_error = "stored", None
+            row.last_error = chat_file_too_large(exc.size, exc.limit)
+            _mark(message, work.position, stored=False, note=row.last_error)
+            return "not_kept"
+        row.last_error = None
         _mark(message, work.position, stored=True)
+        return "stored"
 
 
 def _mark(message: Message, position: int, *, stored: bool, note: str | None = None) -> None:

@@ -9,7 +9,7 @@ import logging
 
 from channels.telegram.adapter import PolledUpdate, TelegramChannel, TelegramUnavailable
 from hub.inbound.ingest import Ingestor, IngestUnavailable
-from hub.platform.background import Background
+from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
 
@@ -20,24 +20,22 @@ class TelegramPoller:
         self.ingestor = ingestor
         self.offset: int | None = None
         self._webhook_cleared = False
-        self._background = Background(f"telegram-poll-{self.channel.name}", self._run)
+        # getUpdates waits for updates itself (long polling): the next round starts at once.
+        self.worker = Worker(
+            f"telegram-poll-{self.channel.name}",
+            self._step,
+            idle_seconds=0,
+            retry_seconds=self.channel.config.poll_retry_seconds,
+        )
 
-    async def start(self) -> None:
-        self._background.start()
-
-    async def stop(self) -> None:
-        await self._background.stop()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except (TelegramUnavailable, IngestUnavailable) as exc:
-                log.warning("telegram %s: polling paused: %s", self.channel.name, exc)
-                await asyncio.sleep(self.channel.config.poll_retry_seconds)
-            except Exception:
-                log.exception("telegram %s: polling failed", self.channel.name)
-                await asyncio.sleep(self.channel.config.poll_retry_seconds)
+    async def _step(self) -> float:
+        try:
+            await self.poll_once()
+        except (TelegramUnavailable, IngestUnavailable) as exc:
+            # Expected while Telegram or the database is away: a warning, then a pause.
+            log.warning("telegram %s: polling paused: %s", self.channel.name, exc)
+            return self.channel.config.poll_retry_seconds
+        return 0
 
     async def _store(self, update: PolledUpdate) -> None:
         for message in update.messages:

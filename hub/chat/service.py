@@ -125,7 +125,6 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry, after the hub's own: wires the chat adapters to the hub."""
     hub = app[HUB]
     lookup = thread_lookup(hub.db)
-    pollers: list[TelegramPoller] = []
     fetcher = ChatFileFetcher(hub.db, file_sources(hub), hub.settings.chat_files, hub.clock)
     app[CHAT_FILES] = fetcher
     for name, channel in hub.channels.items():
@@ -134,9 +133,7 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
         if not isinstance(channel, TelegramChannel):
             continue
         if channel.config.mode == "polling":
-            poller = TelegramPoller(channel, hub.ingestor)
-            await poller.start()
-            pollers.append(poller)
+            await hub.supervisor.add(TelegramPoller(channel, hub.ingestor).worker)
         elif not channel.config.webhook_secret and not await refresh_webhook_secret(
             hub, name, channel
         ):
@@ -146,10 +143,5 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
                 name,
                 name,
             )
-    await fetcher.start()
-    try:
-        yield
-    finally:
-        await fetcher.stop()
-        for poller in pollers:
-            await poller.stop()
+    await hub.supervisor.add(*fetcher.workers)  # stopped with the hub's other workers
+    yield

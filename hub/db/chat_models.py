@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import Base
+from hub.db.queue_columns import QueuedWork
 
 
 class ChannelSecret(Base):
@@ -21,7 +22,7 @@ class ChannelSecret(Base):
     created_at: Mapped[datetime]
 
 
-class ChatFileFetch(Base):
+class ChatFileFetch(QueuedWork, Base):
     """The fetch of one file a customer sent through a chat provider (``file_ref``: the
     provider's file id) into ``stored_files`` at the message's attachment ``position``.
     ``state``: pending (tried at ``next_attempt_at``), stored, not_kept (over the size cap)
@@ -38,8 +39,6 @@ class ChatFileFetch(Base):
     channel: Mapped[str] = mapped_column(String(64))
     file_ref: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

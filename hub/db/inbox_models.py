@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, synonym
 
 from hub.db.base import Base, JSONType
 from hub.db.models import Conversation
+from hub.db.queue_columns import QueuedWork
 
 
 class Event(Base):
@@ -58,12 +59,15 @@ class Mention(Base):
     created_at: Mapped[datetime]
 
 
-class Snooze(Base):
-    """A snoozed conversation wakes up (back to open) at ``until``."""
+class Snooze(QueuedWork, Base):
+    """A snoozed conversation wakes up (back to open) at ``until``, a wake-up on the job queue;
+    ``state``: pending, then woken."""
 
     __tablename__ = "snoozes"
+    __table_args__ = (Index("ix_snoozes_due", "state", "until"),)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
-    until: Mapped[datetime] = mapped_column(index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column("until")
+    until: Mapped[datetime] = synonym("next_attempt_at")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
 
 from hub.db.base import Base, JSONType
+from hub.db.queue_columns import QueuedWork
 
 
 class Role(StrEnum):
@@ -232,8 +233,9 @@ class Ticket(Base):
     updated_at: Mapped[datetime]
 
 
-class OutboxItem(Base):
-    """An outbound message waiting for (or done with) delivery; written with its cause."""
+class OutboxItem(QueuedWork, Base):
+    """An outbound message waiting for (or done with) delivery; written with its cause.
+    ``state``: pending, sent or failed (given up); ``attempts`` counts every try."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
@@ -241,10 +243,6 @@ class OutboxItem(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
     channel: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(_enum(OutboxState), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime]
-    locked_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 

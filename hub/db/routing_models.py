@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import Base, JSONType
+from hub.db.queue_columns import QueuedWork
 
 
 class RoutingRuleset(Base):
@@ -80,22 +81,19 @@ class SlaEvent(Base):
     occurred_at: Mapped[datetime]
 
 
-class Job(Base):
-    """A persisted unit of delayed work; ``dedupe_key`` makes scheduling idempotent and the
-    conditional finish makes running it happen once."""
+class Job(QueuedWork, Base):
+    """A persisted unit of delayed work (a follow-up, a bot call); ``dedupe_key`` makes
+    scheduling idempotent, the queue's lease makes running it happen once. ``state``: pending,
+    done, skipped or failed; ``outcome`` says what it did."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_due", "state", "run_at"),)
+    __table_args__ = (Index("ix_jobs_due", "state", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(9), default="pending")
-    run_at: Mapped[datetime]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_by: Mapped[str | None] = mapped_column(String(32))
-    locked_until: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

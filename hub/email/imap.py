@@ -22,7 +22,7 @@ import aioimaplib
 from channels.email.adapter import ImapConfig
 from hub.email.inbox import EmailInbox
 from hub.email.state import MailboxStates
-from hub.platform.background import Background
+from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
@@ -63,17 +63,22 @@ class ImapPoller:
         self.config = config
         self.inbox = inbox
         self.states = states
-        self._background = Background(f"relaydesk-imap-{channel}", self._run)
         self._failures = 0
+        self._client: Any = None
+        self._uidvalidity = 0
+        self._idle = False
         self.fetched = asyncio.Event()
+        self.worker = Worker(
+            f"relaydesk-imap-{channel}",
+            self._round,
+            on_failure=self._reconnect_later,
+            after_stop=self._stopped,
+        )
 
-    async def start(self) -> None:
-        self._background.start()
-
-    async def stop(self) -> None:
-        if self._background.running:
-            await self._background.stop()
-            await self._report("stopped")
+    async def _stopped(self) -> None:
+        client, self._client = self._client, None
+        await self._logout(client)
+        await self._report("stopped")
 
     async def _report(self, state: str, **fields: Any) -> None:
         try:
@@ -85,23 +90,26 @@ class ImapPoller:
         ceiling = min(self.config.max_backoff_seconds, 2.0 ** max(0, self._failures - 1))
         return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
-    async def _run(self) -> None:
-        while True:
-            client: Any = None
-            try:
-                client = await self._connect()
-                await self._serve(client)
-            except asyncio.CancelledError:
-                await self._logout(client)
-                raise
-            except Exception as exc:
-                self._failures += 1
-                delay = self.backoff()
-                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                log.warning("imap %s: %s; reconnecting in %.1f s", self.channel, error, delay)
-                await self._report("reconnecting", error=error, detail=f"retry in {delay:.0f} s")
-                await self._logout(client)
-                await asyncio.sleep(delay)
+    async def _round(self) -> float:
+        """Connect if needed, fetch what is new, then wait for more (IDLE, or a poll pause)."""
+        if self._client is None:
+            await self._open()
+        elif not self._idle:
+            await self._client.noop()
+        await self._fetch_new(self._client, self._uidvalidity)
+        if self._idle:
+            await self._wait_idle(self._client)
+            return 0
+        return self.config.poll_seconds
+
+    async def _reconnect_later(self, exc: Exception) -> float:
+        self._failures += 1
+        delay = self.backoff()
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        await self._report("reconnecting", error=error, detail=f"retry in {delay:.0f} s")
+        client, self._client = self._client, None
+        await self._logout(client)
+        return delay
 
     async def _logout(self, client: Any) -> None:
         if client is None:
@@ -139,22 +147,22 @@ class ImapPoller:
                 return int(match.group(1))
         raise ImapError("the server did not report UIDVALIDITY")
 
-    async def _serve(self, client: Any) -> None:
-        uidvalidity = await self._select(client)
-        idle = self.config.idle and client.has_capability("IDLE")
+    async def _open(self) -> None:
+        client = await self._connect()
+        try:
+            self._uidvalidity = await self._select(client)
+        except BaseException:
+            await self._logout(client)
+            raise
+        self._client = client
+        self._idle = self.config.idle and client.has_capability("IDLE")
         self._failures = 0
         await self._report(
-            "connected", detail=("idle" if idle else "polling") + f" on {self.config.mailbox}"
+            "connected",
+            detail=("idle" if self._idle else "polling") + f" on {self.config.mailbox}",
         )
-        while True:
-            await self._fetch_new(client, uidvalidity)
-            if idle:
-                await self._idle(client)
-            else:
-                await asyncio.sleep(self.config.poll_seconds)
-                await client.noop()
 
-    async def _idle(self, client: Any) -> None:
+    async def _wait_idle(self, client: Any) -> None:
         waiting = await client.idle_start(timeout=self.config.idle_seconds)
         with contextlib.suppress(TimeoutError):
             await client.wait_server_push(timeout=self.config.idle_seconds + 5)

@@ -54,12 +54,10 @@ class EmailService:
         self._build()
         for receiver in self.receivers:
             await receiver.start()
-        for poller in self.pollers.values():
-            await poller.start()
+        # The hub's supervisor runs the pollers (and stops them with its other workers).
+        await self.hub.supervisor.add(*(poller.worker for poller in self.pollers.values()))
 
     async def stop(self) -> None:
-        for poller in self.pollers.values():
-            await poller.stop()
         for receiver in self.receivers:
             await receiver.stop()
 

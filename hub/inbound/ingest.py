@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import InboundMessage
 from hub.inbound.pipeline import Pipeline
 from hub.inbound.results import IngestResult
-from hub.platform.background import Background
 from hub.platform.database import Database
+from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
 
@@ -45,53 +45,50 @@ class Ingestor:
         self.after_commit = after_commit
         self.after_store = after_store
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self._background = Background("relaydesk-ingest", self._run)
+        self.worker = Worker("relaydesk-ingest", self._write_batch, drain=self._drain)
 
     async def submit(self, inbound: InboundMessage) -> IngestResult:
-        if not self._background.running:
+        if not self.worker.running:
             return (await self.process([inbound]))[0]
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         await self._queue.put((inbound, future))
         return await asyncio.shield(future)
 
-    async def start(self) -> None:
-        self._background.start()
+    async def _drain(self, seconds: float = 30.0) -> None:
+        """On stop: let queued submissions finish first, within reason."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._queue.join()
 
-    async def stop(self, drain_seconds: float = 30.0) -> None:
-        if self._background.running:
-            # Let queued submissions finish before stopping, within reason.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(drain_seconds):
-                    await self._queue.join()
-        await self._background.stop()
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            # A few more turns of the loop, while they bring more, let handlers whose requests
-            # already arrived reach submit(): a bigger batch shares one transaction's fixed
-            # cost. No timer: a turn with nothing new ends the wait.
-            for _ in range(3):
-                waiting = self._queue.qsize()
-                if waiting >= self.batch_size:
-                    break
-                await asyncio.sleep(0)
-                if self._queue.qsize() == waiting:
-                    break
-            while len(batch) < self.batch_size and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                outcomes = await self._process_safely([item[0] for item in batch])
-                for (_inbound, future), outcome in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue
-                    if isinstance(outcome, BaseException):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+    async def _write_batch(self) -> float:
+        """The writer's round: wait for a submission, take everything waiting (up to a batch)
+        and store it in one transaction."""
+        batch = [await self._queue.get()]
+        # A few more turns of the loop, while they bring more, let handlers whose requests
+        # already arrived reach submit(): a bigger batch shares one transaction's fixed
+        # cost. No timer: a turn with nothing new ends the wait.
+        for _ in range(3):
+            waiting = self._queue.qsize()
+            if waiting >= self.batch_size:
+                break
+            await asyncio.sleep(0)
+            if self._queue.qsize() == waiting:
+                break
+        while len(batch) < self.batch_size and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        try:
+            outcomes = await self._process_safely([item[0] for item in batch])
+            for (_inbound, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+        finally:
+            for _ in batch:
+                self._queue.task_done()
+        return 0
 
     async def _process_safely(
         self, messages: list[InboundMessage]

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation
-from hub.platform.background import Background
 from hub.platform.clock import Clock
 from hub.platform.database import Database
+from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
@@ -144,18 +144,26 @@ class EventBus:
         self.gap_seconds = gap_seconds
         self.retention = retention
         self._subscribers: set[asyncio.Queue[LiveEvent | None]] = set()
-        self._wake = asyncio.Event()
-        self._background = Background("relaydesk-events", self._run)
+        # Woken by a commit, the bus gathers the commits of the next moment into the same read,
+        # so a busy ingest does not cost one poll per batch.
+        self.worker = Worker(
+            "relaydesk-events",
+            self._step,
+            idle_seconds=poll_seconds,
+            settle_seconds=COALESCE_SECONDS,
+            setup=self._begin,
+            after_stop=self._closed,
+        )
+        self._last_prune = 0.0
         self._floor = 0  # every id up to here was delivered (or given up as never committed)
         self._seen: set[int] = set()  # delivered ids above the floor
         self._gaps: dict[int, float] = {}  # missing id -> when first missed
 
-    async def start(self) -> None:
+    async def _begin(self) -> None:
         self._floor = await self.latest_id()
-        self._background.start()
+        self._last_prune = 0.0
 
-    async def stop(self) -> None:
-        await self._background.stop()
+    async def _closed(self) -> None:
         self.close_streams()
 
     def close_streams(self) -> None:
@@ -163,7 +171,7 @@ class EventBus:
             self._offer(queue, None)
 
     def wake(self) -> None:
-        self._wake.set()
+        self.worker.wake()
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[LiveEvent | None]]:
@@ -204,23 +212,11 @@ class EventBus:
             )
         return None if len(rows) > limit else [_live(row) for row in rows]
 
-    async def _run(self) -> None:
-        last_prune = 0.0
-        while True:
-            try:
-                await self.poll_once()
-                if time.monotonic() - last_prune > 600:
-                    last_prune = time.monotonic()
-                    await self._prune()
-            except Exception:
-                log.exception("event poll failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):
-                    await self._wake.wait()
-                # Woken by a commit: gather the commits of the next moment into the same read,
-                # so a busy ingest does not cost one poll per batch.
-                await asyncio.sleep(COALESCE_SECONDS)
-            self._wake.clear()
+    async def _step(self) -> None:
+        await self.poll_once()
+        if time.monotonic() - self._last_prune > 600:
+            self._last_prune = time.monotonic()
+            await self._prune()
 
     async def poll_once(self) -> int:
         """Deliver rows committed since the last poll; returns how many were delivered."""

@@ -1,5 +1,6 @@
 """The routing engine's long-lived parts, built once at start-up: the engine the pipeline uses
-and the job runner (follow-ups, bot forwarding, SLA checks, the assignment queue)."""
+and the job runner (follow-ups, bot forwarding, SLA checks, the assignment queue), whose worker
+the supervisor runs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hub.config.settings import Settings
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.jobs import JobRunner, Sweep
+from hub.platform.supervisor import Worker
 from hub.routing.engine import RoutingEngine
 from hub.routing.followups import Followups
 from hub.routing.monitor import Monitor
@@ -22,11 +24,9 @@ class Routing:
     monitor: Monitor
     jobs: JobRunner
 
-    async def start(self) -> None:
-        await self.jobs.start()
-
-    async def stop(self) -> None:
-        await self.jobs.stop()
+    @property
+    def workers(self) -> tuple[Worker, ...]:
+        return (self.jobs.worker,)
 
 
 def build_routing(

@@ -17,6 +17,7 @@ from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import EventBus
+from hub.platform.supervisor import Supervisor
 from hub.routing.service import Routing
 from hub.web.ratelimit import RateLimiter
 
@@ -34,6 +35,7 @@ class Hub:
     form_limiter: RateLimiter
     capture: CaptureServer | None
     events: EventBus  # the process's one poller of the event log (inbox streams, widget sockets)
+    supervisor: Supervisor  # runs every long-running worker of the process
     routing: Routing | None = None
 
 

@@ -263,8 +263,8 @@ async def widget_context(app: web.Application) -> AsyncIterator[None]:
         limits={c.name: WidgetLimits.of(c.config) for c in widgets},
         links=links,
     )
-    if widgets:
-        await registry.start()
+    if widgets:  # the hub's supervisor runs (and stops) the socket registry
+        await hub.supervisor.add(*registry.workers)
     for channel in widgets:
         channel.use_delivery(deliverer)
     try:
@@ -272,8 +272,6 @@ async def widget_context(app: web.Application) -> AsyncIterator[None]:
     finally:
         for channel in widgets:
             channel.use_delivery(None)
-        if widgets:
-            await registry.stop()
 
 
 def setup(app: web.Application) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import secrets
 from collections.abc import Callable
@@ -21,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import DeliveryState, Message, OutboxItem, OutboxState
 from hub.db.widget_models import WidgetConnection, WidgetDelivery
-from hub.platform.background import Background
 from hub.platform.clock import Clock
 from hub.platform.database import Database
-from hub.platform.events import RESET, EventBus
+from hub.platform.events import RESET, EventBus, LiveEvent
+from hub.platform.supervisor import Worker
 from hub.widget.files import FileLinks
 from hub.widget.visitors import HISTORY_LIMIT, chat_items
 
@@ -60,10 +59,17 @@ class LiveConnection:
         self.deferred: set[int] = set()
         self._pushed: set[int] = set()
         self._unrecorded: set[int] = set()  # pushed replies whose delivery is not stored yet
-        self._wake = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._sync_lock = asyncio.Lock()
-        self._background = Background(f"relaydesk-widget-{self.id[:8]}", self._follow)
+        # Follows the conversations while the socket is open: woken by their events, and
+        # every SAFETY_POLL_SECONDS in case one was missed.
+        self.worker = Worker(
+            f"relaydesk-widget-{self.id[:8]}",
+            self._follow,
+            idle_seconds=SAFETY_POLL_SECONDS,
+            retry_seconds=1.0,
+        )
+        self._started = False
 
     async def send(self, frame: dict[str, Any]) -> bool:
         if self.ws.closed:
@@ -76,7 +82,7 @@ class LiveConnection:
         return True
 
     def wake(self) -> None:
-        self._wake.set()
+        self.worker.wake()
 
     def stored(self) -> None:
         """A message of this socket was acknowledged: wake for deferred events of others."""
@@ -120,22 +126,17 @@ class LiveConnection:
     async def start(self, since: int) -> None:
         self.cursor = since
         await self.sync()
-        self._background.start()
+        await self.worker.start()
 
     async def stop(self) -> None:
-        await self._background.stop()
+        await self.worker.stop()
 
-    async def _follow(self) -> None:
-        while not self.ws.closed:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SAFETY_POLL_SECONDS):
-                    await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.sync()
-            except Exception:
-                log.exception("widget socket %s: following the conversation failed", self.id)
-                await asyncio.sleep(1.0)
+    async def _follow(self) -> float | None:
+        if not self._started:  # start() has just synced: wait for news first
+            self._started = True
+        elif not self.ws.closed:
+            await self.sync()
+        return None
 
 
 class WidgetRegistry:
@@ -158,16 +159,32 @@ class WidgetRegistry:
         self._by_conversation: dict[int, set[LiveConnection]] = {}
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._tasks: set[asyncio.Task[bool]] = set()
-        self._events = Background("relaydesk-widget-events", self._listen)
-        self._leases = Background("relaydesk-widget-leases", self._renew)
+        self._listening = contextlib.AsyncExitStack()
+        self._events: asyncio.Queue[LiveEvent | None] | None = None
+        self._turn = 0
+        self.workers = (
+            Worker(
+                "relaydesk-widget-events",
+                self._listen,
+                idle_seconds=0,
+                setup=self._subscribe,
+                after_stop=self._unsubscribe,
+            ),
+            Worker(
+                "relaydesk-widget-leases",
+                self._renew,
+                idle_seconds=RENEW_SECONDS,
+                after_stop=self._close_sockets,
+            ),
+        )
 
-    async def start(self) -> None:
-        self._events.start()
-        self._leases.start()
+    async def _subscribe(self) -> None:
+        self._events = await self._listening.enter_async_context(self.bus.subscribe())
 
-    async def stop(self) -> None:
-        await self._events.stop()
-        await self._leases.stop()
+    async def _unsubscribe(self) -> None:
+        await self._listening.aclose()
+
+    async def _close_sockets(self) -> None:
         for connections in list(self._by_visitor.values()):
             for connection in list(connections):
                 with contextlib.suppress(Exception):
@@ -297,55 +314,55 @@ class WidgetRegistry:
         self.wake_outbox()
 
     # -- background ----------------------------------------------------------------------
-    async def _listen(self) -> None:
-        async with self.bus.subscribe() as queue:
-            while True:
-                event = await queue.get()
-                if event is None:
-                    return
-                if event.kind == RESET:
-                    targets = {c for cs in self._by_visitor.values() for c in cs}
+    async def _listen(self) -> float | None:
+        """Hand one event of the bus to the sockets following its conversation."""
+        assert self._events is not None
+        event = await self._events.get()
+        if event is None:  # the bus closed its streams: nothing more will come
+            return 3600.0
+        if event.kind == RESET:
+            targets = {c for cs in self._by_visitor.values() for c in cs}
+        else:
+            targets = set(self._by_conversation.get(event.conversation_id or 0, ()))
+        if event.kind == TYPING:  # an agent writes a reply: shown, not stored
+            frame = {
+                "type": "typing",
+                "name": str(event.payload.get("name") or ""),
+                "stopped": bool(event.payload.get("stopped")),
+            }
+            for connection in targets:
+                self._tasks.add(task := asyncio.create_task(connection.send(frame)))
+                task.add_done_callback(self._tasks.discard)
+            return 0
+        own = event.payload.get("message_id") if event.kind == "message" else None
+        for connection in targets:
+            if own is None:
+                connection.wake()
+            elif own not in connection.acked:
+                if connection.storing:
+                    connection.deferred.add(own)
                 else:
-                    targets = set(self._by_conversation.get(event.conversation_id or 0, ()))
-                if event.kind == TYPING:  # an agent writes a reply: shown, not stored
-                    frame = {
-                        "type": "typing",
-                        "name": str(event.payload.get("name") or ""),
-                        "stopped": bool(event.payload.get("stopped")),
-                    }
-                    for connection in targets:
-                        self._tasks.add(task := asyncio.create_task(connection.send(frame)))
-                        task.add_done_callback(self._tasks.discard)
-                    continue
-                own = event.payload.get("message_id") if event.kind == "message" else None
-                for connection in targets:
-                    if own is None:
-                        connection.wake()
-                    elif own not in connection.acked:
-                        if connection.storing:
-                            connection.deferred.add(own)
-                        else:
-                            connection.wake()
+                    connection.wake()
+        return 0
 
     async def _renew(self) -> None:
-        for turn in itertools.count(1):
-            await asyncio.sleep(RENEW_SECONDS)
-            ids = [c.id for cs in self._by_visitor.values() for c in cs]
-            if turn % PRUNE_EVERY == 0:
-                await self._prune()
-            if not ids:
-                continue
-            try:
-                now = self.clock.now()
-                async with self.db.writer() as session:
-                    await session.execute(
-                        update(WidgetConnection)
-                        .where(WidgetConnection.id.in_(ids), WidgetConnection.closed_at.is_(None))
-                        .values(lease_until=now + LEASE)
-                    )
-                    await session.commit()
-            except Exception:
-                log.exception("renewing widget socket leases failed")
+        """Renew the leases of this process's sockets (and now and then forget old ones)."""
+        self._turn += 1
+        if self._turn == 1:
+            return  # just started: nothing to renew yet
+        ids = [c.id for cs in self._by_visitor.values() for c in cs]
+        if self._turn % PRUNE_EVERY == 0:
+            await self._prune()
+        if not ids:
+            return
+        now = self.clock.now()
+        async with self.db.writer() as session:
+            await session.execute(
+                update(WidgetConnection)
+                .where(WidgetConnection.id.in_(ids), WidgetConnection.closed_at.is_(None))
+                .values(lease_until=now + LEASE)
+            )
+            await session.commit()
 
     async def _prune(self) -> None:
         """Forget sockets closed (or lapsed) more than a day ago."""

@@ -48,12 +48,12 @@ async def test_concurrent_submissions_share_one_commit_and_are_durable_when_answ
         assert stored is not None and stored.external_id == f"m-{number}"
         return result
 
-    await ingestor.start()
+    await ingestor.worker.start()
     try:
         tasks.extend(asyncio.create_task(submit_then_look(n)) for n in range(20))
         results = await asyncio.gather(*tasks)
     finally:
-        await ingestor.stop()
+        await ingestor.worker.stop()
 
     assert len({r.message_id for r in results}) == 20
     assert not any(r.duplicate for r in results)
@@ -118,7 +118,7 @@ async def test_a_failing_message_does_not_sink_its_batch(core: Core) -> None:
     # conversation, routing and ticket number were already written in its savepoint.
     broken = inbound("broken", address="bob@example.com", name="Bob", raw={"at": datetime.now(UTC)})
     good_two = inbound("good-2", address="cy@example.com", name="Cy")
-    await ingestor.start()
+    await ingestor.worker.start()
     try:
         outcomes = await asyncio.gather(
             ingestor.submit(good_one),
@@ -127,7 +127,7 @@ async def test_a_failing_message_does_not_sink_its_batch(core: Core) -> None:
             return_exceptions=True,
         )
     finally:
-        await ingestor.stop()
+        await ingestor.worker.stop()
 
     assert len(commits) == 1  # all three were in the same batch
     first, failed, second = outcomes
@@ -244,7 +244,7 @@ async def test_a_broken_follow_up_does_not_sink_its_batch(core: Core) -> None:
     )
     events_before = await message_events(core)
     ingestor = core.ingestor()
-    await ingestor.start()
+    await ingestor.worker.start()
     try:
         good, broken, other = await asyncio.gather(
             ingestor.submit(inbound("ann-2", address="ann@example.com", name="Ann")),
@@ -257,7 +257,7 @@ async def test_a_broken_follow_up_does_not_sink_its_batch(core: Core) -> None:
             return_exceptions=True,
         )
     finally:
-        await ingestor.stop()
+        await ingestor.worker.stop()
     assert isinstance(good, IngestResult) and isinstance(other, IngestResult)
     assert isinstance(broken, IngestUnavailable)
     assert await core.count(Message, Message.external_id == "ann-3") == 0

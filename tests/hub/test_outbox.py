@@ -217,10 +217,10 @@ async def test_stop_is_not_lost_when_a_wake_lands_at_the_same_moment(core: Core)
     """Shutdown must finish even if new work arrives as it begins (it used to hang forever)."""
     for _ in range(20):
         dispatcher = core.dispatcher()
-        await dispatcher.start()
+        await dispatcher.worker.start()
         # Let it finish a pass and go idle: an empty pass is a claim query and a commit.
         await asyncio.sleep(core.settings.outbox.poll_seconds / 2)
         dispatcher.wake()
-        stopping = asyncio.ensure_future(dispatcher.stop())
+        stopping = asyncio.ensure_future(dispatcher.worker.stop())
         done, _ = await asyncio.wait({stopping}, timeout=5)
         assert done, "Dispatcher.stop() hung"

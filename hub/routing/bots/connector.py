@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 
 from hub.config.routing import ConnectorSettings
-from hub.platform.jobs import JobView, RetryLater
+from hub.platform.jobs import JobView
+from hub.platform.queue import RetryLater
 
 MAX_REPLIES = 20
 

@@ -1,5 +1,5 @@
 """What the agent web app keeps while the hub runs: the event bus, the page templates, the
-sign-in rate limiters and the snooze waker (who is typing where: hub.web.ui.collision)."""
+sign-in rate limiters (who is typing where: hub.web.ui.collision)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hub.agent.snooze import Snoozer
 from hub.platform.events import EventBus
 from hub.web.keys import HUB, Hub
 from hub.web.ratelimit import RateLimiter
@@ -28,7 +27,6 @@ class UiState:
     pages: Environment
     login_by_ip: RateLimiter
     login_by_email: RateLimiter
-    snoozer: Snoozer
     dummy_hash: str
     session_ttl: timedelta = timedelta(hours=12)
 
@@ -72,20 +70,14 @@ def ui_environment(hub: Hub) -> Environment:
 async def ui_context(app: web.Application) -> AsyncIterator[None]:
     hub = app[HUB]
     bus = hub.events
-    snoozer = Snoozer(hub.db, hub.clock, bus)
     app[UI] = UiState(
         bus=bus,
         pages=ui_environment(hub),
         login_by_ip=RateLimiter(20),
         login_by_email=RateLimiter(5),
-        snoozer=snoozer,
         dummy_hash=DUMMY_HASH,
     )
-    await snoozer.start()
-    try:
-        yield
-    finally:
-        await snoozer.stop()
+    yield
 
 
 async def close_streams(app: web.Application) -> None:

@@ -1,0 +1,309 @@
+"""The one job queue: every kind of deferred work (outbound delivery, follow-ups and bot calls,
+snooze wake-ups, chat file fetches, campaign sends next) is a row in a table with the shared
+queue columns (hub/db/queue_columns.py), and this is the one implementation that runs them.
+
+Enqueueing is an insert in the caller's transaction. A worker claims a batch of due rows with a
+lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes share the work; an
+indexed range on ``(state, next_attempt_at)``, never a scan). For each item it first does the
+slow outside work (a download, a send) with no transaction open, then in one transaction,
+only while it still holds the lease, applies the item's effects and writes its outcome, as
+soon as that item is done. A failed attempt is retried with exponential backoff; after
+``max_attempts`` (or a permanent failure) the row is dead-lettered (state ``failed``) with its
+last error. A worker that dies leaves its lease to run out: the item is then claimed again,
+that lost attempt counted as a failed one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from hub.db.queue_columns import QueuedWork
+from hub.platform.clock import Clock
+from hub.platform.database import Database
+
+log = logging.getLogger(__name__)
+PENDING = "pending"
+DEAD = "failed"
+LEASE_LOST = "the worker stopped before finishing (its lease ran out)"
+
+Row = TypeVar("Row", bound=QueuedWork)
+RowIn = TypeVar("RowIn", bound=QueuedWork, contravariant=True)
+Prepared = TypeVar("Prepared")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how soon a failed item is tried again."""
+
+    max_attempts: int
+    base_seconds: float
+    max_seconds: float
+    jitter: bool = False
+
+    def delay(self, failures: int) -> float:
+        """Seconds before the next try after ``failures`` failed ones: doubling, capped; with
+        jitter a random point in the upper half, so retries of many items spread out."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, failures - 1))
+        if not self.jitter:
+            return float(ceiling)
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One claimed item: its key, the lease token, and which attempt this is (1 = first)."""
+
+    key: Any
+    token: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed attempt: retried later (after ``retry_after`` seconds if given, else the
+    policy's backoff) unless ``permanent`` or out of attempts."""
+
+    error: str
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+class RetryLater(Exception):
+    """Raised by a handler: this attempt failed in an expected way (not logged as an error)."""
+
+    def __init__(
+        self, error: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(error)
+        self.failure = Failure(error, permanent, retry_after)
+
+
+class Handler(Protocol[RowIn, Prepared]):
+    """What one kind of work does with an item."""
+
+    async def prepare(self, claim: Claim) -> Prepared:
+        """The slow part (network), run with no transaction open."""
+
+    async def apply(
+        self, session: AsyncSession, row: RowIn, prepared: Prepared, now: datetime
+    ) -> str | Failure:
+        """The effects, in the transaction that records the outcome; returns the row's final
+        state (or a Failure)."""
+
+    async def failed(
+        self, session: AsyncSession, row: RowIn, failure: Failure, now: datetime
+    ) -> None:
+        """Effects of a failed attempt, after the queue set the row to retry (``pending``) or
+        gave it up (``failed``)."""
+
+
+class _Isolate(Exception):
+    """An item's effects failed in a group write: write the group again, item by item."""
+
+
+class WorkQueue(Generic[Row]):
+    """The queue over one table of work."""
+
+    def __init__(
+        self,
+        db: Database,
+        model: type[Row],
+        clock: Clock,
+        policy: RetryPolicy,
+        *,
+        lease_seconds: float,
+        batch_size: int,
+        concurrency: int = 1,
+    ) -> None:
+        self.db = db
+        self.model = model
+        self.clock = clock
+        self.policy = policy
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        keys = model.__mapper__.primary_key  # type: ignore[attr-defined]
+        self.key: InstrumentedAttribute[Any] = getattr(model, keys[0].key)
+        length = getattr(model.__table__.c.last_error.type, "length", None)  # type: ignore[attr-defined]
+        self._error_length: int = length or 2000
+
+    async def claim(self, limit: int | None = None) -> list[Claim]:
+        """Lease up to ``limit`` due items to this worker, oldest due first."""
+        model, now = self.model, self.clock.now()
+        token = uuid.uuid4().hex
+        async with self.db.writer() as session:
+            query = (
+                select(self.key, model.attempts, model.locked_until)
+                .where(
+                    model.state == PENDING,
+                    model.next_attempt_at <= now,
+                    or_(model.locked_until.is_(None), model.locked_until < now),
+                )
+                .order_by(model.next_attempt_at, self.key)
+                .limit(limit or self.batch_size)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            if not rows:
+                await session.commit()
+                return []
+            keys = [row[0] for row in rows]
+            await session.execute(
+                update(model)
+                .where(self.key.in_(keys))
+                .values(locked_by=token, locked_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            lost = [row[0] for row in rows if row.locked_until is not None]
+            if lost:  # claimed before by a worker that never finished: a failed attempt
+                await session.execute(
+                    update(model)
+                    .where(self.key.in_(lost))
+                    .values(attempts=model.attempts + 1, last_error=LEASE_LOST)
+                    .execution_options(synchronize_session=False)
+                )
+            await session.commit()
+        return [
+            Claim(row[0], token, row.attempts + 1 + (row.locked_until is not None)) for row in rows
+        ]
+
+    def _fail(self, row: Row, failure: Failure, now: datetime) -> None:
+        row.attempts += 1
+        row.last_error = failure.error[: self._error_length]
+        row.locked_by = row.locked_until = None
+        if failure.permanent or row.attempts >= self.policy.max_attempts:
+            row.state = DEAD
+        else:
+            delay = failure.retry_after
+            if delay is None:
+                delay = self.policy.delay(row.attempts)
+            row.next_attempt_at = now + timedelta(seconds=delay)
+
+    def _unexpected(self, claim: Claim, exc: Exception) -> Failure:
+        table = self.model.__table__.name  # type: ignore[attr-defined]
+        log.exception("%s %s: attempt %d failed", table, claim.key, claim.attempt)
+        return Failure(f"{type(exc).__name__}: {exc}")
+
+    async def _prepare(self, handler: Handler[Row, Any], claim: Claim) -> Any:
+        """The item's outside work; a Failure when it failed."""
+        if claim.attempt > self.policy.max_attempts:
+            return Failure(LEASE_LOST, permanent=True)  # it kept taking its worker down
+        try:
+            return await handler.prepare(claim)
+        except RetryLater as exc:
+            return exc.failure
+        except Exception as exc:
+            return self._unexpected(claim, exc)
+
+    async def _record(self, handler: Handler[Row, Any], done: list[tuple[Claim, Any]]) -> None:
+        """Write the outcomes of the items done so far in one transaction (a group commit).
+        Should one item's effects fail, the group is written again with each item in a
+        savepoint of its own, so that item fails alone. An item whose lease went to another
+        worker is left alone."""
+        try:
+            await self._write(handler, done, isolate=False)
+        except _Isolate:
+            await self._write(handler, done, isolate=True)
+
+    async def _write(
+        self, handler: Handler[Row, Any], done: list[tuple[Claim, Any]], *, isolate: bool
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.writer() as session:
+            query = select(self.model).where(self.key.in_([claim.key for claim, _ in done]))
+            if not self.db.is_sqlite:
+                query = query.with_for_update()
+            rows = {getattr(row, self.key.key): row for row in (await session.scalars(query))}
+            for claim, prepared in done:
+                row = rows.get(claim.key)
+                if row is None or row.locked_by != claim.token or row.state != PENDING:
+                    continue
+                outcome = prepared
+                if not isinstance(prepared, Failure):
+                    outcome = await self._apply(
+                        session, handler, claim, row, prepared, now, isolate
+                    )
+                if isinstance(outcome, Failure):
+                    self._fail(row, outcome, now)
+                    await handler.failed(session, row, outcome, now)
+                else:
+                    row.state = outcome
+                    row.locked_by = row.locked_until = None
+            await session.commit()
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        handler: Handler[Row, Any],
+        claim: Claim,
+        row: Row,
+        prepared: Any,
+        now: datetime,
+        isolate: bool,
+    ) -> str | Failure:
+        if not isolate:
+            try:
+                return await handler.apply(session, row, prepared, now)
+            except Exception as exc:
+                raise _Isolate from exc
+        try:
+            async with session.begin_nested():
+                return await handler.apply(session, row, prepared, now)
+        except RetryLater as exc:
+            failure = exc.failure
+        except Exception as exc:
+            failure = self._unexpected(claim, exc)
+        await session.refresh(row)  # as it was before the apply that failed
+        return failure
+
+    async def run_batch(self, handler: Handler[Row, Any]) -> int:
+        """Claim one batch and attempt every item; returns how many were attempted."""
+        claims = await self.claim()
+        await self.run_claims(handler, claims)
+        return len(claims)
+
+    async def run_claims(self, handler: Handler[Row, Any], claims: Sequence[Claim]) -> None:
+        """Attempt the claimed items, ``concurrency`` at a time. Each outcome is written as
+        soon as its item is done: the writer takes every item done while it was writing the
+        last ones (so a batch of quick items shares a few commits, not one each)."""
+        if not claims:
+            return
+        finished: asyncio.Queue[tuple[Claim, Any]] = asyncio.Queue()
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def attempt(claim: Claim) -> None:
+            async with limit:
+                finished.put_nowait((claim, await self._prepare(handler, claim)))
+
+        tasks = [asyncio.create_task(attempt(claim)) for claim in claims]
+        try:
+            left = len(claims)
+            while left:
+                done = [await finished.get()]
+                while not finished.empty():
+                    done.append(finished.get_nowait())
+                await self._record(handler, done)
+                left -= len(done)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def drain(self, handler: Handler[Row, Any]) -> int:
+        """Run batches until fewer than a full batch were due; returns how many ran."""
+        ran = count = await self.run_batch(handler)
+        while count == self.batch_size:
+            count = await self.run_batch(handler)
+            ran += count
+        return ran
