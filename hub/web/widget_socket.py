@@ -35,9 +35,9 @@ from channels.web.widget import (
     WidgetChannel,
     WidgetChannelConfig,
 )
+from hub.assembly import Hub
 from hub.core import errors
 from hub.inbound.ingest import IngestUnavailable
-from hub.web.keys import Hub
 from hub.web.ratelimit import RateLimiter
 from hub.widget.files import WidgetFileRefused, attach_reserved, file_entries, reserve_files
 from hub.widget.live import LiveConnection, WidgetRegistry

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from channels.base import IdentityKind, InboundMessage, Party
 from channels.registry import build_channel
+from hub.assembly import database
 from hub.config.settings import Settings
 from hub.db.base import Base
 from hub.inbound.ingest import Ingestor
@@ -21,7 +22,7 @@ from hub.inbound.results import IngestResult
 from hub.outbound.outbox import Dispatcher
 from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import ManualClock
-from hub.platform.database import Database, open_database
+from hub.platform.database import Database
 
 
 def inbound(
@@ -77,9 +78,6 @@ class Core:
 @asynccontextmanager
 async def open_core(settings: Settings) -> AsyncIterator[Core]:
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-    db = open_database(settings.database.url)
     renderer = FollowupRenderer(settings.templates_dir)
-    try:
+    async with database(settings) as db:
         yield Core(settings, db, clock, Pipeline(settings, renderer, clock))
-    finally:
-        await db.dispose()
