@@ -162,8 +162,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         return _error(errors.widget_not_websocket())
     await ws.prepare(request)
-    registry = hub.widgets.registry
-    session = WidgetSession(hub, registry, state.tokens, limits, channel, ws, request.remote)
+    session = WidgetSession(hub, state.tokens, limits, channel, ws, request.remote)
     try:
         await session.run()
     finally:
