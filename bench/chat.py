@@ -101,28 +101,24 @@ def serve_hub(port: int, db_path: str, telegram_port: int, slack_port: int) -> N
 
 
 async def seed_agent(db_path: str) -> str:
+    from hub.assembly import migrate, session_of
     from hub.core.staff import add_agent, create_token
     from hub.db.models import Presence, Role
     from hub.platform.clock import SystemClock
-    from hub.platform.database import open_database
 
-    db = open_database(f"sqlite+aiosqlite:///{db_path}")
-    try:
-        async with db.writer() as session:
-            now = SystemClock().now()
-            agent = await add_agent(
-                session,
-                email="bench@example.com",
-                name="Bench",
-                role=Role.SUPERVISOR,
-                now=now,
-                presence=Presence.ONLINE,
-            )
-            token = await create_token(session, agent, now)
-            await session.commit()
-            return token
-    finally:
-        await db.dispose()
+    settings = settings_for(db_path, 0, 0)  # the database only: no channel is started
+    migrate(settings)
+    async with session_of(settings) as session:
+        now = SystemClock().now()
+        agent = await add_agent(
+            session,
+            email="bench@example.com",
+            name="Bench",
+            role=Role.SUPERVISOR,
+            now=now,
+            presence=Presence.ONLINE,
+        )
+        return await create_token(session, agent, now)
 
 
 def telegram_requests(base: str, count: int, customers: int, first: int) -> list[Request]:
@@ -336,10 +332,7 @@ async def widget(base: str, token: str, db_path: str, visitors: int, total: int)
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:
-    from hub.platform.migrate import upgrade_async
-
     db_path = str(workdir / "chat.db")
-    await upgrade_async(f"sqlite+aiosqlite:///{db_path}")
     token = await seed_agent(db_path)
     telegram, slack = FakeTelegram(port=free_port()), FakeSlack(port=free_port())
     await telegram.start()

@@ -30,18 +30,9 @@ from aiosmtpd.smtp import SMTP  # noqa: E402
 
 from channels.base import IdentityKind, OutboundMessage, Party  # noqa: E402
 from channels.email.adapter import EmailChannel, EmailChannelConfig  # noqa: E402
-from channels.registry import build_channel  # noqa: E402
+from hub.assembly import assemble  # noqa: E402
 from hub.config.settings import load_settings  # noqa: E402
-from hub.email.hooks import EMAIL_INGEST  # noqa: E402
 from hub.email.inbox import EmailInbox  # noqa: E402
-from hub.inbound.ingest import Ingestor  # noqa: E402
-from hub.inbound.pipeline import Pipeline  # noqa: E402
-from hub.outbound.templates import FollowupRenderer  # noqa: E402
-from hub.platform.clock import SystemClock  # noqa: E402
-from hub.platform.database import open_database  # noqa: E402
-from hub.platform.migrate import upgrade_async  # noqa: E402
-from hub.routing.engine import RoutingEngine  # noqa: E402
-from hub.routing.hooks import ingest_hooks  # noqa: E402
 
 HTML = "<div><p>Hello,</p><p>my order {n} has not arrived.</p><blockquote>old</blockquote></div>"
 
@@ -79,18 +70,22 @@ async def bench_ingest(messages: int, concurrency: int) -> float:
     settings = load_settings(
         ROOT / "config" / "relaydesk.toml",
         environ={},
-        overrides={"database.url": url, "capture.enabled": False},
+        overrides={
+            "database.url": url,
+            "database.auto_migrate": True,
+            "capture.enabled": False,
+            "ingest.batch_size": 64,
+        },
     )
-    await upgrade_async(url)
-    db = open_database(url)
-    clock = SystemClock()
-    channels = {n: build_channel(n, c) for n, c in settings.channels.items()}
-    hooks = ingest_hooks(RoutingEngine(settings, clock), EMAIL_INGEST)
-    ingestor = Ingestor(
-        db, Pipeline(settings, FollowupRenderer(settings.templates_dir), clock, hooks), 64
-    )
-    await ingestor.worker.start()
-    inbox = EmailInbox(db, channels, ingestor, clock)
+    async with assemble(settings, start_workers=False) as hub:
+        await hub.ingestor.worker.start()  # group commit, and nothing else of the hub
+        try:
+            return await _ingest(hub.email.inbox, messages, concurrency)
+        finally:
+            await hub.ingestor.worker.stop()
+
+
+async def _ingest(inbox: EmailInbox, messages: int, concurrency: int) -> float:
     customers = max(1, messages // 4)
     mails = [raw_mail(n, customers) for n in range(messages)]
     queue: asyncio.Queue[bytes] = asyncio.Queue()
@@ -104,8 +99,6 @@ async def bench_ingest(messages: int, concurrency: int) -> float:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    await ingestor.worker.stop()
-    await db.dispose()
     return messages / elapsed
 
 

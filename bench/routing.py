@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from channels.base import IdentityKind, InboundMessage, Party
+from hub.assembly import assemble
 from hub.config.settings import load_settings
 from hub.db.models import Agent, AgentTeam, Conversation, Customer, Presence, Team
 from hub.platform.clock import ManualClock
-from hub.platform.database import open_database
-from hub.platform.migrate import upgrade
+from hub.platform.database import Database
 from hub.routing.engine import RoutingEngine
 from hub.routing.rules import Facts, Intents, RuleSet
 
@@ -101,20 +101,22 @@ def bench_intents(messages: int) -> float:
 
 
 async def bench_engine(url: str, rules: list[dict[str, Any]], messages: int) -> float:
-    upgrade(url)
     settings = load_settings(
         Path(__file__).resolve().parent.parent / "config" / "relaydesk.toml",
         environ={},
         overrides={
             "database.url": url,
+            "database.auto_migrate": True,
             "routing.rules": rules,
             "routing.assignment.default_strategy": "least_loaded",
         },
     )
     clock = ManualClock()
-    db = open_database(url)
-    engine = RoutingEngine(settings, clock)
-    now = clock.now()
+    async with assemble(settings, clock=clock, start_workers=False) as hub:
+        return await _route(hub.db, hub.routing.engine, clock.now(), messages)
+
+
+async def _route(db: Database, engine: RoutingEngine, now: datetime, messages: int) -> float:
     async with db.writer() as session:
         teams = [Team(slug=slug, name=slug) for slug in [*TEAMS, "support"]]
         session.add_all(teams)
@@ -158,7 +160,6 @@ async def bench_engine(url: str, rules: list[dict[str, Any]], messages: int) -> 
                 await engine.route_new(session, message(i), customer, conversation, now)
             await session.commit()
     elapsed = time.perf_counter() - started
-    await db.dispose()
     return messages / elapsed
 
 

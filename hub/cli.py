@@ -16,12 +16,11 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub.assembly import assemble, migrate, session_of
 from hub.config.settings import ConfigError, Settings, load_settings
-from hub.core.staff import StaffError, add_agent, agent_by_email, create_token
+from hub.core.staff import StaffError, add_agent, agent_by_email, create_token, set_password
 from hub.db.models import Presence, Role
 from hub.platform.clock import SystemClock
-from hub.platform.database import open_database
-from hub.platform.migrate import upgrade
 
 EXIT_USAGE = 2
 DATABASE_ERRORS = (OSError, SQLAlchemyError, CommandError)
@@ -49,16 +48,8 @@ def _database_error(settings: Settings, exc: BaseException) -> CliError:
 
 async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
     try:
-        if settings.database.auto_migrate:
-            await asyncio.to_thread(upgrade, settings.database.url)
-        db = open_database(settings.database.url)
-        try:
-            async with db.writer() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await db.dispose()
+        async with session_of(settings) as session:
+            return await work(session)
     except DATABASE_ERRORS as exc:
         raise _database_error(settings, exc) from None
 
@@ -92,7 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
-        upgrade(settings.database.url)
+        migrate(settings)
     except DATABASE_ERRORS as exc:
         raise _database_error(settings, exc) from None
     print("database is up to date")
@@ -136,8 +127,6 @@ def cmd_agents_add(args: argparse.Namespace) -> int:
 
 
 def cmd_agents_passwd(args: argparse.Namespace) -> int:
-    from hub.web.ui.accounts import set_password
-
     settings = _settings(args)
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -194,18 +183,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest_email(args: argparse.Namespace) -> int:
-    from hub.email.cli_ingest import NoSuchMailbox, ingest_files
+    from hub.email.cli_ingest import NoSuchMailbox, ingest_files, pick_channel
 
     settings = _settings(args)
 
     def emit(line: dict[str, Any]) -> None:
         print(json.dumps(line), flush=True)
 
-    paths = [Path(name) for name in args.files]
+    async def run(channel: str, paths: list[Path]) -> int:
+        async with assemble(settings, start_workers=False) as hub:
+            return await ingest_files(hub.email.inbox, channel, paths, emit)
+
     try:
-        failures = asyncio.run(ingest_files(settings, paths, args.channel, emit))
+        channel = pick_channel(settings, args.channel)
     except NoSuchMailbox as exc:
         raise CliError(str(exc)) from None
+    failures = asyncio.run(run(channel, [Path(name) for name in args.files]))
     return 1 if failures else 0
 
 

@@ -1,33 +1,33 @@
 """The hub's side of the chat channels (Telegram, Slack): the generated Telegram webhook
 secret (stored, registered with Telegram, handed to the adapter), the conversation thread a
-reply belongs in, the start and stop of Telegram long polling and of the fetching of files
-customers send (hub/chat_files.py) with the app."""
+reply belongs in, the start and stop of Telegram long polling, and where the fetching of files
+customers send (hub/chat/files.py) fetches from. hub/assembly.py starts and stops them."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.base import Channel
 from channels.slack.adapter import SlackChannel
 from channels.telegram.adapter import TelegramChannel, TelegramUnavailable
 from channels.telegram.config import TelegramChannelConfig
-from hub.chat.files import ChatFileFetcher, FileSource
+from hub.chat.files import FileSource
 from hub.chat.polling import TelegramPoller
-from hub.config.settings import Settings
+from hub.config.settings import AttachmentSettings, Settings
 from hub.db.chat_models import ChannelSecret
 from hub.db.models import Conversation
+from hub.inbound.ingest import Ingestor
 from hub.platform.database import Database
-from hub.web.keys import HUB, Hub
+from hub.platform.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK = "telegram_webhook"
-CHAT_FILES = web.AppKey("chat_files", ChatFileFetcher)
 
 
 class WebhookSetupError(Exception):
@@ -62,10 +62,10 @@ def thread_lookup(db: Database) -> Callable[[int], Awaitable[str | None]]:
     return lookup
 
 
-async def refresh_webhook_secret(hub: Hub, name: str, channel: TelegramChannel) -> bool:
+async def refresh_webhook_secret(db: Database, name: str, channel: TelegramChannel) -> bool:
     """Take up the secret `set-webhook` stored (maybe after this process started). True when
     there is one, so a request refused with the old one is worth checking again."""
-    async with hub.db.reader() as session:
+    async with db.reader() as session:
         secret = await stored_secret(session, name, TELEGRAM_WEBHOOK)
     channel.use_webhook_secret(secret)
     return secret is not None
@@ -108,40 +108,52 @@ async def register_webhook(
     return f"/webhooks/telegram/{name}"
 
 
-def file_sources(hub: Hub) -> dict[str, FileSource]:
+def file_sources(
+    attachments: AttachmentSettings, channels: Mapping[str, Channel]
+) -> dict[str, FileSource]:
     """The chat channels files are fetched from, each with its cap: the smaller of the hub's
     attachment limit and the channel's own."""
     return {
         name: FileSource(
-            channel.fetch_file,
-            min(hub.settings.attachments.max_bytes, channel.config.max_attachment_bytes),
+            channel.fetch_file, min(attachments.max_bytes, channel.config.max_attachment_bytes)
         )
-        for name, channel in hub.channels.items()
+        for name, channel in channels.items()
         if isinstance(channel, TelegramChannel | SlackChannel)
     }
 
 
-async def chat_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry, after the hub's own: wires the chat adapters to the hub."""
-    hub = app[HUB]
-    lookup = thread_lookup(hub.db)
-    fetcher = ChatFileFetcher(hub.db, file_sources(hub), hub.settings.chat_files, hub.clock)
-    app[CHAT_FILES] = fetcher
-    for name, channel in hub.channels.items():
-        if isinstance(channel, TelegramChannel | SlackChannel):
-            channel.use_thread_lookup(lookup)
-        if not isinstance(channel, TelegramChannel):
-            continue
-        if channel.config.mode == "polling":
-            await hub.supervisor.add(TelegramPoller(channel, hub.ingestor).worker)
-        elif not channel.config.webhook_secret and not await refresh_webhook_secret(
-            hub, name, channel
-        ):
-            log.warning(
-                "telegram channel %s has no webhook secret yet: run "
-                "`relaydesk telegram set-webhook %s URL`; until then its webhook answers 401",
-                name,
-                name,
-            )
-    await hub.supervisor.add(*fetcher.workers)  # stopped with the hub's other workers
-    yield
+class ChatService:
+    """Wires the chat adapters to the hub: the thread a reply belongs in, Telegram long
+    polling, and the webhook secret `set-webhook` stored."""
+
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        ingestor: Ingestor,
+        supervisor: Supervisor,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.ingestor = ingestor
+        self.supervisor = supervisor
+
+    async def start(self) -> None:
+        lookup = thread_lookup(self.db)
+        for name, channel in self.channels.items():
+            if isinstance(channel, TelegramChannel | SlackChannel):
+                channel.use_thread_lookup(lookup)
+            if not isinstance(channel, TelegramChannel):
+                continue
+            if channel.config.mode == "polling":
+                # the hub's supervisor runs (and stops) the poller
+                await self.supervisor.add(TelegramPoller(channel, self.ingestor).worker)
+            elif not channel.config.webhook_secret and not await refresh_webhook_secret(
+                self.db, name, channel
+            ):
+                log.warning(
+                    "telegram channel %s has no webhook secret yet: run "
+                    "`relaydesk telegram set-webhook %s URL`; until then its webhook answers 401",
+                    name,
+                    name,
+                )

@@ -8,10 +8,11 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.validation import normalize_email
+from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, AgentTeam, ApiToken, Presence, Role, Team
 
 _hasher = PasswordHasher()
@@ -94,6 +95,12 @@ async def add_agent(
         team = await ensure_team(session, slug)
         session.add(AgentTeam(agent_id=agent.id, team_id=team.id))
     return agent
+
+
+async def set_password(session: AsyncSession, agent: Agent, password: str) -> None:
+    """Give ``agent`` a new password and sign them out everywhere (raises ``StaffError``)."""
+    agent.password_hash = hash_password(password)
+    await session.execute(delete(UiSession).where(UiSession.agent_id == agent.id))
 
 
 async def agent_by_email(session: AsyncSession, email: str) -> Agent | None:

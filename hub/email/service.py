@@ -1,31 +1,45 @@
 """Start-up and shutdown of the inbound email side: one SMTP listener per configured address
-(shared by the mailboxes that name it) and one IMAP poller per mailbox with ``imap`` set."""
+(shared by the mailboxes that name it) and one IMAP poller per mailbox with ``imap`` set.
+hub/assembly.py starts it after the ingestor, so the ingestor is up before mail arrives and the
+listeners stop before it does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Mapping
 
-from aiohttp import web
-
+from channels.base import Channel
+from hub.config.settings import Settings
 from hub.email.directory import MailboxDirectory, email_channels
 from hub.email.imap import ImapPoller
 from hub.email.inbox import EmailInbox
 from hub.email.receiver import SmtpReceiver
 from hub.email.state import MailboxStates
-from hub.web.keys import HUB, Hub
+from hub.inbound.ingest import Ingestor
+from hub.platform.clock import Clock
+from hub.platform.database import Database
+from hub.platform.supervisor import Supervisor
 
 
 class EmailService:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.states = MailboxStates(hub.db, hub.clock)
-        self.inbox = EmailInbox(hub.db, hub.channels, hub.ingestor, hub.clock)
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        channels: Mapping[str, Channel],
+        ingestor: Ingestor,
+        supervisor: Supervisor,
+    ) -> None:
+        self.settings = settings
+        self.supervisor = supervisor
+        self.states = MailboxStates(db, clock)
+        self.inbox = EmailInbox(db, channels, ingestor, clock)
         self.receivers: list[SmtpReceiver] = []
         self.pollers: dict[str, ImapPoller] = {}
 
     def _build(self) -> None:
-        configs = email_channels(self.hub.settings.channels)
-        directory = MailboxDirectory.build(self.hub.settings.channels)
+        configs = email_channels(self.settings.channels)
+        directory = MailboxDirectory.build(self.settings.channels)
         listeners: dict[tuple[str, int], list[str]] = {}
         for name, config in configs.items():
             listen = config.listen()
@@ -43,7 +57,7 @@ class EmailService:
                     self.states,
                     tuple(names),
                     {name: configs[name].max_message_bytes for name in names},
-                    hostname=self.hub.settings.mail_domain,
+                    hostname=self.settings.mail_domain,
                 )
             )
 
@@ -55,23 +69,8 @@ class EmailService:
         for receiver in self.receivers:
             await receiver.start()
         # The hub's supervisor runs the pollers (and stops them with its other workers).
-        await self.hub.supervisor.add(*(poller.worker for poller in self.pollers.values()))
+        await self.supervisor.add(*(poller.worker for poller in self.pollers.values()))
 
     async def stop(self) -> None:
         for receiver in self.receivers:
             await receiver.stop()
-
-
-EMAIL = web.AppKey("email", EmailService)
-
-
-async def email_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry; runs after the hub's, so the ingestor is up before mail arrives and
-    the listeners stop before it does."""
-    service = EmailService(app[HUB])
-    app[EMAIL] = service
-    await service.start()
-    try:
-        yield
-    finally:
-        await service.stop()

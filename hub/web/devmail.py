@@ -8,20 +8,20 @@ from email.parser import BytesParser
 
 from aiohttp import web
 
-from hub.web.keys import hub_of
+from hub.web.keys import hub_of, pages_of
 
 
 async def list_mail(request: web.Request) -> web.Response:
-    hub = hub_of(request)
+    hub, pages = hub_of(request), pages_of(request).pages
     mails = hub.capture.store.all() if hub.capture else []
-    html = hub.pages.get_template("devmail.html").render(
+    html = pages.get_template("devmail.html").render(
         mails=mails, instance_name=hub.settings.instance_name
     )
     return web.Response(text=html, content_type="text/html")
 
 
 async def show_mail(request: web.Request) -> web.Response:
-    hub = hub_of(request)
+    hub, pages = hub_of(request), pages_of(request).pages
     number = request.match_info["number"]
     mail = hub.capture.store.get(int(number)) if hub.capture and number.isdigit() else None
     if mail is None:
@@ -29,7 +29,7 @@ async def show_mail(request: web.Request) -> web.Response:
     parsed = BytesParser(policy=policy.default).parsebytes(mail.raw)
     assert isinstance(parsed, EmailMessage)
     body = parsed.get_body(preferencelist=("plain",))
-    html = hub.pages.get_template("devmail_one.html").render(
+    html = pages.get_template("devmail_one.html").render(
         mail=mail,
         headers=list(parsed.items()),
         text=body.get_content() if body is not None else "",

@@ -14,7 +14,7 @@ from channels.web.form import FIELDS, FormChannel, FormChannelConfig
 from hub.core import errors
 from hub.inbound.ingest import IngestUnavailable
 from hub.web import csrf
-from hub.web.keys import Hub, hub_of
+from hub.web.keys import Hub, hub_of, pages_of
 
 log = logging.getLogger(__name__)
 HONEYPOT = "website"
@@ -28,7 +28,7 @@ def _form_config(hub: Hub, name: str) -> FormChannelConfig:
 
 
 def _render(
-    hub: Hub,
+    request: web.Request,
     name: str,
     config: FormChannelConfig,
     *,
@@ -37,8 +37,10 @@ def _render(
     error: str | None = None,
     status: int = 200,
 ) -> web.Response:
+    hub = hub_of(request)
     token = csrf.issue(hub.settings.secret_key)
-    html = hub.pages.get_template("form.html").render(
+    template = pages_of(request).pages.get_template("form.html")
+    html = template.render(
         name=name,
         config=config,
         instance_name=hub.settings.instance_name,
@@ -57,7 +59,7 @@ def _render(
 async def show_form(request: web.Request) -> web.Response:
     hub = hub_of(request)
     name = request.match_info["name"]
-    return _render(hub, name, _form_config(hub, name))
+    return _render(request, name, _form_config(hub, name))
 
 
 async def submit_form(request: web.Request) -> web.Response:
@@ -67,19 +69,19 @@ async def submit_form(request: web.Request) -> web.Response:
     try:
         posted = await request.post()
     except web.HTTPRequestEntityTooLarge:
-        return _render(hub, name, config, error=errors.FORM_TOO_LARGE, status=413)
+        return _render(request, name, config, error=errors.FORM_TOO_LARGE, status=413)
     except (ValueError, LookupError):  # undecodable text, unknown charset, broken multipart
-        return _render(hub, name, config, error=errors.FORM_UNREADABLE, status=400)
+        return _render(request, name, config, error=errors.FORM_UNREADABLE, status=400)
     values = {key: _text(posted.get(key)) for key in FIELDS}
     token = _text(posted.get(csrf.FIELD))
     if not csrf.check(request, token, hub.settings.secret_key):
-        return _render(hub, name, config, values=values, error=errors.FORM_CSRF, status=403)
+        return _render(request, name, config, values=values, error=errors.FORM_CSRF, status=403)
     if posted.get(HONEYPOT):
         log.info("form %s: honeypot filled from %s; dropped", name, request.remote)
-        return _done(hub, config)
-    wait = hub.form_limiter.check(f"{name}:{request.remote}")
+        return _done(request, config)
+    wait = pages_of(request).form_limiter.check(f"{name}:{request.remote}")
     if wait:
-        page = _render(hub, name, config, values=values, error=errors.FORM_RATE, status=429)
+        page = _render(request, name, config, values=values, error=errors.FORM_RATE, status=429)
         page.headers["Retry-After"] = str(wait)
         return page
     channel = hub.channels[name]
@@ -90,10 +92,12 @@ async def submit_form(request: web.Request) -> web.Response:
         for message in messages:
             await hub.ingestor.submit(message)
     except ChannelRejected as exc:
-        return _render(hub, name, config, values=values, field_errors=dict(exc.fields), status=422)
+        return _render(
+            request, name, config, values=values, field_errors=dict(exc.fields), status=422
+        )
     except IngestUnavailable:
-        return _render(hub, name, config, values=values, error=errors.FORM_STORE, status=503)
-    return _done(hub, config)
+        return _render(request, name, config, values=values, error=errors.FORM_STORE, status=503)
+    return _done(request, config)
 
 
 def _text(value: object) -> str:
@@ -108,9 +112,10 @@ def _submission_id(token: str, values: dict[str, str]) -> str:
     return f"{csrf.nonce_of(token)}-{hashlib.sha256(content).hexdigest()[:16]}"
 
 
-def _done(hub: Hub, config: FormChannelConfig) -> web.Response:
-    context: dict[str, Any] = {"config": config, "instance_name": hub.settings.instance_name}
-    html = hub.pages.get_template("form_done.html").render(**context)
+def _done(request: web.Request, config: FormChannelConfig) -> web.Response:
+    settings = hub_of(request).settings
+    context: dict[str, Any] = {"config": config, "instance_name": settings.instance_name}
+    html = pages_of(request).pages.get_template("form_done.html").render(**context)
     return web.Response(text=html, content_type="text/html")
 
 

@@ -66,7 +66,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         messages = channel.parse(inbound)
     except ChannelRejected as exc:
         # A secret set with `relaydesk telegram set-webhook` after this process started.
-        if exc.status != 401 or not await refresh_webhook_secret(hub, name, channel):
+        if exc.status != 401 or not await refresh_webhook_secret(hub.db, name, channel):
             raise _rejected(exc) from None
         try:
             messages = channel.parse(inbound)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
@@ -19,12 +18,10 @@ from hub.core.errors import ApiError
 from hub.core.files import FileTooLarge
 from hub.web.api.uploads import ENVELOPE, read_multipart
 from hub.web.downloads import Download, download_response
-from hub.web.keys import HUB, Hub, hub_of
+from hub.web.keys import Hub, hub_of, pages_of
 from hub.web.requests import row_id
 from hub.web.widget_socket import WidgetLimits, WidgetSession
-from hub.widget.delivery import WidgetDeliverer
-from hub.widget.files import FileLinks, store_visitor_file, visitor_file
-from hub.widget.live import WidgetRegistry
+from hub.widget.files import store_visitor_file, visitor_file
 from hub.widget.visitors import VisitorTokens
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -33,10 +30,17 @@ ASSETS = {"widget.js": "application/javascript", "widget.css": "text/css"}
 
 @dataclass(frozen=True, slots=True)
 class WidgetState:
-    registry: WidgetRegistry
+    """What only the web side keeps for the widget: the visitors' tokens and the rate limits of
+    each widget channel (the live sockets and file links are the hub's: hub.widgets)."""
+
     tokens: VisitorTokens
-    limits: Mapping[str, WidgetLimits]
-    links: FileLinks
+    _limits: dict[str, WidgetLimits] = field(default_factory=dict)
+
+    def limits(self, channel: WidgetChannel) -> WidgetLimits:
+        found = self._limits.get(channel.name)
+        if found is None:
+            found = self._limits[channel.name] = WidgetLimits.of(channel.config)
+        return found
 
 
 WIDGET = web.AppKey("widget", WidgetState)
@@ -76,7 +80,8 @@ async def chat_page(request: web.Request) -> web.Response:
     hub = hub_of(request)
     name = request.match_info["channel"]
     _channel, config = _widget(hub, name)
-    html = hub.pages.get_template("widget.html").render(
+    template = pages_of(request).pages.get_template("widget.html")
+    html = template.render(
         name=name,
         config=config,
         instance_name=hub.settings.instance_name,
@@ -145,7 +150,8 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     if problem is not None:
         return _error(errors.widget_origin(problem))
     state = request.app[WIDGET]
-    wait = state.limits[name].connections_by_ip.check(request.remote or "")
+    limits = state.limits(channel)
+    wait = limits.connections_by_ip.check(request.remote or "")
     if wait:
         refused = _error(errors.rate_limited(wait))
         refused.headers["Retry-After"] = str(wait)
@@ -156,8 +162,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         return _error(errors.widget_not_websocket())
     await ws.prepare(request)
-    limits = state.limits[name]
-    session = WidgetSession(hub, state.registry, state.tokens, limits, channel, ws, request.remote)
+    session = WidgetSession(hub, state.tokens, limits, channel, ws, request.remote)
     try:
         await session.run()
     finally:
@@ -189,7 +194,7 @@ async def upload_file(request: web.Request) -> web.Response:
     visitor_id = state.tokens.verify(name, request.headers.get("X-Widget-Token", ""))
     if visitor_id is None:
         raise errors.widget_token()
-    _limited(state.limits[name], visitor_id, request.remote or "")
+    _limited(state.limits(channel), visitor_id, request.remote or "")
     cap = hub.settings.attachments
     declared = request.content_length
     if declared is not None and declared > cap.max_bytes + ENVELOPE:
@@ -233,7 +238,7 @@ async def download_file(request: web.Request) -> web.Response:
     message_id = row_id(request.match_info["message"])
     position = row_id(request.match_info["position"])
     visitor_id, sig = request.query.get("v", ""), request.query.get("s", "")
-    links = request.app[WIDGET].links
+    links = hub.widgets.links
     if (
         message_id is None
         or position is None
@@ -249,33 +254,8 @@ async def download_file(request: web.Request) -> web.Response:
     return response
 
 
-async def widget_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry, after the hub's: the socket registry and the outbox's delivery hook."""
-    hub = app[HUB]
-    widgets = [c for c in hub.channels.values() if isinstance(c, WidgetChannel)]
-    bus = hub.events
-    links = FileLinks(hub.settings.secret_key)
-    registry = WidgetRegistry(hub.db, hub.clock, bus, hub.dispatcher.wake, links)
-    deliverer = WidgetDeliverer(hub.db, hub.settings, hub.channels, registry, hub.clock)
-    app[WIDGET] = WidgetState(
-        registry=registry,
-        tokens=VisitorTokens(hub.settings.secret_key),
-        limits={c.name: WidgetLimits.of(c.config) for c in widgets},
-        links=links,
-    )
-    if widgets:  # the hub's supervisor runs (and stops) the socket registry
-        await hub.supervisor.add(*registry.workers)
-    for channel in widgets:
-        channel.use_delivery(deliverer)
-    try:
-        yield
-    finally:
-        for channel in widgets:
-            channel.use_delivery(None)
-
-
-def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(widget_context)
+def setup(app: web.Application, secret_key: str) -> None:
+    app[WIDGET] = WidgetState(VisitorTokens(secret_key))
     app.router.add_get("/widget/{channel}", chat_page)
     app.router.add_get("/widget/{channel}/embed.js", embed_script)
     app.router.add_get("/widget/{channel}/ws", chat_socket)

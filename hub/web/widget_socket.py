@@ -35,12 +35,12 @@ from channels.web.widget import (
     WidgetChannel,
     WidgetChannelConfig,
 )
+from hub.assembly import Hub
 from hub.core import errors
 from hub.inbound.ingest import IngestUnavailable
-from hub.web.keys import Hub
 from hub.web.ratelimit import RateLimiter
 from hub.widget.files import WidgetFileRefused, attach_reserved, file_entries, reserve_files
-from hub.widget.live import LiveConnection, WidgetRegistry
+from hub.widget.live import LiveConnection
 from hub.widget.visitors import VisitorTokens, leave_email, new_visitor_id, remember_visitor
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ class WidgetSession:
     def __init__(
         self,
         hub: Hub,
-        registry: WidgetRegistry,
         tokens: VisitorTokens,
         limits: WidgetLimits,
         channel: WidgetChannel,
@@ -73,7 +72,7 @@ class WidgetSession:
         remote: str | None,
     ) -> None:
         self.hub = hub
-        self.registry = registry
+        self.registry = hub.widgets.registry
         self.tokens = tokens
         self.limits = limits
         self.channel = channel

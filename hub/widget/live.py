@@ -11,9 +11,8 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from aiohttp import web
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +34,18 @@ TYPING = "typing"  # the agent inbox's signal (hub/web/ui/collision.py)
 PRUNE_EVERY = 360  # lease renewals, about an hour
 
 
+class VisitorSocket(Protocol):
+    """What a live connection needs of the visitor's socket: push a JSON frame, see whether it
+    is closed, close it (hub/web/widget_socket.py holds the WebSocket itself)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def send_json(self, data: Any) -> None: ...
+
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
 def socket_external_id(message_id: int) -> str:
     return f"widget:{message_id}"
 
@@ -43,7 +54,7 @@ class LiveConnection:
     """One visitor socket: sends are serialized; a follower task pushes new messages."""
 
     def __init__(
-        self, registry: WidgetRegistry, ws: web.WebSocketResponse, channel: str, visitor_id: str
+        self, registry: WidgetRegistry, ws: VisitorSocket, channel: str, visitor_id: str
     ) -> None:
         self.id = secrets.token_hex(16)
         self.registry = registry

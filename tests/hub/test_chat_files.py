@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hub.chat.service import CHAT_FILES
 from hub.db.chat_models import ChatFileFetch
 from hub.db.file_models import StoredFile
 from hub.db.models import Role
@@ -226,7 +225,7 @@ async def test_fetching_again_keeps_one_copy(desk: Running, fake_telegram: FakeT
     assert (await post_update(desk, _photo())).status == 200
     await _settled(desk)
     assert (await post_update(desk, _photo())).status == 200  # Telegram delivers it again
-    await desk.client.app[CHAT_FILES].run_once()
+    await desk.hub.chat_files.run_once()
     assert len(await inbound_messages(desk)) == 1
     assert len(await _fetches(desk)) == 1
     async with desk.hub.db.reader() as session:

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from channels.base import IdentityKind, InboundMessage, Party
 from channels.registry import build_channel
+from hub.assembly import database
 from hub.config.settings import Settings
 from hub.db.base import Base
 from hub.email.hooks import EMAIL_INGEST
@@ -22,7 +23,7 @@ from hub.inbound.results import IngestResult
 from hub.outbound.outbox import Dispatcher
 from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import ManualClock
-from hub.platform.database import Database, open_database
+from hub.platform.database import Database
 from hub.routing.engine import RoutingEngine
 from hub.routing.hooks import ingest_hooks
 
@@ -80,10 +81,7 @@ class Core:
 @asynccontextmanager
 async def open_core(settings: Settings) -> AsyncIterator[Core]:
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
-    db = open_database(settings.database.url)
     renderer = FollowupRenderer(settings.templates_dir)
-    try:
+    async with database(settings) as db:
         hooks = ingest_hooks(RoutingEngine(settings, clock), EMAIL_INGEST)
         yield Core(settings, db, clock, Pipeline(settings, renderer, clock, hooks))
-    finally:
-        await db.dispose()

@@ -6,17 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
+from jinja2 import Environment
 
 from hub.web.ui import accounts, actions, canned, conversation, inbox, session, stream
-from hub.web.ui.state import close_streams, ui_context
+from hub.web.ui.state import UI, UiState, close_streams
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-def setup(app: web.Application) -> None:
-    """Routes, the session middleware (``/ui`` paths only) and the app's services."""
+def setup(app: web.Application, pages: Environment) -> None:
+    """Routes, the session middleware (``/ui`` paths only) and the pages' own state."""
     app.middlewares.append(session.ui_middleware)
-    app.cleanup_ctx.append(ui_context)
+    app[UI] = UiState.of(pages)
     app.on_shutdown.append(close_streams)
     router = app.router
     for module in (session, inbox, conversation, actions, canned, accounts, stream):

@@ -6,22 +6,14 @@ from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.errors import UI_PASSWORD_MISMATCH, forbidden, invalid_field
-from hub.core.staff import StaffError, add_agent, hash_password
+from hub.core.staff import StaffError, add_agent, set_password
 from hub.db.models import Agent, AgentTeam, Presence, Role, Team
 from hub.web.keys import hub_of
 from hub.web.ui.actions import path_int
 from hub.web.ui.render import page, see_other
-from hub.web.ui.session import end_sessions
 from hub.web.ui.viewer import viewer_of
-
-
-async def set_password(session: AsyncSession, agent: Agent, password: str) -> None:
-    """Give ``agent`` a new password and sign them out everywhere (raises ``StaffError``)."""
-    agent.password_hash = hash_password(password)
-    await end_sessions(session, agent.id)
 
 
 def _admin_only(request: web.Request) -> None:

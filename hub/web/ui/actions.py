@@ -35,7 +35,6 @@ from hub.web.api.uploads import PostedForm, read_form, store_uploads
 from hub.web.keys import hub_of
 from hub.web.ui import collision
 from hub.web.ui.render import NOTICES, see_other, wants_json
-from hub.web.ui.state import ui_of
 from hub.web.ui.viewer import Viewer, viewer_of
 
 MAX_TEXT = 65_536
@@ -70,7 +69,7 @@ def _text(posted: MultiDictProxy[Any], field: str = "text") -> str:
 
 
 def _done(request: web.Request, conversation_id: int, notice: str) -> web.StreamResponse:
-    ui_of(request).bus.wake()
+    hub_of(request).events.wake()
     if wants_json(request):
         return web.json_response({"ok": True, "notice": NOTICES.get(notice, "")})
     see_other(f"/ui/conversations/{conversation_id}", notice)
@@ -321,7 +320,7 @@ async def post_typing(request: web.Request) -> web.StreamResponse:
         )
         writing = await collision.others(session, conversation_id, viewer.agent_id, now)
         await session.commit()
-    ui_of(request).bus.wake()
+    hub_of(request).events.wake()
     return web.json_response({"others": writing})
 
 
@@ -368,7 +367,7 @@ async def apply_bulk(request: web.Request, ids: list[int], action: str, value: s
                 await add_tags(session, conversation, tags)
                 await publish(session, "tags", conversation, now)
         await session.commit()
-    ui_of(request).bus.wake()
+    hub_of(request).events.wake()
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -195,10 +195,6 @@ async def start_session(session: AsyncSession, agent: Agent, now: datetime, stat
     return token
 
 
-async def end_sessions(session: AsyncSession, agent_id: int) -> None:
-    await session.execute(delete(UiSession).where(UiSession.agent_id == agent_id))
-
-
 async def logout(request: web.Request) -> web.StreamResponse:
     hub, viewer = hub_of(request), viewer_of(request)
     async with hub.db.writer() as session:

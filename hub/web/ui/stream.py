@@ -13,7 +13,6 @@ from aiohttp import web
 from hub.platform.events import RESET, LiveEvent
 from hub.web.keys import hub_of
 from hub.web.ui.collision import expired
-from hub.web.ui.state import ui_of
 from hub.web.ui.viewer import viewer_of
 
 HEARTBEAT_SECONDS = 15.0
@@ -31,7 +30,7 @@ def _frame(event: LiveEvent) -> bytes:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    viewer, bus = viewer_of(request), ui_of(request).bus
+    viewer, bus = viewer_of(request), hub_of(request).events
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from hub.app import create_app
 from hub.config.settings import Settings
 from hub.db.models import Conversation, Direction, Message
-from hub.email.service import EMAIL, EmailService
+from hub.email.service import EmailService
 from hub.web.keys import HUB
 from tests.conftest import FIXTURES, AiohttpClient, Running, make_settings
 from tests.support.smtp import SmtpSink
@@ -65,7 +65,7 @@ class MailHub(Running):
 
     @property
     def service(self) -> EmailService:
-        return self.client.app[EMAIL]
+        return self.hub.email
 
     @property
     def smtp_port(self) -> int:

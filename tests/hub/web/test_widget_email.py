@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from hub.db.models import Conversation, DuplicateCandidate, Identity, Message, Role
 from hub.db.widget_models import WidgetDelivery
-from hub.email.service import EMAIL
 from tests.channels.web.widget_client import Visitor
 from tests.conftest import Running
 from tests.hub.web.test_widget_socket import (
@@ -31,7 +30,7 @@ __all__ = ["chat", "widget_overrides"]  # fixtures
 
 
 async def answer_by_email(running: Running, raw: bytes, to: str) -> None:
-    receiver = running.client.app[EMAIL].receiver_for("mail")
+    receiver = running.hub.email.receiver_for("mail")
     assert receiver is not None
     await aiosmtplib.send(
         raw, sender="nora@example.com", recipients=[to], hostname="127.0.0.1", port=receiver.port

@@ -251,7 +251,7 @@ async def test_an_agent_file_reaches_only_that_visitor(chat: Running) -> None:
     other = Visitor(chat.client, WS)
     await other.connect()
     await other.message("Hi", "c-1")
-    links = chat.client.app[__import__("hub.web.widget_routes", fromlist=["WIDGET"]).WIDGET].links
+    links = chat.hub.widgets.links
     signed_for_other = links.url("chat", other.visitor_id or "", sent["id"], 0)
     assert (await chat.client.get(signed_for_other)).status == 404
     tampered = entry["url"][:-3] + ("AAA" if not entry["url"].endswith("AAA") else "BBB")

@@ -18,7 +18,6 @@ from hub.db.models import Conversation, Identity, Message, OutboxItem, Role
 from hub.db.widget_models import WidgetDelivery
 from hub.web.keys import HUB
 from hub.web.ui import collision
-from hub.web.widget_routes import WIDGET
 from hub.widget.live import WidgetRegistry
 from hub.widget.visitors import HISTORY_LIMIT
 from tests.channels.web.widget_client import Visitor
@@ -83,7 +82,7 @@ async def wait_state(running: Running, message_id: int, state: str) -> Message:
 
 async def gone(running: Running) -> None:
     """Wait until the hub has noticed every socket closed."""
-    registry: WidgetRegistry = running.client.app[WIDGET].registry
+    registry: WidgetRegistry = running.hub.widgets.registry
 
     async def closed() -> bool:
         return registry.connections == 0
