@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from channels.base import Channel
 from channels.email.capture import CaptureServer
@@ -26,12 +26,10 @@ from hub.platform.database import open_database
 from hub.platform.events import EventBus
 from hub.platform.migrate import upgrade_async
 from hub.routing.service import build_routing
-from hub.web import devmail, forms, inbound, ui, webhooks
+from hub.web import devmail, forms, ui, webhooks
 from hub.web import widget_routes as widget
-from hub.web.api import conversations as api
-from hub.web.api import email as email_api
-from hub.web.api import openapi, uploads
-from hub.web.api import routing as routing_api
+from hub.web.api import followups as followup_routes
+from hub.web.api import routes as api
 from hub.web.keys import HUB, STARTUP, Hub, Startup
 from hub.web.ratelimit import RateLimiter
 
@@ -151,12 +149,6 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
         await db.dispose()
 
 
-async def healthz(request: web.Request) -> web.Response:
-    async with request.app[HUB].db.reader() as session:
-        await session.execute(text("SELECT 1"))
-    return web.json_response({"status": "ok"})
-
-
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     app = web.Application(
         client_max_size=settings.web.max_body_bytes, middlewares=[error_middleware]
@@ -165,15 +157,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_hub_context)
     app.cleanup_ctx.append(chat_context)  # after the hub: Telegram polling, secrets
     app.cleanup_ctx.append(email_context)  # after the hub: inbound SMTP listener, IMAP pollers
-    app.router.add_get("/healthz", healthz)
-    inbound.add_routes(app.router)
+    api.add_routes(app.router)  # the API: agent API, API channel, health, OpenAPI document
     webhooks.add_routes(app.router)
-    api.add_routes(app.router)
-    openapi.add_routes(app.router)
     forms.add_routes(app.router)
-    routing_api.add_routes(app.router)
-    email_api.add_routes(app.router)
-    uploads.add_routes(app.router)
+    followup_routes.add_routes(app.router)  # the satisfaction link
     if settings.capture.enabled:
         devmail.add_routes(app.router)
     ui.setup(app)

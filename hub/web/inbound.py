@@ -3,26 +3,19 @@ the commit."""
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from channels.api.adapter import ApiChannel
 from channels.base import ChannelRejected, InboundRequest
 from hub.core.errors import ApiError, no_message, unavailable, unknown_channel, wrong_channel_kind
+from hub.inbound import results
 from hub.inbound.ingest import IngestUnavailable
-from hub.inbound.results import IngestResult
-from hub.web.keys import Hub, hub_of
+from hub.web.api.edge import Call, Doc, Endpoint, Reply, endpoint
+from hub.web.api.models.inbound import ChannelName, InboundMessage, IngestResult
+from hub.web.keys import Hub
 
 
-def result_json(result: IngestResult) -> dict[str, object]:
-    return {
-        "message_id": result.message_id,
-        "conversation_id": result.conversation_id,
-        "customer_id": result.customer_id,
-        "duplicate": result.duplicate,
-    }
-
-
-async def ingest_request(hub: Hub, channel_name: str, request: InboundRequest) -> IngestResult:
+async def ingest_request(
+    hub: Hub, channel_name: str, request: InboundRequest
+) -> results.IngestResult:
     """Parse with the channel's adapter and ingest; the first message's result is returned."""
     channel = hub.channels[channel_name]
     try:
@@ -32,15 +25,35 @@ async def ingest_request(hub: Hub, channel_name: str, request: InboundRequest) -
     if not messages:
         raise no_message()
     try:
-        results = [await hub.ingestor.submit(message) for message in messages]
+        done = [await hub.ingestor.submit(message) for message in messages]
     except IngestUnavailable:
         raise unavailable() from None
-    return results[0]
+    return done[0]
 
 
-async def api_inbound(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    name = request.match_info["channel"]
+@endpoint(
+    "POST",
+    "/api/v1/inbound/{channel}",
+    Doc(
+        "API channel",
+        "Post a customer message through an API channel",
+        "postInboundMessage",
+        description="Stored once per (channel, external_id): a repeat answers 200 with the "
+        "first message's ids and duplicate=true. The answer is sent only after the message is "
+        "committed. Agent replies on the conversation are POSTed as JSON to the channel's "
+        "callback_url, signed with X-Relaydesk-Signature: sha256=HMAC-SHA256(signing_secret, "
+        "X-Relaydesk-Timestamp + '.' + body), and retried by the outbox.",
+        auth="channel",
+        ok={
+            201: "Stored as a new message",
+            200: "Already stored: the original ids, duplicate=true",
+        },
+        errors=(400, 401, 404, 413, 422, 503),
+        reads=("application/json", InboundMessage),
+    ),
+)
+async def api_inbound(call: Call, path: ChannelName) -> Reply[IngestResult]:
+    hub, request, name = call.hub, call.request, path.channel
     config = hub.settings.channels.get(name)
     if config is None:
         raise unknown_channel(name)
@@ -57,8 +70,7 @@ async def api_inbound(request: web.Request) -> web.Response:
     result = await ingest_request(
         hub, name, InboundRequest(body=body, headers=request.headers, remote=request.remote)
     )
-    return web.json_response(result_json(result), status=200 if result.duplicate else 201)
+    return Reply(IngestResult.model_validate(result), 200 if result.duplicate else 201)
 
 
-def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_post("/api/v1/inbound/{channel}", api_inbound)
+ENDPOINTS: tuple[Endpoint, ...] = (api_inbound,)

@@ -4,10 +4,9 @@ an oversized file is refused without being held in memory whole), and the agent 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiohttp import BodyPartReader, web
 from multidict import MultiDict, MultiDictProxy
@@ -19,7 +18,6 @@ from hub.core.errors import (
     file_attached,
     file_too_large,
     forbidden,
-    invalid_field,
     too_large,
     too_many_files,
     unknown_file,
@@ -32,12 +30,9 @@ from hub.core.files import (
     safe_filename,
     store_file,
 )
-from hub.db.file_models import StoredFile
 from hub.db.models import Message
-from hub.web.api.serialize import iso
-from hub.web.auth import authenticate
-from hub.web.keys import hub_of
-from hub.web.requests import MAX_ID
+from hub.web.api.edge import Call, Doc, Endpoint, endpoint
+from hub.web.api.models.files import StoredFile, UploadForm
 
 CHUNK = 64 * 1024
 # Room for the multipart boundaries and part headers around one file.
@@ -140,22 +135,30 @@ async def read_multipart(
     return PostedForm(MultiDictProxy(fields), tuple(files))
 
 
-def file_json(row: StoredFile) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "filename": row.filename,
-        "content_type": row.content_type,
-        "size": row.size,
-        "sha256": row.sha256,
-        "created_at": iso(row.created_at),
-    }
-
-
-async def post_upload(request: web.Request) -> web.Response:
-    hub = hub_of(request)
+@endpoint(
+    "POST",
+    "/api/v1/uploads",
+    Doc(
+        "Conversations",
+        "Upload a file to attach to a reply or note",
+        "uploadFile",
+        description="multipart/form-data with one file part named file. The file is kept "
+        "for the uploading agent only; attach it by listing its id in attachments of "
+        "POST /api/v1/conversations/{id}/messages (each upload attaches once). Each file may "
+        "be at most attachments.max_bytes (10 MB by default).",
+        ok={201: "The stored file"},
+        errors=(401, 403),
+        notes={
+            400: "Not multipart, no file, more than one file (bad_upload)",
+            413: "The file is larger than attachments.max_bytes (file_too_large; the message "
+            "names the limit); nothing is stored",
+        },
+        reads=("multipart/form-data", UploadForm),
+    ),
+)
+async def post_upload(call: Call) -> StoredFile:
+    hub, request, principal = call.hub, call.request, call.principal
     settings = hub.settings.attachments
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
     if not principal.handles_conversations:
         raise forbidden("upload files")
     declared = request.content_length
@@ -183,22 +186,7 @@ async def post_upload(request: web.Request) -> web.Response:
         except FileTooLarge as exc:
             raise file_too_large(exc.filename, exc.limit) from None
         await session.commit()
-        body = file_json(row)
-    return web.json_response(body, status=201)
-
-
-def attachment_ids(payload: Mapping[str, Any], max_files: int) -> list[int]:
-    """The ``attachments`` of a JSON reply: upload ids, at most ``max_files``, no repeats."""
-    raw = payload.get("attachments", [])
-    if not isinstance(raw, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in raw
-    ):
-        raise invalid_field("attachments", "must be a list of file ids from POST /api/v1/uploads")
-    if len(raw) > max_files:
-        raise too_many_files(max_files)
-    if len(set(raw)) != len(raw):
-        raise invalid_field("attachments", "lists the same file twice")
-    return list(raw)
+        return StoredFile.model_validate(row)
 
 
 async def attach_uploads(
@@ -242,5 +230,4 @@ async def store_uploads(
     await attach_uploads(session, message, ids, agent_id)
 
 
-def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_post("/api/v1/uploads", post_upload)
+ENDPOINTS: tuple[Endpoint, ...] = (post_upload,)

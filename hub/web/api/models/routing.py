@@ -1,0 +1,341 @@
+"""Shapes of the routing API: rules (as in ``[[routing.rules]]`` of the config), a dry run and its
+decision, agents' presence, capacity and skills, SLA events, notices, follow-up templates and the
+FAQ bot's knowledge base."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from hub.config.settings import Priority, RoutingRule
+from hub.core.errors import invalid_field, rules_invalid
+from hub.db.models import Presence
+from hub.routing.rules_store import RulesInvalid, parse_rules, rules_json
+from hub.web.api.edge import settings_in
+from hub.web.api.models.common import (
+    Answer,
+    Id,
+    Lax,
+    Names,
+    Params,
+    PathId,
+    Reading,
+    Says,
+    Timestamp,
+    WholeNumber,
+    whole_range,
+)
+
+MAX_SOURCE = 64 * 1024
+STRING = Says("is required and must be a string")
+FLAG = Says("must be true or false")
+LOCALE = Says("must be empty or a language code such as en or de")
+
+
+def _rules(raw: Any, info: ValidationInfo) -> Any:
+    try:
+        return parse_rules(settings_in(info.context), raw)
+    except RulesInvalid as exc:
+        raise rules_invalid(exc.where, exc.problem) from None
+
+
+RuleList = Annotated[
+    tuple[RoutingRule, ...],
+    PlainSerializer(rules_json),
+    Field(
+        description="Routing rules as in [[routing.rules]] of the config; fields left at their "
+        "default are omitted in answers."
+    ),
+]
+Rules = Annotated[RuleList, BeforeValidator(_rules)]
+"""Rules as a request carries them, checked against the configured channels and bots."""
+Locale = Annotated[
+    str,
+    LOCALE,
+    Field(pattern="^([a-zA-Z]{2,3})?$", description="empty: any"),
+    AfterValidator(str.lower),
+]
+
+
+class AgentId(Params):
+    id: Annotated[PathId, Names("agent"), Field(description="agent id")]
+
+
+class FaqId(Params):
+    id: Annotated[PathId, Names("FAQ entry"), Field(description="FAQ entry id")]
+
+
+class TemplateName(Params):
+    name: Annotated[
+        str,
+        Names("template"),
+        Field(pattern="^[a-z0-9][a-z0-9_-]{0,99}$", description="template name"),
+    ]
+
+
+class Ruleset(Answer):
+    version: int = Field(ge=0, description="0: the config file's")
+    source: Literal["config", "api"]
+    rules: RuleList
+
+
+class NewRules(Reading):
+    rules: Rules
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "rules" not in raw:
+            raise rules_invalid("rules", "must be a list of rule objects")
+        return raw
+
+
+class CustomerFacts(BaseModel):
+    """What the rules know about the customer."""
+
+    tier: Annotated[str, BeforeValidator(str)] = "standard"
+    tags: list[str] = Field(default_factory=list)
+    attributes: Annotated[dict[str, Any], Says("must be an object"), Field(strict=True)] = Field(
+        default_factory=dict
+    )
+    locale: Annotated[str, BeforeValidator(str)] = "en"
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _strings(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise invalid_field("tags", "must be a list of strings")
+        return value
+
+
+class DryRun(Reading):
+    channel: Annotated[str, STRING, Field(description="a configured channel name")]
+    customer: Annotated[
+        CustomerFacts, Says("must be an object with tier, tags, attributes, locale")
+    ] = Field(default_factory=CustomerFacts)
+    at: Annotated[
+        str | SkipJsonSchema[None],
+        STRING,
+        Field(description="default: now", json_schema_extra={"format": "date-time"}),
+    ] = None
+    recipients: Annotated[list[str], Says("must be a list of strings")] = Field(
+        default_factory=list
+    )
+    subject: Annotated[str, STRING] = ""
+    text: Annotated[str, STRING]
+    returning: Annotated[bool, FLAG] = False
+    has_attachment: Annotated[bool, FLAG] = False
+    rules: Annotated[
+        Rules | SkipJsonSchema[None],
+        Field(description="a draft to try instead of the rules in force"),
+    ] = None
+
+    @field_validator("channel")
+    @classmethod
+    def _configured(cls, value: str, info: ValidationInfo) -> str:
+        if value not in settings_in(info.context).channels:
+            raise invalid_field("channel", f"no channel named {value!r} is configured")
+        return value
+
+    @field_validator("rules")
+    @classmethod
+    def _a_list(cls, value: tuple[RoutingRule, ...] | None) -> tuple[RoutingRule, ...] | None:
+        if value is None:
+            raise rules_invalid("rules", "must be a list of rule objects")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _moment(cls, value: str | None) -> str | None:
+        if value is None:
+            raise ValueError("null")
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            raise invalid_field("at", "must be an ISO 8601 date and time") from None
+        if at.tzinfo is None:
+            raise invalid_field("at", "must include a time zone offset")
+        return value
+
+
+class RuleHit(Answer):
+    index: int = Field(ge=0)
+    name: str
+
+
+class DecidedActions(Answer):
+    team: str
+    priority: Priority
+    tags: list[str]
+    open_ticket: bool
+    category: str
+    assign: str
+    skills: list[str]
+    template: str | None
+    bot: str | None
+    spam: bool
+
+
+class RuleTrace(Answer):
+    index: int = Field(ge=0)
+    name: str
+    matched: bool
+    failed: str = Field("", description="the first condition that failed")
+    intent_score: float = 0.0
+
+
+class Decision(Answer):
+    version: int = Field(ge=0)
+    matched: RuleHit | None
+    actions: DecidedActions
+    inside_business_hours: bool
+    trace: list[RuleTrace]
+
+
+class AgentChange(Reading):
+    """Leave out (or send null for) what stays as it is."""
+
+    presence: Annotated[
+        Lax[Presence] | SkipJsonSchema[None], Says("must be one of online, away, offline")
+    ] = None
+    capacity: Annotated[int | SkipJsonSchema[None], whole_range(0, 1000), Field(ge=0, le=1000)] = (
+        None
+    )
+    skills: Annotated[
+        list[Annotated[str, Field(min_length=1)]] | SkipJsonSchema[None],
+        Says("must be a list of non-empty strings"),
+    ] = None
+
+
+class AgentState(Answer):
+    id: Id
+    presence: Presence
+    capacity: int = Field(ge=0)
+    skills: list[str]
+    open_count: int = Field(ge=0)
+
+
+class SlaQuery(Params):
+    kind: Annotated[
+        Literal["breach", "warning"], Says("must be breach or warning", as_field=True)
+    ] = "breach"
+    limit: Annotated[int, Field(ge=1, le=1000), WholeNumber, whole_range(1, 1000)] = 100
+
+
+class SlaEvent(Answer):
+    conversation_id: Id
+    metric: str
+    kind: Literal["breach", "warning"]
+    policy: str
+    priority: str
+    team_id: Id | None
+    assignee_id: Id | None
+    due_at: Timestamp
+    occurred_at: Timestamp
+
+
+class SlaEvents(Answer):
+    items: list[SlaEvent]
+    by_metric: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        description="metric -> number of events listed"
+    )
+
+
+class Notice(Answer):
+    id: Id
+    kind: str
+    text: str
+    conversation_id: Id | None
+    created_at: Timestamp
+
+
+class Notices(Answer):
+    items: list[Notice]
+
+
+PART = Says(
+    f"must be a string of at most {MAX_SOURCE} characters",
+    on={"missing": "is required (the plain-text body)"},
+)
+Part = Annotated[str | SkipJsonSchema[None], PART, Field(max_length=MAX_SOURCE)]
+
+
+class TemplateSource(Reading):
+    channel: Annotated[
+        str,
+        Says("must be empty or the name of a configured channel"),
+        Field(description="empty or a configured channel name"),
+    ] = ""
+    locale: Locale = ""
+    subject: Part = None
+    txt: Annotated[Part, Field(description="the plain-text body (Jinja2)")]
+    html: Part = None
+
+    @field_validator("channel")
+    @classmethod
+    def _configured(cls, value: str, info: ValidationInfo) -> str:
+        if value and value not in settings_in(info.context).channels:
+            raise ValueError("not configured")
+        return value
+
+    @model_validator(mode="after")
+    def _has_text(self) -> TemplateSource:
+        if self.txt is None:
+            raise invalid_field("txt", "is required (the plain-text body)")
+        return self
+
+    def parts(self) -> dict[str, str]:
+        given = {"subject": self.subject, "txt": self.txt, "html": self.html}
+        return {part: text for part, text in given.items() if text is not None}
+
+
+class Rendered(Answer):
+    subject: str
+    text: str
+    html: str | None
+
+
+class SavedTemplate(Answer):
+    name: str
+    channel: str
+    locale: str
+    parts: list[Literal["html", "subject", "txt"]]
+
+
+FAQ_TEXT = Says("is required and must be a non-empty string")
+
+
+class NewFaq(Reading):
+    question: Annotated[str, FAQ_TEXT, Field(min_length=1, max_length=MAX_SOURCE)]
+    answer: Annotated[str, FAQ_TEXT, Field(min_length=1, max_length=MAX_SOURCE)]
+    locale: Locale = ""
+
+    @field_validator("question", "answer", mode="before")
+    @classmethod
+    def _text(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_SOURCE:
+            raise invalid_field(str(info.field_name), "is required and must be a non-empty string")
+        return value.strip()
+
+
+class FaqEntry(Answer):
+    id: Id
+    question: str
+    answer: str
+    locale: str = Field(pattern="^([a-zA-Z]{2,3})?$", description="empty: any")
+
+
+class FaqEntries(Answer):
+    items: list[FaqEntry]
