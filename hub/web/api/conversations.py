@@ -20,7 +20,7 @@ from hub.core.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, not_foun
 from hub.core.tickets import change_priority, ticket_for
 from hub.db.models import Agent, Conversation, Customer, Identity, Message, Role, Team
 from hub.platform.events import publish
-from hub.web.api.edge import Call, Doc, Endpoint, endpoint
+from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models import conversations as shapes
 from hub.web.api.models.conversations import (
     ConversationChange,
@@ -58,14 +58,13 @@ async def _conversation(
         description="Agents see their teams' conversations and those assigned to them; "
         "supervisors and admins see all; marketers may not list. Keyset pagination: pass "
         "next_cursor as ?cursor= until it is null.",
+        requires=Requires(lambda caller: caller.handles_conversations, "list conversations"),
         ok={200: "One page"},
         errors=(400, 401, 403),
     ),
 )
 async def list_conversations(call: Call, query: ConversationQuery) -> ConversationPage:
     principal = call.principal
-    if not principal.handles_conversations:
-        raise forbidden("list conversations")
     async with call.hub.db.reader() as session:
         statement = select(Conversation).where(conversation_filter(principal))
         if query.status is not None:

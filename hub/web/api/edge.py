@@ -19,7 +19,14 @@ from pydantic import BaseModel, ValidationError
 from channels.api.adapter import unstorable
 from hub.config.settings import Settings
 from hub.core.authz import Principal
-from hub.core.errors import ApiError, invalid_field, invalid_json, invalid_query, not_found
+from hub.core.errors import (
+    ApiError,
+    forbidden,
+    invalid_field,
+    invalid_json,
+    invalid_query,
+    not_found,
+)
 from hub.web.api.models.common import Names, Says
 from hub.web.auth import authenticate
 from hub.web.keys import Hub, hub_of
@@ -54,6 +61,14 @@ class Reply(Generic[M]):
 
 
 @dataclass(frozen=True, slots=True)
+class Requires:
+    """What the caller's role must allow, checked before the request is parsed."""
+
+    allows: Callable[[Principal], bool]
+    action: str  # "your role may not <action>"
+
+
+@dataclass(frozen=True, slots=True)
 class Doc:
     """What the OpenAPI document says about an operation beyond its models."""
 
@@ -62,6 +77,7 @@ class Doc:
     operation_id: str | None = None
     description: str | None = None
     auth: Auth = "agent"
+    requires: Requires | None = None
     ok: Mapping[int, str] = field(default_factory=lambda: {200: "OK"})
     errors: tuple[int, ...] = ()
     notes: Mapping[int, str] = field(default_factory=dict)  # errors with their own description
@@ -84,6 +100,8 @@ class Endpoint:
         if self.doc.auth == "agent":
             async with hub.db.reader() as session:
                 caller = await authenticate(request, session)
+            if self.doc.requires and not self.doc.requires.allows(caller):
+                raise forbidden(self.doc.requires.action)
         arguments: dict[str, BaseModel] = {}
         for where, model in self.inputs.items():
             raw = await _raw(request, where, model)
@@ -164,6 +182,10 @@ def _refusal(
     model: type[BaseModel], where: Where, raw: dict[str, Any], exc: ValidationError
 ) -> ApiError:
     error = exc.errors()[0]
+    if error["type"] == "refused":
+        refusal = error.get("ctx", {}).get("error")
+        assert isinstance(refusal, ApiError)
+        return refusal
     names, markers = _field_of(model, error["loc"])
     name = ".".join(names) or str(error["loc"][0] if error["loc"] else "body")
     says = next((m for m in markers if isinstance(m, Says)), None)

@@ -162,7 +162,7 @@ async def delete_faq(call: Call, path: FaqId) -> None:
     async with call.hub.db.writer() as session:
         entry = await session.get(FaqEntry, path.id)
         if entry is None:
-            raise not_found("FAQ entry", path.id)
+            raise not_found("FAQ entry", call.request.match_info["id"])
         await session.delete(entry)
         await session.commit()
 

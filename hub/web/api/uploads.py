@@ -17,7 +17,6 @@ from hub.core.errors import (
     bad_upload,
     file_attached,
     file_too_large,
-    forbidden,
     too_large,
     too_many_files,
     unknown_file,
@@ -31,7 +30,7 @@ from hub.core.files import (
     store_file,
 )
 from hub.db.models import Message
-from hub.web.api.edge import Call, Doc, Endpoint, endpoint
+from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models.files import StoredFile, UploadForm
 
 CHUNK = 64 * 1024
@@ -147,6 +146,7 @@ async def read_multipart(
         "POST /api/v1/conversations/{id}/messages (each upload attaches once). Each file may "
         "be at most attachments.max_bytes (10 MB by default).",
         ok={201: "The stored file"},
+        requires=Requires(lambda caller: caller.handles_conversations, "upload files"),
         errors=(401, 403),
         notes={
             400: "Not multipart, no file, more than one file (bad_upload)",
@@ -159,8 +159,6 @@ async def read_multipart(
 async def post_upload(call: Call) -> StoredFile:
     hub, request, principal = call.hub, call.request, call.principal
     settings = hub.settings.attachments
-    if not principal.handles_conversations:
-        raise forbidden("upload files")
     declared = request.content_length
     if declared is not None and declared > settings.max_bytes + ENVELOPE:
         raise file_too_large(None, settings.max_bytes)

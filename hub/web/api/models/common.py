@@ -17,7 +17,9 @@ from pydantic import (
     Strict,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
+from hub.core.errors import ApiError
 from hub.web.requests import MAX_ID
 from hub.web.requests import whole_number as digits
 
@@ -61,6 +63,12 @@ class Names:
     """A path parameter naming a ``what``: a value that cannot be one answers 404."""
 
     what: str
+
+
+def refused(error: ApiError) -> PydanticCustomError:
+    """A validator's refusal with its own API error (code, message, field): it takes its place
+    among the model's other problems, and the first problem is the one answered."""
+    return PydanticCustomError("refused", "refused", {"error": error})
 
 
 def whole_number(raw: object) -> object:

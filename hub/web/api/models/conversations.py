@@ -34,6 +34,7 @@ from hub.web.api.models.common import (
     Says,
     Timestamp,
     WholeNumber,
+    refused,
     whole_range,
 )
 from hub.web.requests import MAX_ID
@@ -55,14 +56,14 @@ class ConversationQuery(Params):
         ConversationStatus | None, STATUSES, Field(description="only conversations in this status")
     ] = None
     assignee: Annotated[
-        str | None,
+        Annotated[str, Field(pattern="^(me|none|[0-9]+)$")] | None,
         Says("must be an agent id, me or none"),
-        Field(pattern="^(me|none|[0-9]+)$", description="an agent id, me, or none (unassigned)"),
+        Field(description="an agent id, me, or none (unassigned)"),
     ] = None
     team: Annotated[
-        str | None,
+        Annotated[str, Field(min_length=1, max_length=64)] | None,
         Says("must be a team id or slug"),
-        Field(min_length=1, max_length=64, description="a team id or slug"),
+        Field(description="a team id or slug"),
     ] = None
     limit: Annotated[int, Field(ge=1, le=100), WholeNumber, whole_range(1, 100)] = Field(
         25, description="page size"
@@ -143,9 +144,9 @@ class ConversationChange(Reading):
         Priority | SkipJsonSchema[None], Says("must be one of low, normal, high, urgent")
     ] = None
     assignee_id: Annotated[
-        int | None,
+        Annotated[int, Field(ge=1, le=MAX_ID)] | None,
         Says("must be an agent id or null"),
-        Field(ge=1, le=MAX_ID, description="null unassigns"),
+        Field(description="null unassigns"),
     ] = None
 
     @field_validator("status", "priority")
@@ -213,13 +214,12 @@ class NewMessage(Reading):
         ),
     ] = Field(default_factory=list)
     text: Annotated[
-        str | SkipJsonSchema[None],
+        Annotated[str, Field(max_length=MAX_REPLY_CHARS)] | SkipJsonSchema[None],
         Says(
             "is required and must be a non-empty string",
             on={"string_too_long": f"is longer than {MAX_REPLY_CHARS} characters"},
         ),
         Field(
-            max_length=MAX_REPLY_CHARS,
             json_schema_extra={"minLength": 1},
             description="required unless attachments are given",
         ),
@@ -233,14 +233,14 @@ class NewMessage(Reading):
     def _at_most(cls, value: Any, info: ValidationInfo) -> Any:
         limit = settings_in(info.context).attachments.max_files
         if isinstance(value, list) and len(value) > limit and _ids(value):
-            raise too_many_files(limit)
+            raise refused(too_many_files(limit))
         return value
 
     @field_validator("attachments")
     @classmethod
     def _once_each(cls, value: list[int]) -> list[int]:
         if len(set(value)) != len(value):
-            raise invalid_field("attachments", "lists the same file twice")
+            raise refused(invalid_field("attachments", "lists the same file twice"))
         return value
 
     @field_validator("text")
@@ -253,7 +253,7 @@ class NewMessage(Reading):
     @model_validator(mode="after")
     def _says_something(self) -> Self:
         if not ((self.text or "").strip() or self.attachments):
-            raise invalid_field("text", "is required and must be a non-empty string")
+            raise refused(invalid_field("text", "is required and must be a non-empty string"))
         return self
 
 

@@ -16,6 +16,7 @@ from hub.web.api.models.common import (
     Reading,
     Says,
     Timestamp,
+    refused,
     whole_number,
 )
 from hub.web.requests import MAX_ID
@@ -26,7 +27,7 @@ class MessageId(Params):
 
 
 class AttachmentAt(Params):
-    id: Annotated[PathId, Field(description="message id")]
+    id: Annotated[int, Field(ge=0, le=MAX_ID, description="message id")]
     position: Annotated[
         int, Field(ge=0, le=MAX_ID, description="index in the message's attachments")
     ]
@@ -42,9 +43,9 @@ class AttachmentAt(Params):
             try:
                 number = whole_number(value)
             except ValueError:
-                raise not_found(what, shown) from None
+                raise refused(not_found(what, shown)) from None
             if not isinstance(number, int) or number > MAX_ID:
-                raise not_found(what, shown)
+                raise refused(not_found(what, shown))
         return raw
 
 

@@ -35,6 +35,7 @@ from hub.web.api.models.common import (
     Says,
     Timestamp,
     WholeNumber,
+    refused,
     whole_range,
 )
 
@@ -48,7 +49,7 @@ def _rules(raw: Any, info: ValidationInfo) -> Any:
     try:
         return parse_rules(settings_in(info.context), raw)
     except RulesInvalid as exc:
-        raise rules_invalid(exc.where, exc.problem) from None
+        raise refused(rules_invalid(exc.where, exc.problem)) from None
 
 
 RuleList = Annotated[
@@ -98,7 +99,7 @@ class NewRules(Reading):
     @classmethod
     def _given(cls, raw: Any) -> Any:
         if isinstance(raw, dict) and "rules" not in raw:
-            raise rules_invalid("rules", "must be a list of rule objects")
+            raise refused(rules_invalid("rules", "must be a list of rule objects"))
         return raw
 
 
@@ -116,7 +117,7 @@ class CustomerFacts(BaseModel):
     @classmethod
     def _strings(cls, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise invalid_field("tags", "must be a list of strings")
+            raise refused(invalid_field("tags", "must be a list of strings"))
         return value
 
 
@@ -146,14 +147,14 @@ class DryRun(Reading):
     @classmethod
     def _configured(cls, value: str, info: ValidationInfo) -> str:
         if value not in settings_in(info.context).channels:
-            raise invalid_field("channel", f"no channel named {value!r} is configured")
+            raise refused(invalid_field("channel", f"no channel named {value!r} is configured"))
         return value
 
     @field_validator("rules")
     @classmethod
     def _a_list(cls, value: tuple[RoutingRule, ...] | None) -> tuple[RoutingRule, ...] | None:
         if value is None:
-            raise rules_invalid("rules", "must be a list of rule objects")
+            raise refused(rules_invalid("rules", "must be a list of rule objects"))
         return value
 
     @field_validator("at")
@@ -164,9 +165,9 @@ class DryRun(Reading):
         try:
             at = datetime.fromisoformat(value)
         except ValueError:
-            raise invalid_field("at", "must be an ISO 8601 date and time") from None
+            raise refused(invalid_field("at", "must be an ISO 8601 date and time")) from None
         if at.tzinfo is None:
-            raise invalid_field("at", "must include a time zone offset")
+            raise refused(invalid_field("at", "must include a time zone offset"))
         return value
 
 
@@ -210,9 +211,9 @@ class AgentChange(Reading):
     presence: Annotated[
         Lax[Presence] | SkipJsonSchema[None], Says("must be one of online, away, offline")
     ] = None
-    capacity: Annotated[int | SkipJsonSchema[None], whole_range(0, 1000), Field(ge=0, le=1000)] = (
-        None
-    )
+    capacity: Annotated[
+        Annotated[int, Field(ge=0, le=1000)] | SkipJsonSchema[None], whole_range(0, 1000)
+    ] = None
     skills: Annotated[
         list[Annotated[str, Field(min_length=1)]] | SkipJsonSchema[None],
         Says("must be a list of non-empty strings"),
@@ -269,7 +270,7 @@ PART = Says(
     f"must be a string of at most {MAX_SOURCE} characters",
     on={"missing": "is required (the plain-text body)"},
 )
-Part = Annotated[str | SkipJsonSchema[None], PART, Field(max_length=MAX_SOURCE)]
+Part = Annotated[Annotated[str, Field(max_length=MAX_SOURCE)] | SkipJsonSchema[None], PART]
 
 
 class TemplateSource(Reading):
@@ -293,7 +294,7 @@ class TemplateSource(Reading):
     @model_validator(mode="after")
     def _has_text(self) -> TemplateSource:
         if self.txt is None:
-            raise invalid_field("txt", "is required (the plain-text body)")
+            raise refused(invalid_field("txt", "is required (the plain-text body)"))
         return self
 
     def parts(self) -> dict[str, str]:
@@ -326,7 +327,9 @@ class NewFaq(Reading):
     @classmethod
     def _text(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_SOURCE:
-            raise invalid_field(str(info.field_name), "is required and must be a non-empty string")
+            raise refused(
+                invalid_field(str(info.field_name), "is required and must be a non-empty string")
+            )
         return value.strip()
 
 
