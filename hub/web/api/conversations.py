@@ -8,17 +8,16 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.agent.replies import NoRecipient, add_note, send_reply
+from hub.agent.triage import Triage, triage
 from hub.core.authz import (
     Principal,
     can_see_conversation,
     can_see_customer,
     conversation_filter,
-    may_assign,
 )
-from hub.core.conversations import assign, set_status
-from hub.core.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, not_found
-from hub.core.tickets import change_priority, ticket_for
-from hub.db.models import Agent, Conversation, Customer, Identity, Message, Role, Team
+from hub.core.errors import invalid_field, not_found
+from hub.core.tickets import ticket_for
+from hub.db.models import Agent, Conversation, Customer, Identity, Message, Team
 from hub.platform.events import publish
 from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models import conversations as shapes
@@ -197,12 +196,6 @@ async def post_message(call: Call, path: ConversationId, body: NewMessage) -> sh
     return answer
 
 
-async def _assignable(session: AsyncSession, agent_id: int) -> bool:
-    """An active account whose role handles conversations (not a marketer)."""
-    agent = await session.get(Agent, agent_id)
-    return agent is not None and agent.active and agent.role != Role.MARKETER
-
-
 @endpoint(
     "PATCH",
     "/api/v1/conversations/{id}",
@@ -220,24 +213,15 @@ async def patch_conversation(
     call: Call, path: ConversationId, body: ConversationChange
 ) -> shapes.Conversation:
     hub, principal = call.hub, call.principal
-    now = hub.clock.now()
+    change = Triage(
+        status=body.status,
+        priority=body.priority,
+        reassign="assignee_id" in body.model_fields_set,
+        assignee_id=body.assignee_id,
+    )
     async with hub.db.writer() as session:
         conversation = await _conversation(session, principal, path.id)
-        if "assignee_id" in body.model_fields_set:
-            assignee = body.assignee_id
-            if not await may_assign(session, principal, conversation, assignee):
-                raise forbidden(ASSIGN_FORBIDDEN)
-            if assignee is not None and not await _assignable(session, assignee):
-                raise invalid_field(
-                    "assignee_id", f"agent {assignee} does not exist or cannot take conversations"
-                )
-            await assign(session, conversation, assignee, now, actor_id=principal.agent_id)
-        if body.status is not None:
-            await set_status(session, conversation, body.status, now, actor_id=principal.agent_id)
-        if body.priority is not None:
-            await change_priority(
-                session, hub.settings, conversation, body.priority, now, principal.agent_id
-            )
+        await triage(session, hub.settings, principal, conversation, change, hub.clock.now())
         await session.commit()
         return shapes.Conversation.model_validate(conversation)
 

@@ -11,8 +11,9 @@ from sqlalchemy import or_, select
 
 from hub.core.authz import Principal
 from hub.core.errors import forbidden, not_found
-from hub.db.models import Agent, Presence, Role
+from hub.db.models import Agent, Role
 from hub.db.routing_models import AdminNotice, SlaEvent
+from hub.routing.availability import Availability, set_availability
 from hub.routing.rules import Facts, RuleSet
 from hub.routing.service import Routing
 from hub.web.api.edge import Call, Doc, Endpoint, endpoint
@@ -156,7 +157,7 @@ async def dry_run(call: Call, body: DryRun) -> Decision:
 )
 async def put_agent(call: Call, path: AgentId, body: AgentChange) -> AgentState:
     """Presence (the agent themself, or a supervisor/admin), capacity and skills (supervisor or
-    admin). Going online drains the queue at once; going offline hands over open work."""
+    admin)."""
     hub, principal = call.hub, call.principal
     routing = routing_of(hub)
     now = hub.clock.now()
@@ -167,16 +168,8 @@ async def put_agent(call: Call, path: AgentId, body: AgentChange) -> AgentState:
         manager = principal.role in (Role.ADMIN, Role.SUPERVISOR)
         if not manager and (path.id != principal.agent_id or body.model_fields_set - {"presence"}):
             raise forbidden("change other agents or their capacity and skills")
-        if body.presence is not None:
-            agent.presence = body.presence
-        if body.capacity is not None:
-            agent.capacity = body.capacity
-        if body.skills is not None:
-            agent.skills = sorted(set(body.skills))
-        await session.flush()
-        if body.presence == Presence.OFFLINE:
-            await routing.monitor.reassignments(session, now)
-        await routing.monitor.queue(session, now)
+        change = Availability(body.presence, body.capacity, body.skills)
+        await set_availability(session, routing.monitor, agent, change, now)
         await session.commit()
         await session.refresh(agent)
         answer = AgentState.model_validate(agent)
