@@ -13,8 +13,8 @@ from hub.db.routing_models import FaqEntry, FollowupTemplate
 from hub.routing import csat
 from hub.routing.followup_templates import Source, TemplateFailure
 from hub.web.api.edge import Call, Doc, Endpoint, endpoint
-from hub.web.api.models import routing as shapes
-from hub.web.api.models.routing import (
+from hub.web.api.models import followups as shapes
+from hub.web.api.models.followups import (
     FaqEntries,
     FaqId,
     NewFaq,

@@ -3,6 +3,10 @@ registered on the app from here and documented from here (openapi.py)."""
 
 from __future__ import annotations
 
+import functools
+import json
+from typing import Any
+
 from aiohttp import web
 from sqlalchemy import text
 
@@ -52,8 +56,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
-def api_document() -> dict[str, object]:
-    return document(ENDPOINTS)
+@functools.cache
+def _document_text() -> str:
+    return json.dumps(document(ENDPOINTS))
+
+
+def api_document() -> dict[str, Any]:
+    """The OpenAPI document of the route table (generated once per process)."""
+    generated: dict[str, Any] = json.loads(_document_text())
+    return generated
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

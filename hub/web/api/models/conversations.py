@@ -22,7 +22,6 @@ from hub.db.models import (
 from hub.db.models import (
     Ticket as TicketRow,
 )
-from hub.web.api.edge import settings_in
 from hub.web.api.models.common import (
     Answer,
     Id,
@@ -37,6 +36,7 @@ from hub.web.api.models.common import (
     refused,
     whole_range,
 )
+from hub.web.api.parsing import settings_in
 from hub.web.requests import MAX_ID
 
 MAX_REPLY_CHARS = 65_536

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     Field,
@@ -23,7 +22,6 @@ from hub.config.settings import Priority, RoutingRule
 from hub.core.errors import invalid_field, rules_invalid
 from hub.db.models import Presence
 from hub.routing.rules_store import RulesInvalid, parse_rules, rules_json
-from hub.web.api.edge import settings_in
 from hub.web.api.models.common import (
     Answer,
     Id,
@@ -38,11 +36,10 @@ from hub.web.api.models.common import (
     refused,
     whole_range,
 )
+from hub.web.api.parsing import settings_in
 
-MAX_SOURCE = 64 * 1024
 STRING = Says("is required and must be a string")
 FLAG = Says("must be true or false")
-LOCALE = Says("must be empty or a language code such as en or de")
 
 
 def _rules(raw: Any, info: ValidationInfo) -> Any:
@@ -62,28 +59,10 @@ RuleList = Annotated[
 ]
 Rules = Annotated[RuleList, BeforeValidator(_rules)]
 """Rules as a request carries them, checked against the configured channels and bots."""
-Locale = Annotated[
-    str,
-    LOCALE,
-    Field(pattern="^([a-zA-Z]{2,3})?$", description="empty: any"),
-    AfterValidator(str.lower),
-]
 
 
 class AgentId(Params):
     id: Annotated[PathId, Names("agent"), Field(description="agent id")]
-
-
-class FaqId(Params):
-    id: Annotated[PathId, Names("FAQ entry"), Field(description="FAQ entry id")]
-
-
-class TemplateName(Params):
-    name: Annotated[
-        str,
-        Names("template"),
-        Field(pattern="^[a-z0-9][a-z0-9_-]{0,99}$", description="template name"),
-    ]
 
 
 class Ruleset(Answer):
@@ -264,81 +243,3 @@ class Notice(Answer):
 
 class Notices(Answer):
     items: list[Notice]
-
-
-PART = Says(
-    f"must be a string of at most {MAX_SOURCE} characters",
-    on={"missing": "is required (the plain-text body)"},
-)
-Part = Annotated[Annotated[str, Field(max_length=MAX_SOURCE)] | SkipJsonSchema[None], PART]
-
-
-class TemplateSource(Reading):
-    channel: Annotated[
-        str,
-        Says("must be empty or the name of a configured channel"),
-        Field(description="empty or a configured channel name"),
-    ] = ""
-    locale: Locale = ""
-    subject: Part = None
-    txt: Annotated[Part, Field(description="the plain-text body (Jinja2)")]
-    html: Part = None
-
-    @field_validator("channel")
-    @classmethod
-    def _configured(cls, value: str, info: ValidationInfo) -> str:
-        if value and value not in settings_in(info.context).channels:
-            raise ValueError("not configured")
-        return value
-
-    @model_validator(mode="after")
-    def _has_text(self) -> TemplateSource:
-        if self.txt is None:
-            raise refused(invalid_field("txt", "is required (the plain-text body)"))
-        return self
-
-    def parts(self) -> dict[str, str]:
-        given = {"subject": self.subject, "txt": self.txt, "html": self.html}
-        return {part: text for part, text in given.items() if text is not None}
-
-
-class Rendered(Answer):
-    subject: str
-    text: str
-    html: str | None
-
-
-class SavedTemplate(Answer):
-    name: str
-    channel: str
-    locale: str
-    parts: list[Literal["html", "subject", "txt"]]
-
-
-FAQ_TEXT = Says("is required and must be a non-empty string")
-
-
-class NewFaq(Reading):
-    question: Annotated[str, FAQ_TEXT, Field(min_length=1, max_length=MAX_SOURCE)]
-    answer: Annotated[str, FAQ_TEXT, Field(min_length=1, max_length=MAX_SOURCE)]
-    locale: Locale = ""
-
-    @field_validator("question", "answer", mode="before")
-    @classmethod
-    def _text(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_SOURCE:
-            raise refused(
-                invalid_field(str(info.field_name), "is required and must be a non-empty string")
-            )
-        return value.strip()
-
-
-class FaqEntry(Answer):
-    id: Id
-    question: str
-    answer: str
-    locale: str = Field(pattern="^([a-zA-Z]{2,3})?$", description="empty: any")
-
-
-class FaqEntries(Answer):
-    items: list[FaqEntry]
