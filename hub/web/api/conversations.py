@@ -247,17 +247,7 @@ async def get_customer(call: Call, path: CustomerId) -> shapes.Customer:
                 select(Identity).where(Identity.customer_id == path.id).order_by(Identity.id)
             )
         ).all()
-        shown = shapes.Customer.model_validate(
-            {
-                **{
-                    name: getattr(customer, name)
-                    for name in shapes.Customer.model_fields
-                    if name != "identities"
-                },
-                "identities": [shapes.Identity.model_validate(i) for i in identities],
-            }
-        )
-    return shown
+        return shapes.Customer.of(customer, identities)
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (

@@ -3,6 +3,7 @@ events), customers with their identities, and what an agent sends to change or a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -19,6 +20,8 @@ from hub.db.models import (
     Direction,
     TicketStatus,
 )
+from hub.db.models import Customer as CustomerRow
+from hub.db.models import Identity as IdentityRow
 from hub.db.models import (
     Ticket as TicketRow,
 )
@@ -284,3 +287,10 @@ class Customer(Answer):
     created_at: Timestamp
     last_contact_at: Timestamp | None
     identities: list[Identity]
+
+    @classmethod
+    def of(cls, customer: CustomerRow, identities: Iterable[IdentityRow]) -> Self:
+        fields = {
+            name: getattr(customer, name) for name in cls.model_fields if name != "identities"
+        }
+        return cls(**fields, identities=[Identity.model_validate(i) for i in identities])
