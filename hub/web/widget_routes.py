@@ -17,10 +17,10 @@ from channels.web.widget import WidgetChannel, WidgetChannelConfig, origin_of
 from hub.core import errors
 from hub.core.errors import ApiError
 from hub.core.files import FileTooLarge
-from hub.web.api.uploads import ENVELOPE, read_multipart
 from hub.web.downloads import Download, download_response
 from hub.web.keys import HUB, Hub, hub_of
 from hub.web.requests import row_id
+from hub.web.uploads import ENVELOPE, read_multipart
 from hub.web.widget_socket import WidgetLimits, WidgetSession
 from hub.widget.delivery import WidgetDeliverer
 from hub.widget.files import FileLinks, store_visitor_file, visitor_file

@@ -32,8 +32,8 @@ from hub.web.api.models.conversations import (
     MessageQuery,
     NewMessage,
 )
-from hub.web.api.uploads import attach_uploads
 from hub.web.requests import decode_cursor, encode_cursor, row_id
+from hub.web.uploads import attach_uploads
 
 TAG = "Conversations"
 
