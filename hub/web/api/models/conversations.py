@@ -11,20 +11,8 @@ from pydantic.json_schema import SkipJsonSchema
 
 from hub.config.settings import Priority
 from hub.core.errors import invalid_field, too_many_files
-from hub.db.models import (
-    Conversation as ConversationRow,
-)
-from hub.db.models import (
-    ConversationStatus,
-    DeliveryState,
-    Direction,
-    TicketStatus,
-)
-from hub.db.models import Customer as CustomerRow
-from hub.db.models import Identity as IdentityRow
-from hub.db.models import (
-    Ticket as TicketRow,
-)
+from hub.db import models as rows
+from hub.db.models import ConversationStatus, DeliveryState, Direction, TicketStatus
 from hub.web.api.models.common import (
     Answer,
     Id,
@@ -129,7 +117,7 @@ class ConversationDetail(Conversation):
     ticket: Ticket | None
 
     @classmethod
-    def of(cls, conversation: ConversationRow, ticket: TicketRow | None) -> Self:
+    def of(cls, conversation: rows.Conversation, ticket: rows.Ticket | None) -> Self:
         shown = Conversation.model_validate(conversation).model_dump()
         return cls(**shown, ticket=Ticket.model_validate(ticket) if ticket else None)
 
@@ -289,7 +277,7 @@ class Customer(Answer):
     identities: list[Identity]
 
     @classmethod
-    def of(cls, customer: CustomerRow, identities: Iterable[IdentityRow]) -> Self:
+    def of(cls, customer: rows.Customer, identities: Iterable[rows.Identity]) -> Self:
         fields = {
             name: getattr(customer, name) for name in cls.model_fields if name != "identities"
         }
