@@ -11,10 +11,11 @@ from aiohttp import web
 
 from channels.base import ChannelRejected, InboundRequest
 from channels.web.form import FIELDS, FormChannel, FormChannelConfig
+from hub.assembly import Hub
 from hub.core import errors
 from hub.inbound.ingest import IngestUnavailable
 from hub.web import csrf
-from hub.web.keys import Hub, hub_of, pages_of
+from hub.web.keys import hub_of, pages_of
 
 log = logging.getLogger(__name__)
 HONEYPOT = "website"

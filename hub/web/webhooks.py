@@ -13,11 +13,12 @@ from aiohttp import web
 from channels.base import ChannelRejected, InboundMessage, InboundRequest
 from channels.slack.adapter import SlackChannel
 from channels.telegram.adapter import TelegramChannel
+from hub.assembly import Hub
 from hub.chat.service import refresh_webhook_secret
 from hub.core.errors import ApiError, unavailable, unknown_channel, wrong_channel_kind
 from hub.inbound.ingest import IngestUnavailable
 from hub.inbound.results import IngestResult
-from hub.web.keys import Hub, hub_of
+from hub.web.keys import hub_of
 
 T = TypeVar("T")
 

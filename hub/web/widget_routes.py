@@ -13,13 +13,14 @@ from pathlib import Path
 from aiohttp import web
 
 from channels.web.widget import WidgetChannel, WidgetChannelConfig, origin_of
+from hub.assembly import Hub
 from hub.core import errors
 from hub.core.errors import ApiError
 from hub.core.files import FileTooLarge
-from hub.web.api.uploads import ENVELOPE, read_multipart
 from hub.web.downloads import Download, download_response
-from hub.web.keys import Hub, hub_of, pages_of
+from hub.web.keys import hub_of, pages_of
 from hub.web.requests import row_id
+from hub.web.uploads import ENVELOPE, read_multipart
 from hub.web.widget_socket import WidgetLimits, WidgetSession
 from hub.widget.files import store_visitor_file, visitor_file
 from hub.widget.visitors import VisitorTokens

@@ -4,48 +4,38 @@ not see answers 404, as if it did not exist)."""
 
 from __future__ import annotations
 
-from aiohttp import web
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.agent.replies import NoRecipient, add_note, send_reply
-from hub.config.settings import PRIORITIES
+from hub.agent.triage import Triage, triage
 from hub.core.authz import (
     Principal,
     can_see_conversation,
     can_see_customer,
     conversation_filter,
-    may_assign,
 )
-from hub.core.conversations import assign, set_status
-from hub.core.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field, invalid_query, not_found
-from hub.core.tickets import change_priority, ticket_for
-from hub.db.models import (
-    Agent,
-    Conversation,
-    ConversationStatus,
-    Customer,
-    Identity,
-    Message,
-    Role,
-    Team,
-)
+from hub.core.errors import invalid_field, not_found
+from hub.core.tickets import ticket_for
+from hub.db.models import Agent, Conversation, Customer, Identity, Message, Team
 from hub.platform.events import publish
-from hub.web.api.serialize import conversation_json, customer_json, message_json, ticket_json
-from hub.web.api.uploads import attach_uploads, attachment_ids
-from hub.web.auth import authenticate
-from hub.web.keys import hub_of
-from hub.web.requests import (
-    MAX_ID,
-    decode_cursor,
-    encode_cursor,
-    int_query,
-    json_object,
-    path_id,
-    row_id,
+from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
+from hub.web.api.models import conversations as shapes
+from hub.web.api.models.conversations import (
+    ConversationChange,
+    ConversationDetail,
+    ConversationId,
+    ConversationPage,
+    ConversationQuery,
+    CustomerId,
+    MessagePage,
+    MessageQuery,
+    NewMessage,
 )
+from hub.web.requests import decode_cursor, encode_cursor, row_id
+from hub.web.uploads import attach_uploads
 
-MAX_REPLY_CHARS = 65_536
+TAG = "Conversations"
 
 
 async def _conversation(
@@ -57,107 +47,137 @@ async def _conversation(
     return conversation
 
 
-async def list_conversations(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        if not principal.handles_conversations:
-            raise forbidden("list conversations")
-        query = select(Conversation).where(conversation_filter(principal))
-        status = request.query.get("status")
-        if status is not None:
-            if status not in set(ConversationStatus):
-                raise invalid_query("status", "must be one of open, pending, snoozed, resolved")
-            query = query.where(Conversation.status == status)
-        assignee = request.query.get("assignee")
-        if assignee is not None:
-            if assignee == "me":
-                query = query.where(Conversation.assignee_id == principal.agent_id)
-            elif assignee == "none":
-                query = query.where(Conversation.assignee_id.is_(None))
-            elif row_id(assignee) is not None:
-                query = query.where(Conversation.assignee_id == row_id(assignee))
-            else:
-                raise invalid_query("assignee", "must be an agent id, me or none")
-        team = request.query.get("team")
-        if team is not None:
-            if not team or len(team) > 64 or not team.isprintable():
-                raise invalid_query("team", "must be a team id or slug")
-            team_id = row_id(team) or await session.scalar(select(Team.id).where(Team.slug == team))
-            query = query.where(Conversation.team_id == (team_id or -1))
-        limit = int_query(request, "limit", 25, 1, 100)
-        cursor = request.query.get("cursor")
-        if cursor:
-            moment, ident = decode_cursor(cursor)
-            query = query.where(
+@endpoint(
+    "GET",
+    "/api/v1/conversations",
+    Doc(
+        TAG,
+        "Conversations the caller may see, most recently active first",
+        "listConversations",
+        description="Agents see their teams' conversations and those assigned to them; "
+        "supervisors and admins see all; marketers may not list. Keyset pagination: pass "
+        "next_cursor as ?cursor= until it is null.",
+        requires=Requires(lambda caller: caller.handles_conversations, "list conversations"),
+        ok={200: "One page"},
+        errors=(400, 401, 403),
+    ),
+)
+async def list_conversations(call: Call, query: ConversationQuery) -> ConversationPage:
+    principal = call.principal
+    async with call.hub.db.reader() as session:
+        statement = select(Conversation).where(conversation_filter(principal))
+        if query.status is not None:
+            statement = statement.where(Conversation.status == query.status)
+        if query.assignee == "me":
+            statement = statement.where(Conversation.assignee_id == principal.agent_id)
+        elif query.assignee == "none":
+            statement = statement.where(Conversation.assignee_id.is_(None))
+        elif query.assignee is not None:
+            statement = statement.where(Conversation.assignee_id == int(query.assignee))
+        if query.team is not None:
+            team_id = row_id(query.team) or await session.scalar(
+                select(Team.id).where(Team.slug == query.team)
+            )
+            statement = statement.where(Conversation.team_id == (team_id or -1))
+        if query.cursor:
+            moment, ident = decode_cursor(query.cursor)
+            statement = statement.where(
                 or_(
                     Conversation.last_activity_at < moment,
                     and_(Conversation.last_activity_at == moment, Conversation.id < ident),
                 )
             )
-        query = query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-        rows = list((await session.scalars(query.limit(limit + 1))).all())
-    items = rows[:limit]
+        statement = statement.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        rows = list((await session.scalars(statement.limit(query.limit + 1))).all())
+    items = rows[: query.limit]
     next_cursor = (
-        encode_cursor(items[-1].last_activity_at, items[-1].id) if len(rows) > limit else None
+        encode_cursor(items[-1].last_activity_at, items[-1].id) if len(rows) > query.limit else None
     )
-    return web.json_response(
-        {"items": [conversation_json(c) for c in items], "next_cursor": next_cursor}
+    return ConversationPage(
+        items=[shapes.Conversation.model_validate(c) for c in items],
+        next_cursor=next_cursor,
     )
 
 
-async def get_conversation(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        conversation = await _conversation(session, principal, path_id(request, "conversation"))
+@endpoint(
+    "GET",
+    "/api/v1/conversations/{id}",
+    Doc(
+        TAG,
+        "One conversation with its ticket",
+        "getConversation",
+        ok={200: "The conversation"},
+        errors=(401, 404),
+    ),
+)
+async def get_conversation(call: Call, path: ConversationId) -> ConversationDetail:
+    async with call.hub.db.reader() as session:
+        conversation = await _conversation(session, call.principal, path.id)
         ticket = await ticket_for(session, conversation.id)
-        body = conversation_json(conversation)
-        body["ticket"] = ticket_json(ticket) if ticket else None
-    return web.json_response(body)
+        return ConversationDetail.of(conversation, ticket)
 
 
-async def list_messages(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        conversation = await _conversation(session, principal, path_id(request, "conversation"))
-        limit = int_query(request, "limit", 50, 1, 200)
-        after = int_query(request, "after", 0, 0, MAX_ID)
+@endpoint(
+    "GET",
+    "/api/v1/conversations/{id}/messages",
+    Doc(
+        TAG,
+        "The conversation's messages, notes and events, oldest first",
+        "listMessages",
+        ok={200: "One page"},
+        errors=(400, 401, 404),
+    ),
+)
+async def list_messages(call: Call, path: ConversationId, query: MessageQuery) -> MessagePage:
+    async with call.hub.db.reader() as session:
+        conversation = await _conversation(session, call.principal, path.id)
         rows = list(
             (
                 await session.scalars(
                     select(Message)
-                    .where(Message.conversation_id == conversation.id, Message.id > after)
+                    .where(Message.conversation_id == conversation.id, Message.id > query.after)
                     .order_by(Message.id)
-                    .limit(limit + 1)
+                    .limit(query.limit + 1)
                 )
             ).all()
         )
-    items = rows[:limit]
-    next_after = items[-1].id if len(rows) > limit else None
-    return web.json_response({"items": [message_json(m) for m in items], "next_after": next_after})
+    items = rows[: query.limit]
+    return MessagePage(
+        items=[shapes.Message.model_validate(m) for m in items],
+        next_after=items[-1].id if len(rows) > query.limit else None,
+    )
 
 
-async def post_message(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    payload = await json_object(request, {"text", "private", "attachments"})
-    file_ids = attachment_ids(payload, hub.settings.attachments.max_files)
-    text = payload.get("text", "" if file_ids else None)
-    if not isinstance(text, str) or not (text.strip() or file_ids):
-        raise invalid_field("text", "is required and must be a non-empty string")
-    if len(text) > MAX_REPLY_CHARS:
-        raise invalid_field("text", f"is longer than {MAX_REPLY_CHARS} characters")
-    private = payload.get("private", False)
-    if not isinstance(private, bool):
-        raise invalid_field("private", "must be true or false")
+@endpoint(
+    "POST",
+    "/api/v1/conversations/{id}/messages",
+    Doc(
+        TAG,
+        "Reply to the customer, or add a private note",
+        "postMessage",
+        description="A reply is queued in the outbox and sent through the conversation's "
+        "reply channel; delivery_state and delivery_error on the message tell how it went. "
+        "Files: upload each with POST /api/v1/uploads and list the ids in attachments; they "
+        "go out with the reply (email parts, Telegram documents/photos, base64 in API-channel "
+        "callbacks) or stay with the note.",
+        ok={201: "The queued reply or the note"},
+        errors=(400, 401, 413, 422),
+        notes={
+            404: "No such conversation (not_found), or an attachments id that does not exist "
+            "or was uploaded by someone else (unknown_file)",
+            409: "An attachments id is already attached to a message (file_attached)",
+        },
+    ),
+)
+async def post_message(call: Call, path: ConversationId, body: NewMessage) -> shapes.Message:
+    hub, principal = call.hub, call.principal
+    text = body.text or ""
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        principal = await authenticate(request, session)
-        conversation = await _conversation(session, principal, path_id(request, "conversation"))
+        conversation = await _conversation(session, principal, path.id)
         agent = await session.get(Agent, principal.agent_id)
         assert agent is not None
-        if private:
+        if body.private:
             message = await add_note(session, conversation, agent, text, now)
         else:
             try:
@@ -168,96 +188,73 @@ async def post_message(request: web.Request) -> web.Response:
                 raise invalid_field(
                     "text", "the customer has no address this conversation's channel can reach"
                 ) from None
-        await attach_uploads(session, message, file_ids, principal.agent_id)
+        await attach_uploads(session, message, body.attachments, principal.agent_id)
         await publish(session, "message", conversation, now, message_id=message.id)
         await session.commit()
-        body = message_json(message)
+        answer = shapes.Message.model_validate(message)
     hub.dispatcher.wake()
-    return web.json_response(body, status=201)
+    return answer
 
 
-async def _assignable(session: AsyncSession, agent_id: int) -> bool:
-    """An active account whose role handles conversations (not a marketer)."""
-    agent = await session.get(Agent, agent_id)
-    return agent is not None and agent.active and agent.role != Role.MARKETER
-
-
-async def patch_conversation(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    payload = await json_object(request, {"status", "assignee_id", "priority"})
-    status = payload.get("status")
-    if "status" in payload and (
-        not isinstance(status, str) or status not in set(ConversationStatus)
-    ):
-        raise invalid_field("status", "must be one of open, pending, snoozed, resolved")
-    priority = payload.get("priority")
-    if "priority" in payload and (not isinstance(priority, str) or priority not in PRIORITIES):
-        raise invalid_field("priority", "must be one of " + ", ".join(PRIORITIES))
-    assignee = payload.get("assignee_id", ...)
-    if (
-        assignee is not ...
-        and assignee is not None
-        and (
-            not isinstance(assignee, int)
-            or isinstance(assignee, bool)
-            or not 0 < assignee <= MAX_ID
-        )
-    ):
-        raise invalid_field("assignee_id", "must be an agent id or null")
-    now = hub.clock.now()
+@endpoint(
+    "PATCH",
+    "/api/v1/conversations/{id}",
+    Doc(
+        TAG,
+        "Change status, assignee or priority",
+        "updateConversation",
+        description="Agents may assign a conversation to themselves or unassign "
+        "themselves; assigning anyone else needs a supervisor or admin.",
+        ok={200: "The changed conversation"},
+        errors=(400, 401, 403, 404, 413, 422),
+    ),
+)
+async def patch_conversation(
+    call: Call, path: ConversationId, body: ConversationChange
+) -> shapes.Conversation:
+    hub, principal = call.hub, call.principal
+    change = Triage(
+        status=body.status,
+        priority=body.priority,
+        reassign="assignee_id" in body.model_fields_set,
+        assignee_id=body.assignee_id,
+    )
     async with hub.db.writer() as session:
-        principal = await authenticate(request, session)
-        conversation = await _conversation(session, principal, path_id(request, "conversation"))
-        if assignee is not ...:
-            if not await may_assign(session, principal, conversation, assignee):
-                raise forbidden(ASSIGN_FORBIDDEN)
-            if assignee is not None and not await _assignable(session, assignee):
-                raise invalid_field(
-                    "assignee_id", f"agent {assignee} does not exist or cannot take conversations"
-                )
-            await assign(session, conversation, assignee, now, actor_id=principal.agent_id)
-        if status is not None:
-            await set_status(
-                session,
-                conversation,
-                ConversationStatus(status),
-                now,
-                actor_id=principal.agent_id,
-            )
-        if priority is not None:
-            await change_priority(
-                session, hub.settings, conversation, priority, now, principal.agent_id
-            )
+        conversation = await _conversation(session, principal, path.id)
+        await triage(session, hub.settings, principal, conversation, change, hub.clock.now())
         await session.commit()
-        body = conversation_json(conversation)
-    return web.json_response(body)
+        return shapes.Conversation.model_validate(conversation)
 
 
-async def get_customer(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        customer_id = path_id(request, "customer")
-        customer = await session.get(Customer, customer_id)
-        if customer is None or not await can_see_customer(session, principal, customer_id):
-            raise not_found("customer", customer_id)
-        identities = list(
-            (
-                await session.scalars(
-                    select(Identity)
-                    .where(Identity.customer_id == customer_id)
-                    .order_by(Identity.id)
-                )
-            ).all()
-        )
-        body = customer_json(customer, identities)
-    return web.json_response(body)
+@endpoint(
+    "GET",
+    "/api/v1/customers/{id}",
+    Doc(
+        "Customers",
+        "A customer with all identities",
+        "getCustomer",
+        ok={200: "The customer"},
+        errors=(401, 404),
+    ),
+)
+async def get_customer(call: Call, path: CustomerId) -> shapes.Customer:
+    async with call.hub.db.reader() as session:
+        customer = await session.get(Customer, path.id)
+        if customer is None or not await can_see_customer(session, call.principal, path.id):
+            raise not_found("customer", path.id)
+        identities = (
+            await session.scalars(
+                select(Identity).where(Identity.customer_id == path.id).order_by(Identity.id)
+            )
+        ).all()
+        return shapes.Customer.of(customer, identities)
 
 
-def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_get("/api/v1/conversations", list_conversations)
-    router.add_get("/api/v1/conversations/{id}", get_conversation)
-    router.add_patch("/api/v1/conversations/{id}", patch_conversation)
-    router.add_get("/api/v1/conversations/{id}/messages", list_messages)
-    router.add_post("/api/v1/conversations/{id}/messages", post_message)
-    router.add_get("/api/v1/customers/{id}", get_customer)
+ENDPOINTS: tuple[Endpoint, ...] = (
+    list_conversations,
+    get_conversation,
+    patch_conversation,
+    list_messages,
+    post_message,
+    get_customer,
+)

@@ -4,23 +4,22 @@ and the mailboxes' state for admins."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.authz import Principal, can_see_conversation
-from hub.core.errors import forbidden, invalid_field, not_found, ui_conflict
+from hub.core.errors import forbidden, not_found, ui_conflict
 from hub.core.sanitize import sanitize_html
 from hub.db.email_models import EmailAttachment, EmailMailbox, EmailParticipant, EmailRecord
 from hub.db.models import Conversation, Message
 from hub.email.conversation_ops import OperationRefused, merge_conversations, split_message
-from hub.web.api.serialize import conversation_json, iso
-from hub.web.auth import authenticate
+from hub.web.api.edge import Call, Doc, Endpoint, endpoint
+from hub.web.api.models import email as shapes
+from hub.web.api.models.conversations import Conversation as ConversationAnswer
+from hub.web.api.models.conversations import ConversationId
+from hub.web.api.models.email import AttachmentAt, MergeInto, MessageId
 from hub.web.downloads import download_response, load_attachment
-from hub.web.keys import hub_of
-from hub.web.requests import json_object, path_id, row_id
 
 
 async def _message(session: AsyncSession, principal: Principal, message_id: int) -> Message:
@@ -45,25 +44,40 @@ async def _record(session: AsyncSession, message: Message) -> EmailRecord:
     return record
 
 
-def _attachment_json(message_id: int, row: EmailAttachment) -> dict[str, Any]:
-    return {
-        "position": row.position,
-        "filename": row.filename,
-        "content_type": row.content_type,
-        "size": row.size,
-        "content_id": row.content_id,
-        "inline": row.inline,
-        "stored": row.stored,
-        "contains": row.contains,
-        "url": f"/api/v1/messages/{message_id}/attachments/{row.position}" if row.stored else None,
-    }
+def _doc(
+    summary: str,
+    operation_id: str,
+    ok: str,
+    *,
+    status: int = 200,
+    media: str | None = "application/json",
+    errors: tuple[int, ...] = (),
+    notes: dict[int, str] | None = None,
+) -> Doc:
+    return Doc(
+        "email",
+        summary,
+        operation_id,
+        ok={status: ok},
+        errors=(401, 403, 404, *errors),
+        notes=notes or {},
+        media=media,
+    )
 
 
-async def get_email(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        message = await _message(session, principal, path_id(request, "message"))
+@endpoint(
+    "GET",
+    "/api/v1/messages/{id}/email",
+    _doc(
+        "The full mail behind a timeline entry: new text, quoted history, signature, "
+        "sanitized HTML, headers, recipients, attachments, bounce report",
+        "getEmail",
+        "the mail",
+    ),
+)
+async def get_email(call: Call, path: MessageId) -> shapes.Email:
+    async with call.hub.db.reader() as session:
+        message = await _message(session, call.principal, path.id)
         record = await _record(session, message)
         attachments = (
             await session.scalars(
@@ -72,36 +86,60 @@ async def get_email(request: web.Request) -> web.Response:
                 .order_by(EmailAttachment.position)
             )
         ).all()
-        body = {
-            "message_id": message.id,
-            "header_message_id": record.header_id,
-            "mailbox": record.channel,
-            "from": record.from_address,
-            "envelope_from": record.envelope_from,
-            "envelope_to": record.envelope_to,
-            "recipients": record.recipients,
-            "new_text": message.text,
-            "full_text": record.full_text,
-            "quoted_text": record.quoted_text,
-            "signature": record.signature,
-            "html": sanitize_html(record.html_original) if record.html_original else None,
-            "forwarded_from": record.forwarded_from,
-            "bounce": record.bounce,
-            "parse_error": record.parse_error,
-            "size": record.size,
-            "headers": record.headers,
-            "attachments": [_attachment_json(message.id, a) for a in attachments],
-            "raw_url": f"/api/v1/messages/{message.id}/raw",
-            "received_at": iso(record.created_at),
-        }
-    return web.json_response(body)
+        return shapes.Email.model_validate(
+            {
+                "message_id": message.id,
+                "header_message_id": record.header_id,
+                "mailbox": record.channel,
+                "from": record.from_address,
+                "envelope_from": record.envelope_from,
+                "envelope_to": record.envelope_to,
+                "recipients": record.recipients,
+                "new_text": message.text,
+                "full_text": record.full_text,
+                "quoted_text": record.quoted_text,
+                "signature": record.signature,
+                "html": sanitize_html(record.html_original) if record.html_original else None,
+                "forwarded_from": record.forwarded_from,
+                "bounce": record.bounce,
+                "parse_error": record.parse_error,
+                "size": record.size,
+                "headers": record.headers,
+                "attachments": [_attachment(message.id, a) for a in attachments],
+                "raw_url": f"/api/v1/messages/{message.id}/raw",
+                "received_at": record.created_at,
+            }
+        )
 
 
-async def get_raw(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        message = await _message(session, principal, path_id(request, "message"))
+def _attachment(message_id: int, row: EmailAttachment) -> shapes.EmailAttachment:
+    url = f"/api/v1/messages/{message_id}/attachments/{row.position}" if row.stored else None
+    return shapes.EmailAttachment(
+        position=row.position,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        content_id=row.content_id,
+        inline=row.inline,
+        stored=row.stored,
+        contains=row.contains,
+        url=url,
+    )
+
+
+@endpoint(
+    "GET",
+    "/api/v1/messages/{id}/raw",
+    _doc(
+        "The original RFC 822 bytes as received",
+        "getRawEmail",
+        "the raw mail",
+        media="message/rfc822",
+    ),
+)
+async def get_raw(call: Call, path: MessageId) -> web.Response:
+    async with call.hub.db.reader() as session:
+        message = await _message(session, call.principal, path.id)
         record = await _record(session, message)
         raw = record.raw
     return web.Response(
@@ -114,23 +152,35 @@ async def get_raw(request: web.Request) -> web.Response:
     )
 
 
-async def get_attachment(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    message_id = path_id(request, "message")
-    position = row_id(request.match_info["position"])
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        if position is None:
-            raise not_found("attachment", f"{message_id}/{request.match_info['position']}")
-        download = await load_attachment(session, principal, message_id, position)
+@endpoint(
+    "GET",
+    "/api/v1/messages/{id}/attachments/{position}",
+    _doc(
+        "One attachment's content (served as a download, to agents who may see the message)",
+        "getAttachment",
+        "the content",
+        media="*/*",
+        notes={410: "over the size cap; not kept"},
+    ),
+)
+async def get_attachment(call: Call, path: AttachmentAt) -> web.Response:
+    async with call.hub.db.reader() as session:
+        download = await load_attachment(session, call.principal, path.id, path.position)
     return download_response(download)
 
 
-async def list_participants(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        conversation = await _conversation(session, principal, path_id(request, "conversation"))
+@endpoint(
+    "GET",
+    "/api/v1/conversations/{id}/participants",
+    _doc(
+        "Everyone who wrote to or was copied on the conversation's mail",
+        "listParticipants",
+        "participants",
+    ),
+)
+async def list_participants(call: Call, path: ConversationId) -> shapes.Participants:
+    async with call.hub.db.reader() as session:
+        conversation = await _conversation(session, call.principal, path.id)
         rows = (
             await session.scalars(
                 select(EmailParticipant)
@@ -138,83 +188,88 @@ async def list_participants(request: web.Request) -> web.Response:
                 .order_by(EmailParticipant.id)
             )
         ).all()
-    items = [{"address": r.address, "name": r.name, "role": r.role} for r in rows]
-    return web.json_response({"items": items})
+    return shapes.Participants(items=[shapes.Participant.model_validate(r) for r in rows])
 
 
-async def split(request: web.Request) -> web.Response:
-    hub = hub_of(request)
+@endpoint(
+    "POST",
+    "/api/v1/messages/{id}/split",
+    _doc(
+        "Move a received message into a new conversation (with its own ticket)",
+        "splitMessage",
+        "the new conversation",
+        status=201,
+        notes={409: "nothing to split"},
+    ),
+)
+async def split(call: Call, path: MessageId) -> ConversationAnswer:
+    hub = call.hub
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        principal = await authenticate(request, session)
-        message = await _message(session, principal, path_id(request, "message"))
+        message = await _message(session, call.principal, path.id)
         try:
             conversation = await split_message(
-                session, hub.settings, message, principal.agent_id, now
+                session, hub.settings, message, call.principal.agent_id, now
             )
         except OperationRefused as exc:
             raise ui_conflict(str(exc)) from None
         await session.commit()
-        body = conversation_json(conversation)
-    return web.json_response(body, status=201)
+        return ConversationAnswer.model_validate(conversation)
 
 
-async def merge(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    payload = await json_object(request, {"into"})
-    into = payload.get("into")
-    if not isinstance(into, int) or isinstance(into, bool) or row_id(str(into)) is None:
-        raise invalid_field("into", "is required: the id of the conversation to merge into")
+@endpoint(
+    "POST",
+    "/api/v1/conversations/{id}/merge",
+    _doc(
+        "Merge this conversation into another; later mail for it lands there",
+        "mergeConversation",
+        "the target conversation",
+        errors=(400, 413, 422),
+        notes={409: "already merged, or into itself"},
+    ),
+)
+async def merge(call: Call, path: ConversationId, body: MergeInto) -> ConversationAnswer:
+    hub, principal = call.hub, call.principal
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        principal = await authenticate(request, session)
-        source = await _conversation(session, principal, path_id(request, "conversation"))
-        target = await _conversation(session, principal, into)
+        source = await _conversation(session, principal, path.id)
+        target = await _conversation(session, principal, body.into)
         try:
             await merge_conversations(session, source, target, principal.agent_id, now)
         except OperationRefused as exc:
             raise ui_conflict(str(exc)) from None
         await session.commit()
-        body = conversation_json(target)
-    return web.json_response(body)
+        return ConversationAnswer.model_validate(target)
 
 
-async def list_mailboxes(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        if not principal.sees_everything:
-            raise forbidden("see the mailboxes' state")
+@endpoint(
+    "GET",
+    "/api/v1/email/mailboxes",
+    _doc(
+        "State of every inbound mail source (SMTP listener, IMAP mailbox): connected, "
+        "last error, position (supervisors and admins)",
+        "listMailboxes",
+        "mailboxes",
+    ),
+)
+async def list_mailboxes(call: Call) -> shapes.Mailboxes:
+    if not call.principal.sees_everything:
+        raise forbidden("see the mailboxes' state")
+    async with call.hub.db.reader() as session:
         rows = (
             await session.scalars(
                 select(EmailMailbox).order_by(EmailMailbox.channel, EmailMailbox.source)
             )
         ).all()
-    items = [
-        {
-            "channel": row.channel,
-            "source": row.source,
-            "state": row.state,
-            "detail": row.detail,
-            "last_error": row.last_error,
-            "last_error_at": iso(row.last_error_at),
-            "connected_at": iso(row.connected_at),
-            "last_message_at": iso(row.last_message_at),
-            "uidvalidity": row.uidvalidity,
-            "last_uid": row.last_uid,
-            "imported": row.imported,
-            "updated_at": iso(row.updated_at),
-        }
-        for row in rows
-    ]
-    return web.json_response({"items": items})
+    return shapes.Mailboxes(items=[shapes.Mailbox.model_validate(row) for row in rows])
 
 
-def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_get("/api/v1/messages/{id}/email", get_email)
-    router.add_get("/api/v1/messages/{id}/raw", get_raw)
-    router.add_get("/api/v1/messages/{id}/attachments/{position}", get_attachment)
-    router.add_post("/api/v1/messages/{id}/split", split)
-    router.add_get("/api/v1/conversations/{id}/participants", list_participants)
-    router.add_post("/api/v1/conversations/{id}/merge", merge)
-    router.add_get("/api/v1/email/mailboxes", list_mailboxes)
+ENDPOINTS: tuple[Endpoint, ...] = (
+    get_email,
+    get_raw,
+    get_attachment,
+    split,
+    list_participants,
+    merge,
+    list_mailboxes,
+)

@@ -4,90 +4,78 @@ the public satisfaction link."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from aiohttp import web
 from sqlalchemy import delete, select
 
-from hub.core.errors import (
-    CSAT_BAD_LINK,
-    CSAT_THANKS,
-    forbidden,
-    invalid_field,
-    not_found,
-    template_error,
-)
+from hub.core.errors import CSAT_BAD_LINK, CSAT_THANKS, forbidden, not_found, template_error
 from hub.db.models import Conversation, ConversationStatus, Role
 from hub.db.routing_models import FaqEntry, FollowupTemplate
-from hub.outbound.templates import PARTS, Source, TemplateFailure
+from hub.outbound.templates import Source, TemplateFailure
 from hub.routing import csat
-from hub.web.auth import authenticate
-from hub.web.keys import Hub, hub_of
-from hub.web.requests import json_object, path_id
+from hub.web.api.edge import Call, Doc, Endpoint, endpoint
+from hub.web.api.models import followups as shapes
+from hub.web.api.models.followups import (
+    FaqEntries,
+    FaqId,
+    NewFaq,
+    Rendered,
+    SavedTemplate,
+    TemplateName,
+    TemplateSource,
+)
+from hub.web.keys import hub_of
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-LOCALE = re.compile(r"^([a-z]{2,3})?$")
-MAX_SOURCE = 64 * 1024
-
-
-def _template_name(request: web.Request) -> str:
-    name = request.match_info["name"]
-    if not NAME.match(name):
-        raise not_found("template", name)
-    return name
-
-
-def _source(hub: Hub, payload: dict[str, Any]) -> tuple[Source, dict[str, str]]:
-    channel = payload.get("channel", "")
-    if not isinstance(channel, str) or (channel and channel not in hub.settings.channels):
-        raise invalid_field("channel", "must be empty or the name of a configured channel")
-    locale = payload.get("locale", "")
-    if not isinstance(locale, str) or not LOCALE.match(locale.lower()):
-        raise invalid_field("locale", "must be empty or a language code such as en or de")
-    parts: dict[str, str] = {}
-    for part in PARTS:
-        value = payload.get(part)
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > MAX_SOURCE:
-            raise invalid_field(part, f"must be a string of at most {MAX_SOURCE} characters")
-        parts[part] = value
-    if "txt" not in parts:
-        raise invalid_field("txt", "is required (the plain-text body)")
-    return Source("", channel, locale.lower()), parts
+TAG = "Routing"
 
 
-async def _admin(request: web.Request, session: Any) -> int:
-    principal = await authenticate(request, session)
-    if principal.role != Role.ADMIN:
+def _admin(call: Call) -> int:
+    if call.principal.role != Role.ADMIN:
         raise forbidden("edit follow-up templates or the FAQ")
-    return principal.agent_id
+    return call.principal.agent_id
 
 
-async def preview_template(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    name = _template_name(request)
-    payload = await json_object(request, {"channel", "locale", *PARTS})
-    source, parts = _source(hub, payload)
-    async with hub.db.reader() as session:
-        await _admin(request, session)
-    assert hub.routing is not None
+def _source(body: TemplateSource) -> Source:
+    return Source("", body.channel, body.locale)
+
+
+@endpoint(
+    "POST",
+    "/api/v1/routing/templates/{name}/preview",
+    Doc(
+        TAG,
+        "Render a template with sample data without saving it (admins)",
+        "previewFollowupTemplate",
+        ok={200: "The rendering"},
+        errors=(400, 401, 403, 404, 413, 422),
+    ),
+)
+async def preview_template(call: Call, path: TemplateName, body: TemplateSource) -> Rendered:
+    _admin(call)
+    assert call.hub.routing is not None
     try:
-        rendered = hub.routing.engine.templates.check(parts, name, source)
+        rendered = call.hub.routing.engine.templates.check(body.parts(), path.name, _source(body))
     except TemplateFailure as exc:
         raise template_error(str(exc.__cause__ or exc)) from None
-    return web.json_response(
-        {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
-    )
+    return Rendered(subject=rendered.subject, text=rendered.text, html=rendered.html)
 
 
-async def put_template(request: web.Request) -> web.Response:
+@endpoint(
+    "PUT",
+    "/api/v1/routing/templates/{name}",
+    Doc(
+        TAG,
+        "Save a follow-up template variant for a channel and locale (admins)",
+        "putFollowupTemplate",
+        description="A template that does not render is refused (422, code "
+        "template_error) and not saved.",
+        ok={200: "Saved"},
+        errors=(400, 401, 403, 404, 413, 422),
+    ),
+)
+async def put_template(call: Call, path: TemplateName, body: TemplateSource) -> SavedTemplate:
     """Save a template variant; refused (422, with the error) if it does not render."""
-    hub = hub_of(request)
-    name = _template_name(request)
-    payload = await json_object(request, {"channel", "locale", *PARTS})
-    source, parts = _source(hub, payload)
+    hub, name, source, parts = call.hub, path.name, _source(body), body.parts()
+    agent_id = _admin(call)
     assert hub.routing is not None
     try:
         hub.routing.engine.templates.check(parts, name, source)
@@ -95,7 +83,6 @@ async def put_template(request: web.Request) -> web.Response:
         raise template_error(str(exc.__cause__ or exc)) from None
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        agent_id = await _admin(request, session)
         await session.execute(
             delete(FollowupTemplate).where(
                 FollowupTemplate.name == name,
@@ -116,53 +103,68 @@ async def put_template(request: web.Request) -> web.Response:
                 )
             )
         await session.commit()
-    return web.json_response(
+    return SavedTemplate.model_validate(
         {"name": name, "channel": source.channel, "locale": source.locale, "parts": sorted(parts)}
     )
 
 
-async def list_faq(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        await authenticate(request, session)
+@endpoint(
+    "GET",
+    "/api/v1/routing/faq",
+    Doc(TAG, "The FAQ bot's knowledge base", "listFaq", ok={200: "The entries"}, errors=(401,)),
+)
+async def list_faq(call: Call) -> FaqEntries:
+    async with call.hub.db.reader() as session:
         rows = (await session.scalars(select(FaqEntry).order_by(FaqEntry.id))).all()
-    items = [
-        {"id": e.id, "question": e.question, "answer": e.answer, "locale": e.locale} for e in rows
-    ]
-    return web.json_response({"items": items})
+    return FaqEntries(items=[shapes.FaqEntry.model_validate(e) for e in rows])
 
 
-async def add_faq(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    payload = await json_object(request, {"question", "answer", "locale"})
-    values: dict[str, str] = {}
-    for field in ("question", "answer"):
-        value = payload.get(field)
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_SOURCE:
-            raise invalid_field(field, "is required and must be a non-empty string")
-        values[field] = value.strip()
-    locale = payload.get("locale", "")
-    if not isinstance(locale, str) or not LOCALE.match(locale.lower()):
-        raise invalid_field("locale", "must be empty or a language code such as en or de")
+@endpoint(
+    "POST",
+    "/api/v1/routing/faq",
+    Doc(
+        TAG,
+        "Add a FAQ entry (admins)",
+        "addFaq",
+        ok={201: "The entry"},
+        errors=(400, 401, 403, 413, 422),
+    ),
+)
+async def add_faq(call: Call, body: NewFaq) -> shapes.FaqEntry:
+    _admin(call)
+    hub = call.hub
     async with hub.db.writer() as session:
-        await _admin(request, session)
-        entry = FaqEntry(**values, locale=locale.lower(), created_at=hub.clock.now())
+        entry = FaqEntry(
+            question=body.question,
+            answer=body.answer,
+            locale=body.locale,
+            created_at=hub.clock.now(),
+        )
         session.add(entry)
         await session.commit()
-        body = {"id": entry.id, **values, "locale": entry.locale}
-    return web.json_response(body, status=201)
+        return shapes.FaqEntry.model_validate(entry)
 
 
-async def delete_faq(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.writer() as session:
-        await _admin(request, session)
-        entry = await session.get(FaqEntry, path_id(request, "FAQ entry"))
+@endpoint(
+    "DELETE",
+    "/api/v1/routing/faq/{id}",
+    Doc(
+        TAG,
+        "Delete a FAQ entry (admins)",
+        "deleteFaq",
+        ok={204: "Deleted"},
+        errors=(401, 403, 404),
+        media=None,
+    ),
+)
+async def delete_faq(call: Call, path: FaqId) -> None:
+    _admin(call)
+    async with call.hub.db.writer() as session:
+        entry = await session.get(FaqEntry, path.id)
         if entry is None:
-            raise not_found("FAQ entry", request.match_info["id"])
+            raise not_found("FAQ entry", call.request.match_info["id"])
         await session.delete(entry)
         await session.commit()
-    return web.Response(status=204)
 
 
 async def csat_link(request: web.Request) -> web.Response:
@@ -182,10 +184,15 @@ async def csat_link(request: web.Request) -> web.Response:
     return web.Response(text=CSAT_THANKS.format(score=raw_score))
 
 
+ENDPOINTS: tuple[Endpoint, ...] = (
+    put_template,
+    preview_template,
+    list_faq,
+    add_faq,
+    delete_faq,
+)
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_put("/api/v1/routing/templates/{name}", put_template)
-    router.add_post("/api/v1/routing/templates/{name}/preview", preview_template)
-    router.add_get("/api/v1/routing/faq", list_faq)
-    router.add_post("/api/v1/routing/faq", add_faq)
-    router.add_delete("/api/v1/routing/faq/{id}", delete_faq)
+    """The public satisfaction link (not part of the API)."""
     router.add_get("/csat/{id}/{score}", csat_link)

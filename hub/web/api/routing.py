@@ -7,33 +7,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aiohttp import web
 from sqlalchemy import or_, select
 
+from hub.assembly import Hub
 from hub.core.authz import Principal
-from hub.core.errors import forbidden, invalid_field, not_found, rules_invalid
-from hub.db.models import Agent, Presence, Role
+from hub.core.errors import forbidden, not_found
+from hub.db.models import Agent, Role
 from hub.db.routing_models import AdminNotice, SlaEvent
+from hub.routing.availability import Availability, set_availability
 from hub.routing.rules import Facts, RuleSet
-from hub.routing.rules_store import RulesInvalid, parse_rules, rules_json
 from hub.routing.service import Routing
-from hub.web.api import followups as followup_api
-from hub.web.api.serialize import iso
-from hub.web.auth import authenticate
-from hub.web.keys import Hub, hub_of
-from hub.web.requests import int_query, json_object, path_id
+from hub.web.api.edge import Call, Doc, Endpoint, endpoint
+from hub.web.api.models import routing as shapes
+from hub.web.api.models.routing import (
+    AgentChange,
+    AgentId,
+    AgentState,
+    Decision,
+    DryRun,
+    NewRules,
+    Notices,
+    Ruleset,
+    SlaEvents,
+    SlaQuery,
+)
 
-DRY_RUN_FIELDS = {
-    "channel",
-    "text",
-    "subject",
-    "recipients",
-    "customer",
-    "returning",
-    "has_attachment",
-    "at",
-    "rules",
-}
+TAG = "Routing"
 
 
 def routing_of(hub: Hub) -> Routing:
@@ -46,246 +45,189 @@ def require(principal: Principal, roles: tuple[Role, ...], action: str) -> None:
         raise forbidden(action)
 
 
-async def get_rules(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        require(principal, (Role.ADMIN, Role.SUPERVISOR), "read routing rules")
-        version, ruleset = await routing_of(hub).engine.rules.current(session)
-    source = "api" if version else "config"
-    return web.json_response(
-        {"version": version, "source": source, "rules": rules_json(ruleset.rules)}
-    )
+@endpoint(
+    "GET",
+    "/api/v1/routing/rules",
+    Doc(
+        TAG,
+        "The routing rules in force (supervisors and admins)",
+        "getRoutingRules",
+        ok={200: "The rules"},
+        errors=(401, 403),
+    ),
+)
+async def get_rules(call: Call) -> Ruleset:
+    require(call.principal, (Role.ADMIN, Role.SUPERVISOR), "read routing rules")
+    async with call.hub.db.reader() as session:
+        version, ruleset = await routing_of(call.hub).engine.rules.current(session)
+    return Ruleset(version=version, source="api" if version else "config", rules=ruleset.rules)
 
 
-async def put_rules(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    payload = await json_object(request, {"rules"})
-    try:
-        rules = parse_rules(hub.settings, payload.get("rules"))
-    except RulesInvalid as exc:
-        raise rules_invalid(exc.where, exc.problem) from None
+@endpoint(
+    "PUT",
+    "/api/v1/routing/rules",
+    Doc(
+        TAG,
+        "Replace the routing rules (admins); creates the teams they name",
+        "putRoutingRules",
+        ok={200: "The saved rules"},
+        errors=(400, 401, 403, 413, 422),
+    ),
+)
+async def put_rules(call: Call, body: NewRules) -> Ruleset:
+    require(call.principal, (Role.ADMIN,), "change routing rules")
+    hub = call.hub
     async with hub.db.writer() as session:
-        principal = await authenticate(request, session)
-        require(principal, (Role.ADMIN,), "change routing rules")
         store = routing_of(hub).engine.rules
-        version = await store.save(session, rules, principal.agent_id, hub.clock.now())
+        version = await store.save(session, body.rules, call.principal.agent_id, hub.clock.now())
         await session.commit()
-    return web.json_response({"version": version, "source": "api", "rules": rules_json(rules)})
+    return Ruleset(version=version, source="api", rules=body.rules)
 
 
-def _strings(payload: dict[str, Any], name: str) -> frozenset[str]:
-    value = payload.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise invalid_field(name, "must be a list of strings")
-    return frozenset(value)
-
-
-def _text(payload: dict[str, Any], name: str, default: str | None = None) -> str:
-    value = payload.get(name, default)
-    if not isinstance(value, str):
-        raise invalid_field(name, "is required and must be a string")
-    return value
-
-
-def _flag(payload: dict[str, Any], name: str) -> bool:
-    value = payload.get(name, False)
-    if not isinstance(value, bool):
-        raise invalid_field(name, "must be true or false")
-    return value
-
-
-def dry_run_facts(hub: Hub, payload: dict[str, Any], engine_hours: Any) -> Facts:
-    channel = _text(payload, "channel")
-    config = hub.settings.channels.get(channel)
-    if config is None:
-        raise invalid_field("channel", f"no channel named {channel!r} is configured")
-    customer = payload.get("customer", {})
-    if not isinstance(customer, dict):
-        raise invalid_field("customer", "must be an object with tier, tags, attributes, locale")
-    attributes = customer.get("attributes", {})
-    if not isinstance(attributes, dict):
-        raise invalid_field("customer.attributes", "must be an object")
-    at_raw = _text(payload, "at", hub.clock.now().isoformat())
-    try:
-        at = datetime.fromisoformat(at_raw)
-    except ValueError:
-        raise invalid_field("at", "must be an ISO 8601 date and time") from None
-    if at.tzinfo is None:
-        raise invalid_field("at", "must include a time zone offset")
-    recipients = {r.lower() for r in _strings(payload, "recipients")}
+def dry_run_facts(hub: Hub, body: DryRun, hours: Any) -> Facts:
+    config = hub.settings.channels[body.channel]
+    at = datetime.fromisoformat(body.at) if body.at is not None else hub.clock.now()
+    recipients = {r.lower() for r in body.recipients}
     address = str(getattr(config, "address", "") or "").lower()
+    customer = body.customer
     return Facts(
-        channel=channel,
+        channel=body.channel,
         channel_kind=config.kind,
-        text=f"{_text(payload, 'subject', '')}\n{_text(payload, 'text')}",
+        text=f"{body.subject}\n{body.text}",
         recipients=frozenset(recipients | ({address} if address else set())),
-        tier=str(customer.get("tier", "standard")),
-        tags=_strings(customer, "tags"),
-        attributes={str(k): str(v) for k, v in attributes.items()},
-        language=str(customer.get("locale", "en")).split("-")[0].lower(),
-        inside_hours=engine_hours.is_open(at),
-        returning=_flag(payload, "returning"),
-        has_attachment=_flag(payload, "has_attachment"),
+        tier=customer.tier,
+        tags=frozenset(customer.tags),
+        attributes={str(k): str(v) for k, v in customer.attributes.items()},
+        language=customer.locale.split("-")[0].lower(),
+        inside_hours=hours.is_open(at),
+        returning=body.returning,
+        has_attachment=body.has_attachment,
     )
 
 
-async def dry_run(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    payload = await json_object(request, DRY_RUN_FIELDS)
+@endpoint(
+    "POST",
+    "/api/v1/routing/dry-run",
+    Doc(
+        TAG,
+        "Which rule a message would hit and why the others did not (supervisors, admins)",
+        "routingDryRun",
+        description="Nothing is stored; pass rules to try a draft instead of the rules in force.",
+        ok={200: "The decision"},
+        errors=(400, 401, 403, 413, 422),
+    ),
+)
+async def dry_run(call: Call, body: DryRun) -> Decision:
+    require(call.principal, (Role.ADMIN, Role.SUPERVISOR), "run routing dry runs")
+    hub = call.hub
     engine = routing_of(hub).engine
-    facts = dry_run_facts(hub, payload, engine.hours)
+    facts = dry_run_facts(hub, body, engine.hours)
     async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        require(principal, (Role.ADMIN, Role.SUPERVISOR), "run routing dry runs")
         version, ruleset = await engine.rules.current(session)
-    if "rules" in payload:  # try a draft without saving it
-        try:
-            ruleset = RuleSet(hub.settings.routing, parse_rules(hub.settings, payload["rules"]))
-        except RulesInvalid as exc:
-            raise rules_invalid(exc.where, exc.problem) from None
+    if body.rules is not None:  # try a draft without saving it
+        ruleset = RuleSet(hub.settings.routing, body.rules)
     actions, trace = ruleset.explain(facts)
-    matched = {"index": actions.index, "name": actions.rule} if actions.rule else None
-    body = {
-        "version": version,
-        "matched": matched,
-        "actions": {
-            "team": actions.team,
-            "priority": actions.priority,
-            "tags": list(actions.tags),
-            "open_ticket": actions.open_ticket,
-            "category": actions.category,
-            "assign": actions.assign,
-            "skills": list(actions.skills),
-            "template": actions.template,
-            "bot": actions.bot,
-            "spam": actions.spam,
-        },
-        "inside_business_hours": facts.inside_hours,
-        "trace": trace,
-    }
-    return web.json_response(body)
+    matched = (
+        shapes.RuleHit(index=actions.index, name=actions.rule)
+        if actions.rule and actions.index is not None
+        else None
+    )
+    return Decision(
+        version=version,
+        matched=matched,
+        actions=shapes.DecidedActions.model_validate(actions),
+        inside_business_hours=facts.inside_hours,
+        trace=[shapes.RuleTrace.model_validate(entry) for entry in trace],
+    )
 
 
-async def put_agent(request: web.Request) -> web.Response:
+@endpoint(
+    "PUT",
+    "/api/v1/routing/agents/{id}",
+    Doc(
+        TAG,
+        "Set an agent's presence, capacity and skills",
+        "putAgentRouting",
+        description="Agents may change their own presence; capacity, skills and other "
+        "agents need a supervisor or admin. Going online drains the queue; going offline "
+        "hands over open work.",
+        ok={200: "The agent"},
+        errors=(400, 401, 403, 404, 413, 422),
+    ),
+)
+async def put_agent(call: Call, path: AgentId, body: AgentChange) -> AgentState:
     """Presence (the agent themself, or a supervisor/admin), capacity and skills (supervisor or
-    admin). Going online drains the queue at once; going offline hands over open work."""
-    hub = hub_of(request)
-    payload = await json_object(request, {"presence", "capacity", "skills"})
-    presence = payload.get("presence")
-    if presence is not None and presence not in set(Presence):
-        raise invalid_field("presence", "must be one of online, away, offline")
-    capacity = payload.get("capacity")
-    if capacity is not None and (
-        not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= 1000
-    ):
-        raise invalid_field("capacity", "must be a whole number from 0 to 1000")
-    skills = payload.get("skills")
-    if skills is not None and (
-        not isinstance(skills, list) or not all(isinstance(s, str) and s for s in skills)
-    ):
-        raise invalid_field("skills", "must be a list of non-empty strings")
+    admin)."""
+    hub, principal = call.hub, call.principal
     routing = routing_of(hub)
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        principal = await authenticate(request, session)
-        agent_id = path_id(request, "agent")
-        agent = await session.get(Agent, agent_id)
+        agent = await session.get(Agent, path.id)
         if agent is None:
-            raise not_found("agent", agent_id)
+            raise not_found("agent", path.id)
         manager = principal.role in (Role.ADMIN, Role.SUPERVISOR)
-        if not manager and (agent_id != principal.agent_id or set(payload) - {"presence"}):
+        if not manager and (path.id != principal.agent_id or body.model_fields_set - {"presence"}):
             raise forbidden("change other agents or their capacity and skills")
-        if presence is not None:
-            agent.presence = presence
-        if capacity is not None:
-            agent.capacity = capacity
-        if skills is not None:
-            agent.skills = sorted(set(skills))
-        await session.flush()
-        if presence == Presence.OFFLINE:
-            await routing.monitor.reassignments(session, now)
-        await routing.monitor.queue(session, now)
+        change = Availability(body.presence, body.capacity, body.skills)
+        await set_availability(session, routing.monitor, agent, change, now)
         await session.commit()
         await session.refresh(agent)
-        body = {
-            "id": agent.id,
-            "presence": agent.presence,
-            "capacity": agent.capacity,
-            "skills": agent.skills,
-            "open_count": agent.open_count,
-        }
+        answer = AgentState.model_validate(agent)
     hub.dispatcher.wake()
-    return web.json_response(body)
+    return answer
 
 
-async def sla_events(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    kind = request.query.get("kind", "breach")
-    if kind not in ("breach", "warning"):
-        raise invalid_field("kind", "must be breach or warning")
-    limit = int_query(request, "limit", 100, 1, 1000)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        require(principal, (Role.ADMIN, Role.SUPERVISOR), "read SLA reports")
+@endpoint(
+    "GET",
+    "/api/v1/routing/sla/events",
+    Doc(
+        TAG,
+        "Recent SLA warnings or breaches, newest first (supervisors and admins)",
+        "listSlaEvents",
+        ok={200: "The events"},
+        errors=(400, 401, 403, 422),
+    ),
+)
+async def sla_events(call: Call, query: SlaQuery) -> SlaEvents:
+    require(call.principal, (Role.ADMIN, Role.SUPERVISOR), "read SLA reports")
+    async with call.hub.db.reader() as session:
         rows = (
             await session.scalars(
                 select(SlaEvent)
-                .where(SlaEvent.kind == kind)
+                .where(SlaEvent.kind == query.kind)
                 .order_by(SlaEvent.occurred_at.desc(), SlaEvent.id.desc())
-                .limit(limit)
+                .limit(query.limit)
             )
         ).all()
-    items = [
-        {
-            "conversation_id": e.conversation_id,
-            "metric": e.metric,
-            "kind": e.kind,
-            "policy": e.policy,
-            "priority": e.priority,
-            "team_id": e.team_id,
-            "assignee_id": e.assignee_id,
-            "due_at": iso(e.due_at),
-            "occurred_at": iso(e.occurred_at),
-        }
-        for e in rows
-    ]
     summary: dict[str, int] = {}
     for event in rows:
         summary[event.metric] = summary.get(event.metric, 0) + 1
-    return web.json_response({"items": items, "by_metric": summary})
+    return SlaEvents(items=[shapes.SlaEvent.model_validate(e) for e in rows], by_metric=summary)
 
 
-async def notices(request: web.Request) -> web.Response:
-    hub = hub_of(request)
-    async with hub.db.reader() as session:
-        principal = await authenticate(request, session)
-        mine = AdminNotice.agent_id == principal.agent_id
-        if principal.role == Role.ADMIN:
-            mine = or_(mine, AdminNotice.agent_id.is_(None))
+@endpoint(
+    "GET",
+    "/api/v1/routing/notices",
+    Doc(
+        TAG,
+        "The caller's notices (admins also see those for every admin), newest 200",
+        "listNotices",
+        ok={200: "The notices"},
+        errors=(401,),
+    ),
+)
+async def notices(call: Call) -> Notices:
+    principal = call.principal
+    mine = AdminNotice.agent_id == principal.agent_id
+    if principal.role == Role.ADMIN:
+        mine = or_(mine, AdminNotice.agent_id.is_(None))
+    async with call.hub.db.reader() as session:
         rows = (
             await session.scalars(
                 select(AdminNotice).where(mine).order_by(AdminNotice.id.desc()).limit(200)
             )
         ).all()
-    items = [
-        {
-            "id": n.id,
-            "kind": n.kind,
-            "text": n.text,
-            "conversation_id": n.conversation_id,
-            "created_at": iso(n.created_at),
-        }
-        for n in rows
-    ]
-    return web.json_response({"items": items})
+    return Notices(items=[shapes.Notice.model_validate(n) for n in rows])
 
 
-def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_get("/api/v1/routing/rules", get_rules)
-    router.add_put("/api/v1/routing/rules", put_rules)
-    router.add_post("/api/v1/routing/dry-run", dry_run)
-    router.add_put("/api/v1/routing/agents/{id}", put_agent)
-    router.add_get("/api/v1/routing/sla/events", sla_events)
-    router.add_get("/api/v1/routing/notices", notices)
-    followup_api.add_routes(router)
+ENDPOINTS: tuple[Endpoint, ...] = (get_rules, put_rules, dry_run, put_agent, sla_events, notices)

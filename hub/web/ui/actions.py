@@ -31,11 +31,11 @@ from hub.core.tickets import change_priority
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, ConversationStatus, Direction, Message, Role, Team
 from hub.platform.events import publish
-from hub.web.api.uploads import PostedForm, read_form, store_uploads
 from hub.web.keys import hub_of
 from hub.web.ui import collision
 from hub.web.ui.render import NOTICES, see_other, wants_json
 from hub.web.ui.viewer import Viewer, viewer_of
+from hub.web.uploads import PostedForm, read_form, store_uploads
 
 MAX_TEXT = 65_536
 MAX_TAGS = 20

@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.assembly import Hub
 from hub.core import errors
 from hub.core.authz import Principal, load_team_ids
 from hub.core.errors import ApiError
@@ -23,7 +24,7 @@ from hub.core.staff import agent_by_email, verify_password
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, Presence, Role
 from hub.web import csrf
-from hub.web.keys import Hub, hub_of
+from hub.web.keys import hub_of
 from hub.web.ui.render import Handler, back_to, page, problem_response, wants_json
 from hub.web.ui.state import UiState, ui_of
 from hub.web.ui.viewer import VIEWER, Viewer, viewer_of

@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from hub.db.email_models import EmailRecord
 from hub.db.models import Conversation, Message, Role
-from hub.web.api.email_openapi import EMAIL_PATHS
+from hub.web.api import email
 from tests.conftest import auth
 from tests.hub.email.conftest import MailHub, fixture_bytes, mail
+
+EMAIL_PATHS = {endpoint.path for endpoint in email.ENDPOINTS}
 
 
 @pytest.fixture

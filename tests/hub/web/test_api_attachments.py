@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from hub.db.file_models import StoredFile
 from hub.db.models import Message, Role
-from hub.web.api.files_openapi import STORED_FILE
-from hub.web.api.openapi_doc import document
+from hub.web.api.models import files
+from hub.web.api.routes import api_document as document
 from tests.conftest import AiohttpClient, Running, auth, make_settings
 from tests.hub.web.ui.conftest import inbound
 from tests.support.agent_api import call, settled, start_conversation
@@ -31,6 +31,8 @@ from tests.support.smtp import Received, SmtpSink
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
 UPLOADS = "/api/v1/uploads"
+
+STORED_FILE = files.StoredFile.model_json_schema()
 
 
 async def upload(

@@ -1,0 +1,17 @@
+"""Shapes of the service's own endpoints: the health check and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import RootModel
+
+from hub.web.api.models.common import Answer
+
+
+class Health(Answer):
+    status: Literal["ok"]
+
+
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    """OpenAPI 3.1 document"""
