@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -38,6 +38,8 @@ from hub.web.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 JSON_PREFIXES = ("/api/", "/webhooks/", "/healthz")
+# Channel instances given to create_app, used instead of (or besides) the configured ones.
+GIVEN_CHANNELS = web.AppKey("given_channels", dict[str, Channel])
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -96,9 +98,10 @@ async def _hub_context(app: web.Application) -> AsyncIterator[None]:
     if settings.database.auto_migrate:
         await upgrade_async(settings.database.url)
     db = open_database(settings.database.url, echo=settings.database.echo)
+    given: dict[str, Channel] = app[GIVEN_CHANNELS]
     channels: dict[str, Channel] = {
         name: build_channel(name, config) for name, config in settings.channels.items()
-    }
+    } | given
     capture = None
     if settings.capture.enabled:
         capture = CaptureServer(settings.capture.host, settings.capture.port, settings.capture.keep)
@@ -157,11 +160,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    channels: Mapping[str, Channel] | None = None,
+) -> web.Application:
     app = web.Application(
         client_max_size=settings.web.max_body_bytes, middlewares=[error_middleware]
     )
     app[STARTUP] = Startup(settings, clock or SystemClock())
+    app[GIVEN_CHANNELS] = dict(channels or {})
     app.cleanup_ctx.append(_hub_context)
     app.cleanup_ctx.append(chat_context)  # after the hub: Telegram polling, secrets
     app.cleanup_ctx.append(email_context)  # after the hub: inbound SMTP listener, IMAP pollers
