@@ -11,8 +11,9 @@ from playwright.async_api import Browser, expect
 
 from hub.config.settings import Settings
 from tests.browser.conftest import artifact, signed_in_page
-from tests.conftest import Running, make_settings
+from tests.conftest import make_settings
 from tests.hub.web.ui.conftest import inbound
+from tests.support.desk import Desk
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
 
@@ -33,11 +34,11 @@ def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecord
 
 
 async def test_agent_attaches_a_file_and_the_mail_carries_it(
-    running: Running, browser: Browser, smtp_sink: SmtpSink
+    desk: Desk, browser: Browser, smtp_sink: SmtpSink
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
-        cid = (await inbound(running, "Please send the signed contract.")).conversation_id
-        page = await signed_in_page(running, browser, "sue@example.com")
+        cid = (await inbound(desk, "Please send the signed contract.")).conversation_id
+        page = await signed_in_page(desk, browser, "sue@example.com")
         await page.goto(f"/ui/conversations/{cid}")
         picker = page.locator("[data-attach-input]")
         await picker.set_input_files(

@@ -48,8 +48,8 @@ def auth(token: str) -> dict[str, str]:
 @dataclass
 class Desk:
     client: TestClient[Any, Any]
-    smtp: SmtpSink
-    callbacks: HttpRecorder
+    smtp: SmtpSink | None = None  # where configured mail goes (the SMTP sink)
+    callbacks: HttpRecorder | None = None  # where configured API-channel callbacks go
     memory: dict[str, MemoryChannel] = field(default_factory=dict)
 
     @property

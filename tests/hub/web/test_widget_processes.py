@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from hub.app import create_app
 from hub.db.models import Role
 from hub.db.widget_models import WidgetDelivery
-from hub.web.keys import HUB
 from tests.channels.web.widget_client import Visitor
-from tests.conftest import AiohttpClient, Running, make_settings
+from tests.conftest import AiohttpClient, make_settings
 from tests.hub.web.test_widget_socket import WS, reply, wait_state
+from tests.support.desk import Desk, build_app
 from tests.support.smtp import SmtpSink
 
 
@@ -23,10 +22,10 @@ async def test_a_reply_queued_in_another_process_reaches_the_socket(
         database_url,
         **{"channels.mail.smtp_port": smtp_sink.port, "channels.chat.offline_grace_seconds": 0},
     )
-    first = await aiohttp_client(create_app(settings))
-    second = await aiohttp_client(create_app(settings))
-    holder = Running(first, first.app[HUB])
-    other = Running(second, second.app[HUB])
+    first = await aiohttp_client(build_app(settings))
+    second = await aiohttp_client(build_app(settings))
+    holder = Desk(first)
+    other = Desk(second)
     _, token = await other.agent("sam@example.com", role=Role.SUPERVISOR)
 
     visitor = Visitor(holder.client, WS)
