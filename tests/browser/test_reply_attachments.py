@@ -11,7 +11,7 @@ from playwright.async_api import Browser, expect
 
 from hub.config.settings import Settings
 from tests.browser.conftest import artifact, signed_in_page
-from tests.conftest import make_settings
+from tests.conftest import fake_endpoints, make_settings
 from tests.hub.web.ui.conftest import inbound
 from tests.support.desk import Desk
 from tests.support.recorder import HttpRecorder
@@ -25,9 +25,8 @@ PDF = b"%PDF-1.4\n" + b"0" * 3000
 def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
     return make_settings(
         database_url,
+        **fake_endpoints(smtp_sink, callback_server),
         **{
-            "channels.mail.smtp_port": smtp_sink.port,
-            "channels.api.callback_url": callback_server.url("/callback"),
             "attachments.max_bytes": "64 KB",
         },
     )

@@ -11,7 +11,7 @@ import pytest
 
 from hub.config.settings import Settings
 from hub.db.models import Agent, Conversation, Presence
-from tests.conftest import make_settings
+from tests.conftest import fake_endpoints, make_settings
 from tests.hub.web.ui.conftest import UiFactory, inbound
 from tests.support.desk import Desk
 from tests.support.recorder import HttpRecorder
@@ -22,9 +22,8 @@ from tests.support.smtp import SmtpSink
 def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
     return make_settings(
         database_url,
+        **fake_endpoints(smtp_sink, callback_server),
         **{
-            "channels.mail.smtp_port": smtp_sink.port,
-            "channels.api.callback_url": callback_server.url("/callback"),
             "routing.assignment.reassign_offline": False,
         },
     )

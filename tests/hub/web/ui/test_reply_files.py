@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from hub.config.settings import Settings
 from hub.db.file_models import StoredFile
 from hub.db.models import Message
-from tests.conftest import make_settings
+from tests.conftest import fake_endpoints, make_settings
 from tests.hub.web.ui.conftest import Ui, UiFactory, inbound
 from tests.support.desk import Desk
 from tests.support.poll import eventually
@@ -28,9 +28,8 @@ LIMIT = 4096
 def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
     return make_settings(
         database_url,
+        **fake_endpoints(smtp_sink, callback_server),
         **{
-            "channels.mail.smtp_port": smtp_sink.port,
-            "channels.api.callback_url": callback_server.url("/callback"),
             "attachments.max_bytes": LIMIT,
         },
     )
