@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from hub.config.settings import Settings
 from hub.core.conversations import ACTIVE
 from hub.core.staff import token_digest
 from hub.db.models import Agent, ApiToken, Conversation, Presence, Role
 from hub.platform.clock import ManualClock
-from tests.conftest import AiohttpClient
 from tests.support.agent_api import call, db_state, settled, start_conversation
-from tests.support.desk import Desk, build_app
+from tests.support.desk import Desk, MakeDesk
 
 
 async def _people(desk: Desk) -> dict[str, tuple[int, str]]:
@@ -220,14 +218,12 @@ async def test_patch_keeps_agent_load_true(desk: Desk) -> None:
     assert shown["ticket"]["priority"] == "urgent"
 
 
-async def test_filters_and_keyset_pagination(
-    settings: Settings, aiohttp_client: AiohttpClient
-) -> None:
+async def test_filters_and_keyset_pagination(make_desk: MakeDesk) -> None:
     """Many conversations share a last_activity_at (a manual clock), so pages must break ties
     by id; a conversation arriving mid-way must not shift later pages."""
     clock = ManualClock()
-    client = await aiohttp_client(build_app(settings, clock=clock))
-    desk = Desk(client)
+    desk = await make_desk(clock)
+    client = desk.client
     people = await _people(desk)
     (alice_id, alice), (carol_id, _), sue = people["alice"], people["carol"], people["sue"][1]
 

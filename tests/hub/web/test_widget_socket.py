@@ -20,10 +20,9 @@ from hub.web.widget_routes import WIDGET
 from hub.widget.live import WidgetRegistry
 from hub.widget.visitors import HISTORY_LIMIT
 from tests.channels.web.widget_client import Visitor
-from tests.conftest import AiohttpClient, auth, make_settings
-from tests.support.desk import Desk, build_app
+from tests.conftest import auth
+from tests.support.desk import Desk, MakeDesk
 from tests.support.poll import eventually
-from tests.support.smtp import SmtpSink
 
 WS = "/widget/chat/ws"
 
@@ -34,19 +33,8 @@ def widget_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def chat(
-    database_url: str,
-    smtp_sink: SmtpSink,
-    aiohttp_client: AiohttpClient,
-    widget_overrides: dict[str, Any],
-) -> Desk:
-    settings = make_settings(
-        database_url,
-        **{"channels.mail.smtp_port": smtp_sink.port, "channels.chat.offline_grace_seconds": 0}
-        | widget_overrides,
-    )
-    client = await aiohttp_client(build_app(settings))
-    return Desk(client)
+async def chat(make_desk: MakeDesk, widget_overrides: dict[str, Any]) -> Desk:
+    return await make_desk(**{"channels.chat.offline_grace_seconds": 0} | widget_overrides)
 
 
 async def count(desk: Desk, model: Any, *where: Any) -> int:
