@@ -123,19 +123,12 @@ def desk_clock() -> Clock | None:
 
 
 @pytest.fixture
-def desk_memory() -> tuple[str, ...]:
-    """Channels replaced by in-memory ones; a module or folder names them."""
-    return ()
-
-
-@pytest.fixture
 def make_desk(
     database_url: str,
     smtp_sink: SmtpSink,
     callback_server: HttpRecorder,
     aiohttp_client: AiohttpClient,
     desk_clock: Clock | None,
-    desk_memory: tuple[str, ...],
 ) -> MakeDesk:
     """More desks: other settings (``**overrides`` on the defaults, or ``settings=``), another
     clock, another hub process on the same database."""
@@ -144,20 +137,22 @@ def make_desk(
         clock: Clock | None = None,
         *,
         settings: Settings | None = None,
-        memory: tuple[str, ...] | Mapping[str, MemoryChannel] | None = None,
+        memory: tuple[str, ...] | Mapping[str, MemoryChannel] = (),
         **overrides: Any,
     ) -> Desk:
         if settings is None:
             settings = make_settings(
                 database_url, **{**fake_endpoints(smtp_sink, callback_server), **overrides}
             )
+        elif overrides:
+            raise TypeError("give settings= or overrides, not both")
         return await open_desk(
             aiohttp_client,
             settings,
             smtp_sink,
             callback_server,
             clock=clock or desk_clock,
-            memory=desk_memory if memory is None else memory,
+            memory=memory,
         )
 
     return make
