@@ -10,6 +10,7 @@ from channels.api.adapter import ApiChannel, ApiChannelConfig
 from channels.base import Channel
 from channels.config import ChannelConfig
 from channels.email.adapter import EmailChannel, EmailChannelConfig
+from channels.memory.adapter import MemoryChannel, MemoryChannelConfig
 from channels.slack.adapter import SlackChannel
 from channels.slack.config import SlackChannelConfig
 from channels.telegram.adapter import TelegramChannel
@@ -28,6 +29,7 @@ CHANNEL_KINDS: Mapping[str, ChannelKindSpec] = {
     "api": ChannelKindSpec(ApiChannelConfig, ApiChannel),
     "email": ChannelKindSpec(EmailChannelConfig, EmailChannel),
     "form": ChannelKindSpec(FormChannelConfig, FormChannel),
+    "memory": ChannelKindSpec(MemoryChannelConfig, MemoryChannel),
     "slack": ChannelKindSpec(SlackChannelConfig, SlackChannel),
     "telegram": ChannelKindSpec(TelegramChannelConfig, TelegramChannel),
     "widget": ChannelKindSpec(WidgetChannelConfig, WidgetChannel),

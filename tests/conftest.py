@@ -1,29 +1,26 @@
 """Shared fixtures: a real database per test (SQLite always, PostgreSQL when
-RELAYDESK_TEST_DATABASE_URL is set), a real SMTP sink, a recording HTTP server, and the hub
-running behind aiohttp's test client."""
+RELAYDESK_TEST_DATABASE_URL is set), a real SMTP sink, a recording HTTP server, and the ``desk``:
+the hub running behind aiohttp's test client (tests/support/desk.py)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.app import create_app
+from channels.memory.adapter import MemoryChannel
 from hub.config.settings import Settings, load_settings
-from hub.core.staff import add_agent, create_token
 from hub.db.base import Base
-from hub.db.models import Presence, Role
-from hub.platform.clock import SystemClock
+from hub.platform.clock import Clock
 from hub.platform.migrate import upgrade
-from hub.web.keys import HUB, Hub
+from tests.support.desk import AiohttpClient, Desk, MakeDesk, open_desk
+from tests.support.desk import auth as auth  # imported from here by many tests
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
 
@@ -106,58 +103,71 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return load_settings(CONFIG, environ={}, overrides=values)
 
 
+def fake_endpoints(smtp_sink: SmtpSink, callback_server: HttpRecorder) -> dict[str, Any]:
+    """Mail goes to the SMTP sink, API-channel callbacks to the recording server."""
+    return {
+        "channels.mail.smtp_port": smtp_sink.port,
+        "channels.api.callback_url": callback_server.url("/callback"),
+    }
+
+
 @pytest.fixture
 def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
-    return make_settings(
-        database_url,
-        **{
-            "channels.mail.smtp_port": smtp_sink.port,
-            "channels.api.callback_url": callback_server.url("/callback"),
-        },
-    )
-
-
-@dataclass
-class Running:
-    client: TestClient[Any, Any]
-    hub: Hub
-
-    async def agent(
-        self,
-        email: str,
-        *,
-        role: Role = Role.AGENT,
-        teams: tuple[str, ...] = ("support",),
-        presence: Presence = Presence.ONLINE,
-        capacity: int = 10,
-        password: str | None = None,
-    ) -> tuple[int, str]:
-        """Create an agent and return (agent id, API token)."""
-        async with self.hub.db.writer() as session:
-            agent = await add_agent(
-                session,
-                email=email,
-                name=email.split("@")[0].title(),
-                role=role,
-                now=SystemClock().now(),
-                teams=teams,
-                presence=presence,
-                capacity=capacity,
-                password=password,
-            )
-            token = await create_token(session, agent, SystemClock().now())
-            await session.commit()
-            return agent.id, token
-
-
-AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
+    return make_settings(database_url, **fake_endpoints(smtp_sink, callback_server))
 
 
 @pytest.fixture
-async def running(settings: Settings, aiohttp_client: AiohttpClient) -> Running:
-    client = await aiohttp_client(create_app(settings))
-    return Running(client, client.app[HUB])
+def desk_clock() -> Clock | None:
+    """The hub's clock: the system's, unless a module or folder asks for a ManualClock."""
+    return None
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+@pytest.fixture
+def make_desk(
+    database_url: str,
+    smtp_sink: SmtpSink,
+    callback_server: HttpRecorder,
+    aiohttp_client: AiohttpClient,
+    desk_clock: Clock | None,
+) -> MakeDesk:
+    """More desks: other settings (``**overrides`` on the defaults, or ``settings=``), another
+    clock, another hub process on the same database."""
+
+    async def make(
+        clock: Clock | None = None,
+        *,
+        settings: Settings | None = None,
+        memory: tuple[str, ...] | Mapping[str, MemoryChannel] = (),
+        **overrides: Any,
+    ) -> Desk:
+        if settings is None:
+            settings = make_settings(
+                database_url, **{**fake_endpoints(smtp_sink, callback_server), **overrides}
+            )
+        elif overrides:
+            raise TypeError("give settings= or overrides, not both")
+        return await open_desk(
+            aiohttp_client,
+            settings,
+            smtp_sink,
+            callback_server,
+            clock=clock or desk_clock,
+            memory=memory,
+        )
+
+    return make
+
+
+@pytest.fixture
+async def desk(make_desk: MakeDesk, settings: Settings) -> Desk:
+    return await make_desk(settings=settings)
+
+
+# The names the files other helpers own still use (tests/hub/test_outbox.py, test_chat_files.py,
+# web/test_openapi.py): they are the Desk.
+Running = Desk
+
+
+@pytest.fixture
+def running(desk: Desk) -> Desk:
+    return desk

@@ -1,5 +1,5 @@
 """Real Chromium (Debian's package, never a downloaded build) driven by Playwright against the
-hub running on 127.0.0.1. A missing Chromium fails the tests with the command that installs it."""
+hub desk on 127.0.0.1. A missing Chromium fails the tests with the command that installs it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from hub.db.models import Presence, Role
-from tests.conftest import Running
+from tests.support.desk import Desk
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -35,7 +35,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def signed_in_page(
-    running: Running,
+    desk: Desk,
     browser: Browser,
     email: str,
     *,
@@ -43,9 +43,9 @@ async def signed_in_page(
     teams: tuple[str, ...] = ("support",),
 ) -> Page:
     """A new browser context signed in through the login form as a new agent."""
-    await running.agent(email, role=role, teams=teams, presence=Presence.OFFLINE, password=PASSWORD)
+    await desk.agent(email, role=role, teams=teams, presence=Presence.OFFLINE, password=PASSWORD)
     context = await browser.new_context(
-        base_url=str(running.client.make_url("/")).rstrip("/"),
+        base_url=str(desk.client.make_url("/")).rstrip("/"),
         viewport={"width": 1440, "height": 900},
     )
     page = await context.new_page()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from channels.base import InboundRequest
 from hub.db.models import Conversation, Message, Role
 from tests.browser.conftest import artifact, signed_in_page
-from tests.conftest import Running
+from tests.support.desk import Desk
 from tests.support.forms import submit
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
@@ -23,12 +23,12 @@ LIMIT_SECONDS = 120
 
 
 async def test_sign_in_live_message_reply_note_reassign_resolve(
-    running: Running, browser: Browser, smtp_sink: SmtpSink
+    desk: Desk, browser: Browser, smtp_sink: SmtpSink
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
-        sue_id, _ = await running.agent("sue@example.com", teams=("support",))
+        sue_id, _ = await desk.agent("sue@example.com", teams=("support",))
         page = await signed_in_page(
-            running, browser, "sam@example.com", role=Role.SUPERVISOR, teams=("support",)
+            desk, browser, "sam@example.com", role=Role.SUPERVISOR, teams=("support",)
         )
         await page.select_option("#presence", "away")
         await expect(page.locator(".toast")).to_have_text("Presence updated.")
@@ -38,7 +38,7 @@ async def test_sign_in_live_message_reply_note_reassign_resolve(
         await page.evaluate("window.__sameDocument = true")
 
         status, _ = await submit(
-            running.client,
+            desk.client,
             {
                 "name": "Jane Cooper",
                 "email": "jane@example.com",
@@ -93,7 +93,7 @@ async def test_sign_in_live_message_reply_note_reassign_resolve(
         ).to_be_visible()
         await page.screenshot(path=artifact("conversation.png"), full_page=True)
 
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             conversation = await session.scalar(select(Conversation))
             assert conversation is not None
             assert (conversation.status, conversation.assignee_id) == ("resolved", sue_id)
@@ -101,7 +101,7 @@ async def test_sign_in_live_message_reply_note_reassign_resolve(
 
 
 async def test_hostile_email_runs_nothing_and_holds_remote_images(
-    running: Running, browser: Browser, callback_server: HttpRecorder
+    desk: Desk, browser: Browser, callback_server: HttpRecorder
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
         pixel = callback_server.url("/pixel.png")
@@ -120,10 +120,10 @@ async def test_hostile_email_runs_nothing_and_holds_remote_images(
             "<iframe srcdoc=\"<script>alert('frame')</script>\"></iframe>",
             subtype="html",
         )
-        [inbound] = running.hub.channels["mail"].parse(InboundRequest(body=mail.as_bytes()))
-        result = await running.hub.ingestor.submit(inbound)
+        [inbound] = desk.hub.channels["mail"].parse(InboundRequest(body=mail.as_bytes()))
+        result = await desk.hub.ingestor.submit(inbound)
 
-        page = await signed_in_page(running, browser, "sue@example.com")
+        page = await signed_in_page(desk, browser, "sue@example.com")
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: dialogs.append(dialog.message))
         await page.goto(f"/ui/conversations/{result.conversation_id}")
@@ -151,7 +151,7 @@ async def test_hostile_email_runs_nothing_and_holds_remote_images(
 
 
 async def test_other_teams_conversation_and_attachment_are_out_of_reach(
-    running: Running, browser: Browser
+    desk: Desk, browser: Browser
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
         mail = EmailMessage()
@@ -161,13 +161,13 @@ async def test_other_teams_conversation_and_attachment_are_out_of_reach(
         mail["Message-ID"] = "<invoice-2@example.com>"
         mail.set_content("The invoice is wrong.")
         mail.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="inv.pdf")
-        [inbound] = running.hub.channels["mail"].parse(InboundRequest(body=mail.as_bytes()))
-        result = await running.hub.ingestor.submit(inbound)
-        async with running.hub.db.reader() as session:
+        [inbound] = desk.hub.channels["mail"].parse(InboundRequest(body=mail.as_bytes()))
+        result = await desk.hub.ingestor.submit(inbound)
+        async with desk.hub.db.reader() as session:
             message_id = await session.scalar(
                 select(Message.id).where(Message.conversation_id == result.conversation_id)
             )
-        page = await signed_in_page(running, browser, "sue@example.com", teams=("support",))
+        page = await signed_in_page(desk, browser, "sue@example.com", teams=("support",))
         for path in (
             f"/ui/conversations/{result.conversation_id}",
             f"/ui/attachments/{message_id}/0",

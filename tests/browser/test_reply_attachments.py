@@ -11,8 +11,9 @@ from playwright.async_api import Browser, expect
 
 from hub.config.settings import Settings
 from tests.browser.conftest import artifact, signed_in_page
-from tests.conftest import Running, make_settings
+from tests.conftest import fake_endpoints, make_settings
 from tests.hub.web.ui.conftest import inbound
+from tests.support.desk import Desk
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
 
@@ -24,20 +25,19 @@ PDF = b"%PDF-1.4\n" + b"0" * 3000
 def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
     return make_settings(
         database_url,
+        **fake_endpoints(smtp_sink, callback_server),
         **{
-            "channels.mail.smtp_port": smtp_sink.port,
-            "channels.api.callback_url": callback_server.url("/callback"),
             "attachments.max_bytes": "64 KB",
         },
     )
 
 
 async def test_agent_attaches_a_file_and_the_mail_carries_it(
-    running: Running, browser: Browser, smtp_sink: SmtpSink
+    desk: Desk, browser: Browser, smtp_sink: SmtpSink
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
-        cid = (await inbound(running, "Please send the signed contract.")).conversation_id
-        page = await signed_in_page(running, browser, "sue@example.com")
+        cid = (await inbound(desk, "Please send the signed contract.")).conversation_id
+        page = await signed_in_page(desk, browser, "sue@example.com")
         await page.goto(f"/ui/conversations/{cid}")
         picker = page.locator("[data-attach-input]")
         await picker.set_input_files(

@@ -12,19 +12,18 @@ from aiohttp import web
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
-from hub.app import create_app
 from hub.db.models import Message, Role
-from hub.web.keys import HUB
 from tests.browser.conftest import STEP_MS, artifact, signed_in_page
-from tests.conftest import AiohttpClient, Running, auth, make_settings
+from tests.conftest import AiohttpClient, auth, make_settings
+from tests.support.desk import Desk, build_app
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
 
 LIMIT_SECONDS = 90
 
 
-async def _reply(running: Running, token: str, conversation_id: int, text: str) -> None:
-    response = await running.client.post(
+async def _reply(desk: Desk, token: str, conversation_id: int, text: str) -> None:
+    response = await desk.client.post(
         f"/api/v1/conversations/{conversation_id}/messages",
         json={"text": text},
         headers=auth(token),
@@ -33,12 +32,12 @@ async def _reply(running: Running, token: str, conversation_id: int, text: str) 
 
 
 async def test_a_visitor_chats_and_an_agent_reply_appears_live(
-    running: Running, browser: Browser
+    desk: Desk, browser: Browser
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
-        _, token = await running.agent("sam@example.com", role=Role.SUPERVISOR)
+        _, token = await desk.agent("sam@example.com", role=Role.SUPERVISOR)
         context = await browser.new_context(
-            base_url=str(running.client.make_url("/")).rstrip("/"),
+            base_url=str(desk.client.make_url("/")).rstrip("/"),
             viewport={"width": 420, "height": 640},
         )
         page = await context.new_page()
@@ -52,13 +51,13 @@ async def test_a_visitor_chats_and_an_agent_reply_appears_live(
         mine = page.locator(".rdw-visitor", has_text="Is the blue kettle back in stock?")
         await expect(mine).to_have_attribute("data-id", re.compile(r"^\d+$"))
         message_id = int(await mine.get_attribute("data-id") or 0)
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             stored = await session.get(Message, message_id)
             assert stored is not None and stored.channel == "chat"
             conversation_id = stored.conversation_id
 
         # Live, without a reload (the reply latency is measured by bench.chat, not here).
-        await _reply(running, token, conversation_id, "Yes, it arrived this morning!")
+        await _reply(desk, token, conversation_id, "Yes, it arrived this morning!")
         answer = page.locator(".rdw-agent", has_text="Yes, it arrived this morning!")
         await expect(answer).to_be_visible(timeout=5_000)
         assert await page.evaluate("window.__sameDocument") is True  # no reload
@@ -69,7 +68,7 @@ async def test_a_visitor_chats_and_an_agent_reply_appears_live(
         await expect(page.locator("#rdw")).to_have_attribute("data-state", "live")
         await expect(page.locator(".rdw-agent", has_text="it arrived this morning")).to_be_visible()
         await expect(page.locator(".rdw-visitor", has_text="blue kettle")).to_have_count(1)
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             inbound = list(
                 await session.scalars(select(Message.id).where(Message.direction == "inbound"))
             )
@@ -101,8 +100,8 @@ async def test_a_site_embeds_the_launcher_and_the_chat_iframe(
                 "channels.chat.allowed_origins": [shop_origin],
             },
         )
-        hub_client = await aiohttp_client(create_app(settings))
-        running = Running(hub_client, hub_client.app[HUB])
+        hub_client = await aiohttp_client(build_app(settings))
+        desk = Desk(hub_client)
         hub_origin = str(hub_client.make_url("/")).rstrip("/")
 
         shop_page["html"] = (
@@ -125,18 +124,18 @@ async def test_a_site_embeds_the_launcher_and_the_chat_iframe(
             chat.locator(".rdw-visitor[data-id]", has_text="Hello from the shop page")
         ).to_be_visible()
         await page.screenshot(path=artifact("widget-embedded.png"))
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             texts = list(await session.scalars(select(Message.text)))
         assert "Hello from the shop page" in texts
         await context.close()
 
 
 async def test_an_inbox_reply_reaches_the_visitor_and_shows_as_sent(
-    running: Running, browser: Browser
+    desk: Desk, browser: Browser
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
         context = await browser.new_context(
-            base_url=str(running.client.make_url("/")).rstrip("/"),
+            base_url=str(desk.client.make_url("/")).rstrip("/"),
             viewport={"width": 420, "height": 640},
         )
         visitor = await context.new_page()
@@ -147,12 +146,12 @@ async def test_an_inbox_reply_reaches_the_visitor_and_shows_as_sent(
         await visitor.press("#rdw-text", "Enter")
         mine = visitor.locator(".rdw-visitor", has_text="it is not here")
         await expect(mine).to_have_attribute("data-id", re.compile(r"^\d+$"))
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             stored = await session.get(Message, int(await mine.get_attribute("data-id") or 0))
             assert stored is not None
             conversation_id = stored.conversation_id
 
-        agent = await signed_in_page(running, browser, "sam@example.com", role=Role.SUPERVISOR)
+        agent = await signed_in_page(desk, browser, "sam@example.com", role=Role.SUPERVISOR)
         await agent.goto(f"/ui/conversations/{conversation_id}")
         await expect(agent.locator(".msg-inbound")).to_contain_text("it is not here")
         await agent.fill("#composer-text", "Sorry! We are asking the courier now.")
@@ -162,14 +161,14 @@ async def test_an_inbox_reply_reaches_the_visitor_and_shows_as_sent(
         await expect(
             visitor.locator(".rdw-agent", has_text="asking the courier now")
         ).to_be_visible(timeout=5_000)
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             reply_id = await session.scalar(
                 select(Message.id).where(Message.text.contains("asking the courier now"))
             )
         assert reply_id is not None
 
         async def delivered() -> bool:
-            async with running.hub.db.reader() as session:
+            async with desk.hub.db.reader() as session:
                 message = await session.get(Message, reply_id)
                 return message is not None and message.delivery_state == "sent"
 

@@ -16,18 +16,19 @@ from sqlalchemy import func, select
 from hub.db.file_models import StoredFile
 from hub.db.models import Message, Role
 from tests.browser.conftest import STEP_MS, artifact
-from tests.conftest import Running, auth
+from tests.conftest import auth
+from tests.support.desk import Desk
 
 LIMIT_SECONDS = 90
 
 
 async def test_a_visitor_sends_a_file_and_gets_one_back(
-    running: Running, browser: Browser, tmp_path: Path
+    desk: Desk, browser: Browser, tmp_path: Path
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
-        _, token = await running.agent("sam@example.com", role=Role.SUPERVISOR)
+        _, token = await desk.agent("sam@example.com", role=Role.SUPERVISOR)
         context = await browser.new_context(
-            base_url=str(running.client.make_url("/")).rstrip("/"),
+            base_url=str(desk.client.make_url("/")).rstrip("/"),
             viewport={"width": 420, "height": 640},
             accept_downloads=True,
         )
@@ -37,7 +38,7 @@ async def test_a_visitor_sends_a_file_and_gets_one_back(
         await expect(page.locator("#rdw")).to_have_attribute("data-state", "live")
 
         # Too large: refused in the page, nothing uploaded.
-        cap = running.hub.settings.attachments.max_bytes
+        cap = desk.hub.settings.attachments.max_bytes
         big = tmp_path / "huge.bin"
         big.write_bytes(b"x" * (cap + 1))
         await page.set_input_files("#rdw-file", str(big))
@@ -61,12 +62,12 @@ async def test_a_visitor_sends_a_file_and_gets_one_back(
         await expect(page.locator("#rdw-chosen")).to_be_hidden()
         message_id = int(await mine.get_attribute("data-id") or 0)
 
-        listed = await running.client.get(
+        listed = await desk.client.get(
             f"/api/v1/messages/{message_id}/attachments/0", headers=auth(token)
         )
         assert listed.status == 200
         assert await listed.read() == b"order 1234, paid 12.50 EUR\n"
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             message = await session.get(Message, message_id)
             assert message is not None
             assert [a["filename"] for a in message.attachments] == ["receipt.txt"]
@@ -76,10 +77,10 @@ async def test_a_visitor_sends_a_file_and_gets_one_back(
         # The agent answers with a file: a link in the chat, downloaded by the visitor.
         form = aiohttp.FormData()
         form.add_field("file", b"%PDF-1.4 label", filename="label.pdf")
-        uploaded = await running.client.post("/api/v1/uploads", data=form, headers=auth(token))
+        uploaded = await desk.client.post("/api/v1/uploads", data=form, headers=auth(token))
         assert uploaded.status == 201
         file_id = (await uploaded.json())["id"]
-        sent = await running.client.post(
+        sent = await desk.client.post(
             f"/api/v1/conversations/{message.conversation_id}/messages",
             json={"text": "Here is your return label.", "attachments": [file_id]},
             headers=auth(token),

@@ -1,4 +1,5 @@
-"""Fixtures for tests of the hub's services below the web layer."""
+"""The ``core`` fixture of tests/support/pipeline.py, for the two files that still use it
+(tests/hub/test_outbox.py, tests/hub/test_routing.py); every other test uses the ``desk``."""
 
 from __future__ import annotations
 

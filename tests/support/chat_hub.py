@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.app import create_app
 from hub.config.settings import Settings
 from hub.db.models import Message
-from hub.web.keys import HUB
-from tests.conftest import FIXTURES, AiohttpClient, Running
+from tests.conftest import FIXTURES, AiohttpClient
+from tests.support.desk import Desk, build_app
 from tests.support.fake_provider import Fake, serving
 
 
@@ -28,20 +27,19 @@ def channel_overrides(channel: str, values: Mapping[str, Any], **extra: Any) -> 
     return {f"channels.{channel}.{key}": value for key, value in merged.items()}
 
 
-async def run_hub(settings: Settings, aiohttp_client: AiohttpClient) -> Running:
-    client = await aiohttp_client(create_app(settings))
-    return Running(client, client.app[HUB])
+async def run_hub(settings: Settings, aiohttp_client: AiohttpClient) -> Desk:
+    return Desk(await aiohttp_client(build_app(settings)))
 
 
-async def message_by_id(running: Running, message_id: int) -> Message:
-    async with running.hub.db.reader() as session:
+async def message_by_id(desk: Desk, message_id: int) -> Message:
+    async with desk.hub.db.reader() as session:
         message = await session.get(Message, message_id)
         assert message is not None
         return message
 
 
-async def inbound_messages(running: Running) -> list[Message]:
-    async with running.hub.db.reader() as session:
+async def inbound_messages(desk: Desk) -> list[Message]:
+    async with desk.hub.db.reader() as session:
         rows = await session.scalars(
             select(Message).where(Message.direction == "inbound").order_by(Message.id)
         )

@@ -10,9 +10,10 @@ import pytest
 from aiohttp import ClientResponse
 
 from hub.config.settings import Settings
-from tests.conftest import AiohttpClient, Running, make_settings
+from tests.conftest import AiohttpClient, make_settings
 from tests.support.chat_hub import channel_overrides, fake_fixture, fixture_json, run_hub
 from tests.support.chat_hub import inbound_messages as inbound_messages
+from tests.support.desk import Desk
 from tests.support.fake_slack import FakeSlack, signed_headers
 
 
@@ -35,12 +36,12 @@ def slack_settings(database_url: str, fake_slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-async def sl(slack_settings: Settings, aiohttp_client: AiohttpClient) -> Running:
+async def sl(slack_settings: Settings, aiohttp_client: AiohttpClient) -> Desk:
     return await run_hub(slack_settings, aiohttp_client)
 
 
 async def post_event(
-    running: Running,
+    desk: Desk,
     payload: dict[str, Any] | bytes,
     *,
     headers: dict[str, str] | None = None,
@@ -49,4 +50,4 @@ async def post_event(
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     sent = signed_headers(body) if headers is None else headers
     sent = sent | (extra_headers or {})
-    return await running.client.post("/webhooks/slack/sl", data=body, headers=sent)
+    return await desk.client.post("/webhooks/slack/sl", data=body, headers=sent)

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from hub.db.models import Conversation, Identity
 from tests.channels.slack.conftest import inbound_messages, post_event, slack_fixture
-from tests.conftest import Running
+from tests.support.desk import Desk
 from tests.support.fake_slack import signed_headers
 
 
-async def test_url_verification_is_answered_with_the_challenge(sl: Running) -> None:
+async def test_url_verification_is_answered_with_the_challenge(sl: Desk) -> None:
     response = await post_event(sl, slack_fixture("url_verification.json"))
     assert response.status == 200
     assert await response.json() == {
@@ -24,7 +24,7 @@ async def test_url_verification_is_answered_with_the_challenge(sl: Running) -> N
     }
 
 
-async def test_channel_message_is_stored_before_the_ack(sl: Running) -> None:
+async def test_channel_message_is_stored_before_the_ack(sl: Desk) -> None:
     response = await post_event(sl, slack_fixture("event_callback_message_channel.json"))
     assert response.status == 200
     [message] = await inbound_messages(sl)  # committed by the time Slack gets its 200
@@ -40,7 +40,7 @@ async def test_channel_message_is_stored_before_the_ack(sl: Running) -> None:
         assert conversation.thread_key == "C111:1596183880.004200"
 
 
-async def test_retries_and_twin_events_never_duplicate(sl: Running) -> None:
+async def test_retries_and_twin_events_never_duplicate(sl: Desk) -> None:
     event = slack_fixture("event_callback_message_channel.json")
     assert (await post_event(sl, event)).status == 200
     for retry in ("1", "2"):
@@ -56,7 +56,7 @@ async def test_retries_and_twin_events_never_duplicate(sl: Running) -> None:
     assert len(await inbound_messages(sl)) == 1
 
 
-async def test_bad_signatures_and_malformed_bodies_store_nothing(sl: Running) -> None:
+async def test_bad_signatures_and_malformed_bodies_store_nothing(sl: Desk) -> None:
     body = json.dumps(slack_fixture("event_callback_message_channel.json")).encode()
     wrong = signed_headers(body, secret="not-the-signing-secret")
     stale = signed_headers(body, timestamp=int(time.time()) - 6 * 60)
@@ -81,7 +81,7 @@ async def test_bad_signatures_and_malformed_bodies_store_nothing(sl: Running) ->
     assert await inbound_messages(sl) == []
 
 
-async def test_bot_messages_and_other_events_are_acknowledged_and_ignored(sl: Running) -> None:
+async def test_bot_messages_and_other_events_are_acknowledged_and_ignored(sl: Desk) -> None:
     own = slack_fixture("event_callback_message_user.json")
     own["event"] = {**own["event"], "user": "UBOT111", "ts": "1610261659.009999"}
     for payload in (
@@ -96,7 +96,7 @@ async def test_bot_messages_and_other_events_are_acknowledged_and_ignored(sl: Ru
     assert await inbound_messages(sl) == []
 
 
-async def test_shared_files_are_listed_as_attachments(sl: Running) -> None:
+async def test_shared_files_are_listed_as_attachments(sl: Desk) -> None:
     response = await post_event(sl, slack_fixture("event_callback_message_file_share.json"))
     assert response.status == 200
     [message] = await inbound_messages(sl)
@@ -117,7 +117,7 @@ def _listed(meta: dict[str, Any]) -> dict[str, Any]:
     return {key: meta[key] for key in ("filename", "content_type", "size", "content_id", "inline")}
 
 
-async def test_files_over_the_size_cap_are_named_and_listed(sl: Running) -> None:
+async def test_files_over_the_size_cap_are_named_and_listed(sl: Desk) -> None:
     payload = slack_fixture("event_callback_message_file_share.json")
     payload["event"]["files"][0]["size"] = 64 * 1024 * 1024
     assert (await post_event(sl, payload)).status == 200
@@ -128,7 +128,7 @@ async def test_files_over_the_size_cap_are_named_and_listed(sl: Running) -> None
     assert message.text == "Hi there!\n[file.png (64.0 MB) not kept: larger than 20.0 MB]"
 
 
-async def test_edit_is_recorded_on_the_original_message(sl: Running) -> None:
+async def test_edit_is_recorded_on_the_original_message(sl: Desk) -> None:
     changed = slack_fixture("event_callback_message_changed.json")
     previous = changed["event"]["previous_message"]
     original = slack_fixture("event_callback_message_channel.json")
@@ -147,7 +147,7 @@ def _in_thread(base: dict[str, Any], ts: str, thread_ts: str, text: str) -> dict
     return {**base, "event_id": f"Ev-{ts}", "event": event}
 
 
-async def test_a_thread_is_one_conversation_and_a_dm_is_its_own(sl: Running) -> None:
+async def test_a_thread_is_one_conversation_and_a_dm_is_its_own(sl: Desk) -> None:
     base = slack_fixture("event_callback_message_channel.json")
     parent_ts = base["event"]["ts"]
     reply = _in_thread(base, "1596183990.000100", parent_ts, "Any news?")
@@ -167,7 +167,7 @@ async def test_a_thread_is_one_conversation_and_a_dm_is_its_own(sl: Running) -> 
         assert conversation is not None and conversation.thread_key == "D024BE91L:1.2"
 
 
-async def test_a_burst_of_events_is_acknowledged_and_stored_once_each(sl: Running) -> None:
+async def test_a_burst_of_events_is_acknowledged_and_stored_once_each(sl: Desk) -> None:
     """Every event of a concurrent burst gets its 200 and exactly one stored message. Slack's
     3-second budget is a number, so it is measured by ``python -m bench.chat`` (p99 ack latency),
     not asserted against the wall clock of a shared test machine."""

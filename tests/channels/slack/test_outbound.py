@@ -20,19 +20,20 @@ from tests.channels.slack.conftest import (
     slack_fixture,
     slack_overrides,
 )
-from tests.conftest import Running, auth, make_settings
+from tests.conftest import auth, make_settings
 from tests.support.chat_hub import message_by_id
+from tests.support.desk import Desk
 from tests.support.fake_slack import UPLOAD, FakeSlack
 from tests.support.poll import eventually
 
 
-async def _conversation(running: Running, payload: dict[str, Any]) -> int:
-    assert (await post_event(running, payload)).status == 200
-    return (await inbound_messages(running))[-1].conversation_id
+async def _conversation(desk: Desk, payload: dict[str, Any]) -> int:
+    assert (await post_event(desk, payload)).status == 200
+    return (await inbound_messages(desk))[-1].conversation_id
 
 
-async def _reply(running: Running, token: str, conversation: int, text: str) -> int:
-    response = await running.client.post(
+async def _reply(desk: Desk, token: str, conversation: int, text: str) -> int:
+    response = await desk.client.post(
         f"/api/v1/conversations/{conversation}/messages", json={"text": text}, headers=auth(token)
     )
     assert response.status == 201, await response.text()
@@ -40,8 +41,8 @@ async def _reply(running: Running, token: str, conversation: int, text: str) -> 
     return message_id
 
 
-async def _state(running: Running, message_id: int) -> Message:
-    return await message_by_id(running, message_id)
+async def _state(desk: Desk, message_id: int) -> Message:
+    return await message_by_id(desk, message_id)
 
 
 def _in_thread(event_id: str, ts: str, thread_ts: str = "1596183880.004200") -> dict[str, Any]:
@@ -54,9 +55,7 @@ def _in_thread(event_id: str, ts: str, thread_ts: str = "1596183880.004200") -> 
     }
 
 
-async def test_agent_reply_goes_into_the_customers_thread(
-    sl: Running, fake_slack: FakeSlack
-) -> None:
+async def test_agent_reply_goes_into_the_customers_thread(sl: Desk, fake_slack: FakeSlack) -> None:
     _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
     await _conversation(sl, slack_fixture("event_callback_message_channel.json"))
     conversation = await _conversation(sl, _in_thread("Ev-thread", "1596183999.000200"))
@@ -76,7 +75,7 @@ async def test_agent_reply_goes_into_the_customers_thread(
 
 
 async def test_rate_limit_retry_after_is_honoured_and_visible(
-    sl: Running, fake_slack: FakeSlack
+    sl: Desk, fake_slack: FakeSlack
 ) -> None:
     _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
     conversation = await _conversation(sl, slack_fixture("event_callback_message_channel.json"))
@@ -97,7 +96,7 @@ async def test_rate_limit_retry_after_is_honoured_and_visible(
 
 
 async def test_server_errors_are_retried_and_refusals_are_final(
-    sl: Running, fake_slack: FakeSlack
+    sl: Desk, fake_slack: FakeSlack
 ) -> None:
     _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
     conversation = await _conversation(sl, slack_fixture("event_callback_message_channel.json"))
@@ -139,7 +138,7 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4
 
 
 async def test_reply_with_a_file_is_uploaded_into_the_thread(
-    sl: Running, fake_slack: FakeSlack
+    sl: Desk, fake_slack: FakeSlack
 ) -> None:
     _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
     conversation = await _conversation(sl, _in_thread("Ev-file", "1596183999.000300"))

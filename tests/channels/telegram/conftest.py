@@ -9,9 +9,10 @@ import pytest
 from aiohttp import ClientResponse
 
 from hub.config.settings import Settings
-from tests.conftest import AiohttpClient, Running, make_settings
+from tests.conftest import AiohttpClient, make_settings
 from tests.support.chat_hub import channel_overrides, fake_fixture, fixture_json, run_hub
 from tests.support.chat_hub import inbound_messages as inbound_messages
+from tests.support.desk import Desk
 from tests.support.fake_telegram import FakeTelegram
 
 SECRET = "webhook-secret_0123456789abcdefABCDEF"
@@ -44,15 +45,15 @@ def telegram_settings(database_url: str, fake_telegram: FakeTelegram) -> Setting
 
 
 @pytest.fixture
-async def tg(telegram_settings: Settings, aiohttp_client: AiohttpClient) -> Running:
+async def tg(telegram_settings: Settings, aiohttp_client: AiohttpClient) -> Desk:
     return await run_hub(telegram_settings, aiohttp_client)
 
 
 async def post_update(
-    running: Running, update: dict[str, Any] | bytes, secret: str | None = SECRET
+    desk: Desk, update: dict[str, Any] | bytes, secret: str | None = SECRET
 ) -> ClientResponse:
     body = update if isinstance(update, bytes) else json.dumps(update).encode()
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    return await running.client.post("/webhooks/telegram/tg", data=body, headers=headers)
+    return await desk.client.post("/webhooks/telegram/tg", data=body, headers=headers)

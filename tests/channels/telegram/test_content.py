@@ -14,7 +14,8 @@ from tests.channels.telegram.conftest import (
     post_update,
     telegram_fixture,
 )
-from tests.conftest import Running, auth
+from tests.conftest import auth
+from tests.support.desk import Desk
 
 MB = 1024 * 1024
 
@@ -118,7 +119,7 @@ CASES: dict[str, tuple[dict[str, Any], str, list[tuple[str, str, int, str]]]] = 
 
 
 @pytest.mark.parametrize("case", list(CASES))
-async def test_content_as_agents_see_it(tg: Running, case: str) -> None:
+async def test_content_as_agents_see_it(tg: Desk, case: str) -> None:
     content, text, attachments = CASES[case]
     _, token = await tg.agent("lead@example.com", role=Role.SUPERVISOR)
     response = await post_update(tg, as_update(40, {**_base(), **content}))
@@ -156,7 +157,7 @@ async def test_content_as_agents_see_it(tg: Running, case: str) -> None:
     ],
 )
 async def test_photo_keeps_the_largest_size(
-    tg: Running, fixture: str, caption: str, size: int, file_id: str
+    tg: Desk, fixture: str, caption: str, size: int, file_id: str
 ) -> None:
     update = as_update(41, telegram_fixture("teloxide", fixture))
     assert (await post_update(tg, update)).status == 200

@@ -11,10 +11,8 @@ from aiohttp.test_utils import TestClient
 
 from channels.base import Attachment, IdentityKind, OutboundMessage, Party
 from channels.telegram.adapter import TelegramChannel
-from hub.app import create_app
 from hub.config.settings import Settings
 from hub.db.models import Message, Role
-from hub.web.keys import HUB
 from tests.channels.telegram.conftest import (
     as_update,
     inbound_messages,
@@ -22,16 +20,17 @@ from tests.channels.telegram.conftest import (
     telegram_fixture,
     telegram_overrides,
 )
-from tests.conftest import AiohttpClient, Running, auth, make_settings
+from tests.conftest import AiohttpClient, auth, make_settings
+from tests.support.desk import Desk, build_app
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.poll import eventually
 
 GROUP = {"id": -1001234567890, "type": "supergroup", "title": "Acme customers"}
 
 
-async def _conversation_from(running: Running, update: dict[str, Any]) -> int:
-    assert (await post_update(running, update)).status == 200
-    messages = await inbound_messages(running)
+async def _conversation_from(desk: Desk, update: dict[str, Any]) -> int:
+    assert (await post_update(desk, update)).status == 200
+    messages = await inbound_messages(desk)
     return messages[-1].conversation_id
 
 
@@ -44,14 +43,14 @@ async def _reply(client: TestClient[Any, Any], token: str, conversation: int, te
     return message_id
 
 
-async def _message(running: Running, message_id: int) -> Message:
-    async with running.hub.db.reader() as session:
+async def _message(desk: Desk, message_id: int) -> Message:
+    async with desk.hub.db.reader() as session:
         message = await session.get(Message, message_id)
         assert message is not None
         return message
 
 
-async def test_agent_reply_reaches_the_group_chat(tg: Running, fake_telegram: FakeTelegram) -> None:
+async def test_agent_reply_reaches_the_group_chat(tg: Desk, fake_telegram: FakeTelegram) -> None:
     _, token = await tg.agent("lead@example.com", role=Role.SUPERVISOR)
     base = telegram_fixture("aiogram-v2-dataset", "message.json")
     conversation = await _conversation_from(tg, as_update(1, {**base, "chat": GROUP}))
@@ -73,17 +72,17 @@ async def test_acknowledgement_goes_to_the_private_chat(
     database_url: str, fake_telegram: FakeTelegram, aiohttp_client: AiohttpClient
 ) -> None:
     settings = make_settings(database_url, **telegram_overrides(fake_telegram, ack_template="ack"))
-    client = await aiohttp_client(create_app(settings))
-    running = Running(client, client.app[HUB])
+    client = await aiohttp_client(build_app(settings))
+    desk = Desk(client)
     update = telegram_fixture("teloxide", "update_private_text_message.json")
-    assert (await post_update(running, update)).status == 200
+    assert (await post_update(desk, update)).status == 200
     [ack] = await fake_telegram.wait_for("sendMessage", 1)
     assert ack.chat_id == "408258968"
     assert "Hirrolot" in ack.params["text"]
 
 
 async def test_flood_control_429_is_retried_after_the_time_telegram_asks(
-    tg: Running, fake_telegram: FakeTelegram
+    tg: Desk, fake_telegram: FakeTelegram
 ) -> None:
     _, token = await tg.agent("lead@example.com", role=Role.SUPERVISOR)
     update = telegram_fixture("teloxide", "update_private_text_message.json")
@@ -154,7 +153,7 @@ async def test_one_message_a_second_per_chat_without_waiting_on_other_chats(
 
 
 async def test_refusals_are_final_and_server_errors_are_retried(
-    tg: Running, fake_telegram: FakeTelegram
+    tg: Desk, fake_telegram: FakeTelegram
 ) -> None:
     _, token = await tg.agent("lead@example.com", role=Role.SUPERVISOR)
     conversation = await _conversation_from(

@@ -6,12 +6,12 @@ from __future__ import annotations
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from hub.app import create_app
 from hub.config.settings import Settings
 from hub.db.models import Message
 from hub.web.keys import HUB
 from tests.channels.telegram.conftest import as_update, telegram_fixture, telegram_overrides
 from tests.conftest import make_settings
+from tests.support.desk import build_app
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.poll import eventually
 
@@ -34,7 +34,7 @@ async def _count_inbound(server: TestServer) -> int:
 async def test_updates_are_confirmed_only_after_they_are_stored(
     database_url: str, fake_telegram: FakeTelegram
 ) -> None:
-    server = TestServer(create_app(_polling_settings(database_url, fake_telegram)))
+    server = TestServer(build_app(_polling_settings(database_url, fake_telegram)))
     stored_when_confirmed: list[int] = []
     offsets: list[int | None] = []
 
@@ -65,7 +65,7 @@ async def test_updates_are_confirmed_only_after_they_are_stored(
     await fake_telegram.queue_update(
         telegram_fixture("teloxide", "update_private_text_message.json")
     )
-    restarted = TestServer(create_app(_polling_settings(database_url, fake_telegram)))
+    restarted = TestServer(build_app(_polling_settings(database_url, fake_telegram)))
     await restarted.start_server()
     try:
 
@@ -84,7 +84,7 @@ async def test_updates_are_confirmed_only_after_they_are_stored(
 async def test_button_pressed_while_polling_is_answered_after_storing(
     database_url: str, fake_telegram: FakeTelegram
 ) -> None:
-    server = TestServer(create_app(_polling_settings(database_url, fake_telegram)))
+    server = TestServer(build_app(_polling_settings(database_url, fake_telegram)))
     await server.start_server()
     try:
         query = telegram_fixture("teloxide", "callback_query.json")

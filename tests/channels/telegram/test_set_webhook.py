@@ -10,11 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from hub.app import create_app
 from hub.db.chat_models import ChannelSecret
-from hub.web.keys import HUB
 from tests.channels.telegram.conftest import inbound_messages, post_update, telegram_fixture
-from tests.conftest import CONFIG, ROOT, AiohttpClient, Running, make_settings
+from tests.conftest import CONFIG, ROOT, AiohttpClient, make_settings
+from tests.support.desk import Desk, build_app
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 URL = "https://support.example.com/webhooks/telegram/tg"
@@ -63,11 +62,11 @@ async def test_set_webhook_registers_a_generated_secret_the_hub_then_requires(
             "channels.tg.ack_template": "",
         },
     )
-    client = await aiohttp_client(create_app(settings))
-    running = Running(client, client.app[HUB])
+    client = await aiohttp_client(build_app(settings))
+    desk = Desk(client)
     update = telegram_fixture("teloxide", "update_private_text_message.json")
     # No secret yet: nothing gets in, whatever the header says.
-    assert (await post_update(running, update, secret="anything")).status == 401
+    assert (await post_update(desk, update, secret="anything")).status == 401
 
     status, out, err = await _cli(
         database_url, _config(tmp_path, fake_telegram), "telegram", "set-webhook", "tg", URL
@@ -78,14 +77,14 @@ async def test_set_webhook_registers_a_generated_secret_the_hub_then_requires(
     assert call.params["url"] == URL
     secret = call.params["secret_token"]
     assert len(secret) >= 32
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         stored = await session.scalar(select(ChannelSecret))
         assert stored is not None and (stored.channel, stored.value) == ("tg", secret)
 
     # The running hub takes up the new secret without a restart.
-    assert (await post_update(running, update, secret="anything")).status == 401
-    assert (await post_update(running, update, secret=secret)).status == 200
-    assert len(await inbound_messages(running)) == 1
+    assert (await post_update(desk, update, secret="anything")).status == 401
+    assert (await post_update(desk, update, secret=secret)).status == 200
+    assert len(await inbound_messages(desk)) == 1
 
 
 async def test_set_webhook_explains_what_is_wrong(

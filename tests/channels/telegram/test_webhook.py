@@ -12,10 +12,10 @@ from tests.channels.telegram.conftest import (
     post_update,
     telegram_fixture,
 )
-from tests.conftest import Running
+from tests.support.desk import Desk
 
 
-async def test_private_text_message_becomes_a_conversation(tg: Running) -> None:
+async def test_private_text_message_becomes_a_conversation(tg: Desk) -> None:
     update = telegram_fixture("teloxide", "update_private_text_message.json")
     response = await post_update(tg, update)
     assert response.status == 200
@@ -40,7 +40,7 @@ async def test_private_text_message_becomes_a_conversation(tg: Running) -> None:
         assert conversation.customer_id == customer.id
 
 
-async def test_replayed_update_is_stored_once(tg: Running) -> None:
+async def test_replayed_update_is_stored_once(tg: Desk) -> None:
     update = telegram_fixture("aiogram-v2-dataset", "update.json")
     first = await post_update(tg, update)
     again = await post_update(tg, update)
@@ -53,7 +53,7 @@ async def test_replayed_update_is_stored_once(tg: Running) -> None:
     assert (message.external_id, message.text) == ("12345678:11223", "Hi, world!")
 
 
-async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(tg: Running) -> None:
+async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(tg: Desk) -> None:
     update = telegram_fixture("teloxide", "update_private_text_message.json")
     for secret in (None, "", "webhook-secret_0123456789abcdefABCDEx"):
         response = await post_update(tg, update, secret=secret)
@@ -64,7 +64,7 @@ async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(tg: Running
     assert await inbound_messages(tg) == []
 
 
-async def test_malformed_bodies_get_400_and_nothing_stored(tg: Running) -> None:
+async def test_malformed_bodies_get_400_and_nothing_stored(tg: Desk) -> None:
     cases = [
         b'{"update_id": 1, "message": ',
         b"[1, 2]",
@@ -78,7 +78,7 @@ async def test_malformed_bodies_get_400_and_nothing_stored(tg: Running) -> None:
     assert await inbound_messages(tg) == []
 
 
-async def test_unknown_channel_or_other_kind_is_404(tg: Running) -> None:
+async def test_unknown_channel_or_other_kind_is_404(tg: Desk) -> None:
     update = telegram_fixture("teloxide", "update_private_text_message.json")
     missing = await tg.client.post("/webhooks/telegram/nope", json=update)
     assert missing.status == 404
@@ -87,7 +87,7 @@ async def test_unknown_channel_or_other_kind_is_404(tg: Running) -> None:
     assert (await other.json())["error"]["code"] == "unknown_channel"
 
 
-async def test_edited_message_is_recorded_on_the_original(tg: Running) -> None:
+async def test_edited_message_is_recorded_on_the_original(tg: Desk) -> None:
     # aiogram's REPLY_MESSAGE and EDITED_MESSAGE are the same message (chat 12345678, id 12345).
     original = as_update(500, telegram_fixture("aiogram-v2-dataset", "reply_message.json"))
     edit = as_update(
@@ -101,7 +101,7 @@ async def test_edited_message_is_recorded_on_the_original(tg: Running) -> None:
     assert [e["text"] for e in message.raw["edits"]] == ["Reply to quoted message"]
 
 
-async def test_edit_of_a_message_never_seen_is_stored_as_a_message(tg: Running) -> None:
+async def test_edit_of_a_message_never_seen_is_stored_as_a_message(tg: Desk) -> None:
     edit = as_update(
         9, telegram_fixture("aiogram-v2-dataset", "edited_message.json"), "edited_message"
     )
@@ -110,7 +110,7 @@ async def test_edit_of_a_message_never_seen_is_stored_as_a_message(tg: Running) 
     assert (message.external_id, message.text) == ("12345678:12345", "hi there (edited)")
 
 
-async def test_reply_threads_with_the_quoted_message(tg: Running) -> None:
+async def test_reply_threads_with_the_quoted_message(tg: Desk) -> None:
     first = as_update(1, telegram_fixture("aiogram-v2-dataset", "message.json"))
     reply = as_update(2, telegram_fixture("aiogram-v2-dataset", "reply_message.json"))
     await post_update(tg, first)
@@ -120,7 +120,7 @@ async def test_reply_threads_with_the_quoted_message(tg: Running) -> None:
     assert answer.text == "Reply to quoted message"
 
 
-async def test_callback_button_is_a_message_and_the_spinner_is_answered(tg: Running) -> None:
+async def test_callback_button_is_a_message_and_the_spinner_is_answered(tg: Desk) -> None:
     query = telegram_fixture("teloxide", "callback_query.json")
     update = as_update(77, query, "callback_query")
     response = await post_update(tg, update)
@@ -134,7 +134,7 @@ async def test_callback_button_is_a_message_and_the_spinner_is_answered(tg: Runn
         assert conversation is not None and conversation.thread_key == "12345"
 
 
-async def test_group_chat_is_told_apart_from_private_chats(tg: Running) -> None:
+async def test_group_chat_is_told_apart_from_private_chats(tg: Desk) -> None:
     base = telegram_fixture("aiogram-v2-dataset", "message.json")
     group = {"id": -1001234567890, "type": "supergroup", "title": "Acme customers"}
     second_user = {**base["from"], "id": 87654321, "first_name": "Other", "username": "other"}
@@ -158,7 +158,7 @@ async def test_group_chat_is_told_apart_from_private_chats(tg: Running) -> None:
     assert conversations[private.conversation_id].thread_key == "12345678"
 
 
-async def test_bot_and_service_messages_are_ignored(tg: Running) -> None:
+async def test_bot_and_service_messages_are_ignored(tg: Desk) -> None:
     base = telegram_fixture("aiogram-v2-dataset", "message.json")
     bot = {**base["from"], "id": 999, "is_bot": True, "first_name": "SomeBot"}
     joined = {k: v for k, v in base.items() if k != "text"} | {"new_chat_members": [bot]}

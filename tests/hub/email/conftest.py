@@ -3,20 +3,16 @@ the SMTP sink, a second mailbox (sales@) sharing the listener."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import pytest
-from sqlalchemy import func, select
 
-from hub.app import create_app
 from hub.config.settings import Settings
-from hub.db.models import Conversation, Direction, Message
 from hub.email.service import EmailService
-from hub.web.keys import HUB
-from tests.conftest import FIXTURES, AiohttpClient, Running, make_settings
+from tests.conftest import FIXTURES, make_settings
+from tests.support.desk import Desk
 from tests.support.smtp import SmtpSink
 
 MAIL = FIXTURES / "mail"
@@ -59,49 +55,31 @@ def mail(
     return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
 
 
-@dataclass
-class MailHub(Running):
-    sink: SmtpSink
+def email_service(desk: Desk) -> EmailService:
+    return desk.hub.email
 
-    @property
-    def service(self) -> EmailService:
-        return self.hub.email
 
-    @property
-    def smtp_port(self) -> int:
-        receiver = self.service.receiver_for("mail")
-        assert receiver is not None and receiver.listening
-        return receiver.port
+def smtp_port(desk: Desk) -> int:
+    """The port the hub's inbound SMTP listener got."""
+    receiver = email_service(desk).receiver_for("mail")
+    assert receiver is not None and receiver.listening
+    return receiver.port
 
-    async def send(
-        self, raw: bytes, to: tuple[str, ...] = ("support@relaydesk.local",), sender: str = ""
-    ) -> None:
-        await aiosmtplib.send(
-            raw,
-            sender=sender or "jane@example.com",
-            recipients=list(to),
-            hostname="127.0.0.1",
-            port=self.smtp_port,
-        )
 
-    async def count(self, model: Any, *where: Any) -> int:
-        async with self.hub.db.reader() as session:
-            return int(
-                await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-            )
-
-    async def conversations(self) -> list[Conversation]:
-        async with self.hub.db.reader() as session:
-            return list(
-                (await session.scalars(select(Conversation).order_by(Conversation.id))).all()
-            )
-
-    async def inbound(self) -> list[Message]:
-        async with self.hub.db.reader() as session:
-            rows = await session.scalars(
-                select(Message).where(Message.direction == Direction.INBOUND).order_by(Message.id)
-            )
-            return list(rows.all())
+async def smtp_in(
+    desk: Desk,
+    raw: bytes,
+    to: tuple[str, ...] = ("support@relaydesk.local",),
+    sender: str = "",
+) -> None:
+    """Deliver a mail to the hub's inbound SMTP listener, as a sending server does."""
+    await aiosmtplib.send(
+        raw,
+        sender=sender or "jane@example.com",
+        recipients=list(to),
+        hostname="127.0.0.1",
+        port=smtp_port(desk),
+    )
 
 
 @pytest.fixture
@@ -111,15 +89,9 @@ def mail_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def mailhub(
-    database_url: str,
-    smtp_sink: SmtpSink,
-    aiohttp_client: AiohttpClient,
-    mail_overrides: dict[str, Any],
-) -> MailHub:
-    settings = mail_settings(database_url, smtp_sink, **mail_overrides)
-    client = await aiohttp_client(create_app(settings))
-    return MailHub(client, client.app[HUB], smtp_sink)
+def settings(database_url: str, smtp_sink: SmtpSink, mail_overrides: dict[str, Any]) -> Settings:
+    """The desk in this folder runs its email side: the inbound listener and a sales@ box."""
+    return mail_settings(database_url, smtp_sink, **mail_overrides)
 
 
 def fixture_bytes(relative: str) -> bytes:

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from hub.db.email_models import EmailRecord
 from hub.db.models import Conversation, DeliveryState, Direction, Identity, Message
-from tests.hub.email.conftest import MailHub, fixture_bytes, mail
+from tests.hub.email.conftest import fixture_bytes, mail, smtp_in
+from tests.support.desk import Desk
 from tests.support.poll import eventually
 
 
@@ -31,8 +32,8 @@ def dsn(original_id: str, recipient: str, *, labelled: bool) -> bytes:
     ).encode()
 
 
-async def _delivery_state(mailhub: MailHub, external_id: str) -> str:
-    async with mailhub.hub.db.reader() as session:
+async def _delivery_state(desk: Desk, external_id: str) -> str:
+    async with desk.hub.db.reader() as session:
         state = await session.scalar(
             select(Message.delivery_state).where(Message.external_id == external_id)
         )
@@ -40,20 +41,20 @@ async def _delivery_state(mailhub: MailHub, external_id: str) -> str:
 
 
 async def test_bounce_marks_the_original_failed_and_the_address_bouncing(
-    mailhub: MailHub,
+    desk: Desk,
 ) -> None:
-    await mailhub.send(mail(sender="Jane <jane@example.com>"))
-    [ack] = await mailhub.sink.wait_for(1)
+    await smtp_in(desk, mail(sender="Jane <jane@example.com>"))
+    [ack] = await desk.smtp.wait_for(1)
     ack_id = ack.message["Message-ID"]
 
     async def sent() -> bool:
-        return await _delivery_state(mailhub, ack_id) == DeliveryState.SENT
+        return await _delivery_state(desk, ack_id) == DeliveryState.SENT
 
     await eventually(sent, what="acknowledgement marked sent")
-    await mailhub.send(dsn(ack_id, "jane@example.com", labelled=True), sender="")
-    assert await _delivery_state(mailhub, ack_id) == DeliveryState.FAILED
-    [conversation] = await mailhub.conversations()
-    async with mailhub.hub.db.reader() as session:
+    await smtp_in(desk, dsn(ack_id, "jane@example.com", labelled=True), sender="")
+    assert await _delivery_state(desk, ack_id) == DeliveryState.FAILED
+    [conversation] = await desk.conversations()
+    async with desk.hub.db.reader() as session:
         identity = await session.scalar(
             select(Identity).where(Identity.address == "jane@example.com")
         )
@@ -69,25 +70,25 @@ async def test_bounce_marks_the_original_failed_and_the_address_bouncing(
         assert report.text.startswith("Delivery failed to jane@example.com (5.1.1")
         refreshed = await session.get(Conversation, conversation.id)
         assert refreshed is not None and refreshed.status == "open"
-    assert await mailhub.count(Message, Message.direction == Direction.OUTBOUND) == 1
+    assert await desk.count(Message, Message.direction == Direction.OUTBOUND) == 1
 
 
-async def test_bounce_without_report_type_is_recognized_by_null_sender(mailhub: MailHub) -> None:
-    await mailhub.send(mail(sender="Jane <jane@example.com>"))
-    [ack] = await mailhub.sink.wait_for(1)
-    await mailhub.send(
-        dsn(ack.message["Message-ID"], "jane@example.com", labelled=False), sender=""
+async def test_bounce_without_report_type_is_recognized_by_null_sender(desk: Desk) -> None:
+    await smtp_in(desk, mail(sender="Jane <jane@example.com>"))
+    [ack] = await desk.smtp.wait_for(1)
+    await smtp_in(
+        desk, dsn(ack.message["Message-ID"], "jane@example.com", labelled=False), sender=""
     )
-    assert await mailhub.count(Conversation) == 1
-    assert await mailhub.count(EmailRecord, EmailRecord.bounce.is_not(None)) == 1
+    assert await desk.count(Conversation) == 1
+    assert await desk.count(EmailRecord, EmailRecord.bounce.is_not(None)) == 1
 
 
-async def test_unmatched_bounces_are_kept_but_open_nothing(mailhub: MailHub) -> None:
+async def test_unmatched_bounces_are_kept_but_open_nothing(desk: Desk) -> None:
     for name in ("msg_16.txt", "msg_25.txt", "msg_43.txt"):
-        await mailhub.send(fixture_bytes(f"cpython-test_email/{name}"), sender="")
-    assert await mailhub.count(Conversation) == 0
-    assert await mailhub.count(Message) == 0
-    async with mailhub.hub.db.reader() as session:
+        await smtp_in(desk, fixture_bytes(f"cpython-test_email/{name}"), sender="")
+    assert await desk.count(Conversation) == 0
+    assert await desk.count(Message) == 0
+    async with desk.hub.db.reader() as session:
         records = (await session.scalars(select(EmailRecord).order_by(EmailRecord.id))).all()
     assert len(records) == 3
     assert all(r.bounce is not None and r.message_id is None for r in records)

@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from hub.app import create_app
 from hub.db.email_models import EmailMailbox
 from hub.db.models import Message, Role
 from hub.platform.migrate import upgrade
-from hub.web.keys import HUB
 from tests.conftest import ROOT, AiohttpClient, auth
-from tests.hub.email.conftest import MailHub, mail, mail_settings
+from tests.hub.email.conftest import mail, mail_settings
+from tests.support.desk import Desk, build_app
 from tests.support.dovecot import Dovecot, dovecot_root, free_port
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
@@ -58,13 +57,12 @@ def imap_overrides(server: Dovecot, **extra: Any) -> dict[str, Any]:
 
 async def start_hub(
     database_url: str, sink: SmtpSink, aiohttp_client: AiohttpClient, server: Dovecot, **extra: Any
-) -> MailHub:
+) -> Desk:
     settings = mail_settings(database_url, sink, **imap_overrides(server, **extra))
-    client = await aiohttp_client(create_app(settings))
-    return MailHub(client, client.app[HUB], sink)
+    return Desk(await aiohttp_client(build_app(settings)), smtp=sink)
 
 
-async def wait_for_messages(hub: MailHub, count: int) -> None:
+async def wait_for_messages(hub: Desk, count: int) -> None:
     async def arrived() -> bool:
         return await hub.count(Message, Message.direction == "inbound") >= count
 
@@ -105,7 +103,7 @@ async def test_idle_imports_mail_as_it_arrives_and_restarts_import_nothing_twice
             return row is not None and row.uidvalidity != 1 and row.last_uid == 4
 
     await eventually(reread, 20, what="mailbox read again after UIDVALIDITY change")
-    assert [m.text for m in await third.inbound()] == ["one", "two", "three", "four"]
+    assert [m.text for m in await third.inbound_messages()] == ["one", "two", "three", "four"]
 
 
 async def test_unreachable_server_is_shown_then_recovers(

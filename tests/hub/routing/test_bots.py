@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from hub.db.models import Direction, Message, Role
-from tests.hub.routing.conftest import MakeDesk, auth
+from tests.support.desk import MakeDesk, auth
 
 FAQ_RULE = {"name": "faq first", "channels": ["api"], "bot": "faq"}
 
@@ -32,16 +32,18 @@ async def test_faq_bot_answers_then_hands_over(make_desk: MakeDesk) -> None:
             headers=auth(admin),
         )
         assert added.status == 201
-    opened = await desk.send("how do i reset my password")
-    conversation_id = opened["conversation_id"]
-    [answer] = await desk.callbacks.wait_for(1)
-    assert "Forgot password" in answer.json()["text"]
-    assert answer.json()["automated"] is True
+    opened = await desk.customer_writes("how do i reset my password")
+    conversation_id = opened.conversation_id
+    [answer] = await desk.wait_sent(1, channel="api")
+    assert "Forgot password" in answer.text
+    assert answer.automated is True
     assert (await desk.conversation(conversation_id)).assignee_id is None
 
-    await desk.send("this did not help, I want to talk to a human")
+    await desk.customer_writes("this did not help, I want to talk to a human")
     assert (await desk.conversation(conversation_id)).assignee_id == agent_id
-    await desk.send("what are your opening hours")  # a person has it now: the bot stays quiet
+    await desk.customer_writes(
+        "what are your opening hours"
+    )  # a person has it now: the bot stays quiet
     async with desk.hub.db.reader() as session:
         log = (
             await session.scalars(
@@ -60,9 +62,9 @@ async def test_faq_bot_answers_then_hands_over(make_desk: MakeDesk) -> None:
 async def test_faq_bot_hands_over_below_threshold(make_desk: MakeDesk) -> None:
     desk = await make_desk(**{"routing.rules": [FAQ_RULE]})
     agent_id, _ = await desk.agent("agent@example.com")
-    opened = await desk.send("The invoice you sent me lists the wrong VAT number")
-    assert (await desk.conversation(opened["conversation_id"])).assignee_id == agent_id
-    assert desk.callbacks.requests == []
+    opened = await desk.customer_writes("The invoice you sent me lists the wrong VAT number")
+    assert (await desk.conversation(opened.conversation_id)).assignee_id == agent_id
+    assert desk.sent("api") == []
 
 
 class FakeRasa:
@@ -106,19 +108,19 @@ async def test_external_bot_relays_replies_and_hands_over(
     connector = {"url": rasa.url(), "channels": ["api"]}
     desk = await make_desk(**{"bots.connectors.rasa": connector})
     agent_id, _ = await desk.agent("agent@example.com")
-    opened = await desk.send("hello bot")
-    conversation_id = opened["conversation_id"]
+    opened = await desk.customer_writes("hello bot")
+    conversation_id = opened.conversation_id
     await desk.run_jobs()
     assert rasa.received[0]["message"] == "hello bot"
-    [first] = await desk.callbacks.wait_for(1)
-    assert first.json()["text"] == "Bot heard: hello bot\n"
+    [first] = await desk.wait_sent(1, channel="api")
+    assert first.text == "Bot heard: hello bot\n"
     assert (await desk.conversation(conversation_id)).assignee_id is None
 
-    await desk.send("please get me an agent")
+    await desk.customer_writes("please get me an agent")
     await desk.run_jobs()
-    _, second = await desk.callbacks.wait_for(2)
-    assert second.json()["text"] == "Connecting you to a colleague.\n"
+    _, second = await desk.wait_sent(2, channel="api")
+    assert second.text == "Connecting you to a colleague.\n"
     assert (await desk.conversation(conversation_id)).assignee_id == agent_id
-    await desk.send("thanks")
+    await desk.customer_writes("thanks")
     await desk.run_jobs()
     assert len(rasa.received) == 2  # the person has it now

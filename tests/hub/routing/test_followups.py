@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from hub.db.models import ConversationStatus, Direction, Message, Role
 from hub.db.routing_models import CsatResponse, Job
-from tests.hub.routing.conftest import Desk, MakeDesk, auth
+from tests.support.desk import Desk, MakeDesk, auth
 
 REMINDER = {"name": "nudge", "trigger": "pending", "delay_minutes": 60, "template": "reminder"}
 
 
 async def _pending_after_reply(desk: Desk, token: str, sender: str = "jane@example.com") -> int:
-    opened = await desk.send("My order never arrived", sender=sender)
-    conversation = f"/api/v1/conversations/{opened['conversation_id']}"
+    opened = await desk.customer_writes("My order never arrived", sender=sender)
+    conversation = f"/api/v1/conversations/{opened.conversation_id}"
     reply = await desk.client.post(
         f"{conversation}/messages", json={"text": "Which order?"}, headers=auth(token)
     )
@@ -28,11 +28,11 @@ async def _pending_after_reply(desk: Desk, token: str, sender: str = "jane@examp
     pending = await desk.client.patch(conversation, json={"status": "pending"}, headers=auth(token))
     assert pending.status == 200
     await desk.run_jobs()  # the status change schedules the follow-ups
-    return int(opened["conversation_id"])
+    return int(opened.conversation_id)
 
 
 def _texts(desk: Desk) -> list[str]:
-    return [str(r.json()["text"]) for r in desk.callbacks.requests]
+    return desk.texts("api")
 
 
 async def test_job_survives_restart_and_fires_once(make_desk: MakeDesk) -> None:
@@ -44,9 +44,11 @@ async def test_job_survives_restart_and_fires_once(make_desk: MakeDesk) -> None:
     desk.clock.advance(timedelta(minutes=61))
     # A new hub process whose own runner (polling) finds the due job.
     restarted = await make_desk(
-        desk.clock, **{"followups.rules": [REMINDER], "jobs.poll_seconds": 0.05}
+        desk.clock,
+        memory=desk.memory,  # the customer's side of the channels outlives the process
+        **{"followups.rules": [REMINDER], "jobs.poll_seconds": 0.05},
     )
-    await restarted.callbacks.wait_for(2)
+    await restarted.wait_sent(2, channel="api")
     assert "waiting for your answer" in _texts(restarted)[1]
     await restarted.run_jobs()
     await restarted.run_jobs()
@@ -71,7 +73,7 @@ async def test_no_follow_up_after_the_customer_answered(make_desk: MakeDesk) -> 
     _, token = await desk.agent("agent@example.com")
     await _pending_after_reply(desk, token)
     desk.clock.advance(timedelta(minutes=30))
-    await desk.send("It was order 4711")  # reopens the conversation before the reminder
+    await desk.customer_writes("It was order 4711")  # reopens the conversation before the reminder
     desk.clock.advance(timedelta(minutes=31))
     await desk.run_jobs()
     async with desk.hub.db.reader() as session:
@@ -92,9 +94,9 @@ async def test_auto_resolve_then_survey_answered_by_digit_and_link(make_desk: Ma
     for _ in range(3):  # resolve; schedule the survey; send it
         await desk.run_jobs()
     assert (await desk.conversation(conversation_id)).status == ConversationStatus.RESOLVED
-    await desk.callbacks.wait_for(2)  # the agent's reply, then the survey
+    await desk.wait_sent(2, channel="api")  # the agent's reply, then the survey
     [survey] = [t for t in _texts(desk) if "How satisfied" in t]
-    await desk.send("4")
+    await desk.customer_writes("4")
     async with desk.hub.db.reader() as session:
         answer = await session.scalar(select(CsatResponse))
     assert answer is not None and (answer.score, answer.via) == (4, "reply")
@@ -152,8 +154,8 @@ async def test_template_error_goes_to_the_admin_not_the_customer(make_desk: Make
 
 
 async def _ack_text(desk: Desk, count: int) -> str:
-    received = await desk.smtp.wait_for(count)
-    return received[count - 1].text()
+    received = await desk.wait_sent(count, channel="mail")
+    return received[count - 1].text
 
 
 async def test_acknowledgement_differs_outside_business_hours(make_desk: MakeDesk) -> None:
@@ -163,8 +165,10 @@ async def test_acknowledgement_differs_outside_business_hours(make_desk: MakeDes
     }
     desk = await make_desk(**settings)
     await desk.agent("agent@example.com")
-    await desk.send("Inside hours", sender="monday@example.com")  # Monday 10:00 in Berlin
+    await desk.customer_writes(
+        "Inside hours", sender="monday@example.com"
+    )  # Monday 10:00 in Berlin
     assert "answer you soon" in await _ack_text(desk, 1)
     desk.clock.current = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)  # Saturday
-    await desk.send("On the weekend", sender="saturday@example.com")
+    await desk.customer_writes("On the weekend", sender="saturday@example.com")
     assert "Our team is away right now" in await _ack_text(desk, 2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hub.db.models import Direction, Message, Role
-from tests.hub.routing.conftest import Desk, MakeDesk, auth
+from tests.support.desk import Desk, MakeDesk, auth
 
 WELCOME_RULE = {"name": "welcome", "channels": ["api"], "template": "welcome"}
 
@@ -31,13 +31,13 @@ async def test_rule_template_is_sent_marked_automated(make_desk: MakeDesk) -> No
     desk = await make_desk(**{"routing.rules": [WELCOME_RULE]})
     _, admin = await desk.agent("admin@example.com", role=Role.ADMIN, capacity=0)
     await _save(desk, admin, "Welcome, {{ customer.name }} ({{ inside_hours }})")
-    opened = await desk.send("Hello there")
-    [welcome] = await desk.callbacks.wait_for(1)
-    assert welcome.json()["text"] == "Welcome, Jane Cooper (True)\n"
-    assert welcome.json()["automated"] is True
+    opened = await desk.customer_writes("Hello there")
+    [welcome] = await desk.wait_sent(1, channel="api")
+    assert welcome.text == "Welcome, Jane Cooper (True)\n"
+    assert welcome.automated is True
     said = [
         m
-        for m in await _log(desk, int(opened["conversation_id"]))
+        for m in await _log(desk, int(opened.conversation_id))
         if m.direction == Direction.OUTBOUND and m.channel == "api"
     ]
     assert [m.automated for m in said] == [True]
@@ -48,8 +48,8 @@ async def test_broken_rule_template_goes_to_the_admin(make_desk: MakeDesk) -> No
     _, admin = await desk.agent("admin@example.com", role=Role.ADMIN, capacity=0)
     # Renders with the sample ticket, fails on a real conversation without one in the context.
     await _save(desk, admin, "Welcome, ticket #{{ ticket.number }}")
-    opened = await desk.send("Hello there")
-    conversation_id = int(opened["conversation_id"])
+    opened = await desk.customer_writes("Hello there")
+    conversation_id = int(opened.conversation_id)
     notices = await desk.client.get("/api/v1/routing/notices", headers=auth(admin))
     [notice] = (await notices.json())["items"]
     assert notice["kind"] == "template_error"

@@ -8,7 +8,7 @@ from typing import Any
 
 from hub.core.tickets import ticket_for
 from hub.db.models import Role, Team
-from tests.hub.routing.conftest import MakeDesk, auth
+from tests.support.desk import MakeDesk, auth
 
 RULES: list[dict[str, Any]] = [
     {"name": "spam", "regex": ["(?i)casino bonus"], "spam": True},
@@ -61,17 +61,19 @@ async def test_rules_replace_validate_and_route(make_desk: MakeDesk) -> None:
         r["name"] for r in RULES
     ]
 
-    result = await desk.send("Hi, I would like to cancle my order please", sender="c@example.com")
-    conversation = await desk.conversation(result["conversation_id"])
+    result = await desk.customer_writes(
+        "Hi, I would like to cancle my order please", sender="c@example.com"
+    )
+    conversation = await desk.conversation(result.conversation_id)
     async with desk.hub.db.reader() as session:
         team = await session.get(Team, conversation.team_id)
         ticket = await ticket_for(session, conversation.id)
     assert team is not None and team.slug == "billing"
     assert ticket is not None and ticket.category == "orders"
-    spam = await desk.send("Claim your CASINO BONUS now", sender="s@example.com")
-    spammed = await desk.conversation(spam["conversation_id"])
+    spam = await desk.customer_writes("Claim your CASINO BONUS now", sender="s@example.com")
+    spammed = await desk.conversation(spam.conversation_id)
     assert spammed.status == "resolved" and spammed.assignee_id is None
-    assert spam.get("ticket_number") is None
+    assert spam.ticket_number is None
 
 
 async def test_dry_run_shows_the_rule_and_the_trace(make_desk: MakeDesk) -> None:

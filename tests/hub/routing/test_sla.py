@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hub.db.models import Role
 from hub.db.routing_models import SlaEvent
 from hub.platform.clock import ManualClock
-from tests.hub.routing.conftest import MakeDesk, auth
+from tests.support.desk import MakeDesk, auth
 
 OFFICE = {
     "timezone": "Europe/Berlin",
@@ -32,8 +32,8 @@ async def test_breach_lands_at_the_right_business_hours_time(make_desk: MakeDesk
     desk = await make_desk(clock, **{"calendars.office": OFFICE, "sla_policies": [policy]})
     boss, boss_token = await desk.agent("boss@example.com", role=Role.SUPERVISOR, capacity=0)
     await desk.agent("agent@example.com")
-    opened = await desk.send("Our printer is broken")
-    conversation_id = opened["conversation_id"]
+    opened = await desk.customer_writes("Our printer is broken")
+    conversation_id = opened.conversation_id
 
     async def events(kind: str) -> list[dict[str, object]]:
         response = await desk.client.get(
@@ -80,8 +80,8 @@ async def test_clock_pauses_while_waiting_on_the_customer(make_desk: MakeDesk) -
     start = desk.clock.now()
     _, token = await desk.agent("agent@example.com")
     _, admin_token = await desk.agent("admin@example.com", role=Role.ADMIN, capacity=0)
-    opened = await desk.send("Where is my parcel?")
-    conversation = f"/api/v1/conversations/{opened['conversation_id']}"
+    opened = await desk.customer_writes("Where is my parcel?")
+    conversation = f"/api/v1/conversations/{opened.conversation_id}"
     desk.clock.advance(timedelta(minutes=10))
     reply = await desk.client.post(
         f"{conversation}/messages", json={"text": "Which order number?"}, headers=auth(token)
@@ -97,7 +97,9 @@ async def test_clock_pauses_while_waiting_on_the_customer(make_desk: MakeDesk) -
 
     desk.clock.advance(timedelta(hours=5))  # waiting on the customer: no resolution breach
     assert await breaches() == {}
-    await desk.send("It is order 4711")  # 5 h 10 min after the start; the clock runs again
+    await desk.customer_writes(
+        "It is order 4711"
+    )  # 5 h 10 min after the start; the clock runs again
     desk.clock.current = start + timedelta(hours=5, minutes=39)
     assert await breaches() == {}
     desk.clock.current = start + timedelta(hours=5, minutes=41)

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select, text
 
 from hub.db.models import Direction, Message, Role
 from hub.platform.migrate import upgrade
-from tests.hub.routing.conftest import Desk, MakeDesk, auth
+from tests.support.desk import Desk, MakeDesk, auth
 
 POLICIES = [
     {
@@ -58,8 +58,8 @@ async def test_due_time_follows_reply_pause_priority_and_resolve(make_desk: Make
     desk = await make_desk(sla_policies=POLICIES)
     start = desk.clock.now()
     _, token = await desk.agent("agent@example.com")
-    opened = await desk.send("Where is my parcel?")
-    conversation_id = opened["conversation_id"]
+    opened = await desk.customer_writes("Where is my parcel?")
+    conversation_id = opened.conversation_id
     path = f"/api/v1/conversations/{conversation_id}"
 
     assert await due(desk, conversation_id) == start + timedelta(minutes=30)  # first response
@@ -113,8 +113,8 @@ async def test_priority_patch_reapplies_the_policy_to_the_ticket(make_desk: Make
     start = desk.clock.now()
     await desk.agent("agent@example.com")
     _, boss = await desk.agent("boss@example.com", role=Role.SUPERVISOR, capacity=0)
-    opened = await desk.send("My invoice looks wrong")
-    conversation_id = opened["conversation_id"]
+    opened = await desk.customer_writes("My invoice looks wrong")
+    conversation_id = opened.conversation_id
     path = f"/api/v1/conversations/{conversation_id}"
     await desk.run_jobs()
     desk.clock.advance(timedelta(minutes=5))

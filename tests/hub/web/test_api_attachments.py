@@ -19,10 +19,11 @@ from hub.db.file_models import StoredFile
 from hub.db.models import Message, Role
 from hub.web.api.models import files
 from hub.web.api.routes import api_document as document
-from tests.conftest import AiohttpClient, Running, auth, make_settings
+from tests.conftest import AiohttpClient, auth, make_settings
 from tests.hub.web.ui.conftest import inbound
 from tests.support.agent_api import call, settled, start_conversation
 from tests.support.chat_hub import run_hub
+from tests.support.desk import Desk
 from tests.support.fake_provider import serving
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.poll import eventually
@@ -36,7 +37,7 @@ STORED_FILE = files.StoredFile.model_json_schema()
 
 
 async def upload(
-    running: Running,
+    desk: Desk,
     token: str | None,
     filename: str,
     content: bytes,
@@ -45,15 +46,15 @@ async def upload(
     form = aiohttp.FormData()
     form.add_field("file", content, filename=filename, content_type=content_type)
     headers = auth(token) if token else {}
-    response = await running.client.post(UPLOADS, data=form, headers=headers)
+    response = await desk.client.post(UPLOADS, data=form, headers=headers)
     return response.status, await response.json()
 
 
 async def reply(
-    running: Running, token: str, conversation_id: int, body: dict[str, Any]
+    desk: Desk, token: str, conversation_id: int, body: dict[str, Any]
 ) -> tuple[int, Any]:
     return await call(
-        running.client, "POST", f"/api/v1/conversations/{conversation_id}/messages", token, body
+        desk.client, "POST", f"/api/v1/conversations/{conversation_id}/messages", token, body
     )
 
 
@@ -68,13 +69,13 @@ async def mail_saying(sink: SmtpSink, text: str) -> Received:
     return found[0]
 
 
-async def stored_count(running: Running) -> int:
-    async with running.hub.db.reader() as session:
+async def stored_count(desk: Desk) -> int:
+    async with desk.hub.db.reader() as session:
         return int(await session.scalar(select(func.count()).select_from(StoredFile)) or 0)
 
 
-async def message_count(running: Running) -> int:
-    async with running.hub.db.reader() as session:
+async def message_count(desk: Desk) -> int:
+    async with desk.hub.db.reader() as session:
         return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
 
 
@@ -84,10 +85,10 @@ def error_is_documented(answer: Any) -> None:
     assert list(Draft202012Validator(schema).iter_errors(answer)) == []
 
 
-async def test_uploaded_file_goes_out_as_a_mail_part(running: Running, smtp_sink: SmtpSink) -> None:
-    _, alice = await running.agent("alice@example.com")
-    started = await inbound(running, "Please send me the contract", channel="mail")
-    status, stored = await upload(running, alice, "contract.pdf", PDF)
+async def test_uploaded_file_goes_out_as_a_mail_part(desk: Desk, smtp_sink: SmtpSink) -> None:
+    _, alice = await desk.agent("alice@example.com")
+    started = await inbound(desk, "Please send me the contract", channel="mail")
+    status, stored = await upload(desk, alice, "contract.pdf", PDF)
     assert status == 201, stored
     assert list(Draft202012Validator(STORED_FILE).iter_errors(stored)) == []
     assert (stored["filename"], stored["content_type"], stored["size"]) == (
@@ -96,7 +97,7 @@ async def test_uploaded_file_goes_out_as_a_mail_part(running: Running, smtp_sink
         len(PDF),
     )
     status, sent = await reply(
-        running,
+        desk,
         alice,
         started.conversation_id,
         {"text": "Here it is.", "attachments": [stored["id"]]},
@@ -116,7 +117,7 @@ async def test_uploaded_file_goes_out_as_a_mail_part(running: Running, smtp_sink
     assert part.get_content_type() == "application/pdf"
     assert part.get_content() == PDF
 
-    download = await running.client.get(
+    download = await desk.client.get(
         f"/api/v1/messages/{sent['id']}/attachments/0", headers=auth(alice)
     )
     assert download.status == 200
@@ -127,29 +128,27 @@ async def test_uploaded_file_goes_out_as_a_mail_part(running: Running, smtp_sink
     assert download.headers["Content-Type"] == "application/pdf"
 
 
-async def test_a_file_only_reply_and_a_note_with_a_file(
-    running: Running, smtp_sink: SmtpSink
-) -> None:
-    _, alice = await running.agent("alice@example.com")
-    started = await inbound(running, "Logs?", channel="mail")
-    _, first = await upload(running, alice, "app.log", b"line 1\nline 2\n", "text/plain")
-    _, second = await upload(running, alice, "page.html", b"<script>alert(1)</script>", "text/html")
+async def test_a_file_only_reply_and_a_note_with_a_file(desk: Desk, smtp_sink: SmtpSink) -> None:
+    _, alice = await desk.agent("alice@example.com")
+    started = await inbound(desk, "Logs?", channel="mail")
+    _, first = await upload(desk, alice, "app.log", b"line 1\nline 2\n", "text/plain")
+    _, second = await upload(desk, alice, "page.html", b"<script>alert(1)</script>", "text/html")
     status, note = await reply(
-        running, alice, started.conversation_id, {"private": True, "attachments": [first["id"]]}
+        desk, alice, started.conversation_id, {"private": True, "attachments": [first["id"]]}
     )
     assert status == 201, note
     assert (note["direction"], note["text"]) == ("note", "")
     assert [a["filename"] for a in note["attachments"]] == ["app.log"]
     status, sent = await reply(
-        running, alice, started.conversation_id, {"attachments": [second["id"]]}
+        desk, alice, started.conversation_id, {"attachments": [second["id"]]}
     )
     assert status == 201, sent
-    await settled(running.hub)
+    await settled(desk.hub)
     [mail] = [m for m in smtp_sink.received if list(m.message.iter_attachments())]
     [part] = list(mail.message.iter_attachments())
     assert part.get_filename() == "page.html"  # the note's app.log went nowhere
     # Served as a download whatever the type: never rendered by the agent's browser.
-    html = await running.client.get(
+    html = await desk.client.get(
         f"/api/v1/messages/{sent['id']}/attachments/0", headers=auth(alice)
     )
     assert html.headers["Content-Disposition"].startswith("attachment;")
@@ -164,9 +163,9 @@ async def test_too_large_upload_is_413_and_nothing_is_stored(
         database_url,
         **{"channels.mail.smtp_port": smtp_sink.port, "attachments.max_bytes": "1 MB"},
     )
-    running = await run_hub(settings, aiohttp_client)
-    _, alice = await running.agent("alice@example.com")
-    status, answer = await upload(running, alice, "big.bin", b"x" * (1024 * 1024 + 1))
+    desk = await run_hub(settings, aiohttp_client)
+    _, alice = await desk.agent("alice@example.com")
+    status, answer = await upload(desk, alice, "big.bin", b"x" * (1024 * 1024 + 1))
     assert status == 413
     assert answer["error"]["code"] == "file_too_large"
     assert answer["error"]["message"] == (
@@ -174,90 +173,90 @@ async def test_too_large_upload_is_413_and_nothing_is_stored(
     )
     error_is_documented(answer)
     # Far over the limit: refused from Content-Length, before reading the body.
-    status, answer = await upload(running, alice, "huge.bin", b"x" * (8 * 1024 * 1024))
+    status, answer = await upload(desk, alice, "huge.bin", b"x" * (8 * 1024 * 1024))
     assert status == 413
     assert "larger than the limit of 1048576 bytes" in answer["error"]["message"]
-    assert await stored_count(running) == 0
+    assert await stored_count(desk) == 0
     # Files are streamed: one at the cap fits, though larger than web.max_body_bytes.
     assert settings.web.max_body_bytes < 1024 * 1024
-    status, fits = await upload(running, alice, "fits.bin", b"x" * (1024 * 1024))
+    status, fits = await upload(desk, alice, "fits.bin", b"x" * (1024 * 1024))
     assert status == 201 and fits["size"] == 1024 * 1024
 
 
-async def test_bad_uploads_are_refused_with_json(running: Running) -> None:
-    _, alice = await running.agent("alice@example.com")
-    _, marketer = await running.agent("mark@example.com", role=Role.MARKETER, teams=())
-    assert (await upload(running, None, "a.txt", b"a"))[0] == 401
-    status, answer = await upload(running, marketer, "a.txt", b"a")
+async def test_bad_uploads_are_refused_with_json(desk: Desk) -> None:
+    _, alice = await desk.agent("alice@example.com")
+    _, marketer = await desk.agent("mark@example.com", role=Role.MARKETER, teams=())
+    assert (await upload(desk, None, "a.txt", b"a"))[0] == 401
+    status, answer = await upload(desk, marketer, "a.txt", b"a")
     assert status == 403 and answer["error"]["code"] == "forbidden"
-    response = await running.client.post(UPLOADS, json={"file": "a"}, headers=auth(alice))
+    response = await desk.client.post(UPLOADS, json={"file": "a"}, headers=auth(alice))
     assert response.status == 400
     assert (await response.json())["error"]["code"] == "bad_upload"
     form = aiohttp.FormData()
     form.add_field("file", b"a", filename="a.txt")
     form.add_field("file", b"b", filename="b.txt")
-    response = await running.client.post(UPLOADS, data=form, headers=auth(alice))
+    response = await desk.client.post(UPLOADS, data=form, headers=auth(alice))
     assert response.status == 400
-    assert await stored_count(running) == 0
+    assert await stored_count(desk) == 0
 
 
 async def test_foreign_unknown_and_reused_files_are_refused(
-    running: Running, smtp_sink: SmtpSink
+    desk: Desk, smtp_sink: SmtpSink
 ) -> None:
-    _, alice = await running.agent("alice@example.com")
-    _, bob = await running.agent("bob@example.com")
-    cid = (await inbound(running, "Hello", channel="mail")).conversation_id
-    _, bobs = await upload(running, bob, "bob.txt", b"bob's", "text/plain")
-    _, mine = await upload(running, alice, "mine.txt", b"mine", "text/plain")
-    before = await message_count(running)
+    _, alice = await desk.agent("alice@example.com")
+    _, bob = await desk.agent("bob@example.com")
+    cid = (await inbound(desk, "Hello", channel="mail")).conversation_id
+    _, bobs = await upload(desk, bob, "bob.txt", b"bob's", "text/plain")
+    _, mine = await upload(desk, alice, "mine.txt", b"mine", "text/plain")
+    before = await message_count(desk)
     for ids, status, code in (
         ([bobs["id"]], 404, "unknown_file"),
         ([999_999], 404, "unknown_file"),
         ([mine["id"], mine["id"]], 422, "invalid_field"),
         (["1"], 422, "invalid_field"),
     ):
-        got, answer = await reply(running, alice, cid, {"text": "see file", "attachments": ids})
+        got, answer = await reply(desk, alice, cid, {"text": "see file", "attachments": ids})
         assert (got, answer["error"]["code"]) == (status, code), answer
         error_is_documented(answer)
-    assert await message_count(running) == before
-    assert (await reply(running, alice, cid, {"text": "ok", "attachments": [mine["id"]]}))[0] == 201
-    got, answer = await reply(running, alice, cid, {"text": "again", "attachments": [mine["id"]]})
+    assert await message_count(desk) == before
+    assert (await reply(desk, alice, cid, {"text": "ok", "attachments": [mine["id"]]}))[0] == 201
+    got, answer = await reply(desk, alice, cid, {"text": "again", "attachments": [mine["id"]]})
     assert (got, answer["error"]["code"]) == (409, "file_attached")
     assert f"file {mine['id']}" in answer["error"]["message"]
-    assert await message_count(running) == before + 1
-    async with running.hub.db.reader() as session:
+    assert await message_count(desk) == before + 1
+    async with desk.hub.db.reader() as session:
         bob_file = await session.get(StoredFile, bobs["id"])
         assert bob_file is not None and bob_file.message_id is None
 
 
-async def test_downloads_only_for_agents_who_may_see_the_conversation(running: Running) -> None:
-    _, alice = await running.agent("alice@example.com", teams=("support",))
-    _, bob = await running.agent("bob@example.com", teams=("billing",))
-    _, marketer = await running.agent("mark@example.com", role=Role.MARKETER, teams=())
-    cid = (await inbound(running, "Hello", channel="mail")).conversation_id
-    _, stored = await upload(running, alice, "secret.txt", b"secret", "text/plain")
-    _, sent = await reply(running, alice, cid, {"text": "x", "attachments": [stored["id"]]})
+async def test_downloads_only_for_agents_who_may_see_the_conversation(desk: Desk) -> None:
+    _, alice = await desk.agent("alice@example.com", teams=("support",))
+    _, bob = await desk.agent("bob@example.com", teams=("billing",))
+    _, marketer = await desk.agent("mark@example.com", role=Role.MARKETER, teams=())
+    cid = (await inbound(desk, "Hello", channel="mail")).conversation_id
+    _, stored = await upload(desk, alice, "secret.txt", b"secret", "text/plain")
+    _, sent = await reply(desk, alice, cid, {"text": "x", "attachments": [stored["id"]]})
     url = f"/api/v1/messages/{sent['id']}/attachments/0"
-    assert (await running.client.get(url, headers=auth(alice))).status == 200
-    denied = await running.client.get(url, headers=auth(bob))
+    assert (await desk.client.get(url, headers=auth(alice))).status == 200
+    denied = await desk.client.get(url, headers=auth(bob))
     assert denied.status == 404
     assert "not yours to see" in (await denied.json())["error"]["message"]
-    assert (await running.client.get(url, headers=auth(marketer))).status == 403
-    assert (await running.client.get(url)).status == 401
+    assert (await desk.client.get(url, headers=auth(marketer))).status == 403
+    assert (await desk.client.get(url)).status == 401
     missing = f"/api/v1/messages/{sent['id']}/attachments/1"
-    assert (await running.client.get(missing, headers=auth(alice))).status == 404
+    assert (await desk.client.get(missing, headers=auth(alice))).status == 404
 
 
 async def test_api_channel_callback_carries_the_file_base64(
-    running: Running, callback_server: HttpRecorder
+    desk: Desk, callback_server: HttpRecorder
 ) -> None:
-    _, alice = await running.agent("alice@example.com")
+    _, alice = await desk.agent("alice@example.com")
     started = await start_conversation(
-        running.client, running.hub, "ord-9", "jane@example.com", "Where is my parcel?"
+        desk.client, desk.hub, "ord-9", "jane@example.com", "Where is my parcel?"
     )
-    _, stored = await upload(running, alice, "invoice.pdf", PDF)
+    _, stored = await upload(desk, alice, "invoice.pdf", PDF)
     status, _ = await reply(
-        running,
+        desk,
         alice,
         started["conversation_id"],
         {"text": "Attached.", "attachments": [stored["id"]]},
@@ -279,8 +278,8 @@ async def test_telegram_reply_with_a_file_is_sent_as_a_document(
 ) -> None:
     async with serving(FakeTelegram()) as fake:
         settings = make_settings(database_url, **telegram_channel(fake))
-        running = await run_hub(settings, aiohttp_client)
-        _, alice = await running.agent("alice@example.com")
+        desk = await run_hub(settings, aiohttp_client)
+        _, alice = await desk.agent("alice@example.com")
         update = {
             "update_id": 1,
             "message": {
@@ -291,7 +290,7 @@ async def test_telegram_reply_with_a_file_is_sent_as_a_document(
                 "text": "Can I have the manual?",
             },
         }
-        response = await running.client.post(
+        response = await desk.client.post(
             "/webhooks/telegram/tg",
             data=json.dumps(update).encode(),
             headers={
@@ -300,12 +299,12 @@ async def test_telegram_reply_with_a_file_is_sent_as_a_document(
             },
         )
         assert response.status == 200
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             cid = await session.scalar(select(Message.conversation_id))
         assert cid is not None
-        _, stored = await upload(running, alice, "manual.pdf", PDF)
+        _, stored = await upload(desk, alice, "manual.pdf", PDF)
         status, _ = await reply(
-            running, alice, cid, {"text": "The manual:", "attachments": [stored["id"]]}
+            desk, alice, cid, {"text": "The manual:", "attachments": [stored["id"]]}
         )
         assert status == 201
 
@@ -339,16 +338,16 @@ def telegram_channel(fake: FakeTelegram) -> dict[str, Any]:
 
 
 async def test_two_replies_racing_for_one_file_attach_it_once(
-    running: Running, smtp_sink: SmtpSink
+    desk: Desk, smtp_sink: SmtpSink
 ) -> None:
-    _, alice = await running.agent("alice@example.com")
-    cid = (await inbound(running, "Hello", channel="mail")).conversation_id
-    _, stored = await upload(running, alice, "once.txt", b"once", "text/plain")
+    _, alice = await desk.agent("alice@example.com")
+    cid = (await inbound(desk, "Hello", channel="mail")).conversation_id
+    _, stored = await upload(desk, alice, "once.txt", b"once", "text/plain")
     body = {"text": "the file", "attachments": [stored["id"]]}
-    results = await asyncio.gather(*(reply(running, alice, cid, body) for _ in range(3)))
+    results = await asyncio.gather(*(reply(desk, alice, cid, body) for _ in range(3)))
     statuses = sorted(status for status, _ in results)
     assert statuses == [201, 409, 409], results
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         holders = (
             await session.scalars(
                 select(Message.id).where(

@@ -9,23 +9,20 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from hub.app import create_app
-from hub.config.settings import Settings
 from hub.core.conversations import ACTIVE
 from hub.core.staff import token_digest
 from hub.db.models import Agent, ApiToken, Conversation, Presence, Role
 from hub.platform.clock import ManualClock
-from hub.web.keys import HUB
-from tests.conftest import AiohttpClient, Running
 from tests.support.agent_api import call, db_state, settled, start_conversation
+from tests.support.desk import Desk, MakeDesk
 
 
-async def _people(running: Running) -> dict[str, tuple[int, str]]:
+async def _people(desk: Desk) -> dict[str, tuple[int, str]]:
     """Online agents with no spare capacity: routing assigns them nothing by itself (and does not
     take conversations away from them), so every assignment in these tests is made by a PATCH."""
 
     async def person(name: str, role: Role = Role.AGENT, *teams: str) -> tuple[int, str]:
-        return await running.agent(f"{name}@example.com", role=role, teams=teams, capacity=0)
+        return await desk.agent(f"{name}@example.com", role=role, teams=teams, capacity=0)
 
     return {
         "alice": await person("alice", Role.AGENT, "support"),
@@ -36,53 +33,53 @@ async def _people(running: Running) -> dict[str, tuple[int, str]]:
     }
 
 
-async def _ids(running: Running, token: str, query: str = "") -> list[int]:
-    status, body = await call(running.client, "GET", f"/api/v1/conversations{query}", token)
+async def _ids(desk: Desk, token: str, query: str = "") -> list[int]:
+    status, body = await call(desk.client, "GET", f"/api/v1/conversations{query}", token)
     assert status == 200, body
     assert body["next_cursor"] is None
     return [item["id"] for item in body["items"]]
 
 
-async def test_agents_see_their_team_supervisors_all_marketers_none(running: Running) -> None:
-    people = await _people(running)
+async def test_agents_see_their_team_supervisors_all_marketers_none(desk: Desk) -> None:
+    people = await _people(desk)
     support = await start_conversation(
-        running.client, running.hub, "s-1", "jane@example.com", "My parcel is late."
+        desk.client, desk.hub, "s-1", "jane@example.com", "My parcel is late."
     )
     billing = await start_conversation(
-        running.client, running.hub, "b-1", "joe@example.com", "I want a refund."
+        desk.client, desk.hub, "b-1", "joe@example.com", "I want a refund."
     )
     support_id, billing_id = support["conversation_id"], billing["conversation_id"]
 
-    assert await _ids(running, people["alice"][1]) == [support_id]
-    assert await _ids(running, people["bob"][1]) == [billing_id]
-    assert await _ids(running, people["sue"][1]) == [billing_id, support_id]
-    status, error = await call(running.client, "GET", "/api/v1/conversations", people["mark"][1])
+    assert await _ids(desk, people["alice"][1]) == [support_id]
+    assert await _ids(desk, people["bob"][1]) == [billing_id]
+    assert await _ids(desk, people["sue"][1]) == [billing_id, support_id]
+    status, error = await call(desk.client, "GET", "/api/v1/conversations", people["mark"][1])
     assert status == 403 and error["error"]["code"] == "forbidden"
     status, _ = await call(
-        running.client, "GET", f"/api/v1/conversations/{support_id}", people["mark"][1]
+        desk.client, "GET", f"/api/v1/conversations/{support_id}", people["mark"][1]
     )
     assert status == 404
 
     # Once assigned to bob, the support conversation is his to see too.
     status, body = await call(
-        running.client,
+        desk.client,
         "PATCH",
         f"/api/v1/conversations/{support_id}",
         people["sue"][1],
         {"assignee_id": people["bob"][0]},
     )
     assert (status, body["assignee_id"]) == (200, people["bob"][0])
-    assert await _ids(running, people["bob"][1]) == [support_id, billing_id]
+    assert await _ids(desk, people["bob"][1]) == [support_id, billing_id]
 
 
-async def test_a_foreign_conversation_is_404_everywhere_and_unchanged(running: Running) -> None:
-    people = await _people(running)
+async def test_a_foreign_conversation_is_404_everywhere_and_unchanged(desk: Desk) -> None:
+    people = await _people(desk)
     started = await start_conversation(
-        running.client, running.hub, "s-1", "jane@example.com", "My parcel is late."
+        desk.client, desk.hub, "s-1", "jane@example.com", "My parcel is late."
     )
     path = f"/api/v1/conversations/{started['conversation_id']}"
     bob = people["bob"][1]
-    before = await settled(running.hub)
+    before = await settled(desk.hub)
 
     for method, suffix, body in [
         ("GET", "", None),
@@ -92,70 +89,70 @@ async def test_a_foreign_conversation_is_404_everywhere_and_unchanged(running: R
         ("POST", "/messages", {"text": "Not my customer, but hello."}),
         ("POST", "/messages", {"text": "A note", "private": True}),
     ]:
-        status, error = await call(running.client, method, path + suffix, bob, body)
+        status, error = await call(desk.client, method, path + suffix, bob, body)
         assert status == 404, (method, suffix, error)
         assert error["error"]["code"] == "not_found"
         assert str(started["conversation_id"]) in error["error"]["message"]
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before
 
 
 async def test_agents_take_free_or_abandoned_work_supervisors_assign_anyone(
-    running: Running,
+    desk: Desk,
 ) -> None:
-    people = await _people(running)
+    people = await _people(desk)
     started = await start_conversation(
-        running.client, running.hub, "s-1", "jane@example.com", "My parcel is late."
+        desk.client, desk.hub, "s-1", "jane@example.com", "My parcel is late."
     )
     path = f"/api/v1/conversations/{started['conversation_id']}"
     (alice_id, alice), (carol_id, carol) = people["alice"], people["carol"]
-    before = await settled(running.hub)
+    before = await settled(desk.hub)
 
-    status, error = await call(running.client, "PATCH", path, alice, {"assignee_id": carol_id})
+    status, error = await call(desk.client, "PATCH", path, alice, {"assignee_id": carol_id})
     assert status == 403 and error["error"]["code"] == "forbidden"
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before
 
-    status, body = await call(running.client, "PATCH", path, alice, {"assignee_id": alice_id})
+    status, body = await call(desk.client, "PATCH", path, alice, {"assignee_id": alice_id})
     assert (status, body["assignee_id"]) == (200, alice_id)
     # Carol may neither unassign Alice nor take the conversation while Alice is online ...
-    before = await db_state(running.hub)
-    status, _ = await call(running.client, "PATCH", path, carol, {"assignee_id": None})
+    before = await db_state(desk.hub)
+    status, _ = await call(desk.client, "PATCH", path, carol, {"assignee_id": None})
     assert status == 403
-    status, error = await call(running.client, "PATCH", path, carol, {"assignee_id": carol_id})
+    status, error = await call(desk.client, "PATCH", path, carol, {"assignee_id": carol_id})
     assert status == 403 and "supervisor" in error["error"]["message"]
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before
     # ... but once Alice is offline, Carol may take it over; she may not hand it back.
-    async with running.hub.db.writer() as session:
+    async with desk.hub.db.writer() as session:
         await session.execute(
             update(Agent).where(Agent.id == alice_id).values(presence=Presence.OFFLINE)
         )
         await session.commit()
-    status, body = await call(running.client, "PATCH", path, carol, {"assignee_id": carol_id})
+    status, body = await call(desk.client, "PATCH", path, carol, {"assignee_id": carol_id})
     assert (status, body["assignee_id"]) == (200, carol_id)
-    status, _ = await call(running.client, "PATCH", path, carol, {"assignee_id": alice_id})
+    status, _ = await call(desk.client, "PATCH", path, carol, {"assignee_id": alice_id})
     assert status == 403
-    status, body = await call(running.client, "PATCH", path, carol, {"assignee_id": None})
+    status, body = await call(desk.client, "PATCH", path, carol, {"assignee_id": None})
     assert (status, body["assignee_id"]) == (200, None)
-    status, body = await call(running.client, "PATCH", path, alice, {"assignee_id": alice_id})
+    status, body = await call(desk.client, "PATCH", path, alice, {"assignee_id": alice_id})
     assert (status, body["assignee_id"]) == (200, alice_id)
-    status, body = await call(running.client, "PATCH", path, alice, {"assignee_id": None})
+    status, body = await call(desk.client, "PATCH", path, alice, {"assignee_id": None})
     assert (status, body["assignee_id"]) == (200, None)
 
     status, body = await call(
-        running.client, "PATCH", path, people["sue"][1], {"assignee_id": carol_id}
+        desk.client, "PATCH", path, people["sue"][1], {"assignee_id": carol_id}
     )
     assert (status, body["assignee_id"]) == (200, carol_id)
     # Nobody can be given a conversation whose role cannot handle one.
-    before = await db_state(running.hub)
+    before = await db_state(desk.hub)
     status, error = await call(
-        running.client, "PATCH", path, people["sue"][1], {"assignee_id": people["mark"][0]}
+        desk.client, "PATCH", path, people["sue"][1], {"assignee_id": people["mark"][0]}
     )
     assert status == 422 and error["error"]["fields"].keys() == {"assignee_id"}
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before
 
 
-async def _loads(running: Running) -> dict[int, tuple[int, int]]:
+async def _loads(desk: Desk) -> dict[int, tuple[int, int]]:
     """Per agent: (open_count as stored, active conversations actually assigned)."""
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         stored = {
             agent: count
             for agent, count in await session.execute(select(Agent.id, Agent.open_count))
@@ -169,19 +166,19 @@ async def _loads(running: Running) -> dict[int, tuple[int, int]]:
     return {agent: (count, actual.get(agent, 0)) for agent, count in stored.items()}
 
 
-async def test_patch_keeps_agent_load_true(running: Running) -> None:
-    people = await _people(running)
+async def test_patch_keeps_agent_load_true(desk: Desk) -> None:
+    people = await _people(desk)
     (alice_id, alice), (carol_id, _), sue = people["alice"], people["carol"], people["sue"][1]
     started = await start_conversation(
-        running.client, running.hub, "s-1", "jane@example.com", "Hi", thread_key="T-1"
+        desk.client, desk.hub, "s-1", "jane@example.com", "Hi", thread_key="T-1"
     )
     conversation_id = started["conversation_id"]
     path = f"/api/v1/conversations/{conversation_id}"
 
     async def patch(token: str, change: dict[str, Any], alice_load: int, carol_load: int) -> Any:
-        status, body = await call(running.client, "PATCH", path, token, change)
+        status, body = await call(desk.client, "PATCH", path, token, change)
         assert status == 200, body
-        loads = await _loads(running)
+        loads = await _loads(desk)
         assert all(stored == actual for stored, actual in loads.values()), loads
         assert (loads[alice_id][0], loads[carol_id][0]) == (alice_load, carol_load), change
         return body
@@ -200,20 +197,20 @@ async def test_patch_keeps_agent_load_true(running: Running) -> None:
 
     # The customer writes again in the same thread: the conversation reopens for Carol.
     again = await start_conversation(
-        running.client, running.hub, "s-2", "jane@example.com", "Still there?", thread_key="T-1"
+        desk.client, desk.hub, "s-2", "jane@example.com", "Still there?", thread_key="T-1"
     )
     assert again["conversation_id"] == conversation_id
-    loads = await _loads(running)
+    loads = await _loads(desk)
     assert loads[carol_id] == (1, 1) and loads[alice_id] == (0, 0)
 
     final = await patch(sue, {"assignee_id": None, "priority": "urgent"}, 0, 0)
     assert (final["assignee_id"], final["priority"], final["status"]) == (None, "urgent", "open")
-    status, shown = await call(running.client, "GET", path, alice)
+    status, shown = await call(desk.client, "GET", path, alice)
     assert status == 200
     assert {k: v for k, v in shown.items() if k != "ticket"} == final
     assert shown["ticket"]["number"] >= 1000
 
-    status, listed = await call(running.client, "GET", path + "/messages?limit=200", alice)
+    status, listed = await call(desk.client, "GET", path + "/messages?limit=200", alice)
     events = [m["text"] for m in listed["items"] if m["direction"] == "event"]
     assert "Assigned to Carol" in events and "Status changed to resolved" in events
     assert events[-2] == "Unassigned"
@@ -221,15 +218,13 @@ async def test_patch_keeps_agent_load_true(running: Running) -> None:
     assert shown["ticket"]["priority"] == "urgent"
 
 
-async def test_filters_and_keyset_pagination(
-    settings: Settings, aiohttp_client: AiohttpClient
-) -> None:
+async def test_filters_and_keyset_pagination(make_desk: MakeDesk) -> None:
     """Many conversations share a last_activity_at (a manual clock), so pages must break ties
     by id; a conversation arriving mid-way must not shift later pages."""
     clock = ManualClock()
-    client = await aiohttp_client(create_app(settings, clock=clock))
-    running = Running(client, client.app[HUB])
-    people = await _people(running)
+    desk = await make_desk(clock)
+    client = desk.client
+    people = await _people(desk)
     (alice_id, alice), (carol_id, _), sue = people["alice"], people["carol"], people["sue"][1]
 
     ids: list[int] = []
@@ -237,7 +232,7 @@ async def test_filters_and_keyset_pagination(
         if n % 3 == 0:
             clock.advance(timedelta(minutes=1))
         text = "Please refund me." if n % 4 == 0 else "Question."
-        result = await start_conversation(client, running.hub, f"m-{n}", f"c{n}@example.com", text)
+        result = await start_conversation(client, desk.hub, f"m-{n}", f"c{n}@example.com", text)
         ids.append(result["conversation_id"])
     billing = [ids[n] for n in range(13) if n % 4 == 0]
     for conversation_id, change in [
@@ -251,9 +246,9 @@ async def test_filters_and_keyset_pagination(
         )
         assert status == 200
 
-    everything = await _ids(running, sue, "?limit=100")
+    everything = await _ids(desk, sue, "?limit=100")
     assert sorted(everything) == sorted(ids)
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         order = {
             c.id: (c.last_activity_at, c.id) for c in (await session.scalars(select(Conversation)))
         }
@@ -269,7 +264,7 @@ async def test_filters_and_keyset_pagination(
         pages += [item["id"] for item in page["items"]]
         if len(pages) == 4:  # a newer conversation arrives between pages
             clock.advance(timedelta(minutes=1))
-            await start_conversation(client, running.hub, "late", "late@example.com", "Hi")
+            await start_conversation(client, desk.hub, "late", "late@example.com", "Hi")
         cursor = page["next_cursor"]
         if cursor is None:
             break
@@ -278,20 +273,20 @@ async def test_filters_and_keyset_pagination(
     def expect(predicate: Any) -> list[int]:
         return [i for i in everything if predicate(i)]
 
-    assert await _ids(running, sue, "?status=resolved") == [ids[7], ids[2]]
-    assert await _ids(running, sue, "?team=billing") == expect(lambda i: i in billing)
-    async with running.hub.db.reader() as session:
+    assert await _ids(desk, sue, "?status=resolved") == [ids[7], ids[2]]
+    assert await _ids(desk, sue, "?team=billing") == expect(lambda i: i in billing)
+    async with desk.hub.db.reader() as session:
         billing_team = await session.scalar(
             select(Conversation.team_id).where(Conversation.id == billing[0])
         )
-    assert await _ids(running, sue, f"?team={billing_team}") == expect(lambda i: i in billing)
-    assert await _ids(running, sue, "?team=nonexistent") == []
-    assert await _ids(running, sue, f"?assignee={alice_id}") == [ids[2], ids[1]]
-    assert await _ids(running, alice, "?assignee=me&status=open") == [ids[1]]
-    assert await _ids(running, sue, f"?assignee={carol_id}&team=support") == [ids[5]]
-    latest = (await _ids(running, sue))[0]
+    assert await _ids(desk, sue, f"?team={billing_team}") == expect(lambda i: i in billing)
+    assert await _ids(desk, sue, "?team=nonexistent") == []
+    assert await _ids(desk, sue, f"?assignee={alice_id}") == [ids[2], ids[1]]
+    assert await _ids(desk, alice, "?assignee=me&status=open") == [ids[1]]
+    assert await _ids(desk, sue, f"?assignee={carol_id}&team=support") == [ids[5]]
+    latest = (await _ids(desk, sue))[0]
     unassigned = [latest, *expect(lambda i: i not in (ids[1], ids[2], ids[5]))]
-    assert await _ids(running, sue, "?assignee=none&limit=100") == unassigned
+    assert await _ids(desk, sue, "?assignee=none&limit=100") == unassigned
 
     # Filtered pages join up the same way.
     pages, cursor = [], None
@@ -301,7 +296,7 @@ async def test_filters_and_keyset_pagination(
         pages += [item["id"] for item in page["items"]]
         if (cursor := page["next_cursor"]) is None:
             break
-    assert pages == await _ids(running, sue, "?team=support&limit=100")
+    assert pages == await _ids(desk, sue, "?team=support&limit=100")
     assert isinstance(datetime.fromisoformat(page["items"][-1]["last_activity_at"]), datetime)
 
 
@@ -515,7 +510,7 @@ BAD_CALLS: list[tuple[str, str, str, Any, int, str, str | None]] = [
     ids=[case[0] for case in BAD_CALLS],
 )
 async def test_bad_calls_get_a_json_error_and_change_nothing(
-    running: Running,
+    desk: Desk,
     method: str,
     path: str,
     body: Any,
@@ -523,21 +518,21 @@ async def test_bad_calls_get_a_json_error_and_change_nothing(
     code: str,
     field: str | None,
 ) -> None:
-    people = await _people(running)
+    people = await _people(desk)
     started = await start_conversation(
-        running.client, running.hub, "s-1", "jane@example.com", "My parcel is late."
+        desk.client, desk.hub, "s-1", "jane@example.com", "My parcel is late."
     )
     path = "/api/v1/conversations" + path.replace("{id}", str(started["conversation_id"]))
-    before = await settled(running.hub)
+    before = await settled(desk.hub)
 
-    answered, error = await call(running.client, method, path, people["sue"][1], body)
+    answered, error = await call(desk.client, method, path, people["sue"][1], body)
 
     assert answered == status, error
     assert error["error"]["code"] == code
     if field is not None:
         assert error["error"]["fields"].keys() == {field}
         assert field in error["error"]["message"]
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before
 
 
 @pytest.mark.parametrize(
@@ -546,10 +541,10 @@ async def test_bad_calls_get_a_json_error_and_change_nothing(
     ids=["none", "empty", "no token", "wrong token", "basic", "revoked"],
 )
 async def test_no_valid_token_is_401_and_changes_nothing(
-    running: Running, authorization: str | None
+    desk: Desk, authorization: str | None
 ) -> None:
-    _, revoked = await running.agent("old@example.com")
-    async with running.hub.db.writer() as session:
+    _, revoked = await desk.agent("old@example.com")
+    async with desk.hub.db.writer() as session:
         await session.execute(
             update(ApiToken)
             .where(ApiToken.token_hash == token_digest(revoked))
@@ -557,10 +552,10 @@ async def test_no_valid_token_is_401_and_changes_nothing(
         )
         await session.commit()
     started = await start_conversation(
-        running.client, running.hub, "s-1", "jane@example.com", "My parcel is late."
+        desk.client, desk.hub, "s-1", "jane@example.com", "My parcel is late."
     )
     path = f"/api/v1/conversations/{started['conversation_id']}"
-    before = await settled(running.hub)
+    before = await settled(desk.hub)
     headers = {}
     if authorization is not None:
         headers["Authorization"] = authorization.replace("{revoked}", f"Bearer {revoked}")
@@ -571,10 +566,10 @@ async def test_no_valid_token_is_401_and_changes_nothing(
         ("PATCH", "", {"status": "resolved"}),
         ("POST", "/messages", {"text": "hello"}),
     ]:
-        response = await running.client.request(method, path + suffix, json=body, headers=headers)
+        response = await desk.client.request(method, path + suffix, json=body, headers=headers)
         assert response.status == 401
         assert (await response.json())["error"]["code"] == "unauthorized"
     for listing in ("/api/v1/conversations", f"/api/v1/customers/{started['customer_id']}"):
-        response = await running.client.get(listing, headers=headers)
+        response = await desk.client.get(listing, headers=headers)
         assert response.status == 401
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before

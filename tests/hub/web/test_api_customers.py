@@ -7,22 +7,22 @@ from datetime import UTC, datetime
 import pytest
 
 from hub.db.models import Identity, Role
-from tests.conftest import Running
 from tests.support.agent_api import call, db_state, settled, start_conversation
+from tests.support.desk import Desk
 
 
-async def test_customer_with_identities(running: Running) -> None:
-    _, alice = await running.agent("alice@example.com", teams=("support",))
+async def test_customer_with_identities(desk: Desk) -> None:
+    _, alice = await desk.agent("alice@example.com", teams=("support",))
     started = await start_conversation(
-        running.client,
-        running.hub,
+        desk.client,
+        desk.hub,
         "c-1",
         "Jane.Cooper@Example.COM",
         "Where is my parcel?",
         name="Jane Cooper",
     )
     customer_id = started["customer_id"]
-    async with running.hub.db.writer() as session:
+    async with desk.hub.db.writer() as session:
         session.add(
             Identity(
                 customer_id=customer_id,
@@ -34,7 +34,7 @@ async def test_customer_with_identities(running: Running) -> None:
         )
         await session.commit()
 
-    status, customer = await call(running.client, "GET", f"/api/v1/customers/{customer_id}", alice)
+    status, customer = await call(desk.client, "GET", f"/api/v1/customers/{customer_id}", alice)
 
     assert status == 200
     assert customer["id"] == customer_id
@@ -48,7 +48,7 @@ async def test_customer_with_identities(running: Running) -> None:
     ]
     # A second message from the same address is the same customer.
     again = await start_conversation(
-        running.client, running.hub, "c-2", "jane.cooper@example.com", "Any news?"
+        desk.client, desk.hub, "c-2", "jane.cooper@example.com", "Any news?"
     )
     assert again["customer_id"] == customer_id
 
@@ -65,28 +65,28 @@ async def test_customer_with_identities(running: Running) -> None:
     ids=["agent of the team", "agent of another team", "supervisor", "admin", "marketer"],
 )
 async def test_who_may_see_a_customer(
-    running: Running, role: Role, teams: tuple[str, ...], status: int
+    desk: Desk, role: Role, teams: tuple[str, ...], status: int
 ) -> None:
-    _, token = await running.agent("viewer@example.com", role=role, teams=teams, capacity=0)
+    _, token = await desk.agent("viewer@example.com", role=role, teams=teams, capacity=0)
     started = await start_conversation(
-        running.client, running.hub, "c-1", "jane@example.com", "Where is my parcel?"
+        desk.client, desk.hub, "c-1", "jane@example.com", "Where is my parcel?"
     )
-    before = await settled(running.hub)
+    before = await settled(desk.hub)
 
     answered, body = await call(
-        running.client, "GET", f"/api/v1/customers/{started['customer_id']}", token
+        desk.client, "GET", f"/api/v1/customers/{started['customer_id']}", token
     )
 
     assert answered == status
     if status == 404:
         assert body["error"]["code"] == "not_found"
         assert f"customer {started['customer_id']}" in body["error"]["message"]
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before
 
 
 @pytest.mark.parametrize("ident", ["999999", "abc", "%C2%B2", "99999999999", "0", "-1"])
-async def test_unknown_customer_is_404(running: Running, ident: str) -> None:
-    _, token = await running.agent("sue@example.com", role=Role.SUPERVISOR, teams=())
-    status, body = await call(running.client, "GET", f"/api/v1/customers/{ident}", token)
+async def test_unknown_customer_is_404(desk: Desk, ident: str) -> None:
+    _, token = await desk.agent("sue@example.com", role=Role.SUPERVISOR, teams=())
+    status, body = await call(desk.client, "GET", f"/api/v1/customers/{ident}", token)
     assert status == 404
     assert body["error"]["code"] == "not_found"

@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.app import create_app
 from hub.config.settings import Settings
 from hub.db.models import Conversation, Identity, Message
 from hub.web.keys import HUB
-from tests.conftest import AiohttpClient, Running, auth
+from tests.conftest import AiohttpClient, auth
 from tests.support.agent_api import db_state, inbound_token, payload, post_inbound, settled
+from tests.support.desk import Desk, build_app
 from tests.support.smtp import SmtpSink
 
 
-async def _inbound_messages(running: Running, external_id: str) -> list[Message]:
-    async with running.hub.db.reader() as session:
+async def _inbound_messages(desk: Desk, external_id: str) -> list[Message]:
+    async with desk.hub.db.reader() as session:
         rows = await session.scalars(
             select(Message).where(Message.channel == "api", Message.external_id == external_id)
         )
@@ -29,23 +29,23 @@ async def _inbound_messages(running: Running, external_id: str) -> list[Message]
 
 
 async def test_new_message_is_stored_and_a_repeat_is_a_duplicate(
-    running: Running, smtp_sink: SmtpSink
+    desk: Desk, smtp_sink: SmtpSink
 ) -> None:
-    _, token = await running.agent("alice@example.com")
-    key = inbound_token(running.hub)
+    _, token = await desk.agent("alice@example.com")
+    key = inbound_token(desk.hub)
     body = payload("order-42", "Jane.Cooper@Example.com", "Where is my parcel?")
 
-    status, first = await post_inbound(running.client, body, token=key)
+    status, first = await post_inbound(desk.client, body, token=key)
     assert status == 201
     assert set(first) == {"message_id", "conversation_id", "customer_id", "duplicate"}
     assert first["duplicate"] is False
 
-    status, again = await post_inbound(running.client, body, token=key)
+    status, again = await post_inbound(desk.client, body, token=key)
     assert status == 200
     assert again == {**first, "duplicate": True}
-    assert len(await _inbound_messages(running, "order-42")) == 1
+    assert len(await _inbound_messages(desk, "order-42")) == 1
 
-    listed = await running.client.get(
+    listed = await desk.client.get(
         f"/api/v1/conversations/{first['conversation_id']}/messages", headers=auth(token)
     )
     inbound = [m for m in (await listed.json())["items"] if m["direction"] == "inbound"]
@@ -55,52 +55,50 @@ async def test_new_message_is_stored_and_a_repeat_is_a_duplicate(
     # address, not twice.
     [ack] = await smtp_sink.wait_for(1)
     assert ack.rcpt_tos == ["jane.cooper@example.com"]
-    await settled(running.hub)
+    await settled(desk.hub)
     assert len(smtp_sink.received) == 1
 
 
-async def test_thread_key_keeps_messages_in_one_conversation(running: Running) -> None:
-    key = inbound_token(running.hub)
-    _, first = await post_inbound(running.client, payload("m1", thread_key="T-1"), token=key)
-    _, second = await post_inbound(running.client, payload("m2", thread_key="T-1"), token=key)
-    _, other = await post_inbound(running.client, payload("m3", thread_key="T-2"), token=key)
+async def test_thread_key_keeps_messages_in_one_conversation(desk: Desk) -> None:
+    key = inbound_token(desk.hub)
+    _, first = await post_inbound(desk.client, payload("m1", thread_key="T-1"), token=key)
+    _, second = await post_inbound(desk.client, payload("m2", thread_key="T-1"), token=key)
+    _, other = await post_inbound(desk.client, payload("m3", thread_key="T-2"), token=key)
     assert second["conversation_id"] == first["conversation_id"]
     assert other["conversation_id"] != first["conversation_id"]
     assert first["customer_id"] == second["customer_id"] == other["customer_id"]
 
 
-async def test_concurrent_posts_of_one_message_store_it_once(running: Running) -> None:
-    key = inbound_token(running.hub)
+async def test_concurrent_posts_of_one_message_store_it_once(desk: Desk) -> None:
+    key = inbound_token(desk.hub)
     body = payload("burst-1", "burst@example.com")
-    answers = await asyncio.gather(
-        *(post_inbound(running.client, body, token=key) for _ in range(2))
-    )
+    answers = await asyncio.gather(*(post_inbound(desk.client, body, token=key) for _ in range(2)))
     assert sorted(status for status, _ in answers) == [200, 201]
     [(_, a), (_, b)] = answers
     assert {k: v for k, v in a.items() if k != "duplicate"} == {
         k: v for k, v in b.items() if k != "duplicate"
     }
-    assert len(await _inbound_messages(running, "burst-1")) == 1
+    assert len(await _inbound_messages(desk, "burst-1")) == 1
 
 
 async def test_concurrent_posts_to_two_hub_processes_store_it_once(
-    running: Running, settings: Settings, aiohttp_client: AiohttpClient
+    desk: Desk, settings: Settings, aiohttp_client: AiohttpClient
 ) -> None:
     """Two hubs on one database (two web processes) race on the same external_id."""
-    other = await aiohttp_client(create_app(settings))
-    key = inbound_token(running.hub)
-    await post_inbound(running.client, payload("known-first", "known@example.com"), token=key)
+    other = await aiohttp_client(build_app(settings))
+    key = inbound_token(desk.hub)
+    await post_inbound(desk.client, payload("known-first", "known@example.com"), token=key)
     for round_ in range(5):
         # New sender each round (customer and identity race too), and a known sender.
         for address in (f"racer{round_}@example.com", "known@example.com"):
             body = payload(f"race-{round_}-{address}", address)
             answers = await asyncio.gather(
-                post_inbound(running.client, body, token=key),
+                post_inbound(desk.client, body, token=key),
                 post_inbound(other, body, token=key),
             )
             assert sorted(status for status, _ in answers) == [200, 201], answers
             assert answers[0][1]["message_id"] == answers[1][1]["message_id"]
-            assert len(await _inbound_messages(running, body["external_id"])) == 1
+            assert len(await _inbound_messages(desk, body["external_id"])) == 1
     async with other.app[HUB].db.reader() as session:
         identities = (await session.scalars(select(Identity.address))).all()
     expected = ["known@example.com", *(f"racer{n}@example.com" for n in range(5))]
@@ -181,13 +179,13 @@ BAD_REQUESTS: list[tuple[str, Any, int, str, str | None]] = [
     ids=[case[0] for case in BAD_REQUESTS],
 )
 async def test_bad_input_is_refused_and_changes_nothing(
-    running: Running, body: Any, status: int, code: str, field: str | None
+    desk: Desk, body: Any, status: int, code: str, field: str | None
 ) -> None:
-    key = inbound_token(running.hub)
-    await post_inbound(running.client, payload("earlier"), token=key)
-    before = await settled(running.hub)
+    key = inbound_token(desk.hub)
+    await post_inbound(desk.client, payload("earlier"), token=key)
+    before = await settled(desk.hub)
 
-    answered, error = await post_inbound(running.client, body, token=key)
+    answered, error = await post_inbound(desk.client, body, token=key)
 
     assert answered == status, error
     assert error["error"]["code"] == code
@@ -195,7 +193,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
     if field is not None:
         assert field in error["error"]["fields"], error
         assert error["error"]["message"].startswith(f"{field}:")
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before
 
 
 @pytest.mark.parametrize(
@@ -211,21 +209,21 @@ async def test_bad_input_is_refused_and_changes_nothing(
     ids=["wrong token", "basic auth", "no token", "unknown channel", "email channel", "form"],
 )
 async def test_wrong_token_or_channel_is_refused_and_changes_nothing(
-    running: Running, headers: dict[str, str], channel: str, status: int, code: str
+    desk: Desk, headers: dict[str, str], channel: str, status: int, code: str
 ) -> None:
-    key = inbound_token(running.hub)
-    await post_inbound(running.client, payload("earlier"), token=key)
-    before = await settled(running.hub)
+    key = inbound_token(desk.hub)
+    await post_inbound(desk.client, payload("earlier"), token=key)
+    before = await settled(desk.hub)
     headers = {name: value.replace("{token}", key) for name, value in headers.items()}
 
-    response = await running.client.post(
+    response = await desk.client.post(
         f"/api/v1/inbound/{channel}", data=json.dumps(payload("new-one")), headers=headers
     )
 
     assert response.status == status
     assert (await response.json())["error"]["code"] == code
-    assert await db_state(running.hub) == before
-    async with running.hub.db.reader() as session:
+    assert await db_state(desk.hub) == before
+    async with desk.hub.db.reader() as session:
         assert await session.scalar(select(Conversation.id).where(Conversation.id > 1)) is None
 
 
@@ -235,11 +233,11 @@ async def test_wrong_token_or_channel_is_refused_and_changes_nothing(
     ids=["invalid json", "missing fields", "larger than the limit"],
 )
 async def test_a_wrong_token_is_refused_before_the_body_is_looked_at(
-    running: Running, body: bytes
+    desk: Desk, body: bytes
 ) -> None:
-    before = await db_state(running.hub)
+    before = await db_state(desk.hub)
 
-    response = await running.client.post(
+    response = await desk.client.post(
         "/api/v1/inbound/api",
         data=body,
         headers={
@@ -250,4 +248,4 @@ async def test_a_wrong_token_is_refused_before_the_body_is_looked_at(
 
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "unauthorized"
-    assert await db_state(running.hub) == before
+    assert await db_state(desk.hub) == before

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.db.models import Message, OutboxItem
-from tests.conftest import Running
 from tests.support.agent_api import call, settled, start_conversation
+from tests.support.desk import Desk
 from tests.support.poll import eventually
 from tests.support.recorder import HttpRecorder, Recorded
 from tests.support.smtp import SmtpSink
@@ -29,27 +29,27 @@ def signature_ok(request: Recorded, secret: bytes = SECRET) -> bool:
     )
 
 
-async def _setup(running: Running, thread_key: str | None = None) -> tuple[str, dict[str, Any]]:
-    _, token = await running.agent("alice@example.com")
+async def _setup(desk: Desk, thread_key: str | None = None) -> tuple[str, dict[str, Any]]:
+    _, token = await desk.agent("alice@example.com")
     extra = {"thread_key": thread_key} if thread_key else {}
     started = await start_conversation(
-        running.client, running.hub, "ord-1", "jane@example.com", "Where is my parcel?", **extra
+        desk.client, desk.hub, "ord-1", "jane@example.com", "Where is my parcel?", **extra
     )
     return token, started
 
 
-async def _message(running: Running, token: str, conversation_id: int, message_id: int) -> Any:
+async def _message(desk: Desk, token: str, conversation_id: int, message_id: int) -> Any:
     status, listed = await call(
-        running.client, "GET", f"/api/v1/conversations/{conversation_id}/messages", token
+        desk.client, "GET", f"/api/v1/conversations/{conversation_id}/messages", token
     )
     assert status == 200
     [found] = [m for m in listed["items"] if m["id"] == message_id]
     return found
 
 
-async def _reply(running: Running, token: str, conversation_id: int, text: str) -> Any:
+async def _reply(desk: Desk, token: str, conversation_id: int, text: str) -> Any:
     status, reply = await call(
-        running.client,
+        desk.client,
         "POST",
         f"/api/v1/conversations/{conversation_id}/messages",
         token,
@@ -60,12 +60,12 @@ async def _reply(running: Running, token: str, conversation_id: int, text: str) 
 
 
 async def _state_becomes(
-    running: Running, token: str, conversation_id: int, message_id: int, state: str
+    desk: Desk, token: str, conversation_id: int, message_id: int, state: str
 ) -> Any:
     seen: dict[str, Any] = {}
 
     async def reached() -> bool:
-        seen.update(await _message(running, token, conversation_id, message_id))
+        seen.update(await _message(desk, token, conversation_id, message_id))
         return bool(seen["delivery_state"] == state)
 
     await eventually(reached, what=f"delivery_state {state}")
@@ -73,12 +73,12 @@ async def _state_becomes(
 
 
 async def test_reply_reaches_the_callback_signed(
-    running: Running, callback_server: HttpRecorder, smtp_sink: SmtpSink
+    desk: Desk, callback_server: HttpRecorder, smtp_sink: SmtpSink
 ) -> None:
-    token, started = await _setup(running, thread_key="shop-order-77")
+    token, started = await _setup(desk, thread_key="shop-order-77")
     conversation_id = started["conversation_id"]
 
-    reply = await _reply(running, token, conversation_id, "It left our warehouse today.")
+    reply = await _reply(desk, token, conversation_id, "It left our warehouse today.")
     assert (reply["direction"], reply["channel"], reply["delivery_state"]) == (
         "outbound",
         "api",
@@ -100,58 +100,56 @@ async def test_reply_reaches_the_callback_signed(
     assert sent["text"].startswith("It left our warehouse today.")
     assert sent["automated"] is False
 
-    delivered = await _state_becomes(running, token, conversation_id, reply["id"], "sent")
+    delivered = await _state_becomes(desk, token, conversation_id, reply["id"], "sent")
     assert delivered["delivery_error"] is None
     # The acknowledgement went by email (the channel's ack_via), not to the callback.
     [ack] = await smtp_sink.wait_for(1)
     assert ack.rcpt_tos == ["jane@example.com"]
-    await settled(running.hub)
+    await settled(desk.hub)
     assert len(callback_server.requests) == 1
 
 
 async def test_callback_errors_are_retried_until_it_is_sent(
-    running: Running, callback_server: HttpRecorder
+    desk: Desk, callback_server: HttpRecorder
 ) -> None:
-    token, started = await _setup(running)
+    token, started = await _setup(desk)
     callback_server.statuses = [500, 503]
-    reply = await _reply(running, token, started["conversation_id"], "Retry me.")
+    reply = await _reply(desk, token, started["conversation_id"], "Retry me.")
 
     attempts = await callback_server.wait_for(3)
     assert [r.json()["message_id"] for r in attempts] == [reply["id"]] * 3
     assert {r.headers["Idempotency-Key"] for r in attempts} == {f"relaydesk-{reply['id']}"}
     assert all(signature_ok(r) for r in attempts)
-    delivered = await _state_becomes(
-        running, token, started["conversation_id"], reply["id"], "sent"
-    )
+    delivered = await _state_becomes(desk, token, started["conversation_id"], reply["id"], "sent")
     assert delivered["delivery_error"] is None
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         item = await session.scalar(select(OutboxItem).where(OutboxItem.message_id == reply["id"]))
         assert item is not None and (item.state, item.attempts) == ("sent", 3)
 
 
 async def test_callback_refusal_fails_with_the_reason_visible(
-    running: Running, callback_server: HttpRecorder
+    desk: Desk, callback_server: HttpRecorder
 ) -> None:
-    token, started = await _setup(running)
+    token, started = await _setup(desk)
     callback_server.statuses = [400]
-    reply = await _reply(running, token, started["conversation_id"], "You will refuse this.")
+    reply = await _reply(desk, token, started["conversation_id"], "You will refuse this.")
 
-    failed = await _state_becomes(running, token, started["conversation_id"], reply["id"], "failed")
+    failed = await _state_becomes(desk, token, started["conversation_id"], reply["id"], "failed")
     assert "callback answered HTTP 400" in failed["delivery_error"]
     assert "1 attempt" in failed["delivery_error"]
-    await settled(running.hub)
+    await settled(desk.hub)
     assert len(callback_server.requests) == 1  # a 4xx is final: no retry
 
 
 async def test_private_note_is_sent_nowhere(
-    running: Running, callback_server: HttpRecorder, smtp_sink: SmtpSink
+    desk: Desk, callback_server: HttpRecorder, smtp_sink: SmtpSink
 ) -> None:
-    token, started = await _setup(running)
+    token, started = await _setup(desk)
     conversation_id = started["conversation_id"]
     await smtp_sink.wait_for(1)  # the acknowledgement
 
     status, note = await call(
-        running.client,
+        desk.client,
         "POST",
         f"/api/v1/conversations/{conversation_id}/messages",
         token,
@@ -162,17 +160,17 @@ async def test_private_note_is_sent_nowhere(
     assert note["author_agent_id"] is not None
 
     # A reply after the note is the only thing the callback ever gets.
-    reply = await _reply(running, token, conversation_id, "On it.")
-    await _state_becomes(running, token, conversation_id, reply["id"], "sent")
-    await settled(running.hub)
+    reply = await _reply(desk, token, conversation_id, "On it.")
+    await _state_becomes(desk, token, conversation_id, reply["id"], "sent")
+    await settled(desk.hub)
     assert [r.json()["message_id"] for r in callback_server.requests] == [reply["id"]]
     assert all("VIP" not in r.body.decode() for r in callback_server.requests)
     assert all("VIP" not in m.raw.decode() for m in smtp_sink.received)
     assert len(smtp_sink.received) == 1
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         queued = (await session.scalars(select(OutboxItem.message_id))).all()
         assert note["id"] not in queued
         stored = await session.get(Message, note["id"])
         assert stored is not None and stored.text == "VIP customer, be quick."
-    listed = await _message(running, token, conversation_id, note["id"])
+    listed = await _message(desk, token, conversation_id, note["id"])
     assert listed["text"] == "VIP customer, be quick."

@@ -14,7 +14,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from hub.app import create_app
 from hub.core import errors
 from hub.db.models import (
     Conversation,
@@ -27,7 +26,8 @@ from hub.db.models import (
 )
 from hub.web import csrf
 from hub.web.keys import HUB, Hub
-from tests.conftest import AiohttpClient, Running, make_settings
+from tests.conftest import AiohttpClient, make_settings
+from tests.support.desk import Desk, build_app
 from tests.support.forms import TOKEN, csrf_token, submit
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
@@ -49,7 +49,7 @@ async def make_client(
 
     async def make(**overrides: Any) -> TestClient[Any, Any]:
         values = {"channels.mail.smtp_port": smtp_sink.port, **overrides}
-        return await aiohttp_client(create_app(make_settings(database_url, **values)))
+        return await aiohttp_client(build_app(make_settings(database_url, **values)))
 
     yield make
 
@@ -101,8 +101,8 @@ def field_error(page: str, field: str) -> str | None:
     return html.unescape(match.group(1)) if match else None
 
 
-async def test_get_renders_form_with_token_in_field_and_cookie(running: Running) -> None:
-    response = await running.client.get("/forms/contact")
+async def test_get_renders_form_with_token_in_field_and_cookie(desk: Desk) -> None:
+    response = await desk.client.get("/forms/contact")
     assert response.status == 200
     assert response.content_type == "text/html"
     page = await response.text()
@@ -118,23 +118,23 @@ async def test_get_renders_form_with_token_in_field_and_cookie(running: Running)
     assert 'name="website"' in page  # the honeypot, hidden from people
 
 
-async def test_unknown_or_non_form_channel_is_not_found(running: Running) -> None:
+async def test_unknown_or_non_form_channel_is_not_found(desk: Desk) -> None:
     for name in ("nope", "mail"):
-        response = await running.client.get(f"/forms/{name}")
+        response = await desk.client.get(f"/forms/{name}")
         assert response.status == 404
         assert "There is no form here." in await response.text()
 
 
 async def test_good_submission_shows_confirmation_and_stores_one_message(
-    running: Running, smtp_sink: SmtpSink
+    desk: Desk, smtp_sink: SmtpSink
 ) -> None:
-    status, page = await submit(running.client, GOOD)
+    status, page = await submit(desk.client, GOOD)
     assert status == 200
     assert "Message sent" in page
     assert "Thanks, we have your message" in page
     [ack] = await smtp_sink.wait_for(1)
     assert ack.rcpt_tos == ["jane.cooper@example.com"]
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         message = await session.scalar(select(Message).where(Message.direction == "inbound"))
         assert message is not None
         assert message.text == "My printer is on fire."
@@ -172,9 +172,9 @@ def forged(token: str) -> str:
     ],
 )
 async def test_csrf_failures_answer_403_page_and_store_nothing(
-    running: Running, smtp_sink: SmtpSink, case: str
+    desk: Desk, smtp_sink: SmtpSink, case: str
 ) -> None:
-    client, secret = running.client, running.hub.settings.secret_key
+    client, secret = desk.client, desk.hub.settings.secret_key
     good = await csrf_token(client)
     token: str | None
     cookie: str | None
@@ -201,33 +201,31 @@ async def test_csrf_failures_answer_403_page_and_store_nothing(
     assert html.escape(errors.FORM_CSRF, quote=True) in page
     assert field_value(page, "name") == "Jane Cooper"  # what they typed is not lost
     assert TOKEN.search(page) is not None  # a fresh token to try again with
-    assert await stored(running.hub) == NOTHING
+    assert await stored(desk.hub) == NOTHING
 
 
-async def test_a_fresh_token_from_the_403_page_works(running: Running) -> None:
-    status, page = await post_with(running.client, None, None)
+async def test_a_fresh_token_from_the_403_page_works(desk: Desk) -> None:
+    status, page = await post_with(desk.client, None, None)
     assert status == 403
     match = TOKEN.search(page)
     assert match is not None
-    response = await running.client.post(
-        "/forms/contact", data={csrf.FIELD: match.group(1), **GOOD}
-    )
+    response = await desk.client.post("/forms/contact", data={csrf.FIELD: match.group(1), **GOOD})
     assert response.status == 200
     assert "Message sent" in await response.text()
 
 
-async def test_honeypot_shows_confirmation_but_stores_nothing(running: Running) -> None:
-    status, page = await submit(running.client, {**GOOD, "website": "http://spam.example"})
+async def test_honeypot_shows_confirmation_but_stores_nothing(desk: Desk) -> None:
+    status, page = await submit(desk.client, {**GOOD, "website": "http://spam.example"})
     assert status == 200
     assert "Message sent" in page
-    assert await stored(running.hub) == NOTHING
+    assert await stored(desk.hub) == NOTHING
 
 
 async def test_validation_errors_rerender_with_field_messages_and_values(
-    running: Running,
+    desk: Desk,
 ) -> None:
     fields = {"name": "  ", "email": "jane@", "subject": "S" * 301, "message": "   "}
-    status, page = await submit(running.client, fields)
+    status, page = await submit(desk.client, fields)
     assert status == 422
     assert "Please correct the fields marked below." in page
     assert field_error(page, "name") == "Please tell us your name."
@@ -236,24 +234,24 @@ async def test_validation_errors_rerender_with_field_messages_and_values(
     assert field_error(page, "message") == "Please write your message."
     assert field_value(page, "email") == "jane@"
     assert 'id="email" name="email"' in page and 'aria-invalid="true"' in page
-    assert await stored(running.hub) == NOTHING
+    assert await stored(desk.hub) == NOTHING
 
-    status, page = await submit(running.client, {**GOOD, "email": "nope"})
+    status, page = await submit(desk.client, {**GOOD, "email": "nope"})
     assert status == 422
     assert field_error(page, "name") is None
     assert field_error(page, "email") == "Please enter a valid email address."
     assert field_value(page, "name") == "Jane Cooper"
     assert field_value(page, "subject") == "Printer on fire"
     assert textarea(page) == "My printer is on fire."
-    assert await stored(running.hub) == NOTHING
+    assert await stored(desk.hub) == NOTHING
 
 
-async def test_message_longer_than_the_form_allows_is_a_field_error(running: Running) -> None:
-    limit = running.hub.settings.channels["contact"].model_dump()["max_message_chars"]
-    status, page = await submit(running.client, {**GOOD, "message": "x" * (limit + 1)})
+async def test_message_longer_than_the_form_allows_is_a_field_error(desk: Desk) -> None:
+    limit = desk.hub.settings.channels["contact"].model_dump()["max_message_chars"]
+    status, page = await submit(desk.client, {**GOOD, "message": "x" * (limit + 1)})
     assert status == 422
     assert field_error(page, "message") == f"The message is too long ({limit} characters at most)."
-    assert await stored(running.hub) == NOTHING
+    assert await stored(desk.hub) == NOTHING
 
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
@@ -278,17 +276,17 @@ async def test_oversized_body_gets_friendly_413_page(
     assert await stored(hub_of(client)) == NOTHING
 
 
-async def test_unreadable_body_gets_400_page_not_500(running: Running) -> None:
-    token = await csrf_token(running.client)
+async def test_unreadable_body_gets_400_page_not_500(desk: Desk) -> None:
+    token = await csrf_token(desk.client)
     body = f"{csrf.FIELD}={token}&name=Jos%E9&message=caf\xe9".encode("latin-1")
-    response = await running.client.post(
+    response = await desk.client.post(
         "/forms/contact",
         data=body,
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     )
     assert response.status == 400
     assert "could not be read" in await response.text()
-    assert await stored(running.hub) == NOTHING
+    assert await stored(desk.hub) == NOTHING
 
 
 async def test_per_ip_rate_limit_answers_429_page(make_client: MakeClient) -> None:
@@ -313,20 +311,20 @@ async def test_per_ip_rate_limit_answers_429_page(make_client: MakeClient) -> No
 
 
 async def test_double_submit_of_one_rendered_form_stores_one_message(
-    running: Running, smtp_sink: SmtpSink
+    desk: Desk, smtp_sink: SmtpSink
 ) -> None:
-    token = await csrf_token(running.client)
+    token = await csrf_token(desk.client)
     for _ in range(2):
-        response = await running.client.post("/forms/contact", data={csrf.FIELD: token, **GOOD})
+        response = await desk.client.post("/forms/contact", data={csrf.FIELD: token, **GOOD})
         assert response.status == 200
         assert "Message sent" in await response.text()
-    await outbox_idle(running.hub)
-    counts = await stored(running.hub)
+    await outbox_idle(desk.hub)
+    counts = await stored(desk.hub)
     assert counts["customers"] == 1
     assert counts["conversations"] == 1
     assert counts["tickets"] == 1
     assert counts["outbox"] == 1  # one acknowledgement
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         inbound = await session.scalar(
             select(func.count()).select_from(Message).where(Message.direction == "inbound")
         )
@@ -335,17 +333,17 @@ async def test_double_submit_of_one_rendered_form_stores_one_message(
 
 
 async def test_same_rendered_form_with_a_different_message_is_not_dropped(
-    running: Running,
+    desk: Desk,
 ) -> None:
     """Back button, new question, submit again: the page (and its token) is the same, the
     message is not, so it must not be taken for a resubmission."""
-    token = await csrf_token(running.client)
+    token = await csrf_token(desk.client)
     for text in ("First question.", "Second, different question."):
-        response = await running.client.post(
+        response = await desk.client.post(
             "/forms/contact", data={csrf.FIELD: token, **GOOD, "message": text}
         )
         assert response.status == 200
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         texts = (
             await session.scalars(
                 select(Message.text).where(Message.direction == "inbound").order_by(Message.id)
@@ -404,11 +402,11 @@ async def test_markup_in_the_message_is_stored_as_text_and_never_rendered(
         assert "&lt;script&gt;" in shown
 
 
-async def test_submissions_are_threaded_per_sender(running: Running) -> None:
-    await submit(running.client, GOOD)
-    await submit(running.client, {**GOOD, "message": "Still burning."})
-    await submit(running.client, {**GOOD, "email": "tom@example.com", "name": "Tom"})
-    async with running.hub.db.reader() as session:
+async def test_submissions_are_threaded_per_sender(desk: Desk) -> None:
+    await submit(desk.client, GOOD)
+    await submit(desk.client, {**GOOD, "message": "Still burning."})
+    await submit(desk.client, {**GOOD, "email": "tom@example.com", "name": "Tom"})
+    async with desk.hub.db.reader() as session:
         rows = (
             await session.execute(
                 select(Message.conversation_id, Message.text)
@@ -419,12 +417,12 @@ async def test_submissions_are_threaded_per_sender(running: Running) -> None:
     assert rows[0][0] == rows[1][0] != rows[2][0]
 
 
-async def test_control_characters_are_dropped_not_a_server_error(running: Running) -> None:
+async def test_control_characters_are_dropped_not_a_server_error(desk: Desk) -> None:
     status, page = await submit(
-        running.client, {**GOOD, "name": "Jane\x00 Cooper", "message": "a\x00b\x07c\r\nd\te"}
+        desk.client, {**GOOD, "name": "Jane\x00 Cooper", "message": "a\x00b\x07c\r\nd\te"}
     )
     assert status == 200, page
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         message = await session.scalar(select(Message).where(Message.direction == "inbound"))
         assert message is not None
         assert message.text == "abc\nd\te"

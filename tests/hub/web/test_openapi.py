@@ -12,8 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate as validate_openapi
 
 from hub.db.models import Role
-from hub.web.api import inbound
-from hub.web.api import conversations
+from hub.web.api import conversations, inbound
 from hub.web.api.openapi import document as generate
 from hub.web.api.routes import META
 from hub.web.api.routes import api_document as document

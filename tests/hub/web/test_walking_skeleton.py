@@ -6,16 +6,17 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from hub.db.models import Conversation, Customer, Identity, Message, Ticket
-from tests.conftest import Running, auth
+from tests.conftest import auth
+from tests.support.desk import Desk
 from tests.support.forms import submit
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
 
 
-async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> None:
-    agent_id, token = await running.agent("alice@example.com")
+async def test_form_to_agent_reply(desk: Desk, smtp_sink: SmtpSink) -> None:
+    agent_id, token = await desk.agent("alice@example.com")
     status, page = await submit(
-        running.client,
+        desk.client,
         {
             "name": "Jane Cooper",
             "email": "Jane.Cooper@Example.com",
@@ -26,7 +27,7 @@ async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> Non
     assert status == 200
     assert "Message sent" in page
 
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         customer = await session.scalar(select(Customer))
         assert customer is not None and customer.name == "Jane Cooper"
         identity = await session.scalar(select(Identity))
@@ -50,11 +51,11 @@ async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> Non
     ack_id = ack.message["Message-ID"]
     assert ack_id and conversation.token in ack_id
 
-    listed = await running.client.get("/api/v1/conversations", headers=auth(token))
+    listed = await desk.client.get("/api/v1/conversations", headers=auth(token))
     assert listed.status == 200
     assert [item["id"] for item in (await listed.json())["items"]] == [conversation.id]
 
-    reply = await running.client.post(
+    reply = await desk.client.post(
         f"/api/v1/conversations/{conversation.id}/messages",
         json={"text": "Unplug it and step away.\nWe are sending help."},
         headers=auth(token),
@@ -70,7 +71,7 @@ async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> Non
     assert "Unplug it and step away." in answer.text()
     assert "Unplug it and step away.<br>We are sending help." in (answer.html() or "")
 
-    messages = await running.client.get(
+    messages = await desk.client.get(
         f"/api/v1/conversations/{conversation.id}/messages", headers=auth(token)
     )
     items = (await messages.json())["items"]
@@ -82,7 +83,7 @@ async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> Non
 
     async def all_sent() -> bool:
         # The mail server may have the message a moment before the outbox records it as sent.
-        async with running.hub.db.reader() as session:
+        async with desk.hub.db.reader() as session:
             states = (
                 await session.scalars(
                     select(Message.delivery_state).where(Message.direction == "outbound")
@@ -91,5 +92,5 @@ async def test_form_to_agent_reply(running: Running, smtp_sink: SmtpSink) -> Non
         return set(states) == {"sent"}
 
     await eventually(all_sent, what="both outbound messages recorded as sent")
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         assert await session.scalar(select(func.count()).select_from(Message)) >= 3

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from hub.db.models import Conversation, DuplicateCandidate, Identity, Message, Role
 from hub.db.widget_models import WidgetDelivery
 from tests.channels.web.widget_client import Visitor
-from tests.conftest import Running
 from tests.hub.web.test_widget_socket import (
     WS,
     chat,
@@ -23,14 +22,15 @@ from tests.hub.web.test_widget_socket import (
     widget_overrides,
 )
 from tests.support.agent_api import start_conversation
+from tests.support.desk import Desk
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
 
 __all__ = ["chat", "widget_overrides"]  # fixtures
 
 
-async def answer_by_email(running: Running, raw: bytes, to: str) -> None:
-    receiver = running.hub.email.receiver_for("mail")
+async def answer_by_email(desk: Desk, raw: bytes, to: str) -> None:
+    receiver = desk.hub.email.receiver_for("mail")
     assert receiver is not None
     await aiosmtplib.send(
         raw, sender="nora@example.com", recipients=[to], hostname="127.0.0.1", port=receiver.port
@@ -38,7 +38,7 @@ async def answer_by_email(running: Running, raw: bytes, to: str) -> None:
 
 
 async def test_a_reply_while_away_goes_by_email_and_the_answer_threads_back(
-    chat: Running, smtp_sink: SmtpSink
+    chat: Desk, smtp_sink: SmtpSink
 ) -> None:
     _, token = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
@@ -112,9 +112,7 @@ async def test_a_reply_while_away_goes_by_email_and_the_answer_threads_back(
 
 
 @pytest.mark.parametrize("widget_overrides", [{"channels.chat.offline_grace_seconds": 60}])
-async def test_a_visitor_who_just_left_gets_a_grace_period(
-    chat: Running, smtp_sink: SmtpSink
-) -> None:
+async def test_a_visitor_who_just_left_gets_a_grace_period(chat: Desk, smtp_sink: SmtpSink) -> None:
     _, token = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
@@ -138,7 +136,7 @@ async def test_a_visitor_who_just_left_gets_a_grace_period(
     await visitor.close()
 
 
-async def test_an_email_of_another_customer_is_a_merge_suggestion(chat: Running) -> None:
+async def test_an_email_of_another_customer_is_a_merge_suggestion(chat: Desk) -> None:
     other = await start_conversation(
         chat.client, chat.hub, "order-1", "jane@example.com", "Hello from the API"
     )

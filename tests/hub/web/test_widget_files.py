@@ -18,8 +18,9 @@ from hub.db.file_models import StoredFile
 from hub.db.models import Conversation, Message, Presence, Role
 from hub.db.widget_models import WidgetUpload
 from tests.channels.web.widget_client import Visitor
-from tests.conftest import Running, auth
+from tests.conftest import auth
 from tests.hub.web.test_widget_socket import WS, chat, count, gone, message_row, widget_overrides
+from tests.support.desk import Desk
 from tests.support.smtp import SmtpSink
 
 __all__ = ["chat", "widget_overrides"]  # fixtures
@@ -29,7 +30,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 async def upload(
-    running: Running,
+    desk: Desk,
     visitor: Visitor,
     filename: str,
     content: bytes,
@@ -39,7 +40,7 @@ async def upload(
     form = aiohttp.FormData()
     form.add_field("file", content, filename=filename, content_type=content_type)
     sent = {"X-Widget-Token": visitor.token or ""} | headers
-    response = await running.client.post(UPLOADS, data=form, headers=sent)
+    response = await desk.client.post(UPLOADS, data=form, headers=sent)
     return response.status, await response.json()
 
 
@@ -50,18 +51,18 @@ async def send_files(
     return await visitor.expect(reply, client_id=client_id)
 
 
-async def agent_upload(running: Running, token: str, name: str, content: bytes) -> int:
+async def agent_upload(desk: Desk, token: str, name: str, content: bytes) -> int:
     form = aiohttp.FormData()
     form.add_field("file", content, filename=name, content_type="application/pdf")
-    response = await running.client.post("/api/v1/uploads", data=form, headers=auth(token))
+    response = await desk.client.post("/api/v1/uploads", data=form, headers=auth(token))
     assert response.status == 201, await response.text()
     return int((await response.json())["id"])
 
 
 async def agent_reply(
-    running: Running, token: str, conversation_id: int, text: str, files: list[int]
+    desk: Desk, token: str, conversation_id: int, text: str, files: list[int]
 ) -> dict[str, Any]:
-    response = await running.client.post(
+    response = await desk.client.post(
         f"/api/v1/conversations/{conversation_id}/messages",
         json={"text": text, "attachments": files},
         headers=auth(token),
@@ -71,7 +72,7 @@ async def agent_reply(
     return body
 
 
-async def test_visitor_file_reaches_the_agent_byte_for_byte(chat: Running) -> None:
+async def test_visitor_file_reaches_the_agent_byte_for_byte(chat: Desk) -> None:
     _, sam = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
@@ -112,7 +113,7 @@ async def test_visitor_file_reaches_the_agent_byte_for_byte(chat: Running) -> No
     await visitor.close()
 
 
-async def test_files_only_message_and_several_files(chat: Running) -> None:
+async def test_files_only_message_and_several_files(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     ids = []
@@ -127,7 +128,7 @@ async def test_files_only_message_and_several_files(chat: Running) -> None:
 
 
 async def test_too_large_upload_is_413_naming_the_cap_and_nothing_is_stored(
-    chat: Running,
+    chat: Desk,
 ) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
@@ -141,7 +142,7 @@ async def test_too_large_upload_is_413_naming_the_cap_and_nothing_is_stored(
     await visitor.close()
 
 
-async def test_uploads_need_a_valid_token_and_an_allowed_origin(chat: Running) -> None:
+async def test_uploads_need_a_valid_token_and_an_allowed_origin(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     token = visitor.token or ""
@@ -156,7 +157,7 @@ async def test_uploads_need_a_valid_token_and_an_allowed_origin(chat: Running) -
 
 
 @pytest.mark.parametrize("widget_overrides", [{"channels.chat.messages_per_minute": 2}])
-async def test_uploads_count_against_the_visitors_rate_limit(chat: Running) -> None:
+async def test_uploads_count_against_the_visitors_rate_limit(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     assert (await upload(chat, visitor, "a.txt", b"1"))[0] == 201
@@ -168,7 +169,7 @@ async def test_uploads_count_against_the_visitors_rate_limit(chat: Running) -> N
 
 
 async def test_another_visitors_file_id_is_an_error_frame_and_nothing_is_stored(
-    chat: Running,
+    chat: Desk,
 ) -> None:
     owner = Visitor(chat.client, WS)
     await owner.connect()
@@ -193,7 +194,7 @@ async def test_another_visitors_file_id_is_an_error_frame_and_nothing_is_stored(
     await thief.close()
 
 
-async def test_a_resend_attaches_nothing_twice(chat: Running) -> None:
+async def test_a_resend_attaches_nothing_twice(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     _, stored = await upload(chat, visitor, "a.txt", b"once", "text/plain")
@@ -211,7 +212,7 @@ async def test_a_resend_attaches_nothing_twice(chat: Running) -> None:
     await visitor.close()
 
 
-async def test_a_crash_between_ingest_and_attach_is_mended_by_the_resend(chat: Running) -> None:
+async def test_a_crash_between_ingest_and_attach_is_mended_by_the_resend(chat: Desk) -> None:
     """The ack goes only after the files are attached; if the hub stopped in between, the
     page resends the same client id and the duplicate gets its files then."""
     visitor = Visitor(chat.client, WS)
@@ -230,7 +231,7 @@ async def test_a_crash_between_ingest_and_attach_is_mended_by_the_resend(chat: R
     await visitor.close()
 
 
-async def test_an_agent_file_reaches_only_that_visitor(chat: Running) -> None:
+async def test_an_agent_file_reaches_only_that_visitor(chat: Desk) -> None:
     _, sam = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
@@ -265,7 +266,7 @@ async def test_an_agent_file_reaches_only_that_visitor(chat: Running) -> None:
 
 
 async def test_a_file_only_reply_while_away_goes_by_email_with_the_file(
-    chat: Running, smtp_sink: SmtpSink
+    chat: Desk, smtp_sink: SmtpSink
 ) -> None:
     _, sam = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
@@ -286,7 +287,7 @@ async def test_a_file_only_reply_while_away_goes_by_email_with_the_file(
     assert parts[0].get_payload(decode=True) == pdf
 
 
-async def test_unattached_uploads_of_a_visitor_are_theirs_only(chat: Running) -> None:
+async def test_unattached_uploads_of_a_visitor_are_theirs_only(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     _, stored = await upload(chat, visitor, "a.txt", b"x", "text/plain")
@@ -305,7 +306,7 @@ async def test_unattached_uploads_of_a_visitor_are_theirs_only(chat: Running) ->
     await visitor.close()
 
 
-async def test_unused_visitor_uploads_are_purged_with_their_binding(chat: Running) -> None:
+async def test_unused_visitor_uploads_are_purged_with_their_binding(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     status, body = await upload(

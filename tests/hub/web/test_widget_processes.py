@@ -6,27 +6,19 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from hub.app import create_app
 from hub.db.models import Role
 from hub.db.widget_models import WidgetDelivery
-from hub.web.keys import HUB
 from tests.channels.web.widget_client import Visitor
-from tests.conftest import AiohttpClient, Running, make_settings
 from tests.hub.web.test_widget_socket import WS, reply, wait_state
+from tests.support.desk import MakeDesk
 from tests.support.smtp import SmtpSink
 
 
 async def test_a_reply_queued_in_another_process_reaches_the_socket(
-    database_url: str, smtp_sink: SmtpSink, aiohttp_client: AiohttpClient
+    make_desk: MakeDesk, smtp_sink: SmtpSink
 ) -> None:
-    settings = make_settings(
-        database_url,
-        **{"channels.mail.smtp_port": smtp_sink.port, "channels.chat.offline_grace_seconds": 0},
-    )
-    first = await aiohttp_client(create_app(settings))
-    second = await aiohttp_client(create_app(settings))
-    holder = Running(first, first.app[HUB])
-    other = Running(second, second.app[HUB])
+    holder = await make_desk(**{"channels.chat.offline_grace_seconds": 0})
+    other = await make_desk(settings=holder.settings)
     _, token = await other.agent("sam@example.com", role=Role.SUPERVISOR)
 
     visitor = Visitor(holder.client, WS)

@@ -13,17 +13,15 @@ import pytest
 from sqlalchemy import func, select
 
 from channels.web.widget import SendText, WidgetChannel
-from hub.app import create_app
 from hub.db.models import Conversation, Identity, Message, OutboxItem, Role
 from hub.db.widget_models import WidgetDelivery
-from hub.web.keys import HUB
 from hub.web.ui import collision
 from hub.widget.live import WidgetRegistry
 from hub.widget.visitors import HISTORY_LIMIT
 from tests.channels.web.widget_client import Visitor
-from tests.conftest import AiohttpClient, Running, auth, make_settings
+from tests.conftest import auth
+from tests.support.desk import Desk, MakeDesk
 from tests.support.poll import eventually
-from tests.support.smtp import SmtpSink
 
 WS = "/widget/chat/ws"
 
@@ -34,28 +32,17 @@ def widget_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def chat(
-    database_url: str,
-    smtp_sink: SmtpSink,
-    aiohttp_client: AiohttpClient,
-    widget_overrides: dict[str, Any],
-) -> Running:
-    settings = make_settings(
-        database_url,
-        **{"channels.mail.smtp_port": smtp_sink.port, "channels.chat.offline_grace_seconds": 0}
-        | widget_overrides,
-    )
-    client = await aiohttp_client(create_app(settings))
-    return Running(client, client.app[HUB])
+async def chat(make_desk: MakeDesk, widget_overrides: dict[str, Any]) -> Desk:
+    return await make_desk(**{"channels.chat.offline_grace_seconds": 0} | widget_overrides)
 
 
-async def count(running: Running, model: Any, *where: Any) -> int:
-    async with running.hub.db.reader() as session:
+async def count(desk: Desk, model: Any, *where: Any) -> int:
+    async with desk.hub.db.reader() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-async def reply(running: Running, token: str, conversation_id: int, text: str) -> dict[str, Any]:
-    response = await running.client.post(
+async def reply(desk: Desk, token: str, conversation_id: int, text: str) -> dict[str, Any]:
+    response = await desk.client.post(
         f"/api/v1/conversations/{conversation_id}/messages",
         json={"text": text},
         headers=auth(token),
@@ -65,24 +52,24 @@ async def reply(running: Running, token: str, conversation_id: int, text: str) -
     return body
 
 
-async def message_row(running: Running, message_id: int) -> Message:
-    async with running.hub.db.reader() as session:
+async def message_row(desk: Desk, message_id: int) -> Message:
+    async with desk.hub.db.reader() as session:
         message = await session.get(Message, message_id)
         assert message is not None
         return message
 
 
-async def wait_state(running: Running, message_id: int, state: str) -> Message:
+async def wait_state(desk: Desk, message_id: int, state: str) -> Message:
     async def reached() -> bool:
-        return (await message_row(running, message_id)).delivery_state == state
+        return (await message_row(desk, message_id)).delivery_state == state
 
     await eventually(reached, what=f"message {message_id} {state}")
-    return await message_row(running, message_id)
+    return await message_row(desk, message_id)
 
 
-async def gone(running: Running) -> None:
+async def gone(desk: Desk) -> None:
     """Wait until the hub has noticed every socket closed."""
-    registry: WidgetRegistry = running.hub.widgets.registry
+    registry: WidgetRegistry = desk.hub.widgets.registry
 
     async def closed() -> bool:
         return registry.connections == 0
@@ -90,7 +77,7 @@ async def gone(running: Running) -> None:
     await eventually(closed, what="sockets closed")
 
 
-async def test_message_is_acked_after_commit_and_a_reply_arrives_live(chat: Running) -> None:
+async def test_message_is_acked_after_commit_and_a_reply_arrives_live(chat: Desk) -> None:
     _, token = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
     welcome = await visitor.connect()
@@ -120,7 +107,7 @@ async def test_message_is_acked_after_commit_and_a_reply_arrives_live(chat: Runn
     await visitor.close()
 
 
-async def test_a_resent_client_id_stores_one_message(chat: Running) -> None:
+async def test_a_resent_client_id_stores_one_message(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     first = await visitor.message("Where is my refund?", "same-id")
@@ -134,7 +121,7 @@ async def test_a_resent_client_id_stores_one_message(chat: Running) -> None:
     await visitor.close()
 
 
-async def test_a_reconnecting_visitor_gets_what_was_sent_meanwhile(chat: Running) -> None:
+async def test_a_reconnecting_visitor_gets_what_was_sent_meanwhile(chat: Desk) -> None:
     _, token = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
@@ -163,7 +150,7 @@ async def test_a_reconnecting_visitor_gets_what_was_sent_meanwhile(chat: Running
     await visitor.close()
 
 
-async def test_the_visitor_is_remembered_by_their_token(chat: Running) -> None:
+async def test_the_visitor_is_remembered_by_their_token(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     await visitor.message("First visit", "c-1")
@@ -189,7 +176,7 @@ async def test_the_visitor_is_remembered_by_their_token(chat: Running) -> None:
     await forged.close()
 
 
-async def test_a_foreign_origin_is_refused_before_the_upgrade(chat: Running) -> None:
+async def test_a_foreign_origin_is_refused_before_the_upgrade(chat: Desk) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await chat.client.ws_connect(WS, headers={"Origin": "https://evil.example"})
     assert refused.value.status == 403
@@ -219,7 +206,7 @@ async def test_a_foreign_origin_is_refused_before_the_upgrade(chat: Running) -> 
     assert cross.value.status == 403
 
 
-async def test_bad_frames_get_an_error_and_the_socket_lives_on(chat: Running) -> None:
+async def test_bad_frames_get_an_error_and_the_socket_lives_on(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     visitor.ws = await chat.client.ws_connect(WS)
     await visitor.send({"type": "message", "id": "early", "text": "hi"})
@@ -254,7 +241,7 @@ async def test_bad_frames_get_an_error_and_the_socket_lives_on(chat: Running) ->
     "widget_overrides",
     [{"channels.chat.max_frame_bytes": 2048, "channels.chat.max_message_chars": 100}],
 )
-async def test_oversized_frames_and_texts_are_refused(chat: Running) -> None:
+async def test_oversized_frames_and_texts_are_refused(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     await visitor.send({"type": "message", "id": "big", "text": "x" * 5000})
@@ -272,7 +259,7 @@ async def test_oversized_frames_and_texts_are_refused(chat: Running) -> None:
     "widget_overrides",
     [{"channels.chat.messages_per_minute": 3, "channels.chat.ip_connections_per_minute": 3}],
 )
-async def test_floods_are_limited_per_visitor_and_per_ip(chat: Running) -> None:
+async def test_floods_are_limited_per_visitor_and_per_ip(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     for n in range(3):
@@ -292,7 +279,7 @@ async def test_floods_are_limited_per_visitor_and_per_ip(chat: Running) -> None:
     assert refused.value.status == 429
 
 
-async def test_the_page_and_the_embed_script(chat: Running) -> None:
+async def test_the_page_and_the_embed_script(chat: Desk) -> None:
     page = await chat.client.get("/widget/chat")
     assert page.status == 200
     html = await page.text()
@@ -319,7 +306,7 @@ async def test_the_page_and_the_embed_script(chat: Running) -> None:
     assert await count(chat, OutboxItem) == 0
 
 
-async def test_a_long_history_arrives_whole_in_pages(chat: Running) -> None:
+async def test_a_long_history_arrives_whole_in_pages(chat: Desk) -> None:
     visitor = Visitor(chat.client, WS)
     await visitor.connect()
     await visitor.close()
@@ -342,7 +329,7 @@ async def test_a_long_history_arrives_whole_in_pages(chat: Running) -> None:
     await reloaded.close()
 
 
-async def test_the_visitor_sees_when_an_agent_is_typing(chat: Running) -> None:
+async def test_the_visitor_sees_when_an_agent_is_typing(chat: Desk) -> None:
     agent_id, _ = await chat.agent("sam@example.com", role=Role.SUPERVISOR)
     visitor = Visitor(chat.client, WS)
     await visitor.connect()

@@ -17,7 +17,7 @@ import pytest
 from channels.base import Attachment, IdentityKind, InboundMessage, InboundRequest, Party
 from hub.db.models import Presence, Role
 from hub.inbound.pipeline import IngestResult
-from tests.conftest import Running
+from tests.support.desk import Desk
 
 PASSWORD = "correct-horse-battery"
 _FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -70,12 +70,12 @@ UiFactory = Callable[..., Awaitable[Ui]]
 
 
 @pytest.fixture
-async def browser_session(running: Running) -> AsyncIterator[Callable[[], aiohttp.ClientSession]]:
+async def browser_session(desk: Desk) -> AsyncIterator[Callable[[], aiohttp.ClientSession]]:
     sessions: list[aiohttp.ClientSession] = []
 
     def new() -> aiohttp.ClientSession:
         http = aiohttp.ClientSession(
-            base_url=str(running.client.make_url("/")),
+            base_url=str(desk.client.make_url("/")),
             cookie_jar=aiohttp.CookieJar(unsafe=True),
         )
         sessions.append(http)
@@ -87,7 +87,7 @@ async def browser_session(running: Running) -> AsyncIterator[Callable[[], aiohtt
 
 
 @pytest.fixture
-def ui_agent(running: Running, browser_session: Callable[[], aiohttp.ClientSession]) -> UiFactory:
+def ui_agent(desk: Desk, browser_session: Callable[[], aiohttp.ClientSession]) -> UiFactory:
     """Create an agent with a password and return their signed-in session."""
 
     async def make(
@@ -97,7 +97,7 @@ def ui_agent(running: Running, browser_session: Callable[[], aiohttp.ClientSessi
         teams: tuple[str, ...] = ("support",),
         presence: Presence = Presence.ONLINE,
     ) -> Ui:
-        agent_id, _token = await running.agent(
+        agent_id, _token = await desk.agent(
             email, role=role, teams=teams, presence=presence, password=PASSWORD
         )
         http = browser_session()
@@ -113,7 +113,7 @@ def ui_agent(running: Running, browser_session: Callable[[], aiohttp.ClientSessi
 
 
 async def inbound(
-    running: Running,
+    desk: Desk,
     text: str,
     *,
     email: str = "jane@example.com",
@@ -134,10 +134,10 @@ async def inbound(
         received_at=datetime.now(UTC),
         attachments=attachments,
     )
-    return await running.hub.ingestor.submit(message)
+    return await desk.hub.ingestor.submit(message)
 
 
-async def inbound_mail(running: Running, mail: EmailMessage) -> IngestResult:
+async def inbound_mail(desk: Desk, mail: EmailMessage) -> IngestResult:
     """A real RFC 822 mail, parsed by the mail channel's adapter and ingested."""
-    [message] = running.hub.channels["mail"].parse(InboundRequest(body=mail.as_bytes()))
-    return await running.hub.ingestor.submit(message)
+    [message] = desk.hub.channels["mail"].parse(InboundRequest(body=mail.as_bytes()))
+    return await desk.hub.ingestor.submit(message)

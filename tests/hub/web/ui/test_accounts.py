@@ -16,14 +16,15 @@ import aiohttp
 
 from hub.core.staff import verify_password
 from hub.db.models import Role
-from tests.conftest import CONFIG, Running
+from tests.conftest import CONFIG
 from tests.hub.web.ui.conftest import PASSWORD, UiFactory, sign_in
+from tests.support.desk import Desk
 
 SCRIPT = Path(sys.executable).with_name("relaydesk")
 
 
 async def test_admin_creates_an_agent_and_resets_a_password(
-    running: Running, ui_agent: UiFactory, browser_session: Callable[[], aiohttp.ClientSession]
+    desk: Desk, ui_agent: UiFactory, browser_session: Callable[[], aiohttp.ClientSession]
 ) -> None:
     ada = await ui_agent("ada@example.com", role=Role.ADMIN, teams=())
     page = await ada.page("/ui/admin/agents")

@@ -4,11 +4,11 @@ them filled in for the conversation's customer."""
 from __future__ import annotations
 
 from hub.db.models import Role
-from tests.conftest import Running
 from tests.hub.web.ui.conftest import UiFactory, inbound
+from tests.support.desk import Desk
 
 
-async def test_library_fuzzy_search_and_variables(running: Running, ui_agent: UiFactory) -> None:
+async def test_library_fuzzy_search_and_variables(desk: Desk, ui_agent: UiFactory) -> None:
     boss = await ui_agent("boss@example.com", role=Role.SUPERVISOR)
     sue = await ui_agent("sue@example.com")
     for shortcut, title, body in (
@@ -25,7 +25,7 @@ async def test_library_fuzzy_search_and_variables(running: Running, ui_agent: Ui
         )
         assert response.status == 303
     assert "Refund policy" in await sue.page("/ui/canned")
-    cid = (await inbound(running, "Where is my money?", name="Jane Cooper")).conversation_id
+    cid = (await inbound(desk, "Where is my money?", name="Jane Cooper")).conversation_id
 
     found = await sue.get(
         f"/ui/canned/search?conversation={cid}&q=refnd", headers={"Accept": "application/json"}

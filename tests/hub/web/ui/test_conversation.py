@@ -13,29 +13,27 @@ from sqlalchemy import select
 
 from hub.db.inbox_models import Mention, Snooze
 from hub.db.models import Agent, Conversation, DuplicateCandidate, Identity, Message, Presence, Role
-from tests.conftest import Running
 from tests.hub.web.ui.conftest import UiFactory, inbound, inbound_mail
+from tests.support.desk import Desk
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
 
 SRCDOC = re.compile(r'<iframe class="mail-frame" sandbox="([^"]*)"[^>]*srcdoc="([^"]*)"')
 
 
-async def _conversation(running: Running, conversation_id: int) -> Conversation:
-    async with running.hub.db.reader() as session:
+async def _conversation(desk: Desk, conversation_id: int) -> Conversation:
+    async with desk.hub.db.reader() as session:
         conversation = await session.get(Conversation, conversation_id)
         assert conversation is not None
         return conversation
 
 
 async def test_timeline_spans_channels_and_reply_goes_out(
-    running: Running, ui_agent: UiFactory, smtp_sink: SmtpSink
+    desk: Desk, ui_agent: UiFactory, smtp_sink: SmtpSink
 ) -> None:
     sue = await ui_agent("sue@example.com")
-    first = await inbound(
-        running, "Hello from the form", subject="Form question", channel="contact"
-    )
-    second = await inbound(running, "And by mail too", subject="Mail question")
+    first = await inbound(desk, "Hello from the form", subject="Form question", channel="contact")
+    second = await inbound(desk, "And by mail too", subject="Mail question")
     assert first.customer_id == second.customer_id != 0
     page = await sue.page(f"/ui/conversations/{second.conversation_id}")
     assert "Hello from the form" in page and "And by mail too" in page
@@ -56,22 +54,22 @@ async def test_timeline_spans_channels_and_reply_goes_out(
         return "Sent" in await sue.page(f"/ui/conversations/{second.conversation_id}/live")
 
     await eventually(sent, what="the reply shown as sent")
-    conversation = await _conversation(running, second.conversation_id)
+    conversation = await _conversation(desk, second.conversation_id)
     assert conversation.first_response_at is not None
 
 
 async def test_reply_through_another_identity(
-    running: Running, ui_agent: UiFactory, smtp_sink: SmtpSink
+    desk: Desk, ui_agent: UiFactory, smtp_sink: SmtpSink
 ) -> None:
     sue = await ui_agent("sue@example.com")
-    result = await inbound(running, "Help please", subject="Help")
-    async with running.hub.db.writer() as session:
+    result = await inbound(desk, "Help please", subject="Help")
+    async with desk.hub.db.writer() as session:
         session.add(
             Identity(
                 customer_id=result.customer_id,
                 kind="email",
                 address="jane.private@example.net",
-                created_at=running.hub.clock.now(),
+                created_at=desk.hub.clock.now(),
             )
         )
         await session.commit()
@@ -91,11 +89,11 @@ async def test_reply_through_another_identity(
 
 
 async def test_note_with_mention_reaches_the_mentions_view(
-    running: Running, ui_agent: UiFactory, smtp_sink: SmtpSink
+    desk: Desk, ui_agent: UiFactory, smtp_sink: SmtpSink
 ) -> None:
     sue = await ui_agent("sue@example.com")
     max_ = await ui_agent("max.power@example.com")
-    result = await inbound(running, "Where is my parcel?")
+    result = await inbound(desk, "Where is my parcel?")
     acks = len(await smtp_sink.wait_for(1))
     response = await sue.post(
         f"/ui/conversations/{result.conversation_id}/note",
@@ -108,42 +106,40 @@ async def test_note_with_mention_reaches_the_mentions_view(
     mentions = await max_.page("/ui/inbox?view=mentions")
     assert f'data-id="{result.conversation_id}"' in mentions
     assert 'data-id="' not in await sue.page("/ui/inbox?view=mentions")
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         mention = await session.scalar(select(Mention))
         assert mention is not None and mention.agent_id == max_.agent_id
     assert len(smtp_sink.received) == acks  # a note is never sent to the customer
 
 
-async def test_assign_transfer_status_priority_and_load(
-    running: Running, ui_agent: UiFactory
-) -> None:
+async def test_assign_transfer_status_priority_and_load(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com", presence=Presence.AWAY)
     boss = await ui_agent("boss@example.com", role=Role.SUPERVISOR, teams=("support",))
-    cid = (await inbound(running, "My screen flickers")).conversation_id
+    cid = (await inbound(desk, "My screen flickers")).conversation_id
     base = f"/ui/conversations/{cid}"
 
     # Routing gave it to Boss, who is online: Sue (away) may not take it over, Boss may hand it.
-    assert (await _conversation(running, cid)).assignee_id == boss.agent_id
+    assert (await _conversation(desk, cid)).assignee_id == boss.agent_id
     assert (await sue.post(f"{base}/assign", {"agent": "me"})).status == 403
     assert (await boss.post(f"{base}/assign", {"agent": str(sue.agent_id)})).status == 303
     forbidden = await sue.post(f"{base}/assign", {"agent": str(boss.agent_id)})
     assert forbidden.status == 403
     assert (await boss.post(f"{base}/priority", {"priority": "urgent"})).status == 303
     assert (await sue.post(f"{base}/status", {"status": "resolved"})).status == 303
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         agent = await session.get(Agent, sue.agent_id)
         assert agent is not None and agent.open_count == 0
     assert (await sue.post(f"{base}/status", {"status": "open"})).status == 303
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         agent = await session.get(Agent, sue.agent_id)
         assert agent is not None and agent.open_count == 1
-    conversation = await _conversation(running, cid)
+    conversation = await _conversation(desk, cid)
     assert (conversation.assignee_id, conversation.priority) == (sue.agent_id, "urgent")
     page = await sue.page(base)
     for line in ("Assigned to Sue", "Priority changed to urgent", "Status changed to resolved"):
         assert line in page
 
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         billing = await session.scalar(
             select(Conversation.team_id).where(Conversation.id != cid).limit(1)
         )
@@ -159,12 +155,12 @@ async def test_assign_transfer_status_priority_and_load(
     assert (await boss.post(f"{base}/priority", {"priority": "whenever"})).status == 422
 
 
-async def test_snooze_and_wake(running: Running, ui_agent: UiFactory) -> None:
+async def test_snooze_and_wake(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com")
-    cid = (await inbound(running, "Call me next week")).conversation_id
+    cid = (await inbound(desk, "Call me next week")).conversation_id
     response = await sue.post(f"/ui/conversations/{cid}/snooze", {"choice": "1h"})
     assert response.status == 303
-    conversation = await _conversation(running, cid)
+    conversation = await _conversation(desk, cid)
     assert conversation.status == "snoozed"
     assert "Snoozed until" in await sue.page(f"/ui/conversations/{cid}")
     assert f'data-id="{cid}"' in await sue.page("/ui/inbox?status=snoozed")
@@ -172,21 +168,21 @@ async def test_snooze_and_wake(running: Running, ui_agent: UiFactory) -> None:
         f"/ui/conversations/{cid}/snooze", {"choice": "custom", "until": "2001-01-01T09:00"}
     )
     assert past.status == 422
-    async with running.hub.db.writer() as session:
+    async with desk.hub.db.writer() as session:
         snooze = await session.get(Snooze, cid)
         assert snooze is not None
-        snooze.until = running.hub.clock.now()
+        snooze.until = desk.hub.clock.now()
         await session.commit()
 
     async def woke() -> bool:
-        return (await _conversation(running, cid)).status == "open"
+        return (await _conversation(desk, cid)).status == "open"
 
     await eventually(woke, timeout=15, interval=0.2, what="the snoozed conversation reopened")
 
 
-async def test_tags_add_and_remove(running: Running, ui_agent: UiFactory) -> None:
+async def test_tags_add_and_remove(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com")
-    cid = (await inbound(running, "Tag me")).conversation_id
+    cid = (await inbound(desk, "Tag me")).conversation_id
     base = f"/ui/conversations/{cid}"
     assert (await sue.post(f"{base}/tags", {"add": "VIP, returns"})).status == 303
     assert f'data-id="{cid}"' in await sue.page("/ui/inbox?tag=vip")
@@ -198,14 +194,14 @@ async def test_tags_add_and_remove(running: Running, ui_agent: UiFactory) -> Non
 
 
 async def test_failed_delivery_shows_reason_and_retries(
-    running: Running, ui_agent: UiFactory, smtp_sink: SmtpSink
+    desk: Desk, ui_agent: UiFactory, smtp_sink: SmtpSink
 ) -> None:
     sue = await ui_agent("sue@example.com")
-    cid = (await inbound(running, "Are you there?")).conversation_id
+    cid = (await inbound(desk, "Are you there?")).conversation_id
     acks = len(await smtp_sink.wait_for(1))
     smtp_sink.reject_with = "550 5.1.1 mailbox unavailable"
     await sue.post(f"/ui/conversations/{cid}/reply", {"text": "Yes we are"})
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         message_id = await session.scalar(
             select(Message.id).where(Message.text.contains("Yes we are"))
         )
@@ -225,14 +221,14 @@ async def test_failed_delivery_shows_reason_and_retries(
 
 
 async def test_email_html_is_shown_in_a_sandbox_without_scripts(
-    running: Running, ui_agent: UiFactory
+    desk: Desk, ui_agent: UiFactory
 ) -> None:
     sue = await ui_agent("sue@example.com")
     payload = (
         '<p onclick="alert(1)">Hi<script>alert("x")</script>'
         '<img src="https://tracker.example/pixel.png" onerror="alert(2)"></p>'
     )
-    cid = (await inbound(running, "Hi", html=payload)).conversation_id
+    cid = (await inbound(desk, "Hi", html=payload)).conversation_id
     page = await sue.page(f"/ui/conversations/{cid}")
     found = SRCDOC.search(page)
     assert found is not None
@@ -246,7 +242,7 @@ async def test_email_html_is_shown_in_a_sandbox_without_scripts(
 
 
 async def test_other_teams_conversation_and_attachment_are_not_found(
-    running: Running, ui_agent: UiFactory
+    desk: Desk, ui_agent: UiFactory
 ) -> None:
     sue = await ui_agent("sue@example.com", teams=("support",))
     bob = await ui_agent("bob@example.com", teams=("billing",))
@@ -259,8 +255,8 @@ async def test_other_teams_conversation_and_attachment_are_not_found(
     mail.add_attachment(
         b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf"
     )
-    result = await inbound_mail(running, mail)
-    async with running.hub.db.reader() as session:
+    result = await inbound_mail(desk, mail)
+    async with desk.hub.db.reader() as session:
         message_id = await session.scalar(select(Message.id).where(Message.direction == "inbound"))
     cid = result.conversation_id
     for path in (
@@ -290,12 +286,12 @@ async def test_other_teams_conversation_and_attachment_are_not_found(
     assert missing.status == 404
 
 
-async def test_merge_duplicate_and_undo(running: Running, ui_agent: UiFactory) -> None:
+async def test_merge_duplicate_and_undo(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com")
-    old = await inbound(running, "First contact", email="jane.cooper@acme.example")
-    new = await inbound(running, "Second contact", email="jane.cooper@gmail.example")
+    old = await inbound(desk, "First contact", email="jane.cooper@acme.example")
+    new = await inbound(desk, "Second contact", email="jane.cooper@gmail.example")
     assert old.customer_id != new.customer_id
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         candidate = await session.scalar(select(DuplicateCandidate))
         assert candidate is not None
     base = f"/ui/conversations/{new.conversation_id}"
@@ -313,7 +309,7 @@ async def test_merge_duplicate_and_undo(running: Running, ui_agent: UiFactory) -
     assert (await sue.post(undo.group(1), {"back": base})).status == 303
     page = await sue.page(base)
     assert "First contact" not in page and "Possible duplicates" in page
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         identity = await session.scalar(
             select(Identity).where(Identity.address == "jane.cooper@acme.example")
         )

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, Presence, Role
-from tests.conftest import Running
 from tests.hub.web.ui.conftest import UiFactory, inbound
+from tests.support.desk import Desk
 
 ROW = re.compile(r'<tr class="conv[^"]*" data-id="(\d+)"')
 
@@ -19,11 +19,11 @@ def row_ids(page: str) -> list[int]:
     return [int(found) for found in ROW.findall(page)]
 
 
-async def test_views_follow_role_and_team(running: Running, ui_agent: UiFactory) -> None:
+async def test_views_follow_role_and_team(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com", teams=("support",), presence=Presence.AWAY)
     boss = await ui_agent("boss@example.com", role=Role.SUPERVISOR, teams=())
-    support = await inbound(running, "My printer jams", subject="Printer")
-    billing = await inbound(running, "Wrong invoice", subject="Invoice", email="tom@example.com")
+    support = await inbound(desk, "My printer jams", subject="Printer")
+    billing = await inbound(desk, "Wrong invoice", subject="Invoice", email="tom@example.com")
 
     assert row_ids(await sue.page("/ui/inbox?view=teams")) == [support.conversation_id]
     assert row_ids(await sue.page("/ui/inbox?view=unassigned")) == [support.conversation_id]
@@ -36,11 +36,11 @@ async def test_views_follow_role_and_team(running: Running, ui_agent: UiFactory)
     assert "Jane Cooper" in page and "Printer" in page and "Tom" not in page
 
 
-async def test_filters_and_search(running: Running, ui_agent: UiFactory) -> None:
+async def test_filters_and_search(desk: Desk, ui_agent: UiFactory) -> None:
     boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
-    printer = await inbound(running, "The printer shows error E42", subject="Printer")
+    printer = await inbound(desk, "The printer shows error E42", subject="Printer")
     outage = await inbound(
-        running,
+        desk,
         "Everything is down since noon",
         subject="Outage",
         email="ops@acme.example",
@@ -48,13 +48,13 @@ async def test_filters_and_search(running: Running, ui_agent: UiFactory) -> None
         channel="contact",
     )
     refund = await inbound(
-        running,
+        desk,
         "Please refund my order",
         subject="Refund",
         email="sam@shop.example",
         name="Sam Smith",
     )
-    async with running.hub.db.writer() as session:
+    async with desk.hub.db.writer() as session:
         session.add(ConversationTag(conversation_id=refund.conversation_id, tag="vip"))
         await session.commit()
 
@@ -84,10 +84,10 @@ async def test_filters_and_search(running: Running, ui_agent: UiFactory) -> None
     assert forged.status == 400
 
 
-async def test_keyset_pages_cover_everything_once(running: Running, ui_agent: UiFactory) -> None:
+async def test_keyset_pages_cover_everything_once(desk: Desk, ui_agent: UiFactory) -> None:
     boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
     created = [
-        (await inbound(running, f"question {n}", email=f"c{n}@example.com")).conversation_id
+        (await inbound(desk, f"question {n}", email=f"c{n}@example.com")).conversation_id
         for n in range(57)
     ]
     for sort in ("waiting", "recent", "sla"):
@@ -102,11 +102,11 @@ async def test_keyset_pages_cover_everything_once(running: Running, ui_agent: Ui
         assert len(seen) == len(set(seen))
 
 
-async def test_bulk_assign_status_and_tag(running: Running, ui_agent: UiFactory) -> None:
+async def test_bulk_assign_status_and_tag(desk: Desk, ui_agent: UiFactory) -> None:
     boss = await ui_agent("boss@example.com", role=Role.SUPERVISOR, teams=("support",))
     sue = await ui_agent("sue@example.com", presence=Presence.AWAY)
-    first = (await inbound(running, "one", email="a@example.com")).conversation_id
-    second = (await inbound(running, "two", email="b@example.com")).conversation_id
+    first = (await inbound(desk, "one", email="a@example.com")).conversation_id
+    second = (await inbound(desk, "two", email="b@example.com")).conversation_id
     ids = [("ids", str(first)), ("ids", str(second))]
 
     assigned = await boss.post(
@@ -116,7 +116,7 @@ async def test_bulk_assign_status_and_tag(running: Running, ui_agent: UiFactory)
     tagged = await boss.post("/ui/inbox/bulk", [*ids, ("action", "tag"), ("value", "Billing, vip")])
     assert tagged.status == 303
     assert sorted(row_ids(await sue.page("/ui/inbox?view=mine&tag=vip"))) == sorted([first, second])
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         agent = await session.get(Agent, sue.agent_id)
         assert agent is not None and agent.open_count == 2
 
@@ -124,7 +124,7 @@ async def test_bulk_assign_status_and_tag(running: Running, ui_agent: UiFactory)
         "/ui/inbox/bulk", [*ids, ("action", "status"), ("value", "resolved")]
     )
     assert resolved.status == 303
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         statuses = set((await session.scalars(select(Conversation.status))).all())
         assert statuses == {"resolved"}
         agent = await session.get(Agent, sue.agent_id)
@@ -132,15 +132,15 @@ async def test_bulk_assign_status_and_tag(running: Running, ui_agent: UiFactory)
 
 
 async def test_bulk_cannot_reach_another_teams_conversation(
-    running: Running, ui_agent: UiFactory
+    desk: Desk, ui_agent: UiFactory
 ) -> None:
     sue = await ui_agent("sue@example.com", teams=("support",))
-    billing = (await inbound(running, "invoice is wrong", email="t@example.com")).conversation_id
+    billing = (await inbound(desk, "invoice is wrong", email="t@example.com")).conversation_id
     response = await sue.post(
         "/ui/inbox/bulk", [("ids", str(billing)), ("action", "status"), ("value", "resolved")]
     )
     assert response.status == 404
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         conversation = await session.get(Conversation, billing)
         assert conversation is not None and conversation.status == "open"
     other = await sue.post(
@@ -150,12 +150,12 @@ async def test_bulk_cannot_reach_another_teams_conversation(
 
 
 async def test_sla_sort_and_filter_follow_priority_and_pause(
-    running: Running, ui_agent: UiFactory
+    desk: Desk, ui_agent: UiFactory
 ) -> None:
     boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
-    first = (await inbound(running, "My printer jams", subject="Printer")).conversation_id
+    first = (await inbound(desk, "My printer jams", subject="Printer")).conversation_id
     second = (
-        await inbound(running, "Wrong size", subject="Shoes", email="tom@example.com")
+        await inbound(desk, "Wrong size", subject="Shoes", email="tom@example.com")
     ).conversation_id
     assert row_ids(await boss.page("/ui/inbox?sort=sla")) == [first, second]  # both normal
     assert row_ids(await boss.page("/ui/inbox?sla=due_soon")) == []
@@ -171,6 +171,6 @@ async def test_sla_sort_and_filter_follow_priority_and_pause(
     assert (await boss.post(f"{base}/status", {"status": "pending"})).status == 303
     assert row_ids(await boss.page("/ui/inbox?sla=due_soon")) == []
     assert row_ids(await boss.page("/ui/inbox?status=all&sort=sla")) == [first, second]
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         paused = await session.get(Conversation, second)
         assert paused is not None and paused.sla_due_at is None

@@ -11,8 +11,9 @@ import pytest
 
 from hub.config.settings import Settings
 from hub.db.models import Agent, Conversation, Presence
-from tests.conftest import Running, make_settings
+from tests.conftest import fake_endpoints, make_settings
 from tests.hub.web.ui.conftest import UiFactory, inbound
+from tests.support.desk import Desk
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
 
@@ -21,20 +22,19 @@ from tests.support.smtp import SmtpSink
 def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
     return make_settings(
         database_url,
+        **fake_endpoints(smtp_sink, callback_server),
         **{
-            "channels.mail.smtp_port": smtp_sink.port,
-            "channels.api.callback_url": callback_server.url("/callback"),
             "routing.assignment.reassign_offline": False,
         },
     )
 
 
-async def test_going_offline_keeps_assigned_work(running: Running, ui_agent: UiFactory) -> None:
+async def test_going_offline_keeps_assigned_work(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com")
-    mine = (await inbound(running, "first question")).conversation_id
+    mine = (await inbound(desk, "first question")).conversation_id
     assert (await sue.post("/ui/presence", {"presence": "offline"})).status == 303
-    later = (await inbound(running, "second question", email="b@example.com")).conversation_id
-    async with running.hub.db.reader() as session:
+    later = (await inbound(desk, "second question", email="b@example.com")).conversation_id
+    async with desk.hub.db.reader() as session:
         agent = await session.get(Agent, sue.agent_id)
         assert agent is not None and agent.presence == Presence.OFFLINE
         kept = await session.get(Conversation, mine)

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from hub.config.settings import Settings
 from hub.db.file_models import StoredFile
 from hub.db.models import Message
-from tests.conftest import Running, make_settings
+from tests.conftest import fake_endpoints, make_settings
 from tests.hub.web.ui.conftest import Ui, UiFactory, inbound
+from tests.support.desk import Desk
 from tests.support.poll import eventually
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
@@ -27,9 +28,8 @@ LIMIT = 4096
 def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
     return make_settings(
         database_url,
+        **fake_endpoints(smtp_sink, callback_server),
         **{
-            "channels.mail.smtp_port": smtp_sink.port,
-            "channels.api.callback_url": callback_server.url("/callback"),
             "attachments.max_bytes": LIMIT,
         },
     )
@@ -54,18 +54,18 @@ async def _script_post(ui: Ui, path: str, form: aiohttp.FormData) -> aiohttp.Cli
     return await ui.http.post(path, data=form, headers=headers)
 
 
-async def _counts(running: Running) -> tuple[int, int]:
-    async with running.hub.db.reader() as session:
+async def _counts(desk: Desk) -> tuple[int, int]:
+    async with desk.hub.db.reader() as session:
         files = await session.scalar(select(func.count()).select_from(StoredFile))
         messages = await session.scalar(select(func.count()).select_from(Message))
     return int(files or 0), int(messages or 0)
 
 
 async def test_reply_with_files_from_the_reply_box(
-    running: Running, ui_agent: UiFactory, smtp_sink: SmtpSink
+    desk: Desk, ui_agent: UiFactory, smtp_sink: SmtpSink
 ) -> None:
     sue = await ui_agent("sue@example.com")
-    cid = (await inbound(running, "Can you send the form?")).conversation_id
+    cid = (await inbound(desk, "Can you send the form?")).conversation_id
     page = await sue.page(f"/ui/conversations/{cid}")
     assert 'enctype="multipart/form-data"' in page
     assert 'type="file" name="files" multiple' in page and "attach.js" in page
@@ -85,7 +85,7 @@ async def test_reply_with_files_from_the_reply_box(
     parts = {p.get_filename(): p.get_content() for p in mail.message.iter_attachments()}
     assert parts == {"form.pdf": b"%PDF-1.4 form", "notes.txt": "n"}
 
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         reply_id = await session.scalar(
             select(Message.id).where(Message.direction == "outbound", Message.text.contains("Both"))
         )
@@ -98,16 +98,16 @@ async def test_reply_with_files_from_the_reply_box(
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_plain_form_note_with_a_file(running: Running, ui_agent: UiFactory) -> None:
+async def test_plain_form_note_with_a_file(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com")
-    cid = (await inbound(running, "Hello")).conversation_id
+    cid = (await inbound(desk, "Hello")).conversation_id
     await sue.page(f"/ui/conversations/{cid}")
     form = _form(sue, "Screenshot for the team", [("shot.png", b"\x89PNG\r\n\x1a\nxx", "")])
     response = await sue.http.post(
         f"/ui/conversations/{cid}/note", data=form, allow_redirects=False
     )
     assert response.status == 303, await response.text()
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         note = await session.scalar(select(Message).where(Message.direction == "note"))
     assert note is not None
     assert note.attachments == [
@@ -117,12 +117,12 @@ async def test_plain_form_note_with_a_file(running: Running, ui_agent: UiFactory
 
 @pytest.mark.parametrize("script", [True, False])
 async def test_too_large_file_is_refused_and_nothing_is_kept(
-    running: Running, ui_agent: UiFactory, script: bool
+    desk: Desk, ui_agent: UiFactory, script: bool
 ) -> None:
     sue = await ui_agent("sue@example.com")
-    cid = (await inbound(running, "Hello")).conversation_id
+    cid = (await inbound(desk, "Hello")).conversation_id
     await sue.page(f"/ui/conversations/{cid}")
-    before = await _counts(running)
+    before = await _counts(desk)
     big = [("huge.bin", b"x" * (LIMIT + 1), "application/octet-stream")]
     path = f"/ui/conversations/{cid}/reply"
     if script:
@@ -136,28 +136,26 @@ async def test_too_large_file_is_refused_and_nothing_is_kept(
         assert response.status == 413
         page = await response.text()
         assert "The file huge.bin is larger than the limit of 4096 bytes (4 KB)" in page
-    assert await _counts(running) == before
+    assert await _counts(desk) == before
 
 
-async def test_other_teams_conversation_takes_no_files(
-    running: Running, ui_agent: UiFactory
-) -> None:
+async def test_other_teams_conversation_takes_no_files(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com")
     bob = await ui_agent("bob@example.com", teams=("billing",))
-    cid = (await inbound(running, "Hello")).conversation_id
+    cid = (await inbound(desk, "Hello")).conversation_id
     await bob.page("/ui/inbox")
-    before = await _counts(running)
+    before = await _counts(desk)
     response = await _script_post(
         bob, f"/ui/conversations/{cid}/reply", _form(None, "Hi", [("a.txt", b"a", "text/plain")])
     )
     assert response.status == 404
-    assert await _counts(running) == before
+    assert await _counts(desk) == before
     await sue.page(f"/ui/conversations/{cid}")
     sent = await _script_post(
         sue, f"/ui/conversations/{cid}/note", _form(None, "Mine", [("a.txt", b"a", "text/plain")])
     )
     assert sent.status == 200
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         note_id = await session.scalar(select(Message.id).where(Message.direction == "note"))
     denied = await bob.get(f"/ui/attachments/{note_id}/0")
     assert denied.status == 404

@@ -10,24 +10,24 @@ import aiohttp
 from sqlalchemy import select
 
 from hub.db.models import Agent, Role
-from tests.conftest import Running
 from tests.hub.web.ui.conftest import PASSWORD, UiFactory, sign_in
+from tests.support.desk import Desk
 
 
-async def test_pages_need_a_session(running: Running) -> None:
-    response = await running.client.get("/ui/inbox?view=all", allow_redirects=False)
+async def test_pages_need_a_session(desk: Desk) -> None:
+    response = await desk.client.get("/ui/inbox?view=all", allow_redirects=False)
     assert response.status == 303
     location = urlsplit(response.headers["Location"])
     assert location.path == "/ui/login"
     assert parse_qs(location.query) == {"next": ["/ui/inbox?view=all"]}
-    events = await running.client.get("/ui/events", headers={"Accept": "text/event-stream"})
+    events = await desk.client.get("/ui/events", headers={"Accept": "text/event-stream"})
     assert events.status == 401
 
 
 async def test_sign_in_sets_a_session_cookie_and_sign_out_ends_it(
-    running: Running, browser_session: Callable[[], aiohttp.ClientSession]
+    desk: Desk, browser_session: Callable[[], aiohttp.ClientSession]
 ) -> None:
-    await running.agent("ann@example.com", password=PASSWORD)
+    await desk.agent("ann@example.com", password=PASSWORD)
     http = browser_session()
     response = await sign_in(http, "Ann@Example.com", PASSWORD)
     assert response.status == 303
@@ -38,7 +38,7 @@ async def test_sign_in_sets_a_session_cookie_and_sign_out_ends_it(
     assert inbox.status == 200
     assert "Ann" in await inbox.text()
     assert "script-src 'self'" in inbox.headers["Content-Security-Policy"]
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         agent = await session.scalar(select(Agent).where(Agent.email == "ann@example.com"))
         assert agent is not None and agent.presence == "online"
 
@@ -48,15 +48,15 @@ async def test_sign_in_sets_a_session_cookie_and_sign_out_ends_it(
     assert out.status == 303
     again = await http.get("/ui/inbox", allow_redirects=False)
     assert again.status == 303 and again.headers["Location"].startswith("/ui/login")
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         agent = await session.scalar(select(Agent).where(Agent.email == "ann@example.com"))
         assert agent is not None and agent.presence == "offline"
 
 
 async def test_wrong_password_and_rate_limit(
-    running: Running, browser_session: Callable[[], aiohttp.ClientSession]
+    desk: Desk, browser_session: Callable[[], aiohttp.ClientSession]
 ) -> None:
-    await running.agent("bob@example.com", password=PASSWORD)
+    await desk.agent("bob@example.com", password=PASSWORD)
     http = browser_session()
     wrong = await sign_in(http, "bob@example.com", "not-the-password")
     assert wrong.status == 401
@@ -69,7 +69,7 @@ async def test_wrong_password_and_rate_limit(
     assert "too many sign-in attempts" in (await limited.text()).lower()
 
 
-async def test_forms_need_the_session_csrf_token(ui_agent: UiFactory, running: Running) -> None:
+async def test_forms_need_the_session_csrf_token(ui_agent: UiFactory, desk: Desk) -> None:
     ann = await ui_agent("ann@example.com")
     missing = await ann.http.post("/ui/presence", data={"presence": "away"}, allow_redirects=False)
     assert missing.status == 403
@@ -81,15 +81,15 @@ async def test_forms_need_the_session_csrf_token(ui_agent: UiFactory, running: R
     assert stolen.status == 403
     ok = await ann.post("/ui/presence", {"presence": "away"})
     assert ok.status == 303
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         agent = await session.get(Agent, ann.agent_id)
         assert agent is not None and agent.presence == "away"
 
 
 async def test_login_form_rejects_a_post_without_its_token(
-    running: Running, browser_session: Callable[[], aiohttp.ClientSession]
+    desk: Desk, browser_session: Callable[[], aiohttp.ClientSession]
 ) -> None:
-    await running.agent("ann@example.com", password=PASSWORD)
+    await desk.agent("ann@example.com", password=PASSWORD)
     http = browser_session()
     response = await http.post(
         "/ui/login", data={"email": "ann@example.com", "password": PASSWORD}, allow_redirects=False

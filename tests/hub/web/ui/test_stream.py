@@ -18,14 +18,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from hub.app import create_app
 from hub.config.settings import Settings
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation, Message, Role
 from hub.platform.events import publish
 from hub.web.ui import collision
-from tests.conftest import Running
 from tests.hub.web.ui.conftest import PASSWORD, Ui, UiFactory, inbound, sign_in
+from tests.support.desk import Desk, build_app
 from tests.support.smtp import SmtpSink
 
 EVENT_ID = re.compile(r'data-event-id="(\d+)"')
@@ -77,19 +76,19 @@ async def events_until(response: aiohttp.ClientResponse, kind: str) -> list[Sse]
     return seen
 
 
-async def test_new_message_and_changes_arrive_live(running: Running, ui_agent: UiFactory) -> None:
+async def test_new_message_and_changes_arrive_live(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com", teams=("support",))
     bob = await ui_agent("bob@example.com", teams=("billing",))
     sue_stream, bob_stream = await open_stream(sue), await open_stream(bob)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    result = await inbound(running, "Printer is smoking")
+    result = await inbound(desk, "Printer is smoking")
     event = await next_event(sue_stream, timeout=1.0)
     assert loop.time() - started < 1.0
     assert event.data["conversation_id"] == result.conversation_id
     assert event.id is not None and event.id.isdigit()
 
-    billing = await inbound(running, "invoice problem", email="t@example.com")
+    billing = await inbound(desk, "invoice problem", email="t@example.com")
     bob_seen = await events_until(bob_stream, "message")
     assert {e.data["conversation_id"] for e in bob_seen} == {billing.conversation_id}
 
@@ -104,18 +103,16 @@ async def test_new_message_and_changes_arrive_live(running: Running, ui_agent: U
     bob_stream.close()
 
 
-async def test_reconnect_replays_missed_events(running: Running, ui_agent: UiFactory) -> None:
+async def test_reconnect_replays_missed_events(desk: Desk, ui_agent: UiFactory) -> None:
     boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
     stream = await open_stream(boss)
-    first = await inbound(running, "first")
+    first = await inbound(desk, "first")
     seen = await events_until(stream, "message")
     last_id = seen[-1].id
     assert last_id is not None
     stream.close()
 
-    missed = [
-        await inbound(running, f"while away {n}", email=f"m{n}@example.com") for n in range(3)
-    ]
+    missed = [await inbound(desk, f"while away {n}", email=f"m{n}@example.com") for n in range(3)]
     again = await open_stream(boss, last_id)
     replayed: list[Sse] = []
     wanted = {m.conversation_id for m in missed}
@@ -131,10 +128,10 @@ async def test_reconnect_replays_missed_events(running: Running, ui_agent: UiFac
     again.close()
 
 
-async def test_two_agents_replying_are_warned(running: Running, ui_agent: UiFactory) -> None:
+async def test_two_agents_replying_are_warned(desk: Desk, ui_agent: UiFactory) -> None:
     sue = await ui_agent("sue@example.com")
     max_ = await ui_agent("max@example.com")
-    cid = (await inbound(running, "Who answers?")).conversation_id
+    cid = (await inbound(desk, "Who answers?")).conversation_id
     stream = await open_stream(max_)
     response = await sue.http.post(
         f"/ui/conversations/{cid}/typing",
@@ -160,11 +157,11 @@ async def test_two_agents_replying_are_warned(running: Running, ui_agent: UiFact
 
 
 async def test_failed_delivery_arrives_on_the_open_page_stream(
-    running: Running, ui_agent: UiFactory, smtp_sink: SmtpSink
+    desk: Desk, ui_agent: UiFactory, smtp_sink: SmtpSink
 ) -> None:
     sue = await ui_agent("sue@example.com")
     bob = await ui_agent("bob@example.com", teams=("billing",))
-    cid = (await inbound(running, "Are you there?")).conversation_id
+    cid = (await inbound(desk, "Are you there?")).conversation_id
     acks = len(await smtp_sink.wait_for(1))
     stream, other = await open_stream(sue), await open_stream(bob)
     before = await sue.page(f"/ui/conversations/{cid}")
@@ -178,7 +175,7 @@ async def test_failed_delivery_arrives_on_the_open_page_stream(
     assert seen[-1].kind == "delivery" and delivery["conversation_id"] == cid
     assert "mailbox unavailable" in delivery["error"]
     # The page re-renders its live part on the event: the message shows why it failed.
-    async with running.hub.db.reader() as session:
+    async with desk.hub.db.reader() as session:
         message = await session.get(Message, delivery["message_id"])
         assert message is not None and message.text.startswith("Yes we are")
     live = await sue.page(f"/ui/conversations/{cid}/live")
@@ -211,15 +208,15 @@ async def events_until_state(response: aiohttp.ClientResponse, state: str) -> li
 
 
 async def test_collision_warning_reaches_an_agent_served_by_another_process(
-    running: Running,
+    desk: Desk,
     ui_agent: UiFactory,
     settings: Settings,
     aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
 ) -> None:
     sue = await ui_agent("sue@example.com")
     max_id = (await ui_agent("max@example.com")).agent_id
-    cid = (await inbound(running, "Who answers?")).conversation_id
-    other = await aiohttp_client(create_app(settings))  # a second hub on the same database
+    cid = (await inbound(desk, "Who answers?")).conversation_id
+    other = await aiohttp_client(build_app(settings))  # a second hub on the same database
     async with aiohttp.ClientSession(
         base_url=str(other.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
     ) as http:
@@ -243,14 +240,14 @@ async def test_collision_warning_reaches_an_agent_served_by_another_process(
         stream.close()
 
         # A signal older than the warning lasts is not replayed to a page that reconnects.
-        async with running.hub.db.writer() as session:
+        async with desk.hub.db.writer() as session:
             conversation = await session.get(Conversation, cid)
             assert conversation is not None
-            stale = running.hub.clock.now() - timedelta(seconds=60)
+            stale = desk.hub.clock.now() - timedelta(seconds=60)
             await collision.signal(session, conversation, sue.agent_id, "Sue", stale)
             await session.flush()
             last = int(await session.scalar(select(func.max(Event.id))) or 0)
-            await publish(session, "tags", conversation, running.hub.clock.now())
+            await publish(session, "tags", conversation, desk.hub.clock.now())
             await session.commit()
         again = await open_stream(max_, str(last - 1))
         replayed = await events_until(again, "tags")

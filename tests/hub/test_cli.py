@@ -18,8 +18,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hub.app import create_app
 from tests.conftest import CONFIG, AiohttpClient, auth, make_settings
+from tests.support.desk import build_app
 from tests.support.poll import eventually
 
 SCRIPT = Path(sys.executable).with_name("relaydesk")
@@ -127,7 +127,7 @@ async def test_tokens_create_prints_only_a_working_token(
     assert out == token + "\n" and TOKEN.match(token)
     assert cli.ok("tokens", "create", "--agent", "alice@example.com") != out  # a new one each time
 
-    client = await aiohttp_client(create_app(make_settings(cli.database_url)))
+    client = await aiohttp_client(build_app(make_settings(cli.database_url)))
     response = await client.get("/api/v1/conversations", headers=auth(token))
     assert response.status == 200
     assert (await response.json())["items"] == []
@@ -149,7 +149,7 @@ async def test_demo_prints_a_login_and_a_working_token(
     assert again["token"] != token.group(1)
     assert cli.ok("demo").splitlines()[0] == "Demo data already present."
 
-    client = await aiohttp_client(create_app(make_settings(cli.database_url)))
+    client = await aiohttp_client(build_app(make_settings(cli.database_url)))
     for value in (token.group(1), again["token"]):
         response = await client.get("/api/v1/conversations", headers=auth(value))
         assert response.status == 200

@@ -4,7 +4,7 @@ the cap without a trace, attached to a message after its listed attachments, at 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -24,16 +24,24 @@ from hub.core.files import (
 from hub.core.staff import add_agent
 from hub.db.file_models import StoredFile
 from hub.db.models import Message, Role
-from hub.platform.clock import SystemClock
+from hub.platform.clock import ManualClock, SystemClock
 from tests.conftest import CONFIG
-from tests.support.pipeline import Core, inbound
+from tests.support.desk import Desk
+from tests.support.messages import inbound
+
+
+@pytest.fixture
+def desk_clock() -> ManualClock:
+    """These stories drive the clock."""
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-async def _message(core: Core) -> int:
-    [result] = await core.ingest(inbound("files-1", text="Here is my screenshot"))
-    async with core.db.reader() as session:
+async def _message(desk: Desk) -> int:
+    [result] = await desk.ingest(inbound("files-1", text="Here is my screenshot"))
+    async with desk.db.reader() as session:
         message_id = await session.scalar(
             select(Message.id).where(Message.conversation_id == result.conversation_id)
         )
@@ -41,8 +49,8 @@ async def _message(core: Core) -> int:
     return message_id
 
 
-async def _agents(core: Core) -> tuple[int, int]:
-    async with core.db.writer() as session:
+async def _agents(desk: Desk) -> tuple[int, int]:
+    async with desk.db.writer() as session:
         now = SystemClock().now()
         alice = await add_agent(
             session, email="alice@example.com", name="Alice", role=Role.AGENT, now=now
@@ -70,20 +78,20 @@ def test_content_type_trusts_the_bytes_first() -> None:
     assert sniff_content_type("blob", "", b"\x00\x01") == "application/octet-stream"
 
 
-async def test_store_keeps_bytes_digest_and_clean_metadata(core: Core) -> None:
-    alice, _ = await _agents(core)
-    async with core.db.writer() as session:
+async def test_store_keeps_bytes_digest_and_clean_metadata(desk: Desk) -> None:
+    alice, _ = await _agents(desk)
+    async with desk.db.writer() as session:
         row = await store_file(
             session,
             filename="../shot.png",
             content_type="application/octet-stream",
             content=PNG,
-            now=core.clock.now(),
+            now=desk.clock.now(),
             uploaded_by=alice,
         )
         await session.commit()
         file_id = row.id
-    async with core.db.reader() as session:
+    async with desk.db.reader() as session:
         kept = await session.get(StoredFile, file_id)
     assert kept is not None
     assert (kept.filename, kept.content_type, kept.size) == ("shot.png", "image/png", len(PNG))
@@ -91,26 +99,26 @@ async def test_store_keeps_bytes_digest_and_clean_metadata(core: Core) -> None:
     assert kept.message_id is None and kept.position is None and kept.uploaded_by == alice
 
 
-async def test_over_the_cap_is_refused_and_nothing_is_stored(core: Core) -> None:
-    async with core.db.writer() as session:
+async def test_over_the_cap_is_refused_and_nothing_is_stored(desk: Desk) -> None:
+    async with desk.db.writer() as session:
         with pytest.raises(FileTooLarge) as refused:
             await store_file(
                 session,
                 filename="big.bin",
                 content_type="application/octet-stream",
                 content=b"x" * 2049,
-                now=core.clock.now(),
+                now=desk.clock.now(),
                 max_bytes=2048,
             )
         await session.commit()
     assert refused.value.limit == 2048 and "2048" in str(refused.value)
-    assert await core.count(StoredFile) == 0
+    assert await desk.count(StoredFile) == 0
 
 
-async def test_attach_lists_files_after_existing_attachments(core: Core) -> None:
-    alice, _ = await _agents(core)
-    message_id = await _message(core)
-    async with core.db.writer() as session:
+async def test_attach_lists_files_after_existing_attachments(desk: Desk) -> None:
+    alice, _ = await _agents(desk)
+    message_id = await _message(desk)
+    async with desk.db.writer() as session:
         message = await session.get(Message, message_id)
         assert message is not None
         message.attachments = [{"filename": "from-chat.jpg", "content_type": "image/jpeg"}]
@@ -119,7 +127,7 @@ async def test_attach_lists_files_after_existing_attachments(core: Core) -> None
             filename="a.txt",
             content_type="text/plain",
             content=b"A",
-            now=core.clock.now(),
+            now=desk.clock.now(),
             uploaded_by=alice,
         )
         second = await store_file(
@@ -127,13 +135,13 @@ async def test_attach_lists_files_after_existing_attachments(core: Core) -> None
             filename="b.png",
             content_type="image/png",
             content=PNG,
-            now=core.clock.now(),
+            now=desk.clock.now(),
             uploaded_by=alice,
         )
         attached = await attach_files(session, message_id, [second.id, first.id], agent_id=alice)
         await session.commit()
     assert [(f.filename, f.position) for f in attached] == [("b.png", 1), ("a.txt", 2)]
-    async with core.db.reader() as session:
+    async with desk.db.reader() as session:
         message = await session.get(Message, message_id)
         assert message is not None
         assert [a["filename"] for a in message.attachments] == ["from-chat.jpg", "b.png", "a.txt"]
@@ -149,48 +157,48 @@ async def test_attach_lists_files_after_existing_attachments(core: Core) -> None
         assert [f.filename for f in await files_of(session, message_id)] == ["b.png", "a.txt"]
 
 
-async def test_foreign_unknown_and_reused_files_are_refused(core: Core) -> None:
-    alice, bob = await _agents(core)
-    message_id = await _message(core)
-    async with core.db.writer() as session:
+async def test_foreign_unknown_and_reused_files_are_refused(desk: Desk) -> None:
+    alice, bob = await _agents(desk)
+    message_id = await _message(desk)
+    async with desk.db.writer() as session:
         mine = await store_file(
             session,
             filename="a.txt",
             content_type="text/plain",
             content=b"A",
-            now=core.clock.now(),
+            now=desk.clock.now(),
             uploaded_by=alice,
         )
         await session.commit()
         file_id = mine.id
     for agent, ident, reason in ((bob, file_id, "unknown"), (alice, 999_999, "unknown")):
-        async with core.db.writer() as session:
+        async with desk.db.writer() as session:
             with pytest.raises(FileRefused) as refused:
                 await attach_files(session, message_id, [ident], agent_id=agent)
             assert refused.value.reason == reason
-    async with core.db.writer() as session:
+    async with desk.db.writer() as session:
         await attach_files(session, message_id, [file_id], agent_id=alice)
         await session.commit()
-    async with core.db.writer() as session:
+    async with desk.db.writer() as session:
         with pytest.raises(FileRefused) as refused:
             await attach_files(session, message_id, [file_id], agent_id=alice)
         assert refused.value.reason == "attached"
-    async with core.db.reader() as session:
+    async with desk.db.reader() as session:
         listed = await session.scalar(select(Message.attachments).where(Message.id == message_id))
         assert listed is not None and len(listed) == 1
         assert await session.scalar(select(func.count()).select_from(StoredFile)) == 1
 
 
-async def test_store_with_a_message_takes_the_next_position(core: Core) -> None:
-    message_id = await _message(core)
-    async with core.db.writer() as session:
+async def test_store_with_a_message_takes_the_next_position(desk: Desk) -> None:
+    message_id = await _message(desk)
+    async with desk.db.writer() as session:
         rows = [
             await store_file(
                 session,
                 filename=f"{n}.txt",
                 content_type="text/plain",
                 content=b"x",
-                now=core.clock.now(),
+                now=desk.clock.now(),
                 message_id=message_id,
             )
             for n in range(2)
@@ -199,10 +207,10 @@ async def test_store_with_a_message_takes_the_next_position(core: Core) -> None:
     assert [r.position for r in rows] == [0, 1]
 
 
-async def test_stale_unattached_uploads_are_purged(core: Core) -> None:
-    message_id = await _message(core)
-    now = core.clock.now()
-    async with core.db.writer() as session:
+async def test_stale_unattached_uploads_are_purged(desk: Desk) -> None:
+    message_id = await _message(desk)
+    now = desk.clock.now()
+    async with desk.db.writer() as session:
         for name, age_hours, attach in (
             ("stale", 30, False),
             ("fresh", 1, False),
@@ -218,10 +226,10 @@ async def test_stale_unattached_uploads_are_purged(core: Core) -> None:
             if attach:
                 await attach_files(session, message_id, [row.id], agent_id=None)
         await session.commit()
-    async with core.db.writer() as session:
+    async with desk.db.writer() as session:
         assert await purge_unattached(session, before=now - timedelta(hours=24)) == 1
         await session.commit()
-    async with core.db.reader() as session:
+    async with desk.db.reader() as session:
         names = set((await session.scalars(select(StoredFile.filename))).all())
     assert names == {"fresh.txt", "kept.txt"}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from hub.core import sla
@@ -23,27 +24,37 @@ from hub.db.models import (
 from hub.db.routing_models import SlaClock
 from hub.inbound.ingest import IngestUnavailable
 from hub.inbound.results import IngestResult
-from tests.support.pipeline import Core, inbound, open_core
+from hub.platform.clock import ManualClock
+from tests.support.desk import Desk, MakeDesk
+from tests.support.messages import inbound
+
+
+@pytest.fixture
+def desk_clock() -> ManualClock:
+    """These stories drive the clock."""
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+
 
 ROW_KINDS = (Customer, Identity, Conversation, Message, Ticket, OutboxItem)
 
 
-async def rows(core: Core) -> dict[str, int]:
-    return {model.__tablename__: await core.count(model) for model in ROW_KINDS}
+async def rows(desk: Desk) -> dict[str, int]:
+    return {model.__tablename__: await desk.count(model) for model in ROW_KINDS}
 
 
 async def test_concurrent_submissions_share_one_commit_and_are_durable_when_answered(
-    core: Core,
+    desk: Desk,
 ) -> None:
+
     commits: list[list[bool]] = []
     tasks: list[asyncio.Task[IngestResult]] = []
-    ingestor = core.ingestor(after_commit=lambda: commits.append([t.done() for t in tasks]))
+    ingestor = desk.ingestor(after_commit=lambda: commits.append([t.done() for t in tasks]))
 
     async def submit_then_look(number: int) -> IngestResult:
         message = inbound(f"m-{number}", address=f"c{number}@example.com", name=f"C {number}")
         result = await ingestor.submit(message)
         # The moment the submitter is answered, another connection sees the message.
-        async with core.db.reader() as session:
+        async with desk.db.reader() as session:
             stored = await session.get(Message, result.message_id)
         assert stored is not None and stored.external_id == f"m-{number}"
         return result
@@ -60,18 +71,18 @@ async def test_concurrent_submissions_share_one_commit_and_are_durable_when_answ
     assert 1 <= len(commits) < 20  # group-committed, not one commit per message
     # When each commit finished, no submitter had been answered yet.
     assert all(not any(snapshot) for snapshot in commits)
-    assert await core.count(Message, Message.direction == Direction.INBOUND) == 20
-    numbers = sorted(await core_tickets(core))
+    assert await desk.count(Message, Message.direction == Direction.INBOUND) == 20
+    numbers = sorted(await core_tickets(desk))
     assert numbers == list(range(numbers[0], numbers[0] + 20))
 
 
-async def core_tickets(core: Core) -> list[int]:
-    async with core.db.reader() as session:
+async def core_tickets(desk: Desk) -> list[int]:
+    async with desk.db.reader() as session:
         return list((await session.scalars(select(Ticket.number))).all())
 
 
-async def test_duplicate_within_one_batch_returns_the_first(core: Core) -> None:
-    first, again, other = await core.ingest(
+async def test_duplicate_within_one_batch_returns_the_first(desk: Desk) -> None:
+    first, again, other = await desk.ingest(
         inbound("same"), inbound("same", text="a retry of the same delivery"), inbound("other")
     )
     assert not first.duplicate and again.duplicate and not other.duplicate
@@ -81,38 +92,38 @@ async def test_duplicate_within_one_batch_returns_the_first(core: Core) -> None:
         first.customer_id,
     )
     assert other.message_id != first.message_id
-    assert await core.count(Message, Message.direction == Direction.INBOUND) == 2
-    async with core.db.reader() as session:
+    assert await desk.count(Message, Message.direction == Direction.INBOUND) == 2
+    async with desk.db.reader() as session:
         stored = await session.get(Message, first.message_id)
     assert stored is not None and stored.text == "Hello, I need help."
 
 
-async def test_duplicate_in_a_later_batch_creates_nothing(core: Core) -> None:
-    [first] = await core.ingest(inbound("once", subject="Invoice wrong"))
-    before = await rows(core)
-    counter_before = await counter(core)
-    [again] = await core.ingest(inbound("once", subject="Invoice wrong"))
+async def test_duplicate_in_a_later_batch_creates_nothing(desk: Desk) -> None:
+    [first] = await desk.ingest(inbound("once", subject="Invoice wrong"))
+    before = await rows(desk)
+    counter_before = await counter(desk)
+    [again] = await desk.ingest(inbound("once", subject="Invoice wrong"))
     assert again.duplicate
     assert again.message_id == first.message_id
     assert again.conversation_id == first.conversation_id
-    assert await rows(core) == before
-    assert await counter(core) == counter_before
+    assert await rows(desk) == before
+    assert await counter(desk) == counter_before
 
 
-async def counter(core: Core) -> int | None:
-    async with core.db.reader() as session:
+async def counter(desk: Desk) -> int | None:
+    async with desk.db.reader() as session:
         return await session.scalar(select(Counter.value).where(Counter.name == "ticket"))
 
 
-async def test_same_external_id_on_another_channel_is_another_message(core: Core) -> None:
-    api, form = await core.ingest(inbound("42"), inbound("42", channel="contact"))
+async def test_same_external_id_on_another_channel_is_another_message(desk: Desk) -> None:
+    api, form = await desk.ingest(inbound("42"), inbound("42", channel="contact"))
     assert not form.duplicate
     assert api.message_id != form.message_id
 
 
-async def test_a_failing_message_does_not_sink_its_batch(core: Core) -> None:
+async def test_a_failing_message_does_not_sink_its_batch(desk: Desk) -> None:
     commits: list[None] = []
-    ingestor = core.ingestor(after_commit=lambda: commits.append(None))
+    ingestor = desk.ingestor(after_commit=lambda: commits.append(None))
     good_one = inbound("good-1", address="ann@example.com", name="Ann")
     # A payload the database cannot store (an adapter bug): fails after the customer,
     # conversation, routing and ticket number were already written in its savepoint.
@@ -133,7 +144,7 @@ async def test_a_failing_message_does_not_sink_its_batch(core: Core) -> None:
     first, failed, second = outcomes
     assert isinstance(first, IngestResult) and isinstance(second, IngestResult)
     assert isinstance(failed, IngestUnavailable)
-    async with core.db.reader() as session:
+    async with desk.db.reader() as session:
         senders = set((await session.scalars(select(Identity.address))).all())
         tickets = list(
             (
@@ -150,62 +161,66 @@ async def test_a_failing_message_does_not_sink_its_batch(core: Core) -> None:
         (tickets[0][0], first.customer_id),
         (tickets[0][0] + 1, second.customer_id),
     ]
-    assert await core.count(Message, Message.external_id == "broken") == 0
+    assert await desk.count(Message, Message.external_id == "broken") == 0
 
 
-async def test_unavailable_results_reach_the_direct_caller_too(core: Core) -> None:
+async def test_unavailable_results_reach_the_direct_caller_too(desk: Desk) -> None:
     broken = inbound("broken", raw={"blob": b"\x00\x01"})
     try:
-        await core.ingest(broken)
+        await desk.ingest(broken)
     except IngestUnavailable as exc:
         assert "broken" in str(exc)
     else:
         raise AssertionError("a message that cannot be stored was reported as stored")
-    assert await rows(core) == dict.fromkeys((m.__tablename__ for m in ROW_KINDS), 0)
+    assert await rows(desk) == dict.fromkeys((m.__tablename__ for m in ROW_KINDS), 0)
 
 
-async def test_two_writers_racing_on_the_same_message_store_it_once(core: Core) -> None:
+async def test_two_writers_racing_on_the_same_message_store_it_once(
+    desk: Desk, make_desk: MakeDesk
+) -> None:
     """Two hub processes receiving the same delivery (a provider retry to another node)."""
-    async with open_core(core.settings) as other:
-        message = inbound("raced", address="new.person@example.com", name="New Person")
-        one, two = await asyncio.gather(
-            core.ingestor().process([message]), other.ingestor().process([message])
-        )
+    other = await make_desk(desk.clock, settings=desk.settings)
+    message = inbound("raced", address="new.person@example.com", name="New Person")
+    one, two = await asyncio.gather(
+        desk.ingestor().process([message]), other.ingestor().process([message])
+    )
     assert one[0].message_id == two[0].message_id
     assert sorted([one[0].duplicate, two[0].duplicate]) == [False, True]
-    assert await core.count(Message, Message.direction == Direction.INBOUND) == 1
-    assert await core.count(Customer) == 1
+    assert await desk.count(Message, Message.direction == Direction.INBOUND) == 1
+    assert await desk.count(Customer) == 1
 
 
-async def test_two_writers_racing_on_a_new_sender_share_one_customer(core: Core) -> None:
+async def test_two_writers_racing_on_a_new_sender_share_one_customer(
+    desk: Desk, make_desk: MakeDesk
+) -> None:
     """Different messages from a customer not seen before, reaching two processes at once."""
-    async with open_core(core.settings) as other:
-        one, two = await asyncio.gather(
-            core.ingestor().process([inbound("first", address="fresh@example.com")]),
-            other.ingestor().process([inbound("second", address="fresh@example.com")]),
-        )
+    other = await make_desk(desk.clock, settings=desk.settings)
+    one, two = await asyncio.gather(
+        desk.ingestor().process([inbound("first", address="fresh@example.com")]),
+        other.ingestor().process([inbound("second", address="fresh@example.com")]),
+    )
     assert not one[0].duplicate and not two[0].duplicate
     assert one[0].customer_id == two[0].customer_id
-    assert await core.count(Customer) == 1
-    assert await core.count(Identity) == 1
-    assert await core.count(Message, Message.direction == Direction.INBOUND) == 2
+    assert await desk.count(Customer) == 1
+    assert await desk.count(Identity) == 1
+    assert await desk.count(Message, Message.direction == Direction.INBOUND) == 2
 
 
-async def message_events(core: Core) -> list[tuple[int | None, object]]:
-    async with core.db.reader() as session:
+async def message_events(desk: Desk) -> list[tuple[int | None, object]]:
+    async with desk.db.reader() as session:
         rows = await session.execute(
             select(Event.conversation_id, Event.payload).where(Event.kind == "message")
         )
         return sorted((c, dict(p or {}).get("message_id")) for c, p in rows)
 
 
-async def test_follow_ups_in_one_batch_are_stored_with_their_times_and_events(core: Core) -> None:
-    ann, bob = await core.ingest(
+async def test_follow_ups_in_one_batch_are_stored_with_their_times_and_events(desk: Desk) -> None:
+    ann, bob = await desk.ingest(
         inbound("ann-1", address="ann@example.com", name="Ann"),
         inbound("bob-1", address="bob@example.com", name="Bob"),
     )
-    core.clock.advance(timedelta(minutes=5))
-    results = await core.ingest(
+    desk.clock.advance(timedelta(minutes=5))
+    results = await desk.ingest(
         inbound("ann-2", address="ann@example.com", name="Ann", text="Any news?"),
         inbound("cy-1", address="cy@example.com", name="Cy"),  # a new customer in between
         inbound("bob-2", address="bob@example.com", name="Bob"),
@@ -220,30 +235,30 @@ async def test_follow_ups_in_one_batch_are_stored_with_their_times_and_events(co
     assert bob2.conversation_id == bob.conversation_id
     assert cy.conversation_id not in (ann.conversation_id, bob.conversation_id)
     assert ann2.message_id < bob2.message_id < ann3.message_id
-    assert await core.count(Message, Message.direction == Direction.INBOUND) == 6
+    assert await desk.count(Message, Message.direction == Direction.INBOUND) == 6
     stored = {r.message_id for r in (ann, bob, ann2, bob2, ann3, cy)}
-    assert await message_events(core) == sorted(
+    assert await message_events(desk) == sorted(
         (r.conversation_id, r.message_id) for r in (ann, bob, ann2, bob2, ann3, cy)
     )
-    async with core.db.reader() as session:
+    async with desk.db.reader() as session:
         rows = await session.execute(select(Message.id, Message.text).where(Message.id.in_(stored)))
         texts = {message_id: text for message_id, text in rows}
         conversation = await session.get(Conversation, ann.conversation_id)
         customer = await session.get(Customer, ann.customer_id)
     assert (texts[ann2.message_id], texts[ann3.message_id]) == ("Any news?", "Hello?")
     assert conversation is not None and customer is not None
-    later = core.clock.now()
+    later = desk.clock.now()
     assert conversation.last_inbound_at == later and conversation.last_activity_at == later
     assert customer.last_contact_at == later
 
 
-async def test_a_broken_follow_up_does_not_sink_its_batch(core: Core) -> None:
-    await core.ingest(
+async def test_a_broken_follow_up_does_not_sink_its_batch(desk: Desk) -> None:
+    await desk.ingest(
         inbound("ann-1", address="ann@example.com", name="Ann"),
         inbound("bob-1", address="bob@example.com", name="Bob"),
     )
-    events_before = await message_events(core)
-    ingestor = core.ingestor()
+    events_before = await message_events(desk)
+    ingestor = desk.ingestor()
     await ingestor.worker.start()
     try:
         good, broken, other = await asyncio.gather(
@@ -260,8 +275,8 @@ async def test_a_broken_follow_up_does_not_sink_its_batch(core: Core) -> None:
         await ingestor.worker.stop()
     assert isinstance(good, IngestResult) and isinstance(other, IngestResult)
     assert isinstance(broken, IngestUnavailable)
-    assert await core.count(Message, Message.external_id == "ann-3") == 0
-    assert await message_events(core) == sorted(
+    assert await desk.count(Message, Message.external_id == "ann-3") == 0
+    assert await message_events(desk) == sorted(
         [
             *events_before,
             (good.conversation_id, good.message_id),
@@ -270,21 +285,21 @@ async def test_a_broken_follow_up_does_not_sink_its_batch(core: Core) -> None:
     )
 
 
-async def test_a_follow_up_after_an_answer_starts_the_next_response_clock(core: Core) -> None:
-    [first] = await core.ingest(inbound("ann-1", address="ann@example.com", name="Ann"))
-    core.clock.advance(timedelta(minutes=10))
-    async with core.db.writer() as session:
-        await sla.note_agent_reply(session, first.conversation_id, core.clock.now())
+async def test_a_follow_up_after_an_answer_starts_the_next_response_clock(desk: Desk) -> None:
+    [first] = await desk.ingest(inbound("ann-1", address="ann@example.com", name="Ann"))
+    desk.clock.advance(timedelta(minutes=10))
+    async with desk.db.writer() as session:
+        await sla.note_agent_reply(session, first.conversation_id, desk.clock.now())
         await session.commit()
-    core.clock.advance(timedelta(minutes=10))
-    asked = core.clock.now()
-    await core.ingest(
+    desk.clock.advance(timedelta(minutes=10))
+    asked = desk.clock.now()
+    await desk.ingest(
         inbound("ann-2", address="ann@example.com", name="Ann"),
         inbound("ann-3", address="ann@example.com", name="Ann"),
     )
-    core.clock.advance(timedelta(minutes=10))
-    await core.ingest(inbound("ann-4", address="ann@example.com", name="Ann"))
-    async with core.db.reader() as session:
+    desk.clock.advance(timedelta(minutes=10))
+    await desk.ingest(inbound("ann-4", address="ann@example.com", name="Ann"))
+    async with desk.db.reader() as session:
         clock = await session.get(SlaClock, first.conversation_id)
     assert clock is not None and clock.awaiting_since == asked
-    assert await core.count(Message, Message.direction == Direction.INBOUND) == 4
+    assert await desk.count(Message, Message.direction == Direction.INBOUND) == 4
