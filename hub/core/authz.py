@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.core.errors import not_found
 from hub.db.models import Agent, AgentTeam, Conversation, Presence, Role
 
 
@@ -54,6 +55,17 @@ def can_see_conversation(principal: Principal, conversation: Conversation) -> bo
         or conversation.assignee_id == principal.agent_id
         or (conversation.team_id is not None and conversation.team_id in principal.team_ids)
     )
+
+
+async def visible_conversation(
+    session: AsyncSession, principal: Principal, conversation_id: int
+) -> Conversation:
+    """The conversation, if ``principal`` may see it; otherwise 404, so that a conversation one
+    may not see cannot be told from one that does not exist."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or not can_see_conversation(principal, conversation):
+        raise not_found("conversation", conversation_id)
+    return conversation
 
 
 async def may_assign(

@@ -28,6 +28,7 @@ from hub.core.files import (
     safe_filename,
     store_file,
 )
+from hub.db.file_models import StoredFile
 from hub.db.models import Message
 
 CHUNK = 64 * 1024
@@ -145,6 +146,28 @@ async def attach_uploads(
         raise unknown_file(exc.file_id) from None
 
 
+async def keep_upload(
+    session: AsyncSession,
+    upload: Upload,
+    agent_id: int,
+    settings: AttachmentSettings,
+    now: datetime,
+) -> StoredFile:
+    """Keep one posted file (not yet attached); over the cap it is refused with 413."""
+    try:
+        return await store_file(
+            session,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            content=upload.content,
+            now=now,
+            uploaded_by=agent_id,
+            max_bytes=settings.max_bytes,
+        )
+    except FileTooLarge as exc:
+        raise file_too_large(exc.filename, exc.limit) from None
+
+
 async def store_uploads(
     session: AsyncSession,
     message: Message,
@@ -154,19 +177,5 @@ async def store_uploads(
     now: datetime,
 ) -> None:
     """Keep the files posted with a reply or note (the web app's form) and attach them."""
-    ids = []
-    for upload in uploads:
-        try:
-            row = await store_file(
-                session,
-                filename=upload.filename,
-                content_type=upload.content_type,
-                content=upload.content,
-                now=now,
-                uploaded_by=agent_id,
-                max_bytes=settings.max_bytes,
-            )
-        except FileTooLarge as exc:
-            raise file_too_large(exc.filename, exc.limit) from None
-        ids.append(row.id)
+    ids = [(await keep_upload(session, upload, agent_id, settings, now)).id for upload in uploads]
     await attach_uploads(session, message, ids, agent_id)

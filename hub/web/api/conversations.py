@@ -5,15 +5,13 @@ not see answers 404, as if it did not exist)."""
 from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.agent.replies import NoRecipient, add_note, send_reply
 from hub.agent.triage import Triage, triage
 from hub.core.authz import (
-    Principal,
-    can_see_conversation,
     can_see_customer,
     conversation_filter,
+    visible_conversation,
 )
 from hub.core.errors import invalid_field, not_found
 from hub.core.tickets import ticket_for
@@ -36,15 +34,6 @@ from hub.web.requests import decode_cursor, encode_cursor, row_id
 from hub.web.uploads import attach_uploads
 
 TAG = "Conversations"
-
-
-async def _conversation(
-    session: AsyncSession, principal: Principal, conversation_id: int
-) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None or not can_see_conversation(principal, conversation):
-        raise not_found("conversation", conversation_id)
-    return conversation
 
 
 @endpoint(
@@ -112,7 +101,7 @@ async def list_conversations(call: Call, query: ConversationQuery) -> Conversati
 )
 async def get_conversation(call: Call, path: ConversationId) -> ConversationDetail:
     async with call.hub.db.reader() as session:
-        conversation = await _conversation(session, call.principal, path.id)
+        conversation = await visible_conversation(session, call.principal, path.id)
         ticket = await ticket_for(session, conversation.id)
         return ConversationDetail.of(conversation, ticket)
 
@@ -130,7 +119,7 @@ async def get_conversation(call: Call, path: ConversationId) -> ConversationDeta
 )
 async def list_messages(call: Call, path: ConversationId, query: MessageQuery) -> MessagePage:
     async with call.hub.db.reader() as session:
-        conversation = await _conversation(session, call.principal, path.id)
+        conversation = await visible_conversation(session, call.principal, path.id)
         rows = list(
             (
                 await session.scalars(
@@ -174,7 +163,7 @@ async def post_message(call: Call, path: ConversationId, body: NewMessage) -> sh
     text = body.text or ""
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        conversation = await _conversation(session, principal, path.id)
+        conversation = await visible_conversation(session, principal, path.id)
         agent = await session.get(Agent, principal.agent_id)
         assert agent is not None
         if body.private:
@@ -220,7 +209,7 @@ async def patch_conversation(
         assignee_id=body.assignee_id,
     )
     async with hub.db.writer() as session:
-        conversation = await _conversation(session, principal, path.id)
+        conversation = await visible_conversation(session, principal, path.id)
         await triage(session, hub.settings, principal, conversation, change, hub.clock.now())
         await session.commit()
         return shapes.Conversation.model_validate(conversation)

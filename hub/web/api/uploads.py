@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hub.core.errors import bad_upload, file_too_large
-from hub.core.files import FileTooLarge, purge_unattached, store_file
+from hub.core.files import purge_unattached
 from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models.files import StoredFile, UploadForm
-from hub.web.uploads import ENVELOPE, read_multipart
+from hub.web.uploads import ENVELOPE, keep_upload, read_multipart
 
 
 @endpoint(
@@ -49,18 +49,7 @@ async def post_upload(call: Call) -> StoredFile:
         await purge_unattached(
             session, before=now - timedelta(hours=settings.keep_unattached_hours)
         )
-        try:
-            row = await store_file(
-                session,
-                filename=upload.filename,
-                content_type=upload.content_type,
-                content=upload.content,
-                now=now,
-                uploaded_by=principal.agent_id,
-                max_bytes=settings.max_bytes,
-            )
-        except FileTooLarge as exc:
-            raise file_too_large(exc.filename, exc.limit) from None
+        row = await keep_upload(session, upload, principal.agent_id, settings, now)
         await session.commit()
         return StoredFile.model_validate(row)
 

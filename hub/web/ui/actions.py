@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.agent.replies import NoRecipient, note_with_mentions, send_reply
 from hub.agent.snooze import clear_snooze, snooze
 from hub.config.settings import PRIORITIES
-from hub.core.authz import Principal, can_see_conversation, may_assign
+from hub.core.authz import may_assign, visible_conversation
 from hub.core.conversations import assign, log_event, set_status
 from hub.core.errors import (
     ASSIGN_FORBIDDEN,
@@ -48,15 +48,6 @@ def path_int(request: web.Request, what: str, key: str = "id") -> int:
     if not raw.isdigit() or len(raw) > 18:
         raise not_found(what, raw)
     return int(raw)
-
-
-async def visible_conversation(
-    session: AsyncSession, principal: Principal, conversation_id: int
-) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None or not can_see_conversation(principal, conversation):
-        raise not_found("conversation", conversation_id)
-    return conversation
 
 
 def _text(posted: MultiDictProxy[Any], field: str = "text") -> str:

@@ -11,12 +11,13 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from hub.core.authz import visible_conversation
 from hub.core.errors import forbidden, invalid_field
 from hub.core.tickets import ticket_for
 from hub.db.inbox_models import CannedResponse
 from hub.db.models import Customer
 from hub.web.keys import hub_of
-from hub.web.ui.actions import path_int, visible_conversation
+from hub.web.ui.actions import path_int
 from hub.web.ui.render import page, see_other
 from hub.web.ui.viewer import viewer_of
 

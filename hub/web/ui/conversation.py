@@ -14,7 +14,7 @@ from hub.agent.merging import merge_customers, undo_merge
 from hub.agent.replies import reply_routes
 from hub.agent.snooze import snoozed_until
 from hub.config.settings import PRIORITIES
-from hub.core.authz import Principal, can_see_customer, conversation_filter
+from hub.core.authz import Principal, can_see_customer, conversation_filter, visible_conversation
 from hub.core.errors import forbidden, not_found
 from hub.db.inbox_models import ConversationTag, CustomerMerge, Event
 from hub.db.models import (
@@ -29,7 +29,7 @@ from hub.db.models import (
 from hub.web.downloads import download_response, load_attachment
 from hub.web.keys import hub_of
 from hub.web.ui import collision
-from hub.web.ui.actions import path_int, visible_conversation
+from hub.web.ui.actions import path_int
 from hub.web.ui.mail_html import email_document
 from hub.web.ui.render import page, see_other
 from hub.web.ui.rows import Directory, load_directory
