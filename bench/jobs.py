@@ -23,12 +23,14 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.assembly import database
+from hub.config.settings import load_settings
 from hub.db.routing_models import Job
 from hub.platform.clock import ManualClock
-from hub.platform.database import open_database
-from hub.platform.migrate import upgrade
+from hub.platform.database import Database
 from hub.platform.queue import Claim, RetryPolicy, WorkQueue
 
+ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -80,8 +82,16 @@ async def plan(queue: WorkQueue[Job]) -> str:
 
 
 async def run(url: str, items: int, batch: int, concurrency: int) -> None:
-    upgrade(url)
-    db = open_database(url)
+    settings = load_settings(
+        ROOT / "config" / "relaydesk.toml",
+        environ={},
+        overrides={"database.url": url, "database.auto_migrate": True, "capture.enabled": False},
+    )
+    async with database(settings) as db:
+        await measure(db, items, batch, concurrency)
+
+
+async def measure(db: Database, items: int, batch: int, concurrency: int) -> None:
     clock = ManualClock(START)
     queue = WorkQueue(
         db,
@@ -92,36 +102,33 @@ async def run(url: str, items: int, batch: int, concurrency: int) -> None:
         batch_size=batch,
         concurrency=concurrency,
     )
-    try:
-        await fill(queue, items)
-        print(f"claim query plan: {await plan(queue)}")
-        handler = Nothing()
-        claim_times: list[float] = []
-        began = time.perf_counter()
-        done = 0
-        while True:
-            t0 = time.perf_counter()
-            claims = await queue.claim()
-            claim_times.append(time.perf_counter() - t0)
-            if not claims:
-                break
-            await queue.run_claims(handler, claims)
-            done += len(claims)
-        elapsed = time.perf_counter() - began
-        async with db.reader() as session:
-            finished = await session.scalar(
-                select(func.count()).select_from(Job).where(Job.state == "done")
-            )
-        assert finished == items == done, (finished, done)
-        first = sum(claim_times[:5]) / 5 * 1000
-        last = sum(claim_times[-6:-1]) / 5 * 1000
-        print(
-            f"{items} items claimed and completed in {elapsed:.1f} s: "
-            f"{items / elapsed:,.0f} items/s (batch {batch}, concurrency {concurrency}); "
-            f"claiming a batch took {first:.1f} ms at the start, {last:.1f} ms at the end"
+    await fill(queue, items)
+    print(f"claim query plan: {await plan(queue)}")
+    handler = Nothing()
+    claim_times: list[float] = []
+    began = time.perf_counter()
+    done = 0
+    while True:
+        t0 = time.perf_counter()
+        claims = await queue.claim()
+        claim_times.append(time.perf_counter() - t0)
+        if not claims:
+            break
+        await queue.run_claims(handler, claims)
+        done += len(claims)
+    elapsed = time.perf_counter() - began
+    async with db.reader() as session:
+        finished = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.state == "done")
         )
-    finally:
-        await db.dispose()
+    assert finished == items == done, (finished, done)
+    first = sum(claim_times[:5]) / 5 * 1000
+    last = sum(claim_times[-6:-1]) / 5 * 1000
+    print(
+        f"{items} items claimed and completed in {elapsed:.1f} s: "
+        f"{items / elapsed:,.0f} items/s (batch {batch}, concurrency {concurrency}); "
+        f"claiming a batch took {first:.1f} ms at the start, {last:.1f} ms at the end"
+    )
 
 
 def main() -> None:
