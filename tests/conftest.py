@@ -132,7 +132,7 @@ def make_desk(
 ) -> MakeDesk:
     """More desks: other settings (``**overrides`` on the defaults, or ``settings=``), another
     clock, another hub process on the same database, a hub with no worker running
-    (``workers=False``: the test drives the dispatcher, the job runner and ingest by hand)."""
+    (``workers=False``: the test drives the dispatcher and the job runner by hand)."""
 
     async def make(
         clock: Clock | None = None,

@@ -43,7 +43,7 @@ def build_app(
 ) -> web.Application:
     """The hub as ``serve`` runs it; ``channels`` are used instead of the configured ones.
     Without ``workers`` nothing runs in the background: no channel, outbox dispatcher, job
-    runner, file fetcher or ingest worker starts, so the test drives them by hand."""
+    runner or file fetcher starts (the test drives them by hand) and ingest runs in the caller."""
     return create_app(settings, clock=clock, channels=channels, start_workers=workers)
 
 
@@ -223,7 +223,7 @@ async def open_desk(
 ) -> Desk:
     """Start a hub; the channels named in ``memory`` are in-memory ones (besides any configured
     with ``kind = "memory"``); given instances are shared with the desk they came from. Without
-    ``workers`` the test drives the hub's dispatcher, jobs and ingest itself (see build_app)."""
+    ``workers`` the test drives the hub's dispatcher and jobs itself (see build_app)."""
     given = dict(memory) if isinstance(memory, Mapping) else {n: MemoryChannel(n) for n in memory}
     app = build_app(settings, clock=clock, channels=given, workers=workers)
     client = await aiohttp_client(app)

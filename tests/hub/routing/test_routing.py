@@ -1,7 +1,6 @@
 """Routing: rules from config pick team and priority; the team's online agents with spare
 capacity take new conversations in turn; nobody available leaves it unassigned. These run on the
-configured rules and policies with no worker running (ingest happens when the test says) and a
-clock that starts now."""
+configured rules and policies, with no worker running and a clock that starts now."""
 
 from __future__ import annotations
 
