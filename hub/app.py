@@ -25,14 +25,18 @@ def create_app(
     *,
     clock: Clock | None = None,
     channels: Mapping[str, Channel] | None = None,
+    start_workers: bool = True,
 ) -> web.Application:
-    """``channels`` adds channel instances or replaces configured ones by name (see assemble)."""
+    """``channels`` adds channel instances or replaces configured ones by name; with
+    ``start_workers=False`` nothing runs in the background (see assemble)."""
     app = web.Application(
         client_max_size=settings.web.max_body_bytes, middlewares=[error_middleware]
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with assemble(settings, clock=clock, channels=channels) as hub:
+        async with assemble(
+            settings, clock=clock, channels=channels, start_workers=start_workers
+        ) as hub:
             app[HUB] = hub
             yield
 

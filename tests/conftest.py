@@ -131,13 +131,15 @@ def make_desk(
     desk_clock: Clock | None,
 ) -> MakeDesk:
     """More desks: other settings (``**overrides`` on the defaults, or ``settings=``), another
-    clock, another hub process on the same database."""
+    clock, another hub process on the same database, a hub with no worker running
+    (``workers=False``: the test drives the dispatcher and the job runner by hand)."""
 
     async def make(
         clock: Clock | None = None,
         *,
         settings: Settings | None = None,
         memory: tuple[str, ...] | Mapping[str, MemoryChannel] = (),
+        workers: bool = True,
         **overrides: Any,
     ) -> Desk:
         if settings is None:
@@ -153,6 +155,7 @@ def make_desk(
             callback_server,
             clock=clock or desk_clock,
             memory=memory,
+            workers=workers,
         )
 
     return make
@@ -161,13 +164,3 @@ def make_desk(
 @pytest.fixture
 async def desk(make_desk: MakeDesk, settings: Settings) -> Desk:
     return await make_desk(settings=settings)
-
-
-# The names the files other helpers own still use (tests/hub/test_outbox.py, test_chat_files.py,
-# web/test_openapi.py): they are the Desk.
-Running = Desk
-
-
-@pytest.fixture
-def running(desk: Desk) -> Desk:
-    return desk

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hub.db.models import Message, Role
 from tests.browser.conftest import STEP_MS, artifact, signed_in_page
 from tests.conftest import AiohttpClient, auth, make_settings
-from tests.support.desk import Desk, build_app
+from tests.support.desk import Desk, MakeDesk
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
 
@@ -80,6 +80,7 @@ async def test_a_site_embeds_the_launcher_and_the_chat_iframe(
     database_url: str,
     smtp_sink: SmtpSink,
     aiohttp_client: AiohttpClient,
+    make_desk: MakeDesk,
     browser: Browser,
 ) -> None:
     async with asyncio.timeout(LIMIT_SECONDS):
@@ -100,8 +101,8 @@ async def test_a_site_embeds_the_launcher_and_the_chat_iframe(
                 "channels.chat.allowed_origins": [shop_origin],
             },
         )
-        hub_client = await aiohttp_client(build_app(settings))
-        desk = Desk(hub_client)
+        desk = await make_desk(settings=settings)
+        hub_client = desk.client
         hub_origin = str(hub_client.make_url("/")).rstrip("/")
 
         shop_page["html"] = (

@@ -35,10 +35,16 @@ from tests.support.smtp import SmtpSink
 
 
 def build_app(
-    settings: Settings, *, clock: Clock | None = None, channels: Mapping[str, Channel] | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    workers: bool = True,
 ) -> web.Application:
-    """The hub as ``serve`` runs it; ``channels`` are used instead of the configured ones."""
-    return create_app(settings, clock=clock, channels=channels)
+    """The hub as ``serve`` runs it; ``channels`` are used instead of the configured ones.
+    Without ``workers`` nothing runs in the background: no channel, outbox dispatcher, job
+    runner or file fetcher starts (the test drives them by hand) and ingest runs in the caller."""
+    return create_app(settings, clock=clock, channels=channels, start_workers=workers)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -213,11 +219,14 @@ async def open_desk(
     *,
     clock: Clock | None = None,
     memory: tuple[str, ...] | Mapping[str, MemoryChannel] = (),
+    workers: bool = True,
 ) -> Desk:
     """Start a hub; the channels named in ``memory`` are in-memory ones (besides any configured
-    with ``kind = "memory"``); given instances are shared with the desk they came from."""
+    with ``kind = "memory"``); given instances are shared with the desk they came from. Without
+    ``workers`` the test drives the hub's dispatcher and jobs itself (see build_app)."""
     given = dict(memory) if isinstance(memory, Mapping) else {n: MemoryChannel(n) for n in memory}
-    client = await aiohttp_client(build_app(settings, clock=clock, channels=given))
+    app = build_app(settings, clock=clock, channels=given, workers=workers)
+    client = await aiohttp_client(app)
     hub: Hub = client.app[HUB]
     configured = {n: c for n, c in hub.channels.items() if isinstance(c, MemoryChannel)}
     return Desk(client, smtp, callbacks, given | configured)  # customers write on the first

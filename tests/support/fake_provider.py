@@ -6,14 +6,18 @@ download. Subclasses add the provider's routes and answers in its real wire form
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.conftest import FIXTURES
 
 DOWNLOAD = "download"  # the method name recorded for a file download
 
@@ -169,3 +173,26 @@ async def serving(fake: Fake) -> AsyncIterator[Fake]:
         yield fake
     finally:
         await fake.stop()
+
+
+def fake_fixture(make: Callable[[], Fake]) -> Any:
+    """A fixture serving a fresh fake provider for one test: ``fake_x = fake_fixture(FakeX)``."""
+
+    @pytest.fixture
+    async def fixture() -> AsyncIterator[Fake]:
+        async with serving(make()) as fake:
+            yield fake
+
+    return fixture
+
+
+def channel_overrides(channel: str, values: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """Settings overrides for a hub channel whose provider is the fake (its ``channel_config``)."""
+    merged = {**values, **extra}
+    return {f"channels.{channel}.{key}": value for key, value in merged.items()}
+
+
+def fixture_json(folder: str, name: str) -> dict[str, Any]:
+    """A provider payload recorded in tests/fixtures."""
+    data: dict[str, Any] = json.loads((FIXTURES / folder / name).read_text(encoding="utf-8"))
+    return data

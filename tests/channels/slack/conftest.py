@@ -10,10 +10,9 @@ import pytest
 from aiohttp import ClientResponse
 
 from hub.config.settings import Settings
-from tests.conftest import AiohttpClient, make_settings
-from tests.support.chat_hub import channel_overrides, fake_fixture, fixture_json, run_hub
-from tests.support.chat_hub import inbound_messages as inbound_messages
-from tests.support.desk import Desk
+from tests.conftest import make_settings
+from tests.support.desk import Desk, MakeDesk
+from tests.support.fake_provider import channel_overrides, fake_fixture, fixture_json
 from tests.support.fake_slack import FakeSlack, signed_headers
 
 
@@ -36,8 +35,8 @@ def slack_settings(database_url: str, fake_slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-async def sl(slack_settings: Settings, aiohttp_client: AiohttpClient) -> Desk:
-    return await run_hub(slack_settings, aiohttp_client)
+async def sl(slack_settings: Settings, make_desk: MakeDesk) -> Desk:
+    return await make_desk(settings=slack_settings)
 
 
 async def post_event(

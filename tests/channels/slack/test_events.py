@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.db.models import Conversation, Identity
-from tests.channels.slack.conftest import inbound_messages, post_event, slack_fixture
+from tests.channels.slack.conftest import post_event, slack_fixture
 from tests.support.desk import Desk
 from tests.support.fake_slack import signed_headers
 
@@ -27,7 +27,7 @@ async def test_url_verification_is_answered_with_the_challenge(sl: Desk) -> None
 async def test_channel_message_is_stored_before_the_ack(sl: Desk) -> None:
     response = await post_event(sl, slack_fixture("event_callback_message_channel.json"))
     assert response.status == 200
-    [message] = await inbound_messages(sl)  # committed by the time Slack gets its 200
+    [message] = await sl.inbound_messages()  # committed by the time Slack gets its 200
     assert (message.external_id, message.text) == ("C111:1596183880.004200", "Hello World!")
     assert message.raw["event_id"] == "Ev111"
     async with sl.hub.db.reader() as session:
@@ -53,7 +53,7 @@ async def test_retries_and_twin_events_never_duplicate(sl: Desk) -> None:
     # The app_mention Slack sends for the same message has its own event_id.
     mention = {**event, "event_id": "Ev999", "event": {**event["event"], "type": "app_mention"}}
     assert (await post_event(sl, mention)).status == 200
-    assert len(await inbound_messages(sl)) == 1
+    assert len(await sl.inbound_messages()) == 1
 
 
 async def test_bad_signatures_and_malformed_bodies_store_nothing(sl: Desk) -> None:
@@ -78,7 +78,7 @@ async def test_bad_signatures_and_malformed_bodies_store_nothing(sl: Desk) -> No
     assert (await response.json())["error"]["fields"] == {
         "event.user": "is required and must be a non-empty string"
     }
-    assert await inbound_messages(sl) == []
+    assert await sl.inbound_messages() == []
 
 
 async def test_bot_messages_and_other_events_are_acknowledged_and_ignored(sl: Desk) -> None:
@@ -93,13 +93,13 @@ async def test_bot_messages_and_other_events_are_acknowledged_and_ignored(sl: De
     ):
         response = await post_event(sl, payload)
         assert response.status == 200, payload["event_id"]
-    assert await inbound_messages(sl) == []
+    assert await sl.inbound_messages() == []
 
 
 async def test_shared_files_are_listed_as_attachments(sl: Desk) -> None:
     response = await post_event(sl, slack_fixture("event_callback_message_file_share.json"))
     assert response.status == 200
-    [message] = await inbound_messages(sl)
+    [message] = await sl.inbound_messages()
     assert message.text == "Hi there!"
     assert [_listed(meta) for meta in message.attachments] == [
         {
@@ -121,7 +121,7 @@ async def test_files_over_the_size_cap_are_named_and_listed(sl: Desk) -> None:
     payload = slack_fixture("event_callback_message_file_share.json")
     payload["event"]["files"][0]["size"] = 64 * 1024 * 1024
     assert (await post_event(sl, payload)).status == 200
-    [message] = await inbound_messages(sl)
+    [message] = await sl.inbound_messages()
     assert [(a["filename"], a["size"]) for a in message.attachments] == [
         ("file.png", 64 * 1024 * 1024)
     ]
@@ -137,7 +137,7 @@ async def test_edit_is_recorded_on_the_original_message(sl: Desk) -> None:
     assert (await post_event(sl, original)).status == 200
     assert (await post_event(sl, changed)).status == 200
     assert (await post_event(sl, changed, extra_headers={"X-Slack-Retry-Num": "1"})).status == 200
-    [message] = await inbound_messages(sl)
+    [message] = await sl.inbound_messages()
     assert message.text == "updated message"
     assert [edit["text"] for edit in message.raw["edits"]] == ["original message"]
 
@@ -159,7 +159,7 @@ async def test_a_thread_is_one_conversation_and_a_dm_is_its_own(sl: Desk) -> Non
     }
     for payload in (base, reply, other_top_level, dm):
         assert (await post_event(sl, payload)).status == 200
-    first, threaded, second, direct = await inbound_messages(sl)
+    first, threaded, second, direct = await sl.inbound_messages()
     assert threaded.conversation_id == first.conversation_id
     assert len({first.conversation_id, second.conversation_id, direct.conversation_id}) == 3
     async with sl.hub.db.reader() as session:
@@ -187,4 +187,4 @@ async def test_a_burst_of_events_is_acknowledged_and_stored_once_each(sl: Desk) 
 
     statuses = await asyncio.gather(*(deliver(p) for p in payloads))
     assert statuses == [200] * 100
-    assert len(await inbound_messages(sl)) == 100
+    assert len(await sl.inbound_messages()) == 100

@@ -15,13 +15,11 @@ from channels.slack.adapter import SlackChannel
 from hub.config.settings import Settings
 from hub.db.models import Message, Role
 from tests.channels.slack.conftest import (
-    inbound_messages,
     post_event,
     slack_fixture,
     slack_overrides,
 )
 from tests.conftest import auth, make_settings
-from tests.support.chat_hub import message_by_id
 from tests.support.desk import Desk
 from tests.support.fake_slack import UPLOAD, FakeSlack
 from tests.support.poll import eventually
@@ -29,7 +27,7 @@ from tests.support.poll import eventually
 
 async def _conversation(desk: Desk, payload: dict[str, Any]) -> int:
     assert (await post_event(desk, payload)).status == 200
-    return (await inbound_messages(desk))[-1].conversation_id
+    return (await desk.inbound_messages())[-1].conversation_id
 
 
 async def _reply(desk: Desk, token: str, conversation: int, text: str) -> int:
@@ -42,7 +40,7 @@ async def _reply(desk: Desk, token: str, conversation: int, text: str) -> int:
 
 
 async def _state(desk: Desk, message_id: int) -> Message:
-    return await message_by_id(desk, message_id)
+    return await desk.message(message_id)
 
 
 def _in_thread(event_id: str, ts: str, thread_ts: str = "1596183880.004200") -> dict[str, Any]:

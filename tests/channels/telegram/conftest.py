@@ -9,10 +9,9 @@ import pytest
 from aiohttp import ClientResponse
 
 from hub.config.settings import Settings
-from tests.conftest import AiohttpClient, make_settings
-from tests.support.chat_hub import channel_overrides, fake_fixture, fixture_json, run_hub
-from tests.support.chat_hub import inbound_messages as inbound_messages
-from tests.support.desk import Desk
+from tests.conftest import make_settings
+from tests.support.desk import Desk, MakeDesk
+from tests.support.fake_provider import channel_overrides, fake_fixture, fixture_json
 from tests.support.fake_telegram import FakeTelegram
 
 SECRET = "webhook-secret_0123456789abcdefABCDEF"
@@ -45,8 +44,8 @@ def telegram_settings(database_url: str, fake_telegram: FakeTelegram) -> Setting
 
 
 @pytest.fixture
-async def tg(telegram_settings: Settings, aiohttp_client: AiohttpClient) -> Desk:
-    return await run_hub(telegram_settings, aiohttp_client)
+async def tg(telegram_settings: Settings, make_desk: MakeDesk) -> Desk:
+    return await make_desk(settings=telegram_settings)
 
 
 async def post_update(

@@ -10,7 +10,6 @@ import pytest
 from hub.db.models import Role
 from tests.channels.telegram.conftest import (
     as_update,
-    inbound_messages,
     post_update,
     telegram_fixture,
 )
@@ -124,7 +123,7 @@ async def test_content_as_agents_see_it(tg: Desk, case: str) -> None:
     _, token = await tg.agent("lead@example.com", role=Role.SUPERVISOR)
     response = await post_update(tg, as_update(40, {**_base(), **content}))
     assert response.status == 200
-    [stored] = await inbound_messages(tg)
+    [stored] = await tg.inbound_messages()
     listed = await tg.client.get(
         f"/api/v1/conversations/{stored.conversation_id}/messages", headers=auth(token)
     )
@@ -161,7 +160,7 @@ async def test_photo_keeps_the_largest_size(
 ) -> None:
     update = as_update(41, telegram_fixture("teloxide", fixture))
     assert (await post_update(tg, update)).status == 200
-    [message] = await inbound_messages(tg)
+    [message] = await tg.inbound_messages()
     assert message.text == caption
     listed = ("filename", "content_type", "size", "content_id", "inline")  # as ingest lists it
     assert [{key: meta[key] for key in listed} for meta in message.attachments] == [

@@ -15,13 +15,12 @@ from hub.config.settings import Settings
 from hub.db.models import Message, Role
 from tests.channels.telegram.conftest import (
     as_update,
-    inbound_messages,
     post_update,
     telegram_fixture,
     telegram_overrides,
 )
-from tests.conftest import AiohttpClient, auth, make_settings
-from tests.support.desk import Desk, build_app
+from tests.conftest import auth, make_settings
+from tests.support.desk import Desk, MakeDesk
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.poll import eventually
 
@@ -30,7 +29,7 @@ GROUP = {"id": -1001234567890, "type": "supergroup", "title": "Acme customers"}
 
 async def _conversation_from(desk: Desk, update: dict[str, Any]) -> int:
     assert (await post_update(desk, update)).status == 200
-    messages = await inbound_messages(desk)
+    messages = await desk.inbound_messages()
     return messages[-1].conversation_id
 
 
@@ -69,11 +68,10 @@ async def test_agent_reply_reaches_the_group_chat(tg: Desk, fake_telegram: FakeT
 
 
 async def test_acknowledgement_goes_to_the_private_chat(
-    database_url: str, fake_telegram: FakeTelegram, aiohttp_client: AiohttpClient
+    database_url: str, fake_telegram: FakeTelegram, make_desk: MakeDesk
 ) -> None:
     settings = make_settings(database_url, **telegram_overrides(fake_telegram, ack_template="ack"))
-    client = await aiohttp_client(build_app(settings))
-    desk = Desk(client)
+    desk = await make_desk(settings=settings)
     update = telegram_fixture("teloxide", "update_private_text_message.json")
     assert (await post_update(desk, update)).status == 200
     [ack] = await fake_telegram.wait_for("sendMessage", 1)

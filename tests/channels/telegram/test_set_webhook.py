@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hub.db.chat_models import ChannelSecret
-from tests.channels.telegram.conftest import inbound_messages, post_update, telegram_fixture
-from tests.conftest import CONFIG, ROOT, AiohttpClient, make_settings
-from tests.support.desk import Desk, build_app
+from tests.channels.telegram.conftest import post_update, telegram_fixture
+from tests.conftest import CONFIG, ROOT, make_settings
+from tests.support.desk import MakeDesk
 from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 URL = "https://support.example.com/webhooks/telegram/tg"
@@ -51,7 +51,7 @@ def _config(tmp_path: Path, fake: FakeTelegram) -> Path:
 
 
 async def test_set_webhook_registers_a_generated_secret_the_hub_then_requires(
-    database_url: str, fake_telegram: FakeTelegram, aiohttp_client: AiohttpClient, tmp_path: Path
+    database_url: str, fake_telegram: FakeTelegram, make_desk: MakeDesk, tmp_path: Path
 ) -> None:
     settings = make_settings(
         database_url,
@@ -62,8 +62,7 @@ async def test_set_webhook_registers_a_generated_secret_the_hub_then_requires(
             "channels.tg.ack_template": "",
         },
     )
-    client = await aiohttp_client(build_app(settings))
-    desk = Desk(client)
+    desk = await make_desk(settings=settings)
     update = telegram_fixture("teloxide", "update_private_text_message.json")
     # No secret yet: nothing gets in, whatever the header says.
     assert (await post_update(desk, update, secret="anything")).status == 401
@@ -84,7 +83,7 @@ async def test_set_webhook_registers_a_generated_secret_the_hub_then_requires(
     # The running hub takes up the new secret without a restart.
     assert (await post_update(desk, update, secret="anything")).status == 401
     assert (await post_update(desk, update, secret=secret)).status == 200
-    assert len(await inbound_messages(desk)) == 1
+    assert len(await desk.inbound_messages()) == 1
 
 
 async def test_set_webhook_explains_what_is_wrong(

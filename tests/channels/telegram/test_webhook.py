@@ -8,7 +8,6 @@ from sqlalchemy import select
 from hub.db.models import Conversation, Customer, Identity
 from tests.channels.telegram.conftest import (
     as_update,
-    inbound_messages,
     post_update,
     telegram_fixture,
 )
@@ -20,7 +19,7 @@ async def test_private_text_message_becomes_a_conversation(tg: Desk) -> None:
     response = await post_update(tg, update)
     assert response.status == 200
     assert (await response.json())["stored"] == 1
-    [message] = await inbound_messages(tg)  # committed before the answer
+    [message] = await tg.inbound_messages()  # committed before the answer
     assert (message.external_id, message.text) == ("408258968:154", "4")
     assert message.raw["chat"] == {
         "id": 408258968,
@@ -49,7 +48,7 @@ async def test_replayed_update_is_stored_once(tg: Desk) -> None:
     # The same message in a new update (a re-sent delivery) is found by chat and message id.
     resent = await post_update(tg, {**update, "update_id": update["update_id"] + 1})
     assert resent.status == 200
-    [message] = await inbound_messages(tg)
+    [message] = await tg.inbound_messages()
     assert (message.external_id, message.text) == ("12345678:11223", "Hi, world!")
 
 
@@ -61,7 +60,7 @@ async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(tg: Desk) -
         error = (await response.json())["error"]
         assert error["code"] == "unauthorized"
         assert "X-Telegram-Bot-Api-Secret-Token" in error["message"]
-    assert await inbound_messages(tg) == []
+    assert await tg.inbound_messages() == []
 
 
 async def test_malformed_bodies_get_400_and_nothing_stored(tg: Desk) -> None:
@@ -75,7 +74,7 @@ async def test_malformed_bodies_get_400_and_nothing_stored(tg: Desk) -> None:
         response = await post_update(tg, body)
         assert response.status == 400, body
         assert (await response.json())["error"]["code"] in {"invalid_json", "invalid_update"}
-    assert await inbound_messages(tg) == []
+    assert await tg.inbound_messages() == []
 
 
 async def test_unknown_channel_or_other_kind_is_404(tg: Desk) -> None:
@@ -96,7 +95,7 @@ async def test_edited_message_is_recorded_on_the_original(tg: Desk) -> None:
     assert (await post_update(tg, original)).status == 200
     assert (await post_update(tg, edit)).status == 200
     assert (await post_update(tg, edit)).status == 200  # replayed edit: recorded once
-    [message] = await inbound_messages(tg)
+    [message] = await tg.inbound_messages()
     assert message.text == "hi there (edited)"
     assert [e["text"] for e in message.raw["edits"]] == ["Reply to quoted message"]
 
@@ -106,7 +105,7 @@ async def test_edit_of_a_message_never_seen_is_stored_as_a_message(tg: Desk) -> 
         9, telegram_fixture("aiogram-v2-dataset", "edited_message.json"), "edited_message"
     )
     assert (await post_update(tg, edit)).status == 200
-    [message] = await inbound_messages(tg)
+    [message] = await tg.inbound_messages()
     assert (message.external_id, message.text) == ("12345678:12345", "hi there (edited)")
 
 
@@ -115,7 +114,7 @@ async def test_reply_threads_with_the_quoted_message(tg: Desk) -> None:
     reply = as_update(2, telegram_fixture("aiogram-v2-dataset", "reply_message.json"))
     await post_update(tg, first)
     await post_update(tg, reply)
-    quoted, answer = await inbound_messages(tg)
+    quoted, answer = await tg.inbound_messages()
     assert answer.conversation_id == quoted.conversation_id
     assert answer.text == "Reply to quoted message"
 
@@ -127,7 +126,7 @@ async def test_callback_button_is_a_message_and_the_spinner_is_answered(tg: Desk
     assert response.status == 200
     assert await response.json() == {"method": "answerCallbackQuery", "callback_query_id": "id"}
     assert (await post_update(tg, update)).status == 200
-    [message] = await inbound_messages(tg)
+    [message] = await tg.inbound_messages()
     assert (message.external_id, message.text) == ("callback:id", "[button] some_data")
     async with tg.hub.db.reader() as session:
         conversation = await session.get(Conversation, message.conversation_id)
@@ -145,7 +144,7 @@ async def test_group_chat_is_told_apart_from_private_chats(tg: Desk) -> None:
     ]
     for update in updates:
         assert (await post_update(tg, update)).status == 200
-    first, second, private = await inbound_messages(tg)
+    first, second, private = await tg.inbound_messages()
     assert first.raw["chat"]["group"] is True and first.raw["chat"]["type"] == "supergroup"
     assert private.raw["chat"]["group"] is False
     async with tg.hub.db.reader() as session:
@@ -166,4 +165,4 @@ async def test_bot_and_service_messages_are_ignored(tg: Desk) -> None:
         response = await post_update(tg, update)
         assert response.status == 200
         assert (await response.json())["stored"] == 0
-    assert await inbound_messages(tg) == []
+    assert await tg.inbound_messages() == []

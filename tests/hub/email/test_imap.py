@@ -22,9 +22,9 @@ from sqlalchemy import update
 from hub.db.email_models import EmailMailbox
 from hub.db.models import Message, Role
 from hub.platform.migrate import upgrade
-from tests.conftest import ROOT, AiohttpClient, auth
+from tests.conftest import ROOT, auth
 from tests.hub.email.conftest import mail, mail_settings
-from tests.support.desk import Desk, build_app
+from tests.support.desk import Desk, MakeDesk
 from tests.support.dovecot import Dovecot, dovecot_root, free_port
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
@@ -56,10 +56,11 @@ def imap_overrides(server: Dovecot, **extra: Any) -> dict[str, Any]:
 
 
 async def start_hub(
-    database_url: str, sink: SmtpSink, aiohttp_client: AiohttpClient, server: Dovecot, **extra: Any
+    make_desk: MakeDesk, database_url: str, sink: SmtpSink, server: Dovecot, **extra: Any
 ) -> Desk:
-    settings = mail_settings(database_url, sink, **imap_overrides(server, **extra))
-    return Desk(await aiohttp_client(build_app(settings)), smtp=sink)
+    return await make_desk(
+        settings=mail_settings(database_url, sink, **imap_overrides(server, **extra))
+    )
 
 
 async def wait_for_messages(hub: Desk, count: int) -> None:
@@ -70,12 +71,12 @@ async def wait_for_messages(hub: Desk, count: int) -> None:
 
 
 async def test_idle_imports_mail_as_it_arrives_and_restarts_import_nothing_twice(
-    database_url: str, smtp_sink: SmtpSink, aiohttp_client: AiohttpClient, dovecot: Dovecot
+    make_desk: MakeDesk, database_url: str, smtp_sink: SmtpSink, dovecot: Dovecot
 ) -> None:
     dovecot.deliver(mail("First", "one", msgid="<imap1@example.com>"))
     dovecot.deliver(mail("Second", "two", msgid="<imap2@example.com>", sender="tom@example.com"))
     await dovecot.start()
-    hub = await start_hub(database_url, smtp_sink, aiohttp_client, dovecot)
+    hub = await start_hub(make_desk, database_url, smtp_sink, dovecot)
     await wait_for_messages(hub, 2)
     _admin, token = await hub.agent("ada@example.com", role=Role.ADMIN)
     states = (await (await hub.client.get("/api/v1/email/mailboxes", headers=auth(token))).json())[
@@ -87,7 +88,7 @@ async def test_idle_imports_mail_as_it_arrives_and_restarts_import_nothing_twice
     await wait_for_messages(hub, 3)  # pushed by IDLE
     await hub.client.close()
 
-    again = await start_hub(database_url, smtp_sink, aiohttp_client, dovecot)
+    again = await start_hub(make_desk, database_url, smtp_sink, dovecot)
     dovecot.deliver(mail("Fourth", "four", msgid="<imap4@example.com>", sender="bo@example.com"))
     await wait_for_messages(again, 4)
     async with again.hub.db.writer() as session:  # the server's mailbox was rebuilt
@@ -95,7 +96,7 @@ async def test_idle_imports_mail_as_it_arrives_and_restarts_import_nothing_twice
         await session.commit()
     await again.client.close()
 
-    third = await start_hub(database_url, smtp_sink, aiohttp_client, dovecot)
+    third = await start_hub(make_desk, database_url, smtp_sink, dovecot)
 
     async def reread() -> bool:
         async with third.hub.db.reader() as session:
@@ -107,9 +108,9 @@ async def test_idle_imports_mail_as_it_arrives_and_restarts_import_nothing_twice
 
 
 async def test_unreachable_server_is_shown_then_recovers(
-    database_url: str, smtp_sink: SmtpSink, aiohttp_client: AiohttpClient, dovecot: Dovecot
+    make_desk: MakeDesk, database_url: str, smtp_sink: SmtpSink, dovecot: Dovecot
 ) -> None:
-    hub = await start_hub(database_url, smtp_sink, aiohttp_client, dovecot)
+    hub = await start_hub(make_desk, database_url, smtp_sink, dovecot)
     _admin, token = await hub.agent("ada@example.com", role=Role.ADMIN)
 
     async def state() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from channels.memory.adapter import MemoryChannel
+from hub.config.settings import Settings
 from hub.platform.clock import Clock, ManualClock
 from tests.support.desk import Desk, MakeDesk
 
@@ -25,11 +26,20 @@ def make_desk(make_desk: MakeDesk) -> MakeDesk:
     async def make(
         clock: Clock | None = None,
         *,
+        settings: Settings | None = None,
         memory: tuple[str, ...] | Mapping[str, MemoryChannel] = ("api", "mail"),
+        workers: bool = True,
         **overrides: Any,
     ) -> Desk:
+        """Quiet settings unless the test gives its own (``settings=``, taken as they are)."""
+        if settings is None:
+            overrides = {**QUIET, **overrides}
         return await make_desk(
-            clock or ManualClock(MONDAY_9), memory=memory, **{**QUIET, **overrides}
+            clock or ManualClock(MONDAY_9),
+            settings=settings,
+            memory=memory,
+            workers=workers,
+            **overrides,
         )
 
     return make

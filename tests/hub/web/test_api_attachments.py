@@ -19,11 +19,10 @@ from hub.db.file_models import StoredFile
 from hub.db.models import Message, Role
 from hub.web.api.models import files
 from hub.web.api.routes import api_document as document
-from tests.conftest import AiohttpClient, auth, make_settings
+from tests.conftest import auth, make_settings
 from tests.hub.web.ui.conftest import inbound
 from tests.support.agent_api import call, settled, start_conversation
-from tests.support.chat_hub import run_hub
-from tests.support.desk import Desk
+from tests.support.desk import Desk, MakeDesk
 from tests.support.fake_provider import serving
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.poll import eventually
@@ -156,14 +155,8 @@ async def test_a_file_only_reply_and_a_note_with_a_file(desk: Desk, smtp_sink: S
     assert html.headers["Content-Security-Policy"] == "sandbox"
 
 
-async def test_too_large_upload_is_413_and_nothing_is_stored(
-    database_url: str, smtp_sink: SmtpSink, aiohttp_client: AiohttpClient
-) -> None:
-    settings = make_settings(
-        database_url,
-        **{"channels.mail.smtp_port": smtp_sink.port, "attachments.max_bytes": "1 MB"},
-    )
-    desk = await run_hub(settings, aiohttp_client)
+async def test_too_large_upload_is_413_and_nothing_is_stored(make_desk: MakeDesk) -> None:
+    desk = await make_desk(**{"attachments.max_bytes": "1 MB"})
     _, alice = await desk.agent("alice@example.com")
     status, answer = await upload(desk, alice, "big.bin", b"x" * (1024 * 1024 + 1))
     assert status == 413
@@ -178,7 +171,7 @@ async def test_too_large_upload_is_413_and_nothing_is_stored(
     assert "larger than the limit of 1048576 bytes" in answer["error"]["message"]
     assert await stored_count(desk) == 0
     # Files are streamed: one at the cap fits, though larger than web.max_body_bytes.
-    assert settings.web.max_body_bytes < 1024 * 1024
+    assert desk.settings.web.max_body_bytes < 1024 * 1024
     status, fits = await upload(desk, alice, "fits.bin", b"x" * (1024 * 1024))
     assert status == 201 and fits["size"] == 1024 * 1024
 
@@ -274,11 +267,10 @@ async def test_api_channel_callback_carries_the_file_base64(
 
 
 async def test_telegram_reply_with_a_file_is_sent_as_a_document(
-    database_url: str, aiohttp_client: AiohttpClient
+    database_url: str, make_desk: MakeDesk
 ) -> None:
     async with serving(FakeTelegram()) as fake:
-        settings = make_settings(database_url, **telegram_channel(fake))
-        desk = await run_hub(settings, aiohttp_client)
+        desk = await make_desk(settings=make_settings(database_url, **telegram_channel(fake)))
         _, alice = await desk.agent("alice@example.com")
         update = {
             "update_id": 1,

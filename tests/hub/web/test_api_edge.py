@@ -8,8 +8,9 @@ import pytest
 from hub.web.api.edge import Call, Doc, endpoint
 from hub.web.api.models.conversations import ConversationId
 from hub.web.api.routes import ENDPOINTS
-from tests.conftest import Running, auth
+from tests.conftest import auth
 from tests.support.agent_api import start_conversation
+from tests.support.desk import Desk
 
 
 def test_every_path_parameter_is_a_field_of_its_path_model() -> None:
@@ -27,24 +28,20 @@ def test_a_route_whose_model_misses_a_path_parameter_is_refused() -> None:
         endpoint("GET", "/api/v1/things/{id}/{position}", Doc("T", "t"))(handler)
 
 
-async def test_the_token_is_checked_before_the_body_is_read(running: Running) -> None:
-    started = await start_conversation(
-        running.client, running.hub, "e-1", "joe@example.com", "Hello"
-    )
+async def test_the_token_is_checked_before_the_body_is_read(desk: Desk) -> None:
+    started = await start_conversation(desk.client, desk.hub, "e-1", "joe@example.com", "Hello")
     path = f"/api/v1/conversations/{started['conversation_id']}"
     for headers in ({}, auth("rdk_not-a-token")):
-        response = await running.client.patch(path, data=b"{not json", headers=headers)
+        response = await desk.client.patch(path, data=b"{not json", headers=headers)
         assert response.status == 401
         assert (await response.json())["error"]["code"] == "unauthorized"
 
 
-async def test_a_refused_field_names_itself_with_its_own_text(running: Running) -> None:
-    _, sue = await running.agent("sue@example.com", teams=("support",))
-    started = await start_conversation(
-        running.client, running.hub, "e-2", "joe@example.com", "Hello"
-    )
+async def test_a_refused_field_names_itself_with_its_own_text(desk: Desk) -> None:
+    _, sue = await desk.agent("sue@example.com", teams=("support",))
+    started = await start_conversation(desk.client, desk.hub, "e-2", "joe@example.com", "Hello")
     path = f"/api/v1/conversations/{started['conversation_id']}/messages"
-    response = await running.client.post(path, json={"text": "x" * 70_000}, headers=auth(sue))
+    response = await desk.client.post(path, json={"text": "x" * 70_000}, headers=auth(sue))
     assert response.status == 422
     assert await response.json() == {
         "error": {
@@ -53,7 +50,7 @@ async def test_a_refused_field_names_itself_with_its_own_text(running: Running) 
             "fields": {"text": "is longer than 65536 characters"},
         }
     }
-    listing = await running.client.get("/api/v1/conversations?limit=x", headers=auth(sue))
+    listing = await desk.client.get("/api/v1/conversations?limit=x", headers=auth(sue))
     assert listing.status == 400
     assert (await listing.json())["error"]["fields"] == {
         "limit": "must be a whole number from 1 to 100"

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from hub.config.settings import Settings
 from hub.db.models import Conversation, Identity, Message
 from hub.web.keys import HUB
-from tests.conftest import AiohttpClient, auth
+from tests.conftest import auth
 from tests.support.agent_api import db_state, inbound_token, payload, post_inbound, settled
-from tests.support.desk import Desk, build_app
+from tests.support.desk import Desk, MakeDesk
 from tests.support.smtp import SmtpSink
 
 
@@ -82,10 +82,10 @@ async def test_concurrent_posts_of_one_message_store_it_once(desk: Desk) -> None
 
 
 async def test_concurrent_posts_to_two_hub_processes_store_it_once(
-    desk: Desk, settings: Settings, aiohttp_client: AiohttpClient
+    desk: Desk, settings: Settings, make_desk: MakeDesk
 ) -> None:
     """Two hubs on one database (two web processes) race on the same external_id."""
-    other = await aiohttp_client(build_app(settings))
+    other = (await make_desk(settings=settings)).client
     key = inbound_token(desk.hub)
     await post_inbound(desk.client, payload("known-first", "known@example.com"), token=key)
     for round_ in range(5):

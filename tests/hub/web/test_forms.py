@@ -26,8 +26,7 @@ from hub.db.models import (
 )
 from hub.web import csrf
 from hub.web.keys import HUB, Hub
-from tests.conftest import AiohttpClient, make_settings
-from tests.support.desk import Desk, build_app
+from tests.support.desk import Desk, MakeDesk
 from tests.support.forms import TOKEN, csrf_token, submit
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
@@ -42,14 +41,11 @@ MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def make_client(
-    database_url: str, smtp_sink: SmtpSink, aiohttp_client: AiohttpClient
-) -> AsyncIterator[MakeClient]:
+async def make_client(make_desk: MakeDesk) -> AsyncIterator[MakeClient]:
     """A hub with extra settings (rate limit, body size, capture server)."""
 
     async def make(**overrides: Any) -> TestClient[Any, Any]:
-        values = {"channels.mail.smtp_port": smtp_sink.port, **overrides}
-        return await aiohttp_client(build_app(make_settings(database_url, **values)))
+        return (await make_desk(**overrides)).client
 
     yield make
 

@@ -16,17 +16,17 @@ from hub.web.api import conversations, inbound
 from hub.web.api.openapi import document as generate
 from hub.web.api.routes import META
 from hub.web.api.routes import api_document as document
-from tests.conftest import Running
 from tests.support.agent_api import inbound_token, payload, start_conversation
+from tests.support.desk import Desk
 
 METHODS = {"get", "put", "post", "patch", "delete"}
 # The paths of this area: the API channel, conversations and customers, health and this document.
 PATHS = generate((*inbound.ENDPOINTS, *conversations.ENDPOINTS, *META))["paths"]
 
 
-def _api_routes(running: Running) -> set[tuple[str, str]]:
+def _api_routes(desk: Desk) -> set[tuple[str, str]]:
     routes = set()
-    for route in running.client.app.router.routes():
+    for route in desk.client.app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
         if route.method == "HEAD" or not (path.startswith("/api/") or path == "/healthz"):
             continue
@@ -68,9 +68,9 @@ def test_the_document_is_valid_openapi_31() -> None:
     assert doc["openapi"] == "3.1.0"
 
 
-async def test_the_document_is_served_and_self_consistent(running: Running) -> None:
+async def test_the_document_is_served_and_self_consistent(desk: Desk) -> None:
     doc = document()
-    response = await running.client.get("/api/v1/openapi.json")
+    response = await desk.client.get("/api/v1/openapi.json")
     assert response.status == 200
     assert await response.json() == doc
 
@@ -91,8 +91,8 @@ async def test_the_document_is_served_and_self_consistent(running: Running) -> N
     assert set(error["properties"]) == {"code", "message", "fields"}
 
 
-async def test_every_api_route_is_documented_and_nothing_else(running: Running) -> None:
-    served = _api_routes(running)
+async def test_every_api_route_is_documented_and_nothing_else(desk: Desk) -> None:
+    served = _api_routes(desk)
     documented = _documented(document())
     undocumented = sorted(f"{method} {path}" for method, path in served - documented)
     assert not undocumented, "served but not documented: " + ", ".join(undocumented)
@@ -105,7 +105,7 @@ async def test_every_api_route_is_documented_and_nothing_else(running: Running) 
 class Probe:
     """Calls the running app and checks every answer against the document."""
 
-    running: Running
+    desk: Desk
     doc: dict[str, Any] = field(default_factory=document)
     succeeded: set[tuple[str, str]] = field(default_factory=set)
     request_errors: list[str] = field(default_factory=list)
@@ -137,7 +137,7 @@ class Probe:
             kwargs["data"] = body
         elif body is not None:
             kwargs["json"] = body
-        response = await self.running.client.request(method, path, **kwargs)
+        response = await self.desk.client.request(method, path, **kwargs)
         answer = await response.json()
         documented = operation["responses"]
         assert str(response.status) in documented, (method, path, response.status, answer)
@@ -152,13 +152,13 @@ class Probe:
         return response.status, answer
 
 
-async def test_real_responses_match_the_documented_schemas(running: Running) -> None:
-    probe = Probe(running)
-    _, agent = await running.agent("alice@example.com", teams=("support",), capacity=0)
-    bob_id, other = await running.agent("bob@example.com", teams=("billing",), capacity=0)
-    _, marketer = await running.agent("mark@example.com", role=Role.MARKETER, teams=())
-    sue_id, sue = await running.agent("sue@example.com", role=Role.SUPERVISOR, teams=())
-    key = inbound_token(running.hub)
+async def test_real_responses_match_the_documented_schemas(desk: Desk) -> None:
+    probe = Probe(desk)
+    _, agent = await desk.agent("alice@example.com", teams=("support",), capacity=0)
+    bob_id, other = await desk.agent("bob@example.com", teams=("billing",), capacity=0)
+    _, marketer = await desk.agent("mark@example.com", role=Role.MARKETER, teams=())
+    sue_id, sue = await desk.agent("sue@example.com", role=Role.SUPERVISOR, teams=())
+    key = inbound_token(desk.hub)
     inbound = "/api/v1/inbound/{channel}"
 
     body = payload("doc-1", thread_key="T-1")
@@ -173,7 +173,7 @@ async def test_real_responses_match_the_documented_schemas(running: Running) -> 
     too_big = payload("big", text="x" * 1_000_000)
     assert (await probe("POST", inbound, key, too_big, channel="api"))[0] == 413
     started = await start_conversation(
-        running.client, running.hub, "doc-2", "joe@example.com", "A refund please."
+        desk.client, desk.hub, "doc-2", "joe@example.com", "A refund please."
     )
 
     listing = "/api/v1/conversations"

@@ -8,14 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from hub.config.settings import Settings
@@ -24,7 +22,7 @@ from hub.db.models import Conversation, Message, Role
 from hub.platform.events import publish
 from hub.web.ui import collision
 from tests.hub.web.ui.conftest import PASSWORD, Ui, UiFactory, inbound, sign_in
-from tests.support.desk import Desk, build_app
+from tests.support.desk import Desk, MakeDesk
 from tests.support.smtp import SmtpSink
 
 EVENT_ID = re.compile(r'data-event-id="(\d+)"')
@@ -211,12 +209,12 @@ async def test_collision_warning_reaches_an_agent_served_by_another_process(
     desk: Desk,
     ui_agent: UiFactory,
     settings: Settings,
-    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+    make_desk: MakeDesk,
 ) -> None:
     sue = await ui_agent("sue@example.com")
     max_id = (await ui_agent("max@example.com")).agent_id
     cid = (await inbound(desk, "Who answers?")).conversation_id
-    other = await aiohttp_client(build_app(settings))  # a second hub on the same database
+    other = (await make_desk(settings=settings)).client  # a second hub on the same database
     async with aiohttp.ClientSession(
         base_url=str(other.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
     ) as http:

@@ -17,8 +17,9 @@ from hub.db.file_models import StoredFile
 from hub.db.models import Role
 from tests.channels.slack.conftest import post_event, slack_fixture, slack_overrides
 from tests.channels.telegram.conftest import post_update, telegram_overrides
-from tests.conftest import AiohttpClient, Running, auth, make_settings
-from tests.support.chat_hub import fake_fixture, inbound_messages, message_by_id, run_hub
+from tests.conftest import auth, make_settings
+from tests.support.desk import Desk, MakeDesk
+from tests.support.fake_provider import fake_fixture
 from tests.support.fake_slack import TOKEN as SLACK_TOKEN
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_telegram import FakeTelegram
@@ -37,8 +38,8 @@ async def desk(
     database_url: str,
     fake_telegram: FakeTelegram,
     fake_slack: FakeSlack,
-    aiohttp_client: AiohttpClient,
-) -> Running:
+    make_desk: MakeDesk,
+) -> Desk:
     settings = make_settings(
         database_url,
         **telegram_overrides(fake_telegram),
@@ -49,7 +50,7 @@ async def desk(
             "chat_files.retry_seconds": 0.2,
         },
     )
-    return await run_hub(settings, aiohttp_client)
+    return await make_desk(settings=settings)
 
 
 def _telegram_message(update_id: int, message_id: int, **content: Any) -> dict[str, Any]:
@@ -74,31 +75,31 @@ def _photo(update_id: int = 900, message_id: int = 77) -> dict[str, Any]:
     return _telegram_message(update_id, message_id, photo=sizes, caption="my receipt")
 
 
-async def _share(running: Running, shared: dict[str, Any]) -> dict[str, Any]:
+async def _share(desk: Desk, shared: dict[str, Any]) -> dict[str, Any]:
     """A customer shares the file in Slack (an Events API file_share message)."""
     payload = slack_fixture("event_callback_message_file_share.json")
     payload["event"]["files"] = [shared]
-    assert (await post_event(running, payload)).status == 200
+    assert (await post_event(desk, payload)).status == 200
     return shared
 
 
-async def _fetches(running: Running) -> list[ChatFileFetch]:
-    async with running.hub.db.reader() as session:
+async def _fetches(desk: Desk) -> list[ChatFileFetch]:
+    async with desk.hub.db.reader() as session:
         rows = await session.scalars(select(ChatFileFetch).order_by(ChatFileFetch.id))
         return list(rows.all())
 
 
-async def _settled(running: Running, count: int = 1) -> list[ChatFileFetch]:
+async def _settled(desk: Desk, count: int = 1) -> list[ChatFileFetch]:
     async def done() -> bool:
-        rows = await _fetches(running)
+        rows = await _fetches(desk)
         return len(rows) >= count and all(row.state != "pending" for row in rows)
 
     await eventually(done, what="files fetched")
-    return await _fetches(running)
+    return await _fetches(desk)
 
 
-async def _download(running: Running, token: str, message_id: int) -> tuple[int, bytes, Any]:
-    response = await running.client.get(
+async def _download(desk: Desk, token: str, message_id: int) -> tuple[int, bytes, Any]:
+    response = await desk.client.get(
         f"/api/v1/messages/{message_id}/attachments/0", headers=auth(token)
     )
     body = await response.read()
@@ -106,20 +107,20 @@ async def _download(running: Running, token: str, message_id: int) -> tuple[int,
 
 
 async def test_telegram_photo_is_fetched_and_agents_download_its_bytes(
-    desk: Running, fake_telegram: FakeTelegram
+    desk: Desk, fake_telegram: FakeTelegram
 ) -> None:
     _, token = await desk.agent("lead@example.com", role=Role.SUPERVISOR)
     fake_telegram.add_file("photo-large", PHOTO)
     assert (await post_update(desk, _photo())).status == 200
     [row] = await _settled(desk)
     assert row.state == "stored", row.last_error
-    [message] = await inbound_messages(desk)
+    [message] = await desk.inbound_messages()
     status, body, headers = await _download(desk, token, message.id)
     assert status == 200 and body == PHOTO
     assert headers["Content-Type"] == "image/jpeg"
     [get_file] = fake_telegram.called("getFile")
     assert get_file.params["file_id"] == "photo-large"  # the largest size, not the thumbnail
-    assert (await message_by_id(desk, message.id)).attachments[0]["stored"] is True
+    assert (await desk.message(message.id)).attachments[0]["stored"] is True
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ async def test_telegram_photo_is_fetched_and_agents_download_its_bytes(
     ],
 )
 async def test_every_telegram_file_kind_is_fetched(
-    desk: Running, fake_telegram: FakeTelegram, kind: str, media: dict[str, Any], filename: str
+    desk: Desk, fake_telegram: FakeTelegram, kind: str, media: dict[str, Any], filename: str
 ) -> None:
     _, token = await desk.agent("lead@example.com", role=Role.SUPERVISOR)
     fake_telegram.add_file(f"{kind}-1", PDF)
@@ -150,14 +151,14 @@ async def test_every_telegram_file_kind_is_fetched(
     assert (await post_update(desk, _telegram_message(905, 90, **content))).status == 200
     [row] = await _settled(desk)
     assert row.state == "stored", row.last_error
-    [message] = await inbound_messages(desk)
+    [message] = await desk.inbound_messages()
     assert message.attachments[0]["filename"] == filename
     status, body, _ = await _download(desk, token, message.id)
     assert status == 200 and body == PDF
 
 
 async def test_telegram_document_over_the_cap_is_listed_but_not_kept(
-    desk: Running, fake_telegram: FakeTelegram
+    desk: Desk, fake_telegram: FakeTelegram
 ) -> None:
     _, token = await desk.agent("lead@example.com", role=Role.SUPERVISOR)
     declared = {"file_id": "doc-big", "file_unique_id": "b", "file_name": "scan.pdf"}
@@ -167,17 +168,17 @@ async def test_telegram_document_over_the_cap_is_listed_but_not_kept(
     [row] = await _settled(desk)
     assert row.state == "not_kept"
     assert fake_telegram.called("getFile") and not fake_telegram.called("download")
-    [message] = await inbound_messages(desk)
+    [message] = await desk.inbound_messages()
     status, body, _ = await _download(desk, token, message.id)
     assert status == 410
     assert b"scan.pdf" in body and b"not kept" in body
-    [meta] = (await message_by_id(desk, message.id)).attachments
+    [meta] = (await desk.message(message.id)).attachments
     assert meta["filename"] == "scan.pdf" and meta["stored"] is False
     assert f"larger than the {CAP} byte limit" in meta["not_kept"]
 
 
 async def test_size_reported_in_the_update_is_checked_before_any_call(
-    desk: Running, fake_telegram: FakeTelegram
+    desk: Desk, fake_telegram: FakeTelegram
 ) -> None:
     document = {
         "file_id": "doc-huge",
@@ -191,7 +192,7 @@ async def test_size_reported_in_the_update_is_checked_before_any_call(
     assert fake_telegram.called("getFile") == []
 
 
-async def test_failed_fetch_is_retried_later(desk: Running, fake_telegram: FakeTelegram) -> None:
+async def test_failed_fetch_is_retried_later(desk: Desk, fake_telegram: FakeTelegram) -> None:
     _, token = await desk.agent("lead@example.com", role=Role.SUPERVISOR)
     fake_telegram.add_file("photo-large", PHOTO)
     fake_telegram.fail(500, methods=("download",))
@@ -201,32 +202,32 @@ async def test_failed_fetch_is_retried_later(desk: Running, fake_telegram: FakeT
     assert row.last_error is None
     first, second = fake_telegram.called("download")
     assert second.at - first.at >= 0.15  # after the retry delay, not at once
-    [message] = await inbound_messages(desk)
+    [message] = await desk.inbound_messages()
     status, body, _ = await _download(desk, token, message.id)
     assert status == 200 and body == PHOTO
 
 
 async def test_fetch_that_keeps_failing_gives_up_and_says_why(
-    desk: Running, fake_telegram: FakeTelegram
+    desk: Desk, fake_telegram: FakeTelegram
 ) -> None:
     _, token = await desk.agent("lead@example.com", role=Role.SUPERVISOR)
     # No such file at the Bot API: "Bad Request: invalid file_id" is final.
     assert (await post_update(desk, _photo())).status == 200
     [row] = await _settled(desk)
     assert row.state == "failed" and row.attempts == 1
-    [message] = await inbound_messages(desk)
+    [message] = await desk.inbound_messages()
     assert (await _download(desk, token, message.id))[0] == 410
-    [meta] = (await message_by_id(desk, message.id)).attachments
+    [meta] = (await desk.message(message.id)).attachments
     assert meta["stored"] is False and "invalid file_id" in meta["not_kept"].lower()
 
 
-async def test_fetching_again_keeps_one_copy(desk: Running, fake_telegram: FakeTelegram) -> None:
+async def test_fetching_again_keeps_one_copy(desk: Desk, fake_telegram: FakeTelegram) -> None:
     fake_telegram.add_file("photo-large", PHOTO)
     assert (await post_update(desk, _photo())).status == 200
     await _settled(desk)
     assert (await post_update(desk, _photo())).status == 200  # Telegram delivers it again
     await desk.hub.chat_files.run_once()
-    assert len(await inbound_messages(desk)) == 1
+    assert len(await desk.inbound_messages()) == 1
     assert len(await _fetches(desk)) == 1
     async with desk.hub.db.reader() as session:
         assert await session.scalar(select(func.count()).select_from(StoredFile)) == 1
@@ -234,13 +235,13 @@ async def test_fetching_again_keeps_one_copy(desk: Running, fake_telegram: FakeT
 
 
 async def test_slack_file_share_is_fetched_with_the_bot_token(
-    desk: Running, fake_slack: FakeSlack
+    desk: Desk, fake_slack: FakeSlack
 ) -> None:
     _, token = await desk.agent("lead@example.com", role=Role.SUPERVISOR)
     shared = await _share(desk, fake_slack.add_file("invoice.pdf", PDF, "application/pdf"))
     [row] = await _settled(desk)
     assert row.state == "stored", row.last_error
-    [message] = await inbound_messages(desk)
+    [message] = await desk.inbound_messages()
     status, body, headers = await _download(desk, token, message.id)
     assert status == 200 and body == PDF
     assert headers["Content-Type"] == "application/pdf"
@@ -250,9 +251,7 @@ async def test_slack_file_share_is_fetched_with_the_bot_token(
     assert download.token == SLACK_TOKEN
 
 
-async def test_slack_file_over_the_cap_is_not_downloaded(
-    desk: Running, fake_slack: FakeSlack
-) -> None:
+async def test_slack_file_over_the_cap_is_not_downloaded(desk: Desk, fake_slack: FakeSlack) -> None:
     await _share(desk, fake_slack.add_file("big.zip", PDF, "application/zip", size=CAP * 2))
     [row] = await _settled(desk)
     assert row.state == "not_kept"
@@ -260,7 +259,7 @@ async def test_slack_file_over_the_cap_is_not_downloaded(
 
 
 async def test_slack_sign_in_page_is_not_kept_as_the_file_and_is_retried(
-    desk: Running, fake_slack: FakeSlack
+    desk: Desk, fake_slack: FakeSlack
 ) -> None:
     fake_slack.files_scope = False  # until an admin adds files:read to the app
     await _share(desk, fake_slack.add_file("invoice.pdf", PDF, "application/pdf"))

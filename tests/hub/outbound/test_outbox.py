@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,14 +14,27 @@ from sqlalchemy import select
 from hub.config.settings import OutboxSettings
 from hub.db.models import Direction, Message, OutboxItem
 from hub.outbound.outbox import Dispatcher, backoff
-from hub.platform.clock import aware
-from tests.conftest import Running, auth, make_settings
+from hub.platform.clock import ManualClock, aware
+from tests.conftest import auth
+from tests.support.desk import Desk, MakeDesk
 from tests.support.forms import submit
-from tests.support.pipeline import Core, inbound, open_core
+from tests.support.messages import inbound
 from tests.support.poll import eventually
 from tests.support.smtp import SmtpSink
 
 FORM = {"name": "Jane Cooper", "email": "jane@example.com", "message": "Help me, please."}
+
+
+async def by_hand(make_desk: MakeDesk, **overrides: Any) -> Desk:
+    """A desk with no worker running, on a clock that starts now: the test ingests, runs the
+    dispatcher and moves the clock itself."""
+    now = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    return await make_desk(now, workers=False, **overrides)
+
+
+@pytest.fixture
+async def idle(make_desk: MakeDesk) -> Desk:
+    return await by_hand(make_desk)
 
 
 async def outbound(hub_db: Any) -> tuple[Message, OutboxItem]:
@@ -47,26 +60,26 @@ async def wait_for_state(hub_db: Any, state: str) -> tuple[Message, OutboxItem]:
 
 @pytest.mark.parametrize("stage", ["data", "rcpt"])
 async def test_temporary_refusal_is_retried_then_sent(
-    running: Running, smtp_sink: SmtpSink, stage: str
+    desk: Desk, smtp_sink: SmtpSink, stage: str
 ) -> None:
     if stage == "data":
         smtp_sink.reject_with = "451 4.3.0 Try again later"
     else:
         smtp_sink.reject_rcpt_with = "451 4.7.1 Greylisted, come back later"
-    status, _ = await submit(running.client, FORM)
+    status, _ = await submit(desk.client, FORM)
     assert status == 200
 
     async def refused() -> bool:
         return smtp_sink.rejections >= 1
 
     await eventually(refused, what="first delivery refused")
-    message, item = await outbound(running.hub.db)
+    message, item = await outbound(desk.hub.db)
     assert message.delivery_state in ("queued", "sent")
     smtp_sink.reject_with = smtp_sink.reject_rcpt_with = None
 
     [mail] = await smtp_sink.wait_for(1)
     assert mail.rcpt_tos == ["jane@example.com"]
-    message, item = await wait_for_state(running.hub.db, "sent")
+    message, item = await wait_for_state(desk.hub.db, "sent")
     assert message.delivery_error is None
     assert item.state == "sent"
     assert item.attempts == smtp_sink.rejections + 1 >= 2
@@ -75,17 +88,17 @@ async def test_temporary_refusal_is_retried_then_sent(
 
 @pytest.mark.parametrize("stage", ["data", "rcpt"])
 async def test_permanent_refusal_fails_with_the_reason_on_the_message(
-    running: Running, smtp_sink: SmtpSink, stage: str
+    desk: Desk, smtp_sink: SmtpSink, stage: str
 ) -> None:
-    _, token = await running.agent("alice@example.com")
+    _, token = await desk.agent("alice@example.com")
     if stage == "data":
         smtp_sink.reject_with = "550 5.7.1 Message rejected as spam"
         reason = "5.7.1 Message rejected as spam"
     else:
         smtp_sink.reject_rcpt_with = "550 5.1.1 No such user here"
         reason = "5.1.1 No such user here"
-    await submit(running.client, FORM)
-    message, item = await wait_for_state(running.hub.db, "failed")
+    await submit(desk.client, FORM)
+    message, item = await wait_for_state(desk.hub.db, "failed")
     assert item.state == "failed"
     assert item.attempts == 1  # a permanent refusal is not retried
     assert smtp_sink.rejections == 1
@@ -94,7 +107,7 @@ async def test_permanent_refusal_fails_with_the_reason_on_the_message(
     assert "after 1 attempt" in message.delivery_error
 
     # An agent sees it on the message, through the API.
-    response = await running.client.get(
+    response = await desk.client.get(
         f"/api/v1/conversations/{message.conversation_id}/messages", headers=auth(token)
     )
     [shown] = [m for m in (await response.json())["items"] if m["direction"] == "outbound"]
@@ -112,52 +125,46 @@ def test_backoff_doubles_with_jitter_and_is_capped() -> None:
 
 
 @pytest.fixture
-async def slow_retry_core(database_url: str, smtp_sink: SmtpSink) -> Any:
-    settings = make_settings(
-        database_url,
+async def slow(make_desk: MakeDesk) -> Desk:
+    return await by_hand(
+        make_desk,
         **{
-            "channels.mail.smtp_port": smtp_sink.port,
             "outbox.base_delay_seconds": 10,
             "outbox.max_delay_seconds": 60,
             "outbox.max_attempts": 6,
         },
     )
-    async with open_core(settings) as core:
-        yield core
 
 
-async def test_delays_grow_until_the_message_fails(
-    slow_retry_core: Core, smtp_sink: SmtpSink
-) -> None:
-    core = slow_retry_core
+async def test_delays_grow_until_the_message_fails(slow: Desk, smtp_sink: SmtpSink) -> None:
     smtp_sink.reject_with = "451 4.3.0 Mailbox busy"
-    await core.ingest(inbound("1"))
-    dispatcher = core.dispatcher()
+    await slow.ingest(inbound("1"))
+    dispatcher = slow.hub.dispatcher
     delays: list[float] = []
     for attempt in range(1, 6):
         assert await dispatcher.run_once() == 1
-        message, item = await outbound(core.db)
+        message, item = await outbound(slow.db)
         assert item.state == "pending" and item.attempts == attempt
         assert message.delivery_state == "queued"
         assert message.delivery_error is not None
         assert "SMTP 451: 4.3.0 Mailbox busy" in message.delivery_error
         assert f"retry {attempt + 1} of 6" in message.delivery_error
-        delay = (aware(item.next_attempt_at) - core.clock.now()).total_seconds()
+        delay = (aware(item.next_attempt_at) - slow.clock.now()).total_seconds()
         delays.append(delay)
         # Not tried again before it is due ...
-        core.clock.advance(timedelta(seconds=delay - 1))
+        slow.clock.advance(timedelta(seconds=delay - 1))
         assert await dispatcher.run_once() == 0
         # ... and tried once it is.
-        core.clock.advance(timedelta(seconds=1))
+        slow.clock.advance(timedelta(seconds=1))
     # Doubling from 10 s (with up to half of it as jitter), capped at 60 s.
     for delay, ceiling in zip(delays, (10, 20, 40, 60, 60), strict=True):
         assert ceiling / 2 <= delay <= ceiling
     assert delays[:3] == sorted(delays[:3])
     assert await dispatcher.run_once() == 1
-    message, item = await outbound(core.db)
+    message, item = await outbound(slow.db)
     assert (item.state, item.attempts, message.delivery_state) == ("failed", 6, "failed")
     assert message.delivery_error == "SMTP 451: 4.3.0 Mailbox busy (after 6 attempt(s))"
-    core.clock.advance(timedelta(hours=1))
+    slow.clock.advance(timedelta(hours=1))
     assert await dispatcher.run_once() == 0  # given up: nothing more is sent
     assert smtp_sink.rejections == 6
 
@@ -169,20 +176,19 @@ def closed_port() -> int:
     return port
 
 
-async def test_unreachable_server_is_a_temporary_failure(database_url: str) -> None:
-    settings = make_settings(database_url, **{"channels.mail.smtp_port": closed_port()})
-    async with open_core(settings) as core:
-        await core.ingest(inbound("1"))
-        assert await core.dispatcher().run_once() == 1
-        message, item = await outbound(core.db)
+async def test_unreachable_server_is_a_temporary_failure(make_desk: MakeDesk) -> None:
+    desk = await by_hand(make_desk, **{"channels.mail.smtp_port": closed_port()})
+    await desk.ingest(inbound("1"))
+    assert await desk.hub.dispatcher.run_once() == 1
+    message, item = await outbound(desk.db)
     assert (item.state, item.attempts, message.delivery_state) == ("pending", 1, "queued")
     assert message.delivery_error is not None
     assert message.delivery_error.startswith("SMTP server unreachable")
 
 
-async def test_every_outbound_message_has_its_outbox_row(core: Core) -> None:
-    await core.ingest(*(inbound(str(n), address=f"c{n}@example.com") for n in range(5)))
-    async with core.db.reader() as session:
+async def test_every_outbound_message_has_its_outbox_row(idle: Desk) -> None:
+    await idle.ingest(*(inbound(str(n), address=f"c{n}@example.com") for n in range(5)))
+    async with idle.db.reader() as session:
         messages = set(
             (
                 await session.scalars(
@@ -195,31 +201,32 @@ async def test_every_outbound_message_has_its_outbox_row(core: Core) -> None:
     assert queued == messages
 
 
-async def test_failed_message_can_be_retried_by_an_agent(core: Core, smtp_sink: SmtpSink) -> None:
+async def test_failed_message_can_be_retried_by_an_agent(idle: Desk, smtp_sink: SmtpSink) -> None:
     smtp_sink.reject_with = "550 5.1.1 No such user"
-    await core.ingest(inbound("1"))
-    dispatcher: Dispatcher = core.dispatcher()
+    await idle.ingest(inbound("1"))
+    dispatcher: Dispatcher = idle.hub.dispatcher
     await dispatcher.run_once()
-    message, _ = await outbound(core.db)
+    message, _ = await outbound(idle.db)
     assert message.delivery_state == "failed"
     smtp_sink.reject_with = None
-    async with core.db.writer() as session:
+    async with idle.db.writer() as session:
         assert await dispatcher.retry_now(session, message.id)
         await session.commit()
     assert await dispatcher.run_once() == 1
     [mail] = smtp_sink.received
-    message, item = await outbound(core.db)
+    message, item = await outbound(idle.db)
     assert (message.delivery_state, message.delivery_error, item.state) == ("sent", None, "sent")
     assert mail.rcpt_tos == ["jane.cooper@example.com"]
 
 
-async def test_stop_is_not_lost_when_a_wake_lands_at_the_same_moment(core: Core) -> None:
+async def test_stop_is_not_lost_when_a_wake_lands_at_the_same_moment(idle: Desk) -> None:
     """Shutdown must finish even if new work arrives as it begins (it used to hang forever)."""
+    hub = idle.hub
     for _ in range(20):
-        dispatcher = core.dispatcher()
+        dispatcher = Dispatcher(hub.db, hub.channels, hub.settings.outbox, hub.clock)
         await dispatcher.worker.start()
         # Let it finish a pass and go idle: an empty pass is a claim query and a commit.
-        await asyncio.sleep(core.settings.outbox.poll_seconds / 2)
+        await asyncio.sleep(idle.settings.outbox.poll_seconds / 2)
         dispatcher.wake()
         stopping = asyncio.ensure_future(dispatcher.worker.stop())
         done, _ = await asyncio.wait({stopping}, timeout=5)
