@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.core.authz import Principal, can_see_conversation
+from hub.core.authz import Principal, can_see_conversation, visible_conversation
 from hub.core.errors import forbidden, not_found, ui_conflict
 from hub.core.sanitize import sanitize_html
 from hub.db.email_models import EmailAttachment, EmailMailbox, EmailParticipant, EmailRecord
@@ -28,13 +28,6 @@ async def _message(session: AsyncSession, principal: Principal, message_id: int)
     if message is None or conversation is None or not can_see_conversation(principal, conversation):
         raise not_found("message", message_id)
     return message
-
-
-async def _conversation(session: AsyncSession, principal: Principal, ident: int) -> Conversation:
-    conversation = await session.get(Conversation, ident)
-    if conversation is None or not can_see_conversation(principal, conversation):
-        raise not_found("conversation", ident)
-    return conversation
 
 
 async def _record(session: AsyncSession, message: Message) -> EmailRecord:
@@ -180,7 +173,7 @@ async def get_attachment(call: Call, path: AttachmentAt) -> web.Response:
 )
 async def list_participants(call: Call, path: ConversationId) -> shapes.Participants:
     async with call.hub.db.reader() as session:
-        conversation = await _conversation(session, call.principal, path.id)
+        conversation = await visible_conversation(session, call.principal, path.id)
         rows = (
             await session.scalars(
                 select(EmailParticipant)
@@ -232,8 +225,8 @@ async def merge(call: Call, path: ConversationId, body: MergeInto) -> Conversati
     hub, principal = call.hub, call.principal
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        source = await _conversation(session, principal, path.id)
-        target = await _conversation(session, principal, body.into)
+        source = await visible_conversation(session, principal, path.id)
+        target = await visible_conversation(session, principal, body.into)
         try:
             await merge_conversations(session, source, target, principal.agent_id, now)
         except OperationRefused as exc:
