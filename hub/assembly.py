@@ -117,7 +117,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         events.wake()
 
     routing = build_routing(settings, db, clock, committed)
-    pipeline = Pipeline(settings, renderer, clock, ingest_hooks(routing.engine, EMAIL_INGEST))
+    pipeline = Pipeline(settings, clock, ingest_hooks(routing.engine, EMAIL_INGEST))
     supervisor = Supervisor()
     ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, committed, events.wake)
     return Hub(

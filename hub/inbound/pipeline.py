@@ -23,7 +23,6 @@ from hub.inbound.batch_plain import Plain, write_plain
 from hub.inbound.edits import apply_edit
 from hub.inbound.hooks import IngestHooks
 from hub.inbound.results import IngestResult, Pending
-from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import Clock
 from hub.platform.events import publish
 
@@ -69,12 +68,10 @@ class Pipeline:
     def __init__(
         self,
         settings: Settings,
-        renderer: FollowupRenderer,
         clock: Clock,
         hooks: IngestHooks,
     ) -> None:
         self.settings = settings
-        self.renderer = renderer
         self.clock = clock
         self.hooks = hooks
         self.engine = hooks.router
