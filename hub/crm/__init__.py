@@ -1,0 +1,1 @@
+"""The CRM side: the customer directory, profiles, audited edits and insight lists."""
