@@ -5,6 +5,7 @@ anything that must see the whole schema import this module; the table modules im
 from __future__ import annotations
 
 from hub.db import (
+    campaign_models,
     chat_models,
     email_models,
     file_models,
@@ -18,6 +19,7 @@ from hub.db.base import Base
 metadata = Base.metadata
 MODULES = (
     models,
+    campaign_models,
     chat_models,
     email_models,
     file_models,
