@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from pydantic import Field, ValidationInfo, field_validator
 
+from channels import strict_json
 from channels.base import (
     ChannelRejected,
     DeliveryResult,
@@ -122,8 +123,8 @@ class ApiChannel:
     def parse(self, request: InboundRequest) -> list[InboundMessage]:
         self.authorize(request.headers)
         try:
-            payload = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            payload = strict_json.loads(request.body)
+        except strict_json.JsonRefused as exc:
             raise ChannelRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise ChannelRejected(400, "invalid_json", "body must be a JSON object")

@@ -6,10 +6,10 @@ errbot's test backend). Tests and local experiments use it; it never leaves the 
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import UTC, datetime
 
+from channels import strict_json
 from channels.base import (
     ChannelRejected,
     DeliveryResult,
@@ -60,8 +60,8 @@ class MemoryChannel:
     def parse(self, request: InboundRequest) -> list[InboundMessage]:
         """A JSON delivery ``{"text", "from", "subject"?, "thread_key"?, "external_id"?}``."""
         try:
-            payload = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            payload = strict_json.loads(request.body)
+        except strict_json.JsonRefused as exc:
             raise ChannelRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
             raise ChannelRejected(400, "invalid_json", "body must be an object with a text")

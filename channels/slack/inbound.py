@@ -6,10 +6,10 @@ Slack is made only after the sink returned, that is after the messages were comm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.authorization import AuthorizeResult
@@ -17,6 +17,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels import strict_json
 from channels.base import ChannelRejected, InboundMessage, InboundRequest
 from channels.slack.config import SlackChannelConfig
 from channels.slack.events import translate
@@ -98,15 +99,37 @@ class EventsEndpoint:
         """The verified JSON envelope (for callers that do not go through Bolt)."""
         self.verify(request)
         try:
-            payload = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            payload = strict_json.loads(request.body)
+        except strict_json.JsonRefused as exc:
             raise ChannelRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise ChannelRejected(400, "invalid_json", "body must be a JSON object")
         return payload
 
+    def check_body(self, request: InboundRequest) -> None:
+        """Signature first, then the body as Bolt will read it (JSON, or a form whose
+        ``payload`` is JSON) through the strict reader, so Bolt never meets a number, a NaN or
+        a nesting it would crash on."""
+        self.verify(request)
+        try:
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ChannelRejected(400, "invalid_json", "body is not UTF-8 text") from None
+        content_type = request.headers.get("Content-Type", "")
+        if content_type.startswith("application/json") or text.lstrip().startswith("{"):
+            documents = [text]
+        else:
+            documents = parse_qs(text).get("payload", [])[:1]
+        for document in documents:
+            try:
+                strict_json.loads(document)
+            except strict_json.JsonRefused as exc:
+                message = f"body is not valid JSON: {exc.problem}"
+                raise ChannelRejected(400, "invalid_json", message) from None
+
     async def handle(self, request: InboundRequest, sink: Sink) -> SlackAnswer:
         delivery = _Delivery(sink)
+        self.check_body(request)
         try:
             bolt_request = AsyncBoltRequest(
                 body=request.body.decode("utf-8"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +25,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from channels import strict_json
 from channels.base import (
     Attachment,
     ChannelRejected,
@@ -126,8 +126,8 @@ class TelegramChannel:
     def parse(self, request: InboundRequest) -> list[InboundMessage]:
         self._authorize(request)
         try:
-            payload = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            payload = strict_json.loads(request.body)
+        except strict_json.JsonRefused as exc:
             raise ChannelRejected(400, "invalid_json", f"body is not valid JSON: {exc}") from None
         return self.parse_update(payload)
 

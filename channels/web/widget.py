@@ -5,7 +5,6 @@ It never touches the database; the hub owns sockets, visitors and persistence.""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
+from channels import strict_json
 from channels.base import (
     ChannelRejected,
     DeliveryResult,
@@ -84,6 +84,10 @@ class FrameError(Exception):
         self.client_id = client_id
 
 
+# Row ids are 32-bit integers on PostgreSQL: a larger number names no message or upload.
+MAX_ID = 2**31 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Hello:
     token: str | None
@@ -121,7 +125,7 @@ def _string(payload: dict[str, Any], key: str, *, client_id: str | None = None) 
 
 def _file_ids(value: Any, client_id: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in value
+        isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in value
     ):
         raise FrameError("invalid_field", "files must be a list of upload ids", client_id)
     if len(value) > MAX_FILES:
@@ -152,8 +156,8 @@ class WidgetChannel:
             limit = self.config.max_frame_bytes
             raise FrameError("too_large", f"frame is larger than {limit} bytes")
         try:
-            payload = json.loads(data)
-        except (json.JSONDecodeError, RecursionError) as exc:
+            payload = strict_json.loads(data)
+        except strict_json.JsonRefused as exc:
             raise FrameError("invalid_json", f"frame is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise FrameError("invalid_frame", "frame must be a JSON object with a type")
@@ -163,7 +167,7 @@ class WidgetChannel:
             since = payload.get("since", 0)
             if token is not None and not isinstance(token, str):
                 raise FrameError("invalid_field", "token must be a string")
-            if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+            if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= MAX_ID:
                 raise FrameError("invalid_field", "since must be a message id (0 or more)")
             return Hello(token or None, since)
         if kind == "message":

@@ -173,6 +173,10 @@ def file_attached(file_id: int) -> ApiError:
     )
 
 
+def unreadable_form(problem: str) -> ApiError:
+    return ApiError(400, "unreadable_form", f"the form could not be read: {problem}")
+
+
 def bad_upload(problem: str) -> ApiError:
     return ApiError(400, "bad_upload", f"the upload could not be read: {problem}")
 

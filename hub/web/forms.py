@@ -16,6 +16,7 @@ from hub.core import errors
 from hub.inbound.ingest import IngestUnavailable
 from hub.web import csrf
 from hub.web.keys import hub_of, pages_of
+from hub.web.uploads import UNREADABLE
 
 log = logging.getLogger(__name__)
 HONEYPOT = "website"
@@ -71,7 +72,7 @@ async def submit_form(request: web.Request) -> web.Response:
         posted = await request.post()
     except web.HTTPRequestEntityTooLarge:
         return _render(request, name, config, error=errors.FORM_TOO_LARGE, status=413)
-    except (ValueError, LookupError):  # undecodable text, unknown charset, broken multipart
+    except UNREADABLE:  # undecodable text, unknown charset, broken multipart, bad part header
         return _render(request, name, config, error=errors.FORM_UNREADABLE, status=400)
     values = {key: _text(posted.get(key)) for key in FIELDS}
     token = _text(posted.get(csrf.FIELD))

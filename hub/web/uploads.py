@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict, MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from hub.core.errors import (
     too_large,
     too_many_files,
     unknown_file,
+    unreadable_form,
 )
 from hub.core.files import (
     FileRefused,
@@ -32,6 +34,14 @@ from hub.db.file_models import StoredFile
 from hub.db.models import Message
 
 CHUNK = 64 * 1024
+# What aiohttp raises on a body it cannot read: undecodable text, an unknown charset, a broken
+# multipart structure, a part header with a control character or no colon.
+UNREADABLE: tuple[type[Exception], ...] = (
+    ValueError,
+    LookupError,
+    AssertionError,
+    HttpProcessingError,
+)
 # Room for the multipart boundaries and part headers around one file.
 ENVELOPE = 64 * 1024
 
@@ -59,14 +69,36 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes | None:
     return bytes(data)
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def read_post(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """``request.post()`` (read once, then kept by aiohttp), or 400 naming what could not be
+    read: a form body is refused as such, never answered 500."""
+    try:
+        return await request.post()
+    except UNREADABLE as exc:
+        raise unreadable_form(str(exc) or "malformed form body") from None
+
+
+def streamed(request: web.Request) -> bool:
+    """Whether ``read_form`` streams this request's parts (a multipart post from the web app's
+    scripts, whose CSRF token is a header) rather than reading it whole."""
+    return request.content_type == "multipart/form-data" and bool(
+        request.headers.get("X-CSRF-Token")
+    )
+
+
 async def read_form(
     request: web.Request, settings: AttachmentSettings, text_limit: int
 ) -> PostedForm:
     """Text fields and files of a form. A multipart body is streamed part by part; any other
     (or one the CSRF check already read) comes from ``request.post()``, within the app's body
     limit."""
-    if request.content_type != "multipart/form-data" or not request.headers.get("X-CSRF-Token"):
-        return _from_post(await request.post(), settings)
+    if not streamed(request):
+        return _from_post(await read_post(request), settings)
     most = settings.max_files * (settings.max_bytes + ENVELOPE) + text_limit
     if request.content_length is not None and request.content_length > most:
         raise file_too_large(None, settings.max_bytes)
@@ -101,7 +133,7 @@ async def read_multipart(
         raise bad_upload("send multipart/form-data with the file in a part named file")
     try:
         reader = await request.multipart()
-    except (ValueError, AssertionError, KeyError) as exc:
+    except (ValueError, LookupError, AssertionError, HttpProcessingError) as exc:
         raise bad_upload(str(exc) or "not a multipart body") from None
     fields: MultiDict[str] = MultiDict()
     files: list[Upload] = []
@@ -127,7 +159,7 @@ async def read_multipart(
                 raise too_many_files(settings.max_files)
             kind = part.headers.get("Content-Type", "application/octet-stream")
             files.append(Upload(name, kind, content))
-    except (ValueError, AssertionError, LookupError) as exc:
+    except UNREADABLE as exc:
         raise bad_upload(str(exc) or "malformed multipart body") from None
     return PostedForm(MultiDictProxy(fields), tuple(files))
 

@@ -24,6 +24,7 @@ from hub.web.api.models.followups import (
     TemplateSource,
 )
 from hub.web.keys import hub_of
+from hub.web.requests import row_id
 
 TAG = "Routing"
 
@@ -172,11 +173,12 @@ async def csat_link(request: web.Request) -> web.Response:
     hub = hub_of(request)
     raw_id, raw_score = request.match_info["id"], request.match_info["score"]
     signature = request.query.get("sig", "")
-    valid = raw_id.isdigit() and len(raw_id) < 18 and raw_score in {"1", "2", "3", "4", "5"}
-    if not valid or not csat.verify(hub.settings.secret_key, int(raw_id), signature):
+    ident = row_id(raw_id)
+    valid = ident is not None and raw_score in {"1", "2", "3", "4", "5"}
+    if ident is None or not valid or not csat.verify(hub.settings.secret_key, ident, signature):
         return web.Response(status=404, text=CSAT_BAD_LINK)
     async with hub.db.writer() as session:
-        conversation = await session.get(Conversation, int(raw_id))
+        conversation = await session.get(Conversation, ident)
         if conversation is None or conversation.status != ConversationStatus.RESOLVED:
             return web.Response(status=404, text=CSAT_BAD_LINK)
         await csat.record(session, conversation.id, int(raw_score), "link", hub.clock.now())

@@ -6,13 +6,13 @@ validator's own ``refused(ApiError)`` is answered as it is."""
 
 from __future__ import annotations
 
-import json
 import typing
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from channels import strict_json
 from channels.api.adapter import unstorable
 from hub.config.settings import Settings
 from hub.core.errors import ApiError, invalid_field, invalid_json, invalid_query, not_found
@@ -32,9 +32,9 @@ async def read(request: web.Request, where: Where, model: type[BaseModel]) -> di
 
 async def json_object(request: web.Request, allowed: set[str]) -> dict[str, Any]:
     try:
-        payload = json.loads(await request.read())
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise invalid_json(str(exc)) from None
+        payload = strict_json.loads(await request.read())
+    except strict_json.JsonRefused as exc:
+        raise invalid_json(exc.problem) from None
     if not isinstance(payload, dict):
         raise invalid_json("expected a JSON object")
     unknown = sorted(set(payload) - allowed)

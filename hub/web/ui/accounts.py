@@ -11,7 +11,7 @@ from hub.core.errors import UI_PASSWORD_MISMATCH, forbidden, invalid_field
 from hub.core.staff import StaffError, add_agent, set_password
 from hub.db.models import Agent, AgentTeam, Presence, Role, Team
 from hub.web.keys import hub_of
-from hub.web.ui.actions import path_int
+from hub.web.requests import path_id, row_id
 from hub.web.ui.render import page, see_other
 from hub.web.ui.viewer import viewer_of
 
@@ -54,7 +54,7 @@ async def create_agent(request: web.Request) -> web.StreamResponse:
     async with hub.db.writer() as session:
         slugs = []
         for raw in map(str, posted.getall("team", [])):
-            team = await session.get(Team, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+            team = await session.get(Team, ident) if (ident := row_id(raw)) is not None else None
             if team is not None:
                 slugs.append(team.slug)
         try:
@@ -81,7 +81,7 @@ async def reset_password(request: web.Request) -> web.StreamResponse:
     if password != str(posted.get("confirm", "")):
         raise invalid_field("confirm", UI_PASSWORD_MISMATCH)
     async with hub.db.writer() as session:
-        agent = await session.get(Agent, path_int(request, "agent"))
+        agent = await session.get(Agent, path_id(request, "agent"))
         if agent is None:
             raise invalid_field("agent", "no such agent")
         try:

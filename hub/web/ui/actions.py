@@ -32,6 +32,7 @@ from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, ConversationStatus, Direction, Message, Role, Team
 from hub.platform.events import publish
 from hub.web.keys import hub_of
+from hub.web.requests import path_id, row_id
 from hub.web.ui import collision
 from hub.web.ui.render import NOTICES, see_other, wants_json
 from hub.web.ui.viewer import Viewer, viewer_of
@@ -41,13 +42,6 @@ MAX_TEXT = 65_536
 MAX_TAGS = 20
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _\-]{0,63}$")
 SETTABLE_STATUSES = ("open", "pending", "resolved")
-
-
-def path_int(request: web.Request, what: str, key: str = "id") -> int:
-    raw = request.match_info[key]
-    if not raw.isdigit() or len(raw) > 18:
-        raise not_found(what, raw)
-    return int(raw)
 
 
 def _text(posted: MultiDictProxy[Any], field: str = "text") -> str:
@@ -71,7 +65,7 @@ async def assignee_from(session: AsyncSession, viewer: Viewer, raw: str) -> int 
         return None
     if raw == "me":
         return viewer.agent_id
-    agent = await session.get(Agent, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+    agent = await session.get(Agent, ident) if (ident := row_id(raw)) is not None else None
     if agent is None or not agent.active or agent.role == Role.MARKETER:
         raise invalid_field("agent", f"agent {raw} does not exist or cannot take conversations")
     return agent.id
@@ -136,7 +130,7 @@ async def _action(request: web.Request) -> tuple[Viewer, MultiDictProxy[Any], in
     viewer = viewer_of(request)
     if not viewer.principal.handles_conversations:
         raise forbidden("work on conversations")
-    return viewer, await request.post(), path_int(request, "conversation")
+    return viewer, await request.post(), path_id(request, "conversation")
 
 
 async def _composed(request: web.Request) -> tuple[Viewer, PostedForm, int]:
@@ -145,7 +139,7 @@ async def _composed(request: web.Request) -> tuple[Viewer, PostedForm, int]:
     if not viewer.principal.handles_conversations:
         raise forbidden("work on conversations")
     form = await read_form(request, hub_of(request).settings.attachments, 4 * MAX_TEXT + 4096)
-    return viewer, form, path_int(request, "conversation")
+    return viewer, form, path_id(request, "conversation")
 
 
 async def post_reply(request: web.Request) -> web.StreamResponse:
@@ -154,7 +148,7 @@ async def post_reply(request: web.Request) -> web.StreamResponse:
     posted = form.fields
     text = _text(posted)
     route = str(posted.get("route", ""))
-    identity_id = int(route) if route.isdigit() and len(route) < 18 else None
+    identity_id = row_id(route)
     now = hub.clock.now()
     async with hub.db.writer() as session:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
@@ -208,7 +202,7 @@ async def post_team(request: web.Request) -> web.StreamResponse:
     now = hub.clock.now()
     async with hub.db.writer() as session:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
-        team = await session.get(Team, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+        team = await session.get(Team, ident) if (ident := row_id(raw)) is not None else None
         if team is None:
             raise invalid_field("team", f"team {raw[:20]} does not exist")
         previous = conversation.team_id
@@ -318,7 +312,7 @@ async def post_typing(request: web.Request) -> web.StreamResponse:
 async def post_retry(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
     viewer = viewer_of(request)
-    message_id = path_int(request, "message")
+    message_id = path_id(request, "message")
     async with hub.db.writer() as session:
         message = await session.get(Message, message_id)
         if message is None or message.direction != Direction.OUTBOUND:

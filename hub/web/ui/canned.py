@@ -17,7 +17,7 @@ from hub.core.tickets import ticket_for
 from hub.db.inbox_models import CannedResponse
 from hub.db.models import Customer
 from hub.web.keys import hub_of
-from hub.web.ui.actions import path_int
+from hub.web.requests import path_id, row_id
 from hub.web.ui.render import page, see_other
 from hub.web.ui.viewer import viewer_of
 
@@ -53,10 +53,9 @@ async def search_canned(request: web.Request) -> web.Response:
     conversation_raw = request.query.get("conversation", "")
     async with hub.db.reader() as session:
         values: dict[str, dict[str, str]] = {"agent": {"name": viewer.name}}
-        if conversation_raw.isdigit() and len(conversation_raw) < 18:
-            conversation = await visible_conversation(
-                session, viewer.principal, int(conversation_raw)
-            )
+        conversation_id = row_id(conversation_raw)
+        if conversation_id is not None:
+            conversation = await visible_conversation(session, viewer.principal, conversation_id)
             customer = await session.get(Customer, conversation.customer_id)
             ticket = await ticket_for(session, conversation.id)
             if customer is not None:
@@ -132,7 +131,7 @@ async def create_canned(request: web.Request) -> web.StreamResponse:
 async def delete_canned(request: web.Request) -> web.StreamResponse:
     _may_manage(request)
     hub = hub_of(request)
-    canned_id = path_int(request, "canned response")
+    canned_id = path_id(request, "canned response")
     async with hub.db.writer() as session:
         await session.execute(delete(CannedResponse).where(CannedResponse.id == canned_id))
         await session.commit()

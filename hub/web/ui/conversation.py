@@ -28,8 +28,8 @@ from hub.db.models import (
 )
 from hub.web.downloads import download_response, load_attachment
 from hub.web.keys import hub_of
+from hub.web.requests import path_id, row_id
 from hub.web.ui import collision
-from hub.web.ui.actions import path_int
 from hub.web.ui.mail_html import email_document
 from hub.web.ui.render import page, see_other
 from hub.web.ui.rows import Directory, load_directory
@@ -150,7 +150,7 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
             viewer.principal,
             conversation,
             directory,
-            int(before) if before.isdigit() and len(before) < 18 else None,
+            row_id(before),
         )
         identities = list(
             (
@@ -243,12 +243,12 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
 
 
 async def show_conversation(request: web.Request) -> web.Response:
-    context = await _context(request, path_int(request, "conversation"))
+    context = await _context(request, path_id(request, "conversation"))
     return page(request, "ui/conversation.html", **context)
 
 
 async def timeline(request: web.Request) -> web.Response:
-    context = await _context(request, path_int(request, "conversation"))
+    context = await _context(request, path_id(request, "conversation"))
     return page(request, "ui/_live.html", **context)
 
 
@@ -269,10 +269,8 @@ async def merge(request: web.Request) -> web.StreamResponse:
     raw = str(posted.get("other", ""))
     back = str(posted.get("back", ""))
     async with hub.db.writer() as session:
-        target = await _customer_for_change(
-            session, viewer.principal, path_int(request, "customer")
-        )
-        other_id = int(raw) if raw.isdigit() and len(raw) < 18 else 0
+        target = await _customer_for_change(session, viewer.principal, path_id(request, "customer"))
+        other_id = row_id(raw) or 0
         source = await _customer_for_change(session, viewer.principal, other_id)
         await merge_customers(session, target, source, viewer.agent_id, hub.clock.now())
         await session.commit()
@@ -283,7 +281,7 @@ async def undo(request: web.Request) -> web.StreamResponse:
     hub, viewer = hub_of(request), viewer_of(request)
     posted = await request.post()
     back = str(posted.get("back", ""))
-    merge_id = path_int(request, "merge")
+    merge_id = path_id(request, "merge")
     async with hub.db.writer() as session:
         row = await session.get(CustomerMerge, merge_id)
         if row is None:
@@ -296,8 +294,8 @@ async def undo(request: web.Request) -> web.StreamResponse:
 
 async def attachment(request: web.Request) -> web.StreamResponse:
     hub, viewer = hub_of(request), viewer_of(request)
-    message_id = path_int(request, "message")
-    index = path_int(request, "attachment", "index")
+    message_id = path_id(request, "message")
+    index = path_id(request, "attachment", "index")
     async with hub.db.reader() as session:
         download = await load_attachment(session, viewer.principal, message_id, index)
     return download_response(download)

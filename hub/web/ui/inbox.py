@@ -13,6 +13,7 @@ from hub.core.authz import Principal, conversation_filter
 from hub.core.errors import forbidden
 from hub.db.models import Conversation, ConversationStatus
 from hub.web.keys import hub_of
+from hub.web.requests import row_id
 from hub.web.ui import actions
 from hub.web.ui.inbox_query import (
     SLA_STATES,
@@ -93,7 +94,7 @@ async def inbox_rows(request: web.Request) -> web.Response:
 async def bulk(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     raw_ids = [str(v) for v in posted.getall("ids", [])]
-    ids = [int(v) for v in raw_ids if v.isdigit() and len(v) < 18]
+    ids = [ident for v in raw_ids if (ident := row_id(v)) is not None]
     action = str(posted.get("action", ""))
     await actions.apply_bulk(request, ids, action, str(posted.get("value", "")))
     back = str(posted.get("back", ""))

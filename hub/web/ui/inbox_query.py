@@ -15,11 +15,13 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels import strict_json
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, conversation_filter
 from hub.core.errors import invalid_query
 from hub.db.inbox_models import ConversationTag, Mention
 from hub.db.models import Conversation, ConversationStatus
+from hub.web.requests import MAX_ID
 from hub.web.ui.search import matching_conversations
 
 PAGE_SIZE = 50
@@ -94,8 +96,12 @@ def _encode(values: dict[str, Any]) -> str:
 def _decode(raw: str) -> dict[str, Any]:
     try:
         padded = raw + "=" * (-len(raw) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, dict) or not isinstance(values.get("i"), int):
+        decoded = strict_json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(decoded, dict):
+            raise ValueError("shape")
+        values: dict[str, Any] = decoded
+        ident = values.get("i")
+        if not isinstance(ident, int) or not 0 <= ident <= MAX_ID:
             raise ValueError("shape")
         if values.get("t") is not None:
             moment = datetime.fromisoformat(str(values["t"]))

@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from hub.core.customers import name_key
 from hub.db.models import Conversation, Customer, Identity, Message, Ticket
+from hub.web.requests import row_id
 
 MAX_TERMS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -58,7 +59,8 @@ def matching_conversations(dialect: str, query: str) -> Select[tuple[int]] | Non
     )
     parts = [by_message, by_customer]
     number = query.strip().lstrip("#")
-    if number.isdigit() and len(number) < 12:
-        parts.append(select(Ticket.conversation_id).where(Ticket.number == int(number)))
+    ticket = row_id(number)
+    if ticket is not None:
+        parts.append(select(Ticket.conversation_id).where(Ticket.number == ticket))
     found = union(*parts).subquery()
     return select(found.c[0])

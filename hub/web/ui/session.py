@@ -28,6 +28,7 @@ from hub.web.keys import hub_of
 from hub.web.ui.render import Handler, back_to, page, problem_response, wants_json
 from hub.web.ui.state import UiState, ui_of
 from hub.web.ui.viewer import VIEWER, Viewer, viewer_of
+from hub.web.uploads import FORM_TYPES, read_post, streamed
 
 log = logging.getLogger(__name__)
 COOKIE = "rd_session"
@@ -90,7 +91,7 @@ async def _check_csrf(request: web.Request, viewer: Viewer) -> None:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        token = str((await request.post()).get(csrf.FIELD, ""))
+        token = str((await read_post(request)).get(csrf.FIELD, ""))
     if not token or not csrf.valid(viewer.csrf_secret, token):
         raise errors.ui_csrf()
 
@@ -121,6 +122,8 @@ async def ui_middleware(request: web.Request, handler: Handler) -> web.StreamRes
             request[VIEWER] = viewer
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 await _check_csrf(request, viewer)
+        if request.content_type in FORM_TYPES and not streamed(request):
+            await read_post(request)  # read once here: handlers get it kept, or this 400
         response = await handler(request)
     except ApiError as exc:
         response = problem_response(request, exc)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from hub.platform.events import RESET, LiveEvent
 from hub.web.keys import hub_of
+from hub.web.requests import row_id
 from hub.web.ui.collision import expired
 from hub.web.ui.viewer import viewer_of
 
@@ -20,7 +21,7 @@ HEARTBEAT_SECONDS = 15.0
 
 def _last_id(request: web.Request) -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.query.get("after", "")
-    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+    return row_id(raw)
 
 
 def _frame(event: LiveEvent) -> bytes:

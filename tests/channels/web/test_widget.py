@@ -65,6 +65,13 @@ def test_frames_are_read_into_typed_frames() -> None:
         ('{"type": "hello", "token": 5}', "invalid_field"),
         ('{"type": "email", "email": "nobody"}', "invalid_email"),
         ("x" * 300_000, "too_large"),
+        ('{"type": "hello", "since": ' + "9" * 5000 + "}", "invalid_json"),
+        ('{"type": "hello", "since": NaN}', "invalid_json"),
+        ('{"type": "hello", "since": Infinity}', "invalid_json"),
+        ('{"type": "hello", "since": 1e999}', "invalid_json"),
+        ('{"type": "hello", "since": 2147483648}', "invalid_field"),
+        ('{"type": "message", "id": "c", "text": "a", "files": [2147483648]}', "invalid_field"),
+        ('{"type": "ping", "x": ' + "[" * 100 + "]" * 100 + "}", "invalid_json"),
     ],
 )
 def test_bad_frames_are_named(data: str, code: str) -> None:

@@ -198,6 +198,12 @@ class AgentChange(Reading):
         Says("must be a list of non-empty strings"),
     ] = None
 
+    @model_validator(mode="after")
+    def _changes_something(self) -> AgentChange:
+        if self.presence is None and self.capacity is None and self.skills is None:
+            raise refused(invalid_field("presence", "give presence, capacity or skills to change"))
+        return self
+
 
 class AgentState(Answer):
     id: Id
