@@ -207,6 +207,53 @@ def _headers(mail: Message) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(pairs))[:200]
 
 
+# Headers that servers on the way add or rewrite: the same mail relayed by two routes differs in
+# these only. Any X- header counts (spam scores, originating IPs, list and relay traces).
+_TRACE_HEADERS = frozenset(
+    {
+        "received",
+        "return-path",
+        "delivered-to",
+        "x-original-to",
+        "envelope-to",
+        "received-spf",
+        "authentication-results",
+        "dkim-signature",
+        "domainkey-signature",
+        "arc-seal",
+        "arc-message-signature",
+        "arc-authentication-results",
+        "resent-date",
+        "resent-from",
+        "resent-sender",
+        "resent-to",
+        "resent-cc",
+        "resent-message-id",
+    }
+)
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_FOLD = re.compile(rb"\r?\n[ \t]+")
+
+
+def relay_digest(raw: bytes) -> str:
+    """SHA-256 of what relaying leaves as it is: the headers other than trace headers (names
+    lower-cased, whitespace collapsed, in their order) and the body (line ends and trailing
+    spaces normalised). The identity of a mail without a Message-ID."""
+    found = _BLANK_LINE.search(raw)
+    head, body = (raw[: found.start()], raw[found.end() :]) if found else (raw, b"")
+    kept: list[bytes] = []
+    for line in _FOLD.sub(b" ", head).splitlines():
+        name, colon, value = line.partition(b":")
+        key = name.strip().lower()
+        if not colon or key.decode("latin-1") in _TRACE_HEADERS or key.startswith(b"x-"):
+            continue
+        kept.append(key + b":" + b" ".join(value.split()))
+    lines = [line.rstrip() for line in body.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return hashlib.sha256(b"\n".join(kept) + b"\n\n" + b"\n".join(lines)).hexdigest()
+
+
 def parse_rfc822(
     channel: str,
     raw: bytes,
@@ -216,8 +263,7 @@ def parse_rfc822(
     own_addresses: frozenset[str] = frozenset(),
     attachment_cap: int = DEFAULT_ATTACHMENT_CAP,
 ) -> InboundMessage:
-    digest = hashlib.sha256(raw).hexdigest()
-    fallback_id = f"<sha256-{digest}@relaydesk>"
+    fallback_id = f"<sha256-{relay_digest(raw)}@relaydesk>"
     try:
         mail = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(mail, EmailMessage)
