@@ -4,6 +4,8 @@ handler doing one SQLite insert per request, measured in the same run on this ma
     .venv/bin/python -m bench.ingest [--requests 4000] [--concurrency 32] [--customers 500]
         [--database-url postgresql://user@host/empty_db]   (the hub on PostgreSQL; its schema
                                                            is dropped and recreated first)
+        [--synchronous full|normal] (SQLite's synchronous for the hub; default full)
+        [--compare-synchronous]     (the hub with normal, then full: the cost of full)
 
 Each server runs in its own process on 127.0.0.1; the load generator runs in this process.
 First every customer sends one message (new customer, conversation, routing, ticket and
@@ -162,7 +164,13 @@ def serve_sink(port: int, received: Any) -> None:
     asyncio.run(run())
 
 
-def serve_hub(port: int, db_path: str, smtp_port: int, database_url: str | None = None) -> None:
+def serve_hub(
+    port: int,
+    db_path: str,
+    smtp_port: int,
+    database_url: str | None = None,
+    synchronous: str = "full",
+) -> None:
     import logging
 
     from hub.app import create_app
@@ -182,6 +190,7 @@ def serve_hub(port: int, db_path: str, smtp_port: int, database_url: str | None 
             "channels.mail.smtp_port": smtp_port,
             "channels.mail.inbound_smtp": f"127.0.0.1:{free_port()}",
             "channels.api.token": TOKEN,
+            "database.sqlite_synchronous": synchronous,
         },
     )
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
@@ -235,7 +244,9 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_target(name: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+def run_target(
+    name: str, args: argparse.Namespace, workdir: Path, synchronous: str = "full"
+) -> dict[str, float]:
     port = free_port()
     db_path = str(workdir / f"{name}.db")
     received = multiprocessing.Value("i", 0)
@@ -247,7 +258,9 @@ def run_target(name: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
         sink = multiprocessing.Process(target=serve_sink, args=(smtp_port, received), daemon=True)
         sink.start()
         process = multiprocessing.Process(
-            target=serve_hub, args=(port, db_path, smtp_port, args.database_url), daemon=True
+            target=serve_hub,
+            args=(port, db_path, smtp_port, args.database_url, synchronous),
+            daemon=True,
         )
     process.start()
     url = f"http://127.0.0.1:{port}/api/v1/inbound/api"
@@ -282,10 +295,15 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="run the hub on this (empty, reset) PostgreSQL database instead"
     )
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full")
+    parser.add_argument("--compare-synchronous", action="store_true")
     args = parser.parse_args()
+    if args.compare_synchronous:
+        compare_synchronous(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         bare = run_target("bare", args, Path(tmp))
-        hub = run_target("hub", args, Path(tmp))
+        hub = run_target("hub", args, Path(tmp), args.synchronous)
     database = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"{args.requests} requests, {args.concurrency} concurrent, {args.customers} customers,"
@@ -306,6 +324,26 @@ def main() -> None:
     )
     if hub["cpu_ms"] > 0:
         print(f"ratio (server CPU per message): {bare['cpu_ms'] / hub['cpu_ms']:.0%}")
+
+
+def compare_synchronous(args: argparse.Namespace) -> None:
+    """The hub on SQLite with synchronous=NORMAL, then FULL, same load: the cost of FULL."""
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for level in ("normal", "full"):
+            results[level] = run_target(f"hub-{level}", args, Path(tmp), level)
+    print(
+        f"{args.requests} requests, {args.concurrency} concurrent, {args.customers} customers,"
+        " hub on SQLite"
+    )
+    for level, result in results.items():
+        print(
+            f"synchronous={level.upper():6s} sustained {result['rate']:7.0f} msg/s  "
+            f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
+            f"new conversations {result['new_rate']:5.0f} msg/s  errors {int(result['errors'])}"
+        )
+    cost = 1 - results["full"]["rate"] / results["normal"]["rate"]
+    print(f"cost of FULL: {cost:.0%} of sustained throughput")
 
 
 if __name__ == "__main__":

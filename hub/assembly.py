@@ -76,7 +76,11 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     """The one place the database is opened (migrated first when ``auto_migrate`` is set)."""
     if settings.database.auto_migrate:
         await upgrade_async(settings.database.url)
-    db = open_database(settings.database.url, echo=settings.database.echo)
+    db = open_database(
+        settings.database.url,
+        echo=settings.database.echo,
+        synchronous=settings.database.sqlite_synchronous,
+    )
     try:
         yield db
     finally:

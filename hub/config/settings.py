@@ -47,6 +47,9 @@ class DatabaseSettings(_Model):
     url: str = "sqlite+aiosqlite:///data/relaydesk.db"
     auto_migrate: bool = True
     echo: bool = False
+    # full: a commit (and so a provider's 2xx) is on disk before it returns; normal may lose
+    # the last commits on power loss (not on a process crash).
+    sqlite_synchronous: Literal["full", "normal"] = "full"
 
     @field_validator("url")
     @classmethod
