@@ -87,7 +87,7 @@ class ChatFileFetcher:
             ChatFileFetch,
             clock,
             self.policy,
-            lease_seconds=2 * settings.timeout_seconds + 60,
+            lease_seconds=30.0,  # renewed while a download runs
             batch_size=FETCH_BATCH,
         )
         self.worker = Worker("chat-files", self._step, idle_seconds=settings.poll_seconds)

@@ -146,4 +146,4 @@ class BotSettings(_Model):
 class JobSettings(_Model):
     poll_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(50, ge=1)
-    lease_seconds: float = Field(120.0, gt=0)
+    lease_seconds: float = Field(30.0, gt=0)  # renewed while a job runs

@@ -38,7 +38,8 @@ from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 300.0
+# Renewed while an item is being sent: after a crash its items are free again within this.
+LEASE_SECONDS = 30.0
 STOP_GRACE_SECONDS = 10.0
 
 

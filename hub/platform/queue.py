@@ -9,8 +9,9 @@ slow outside work (a download, a send) with no transaction open, then in one tra
 only while it still holds the lease, applies the item's effects and writes its outcome, as
 soon as that item is done. A failed attempt is retried with exponential backoff; after
 ``max_attempts`` (or a permanent failure) the row is dead-lettered (state ``failed``) with its
-last error. A worker that dies leaves its lease to run out: the item is then claimed again,
-that lost attempt counted as a failed one."""
+last error. Leases are short and renewed (every third of the lease) while their items are still
+being worked on, so a long pass keeps its items; a worker that dies leaves its leases to run out
+within one lease: the item is then claimed again, that lost attempt counted as a failed one."""
 
 from __future__ import annotations
 
@@ -286,7 +287,9 @@ class WorkQueue(Generic[Row]):
             async with limit:
                 finished.put_nowait((claim, await self._prepare(handler, claim)))
 
+        outstanding = {(claim.token, claim.key) for claim in claims}
         tasks = [asyncio.create_task(attempt(claim)) for claim in claims]
+        tasks.append(asyncio.create_task(self._renew(outstanding)))
         try:
             left = len(claims)
             while left:
@@ -294,11 +297,38 @@ class WorkQueue(Generic[Row]):
                 while not finished.empty():
                     done.append(finished.get_nowait())
                 await self._record(handler, done)
+                outstanding.difference_update((claim.token, claim.key) for claim, _ in done)
                 left -= len(done)
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _renew(self, outstanding: set[tuple[str, Any]]) -> None:
+        """Every third of the lease, extend the leases of the items still being worked on
+        (``outstanding``: token and key), as long as this worker still holds them."""
+        model = self.model
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            by_token: dict[str, list[Any]] = {}
+            for token, key in outstanding:
+                by_token.setdefault(token, []).append(key)
+            try:
+                async with self.db.writer() as session:
+                    for token, keys in by_token.items():
+                        await session.execute(
+                            update(model)
+                            .where(
+                                self.key.in_(keys),
+                                model.locked_by == token,
+                                model.state == PENDING,
+                            )
+                            .values(locked_until=self.clock.now() + self.lease)
+                            .execution_options(synchronize_session=False)
+                        )
+                    await session.commit()
+            except Exception:  # the next renewal tries again; the lease covers two misses
+                log.exception("renewing leases on %s failed", model.__table__.name)  # type: ignore[attr-defined]
 
     async def drain(self, handler: Handler[Row, Any]) -> int:
         """Run batches until fewer than a full batch were due; returns how many ran."""
