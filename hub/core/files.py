@@ -26,7 +26,6 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAX_FILENAME = 255
 OCTET_STREAM = "application/octet-stream"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNSAFE = re.compile(r'[\\/:*?"<>|]')
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 # Leading bytes of common formats; they win over a declared type that disagrees.
@@ -67,7 +66,10 @@ def safe_filename(name: str) -> str:
     """A name fit for a download header and a mail part: no path, no control characters."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[\\/]", name)[-1]
-    name = _UNSAFE.sub("_", _CONTROL.sub("", name)).strip().lstrip(".").strip()
+    # Not printable: controls (C0 and C1), format characters such as a right-to-left override
+    # (which spoofs an extension), lone surrogates (undecodable bytes; PostgreSQL refuses them).
+    name = "".join(ch for ch in name if ch == " " or ch.isprintable())
+    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
     if len(name) > MAX_FILENAME:
         stem, dot, ext = name.rpartition(".")
         if dot and 0 < len(ext) <= 16:

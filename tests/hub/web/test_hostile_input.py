@@ -110,6 +110,11 @@ CONTROL_HEADERS = [
     b'X-\x01Odd: 1\r\nContent-Disposition: form-data; name="file"; filename="a.txt"',
     b"Content-Disposition: form-data; name=\"file\"; filename*=utf-8''%FF%FE.txt",
     b"Content-Disposition: form-data; name=\"file\"; filename*=nope''a.txt",
+    # Found by the multipart property test: bytes that decode to a C1 control, a lone
+    # surrogate (PostgreSQL cannot store it) or a right-to-left override (a spoofed name).
+    b'Content-Disposition: form-data; name="file"; filename="\x80.txt"',
+    b'Content-Disposition: form-data; name="file"; filename="a\xed\xb2\x80.txt"',
+    b'Content-Disposition: form-data; name="file"; filename="gpj.\xe2\x80\xaeexe"',
 ]
 
 
