@@ -113,6 +113,7 @@ def _from_post(
     for key, value in posted.items():
         if isinstance(value, web.FileField):
             content = value.file.read()
+            value.file.close()  # aiohttp spooled it to a temporary file
             if not content and not value.filename:
                 continue  # an empty file input
             name = safe_filename(value.filename)

@@ -24,3 +24,10 @@ async def test_hostile_bodies_are_refused_after_the_signature_check(sl: Desk, bo
     error = (await signed.json())["error"]
     assert error["code"] == "invalid_json"
     assert await sl.inbound_messages() == []
+
+
+async def test_a_body_over_the_limit_is_a_413_naming_it(sl: Desk) -> None:
+    body = b'{"type": "event_callback", "x": "' + b"a" * sl.settings.web.max_body_bytes + b'"}'
+    response = await post_event(sl, body)
+    assert response.status == 413
+    assert (await response.json())["error"]["code"] == "too_large"

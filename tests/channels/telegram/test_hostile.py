@@ -28,3 +28,13 @@ async def test_hostile_bodies_are_refused_after_the_secret_check(tg: Desk, name:
     assert response.status == 400, await response.text()
     assert (await response.json())["error"]["code"] == "invalid_json"
     assert await tg.inbound_messages() == []
+
+
+async def test_a_body_over_the_limit_is_a_413_naming_it(tg: Desk) -> None:
+    body = b'{"update_id": 1, "x": "' + b"a" * (tg.settings.web.max_body_bytes + 1) + b'"}'
+    response = await tg.client.post(
+        "/webhooks/telegram/tg", data=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert response.status == 413
+    error = (await response.json())["error"]
+    assert error["code"] == "too_large" and str(tg.settings.web.max_body_bytes) in error["message"]

@@ -145,3 +145,17 @@ async def test_control_characters_in_a_contact_form_part_header_are_a_400(
     assert response.status in (400, 403), await response.text()
     assert response.content_type == "text/html"
     assert await messages(desk) == 0
+
+
+async def test_api_ids_are_ascii_digits_within_range(desk: Desk) -> None:
+    _, sue = await desk.agent("sue@example.com")
+    started = await start_conversation(desk.client, desk.hub, "e-9", "joe@example.com", "Hello")
+    real = started["conversation_id"]
+    arabic = str(real).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    for raw in (arabic, "²", "2147483648", "9" * 5000):
+        response = await desk.client.get(f"/api/v1/conversations/{raw}", headers=auth(sue))
+        assert response.status == 404, raw
+        assert (await error_of(response))["code"] == "not_found"
+        for query in (f"assignee={raw}", f"team={raw}", f"cursor={raw}"):
+            listing = await desk.client.get(f"/api/v1/conversations?{query}", headers=auth(sue))
+            assert listing.status in (200, 400, 422), (query, await listing.text())
