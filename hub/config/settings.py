@@ -83,6 +83,8 @@ class OutboxSettings(_Model):
     poll_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(20, ge=1)
     concurrency: int = Field(8, ge=1)
+    # Renewed while a mail is being sent; after a crash its mails are free again within this.
+    lease_seconds: float = Field(30.0, gt=0)
 
 
 class IngestSettings(_Model):

@@ -38,8 +38,7 @@ from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
-# Renewed while an item is being sent: after a crash its items are free again within this.
-LEASE_SECONDS = 30.0
+LEASE_SECONDS = OutboxSettings().lease_seconds  # the default (outbox.lease_seconds)
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -79,7 +78,7 @@ class Dispatcher:
             OutboxItem,
             clock,
             retry_policy(settings),
-            lease_seconds=LEASE_SECONDS,
+            lease_seconds=settings.lease_seconds,
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
         )
