@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from hub.db import (
     chat_models,
+    crm_models,
     email_models,
     file_models,
     inbox_models,
@@ -19,6 +20,7 @@ metadata = Base.metadata
 MODULES = (
     models,
     chat_models,
+    crm_models,
     email_models,
     file_models,
     inbox_models,
