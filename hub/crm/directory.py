@@ -110,13 +110,15 @@ def _matches(q: str, by: SearchKey) -> Select[int] | None:
             )
         )
     phone = phone_key(text)
-    if by == "phone" or (by == "any" and len(phone) >= 4 and not re.search(r"[A-Za-z]", text)):
-        if phone:
-            branches.append(
-                select(Identity.customer_id).where(
-                    Identity.kind == "phone", _prefix(Identity.address, phone)
-                )
+    wants_phone = by == "phone" or (
+        by == "any" and len(phone) >= 4 and not re.search("[A-Za-z]", text)
+    )
+    if wants_phone and phone:
+        branches.append(
+            select(Identity.customer_id).where(
+                Identity.kind == "phone", _prefix(Identity.address, phone)
             )
+        )
     if by in ("any", "handle"):
         handle = text.removeprefix("@")
         if handle:
@@ -141,7 +143,8 @@ def _matches(q: str, by: SearchKey) -> Select[int] | None:
         return select(Customer.id).where(literal_column("1") == 0)
     if len(branches) == 1:
         return branches[0]
-    return select(literal_column("id")).select_from(union(*branches).subquery())
+    matched = union(*branches).subquery()
+    return select(matched.c[0])
 
 
 def open_ticket_exists() -> ColumnElement[bool]:
@@ -240,14 +243,12 @@ async def describe(session: AsyncSession, customers: Sequence[Customer]) -> list
         .order_by(Identity.id)
     ):
         emails.setdefault(customer_id, address)
-    counts = dict(
-        (
-            await session.execute(
-                select(Conversation.customer_id, func.count(Ticket.id))
-                .join(Ticket, Ticket.conversation_id == Conversation.id)
-                .where(Conversation.customer_id.in_(ids), Ticket.status.in_(OPEN))
-                .group_by(Conversation.customer_id)
-            )
-        ).tuples()
-    )
+    counts: dict[int, int] = {}
+    for customer_id, count in await session.execute(
+        select(Conversation.customer_id, func.count(Ticket.id))
+        .join(Ticket, Ticket.conversation_id == Conversation.id)
+        .where(Conversation.customer_id.in_(ids), Ticket.status.in_(OPEN))
+        .group_by(Conversation.customer_id)
+    ):
+        counts[customer_id] = int(count)
     return [DirectoryRow(c, emails.get(c.id), int(counts.get(c.id, 0))) for c in customers]

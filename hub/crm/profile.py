@@ -95,7 +95,7 @@ async def load_profile(session: AsyncSession, principal: Principal, customer_id:
             .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
             .limit(TIMELINE_LIMIT)
         )
-    ).tuples()
+    ).all()
     timeline = []
     open_tickets = 0
     for conversation, ticket in rows:
@@ -130,7 +130,7 @@ async def load_profile(session: AsyncSession, principal: Principal, customer_id:
                 .where(Conversation.customer_id == customer.id)
                 .order_by(CsatResponse.created_at.desc())
             )
-        ).tuples()
+        ).all()
     ]
     changes = await history(session, customer.id)
     editor_ids = {c.agent_id for c in changes if c.agent_id is not None}
@@ -138,7 +138,7 @@ async def load_profile(session: AsyncSession, principal: Principal, customer_id:
         dict(
             (
                 await session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(editor_ids)))
-            ).tuples()
+            ).all()
         )
         if editor_ids
         else {}
