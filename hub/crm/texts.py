@@ -38,4 +38,9 @@ def csv_unreadable(problem: str) -> ApiError:
 
 def import_refused(problems: list[tuple[int, str, str]]) -> ApiError:
     fields = {f"row {row}: {field}": problem for row, field, problem in problems[:200]}
-    return ApiError(422, "import_refused", IMPORT_REFUSED.format(count=len(problems)), fields)
+    return ApiError(
+        422,
+        "import_refused",
+        IMPORT_REFUSED.format(count=len({row for row, _, _ in problems})),
+        fields,
+    )
