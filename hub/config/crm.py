@@ -23,6 +23,7 @@ class InsightSettings(_Model):
     churn_silent_days: int = Field(14, ge=1, le=3650)
     churn_trend_days: int = Field(30, ge=1, le=3650)
     value_attribute: str = Field("lifetime_value", pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    value_min: float = 0.0
     limit: int = Field(100, ge=1, le=1000)
 
 

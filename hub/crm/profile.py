@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.authz import Principal, can_see_conversation, can_see_customer
+from hub.core.consent import ConsentView, consent_of
 from hub.core.errors import not_found
 from hub.crm.edits import history
+from hub.db.campaign_models import Campaign, CampaignRecipient
 from hub.db.crm_models import CustomerChange
 from hub.db.models import Agent, Conversation, Customer, Identity, Ticket
 from hub.db.routing_models import CsatResponse
@@ -50,6 +52,16 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignResponse:
+    campaign_id: int
+    campaign: str
+    channel: str
+    state: str
+    replied: bool
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     customer: Customer
     identities: list[Identity]
@@ -57,6 +69,8 @@ class Profile:
     ratings: list[Rating]
     changes: list[Change]
     open_tickets: int
+    consents: list[ConsentView]
+    campaigns: list[CampaignResponse]
 
 
 async def visible_customer(
@@ -143,7 +157,28 @@ async def load_profile(session: AsyncSession, principal: Principal, customer_id:
         if editor_ids
         else {}
     )
+    campaigns = [
+        CampaignResponse(
+            campaign_id=campaign.id,
+            campaign=campaign.name,
+            channel=recipient.channel or "",
+            state=recipient.state,
+            replied=recipient.replied_at is not None,
+            at=recipient.replied_at or recipient.sent_at or recipient.queued_at,
+        )
+        for recipient, campaign in (
+            await session.execute(
+                select(CampaignRecipient, Campaign)
+                .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
+                .where(CampaignRecipient.customer_id == customer.id)
+                .order_by(CampaignRecipient.queued_at.desc(), CampaignRecipient.id.desc())
+                .limit(TIMELINE_LIMIT)
+            )
+        ).all()
+    ]
     return Profile(
+        consents=await consent_of(session, customer.id),
+        campaigns=campaigns,
         customer=customer,
         identities=await identities_of(session, customer.id),
         timeline=timeline,

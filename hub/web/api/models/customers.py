@@ -13,6 +13,7 @@ from hub.crm.texts import ATTRIBUTE_VALUE_PROBLEM
 from hub.web.api.models.common import (
     Answer,
     Id,
+    Names,
     Params,
     Reading,
     Says,
@@ -179,3 +180,48 @@ class ImportReport(Answer):
     created: int
     updated: int
     dry_run: bool
+
+
+class InsightName(Params):
+    name: Annotated[
+        str,
+        Field(pattern="^[a-z][a-z-]{0,63}$", description="insight list name"),
+        Names("insight list"),
+    ]
+
+
+class Insight(Answer):
+    name: str = Field(examples=["most-active", "repeated-complaints", "churn-risk"])
+    title: str
+    description: str
+    definition: dict[str, Any] = Field(description="in the customer filter language")
+    metric: str = Field(description="what value means in the rows")
+
+
+class InsightList(Answer):
+    items: list[Insight]
+
+
+class InsightRow(Answer):
+    customer: CustomerSummary
+    value: float | None
+
+
+class InsightPage(Answer):
+    insight: Insight
+    items: list[InsightRow]
+
+
+class NewSegment(Reading):
+    name: Annotated[
+        str, Field(min_length=1, max_length=200), Says("is required (200 characters at most)")
+    ]
+
+
+class Segment(Answer):
+    id: Id
+    name: str
+    description: str
+    definition: dict[str, Any]
+    origin: str
+    created_at: Timestamp
