@@ -26,7 +26,8 @@ def normal_tag(raw: str) -> str:
 
 def parse_tags(raw: str | list[str]) -> list[str]:
     """Tags from a comma- or semicolon-separated text (or a list), normalised, unique, in order."""
-    parts = raw if isinstance(raw, list) else re.split(r"[,;]", raw)
+    items = raw if isinstance(raw, list) else [raw]
+    parts = [part for item in items for part in re.split(r"[,;]", item)]
     tags: list[str] = []
     for part in parts:
         tag = normal_tag(part)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.core.authz import Principal
+from hub.core.errors import too_large
 from hub.crm import texts
 from hub.crm.directory import DirectoryQuery, DirectoryRow, search
 from hub.crm.edits import CustomerEdit, apply_edit, may_edit, validated
@@ -116,7 +117,7 @@ async def stream_export(
 )
 async def import_customers(call: Call, query: shapes.ImportQuery) -> shapes.ImportReport:
     hub = call.hub
-    data = await call.request.read()
+    data = await read_limited(call.request, hub.settings.crm.import_max_bytes)
     async with hub.db.writer() as session:
         result = await import_csv(
             session,
@@ -146,6 +147,18 @@ def summary(row: DirectoryRow) -> shapes.CustomerSummary:
         last_contact_at=row.customer.last_contact_at,
         created_at=row.customer.created_at,
     )
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, up to ``limit`` bytes (an import may be larger than other API bodies)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    data = bytearray()
+    while chunk := await request.content.read(65536):
+        data += chunk
+        if len(data) > limit:
+            raise too_large(limit)
+    return bytes(data)
 
 
 def profile_answer(profile: Profile, principal: Principal) -> shapes.CustomerProfile:
