@@ -39,7 +39,7 @@ SORTS: tuple[Sort, ...] = (
     "name", "-name", "company", "-last_contact", "last_contact", "-created", "created"
 )  # fmt: skip
 OPEN = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
-COUNT_CAP = 10_000
+COUNT_CAP = 1000
 HANDLE_KINDS = ("telegram", "slack", "web", "api")
 _DIGITS = re.compile(r"\D")
 
@@ -58,8 +58,44 @@ class DirectoryQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerLine:
+    """What a directory row shows of a customer (not the whole row: lists stay light)."""
+
+    id: int
+    name: str
+    company: str
+    tier: str
+    tags: list[str]
+    last_contact_at: datetime | None
+    created_at: datetime
+
+
+LINE_COLUMNS = (
+    Customer.id,
+    Customer.name,
+    Customer.company,
+    Customer.tier,
+    Customer.tags,
+    Customer.last_contact_at,
+    Customer.created_at,
+)
+
+
+def line_of(customer: Customer) -> CustomerLine:
+    return CustomerLine(
+        customer.id,
+        customer.name,
+        customer.company,
+        customer.tier,
+        list(customer.tags or []),
+        customer.last_contact_at,
+        customer.created_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class DirectoryRow:
-    customer: Customer
+    customer: CustomerLine
     email: str | None
     open_tickets: int
 
@@ -196,7 +232,9 @@ def conditions(
     return where
 
 
-def ordering(sort: Sort) -> list[ColumnElement[Any]]:
+def ordering(sort: Sort, dialect: str) -> list[ColumnElement[Any]]:
+    """The sort, never-contacted customers last in both directions. Only ``last_contact_at``
+    may be NULL; each backend is asked for the order its index keeps (see crm_models)."""
     descending = sort.startswith("-")
     key = sort.removeprefix("-")
     column: SQLColumnExpression[Any] = {
@@ -205,33 +243,35 @@ def ordering(sort: Sort) -> list[ColumnElement[Any]]:
         "last_contact": Customer.last_contact_at,
         "created": Customer.created_at,
     }[key]
-    if descending:
-        return [column.desc().nulls_last(), Customer.id.desc()]
-    return [column.asc().nulls_last(), Customer.id.asc()]
+    tie = Customer.id.desc() if descending else Customer.id.asc()
+    ordered = column.desc() if descending else column.asc()
+    # NULLs sort first on SQLite ascending and on PostgreSQL descending.
+    if key == "last_contact" and (dialect == "sqlite") != descending:
+        ordered = ordered.nulls_last()
+    return [ordered, tie]
 
 
 async def search(
     session: AsyncSession, principal: Principal, query: DirectoryQuery, now: datetime
 ) -> DirectoryPage:
     where = conditions(query, principal, now)
-    customers = list(
-        (
-            await session.scalars(
-                select(Customer)
-                .where(*where)
-                .order_by(*ordering(query.sort))
-                .offset(query.offset)
-                .limit(query.limit)
-            )
-        ).all()
-    )
+    customers = [
+        CustomerLine(*row)
+        for row in await session.execute(
+            select(*LINE_COLUMNS)
+            .where(*where)
+            .order_by(*ordering(query.sort, session.get_bind().dialect.name))
+            .offset(query.offset)
+            .limit(query.limit)
+        )
+    ]
     capped = select(Customer.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = int(await session.scalar(select(func.count()).select_from(capped)) or 0)
     rows = await describe(session, customers)
     return DirectoryPage(rows, min(total, COUNT_CAP), total > COUNT_CAP, query)
 
 
-async def describe(session: AsyncSession, customers: Sequence[Customer]) -> list[DirectoryRow]:
+async def describe(session: AsyncSession, customers: Sequence[CustomerLine]) -> list[DirectoryRow]:
     """Each customer with their first email address and open ticket count (one query each)."""
     ids = [c.id for c in customers]
     if not ids:

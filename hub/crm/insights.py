@@ -22,7 +22,7 @@ from hub.core.authz import Principal
 from hub.core.customer_filters import compile_filter
 from hub.core.errors import ApiError, forbidden, invalid_field
 from hub.crm import texts
-from hub.crm.directory import DirectoryRow, describe
+from hub.crm.directory import DirectoryRow, describe, line_of
 from hub.db.campaign_models import Segment
 from hub.db.models import Conversation, Customer, Role, Ticket
 
@@ -197,7 +197,7 @@ async def run_insight(
             .limit(limit)
         )
     ).all()
-    described = await describe(session, [customer for customer, _ in rows])
+    described = await describe(session, [line_of(customer) for customer, _ in rows])
     return [
         InsightRow(row, _number(metric, now))
         for row, (_, metric) in zip(described, rows, strict=True)

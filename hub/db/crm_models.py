@@ -39,7 +39,14 @@ class CustomerChange(Base):
 
 # The directory's lookups on tables the core owns (migration 0018_crm).
 COMPANY_INDEX = Index("ix_customers_company_key", func.lower(Customer.company))
-CONTACT_INDEX = Index("ix_customers_last_contact", Customer.last_contact_at, Customer.id)
+# "Most recent contact first, never contacted last": SQLite's DESC puts NULLs last already;
+# PostgreSQL's index is built in that order.
+CONTACT_INDEX = Index(
+    "ix_customers_last_contact",
+    Customer.last_contact_at,
+    Customer.id,
+    postgresql_ops={"last_contact_at": "DESC NULLS LAST", "id": "DESC"},
+)
 CREATED_INDEX = Index("ix_customers_created", Customer.created_at, Customer.id)
 TIER_INDEX = Index("ix_customers_tier", Customer.tier, Customer.name_key)
 ADDRESS_INDEX = Index("ix_identities_address", Identity.address)

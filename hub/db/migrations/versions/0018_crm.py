@@ -58,7 +58,12 @@ def upgrade() -> None:
         "ix_customer_changes_customer", "customer_changes", ["customer_id", "id"], unique=False
     )
     op.create_index("ix_customers_company_key", "customers", [sa.text("lower(company)")])
-    op.create_index("ix_customers_last_contact", "customers", ["last_contact_at", "id"])
+    op.create_index(
+        "ix_customers_last_contact",
+        "customers",
+        ["last_contact_at", "id"],
+        postgresql_ops={"last_contact_at": "DESC NULLS LAST", "id": "DESC"},
+    )
     op.create_index("ix_customers_created", "customers", ["created_at", "id"])
     op.create_index("ix_customers_tier", "customers", ["tier", "name_key"])
     op.create_index("ix_identities_address", "identities", ["address"])

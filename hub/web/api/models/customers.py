@@ -76,8 +76,8 @@ class CustomerSummary(Answer):
 
 class CustomerPage(Answer):
     items: list[CustomerSummary]
-    total: int = Field(description="matching customers (counted up to 10000)")
-    more: bool = Field(description="more than 10000 match")
+    total: int = Field(description="matching customers (counted up to 1000)")
+    more: bool = Field(description="more than 1000 match")
     next_offset: int | None = Field(description="offset of the next page; null on the last")
 
 
