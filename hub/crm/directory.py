@@ -265,8 +265,11 @@ async def search(
             .limit(query.limit)
         )
     ]
-    capped = select(Customer.id).where(*where).limit(COUNT_CAP + 1).subquery()
-    total = int(await session.scalar(select(func.count()).select_from(capped)) or 0)
+    if query.offset == 0 and len(customers) < query.limit:
+        total = len(customers)  # the whole list is on this page: no need to count
+    else:
+        capped = select(Customer.id).where(*where).limit(COUNT_CAP + 1).subquery()
+        total = int(await session.scalar(select(func.count()).select_from(capped)) or 0)
     rows = await describe(session, customers)
     return DirectoryPage(rows, min(total, COUNT_CAP), total > COUNT_CAP, query)
 

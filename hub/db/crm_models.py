@@ -49,5 +49,5 @@ CONTACT_INDEX = Index(
 )
 CREATED_INDEX = Index("ix_customers_created", Customer.created_at, Customer.id)
 TIER_INDEX = Index("ix_customers_tier", Customer.tier, Customer.name_key)
-ADDRESS_INDEX = Index("ix_identities_address", Identity.address)
-HANDLE_INDEX = Index("ix_identities_handle", func.lower(Identity.display_name))
+# Chat handles by display name, per kind (a handle's address prefix uses uq (kind, address)).
+HANDLE_INDEX = Index("ix_identities_handle", Identity.kind, func.lower(Identity.display_name))

@@ -1,5 +1,5 @@
 """the CRM side: customer tags as rows, the audit trail of profile edits, and the customer
-directory's indexes (company and handle prefixes, contact and creation sorts, tier)
+directory's indexes (company and chat handle prefixes, contact and creation sorts, tier)
 
 Existing customers' tags are copied into ``customer_tags``.
 
@@ -66,8 +66,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_customers_created", "customers", ["created_at", "id"])
     op.create_index("ix_customers_tier", "customers", ["tier", "name_key"])
-    op.create_index("ix_identities_address", "identities", ["address"])
-    op.create_index("ix_identities_handle", "identities", [sa.text("lower(display_name)")])
+    op.create_index("ix_identities_handle", "identities", ["kind", sa.text("lower(display_name)")])
     _copy_tags()
 
 
@@ -89,7 +88,6 @@ def _copy_tags() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_identities_handle", table_name="identities")
-    op.drop_index("ix_identities_address", table_name="identities")
     op.drop_index("ix_customers_tier", table_name="customers")
     op.drop_index("ix_customers_created", table_name="customers")
     op.drop_index("ix_customers_last_contact", table_name="customers")
