@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.authz import Principal, conversation_filter
+from hub.core.customer_tags import normal_tag
 from hub.core.customers import name_key
-from hub.crm.tags import normal_tag
 from hub.db.crm_models import CustomerTag
 from hub.db.models import Conversation, Customer, Identity, Role, Ticket, TicketStatus
 

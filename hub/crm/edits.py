@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.crm import CrmSettings
 from hub.core.authz import Principal
+from hub.core.customer_tags import TagError, parse_tags, set_tags
 from hub.core.customers import name_key
 from hub.core.errors import forbidden, invalid_field
 from hub.crm import texts
-from hub.crm.tags import TagError, parse_tags, set_tags
 from hub.db.crm_models import CustomerChange
 from hub.db.models import Customer, Role
 

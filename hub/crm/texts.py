@@ -15,7 +15,6 @@ NOTICE_IMPORTED = "Imported {created} new and {updated} updated customers."
 NOTICE_SEGMENT = "Saved as segment “{name}”; use it as the audience of a campaign."
 IMPORT_REFUSED = "Nothing was imported: {count} row(s) have problems. Fix them and upload again."
 
-TAG_PROBLEM = "{tag!r} is not a tag (letters, digits, spaces, - and _; 64 characters at most)"
 TIER_PROBLEM = "must be one of: {tiers}"
 ATTRIBUTE_KEY_PROBLEM = "{key!r} is not an attribute name (letters, digits, _, - and .)"
 ATTRIBUTE_VALUE_PROBLEM = "attribute values are text, numbers, true/false or empty"

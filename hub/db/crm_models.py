@@ -14,7 +14,7 @@ from hub.db.models import Customer, Identity
 
 
 class CustomerTag(Base):
-    """One tag of one customer; kept equal to ``customers.tags`` by hub.crm.tags."""
+    """One tag of one customer; kept equal to ``customers.tags`` by hub.core.customer_tags."""
 
     __tablename__ = "customer_tags"
     __table_args__ = (Index("ix_customer_tags_tag", "tag", "customer_id"),)

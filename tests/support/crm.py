@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hub.core.customer_tags import set_tags
 from hub.core.customers import name_key
-from hub.crm.tags import set_tags
 from hub.db.models import Conversation, Customer, Identity, Team, Ticket
 from hub.db.routing_models import CsatResponse
 from hub.web.keys import Hub

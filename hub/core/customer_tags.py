@@ -1,5 +1,6 @@
 """Customer tags: one normal form (lower case, single spaces) and one writer that keeps the
-customer's JSON list and its indexed rows (``customer_tags``) equal."""
+customer's JSON list and its indexed rows (``customer_tags``, which the directory searches)
+equal. Anything that changes a customer's tags goes through ``set_tags``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.crm.texts import TAG_PROBLEM
+from hub.core.errors import CUSTOMER_TAG_PROBLEM, CUSTOMER_TAGS_TOO_MANY
 from hub.db.crm_models import CustomerTag
 from hub.db.models import Customer
 
@@ -34,11 +35,11 @@ def parse_tags(raw: str | list[str]) -> list[str]:
         if not tag:
             continue
         if not _TAG.match(tag):
-            raise TagError(TAG_PROBLEM.format(tag=tag[:70]))
+            raise TagError(CUSTOMER_TAG_PROBLEM.format(tag=tag[:70]))
         if tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise TagError(f"at most {MAX_TAGS} tags")
+        raise TagError(CUSTOMER_TAGS_TOO_MANY.format(limit=MAX_TAGS))
     return tags
 
 
