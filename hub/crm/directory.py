@@ -40,6 +40,7 @@ SORTS: tuple[Sort, ...] = (
 )  # fmt: skip
 OPEN = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
 COUNT_CAP = 1000
+BROAD_TAG = 1000  # tagged customers beyond which SQLite walks the sort order (walk_in_order)
 HANDLE_KINDS = ("telegram", "slack", "web", "api")
 _DIGITS = re.compile(r"\D")
 
@@ -202,18 +203,41 @@ def visible_customers(principal: Principal) -> ColumnElement[bool] | None:
     )
 
 
+def _tag_rows(query: DirectoryQuery) -> ColumnElement[bool] | None:
+    """Which ``customer_tags`` rows the query's tag filter or tag search reads, if any."""
+    if query.tag:
+        return CustomerTag.tag == normal_tag(query.tag)
+    tag = normal_tag(query.q.removeprefix("#"))
+    return _prefix(CustomerTag.tag, tag) if query.by == "tag" and tag else None
+
+
+async def walk_in_order(session: AsyncSession, query: DirectoryQuery) -> bool:
+    """Whether SQLite should walk the sort's index and keep tagged customers as they pass,
+    instead of fetching every tagged customer and sorting them: worth it when the tag is
+    common (its first page is near), not when it is rare. PostgreSQL's planner chooses by
+    itself from its statistics."""
+    rows = _tag_rows(query)
+    if rows is None or session.get_bind().dialect.name != "sqlite":
+        return False
+    sample = select(CustomerTag.customer_id).where(rows).limit(BROAD_TAG + 1).subquery()
+    return int(await session.scalar(select(func.count()).select_from(sample)) or 0) > BROAD_TAG
+
+
 def conditions(
-    query: DirectoryQuery, principal: Principal, now: datetime
+    query: DirectoryQuery, principal: Principal, now: datetime, *, walk: bool = False
 ) -> list[ColumnElement[bool]]:
+    """The query as SQL conditions over ``Customer``. ``walk``: see ``walk_in_order`` (the
+    tagged ids are tested as rows pass, ``id + 0`` keeping SQLite off the id lookup)."""
+    member: SQLColumnExpression[int] = (Customer.id + 0) if walk else Customer.id
     where: list[ColumnElement[bool]] = [Customer.merged_into_id.is_(None)]
     matched = _matches(query.q, query.by)
     if matched is not None:
-        where.append(Customer.id.in_(matched))
+        where.append((member if query.by == "tag" else Customer.id).in_(matched))
     if query.tier:
         where.append(Customer.tier == query.tier)
     if query.tag:
         tagged = select(CustomerTag.customer_id).where(CustomerTag.tag == normal_tag(query.tag))
-        where.append(Customer.id.in_(tagged))
+        where.append(member.in_(tagged))
     if query.contact == "never":
         where.append(Customer.last_contact_at.is_(None))
     elif query.contact.startswith("silent_"):
@@ -254,7 +278,7 @@ def ordering(sort: Sort, dialect: str) -> list[ColumnElement[Any]]:
 async def search(
     session: AsyncSession, principal: Principal, query: DirectoryQuery, now: datetime
 ) -> DirectoryPage:
-    where = conditions(query, principal, now)
+    where = conditions(query, principal, now, walk=await walk_in_order(session, query))
     customers = [
         CustomerLine(*row)
         for row in await session.execute(

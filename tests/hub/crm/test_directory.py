@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, select
 
-from hub.db.models import Role
+from hub.db.crm_models import CustomerTag
+from hub.db.models import Customer, Role
 from tests.support.agent_api import call
 from tests.support.crm import seed_conversation, seed_customer
 from tests.support.desk import Desk
@@ -159,10 +161,40 @@ async def test_merged_customers_are_not_listed(desk: Desk) -> None:
     people: dict[str, Any] = await _people(desk)
     _, sue = await desk.agent("sue@example.com", role=Role.SUPERVISOR, teams=())
     async with desk.hub.db.writer() as session:
-        from hub.db.models import Customer
-
         zoe = await session.get(Customer, people["zoe"])
         assert zoe is not None
         zoe.merged_into_id = people["jane"]
         await session.commit()
     assert await names(desk, sue, "") == ["Jane Cooper", "John Carter"]
+
+
+async def test_a_common_tag_pages_in_order(desk: Desk) -> None:
+    """Over a thousand customers with one tag: the page is the first in name order, the count
+    stops at a thousand, and the second page follows the first."""
+    _, sue = await desk.agent("sue@example.com", role=Role.SUPERVISOR, teams=())
+    async with desk.hub.db.writer() as session:
+        rows = [
+            {
+                "name": f"Member {n:04d}", "name_key": f"member {n:04d}", "company": "",
+                "tier": "gold" if n % 2 else "standard", "tags": ["common"], "attributes": {},
+                "locale": "en", "timezone": "UTC", "consent": {}, "notes": "",
+                "created_at": NOW, "last_contact_at": NOW - timedelta(minutes=n),
+            }
+            for n in range(1100)
+        ]  # fmt: skip
+        await session.execute(insert(Customer), rows)
+        ids = (await session.scalars(select(Customer.id))).all()
+        await session.execute(
+            insert(CustomerTag), [{"customer_id": i, "tag": "common"} for i in ids]
+        )
+        await session.commit()
+    await seed_customer(desk.hub, "Aaron Untagged")
+
+    status, first = await call(desk.client, "GET", "/api/v1/customers?tag=common&limit=3", sue)
+    assert status == 200
+    assert [i["name"] for i in first["items"]] == ["Member 0000", "Member 0001", "Member 0002"]
+    assert (first["total"], first["more"], first["next_offset"]) == (1000, True, 3)
+    second = await names(desk, sue, "q=comm&by=tag&limit=3&offset=3")
+    assert second == ["Member 0003", "Member 0004", "Member 0005"]
+    recent = await names(desk, sue, "tag=common&tier=gold&sort=-last_contact&limit=2")
+    assert recent == ["Member 0001", "Member 0003"]
