@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub.core.errors import ApiError
 from hub.crm.edits import CustomerEdit, apply_edit, check_editor, may_edit, validated
 from hub.crm.profile import load_profile, visible_customer
 from hub.crm.texts import NOTICE_SAVED
@@ -15,7 +16,7 @@ from hub.web.ui.render import page, see_other
 from hub.web.ui.viewer import viewer_of
 
 
-async def profile(request: web.Request) -> web.Response:
+async def profile(request: web.Request, form_error: ApiError | None = None) -> web.Response:
     hub, viewer = hub_of(request), viewer_of(request)
     customer_id = path_int(request, "customer")
     async with hub.db.reader() as session:
@@ -23,10 +24,12 @@ async def profile(request: web.Request) -> web.Response:
     return page(
         request,
         "ui/customer.html",
+        status=form_error.status if form_error else 200,
         profile=found,
         customer=found.customer,
         editable=may_edit(viewer.principal),
         tiers=hub.settings.crm.tiers,
+        form_error=form_error,
         crm_notice=NOTICE_SAVED if request.query.get("saved") else None,
     )
 
@@ -35,7 +38,10 @@ async def _save(request: web.Request, edit: CustomerEdit) -> web.StreamResponse:
     hub, viewer = hub_of(request), viewer_of(request)
     check_editor(viewer.principal)
     customer_id = path_int(request, "customer")
-    edit = validated(edit, hub.settings.crm)
+    try:
+        edit = validated(edit, hub.settings.crm)
+    except ApiError as refused:  # shown beside the form, which keeps the profile in view
+        return await profile(request, refused)
     async with hub.db.writer() as session:
         customer = await visible_customer(session, viewer.principal, customer_id)
         await apply_edit(

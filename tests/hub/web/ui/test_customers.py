@@ -108,7 +108,10 @@ async def test_agent_reads_supervisor_edits_with_audit(desk: Desk, ui_agent: UiF
         f"/ui/customers/{customer}"
     )
     bad = await boss.post(f"/ui/customers/{customer}", {"tier": "diamond", "tags": ""})
-    assert bad.status == 422 and "must be one of" in await bad.text()
+    assert bad.status == 422
+    shown = await bad.text()
+    assert "Tier: must be one of: standard, silver, gold, platinum" in shown
+    assert "Jane Cooper" in shown  # the profile stays in view beside the error
 
 
 async def test_insight_page_saves_a_segment(desk: Desk, ui_agent: UiFactory) -> None:
