@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -278,6 +279,10 @@ def ordering(sort: Sort, dialect: str) -> list[ColumnElement[Any]]:
 async def search(
     session: AsyncSession, principal: Principal, query: DirectoryQuery, now: datetime
 ) -> DirectoryPage:
+    if session.get_bind().dialect.name == "postgresql":
+        # A prepared statement's generic plan cannot know how common a tag or a tier is and
+        # may walk every customer; plan each search for its own values (about a millisecond).
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     where = conditions(query, principal, now, walk=await walk_in_order(session, query))
     customers = [
         CustomerLine(*row)
