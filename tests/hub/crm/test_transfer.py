@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from hub.db.crm_models import CustomerChange
 from hub.db.models import Customer, Identity, Role
 from tests.support.agent_api import db_state
-from tests.support.crm import seed_customer
+from tests.support.crm import seed_conversation, seed_customer
 from tests.support.desk import Desk, auth
 
 
@@ -159,3 +160,14 @@ async def test_unreadable_files_and_roles(desk: Desk) -> None:
     assert response.status == 400
     assert (await response.json())["error"]["fields"] == {"file": "it is not UTF-8 text"}
     assert await desk.count(Customer) == 0
+
+
+async def test_agents_export_only_the_customers_they_may_see(desk: Desk) -> None:
+    _, alice = await desk.agent("alice@example.com", teams=("support",))
+    await desk.agent("bob@example.com", teams=("billing",))
+    jane = await seed_customer(desk.hub, "Jane Cooper", emails=["jane@example.com"])
+    john = await seed_customer(desk.hub, "John Carter", emails=["john@example.com"])
+    await seed_conversation(desk.hub, jane, datetime.now(UTC), team="support")
+    await seed_conversation(desk.hub, john, datetime.now(UTC), team="billing")
+
+    assert [r["name"] for r in await export(desk, alice)] == ["Jane Cooper"]
