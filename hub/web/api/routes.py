@@ -10,7 +10,16 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
-from hub.web.api import conversations, customers, email, followups, inbound, routing, uploads
+from hub.web.api import (
+    conversations,
+    customers,
+    email,
+    followups,
+    inbound,
+    insights,
+    routing,
+    uploads,
+)
 from hub.web.api.edge import Call, Doc, Endpoint, add_endpoints, endpoint
 from hub.web.api.models.meta import Health, OpenApiDocument
 from hub.web.api.openapi import document
@@ -48,6 +57,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *inbound.ENDPOINTS,
     *conversations.ENDPOINTS,
     *customers.ENDPOINTS,
+    *insights.ENDPOINTS,
     *META,
     *email.ENDPOINTS,
     *routing.ENDPOINTS,

@@ -13,8 +13,9 @@ from hub.core.errors import ApiError, forbidden
 from hub.crm import texts
 from hub.crm.directory import CONTACTS, SEARCH_KEYS, DirectoryQuery, search
 from hub.crm.edits import may_edit
+from hub.crm.exporting import export_csv
+from hub.crm.importing import import_csv
 from hub.crm.insights import may_read
-from hub.crm.transfer import export_csv, import_csv
 from hub.web.api.models.customers import DirectoryParams
 from hub.web.api.parsing import parse
 from hub.web.keys import hub_of

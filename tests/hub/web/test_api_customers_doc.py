@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hub.db.models import Role
-from hub.web.api import customers
+from hub.web.api import customers, insights
 from hub.web.api.openapi import document as generate
 from tests.hub.web.test_openapi import METHODS, Probe
 from tests.support.crm import seed_conversation, seed_customer
 from tests.support.desk import Desk
 
-PATHS = generate(customers.ENDPOINTS)["paths"]
+PATHS = generate((*customers.ENDPOINTS, *insights.ENDPOINTS))["paths"]
 
 
 async def test_customer_answers_match_the_document(desk: Desk) -> None:

@@ -1,15 +1,13 @@
-"""Customers in and out as CSV. Export streams the directory's filtered list in batches. Import
-creates or updates customers with their identities, tier, tags, attributes and notes: every row
-is checked first and, if any row has a problem, nothing at all is written and each problem is
-reported with its row number and column; otherwise all rows are written in one transaction, and
-changes to existing customers are audited like any edit."""
+"""Customers in from CSV: create or update customers with their identities, tier, tags,
+attributes and notes. Every row is checked first and, if any row has a problem, nothing at all is
+written and each problem is reported with its row number and column; otherwise all rows are
+written in one transaction, and changes to existing customers are audited like any edit."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,89 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.crm import CrmSettings
-from hub.core.authz import Principal
 from hub.core.customers import name_key
 from hub.core.errors import ApiError
 from hub.crm import texts
-from hub.crm.directory import DirectoryQuery, conditions, phone_key
+from hub.crm.directory import phone_key
 from hub.crm.edits import CustomerEdit, apply_edit, validated
+from hub.crm.exporting import COLUMNS, IDENTITY_COLUMNS
 from hub.db.crm_models import CustomerChange
 from hub.db.models import Customer, Identity
-
-COLUMNS = (
-    "id", "name", "company", "tier", "tags", "email", "phone", "telegram", "slack", "locale",
-    "timezone", "attributes", "notes", "last_contact_at", "created_at",
-)  # fmt: skip
-IDENTITY_COLUMNS = {"email": "email", "phone": "phone", "telegram": "telegram", "slack": "slack"}
-READ_ONLY = {"last_contact_at", "created_at"}
-BATCH = 500
-
-
-def _line(values: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerow(values)
-    return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """Spreadsheets run a cell starting with = + - @ as a formula; a quote keeps it text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") and not _is_phone(value) else value
-
-
-def _is_phone(value: str) -> bool:
-    return value.startswith("+") and value[1:].replace(";+", "").isdigit()
-
-
-async def export_csv(
-    session: AsyncSession, principal: Principal, query: DirectoryQuery, now: datetime
-) -> AsyncIterator[str]:
-    """The header, then the matching customers by id, ``BATCH`` at a time."""
-    yield _line(list(COLUMNS))
-    where = conditions(query, principal, now)
-    after = 0
-    while True:
-        customers = list(
-            (
-                await session.scalars(
-                    select(Customer)
-                    .where(*where, Customer.id > after)
-                    .order_by(Customer.id)
-                    .limit(BATCH)
-                )
-            ).all()
-        )
-        if not customers:
-            return
-        ids = [c.id for c in customers]
-        found: dict[int, dict[str, list[str]]] = {}
-        for identity in await session.scalars(
-            select(Identity).where(Identity.customer_id.in_(ids)).order_by(Identity.id)
-        ):
-            if identity.kind in IDENTITY_COLUMNS:
-                kinds = found.setdefault(identity.customer_id, {})
-                kinds.setdefault(identity.kind, []).append(identity.address)
-        chunk = io.StringIO()
-        writer = csv.writer(chunk)
-        for c in customers:
-            kinds = found.get(c.id, {})
-            writer.writerow(
-                [
-                    str(c.id),
-                    _cell(c.name),
-                    _cell(c.company),
-                    c.tier,
-                    "; ".join(c.tags or []),
-                    *("; ".join(kinds.get(kind, [])) for kind in IDENTITY_COLUMNS),
-                    c.locale,
-                    c.timezone,
-                    json.dumps(c.attributes or {}, ensure_ascii=False, sort_keys=True),
-                    _cell(c.notes),
-                    c.last_contact_at.isoformat() if c.last_contact_at else "",
-                    c.created_at.isoformat(),
-                ]
-            )
-        yield chunk.getvalue()
-        after = ids[-1]
 
 
 @dataclass(frozen=True, slots=True)
