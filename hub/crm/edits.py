@@ -61,6 +61,19 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def typed_value(text: str) -> AttributeValue:
+    """A value typed into a form or a CSV cell: a whole or decimal number, true/false, or text
+    (so that insight lists and segments compare numbers as numbers)."""
+    cleaned = text.strip()
+    if cleaned in ("true", "false"):
+        return cleaned == "true"
+    if re.fullmatch(r"-?\d{1,15}", cleaned):
+        return int(cleaned)
+    if re.fullmatch(r"-?\d{1,15}\.\d{1,15}", cleaned):
+        return float(cleaned)
+    return cleaned
+
+
 def check_attribute(key: str, value: object) -> None:
     if not ATTRIBUTE_KEY.match(key):
         problem = texts.ATTRIBUTE_KEY_PROBLEM.format(key=key[:70])

@@ -21,7 +21,7 @@ from hub.core.customers import name_key
 from hub.core.errors import ApiError
 from hub.crm import texts
 from hub.crm.directory import phone_key
-from hub.crm.edits import CustomerEdit, apply_edit, validated
+from hub.crm.edits import CustomerEdit, apply_edit, typed_value, validated
 from hub.crm.exporting import COLUMNS, IDENTITY_COLUMNS
 from hub.db.crm_models import CustomerChange
 from hub.db.models import Customer, Identity
@@ -133,7 +133,7 @@ def _edit(
         attributes.update(parsed)
     for column, value in raw.items():
         if column.startswith("attribute.") and value.strip():
-            attributes[column.removeprefix("attribute.")] = value.strip()
+            attributes[column.removeprefix("attribute.")] = typed_value(value)
     edit = CustomerEdit(
         name=(raw.get("name") or "").strip() or None,
         company=(raw.get("company") or "").strip() or None,

@@ -7,7 +7,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.core.errors import ApiError
-from hub.crm.edits import CustomerEdit, apply_edit, check_editor, may_edit, validated
+from hub.crm.edits import (
+    CustomerEdit,
+    apply_edit,
+    check_editor,
+    may_edit,
+    typed_value,
+    validated,
+)
 from hub.crm.profile import load_profile, visible_customer
 from hub.crm.texts import NOTICE_SAVED
 from hub.web.keys import hub_of
@@ -69,7 +76,7 @@ async def edit_attribute(request: web.Request) -> web.StreamResponse:
     check_editor(viewer_of(request).principal)
     posted = await request.post()
     key = str(posted.get("key", "")).strip()
-    value: str | None = None if posted.get("remove") else str(posted.get("value", "")).strip()
+    value = None if posted.get("remove") else typed_value(str(posted.get("value", "")))
     return await _save(request, CustomerEdit(attributes={key: value}))
 
 
