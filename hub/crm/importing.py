@@ -115,6 +115,12 @@ def _identities(raw: dict[str, str], problems: list[Problem], number: int) -> li
     return found
 
 
+def _text(raw: dict[str, str], column: str) -> str:
+    """A text cell, without the quote the export puts before = + - @ (exporting._cell)."""
+    value = raw.get(column) or ""
+    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
+
+
 def _edit(
     raw: dict[str, str], settings: CrmSettings, number: int, problems: list[Problem]
 ) -> CustomerEdit | None:
@@ -135,13 +141,13 @@ def _edit(
         if column.startswith("attribute.") and value.strip():
             attributes[column.removeprefix("attribute.")] = typed_value(value)
     edit = CustomerEdit(
-        name=(raw.get("name") or "").strip() or None,
-        company=(raw.get("company") or "").strip() or None,
+        name=_text(raw, "name").strip() or None,
+        company=_text(raw, "company").strip() or None,
         tier=(raw.get("tier") or "").strip().lower() or None,
         tags=[t for t in (raw.get("tags") or "").replace(",", ";").split(";")]
         if (raw.get("tags") or "").strip()
         else None,
-        notes=(raw.get("notes") or "") or None,
+        notes=_text(raw, "notes") or None,
         attributes=attributes,
     )
     try:
