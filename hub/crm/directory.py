@@ -281,8 +281,14 @@ async def search(
 ) -> DirectoryPage:
     if session.get_bind().dialect.name == "postgresql":
         # A prepared statement's generic plan cannot know how common a tag or a tier is and
-        # may walk every customer; plan each search for its own values (about a millisecond).
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        # may walk every customer: plan each search for its own values (about a millisecond).
+        # JIT compiling a search costs more than running it.
+        await session.execute(
+            text(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+                " set_config('jit', 'off', true)"
+            )
+        )
     where = conditions(query, principal, now, walk=await walk_in_order(session, query))
     customers = [
         CustomerLine(*row)
