@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.core.customer_tags import set_tags
 from hub.core.customers import name_key
 from hub.core.staff import add_agent, agent_by_email, create_token, ensure_team
 from hub.db.models import Customer, Identity, Presence, Role
@@ -59,7 +60,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> DemoLogin:
                 name_key=name_key(name),
                 company=company,
                 tier=tier,
-                tags=["demo"],
+                tags=[],
                 attributes={},
                 consent={"email": {"granted": True}},
                 preferred_channel="mail",
@@ -67,6 +68,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> DemoLogin:
             )
             session.add(customer)
             await session.flush()
+            await set_tags(session, customer, ["demo"])
             session.add(
                 Identity(
                     customer_id=customer.id,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
 from hub.config.campaigns import CampaignSettings
+from hub.config.crm import CrmSettings
 from hub.config.routing import (
     AssignmentSettings,
     BotSettings,
@@ -174,6 +175,7 @@ class Settings(_Model):
     bots: BotSettings = BotSettings()
     jobs: JobSettings = JobSettings()
     campaigns: CampaignSettings = CampaignSettings()
+    crm: CrmSettings = CrmSettings()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     templates_dir: Path = PROJECT_ROOT / "templates"
 

@@ -215,3 +215,10 @@ WIDGET_INVALID_TOKEN = "the visitor token is not valid; starting afresh"
 WIDGET_UNAVAILABLE = "the message could not be stored; please resend"
 WIDGET_RATE = "too many messages; try again in {wait} s"
 WIDGET_INTERNAL = "internal error; it has been logged"
+
+
+# Customer tags (hub/core/customer_tags.py)
+CUSTOMER_TAG_PROBLEM = (
+    "{tag!r} is not a tag (letters, digits, spaces, - and _; 64 characters at most)"
+)
+CUSTOMER_TAGS_TOO_MANY = "at most {limit} tags"

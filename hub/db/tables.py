@@ -7,6 +7,7 @@ from __future__ import annotations
 from hub.db import (
     campaign_models,
     chat_models,
+    crm_models,
     email_models,
     file_models,
     inbox_models,
@@ -21,6 +22,7 @@ MODULES = (
     models,
     campaign_models,
     chat_models,
+    crm_models,
     email_models,
     file_models,
     inbox_models,

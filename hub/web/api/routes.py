@@ -10,7 +10,16 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
-from hub.web.api import conversations, email, followups, inbound, routing, uploads
+from hub.web.api import (
+    conversations,
+    customers,
+    email,
+    followups,
+    inbound,
+    insights,
+    routing,
+    uploads,
+)
 from hub.web.api.edge import Call, Doc, Endpoint, add_endpoints, endpoint
 from hub.web.api.models.meta import Health, OpenApiDocument
 from hub.web.api.openapi import document
@@ -47,6 +56,8 @@ META: tuple[Endpoint, ...] = (health, openapi_json)
 ENDPOINTS: tuple[Endpoint, ...] = (
     *inbound.ENDPOINTS,
     *conversations.ENDPOINTS,
+    *customers.ENDPOINTS,
+    *insights.ENDPOINTS,
     *META,
     *email.ENDPOINTS,
     *routing.ENDPOINTS,
