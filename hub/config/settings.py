@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
+from hub.config.live import LiveSettings
+from hub.config.operations import OperationsSettings
 from hub.config.routing import (
     AssignmentSettings,
     BotSettings,
@@ -167,6 +169,8 @@ class Settings(_Model):
     followups: FollowupSettings = FollowupSettings()
     bots: BotSettings = BotSettings()
     jobs: JobSettings = JobSettings()
+    live: LiveSettings = LiveSettings()
+    operations: OperationsSettings = OperationsSettings()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     templates_dir: Path = PROJECT_ROOT / "templates"
 

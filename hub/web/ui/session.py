@@ -23,6 +23,7 @@ from hub.core.errors import ApiError
 from hub.core.staff import agent_by_email, verify_password
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, Presence, Role
+from hub.reports.presence import change_presence
 from hub.web import csrf
 from hub.web.keys import hub_of
 from hub.web.ui.render import Handler, back_to, page, problem_response, wants_json
@@ -121,6 +122,8 @@ async def ui_middleware(request: web.Request, handler: Handler) -> web.StreamRes
             request[VIEWER] = viewer
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 await _check_csrf(request, viewer)
+            if request.path != "/ui/events":  # an open live page is noted by the stream
+                await hub.presence.touch(viewer.agent_id, viewer.presence)
         response = await handler(request)
     except ApiError as exc:
         response = problem_response(request, exc)
@@ -168,8 +171,10 @@ async def login(request: web.Request) -> web.StreamResponse:
             log.info("failed sign-in for %r from %s", email, request.remote)
             return _login_page(request, error=errors.UI_LOGIN_FAILED, email=email, status=401)
         token = await start_session(session, agent, hub.clock.now(), state)
-        agent.presence = Presence.ONLINE
+        await change_presence(session, agent, Presence.ONLINE, hub.clock.now())
         await session.commit()
+    hub.presence.forget(agent.id)
+    hub.events.wake()
     redirect = web.HTTPSeeOther(back_to(str(posted.get("next", "")), "/ui/inbox"))
     redirect.set_cookie(
         COOKIE,
@@ -202,8 +207,10 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await session.execute(delete(UiSession).where(UiSession.id == viewer.session_id))
         agent = await session.get(Agent, viewer.agent_id)
         if agent is not None:
-            agent.presence = Presence.OFFLINE
+            await change_presence(session, agent, Presence.OFFLINE, hub.clock.now())
         await session.commit()
+    hub.presence.forget(viewer.agent_id)
+    hub.events.wake()
     redirect = web.HTTPSeeOther("/ui/login")
     redirect.del_cookie(COOKIE, path="/")
     raise redirect

@@ -1,0 +1,80 @@
+"""presence spans, agent activity and the assignment log (live operations view)
+
+Revision ID: 0016_presence
+Revises: 0014_job_queue
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import hub.db.base
+
+revision = "0016_presence"
+down_revision = "0014_job_queue"
+branch_labels = None
+depends_on = None
+
+WHEN = hub.db.base.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "presence_spans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("presence", sa.String(length=7), nullable=False),
+        sa.Column("started_at", WHEN, nullable=False),
+        sa.Column("ended_at", WHEN, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_presence_spans_agent_id_agents")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_presence_spans")),
+    )
+    op.create_index(
+        "ix_presence_spans_agent", "presence_spans", ["agent_id", "started_at"], unique=False
+    )
+    op.create_index(
+        "ix_presence_spans_open", "presence_spans", ["ended_at", "agent_id"], unique=False
+    )
+    op.create_table(
+        "agent_activity",
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("last_request_at", WHEN, nullable=False),
+        sa.Column("last_stream_at", WHEN, nullable=True),
+        sa.Column("chosen", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_agent_activity_agent_id_agents")
+        ),
+        sa.PrimaryKeyConstraint("agent_id", name=op.f("pk_agent_activity")),
+    )
+    op.create_table(
+        "agent_assignments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("assigned_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_agent_assignments_agent_id_agents")
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_agent_assignments_conversation_id_conversations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_assignments")),
+    )
+    op.create_index(
+        "ix_agent_assignments_agent", "agent_assignments", ["agent_id", "assigned_at"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_agent_assignments_agent", table_name="agent_assignments")
+    op.drop_table("agent_assignments")
+    op.drop_table("agent_activity")
+    op.drop_index("ix_presence_spans_open", table_name="presence_spans")
+    op.drop_index("ix_presence_spans_agent", table_name="presence_spans")
+    op.drop_table("presence_spans")
