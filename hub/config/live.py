@@ -7,14 +7,16 @@ supervisor_scope = "all"       # or "teams": supervisors see only the teams they
 away_after_minutes = 10        # an online agent with no request for this long shows as away
 offline_after_minutes = 30     # no request and no open live page for this long: offline
 activity_write_seconds = 30    # how often an agent's activity is written (at most)
+timezone = "Europe/Berlin"     # where "today" starts for "assigned today" (default UTC)
 ```
 """
 
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class LiveSettings(BaseModel):
@@ -26,6 +28,16 @@ class LiveSettings(BaseModel):
     offline_after_minutes: float = Field(30.0, gt=0, le=7 * 24 * 60)
     activity_write_seconds: float = Field(30.0, ge=0, le=3600)
     sweep_seconds: float = Field(30.0, gt=0, le=3600)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> LiveSettings:

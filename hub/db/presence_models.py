@@ -6,11 +6,13 @@ view's "assigned today")."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import Base
+from hub.db.models import Message
 
 
 class PresenceSpan(Base):
@@ -49,3 +51,9 @@ class AgentAssignment(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     assigned_at: Mapped[datetime]
+
+
+# When each agent last replied (the live view's "last reply"): created by migration 0016.
+_messages = cast(Table, Message.__table__)
+if "ix_messages_author" not in {index.name for index in _messages.indexes}:
+    Index("ix_messages_author", _messages.c.author_agent_id, _messages.c.created_at)

@@ -55,7 +55,7 @@
 
   /* Live updates. EventSource reconnects by itself and sends Last-Event-ID, so the server
      replays what was missed; if the browser gives up, we reconnect with ?after=. */
-  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "reset"];
+  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "reset"];
   function connect(onEvent) {
     const badge = $("#live-state");
     let lastId = body.dataset.eventId || ""; // events after the page was rendered are replayed
@@ -117,6 +117,44 @@
     };
   }
 
+  /* ---------- Live operations (supervisors) ----------
+     Any event that can move a figure (a message, an assignment, a status, a delivery, an
+     agent's presence) fetches the figures again; a clock tick every 30 s keeps waits and SLA
+     deadlines current. A refresh waits while a reassign form in the figures has the focus. */
+  if (body.dataset.live === "ops") {
+    const figures = $("#live-figures");
+    let held = false;
+    const busy = () => {
+      const active = document.activeElement;
+      return active && figures.contains(active) && active.closest("form");
+    };
+    const refresh = refresher(async () => {
+      if (busy()) {
+        held = true;
+        return;
+      }
+      const response = await fetch(body.dataset.figuresUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (!response.ok) return;
+      figures.innerHTML = await response.text();
+      figures.dataset.refreshed = String(Date.now());
+    });
+    figures.addEventListener("focusout", () => {
+      setTimeout(() => {
+        if (held && !busy()) {
+          held = false;
+          refresh();
+        }
+      }, 0);
+    });
+    connect((event) => {
+      if (event.kind !== "typing") refresh();
+    });
+    setInterval(refresh, 30000);
+  }
+
   /* ---------- Inbox ---------- */
   if (body.dataset.live === "inbox") {
     const rows = $("#rows");
@@ -156,7 +194,7 @@
       rows.dataset.refreshed = String(Date.now());
     });
     connect((event) => {
-      if (event.kind !== "typing") refresh();
+      if (event.kind !== "typing" && event.kind !== "presence") refresh();
     });
     rows.addEventListener("click", (event) => {
       const row = event.target.closest("tr.conv");

@@ -69,9 +69,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_agent_assignments_agent", "agent_assignments", ["agent_id", "assigned_at"], unique=False
     )
+    op.create_index(
+        "ix_messages_author", "messages", ["author_agent_id", "created_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_author", table_name="messages")
     op.drop_index("ix_agent_assignments_agent", table_name="agent_assignments")
     op.drop_table("agent_assignments")
     op.drop_table("agent_activity")

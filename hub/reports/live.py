@@ -1,0 +1,266 @@
+"""The live operations view's figures: per team and per channel, how many conversations are
+open, unassigned, waiting for the customer and waiting for us, the longest current wait, and
+how many are at risk of breaching their SLA or have breached it; the same conditions select the
+conversations behind each number (``live_conversations``). Definitions (docs/live.md):
+
+- open: not resolved (open, pending or snoozed);
+- waiting for us: open, the customer wrote, and no agent has replied since (a bot's or an
+  automated message and a failed delivery are not a reply); the wait runs from the customer's
+  last message;
+- waiting for the customer: pending, or open with an agent's reply after the customer's last
+  message;
+- SLA breached: the next SLA deadline (``sla_due_at``) has passed; at risk: it falls within
+  ``live.sla_risk_minutes``. Paused clocks (pending, snoozed) have no deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.config.live import LiveSettings
+from hub.core.authz import Principal
+from hub.core.conversations import ACTIVE
+from hub.db.models import (
+    Conversation,
+    ConversationStatus,
+    DeliveryState,
+    Direction,
+    Message,
+    Role,
+    Team,
+)
+from hub.reports.live_texts import FIGURES, NO_TEAM, live_forbidden, team_out_of_scope
+
+NO_TEAM_KEY = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which conversations and agents a viewer of the live view sees: ``team_ids`` None is
+    every team (and conversations without one)."""
+
+    team_ids: frozenset[int] | None
+
+    def allows_team(self, team_id: int | None) -> bool:
+        if self.team_ids is None:
+            return True
+        return team_id is not None and team_id in self.team_ids
+
+
+def live_scope(principal: Principal, settings: LiveSettings) -> Scope:
+    """Admins see everything; supervisors every team, or (``supervisor_scope = "teams"``) the
+    teams they belong to; nobody else may open the view."""
+    if principal.role == Role.ADMIN:
+        return Scope(None)
+    if principal.role != Role.SUPERVISOR:
+        raise live_forbidden()
+    if settings.supervisor_scope == "all":
+        return Scope(None)
+    return Scope(principal.team_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One line of the view: a team (``key`` its id, or "none"), a channel, or the total."""
+
+    key: str
+    label: str
+    open: int = 0
+    unassigned: int = 0
+    waiting_us: int = 0
+    waiting_customer: int = 0
+    sla_at_risk: int = 0
+    sla_breached: int = 0
+    waiting_since: datetime | None = None  # the customer's message waiting longest for us
+
+    def longest_wait(self, now: datetime) -> timedelta | None:
+        return None if self.waiting_since is None else max(timedelta(0), now - self.waiting_since)
+
+    def count(self, figure: str) -> int:
+        value: int = getattr(self, figure)
+        return value
+
+
+def last_reply() -> Any:
+    """When an agent last replied in the conversation (a correlated subquery): bots, automated
+    messages and failed deliveries do not count."""
+    return (
+        select(func.max(Message.created_at))
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.direction == Direction.OUTBOUND,
+            Message.author_agent_id.is_not(None),
+            Message.automated.is_(False),
+            Message.delivery_state != DeliveryState.FAILED,
+        )
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+
+
+def conditions(
+    columns: Mapping[str, Any], now: datetime, risk: timedelta
+) -> dict[str, ColumnElement[bool]]:
+    """Each figure's condition over ``columns`` (status, assignee_id, last_inbound_at,
+    last_reply, sla_due_at), for conversations already known to be open."""
+    status, inbound, reply = columns["status"], columns["last_inbound_at"], columns["last_reply"]
+    due = columns["sla_due_at"]
+    waiting_us = and_(
+        status == ConversationStatus.OPEN,
+        inbound.is_not(None),
+        or_(reply.is_(None), reply < inbound),
+    )
+    return {
+        "open": true(),
+        "unassigned": columns["assignee_id"].is_(None),
+        "waiting_us": waiting_us,
+        "waiting_customer": or_(
+            status == ConversationStatus.PENDING,
+            and_(
+                status == ConversationStatus.OPEN,
+                reply.is_not(None),
+                or_(inbound.is_(None), inbound <= reply),
+            ),
+        ),
+        "sla_at_risk": and_(due.is_not(None), due >= now, due < now + risk),
+        "sla_breached": and_(due.is_not(None), due < now),
+    }
+
+
+def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
+    if scope.team_ids is None:
+        return query
+    if not scope.team_ids:
+        return query.where(false())
+    return query.where(Conversation.team_id.in_(scope.team_ids))
+
+
+def _open_conversations(scope: Scope) -> Any:
+    query = select(
+        Conversation.id,
+        Conversation.team_id,
+        Conversation.channel,
+        Conversation.status,
+        Conversation.assignee_id,
+        Conversation.last_inbound_at,
+        Conversation.sla_due_at,
+        last_reply().label("last_reply"),
+    ).where(Conversation.status.in_(ACTIVE))
+    return _scoped(query, scope).subquery("live_open")
+
+
+async def _grouped(
+    session: AsyncSession, scope: Scope, by: str, now: datetime, risk: timedelta
+) -> dict[Any, Figures]:
+    base = _open_conversations(scope)
+    columns = {column.name: column for column in base.c}
+    met = conditions(columns, now, risk)
+    waiting_since = func.min(
+        case((met["waiting_us"], base.c.last_inbound_at)), type_=Conversation.last_inbound_at.type
+    )
+    counts = [func.sum(case((met[name], 1), else_=0)).label(name) for name in FIGURES]
+    query = select(base.c[by], *counts, waiting_since.label("waiting_since")).group_by(base.c[by])
+    found = {}
+    for row in await session.execute(query):
+        values = row._mapping
+        key = values[by]
+        found[key] = Figures(
+            key=str(key) if key is not None else NO_TEAM_KEY,
+            label=str(key),
+            waiting_since=values["waiting_since"],
+            **{name: int(values[name] or 0) for name in FIGURES},
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFigures:
+    teams: list[Figures]
+    channels: list[Figures]
+    total: Figures
+
+
+def _total(lines: list[Figures]) -> Figures:
+    waiting = [line.waiting_since for line in lines if line.waiting_since is not None]
+    sums = {name: sum(line.count(name) for line in lines) for name in FIGURES}
+    return Figures("all", "All", waiting_since=min(waiting) if waiting else None, **sums)
+
+
+async def live_figures(
+    session: AsyncSession,
+    scope: Scope,
+    settings: LiveSettings,
+    now: datetime,
+    channels: tuple[str, ...] = (),
+) -> LiveFigures:
+    """The figures per team (every team in scope, also those with nothing open) and per
+    channel (every configured channel in ``channels``, and any other with open work)."""
+    risk = timedelta(minutes=settings.sla_risk_minutes)
+    by_team = await _grouped(session, scope, "team_id", now, risk)
+    teams_query = select(Team.id, Team.name).order_by(Team.name, Team.id)
+    if scope.team_ids is not None:
+        teams_query = teams_query.where(Team.id.in_(scope.team_ids or {-1}))
+    teams = []
+    for team_id, name in await session.execute(teams_query):
+        line = by_team.pop(team_id, None) or Figures(str(team_id), name)
+        teams.append(_relabel(line, name))
+    if None in by_team:
+        teams.append(_relabel(by_team.pop(None), NO_TEAM))
+    by_channel = await _grouped(session, scope, "channel", now, risk)
+    names = sorted(set(channels) | {str(key) for key in by_channel})
+    lines = [by_channel.get(name) or Figures(name, name) for name in names]
+    return LiveFigures(teams, lines, _total(teams))
+
+
+def _relabel(line: Figures, label: str) -> Figures:
+    return Figures(
+        line.key,
+        label,
+        waiting_since=line.waiting_since,
+        **{name: line.count(name) for name in FIGURES},
+    )
+
+
+async def live_conversations(
+    session: AsyncSession,
+    scope: Scope,
+    settings: LiveSettings,
+    now: datetime,
+    *,
+    figure: str,
+    team: str = "",
+    channel: str = "",
+    limit: int = 200,
+) -> list[Conversation]:
+    """The conversations behind one number: ``figure`` for a team (an id or "none"), a channel,
+    or all in scope; longest waiting first."""
+    reply = last_reply()
+    columns = {
+        "status": Conversation.status,
+        "assignee_id": Conversation.assignee_id,
+        "last_inbound_at": Conversation.last_inbound_at,
+        "last_reply": reply,
+        "sla_due_at": Conversation.sla_due_at,
+    }
+    condition = conditions(columns, now, timedelta(minutes=settings.sla_risk_minutes))[figure]
+    query = _scoped(select(Conversation).where(Conversation.status.in_(ACTIVE), condition), scope)
+    if team == NO_TEAM_KEY:
+        if scope.team_ids is not None:
+            raise team_out_of_scope()
+        query = query.where(Conversation.team_id.is_(None))
+    elif team:
+        if not scope.allows_team(int(team)):
+            raise team_out_of_scope()
+        query = query.where(Conversation.team_id == int(team))
+    if channel:
+        query = query.where(Conversation.channel == channel)
+    query = query.order_by(
+        Conversation.last_inbound_at.is_(None), Conversation.last_inbound_at, Conversation.id
+    ).limit(limit)
+    return list((await session.scalars(query)).all())
