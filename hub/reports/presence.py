@@ -31,8 +31,8 @@ async def change_presence(
 ) -> bool:
     """Set ``agent``'s presence, ending the span it was in and starting one for the new
     presence (offline has none). ``chosen``: the agent picked it by hand (away or offline then
-    stay until the agent changes them). Returns whether the presence changed. The caller
-    commits."""
+    stay until the agent changes them; so does signing out). Returns whether the presence
+    changed. The caller commits."""
     new = Presence(presence)
     activity = await session.get(AgentActivity, agent.id)
     if activity is None:
@@ -78,10 +78,13 @@ async def note_activity(
 ) -> bool:
     """The agent made a request (or, ``stream``, has a live page open). An agent who went
     away or offline by being idle is back online on a request; one who chose away or offline
-    stays so. Returns whether the presence changed. The caller commits."""
+    (or signed out) stays so. Returns whether the presence changed. The caller commits."""
     activity = await session.get(AgentActivity, agent.id)
     if activity is None:
-        activity = AgentActivity(agent_id=agent.id, last_request_at=now, chosen=False)
+        # Away or offline for a reason we did not see (set before activity was recorded):
+        # kept as it is, as if chosen.
+        held = agent.presence != Presence.ONLINE
+        activity = AgentActivity(agent_id=agent.id, last_request_at=now, chosen=held)
         session.add(activity)
     if stream:
         activity.last_stream_at = now

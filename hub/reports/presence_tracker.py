@@ -42,20 +42,21 @@ class PresenceTracker:
 
     async def touch(
         self, agent_id: int, presence: str | None = None, *, stream: bool = False
-    ) -> None:
+    ) -> bool:
         """The agent (shown as ``presence``, when known) made a request, or has a live page
-        open."""
+        open. Returns whether that brought them back online."""
         if not self._due(agent_id, presence, stream):
-            return
+            return False
         self._written[(agent_id, stream)] = time.monotonic()
         async with self.db.writer() as session:
             agent = await session.get(Agent, agent_id)
             if agent is None:
-                return
+                return False
             moved = await note_activity(session, agent, self.clock.now(), stream=stream)
             await session.commit()
         if moved:
             self.changed()
+        return moved
 
     def forget(self, agent_id: int) -> None:
         """After a sign-in or sign-out: the next request is written at once."""

@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -119,11 +120,14 @@ async def ui_middleware(request: web.Request, handler: Handler) -> web.StreamRes
                 if request.method == "GET" and not wants_json(request):
                     raise web.HTTPSeeOther("/ui/login?" + urlencode({"next": request.path_qs}))
                 raise errors.ui_signed_out()
-            request[VIEWER] = viewer
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 await _check_csrf(request, viewer)
-            if request.path != "/ui/events":  # an open live page is noted by the stream
-                await hub.presence.touch(viewer.agent_id, viewer.presence)
+            # A request is activity (an open live page is noted by its stream).
+            if request.path != "/ui/events" and await hub.presence.touch(
+                viewer.agent_id, viewer.presence
+            ):
+                viewer = replace(viewer, presence=Presence.ONLINE)
+            request[VIEWER] = viewer
         response = await handler(request)
     except ApiError as exc:
         response = problem_response(request, exc)
@@ -207,7 +211,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await session.execute(delete(UiSession).where(UiSession.id == viewer.session_id))
         agent = await session.get(Agent, viewer.agent_id)
         if agent is not None:
-            await change_presence(session, agent, Presence.OFFLINE, hub.clock.now())
+            await change_presence(session, agent, Presence.OFFLINE, hub.clock.now(), chosen=True)
         await session.commit()
     hub.presence.forget(viewer.agent_id)
     hub.events.wake()
