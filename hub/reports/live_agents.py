@@ -68,29 +68,23 @@ async def agent_lines(
     ids = [agent.id for agent in agents]
     if not ids:
         return []
-    replies = dict(
-        (
-            await session.execute(
-                select(Message.author_agent_id, func.max(Message.created_at))
-                .where(
-                    Message.author_agent_id.in_(ids),
-                    Message.direction == Direction.OUTBOUND,
-                    Message.automated.is_(False),
-                )
-                .group_by(Message.author_agent_id)
-            )
-        ).tuples()
+    replied = await session.execute(
+        select(Message.author_agent_id, func.max(Message.created_at))
+        .where(
+            Message.author_agent_id.in_(ids),
+            Message.direction == Direction.OUTBOUND,
+            Message.automated.is_(False),
+        )
+        .group_by(Message.author_agent_id)
     )
+    replies = {agent_id: when for agent_id, when in replied}
     today = start_of_day(now, settings.timezone)
-    assigned = dict(
-        (
-            await session.execute(
-                select(AgentAssignment.agent_id, func.count())
-                .where(AgentAssignment.agent_id.in_(ids), AgentAssignment.assigned_at >= today)
-                .group_by(AgentAssignment.agent_id)
-            )
-        ).tuples()
+    counted = await session.execute(
+        select(AgentAssignment.agent_id, func.count())
+        .where(AgentAssignment.agent_id.in_(ids), AgentAssignment.assigned_at >= today)
+        .group_by(AgentAssignment.agent_id)
     )
+    assigned = {agent_id: count for agent_id, count in counted}
     online = await time_online(session, ids, today, today + timedelta(days=1), now=now)
     return [
         AgentLine(

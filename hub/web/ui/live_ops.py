@@ -42,7 +42,7 @@ async def _context(request: web.Request) -> dict[str, Any]:
         waiting = await live_conversations(
             session, scope, live, now, figure="waiting_us", limit=WAITING_SHOWN
         )
-        team_names = dict((await session.execute(select(Team.id, Team.name))).tuples())
+        team_names = {key: name for key, name in await session.execute(select(Team.id, Team.name))}
     return {
         "figures": figures,
         "agents": agents,
@@ -79,7 +79,7 @@ async def show_conversations(request: web.Request) -> web.Response:
             session, scope, hub.settings.live, now, figure=figure, team=team, channel=channel
         )
         agents = await agent_lines(session, scope, hub.settings.live, now)
-        team_names = dict((await session.execute(select(Team.id, Team.name))).tuples())
+        team_names = {key: name for key, name in await session.execute(select(Team.id, Team.name))}
     where = []
     if team:
         where.append(team_names.get(int(team), NO_TEAM) if team != NO_TEAM_KEY else NO_TEAM)
