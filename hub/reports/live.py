@@ -88,10 +88,11 @@ class Figures:
 
 
 def last_reply() -> Any:
-    """When an agent last replied in the conversation (a correlated subquery): bots, automated
+    """When an agent last replied in the conversation (a correlated subquery that walks the
+    conversation's messages newest first and stops at the first reply): bots, automated
     messages and failed deliveries do not count."""
     return (
-        select(func.max(Message.created_at))
+        select(Message.created_at)
         .where(
             Message.conversation_id == Conversation.id,
             Message.direction == Direction.OUTBOUND,
@@ -99,6 +100,8 @@ def last_reply() -> Any:
             Message.automated.is_(False),
             Message.delivery_state != DeliveryState.FAILED,
         )
+        .order_by(Message.id.desc())
+        .limit(1)
         .correlate(Conversation)
         .scalar_subquery()
     )
@@ -155,9 +158,11 @@ def _open_conversations(scope: Scope) -> Any:
     return _scoped(query, scope).subquery("live_open")
 
 
-async def _grouped(
-    session: AsyncSession, scope: Scope, by: str, now: datetime, risk: timedelta
-) -> dict[Any, Figures]:
+async def _by_team_and_channel(
+    session: AsyncSession, scope: Scope, now: datetime, risk: timedelta
+) -> list[Figures]:
+    """One line per (team, channel) pair with open work, in one pass over the open
+    conversations; ``key`` is the team's, ``label`` the channel."""
     base = _open_conversations(scope)
     columns = {column.name: column for column in base.c}
     met = conditions(columns, now, risk)
@@ -165,18 +170,28 @@ async def _grouped(
         case((met["waiting_us"], base.c.last_inbound_at)), type_=Conversation.last_inbound_at.type
     )
     counts = [func.sum(case((met[name], 1), else_=0)).label(name) for name in FIGURES]
-    query = select(base.c[by], *counts, waiting_since.label("waiting_since")).group_by(base.c[by])
-    found = {}
+    query = select(
+        base.c.team_id, base.c.channel, *counts, waiting_since.label("waiting_since")
+    ).group_by(base.c.team_id, base.c.channel)
+    found = []
     for row in await session.execute(query):
         values = row._mapping
-        key = values[by]
-        found[key] = Figures(
-            key=str(key) if key is not None else NO_TEAM_KEY,
-            label=str(key),
-            waiting_since=values["waiting_since"],
-            **{name: int(values[name] or 0) for name in FIGURES},
+        team_id = values["team_id"]
+        found.append(
+            Figures(
+                key=str(team_id) if team_id is not None else NO_TEAM_KEY,
+                label=str(values["channel"]),
+                waiting_since=values["waiting_since"],
+                **{name: int(values[name] or 0) for name in FIGURES},
+            )
         )
     return found
+
+
+def _merged(key: str, label: str, lines: list[Figures]) -> Figures:
+    waiting = [line.waiting_since for line in lines if line.waiting_since is not None]
+    sums = {name: sum(line.count(name) for line in lines) for name in FIGURES}
+    return Figures(key, label, waiting_since=min(waiting) if waiting else None, **sums)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,12 +199,6 @@ class LiveFigures:
     teams: list[Figures]
     channels: list[Figures]
     total: Figures
-
-
-def _total(lines: list[Figures]) -> Figures:
-    waiting = [line.waiting_since for line in lines if line.waiting_since is not None]
-    sums = {name: sum(line.count(name) for line in lines) for name in FIGURES}
-    return Figures("all", "All", waiting_since=min(waiting) if waiting else None, **sums)
 
 
 async def live_figures(
@@ -202,29 +211,20 @@ async def live_figures(
     """The figures per team (every team in scope, also those with nothing open) and per
     channel (every configured channel in ``channels``, and any other with open work)."""
     risk = timedelta(minutes=settings.sla_risk_minutes)
-    by_team = await _grouped(session, scope, "team_id", now, risk)
+    pairs = await _by_team_and_channel(session, scope, now, risk)
     teams_query = select(Team.id, Team.name).order_by(Team.name, Team.id)
     if scope.team_ids is not None:
         teams_query = teams_query.where(Team.id.in_(scope.team_ids or {-1}))
-    teams = []
-    for team_id, name in await session.execute(teams_query):
-        line = by_team.pop(team_id, None) or Figures(str(team_id), name)
-        teams.append(_relabel(line, name))
-    if None in by_team:
-        teams.append(_relabel(by_team.pop(None), NO_TEAM))
-    by_channel = await _grouped(session, scope, "channel", now, risk)
-    names = sorted(set(channels) | {str(key) for key in by_channel})
-    lines = [by_channel.get(name) or Figures(name, name) for name in names]
-    return LiveFigures(teams, lines, _total(teams))
-
-
-def _relabel(line: Figures, label: str) -> Figures:
-    return Figures(
-        line.key,
-        label,
-        waiting_since=line.waiting_since,
-        **{name: line.count(name) for name in FIGURES},
-    )
+    teams = [
+        _merged(str(team_id), name, [line for line in pairs if line.key == str(team_id)])
+        for team_id, name in await session.execute(teams_query)
+    ]
+    homeless = [line for line in pairs if line.key == NO_TEAM_KEY]
+    if homeless:
+        teams.append(_merged(NO_TEAM_KEY, NO_TEAM, homeless))
+    names = sorted(set(channels) | {line.label for line in pairs})
+    lines = [_merged(name, name, [line for line in pairs if line.label == name]) for name in names]
+    return LiveFigures(teams, lines, _merged("all", "All", pairs))
 
 
 async def live_conversations(
@@ -260,7 +260,14 @@ async def live_conversations(
         query = query.where(Conversation.team_id == int(team))
     if channel:
         query = query.where(Conversation.channel == channel)
-    query = query.order_by(
-        Conversation.last_inbound_at.is_(None), Conversation.last_inbound_at, Conversation.id
-    ).limit(limit)
+    if figure == "waiting_us":  # implied; lets the database walk the waiting index in order
+        query = query.where(Conversation.status == ConversationStatus.OPEN)
+        order: tuple[Any, ...] = (Conversation.last_inbound_at, Conversation.id)
+    else:
+        order = (
+            Conversation.last_inbound_at.is_(None),
+            Conversation.last_inbound_at,
+            Conversation.id,
+        )
+    query = query.order_by(*order).limit(limit)
     return list((await session.scalars(query)).all())
