@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from hub.reports.live import Figures, live_figures, live_scope
+from hub.reports.live import Figures, live_conversations, live_figures, live_scope
 from hub.reports.live_agents import agent_lines
 from hub.reports.live_texts import LIVE_FORBIDDEN
 from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
-from hub.web.api.models.live import LiveAgent, LiveLine, LiveView
+from hub.web.api.models.conversations import Conversation
+from hub.web.api.models.live import (
+    LiveAgent,
+    LiveConversationQuery,
+    LiveConversations,
+    LiveLine,
+    LiveView,
+)
 
 TAG = "Live operations"
 
@@ -28,7 +35,7 @@ def _line(line: Figures, now: datetime, key: str) -> LiveLine:
         sla_breached=line.sla_breached,
         longest_wait_seconds=None if wait is None else int(wait.total_seconds()),
         waiting_since=line.waiting_since,
-        conversations="/ui/live/conversations" + (f"?{query}" if query else ""),
+        conversations="/api/v1/live/conversations?figure=open" + (f"&{query}" if query else ""),
     )
 
 
@@ -84,4 +91,36 @@ async def get_live(call: Call) -> LiveView:
     )
 
 
-ENDPOINTS: tuple[Endpoint, ...] = (get_live,)
+@endpoint(
+    "GET",
+    "/api/v1/live/conversations",
+    Doc(
+        TAG,
+        "The conversations behind one live figure (supervisors and admins)",
+        "getLiveConversations",
+        description="For a team, a channel, or everything in the caller's scope; a team "
+        "outside a supervisor's scope is refused with 403.",
+        requires=Requires(lambda p: p.manages_assignments, LIVE_FORBIDDEN),
+        ok={200: "The conversations, longest waiting first"},
+        errors=(400, 401, 403),
+    ),
+)
+async def get_live_conversations(call: Call, query: LiveConversationQuery) -> LiveConversations:
+    hub = call.hub
+    scope = live_scope(call.principal, hub.settings.live)
+    async with hub.db.reader() as session:
+        rows = await live_conversations(
+            session,
+            scope,
+            hub.settings.live,
+            hub.clock.now(),
+            figure=query.figure,
+            team=query.team or "",
+            channel=query.channel or "",
+        )
+    return LiveConversations(
+        figure=query.figure, items=[Conversation.model_validate(row) for row in rows]
+    )
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (get_live, get_live_conversations)

@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from hub.agent.triage import Triage, triage
-from hub.core.errors import invalid_field, not_found
+from hub.core.errors import invalid_field, invalid_query, not_found
 from hub.db.models import Agent, Conversation, Role, Team
 from hub.platform.events import publish
 from hub.reports.live import NO_TEAM_KEY, Scope, live_conversations, live_figures, live_scope
@@ -71,7 +71,7 @@ async def show_conversations(request: web.Request) -> web.Response:
         raise unknown_figure()
     team = request.query.get("team", "")
     if team and team != NO_TEAM_KEY and not (team.isdigit() and len(team) < 18):
-        raise invalid_field("team", "must be a team id or none")
+        raise invalid_query("team", "must be a team id or none")
     channel = request.query.get("channel", "")[:64]
     now = hub.clock.now()
     async with hub.db.reader() as session:

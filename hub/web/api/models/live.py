@@ -3,12 +3,17 @@ line per agent (definitions in docs/live.md)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from hub.db.models import Presence
-from hub.web.api.models.common import Answer, Id, Timestamp
+from hub.web.api.models.common import Answer, Id, Params, Says, Timestamp
+from hub.web.api.models.conversations import Conversation
+
+Figure = Literal[
+    "open", "unassigned", "waiting_us", "waiting_customer", "sla_at_risk", "sla_breached"
+]
 
 
 class LiveLine(Answer):
@@ -24,7 +29,10 @@ class LiveLine(Answer):
         ge=0, description="how long the longest-waiting customer has waited for us (null: none)"
     )
     waiting_since: Timestamp | None
-    conversations: str = Field(description="UI link to the conversations behind the numbers")
+    conversations: str = Field(
+        description="API path of the open conversations behind this line (change figure= for "
+        "another figure's)"
+    )
 
 
 class LiveAgent(Answer):
@@ -49,3 +57,29 @@ class LiveView(Answer):
     channels: list[LiveLine]
     total: LiveLine
     agents: list[LiveAgent]
+
+
+class LiveConversationQuery(Params):
+    figure: Annotated[
+        Figure,
+        Says(
+            "must be one of open, unassigned, waiting_us, waiting_customer, sla_at_risk, "
+            "sla_breached"
+        ),
+        Field(description="the figure whose conversations to list"),
+    ]
+    team: Annotated[
+        Annotated[str, Field(pattern="^(none|[0-9]{1,17})$")] | None,
+        Says("must be a team id or none"),
+        Field(description='a team id, or "none" for conversations without a team'),
+    ] = None
+    channel: Annotated[
+        Annotated[str, Field(min_length=1, max_length=64)] | None,
+        Says("must be a channel name"),
+        Field(description="a channel name"),
+    ] = None
+
+
+class LiveConversations(Answer):
+    figure: Figure
+    items: list[Conversation] = Field(description="longest waiting first (at most 200)")

@@ -32,6 +32,7 @@ from hub.config.settings import Settings
 from hub.db.models import Conversation, Presence, Role, Team
 from hub.platform.clock import ManualClock
 from tests.conftest import fake_endpoints, make_settings
+from tests.hub.web.test_openapi import Probe
 from tests.hub.web.ui.conftest import PASSWORD, Ui, UiFactory, inbound, sign_in
 from tests.support.desk import Desk, MakeDesk, auth
 from tests.support.recorder import HttpRecorder
@@ -139,9 +140,9 @@ async def test_figures_match_the_hand_computed_history(
     assert conversations[history.ids["A"]].priority == "urgent"
     assert conversations[history.ids["B"]].team_id == history.teams["billing"]
 
-    response = await desk.client.get("/api/v1/live", headers=auth(people["ada"][1]))
-    assert response.status == 200, await response.text()
-    live = await response.json()
+    probe = Probe(desk)  # every answer is checked against the OpenAPI document
+    status, live = await probe("GET", "/api/v1/live", people["ada"][1])
+    assert status == 200
     teams = {line["label"]: line for line in live["teams"]}
     channels = {line["key"]: line for line in live["channels"]}
     assert _counts(teams["Support"]) == {
@@ -193,10 +194,22 @@ async def test_figures_match_the_hand_computed_history(
     }
     assert live["scope"] == "all" and live["sla_risk_minutes"] == 30
 
+    # The conversations behind a number, through the API too.
+    support = history.teams["support"]
+    drill = "/api/v1/live/conversations"
+    query = f"?figure=waiting_us&team={support}"
+    status, listed = await probe("GET", drill, people["ada"][1], query=query)
+    assert [c["id"] for c in listed["items"]] == [history.ids["A"], history.ids["F"]]
+    status, listed = await probe("GET", drill, people["ada"][1], query="?figure=sla_breached")
+    assert [c["id"] for c in listed["items"]] == [history.ids["A"]]
+    status, refused = await probe("GET", drill, people["ada"][1], query="?figure=late")
+    assert status == 400 and "figure" in refused["error"]["fields"]
+    status, _ = await probe("GET", "/api/v1/live", people["sue"][1])
+    assert status == 403
+
     # The page shows the same numbers, each a link to its conversations.
     ada = await signed_in(browser_session, "ada@example.com", people["ada"][0])
     page = await ada.page("/ui/live")
-    support = history.teams["support"]
     assert _cell(page, f'data-team="{support}"', "waiting_us") == "2"
     assert _cell(page, f'data-team="{support}"', "sla_breached") == "1"
     assert _cell(page, 'data-team="all"', "open") == "5"
@@ -310,6 +323,11 @@ async def test_a_supervisor_limited_to_their_teams_sees_only_those(
         billing = history.teams["billing"]
         response = await sam.get(f"/ui/live/conversations?figure=open&team={billing}")
         assert response.status == 403
+        response = await desk.client.get(
+            f"/api/v1/live/conversations?figure=open&team={billing}", headers=auth(sam_token)
+        )
+        assert response.status == 403
+        assert (await sam.get("/ui/live/conversations?figure=open&team=x")).status == 400
         listed = await sam.page("/ui/live/conversations?figure=open")
         assert history.ids["B"] not in _conversations(listed)
         b = history.ids["B"]
