@@ -26,6 +26,7 @@ from hub.platform.database import Database
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LIVE_KINDS = ("agent", "widget")
 QUEUES: dict[str, type[QueuedWork]] = {
     "outbox": OutboxItem,
     "jobs": Job,
@@ -103,11 +104,12 @@ class Metrics:
         )
         self._connections = Gauge(
             "relaydesk_live_connections",
-            "Open live connections (agent pages' event streams)",
-            ["process"],
+            "Open live connections: agent pages' event streams, chat widget sockets",
+            ["process", "kind"],
             registry=registry,
         )
-        self._connections.labels(self.process).set(0)
+        for kind in LIVE_KINDS:
+            self._connections.labels(self.process, kind).set(0)
         self.snapshot = _Snapshot(self.process)
         registry.register(self.snapshot)
 
@@ -122,11 +124,11 @@ class Metrics:
     def delivery_failed(self, channel: str, final: bool) -> None:
         self._failures.labels(self.process, channel, "true" if final else "false").inc()
 
-    def stream_opened(self) -> None:
-        self._connections.labels(self.process).inc()
+    def stream_opened(self, kind: str = "agent") -> None:
+        self._connections.labels(self.process, kind).inc()
 
-    def stream_closed(self) -> None:
-        self._connections.labels(self.process).dec()
+    def stream_closed(self, kind: str = "agent") -> None:
+        self._connections.labels(self.process, kind).dec()
 
     async def refresh(self, db: Database, now: datetime) -> None:
         """Read the database's side of the figures (before a scrape)."""

@@ -47,7 +47,7 @@ async def test_metrics_count_ingest_deliveries_backlog_and_breaches(make_desk: M
     )
     assert desk.hub.metrics.process == "web-1"
     before = await scrape(desk)
-    assert before[("relaydesk_live_connections", ())] == 0
+    assert before[("relaydesk_live_connections", (("kind", "agent"),))] == 0
     assert ("relaydesk_messages_ingested_total", (("channel", "mail"),)) not in before
 
     await inbound(desk, "The site is down", email="a@customer.example")
@@ -114,13 +114,22 @@ async def test_failures_backlog_and_live_connections(make_desk: MakeDesk) -> Non
         assert (await sign_in(http, "sue@example.com", PASSWORD)).status == 303
         stream = await http.get("/ui/events", headers={"Accept": "text/event-stream"})
         await stream.content.readline()
-        assert (await scrape(desk))[("relaydesk_live_connections", ())] == 1
+        assert (await scrape(desk))[("relaydesk_live_connections", (("kind", "agent"),))] == 1
         stream.close()
         for _ in range(100):
-            if (await scrape(desk))[("relaydesk_live_connections", ())] == 0:
+            if (await scrape(desk))[("relaydesk_live_connections", (("kind", "agent"),))] == 0:
                 break
             await asyncio.sleep(0.01)
-    assert (await scrape(desk))[("relaydesk_live_connections", ())] == 0
+    assert (await scrape(desk))[("relaydesk_live_connections", (("kind", "agent"),))] == 0
+
+    socket = await desk.client.ws_connect("/widget/chat/ws")  # a chat widget visitor
+    assert (await scrape(desk))[("relaydesk_live_connections", (("kind", "widget"),))] == 1
+    await socket.close()
+    for _ in range(100):
+        if (await scrape(desk))[("relaydesk_live_connections", (("kind", "widget"),))] == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert (await scrape(desk))[("relaydesk_live_connections", (("kind", "widget"),))] == 0
 
 
 async def test_metrics_need_the_token_or_an_allowed_address(make_desk: MakeDesk) -> None:
