@@ -135,7 +135,7 @@
       }
       const response = await fetch(body.dataset.figuresUrl, {
         credentials: "same-origin",
-        headers: { Accept: "text/html" },
+        headers: { Accept: "text/html", "X-Relaydesk-Background": "1" },
       });
       if (!response.ok) return;
       figures.innerHTML = await response.text();
@@ -177,7 +177,7 @@
     const refresh = refresher(async () => {
       const response = await fetch(body.dataset.rowsUrl + location.search, {
         credentials: "same-origin",
-        headers: { Accept: "text/html" },
+        headers: { Accept: "text/html", "X-Relaydesk-Background": "1" },
       });
       if (!response.ok) return;
       const checked = new Set($$('input[name="ids"]:checked').map((i) => i.value));
@@ -271,7 +271,7 @@
     const refresh = refresher(async () => {
       const response = await fetch(body.dataset.liveUrl + location.search, {
         credentials: "same-origin",
-        headers: { Accept: "text/html" },
+        headers: { Accept: "text/html", "X-Relaydesk-Background": "1" },
       });
       if (!response.ok) return;
       live.innerHTML = await response.text();

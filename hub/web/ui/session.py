@@ -41,6 +41,7 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 TOUCH_SECONDS = 300
+BACKGROUND = "X-Relaydesk-Background"  # set by ui.js on the fetches a live page makes itself
 
 
 def _digest(token: str) -> str:
@@ -122,9 +123,11 @@ async def ui_middleware(request: web.Request, handler: Handler) -> web.StreamRes
                 raise errors.ui_signed_out()
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 await _check_csrf(request, viewer)
-            # A request is activity (an open live page is noted by its stream).
+            # A request is activity; a page refreshing itself (BACKGROUND) only shows that it
+            # is open, as its event stream does.
+            background = request.headers.get(BACKGROUND) == "1"
             if request.path != "/ui/events" and await hub.presence.touch(
-                viewer.agent_id, viewer.presence
+                viewer.agent_id, viewer.presence, stream=background
             ):
                 viewer = replace(viewer, presence=Presence.ONLINE)
             request[VIEWER] = viewer

@@ -124,12 +124,16 @@ async def test_an_open_live_page_keeps_an_idle_agent_away_not_offline(
     clock.advance(timedelta(minutes=10))
     await desk.hub.presence.sweep_once()  # 09:35: no request for 35 minutes, page open
     assert await _presence(desk, sue.agent_id) == Presence.AWAY
+    clock.advance(timedelta(minutes=1))
+    refreshed = await sue.http.get("/ui/inbox/rows", headers={"X-Relaydesk-Background": "1"})
+    assert refreshed.status == 200  # the page refreshing itself is no sign of the agent
+    assert await _presence(desk, sue.agent_id) == Presence.AWAY
     stream.close()
     clock.advance(timedelta(minutes=31))
-    await desk.hub.presence.sweep_once()  # 10:06: the page was last seen 41 minutes ago
+    await desk.hub.presence.sweep_once()  # 10:07: the page was last seen at 09:36
     assert await _presence(desk, sue.agent_id) == Presence.OFFLINE
     assert [span[0] for span in await _spans(desk, sue.agent_id)] == ["online", "away"]
-    assert (await _spans(desk, sue.agent_id))[-1][2] == _at(66)
+    assert (await _spans(desk, sue.agent_id))[-1][2] == _at(67)
 
     clock.advance(timedelta(minutes=1))
     await sue.page("/ui/inbox")  # offline only for being idle: a request brings them back
