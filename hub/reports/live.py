@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.live import LiveSettings
@@ -145,6 +156,10 @@ def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
 
 
 def _open_conversations(scope: Scope) -> Any:
+    """The open conversations with their last reply, computed once per row (materialized:
+    the figures use it several times) and only where the status is open (the only status
+    whose figures depend on it)."""
+    reply = case((Conversation.status == ConversationStatus.OPEN, last_reply()), else_=None)
     query = select(
         Conversation.id,
         Conversation.team_id,
@@ -153,9 +168,9 @@ def _open_conversations(scope: Scope) -> Any:
         Conversation.assignee_id,
         Conversation.last_inbound_at,
         Conversation.sla_due_at,
-        last_reply().label("last_reply"),
+        type_coerce(reply, Conversation.last_inbound_at.type).label("last_reply"),
     ).where(Conversation.status.in_(ACTIVE))
-    return _scoped(query, scope).subquery("live_open")
+    return _scoped(query, scope).cte("live_open").prefix_with("MATERIALIZED")
 
 
 async def _by_team_and_channel(
