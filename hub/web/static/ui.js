@@ -120,13 +120,14 @@
   /* ---------- Live operations (supervisors) ----------
      Any event that can move a figure (a message, an assignment, a status, a delivery, an
      agent's presence) fetches the figures again; a clock tick every 30 s keeps waits and SLA
-     deadlines current. A refresh waits while a reassign form in the figures has the focus. */
+     deadlines current. A refresh waits while the keyboard focus is in the figures (a link or
+     a reassign form), so it never takes the focus away; it runs when the focus leaves. */
   if (body.dataset.live === "ops") {
     const figures = $("#live-figures");
     let held = false;
     const busy = () => {
       const active = document.activeElement;
-      return active && figures.contains(active) && active.closest("form");
+      return Boolean(active && active !== figures && figures.contains(active));
     };
     const refresh = refresher(async () => {
       if (busy()) {
