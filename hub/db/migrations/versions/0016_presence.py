@@ -7,6 +7,8 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -72,6 +74,18 @@ def upgrade() -> None:
     op.create_index(
         "ix_messages_author", "messages", ["author_agent_id", "created_at"], unique=False
     )
+    # Agents online or away now start their first span now, so their time counts from here.
+    agents = sa.table("agents", sa.column("id"), sa.column("presence"))
+    spans = sa.table(
+        "presence_spans",
+        sa.column("agent_id"),
+        sa.column("presence"),
+        sa.column("started_at", WHEN),
+    )
+    present = sa.select(agents.c.id, agents.c.presence, sa.literal(datetime.now(UTC), WHEN)).where(
+        agents.c.presence.in_(["online", "away"])
+    )
+    op.execute(spans.insert().from_select(["agent_id", "presence", "started_at"], present))
 
 
 def downgrade() -> None:
