@@ -147,7 +147,7 @@ async def measure(settings: Settings, samples: int) -> dict[str, Any]:
                             seen.setdefault(int(found.group(1)), time.perf_counter())
 
             reader = asyncio.create_task(follow())
-            shown = []
+            shown, heard = [], []
             try:
                 for n in range(samples):
                     posted = time.perf_counter()
@@ -166,6 +166,7 @@ async def measure(settings: Settings, samples: int) -> dict[str, Any]:
                     async with asyncio.timeout(10):
                         while conversation not in seen:
                             await asyncio.sleep(0.001)
+                    heard.append((seen[conversation] - posted) * 1000)
                     await asyncio.sleep(PAGE_PAUSE_SECONDS)
                     started = time.perf_counter()
                     total = await open_total(http)
@@ -180,7 +181,8 @@ async def measure(settings: Settings, samples: int) -> dict[str, Any]:
         await server.close()
     return {
         "message posted -> live figures refreshed (target 1000 ms)": summary(shown),
-        "figures fragment alone": summary(fragment),
+        "  of which: message posted -> its event on the stream": summary(heard),
+        "  of which: figures fragment (/ui/live/figures)": summary(fragment),
         "open conversations at start": before,
     }
 
