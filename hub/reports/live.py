@@ -98,19 +98,22 @@ class Figures:
         return value
 
 
-def last_reply() -> Any:
-    """When an agent last replied in the conversation (a correlated subquery that walks the
-    conversation's messages newest first and stops at the first reply): bots, automated
-    messages and failed deliveries do not count."""
-    return (
-        select(Message.created_at)
-        .where(
-            Message.conversation_id == Conversation.id,
+def last_party() -> Any:
+    """Who wrote last, the customer ("inbound") or an agent ("outbound"), as a correlated
+    subquery that walks the conversation's messages newest first and stops at the first that
+    counts: bots, automated messages, notes, events and failed deliveries do not."""
+    counts = or_(
+        Message.direction == Direction.INBOUND,
+        and_(
             Message.direction == Direction.OUTBOUND,
             Message.author_agent_id.is_not(None),
             Message.automated.is_(False),
             Message.delivery_state != DeliveryState.FAILED,
-        )
+        ),
+    )
+    return (
+        select(Message.direction)
+        .where(Message.conversation_id == Conversation.id, counts)
         .order_by(Message.id.desc())
         .limit(1)
         .correlate(Conversation)
@@ -121,26 +124,16 @@ def last_reply() -> Any:
 def conditions(
     columns: Mapping[str, Any], now: datetime, risk: timedelta
 ) -> dict[str, ColumnElement[bool]]:
-    """Each figure's condition over ``columns`` (status, assignee_id, last_inbound_at,
-    last_reply, sla_due_at), for conversations already known to be open."""
-    status, inbound, reply = columns["status"], columns["last_inbound_at"], columns["last_reply"]
-    due = columns["sla_due_at"]
-    waiting_us = and_(
-        status == ConversationStatus.OPEN,
-        inbound.is_not(None),
-        or_(reply.is_(None), reply < inbound),
-    )
+    """Each figure's condition over ``columns`` (status, assignee_id, last_party, sla_due_at),
+    for conversations already known to be open."""
+    status, party, due = columns["status"], columns["last_party"], columns["sla_due_at"]
     return {
         "open": true(),
         "unassigned": columns["assignee_id"].is_(None),
-        "waiting_us": waiting_us,
+        "waiting_us": and_(status == ConversationStatus.OPEN, party == Direction.INBOUND),
         "waiting_customer": or_(
             status == ConversationStatus.PENDING,
-            and_(
-                status == ConversationStatus.OPEN,
-                reply.is_not(None),
-                or_(inbound.is_(None), inbound <= reply),
-            ),
+            and_(status == ConversationStatus.OPEN, party == Direction.OUTBOUND),
         ),
         "sla_at_risk": and_(due.is_not(None), due >= now, due < now + risk),
         "sla_breached": and_(due.is_not(None), due < now),
@@ -156,10 +149,10 @@ def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
 
 
 def _open_conversations(scope: Scope) -> Any:
-    """The open conversations with their last reply, computed once per row (materialized:
-    the figures use it several times) and only where the status is open (the only status
-    whose figures depend on it)."""
-    reply = case((Conversation.status == ConversationStatus.OPEN, last_reply()), else_=None)
+    """The open conversations with who wrote last, computed once per row (materialized: the
+    figures use it several times) and only where the status is open (the only status whose
+    figures depend on it)."""
+    party = case((Conversation.status == ConversationStatus.OPEN, last_party()), else_=None)
     query = select(
         Conversation.id,
         Conversation.team_id,
@@ -168,7 +161,7 @@ def _open_conversations(scope: Scope) -> Any:
         Conversation.assignee_id,
         Conversation.last_inbound_at,
         Conversation.sla_due_at,
-        type_coerce(reply, Conversation.last_inbound_at.type).label("last_reply"),
+        type_coerce(party, Message.direction.type).label("last_party"),
     ).where(Conversation.status.in_(ACTIVE))
     return _scoped(query, scope).cte("live_open").prefix_with("MATERIALIZED")
 
@@ -255,12 +248,10 @@ async def live_conversations(
 ) -> list[Conversation]:
     """The conversations behind one number: ``figure`` for a team (an id or "none"), a channel,
     or all in scope; longest waiting first."""
-    reply = last_reply()
     columns = {
         "status": Conversation.status,
         "assignee_id": Conversation.assignee_id,
-        "last_inbound_at": Conversation.last_inbound_at,
-        "last_reply": reply,
+        "last_party": last_party(),
         "sla_due_at": Conversation.sla_due_at,
     }
     condition = conditions(columns, now, timedelta(minutes=settings.sla_risk_minutes))[figure]

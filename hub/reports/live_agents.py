@@ -68,16 +68,18 @@ async def agent_lines(
     ids = [agent.id for agent in agents]
     if not ids:
         return []
-    replied = await session.execute(
-        select(Message.author_agent_id, func.max(Message.created_at))
-        .where(
-            Message.author_agent_id.in_(ids),
-            Message.direction == Direction.OUTBOUND,
-            Message.automated.is_(False),
+    replies = {}
+    for agent_id in ids:  # newest first along ix_messages_author: stops at the first reply
+        replies[agent_id] = await session.scalar(
+            select(Message.created_at)
+            .where(
+                Message.author_agent_id == agent_id,
+                Message.direction == Direction.OUTBOUND,
+                Message.automated.is_(False),
+            )
+            .order_by(Message.created_at.desc())
+            .limit(1)
         )
-        .group_by(Message.author_agent_id)
-    )
-    replies = {agent_id: when for agent_id, when in replied}
     today = start_of_day(now, settings.timezone)
     counted = await session.execute(
         select(AgentAssignment.agent_id, func.count())
