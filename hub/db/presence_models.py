@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import Base
-from hub.db.models import Message
+from hub.db.models import Conversation, Message
 
 
 class PresenceSpan(Base):
@@ -53,7 +53,21 @@ class AgentAssignment(Base):
     assigned_at: Mapped[datetime]
 
 
-# When each agent last replied (the live view's "last reply"): created by migration 0016.
+# When each agent last replied (the live view's "last reply"), and the live figures read from
+# an index alone (the open conversations' team, channel, assignee and deadlines): created by
+# migration 0016.
 _messages = cast(Table, Message.__table__)
 if "ix_messages_author" not in {index.name for index in _messages.indexes}:
     Index("ix_messages_author", _messages.c.author_agent_id, _messages.c.created_at)
+LIVE_COLUMNS = (
+    "status",
+    "team_id",
+    "channel",
+    "assignee_id",
+    "sla_due_at",
+    "last_inbound_at",
+    "id",
+)
+_conversations = cast(Table, Conversation.__table__)
+if "ix_conversations_live" not in {index.name for index in _conversations.indexes}:
+    Index("ix_conversations_live", *(_conversations.c[name] for name in LIVE_COLUMNS))

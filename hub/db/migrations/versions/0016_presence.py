@@ -74,6 +74,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_messages_author", "messages", ["author_agent_id", "created_at"], unique=False
     )
+    op.create_index(
+        "ix_conversations_live",
+        "conversations",
+        ["status", "team_id", "channel", "assignee_id", "sla_due_at", "last_inbound_at", "id"],
+        unique=False,
+    )
     # Agents online or away now start their first span now, so their time counts from here.
     agents = sa.table("agents", sa.column("id"), sa.column("presence"))
     spans = sa.table(
@@ -89,6 +95,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_conversations_live", table_name="conversations")
     op.drop_index("ix_messages_author", table_name="messages")
     op.drop_index("ix_agent_assignments_agent", table_name="agent_assignments")
     op.drop_table("agent_assignments")
