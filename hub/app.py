@@ -11,7 +11,7 @@ from channels.base import Channel
 from hub.assembly import assemble
 from hub.config.settings import Settings
 from hub.platform.clock import Clock
-from hub.web import devmail, forms, ui, webhooks
+from hub.web import devmail, forms, ops, ui, webhooks
 from hub.web import widget_routes as widget
 from hub.web.api import followups as followup_routes
 from hub.web.api import routes as api
@@ -44,6 +44,7 @@ def create_app(
     app[PAGES] = pages = WebPages.of(settings)
     api.add_routes(app.router)  # the API: agent API, API channel, health, OpenAPI document
     webhooks.add_routes(app.router)
+    ops.add_routes(app.router)  # GET /metrics (Prometheus)
     forms.add_routes(app.router)
     followup_routes.add_routes(app.router)  # the satisfaction link
     if settings.capture.enabled:

@@ -31,8 +31,10 @@ from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import Clock, SystemClock
 from hub.platform.database import Database, open_database
 from hub.platform.events import EventBus
+from hub.platform.metrics import Metrics
 from hub.platform.migrate import upgrade, upgrade_async
 from hub.platform.supervisor import Supervisor
+from hub.reports.presence_tracker import PresenceTracker
 from hub.routing.hooks import ingest_hooks
 from hub.routing.service import Routing, build_routing
 from hub.widget.service import WidgetService
@@ -58,6 +60,8 @@ class Hub:
     widgets: WidgetService
     capture: CaptureServer | None
     supervisor: Supervisor  # runs every background worker of this process
+    metrics: Metrics  # this process's Prometheus figures (GET /metrics)
+    presence: PresenceTracker  # agents' activity and the away/offline sweep
 
 
 class _Service(Protocol):
@@ -112,7 +116,8 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     if settings.capture.enabled:
         capture = CaptureServer(settings.capture.host, settings.capture.port, settings.capture.keep)
     renderer = FollowupRenderer(settings.templates_dir)
-    dispatcher = Dispatcher(db, channels, settings.outbox, clock)
+    metrics = Metrics(settings.operations.process)
+    dispatcher = Dispatcher(db, channels, settings.outbox, clock, metrics)
     events = EventBus(db, clock)
 
     def committed() -> None:
@@ -123,7 +128,9 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     routing = build_routing(settings, db, clock, committed)
     pipeline = Pipeline(settings, clock, ingest_hooks(routing.engine, EMAIL_INGEST))
     supervisor = Supervisor()
-    ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, committed, events.wake)
+    ingestor = Ingestor(
+        db, pipeline, settings.ingest.batch_size, committed, events.wake, metrics=metrics
+    )
     return Hub(
         settings=settings,
         clock=clock,
@@ -143,6 +150,8 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         widgets=WidgetService(settings, db, clock, channels, events, dispatcher.wake, supervisor),
         capture=capture,
         supervisor=supervisor,
+        metrics=metrics,
+        presence=PresenceTracker(db, clock, settings.live, events.wake),
     )
 
 
@@ -192,6 +201,7 @@ async def assemble(
                 hub.dispatcher.worker,
                 *hub.routing.workers,
                 hub.snoozer.worker,
+                hub.presence.worker,
                 *hub.chat_files.workers,
                 hub.ingestor.worker,
             )

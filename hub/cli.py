@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +20,8 @@ from hub.config.settings import ConfigError, Settings, load_settings
 from hub.core.staff import StaffError, add_agent, agent_by_email, create_token, set_password
 from hub.db.models import Presence, Role
 from hub.platform.clock import SystemClock
+from hub.platform.logs import configure_logging
+from hub.platform.metrics import default_process
 
 EXIT_USAGE = 2
 DATABASE_ERRORS = (OSError, SQLAlchemyError, CommandError)
@@ -60,6 +61,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hub.app import create_app
 
     settings = _settings(args)
+    operations = settings.operations
+    if operations.json_logs:
+        configure_logging(json_lines=True, process=operations.process or default_process())
     app = create_app(settings)
     base = f"http://{settings.web.host}:{settings.web.port}"
 
@@ -303,11 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:

@@ -98,6 +98,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "outbox.base_delay_seconds": 0.05,
         # Tests never compete for the example config's fixed inbound SMTP port.
         "channels.mail.inbound_smtp": "127.0.0.1:0",
+        # Idle agents are turned away only when a test sweeps (hub.presence.sweep_once).
+        "live.sweep_seconds": 3600,
     }
     values.update(overrides)
     return load_settings(CONFIG, environ={}, overrides=values)

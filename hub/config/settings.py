@@ -20,6 +20,8 @@ from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
 from hub.config.campaigns import CampaignSettings
 from hub.config.crm import CrmSettings
+from hub.config.live import LiveSettings
+from hub.config.operations import OperationsSettings
 from hub.config.routing import (
     AssignmentSettings,
     BotSettings,
@@ -176,6 +178,8 @@ class Settings(_Model):
     jobs: JobSettings = JobSettings()
     campaigns: CampaignSettings = CampaignSettings()
     crm: CrmSettings = CrmSettings()
+    live: LiveSettings = LiveSettings()
+    operations: OperationsSettings = OperationsSettings()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     templates_dir: Path = PROJECT_ROOT / "templates"
 

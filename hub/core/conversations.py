@@ -27,6 +27,7 @@ from hub.db.models import (
     Ticket,
     TicketStatus,
 )
+from hub.db.presence_models import AgentAssignment
 from hub.platform.events import publish
 from hub.platform.jobs import enqueue
 
@@ -196,6 +197,9 @@ async def assign(
     if agent_id is None:
         await log_event(session, conversation, "Unassigned", now, actor_id)
     else:
+        session.add(
+            AgentAssignment(conversation_id=conversation.id, agent_id=agent_id, assigned_at=now)
+        )
         agent = await session.get(Agent, agent_id)
         name = agent.name if agent else f"agent {agent_id}"
         await log_event(session, conversation, f"Assigned to {name}", now, actor_id)

@@ -12,6 +12,7 @@ from hub.db import (
     file_models,
     inbox_models,
     models,
+    presence_models,
     routing_models,
     widget_models,
 )
@@ -26,6 +27,7 @@ MODULES = (
     email_models,
     file_models,
     inbox_models,
+    presence_models,
     routing_models,
     widget_models,
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from channels.base import InboundMessage
 from hub.inbound.pipeline import Pipeline
 from hub.inbound.results import IngestResult
 from hub.platform.database import Database
+from hub.platform.metrics import Metrics
 from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ class Ingestor:
         batch_size: int = 64,
         after_commit: Callable[[], None] | None = None,
         after_store: Callable[[], None] | None = None,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         """``after_commit`` runs after a commit that queued something to send (it wakes the
         outbox); ``after_store`` after any commit that stored a new message (it wakes the live
@@ -44,15 +48,22 @@ class Ingestor:
         self.batch_size = batch_size
         self.after_commit = after_commit
         self.after_store = after_store
+        self.metrics = metrics
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.worker = Worker("relaydesk-ingest", self._write_batch, drain=self._drain)
 
     async def submit(self, inbound: InboundMessage) -> IngestResult:
+        started = time.perf_counter()
         if not self.worker.running:
-            return (await self.process([inbound]))[0]
-        future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put((inbound, future))
-        return await asyncio.shield(future)
+            result = (await self.process([inbound]))[0]
+        else:
+            future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
+            await self._queue.put((inbound, future))
+            result = await asyncio.shield(future)
+        if self.metrics is not None:
+            elapsed = time.perf_counter() - started
+            self.metrics.ingested(inbound.channel, elapsed, stored=not result.duplicate)
+        return result
 
     async def _drain(self, seconds: float = 30.0) -> None:
         """On stop: let queued submissions finish first, within reason."""

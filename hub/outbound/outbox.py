@@ -34,6 +34,7 @@ from hub.db.models import (
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import publish
+from hub.platform.metrics import Metrics
 from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
 
@@ -67,9 +68,15 @@ class Dispatcher:
     """The outbox's handler on the job queue, and its worker."""
 
     def __init__(
-        self, db: Database, channels: Mapping[str, Channel], settings: OutboxSettings, clock: Clock
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        settings: OutboxSettings,
+        clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics
         self.channels = channels
         self.settings = settings
         self.clock = clock
@@ -162,11 +169,15 @@ class Dispatcher:
         if result.external_id and not message.external_id:
             message.external_id = result.external_id
         await self._publish(session, message, now)
+        if self.metrics is not None:
+            self.metrics.delivered(item.channel)
         return OutboxState.SENT
 
     async def failed(
         self, session: AsyncSession, item: OutboxItem, failure: Failure, now: datetime
     ) -> None:
+        if self.metrics is not None:
+            self.metrics.delivery_failed(item.channel, final=item.state == OutboxState.FAILED)
         message = await session.get(Message, item.message_id)
         if message is None:
             return

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import Agent, Presence
+from hub.reports.presence import change_presence
 from hub.routing.monitor import Monitor
 
 
@@ -27,7 +28,7 @@ async def set_availability(
 ) -> None:
     """Apply ``change`` to ``agent`` and route what it frees or blocks. The caller commits."""
     if change.presence is not None:
-        agent.presence = change.presence
+        await change_presence(session, agent, change.presence, now, chosen=True)
     if change.capacity is not None:
         agent.capacity = change.capacity
     if change.skills is not None:

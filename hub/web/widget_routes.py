@@ -164,9 +164,11 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         return _error(errors.widget_not_websocket())
     await ws.prepare(request)
     session = WidgetSession(hub, state.tokens, limits, channel, ws, request.remote)
+    hub.metrics.stream_opened("widget")
     try:
         await session.run()
     finally:
+        hub.metrics.stream_closed("widget")
         # aiohttp may cancel this handler once the peer is gone: finish the bookkeeping anyway.
         await asyncio.shield(asyncio.ensure_future(session.close()))
     return ws

@@ -92,6 +92,7 @@ class Endpoint:
                 caller = await authenticate(request, session)
             if self.doc.requires and not self.doc.requires.allows(caller):
                 raise forbidden(self.doc.requires.action)
+            await hub.presence.touch(caller.agent_id)  # the agent's requests keep them online
         arguments: dict[str, BaseModel] = {}
         for where, model in self.inputs.items():
             raw = await read(request, where, model)

@@ -3,13 +3,17 @@ registered on the app from here and documented from here (openapi.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
     conversations,
     customers,
@@ -17,12 +21,16 @@ from hub.web.api import (
     followups,
     inbound,
     insights,
+    live,
     routing,
     uploads,
 )
-from hub.web.api.edge import Call, Doc, Endpoint, add_endpoints, endpoint
-from hub.web.api.models.meta import Health, OpenApiDocument
+from hub.web.api.edge import Call, Doc, Endpoint, Reply, add_endpoints, endpoint
+from hub.web.api.models.meta import Health, OpenApiDocument, Readiness
 from hub.web.api.openapi import document
+
+log = logging.getLogger(__name__)
+READY_TIMEOUT_SECONDS = 3.0
 
 
 @endpoint(
@@ -30,17 +38,35 @@ from hub.web.api.openapi import document
     "/healthz",
     Doc(
         "Meta",
-        "Liveness and database check",
+        "Liveness: the process answers (the database is not asked; see /readyz)",
         "health",
         auth="public",
-        ok={200: "Up, database reachable"},
-        errors=(500,),
+        ok={200: "Up"},
     ),
 )
 async def health(call: Call) -> Health:
-    async with call.hub.db.reader() as session:
-        await session.execute(text("SELECT 1"))
     return Health(status="ok")
+
+
+@endpoint(
+    "GET",
+    "/readyz",
+    Doc(
+        "Meta",
+        "Readiness: the database answers",
+        "ready",
+        auth="public",
+        ok={200: "Ready", 503: "Not ready; checks says what is wrong"},
+    ),
+)
+async def ready(call: Call) -> Reply[Readiness]:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS), call.hub.db.reader() as session:
+            await session.execute(text("SELECT 1"))
+    except (OSError, SQLAlchemyError, TimeoutError) as exc:
+        log.warning("readiness check failed: %s", exc)
+        return Reply(Readiness(status="unavailable", checks={"database": READY_DATABASE_DOWN}), 503)
+    return Reply(Readiness(status="ok", checks={"database": "ok"}), 200)
 
 
 @endpoint(
@@ -52,7 +78,7 @@ async def openapi_json(call: Call) -> OpenApiDocument:
     return OpenApiDocument(api_document())
 
 
-META: tuple[Endpoint, ...] = (health, openapi_json)
+META: tuple[Endpoint, ...] = (health, ready, openapi_json)
 ENDPOINTS: tuple[Endpoint, ...] = (
     *inbound.ENDPOINTS,
     *conversations.ENDPOINTS,
@@ -63,6 +89,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *routing.ENDPOINTS,
     *followups.ENDPOINTS,
     *uploads.ENDPOINTS,
+    *live.ENDPOINTS,
 )
 
 

@@ -55,7 +55,7 @@
 
   /* Live updates. EventSource reconnects by itself and sends Last-Event-ID, so the server
      replays what was missed; if the browser gives up, we reconnect with ?after=. */
-  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "reset"];
+  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "reset"];
   function connect(onEvent) {
     const badge = $("#live-state");
     let lastId = body.dataset.eventId || ""; // events after the page was rendered are replayed
@@ -117,6 +117,45 @@
     };
   }
 
+  /* ---------- Live operations (supervisors) ----------
+     Any event that can move a figure (a message, an assignment, a status, a delivery, an
+     agent's presence) fetches the figures again; a clock tick every 30 s keeps waits and SLA
+     deadlines current. A refresh waits while the keyboard focus is in the figures (a link or
+     a reassign form), so it never takes the focus away; it runs when the focus leaves. */
+  if (body.dataset.live === "ops") {
+    const figures = $("#live-figures");
+    let held = false;
+    const busy = () => {
+      const active = document.activeElement;
+      return Boolean(active && active !== figures && figures.contains(active));
+    };
+    const refresh = refresher(async () => {
+      if (busy()) {
+        held = true;
+        return;
+      }
+      const response = await fetch(body.dataset.figuresUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html", "X-Relaydesk-Background": "1" },
+      });
+      if (!response.ok) return;
+      figures.innerHTML = await response.text();
+      figures.dataset.refreshed = String(Date.now());
+    });
+    figures.addEventListener("focusout", () => {
+      setTimeout(() => {
+        if (held && !busy()) {
+          held = false;
+          refresh();
+        }
+      }, 0);
+    });
+    connect((event) => {
+      if (event.kind !== "typing") refresh();
+    });
+    setInterval(refresh, 30000);
+  }
+
   /* ---------- Inbox ---------- */
   if (body.dataset.live === "inbox") {
     const rows = $("#rows");
@@ -139,7 +178,7 @@
     const refresh = refresher(async () => {
       const response = await fetch(body.dataset.rowsUrl + location.search, {
         credentials: "same-origin",
-        headers: { Accept: "text/html" },
+        headers: { Accept: "text/html", "X-Relaydesk-Background": "1" },
       });
       if (!response.ok) return;
       const checked = new Set($$('input[name="ids"]:checked').map((i) => i.value));
@@ -156,7 +195,7 @@
       rows.dataset.refreshed = String(Date.now());
     });
     connect((event) => {
-      if (event.kind !== "typing") refresh();
+      if (event.kind !== "typing" && event.kind !== "presence") refresh();
     });
     rows.addEventListener("click", (event) => {
       const row = event.target.closest("tr.conv");
@@ -233,7 +272,7 @@
     const refresh = refresher(async () => {
       const response = await fetch(body.dataset.liveUrl + location.search, {
         credentials: "same-origin",
-        headers: { Accept: "text/html" },
+        headers: { Accept: "text/html", "X-Relaydesk-Background": "1" },
       });
       if (!response.ok) return;
       live.innerHTML = await response.text();

@@ -17,6 +17,7 @@ from hub.web.ui import (
     customers_insights,
     customers_profile,
     inbox,
+    live_ops,
     session,
     stream,
 )
@@ -38,6 +39,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         actions,
         canned,
         accounts,
+        live_ops,
         stream,
         customers_insights,
         customers,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from hub.core.errors import UI_PASSWORD_MISMATCH, forbidden, invalid_field
 from hub.core.staff import StaffError, add_agent, set_password
 from hub.db.models import Agent, AgentTeam, Presence, Role, Team
+from hub.reports.presence import change_presence
 from hub.web.keys import hub_of
 from hub.web.requests import path_id, row_id
 from hub.web.ui.render import page, see_other
@@ -101,8 +102,10 @@ async def set_presence(request: web.Request) -> web.StreamResponse:
     async with hub.db.writer() as session:
         agent = await session.get(Agent, viewer.agent_id)
         assert agent is not None
-        agent.presence = presence
+        await change_presence(session, agent, presence, hub.clock.now(), chosen=True)
         await session.commit()
+    hub.presence.forget(viewer.agent_id)
+    hub.events.wake()
     back = str(posted.get("back", ""))
     see_other(back if back.startswith("/ui/") else "/ui/inbox", "presence")
 

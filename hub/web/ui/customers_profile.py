@@ -18,14 +18,14 @@ from hub.crm.edits import (
 from hub.crm.profile import load_profile, visible_customer
 from hub.crm.texts import NOTICE_SAVED
 from hub.web.keys import hub_of
-from hub.web.ui.actions import path_int
+from hub.web.requests import path_id
 from hub.web.ui.render import page, see_other
 from hub.web.ui.viewer import viewer_of
 
 
 async def profile(request: web.Request, form_error: ApiError | None = None) -> web.Response:
     hub, viewer = hub_of(request), viewer_of(request)
-    customer_id = path_int(request, "customer")
+    customer_id = path_id(request, "customer")
     async with hub.db.reader() as session:
         found = await load_profile(session, viewer.principal, customer_id)
     return page(
@@ -44,7 +44,7 @@ async def profile(request: web.Request, form_error: ApiError | None = None) -> w
 async def _save(request: web.Request, edit: CustomerEdit) -> web.StreamResponse:
     hub, viewer = hub_of(request), viewer_of(request)
     check_editor(viewer.principal)
-    customer_id = path_int(request, "customer")
+    customer_id = path_id(request, "customer")
     try:
         edit = validated(edit, hub.settings.crm)
     except ApiError as refused:  # shown beside the form, which keeps the profile in view

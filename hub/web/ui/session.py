@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from hub.core.errors import ApiError
 from hub.core.staff import agent_by_email, verify_password
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, Presence, Role
+from hub.reports.presence import change_presence
 from hub.web import csrf
 from hub.web.keys import hub_of
 from hub.web.ui.render import Handler, back_to, page, problem_response, wants_json
@@ -40,6 +42,7 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 TOUCH_SECONDS = 300
+BACKGROUND = "X-Relaydesk-Background"  # set by ui.js on the fetches a live page makes itself
 
 
 def _digest(token: str) -> str:
@@ -119,9 +122,16 @@ async def ui_middleware(request: web.Request, handler: Handler) -> web.StreamRes
                 if request.method == "GET" and not wants_json(request):
                     raise web.HTTPSeeOther("/ui/login?" + urlencode({"next": request.path_qs}))
                 raise errors.ui_signed_out()
-            request[VIEWER] = viewer
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 await _check_csrf(request, viewer)
+            # A request is activity; a page refreshing itself (BACKGROUND) only shows that it
+            # is open, as its event stream does.
+            background = request.headers.get(BACKGROUND) == "1"
+            if request.path != "/ui/events" and await hub.presence.touch(
+                viewer.agent_id, viewer.presence, stream=background
+            ):
+                viewer = replace(viewer, presence=Presence.ONLINE)
+            request[VIEWER] = viewer
         if request.content_type in FORM_TYPES and not streamed(request):
             await read_post(request)  # read once here: handlers get it kept, or this 400
         response = await handler(request)
@@ -171,8 +181,10 @@ async def login(request: web.Request) -> web.StreamResponse:
             log.info("failed sign-in for %r from %s", email, request.remote)
             return _login_page(request, error=errors.UI_LOGIN_FAILED, email=email, status=401)
         token = await start_session(session, agent, hub.clock.now(), state)
-        agent.presence = Presence.ONLINE
+        await change_presence(session, agent, Presence.ONLINE, hub.clock.now())
         await session.commit()
+    hub.presence.forget(agent.id)
+    hub.events.wake()
     redirect = web.HTTPSeeOther(back_to(str(posted.get("next", "")), "/ui/inbox"))
     redirect.set_cookie(
         COOKIE,
@@ -205,8 +217,10 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await session.execute(delete(UiSession).where(UiSession.id == viewer.session_id))
         agent = await session.get(Agent, viewer.agent_id)
         if agent is not None:
-            agent.presence = Presence.OFFLINE
+            await change_presence(session, agent, Presence.OFFLINE, hub.clock.now(), chosen=True)
         await session.commit()
+    hub.presence.forget(viewer.agent_id)
+    hub.events.wake()
     redirect = web.HTTPSeeOther("/ui/login")
     redirect.del_cookie(COOKIE, path="/")
     raise redirect

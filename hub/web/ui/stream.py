@@ -31,7 +31,7 @@ def _frame(event: LiveEvent) -> bytes:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    viewer, bus = viewer_of(request), hub_of(request).events
+    viewer = viewer_of(request)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -41,6 +41,19 @@ async def events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    hub = hub_of(request)
+    await hub.presence.touch(viewer.agent_id, viewer.presence, stream=True)
+    hub.metrics.stream_opened()
+    try:
+        await _follow(request, response)
+    finally:
+        hub.metrics.stream_closed()
+    return response
+
+
+async def _follow(request: web.Request, response: web.StreamResponse) -> None:
+    viewer, hub = viewer_of(request), hub_of(request)
+    bus = hub.events
     async with bus.subscribe() as queue:
         after = _last_id(request)
         start = after if after is not None else await bus.latest_id()
@@ -60,13 +73,13 @@ async def events(request: web.Request) -> web.StreamResponse:
                     live = await queue.get()
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
+                await hub.presence.touch(viewer.agent_id, viewer.presence, stream=True)
                 continue
             if live is None:
                 break
             if live.id in replayed or not live.visible_to(viewer.principal):
                 continue
             await response.write(_frame(live))
-    return response
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

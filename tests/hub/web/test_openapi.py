@@ -20,6 +20,7 @@ from tests.support.agent_api import inbound_token, payload, start_conversation
 from tests.support.desk import Desk
 
 METHODS = {"get", "put", "post", "patch", "delete"}
+META_PATHS = ("/healthz", "/readyz")
 # The paths of this area: the API channel, conversations and customers, health and this document.
 PATHS = generate((*inbound.ENDPOINTS, *conversations.ENDPOINTS, *META))["paths"]
 
@@ -28,7 +29,7 @@ def _api_routes(desk: Desk) -> set[tuple[str, str]]:
     routes = set()
     for route in desk.client.app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
-        if route.method == "HEAD" or not (path.startswith("/api/") or path == "/healthz"):
+        if route.method == "HEAD" or not (path.startswith("/api/") or path in META_PATHS):
             continue
         routes.add((route.method, path))
     return routes
@@ -229,6 +230,7 @@ async def test_real_responses_match_the_documented_schemas(desk: Desk) -> None:
     assert (await probe("GET", customer, "nope", id=detail["customer_id"]))[0] == 401
 
     assert (await probe("GET", "/healthz", None))[0] == 200
+    assert (await probe("GET", "/readyz", None))[0] == 200
     assert (await probe("GET", "/api/v1/openapi.json", None))[0] == 200
 
     # Every operation of this area answered successfully at least once.

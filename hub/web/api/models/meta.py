@@ -13,5 +13,12 @@ class Health(Answer):
     status: Literal["ok"]
 
 
+class Readiness(Answer):
+    """Whether this process can serve: each check "ok", or what is wrong."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+
+
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """OpenAPI 3.1 document"""

@@ -1,0 +1,44 @@
+"""Settings for running the hub under an orchestrator (``[operations]`` in the config):
+who may read ``GET /metrics``, the process label on every metric, and JSON logs.
+
+```toml
+[operations]
+metrics_token = "a-long-random-token"     # GET /metrics needs "Authorization: Bearer <token>"
+metrics_allow = ["127.0.0.1", "10.0.0.0/8"]  # or: only these client addresses (no token)
+process = "web-1"                         # the "process" label (default: host name and pid)
+json_logs = true                          # one JSON object per log line on stderr
+```
+
+Without ``metrics_token`` and ``metrics_allow``, ``/metrics`` answers 404: nothing is exposed
+until an admin chooses how. With both, a request must come from an allowed address *and* carry
+the token.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class OperationsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metrics_token: str | None = Field(None, min_length=16, max_length=500)
+    metrics_allow: tuple[str, ...] = ()
+    process: str = Field("", max_length=100)
+    json_logs: bool = False
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return bool(self.metrics_token or self.metrics_allow)
