@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hub.core.errors import ApiError
 
 MARKETERS_ONLY = "work with segments and customer imports (marketers and admins)"
@@ -64,14 +66,11 @@ def import_unreadable(problem: str) -> ApiError:
     return ApiError(400, "import_unreadable", f"the CSV file could not be read: {problem}")
 
 
-def import_rejected(count: int, first: str) -> ApiError:
-    """Rows with problems: nothing was imported. The body lists the rows (see ``errors``)."""
-    plural = "row has a problem" if count == 1 else "rows have problems"
+def import_rejected(count: int, first: str, rows: Mapping[str, str]) -> ApiError:
+    """Problems on rows: nothing was imported. ``fields`` names each as ``row N: column``."""
+    plural = "problem" if count == 1 else "problems"
     return ApiError(
-        422,
-        "import_rejected",
-        f"nothing was imported: {count} {plural} (first: {first})",
-        {"file": f"{count} {plural}"},
+        422, "import_rejected", f"nothing was imported: {count} {plural} (first: {first})", rows
     )
 
 
@@ -107,12 +106,6 @@ def consent_identity(identity_id: int, customer_id: int) -> ApiError:
         "invalid_field",
         f"identity: {identity_id} is not an identity of customer {customer_id}",
         {"identity": f"not an identity of customer {customer_id}"},
-    )
-
-
-def consent_source_role(source: str) -> ApiError:
-    return ApiError(
-        403, "forbidden", f"your role may not record consent with the source {source!r}"
     )
 
 

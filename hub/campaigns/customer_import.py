@@ -28,6 +28,7 @@ from channels.validation import clean_line, normalize_email
 from hub.campaigns import audience_texts as texts
 from hub.campaigns.consent_records import Address, record_many
 from hub.campaigns.segments import get_segment, with_static
+from hub.config.settings import Settings
 from hub.core.customers import name_key
 from hub.core.errors import ApiError
 from hub.db.campaign_models import ConsentSource, ConsentState, SegmentMember
@@ -83,8 +84,11 @@ class ImportRejected(Exception):
 
     def error(self) -> ApiError:
         first = self.problems[0]
+        rows: dict[str, str] = {}
+        for problem in self.problems:
+            rows.setdefault(f"row {problem.row}: {problem.column or 'row'}", problem.problem)
         return texts.import_rejected(
-            self.total, f"row {first.row}, {first.column}: {first.problem}"
+            self.total, f"row {first.row}, {first.column}: {first.problem}", rows
         )
 
 
@@ -105,6 +109,13 @@ class ImportResult:
     updated: int
     added_to_segment: int
     consents_recorded: int
+
+
+def tiers_of(settings: Settings) -> tuple[str, ...]:
+    """The tiers people may choose: the CRM's list when the hub has one, else the defaults."""
+    crm = getattr(settings, "crm", None)
+    tiers = getattr(crm, "tiers", None)
+    return tuple(tiers) if tiers else DEFAULT_TIERS
 
 
 @cache
