@@ -61,7 +61,9 @@ class ReplyLinker:
             )
             answered: set[int] = set()
             for row_id, identity_id in chat_rows:
-                if identity_id is not None and identity_id not in answered:  # the latest campaign the person answers
+                if (
+                    identity_id is not None and identity_id not in answered
+                ):  # the latest campaign the person answers
                     answered.add(identity_id)
                     links.setdefault(row_id, chats[identity_id])
         if links:

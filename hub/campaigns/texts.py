@@ -18,8 +18,9 @@ PREFERENCES_LEAD = "Choose where we may send you news. Support answers are not a
 PREFERENCES_SAVED = "Your preferences are saved."
 PREFERENCES_CSRF = "This form has expired or was not sent from our page. Please reload it."
 PREFERENCES_BAD_CHANNEL = "Choose one of the channels listed."
-PREFERENCES_SUPPRESSED = "Messages to this address could not be delivered, so we stopped using it."
 PREFERENCES_NO_CHANNEL = "No preference"
+PREFERENCES_SUPPRESSED = "Messages to this address could not be delivered, so we stopped using it."
+
 
 # STOP words and the mailto: unsubscribe
 STOP_SUBJECT = "Opted out of news"
