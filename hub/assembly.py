@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sqlalchemy import select
@@ -18,6 +18,8 @@ from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
 from hub.agent.snooze import Snoozer
+from hub.campaigns.intake import OptOutIntake
+from hub.campaigns.replies import ReplyLinker
 from hub.chat.files import ChatFileFetcher
 from hub.chat.service import ChatService, file_sources
 from hub.config.settings import Settings
@@ -117,7 +119,12 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         events.wake()
 
     routing = build_routing(settings, db, clock, committed)
-    pipeline = Pipeline(settings, clock, ingest_hooks(routing.engine, EMAIL_INGEST))
+    hooks = replace(
+        ingest_hooks(routing.engine, EMAIL_INGEST),
+        interceptors=OptOutIntake(settings, routing.engine.automated).interceptors,
+        after_stored=(ReplyLinker(settings.campaigns.reply_window_hours),),
+    )
+    pipeline = Pipeline(settings, clock, hooks)
     supervisor = Supervisor()
     ingestor = Ingestor(db, pipeline, settings.ingest.batch_size, committed, events.wake)
     return Hub(
