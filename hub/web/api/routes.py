@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from hub.web.api import (
+    campaigns,
     consent,
     conversations,
     email,
@@ -63,6 +64,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *uploads.ENDPOINTS,
     *segments.ENDPOINTS,
     *consent.ENDPOINTS,
+    *campaigns.ENDPOINTS,
 )
 
 
