@@ -8,7 +8,17 @@ from pathlib import Path
 from aiohttp import web
 from jinja2 import Environment
 
-from hub.web.ui import accounts, actions, canned, conversation, inbox, session, stream
+from hub.web.ui import (
+    accounts,
+    actions,
+    campaigns,
+    campaigns_send,
+    canned,
+    conversation,
+    inbox,
+    session,
+    stream,
+)
 from hub.web.ui.state import UI, UiState, close_streams
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -22,4 +32,6 @@ def setup(app: web.Application, pages: Environment) -> None:
     router = app.router
     for module in (session, inbox, conversation, actions, canned, accounts, stream):
         module.add_routes(router)
+    campaigns.add_routes(router)
+    campaigns_send.add_routes(router)
     router.add_static("/ui/static/", STATIC, name="ui-static", append_version=True)
