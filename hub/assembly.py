@@ -18,6 +18,7 @@ from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
 from hub.agent.snooze import Snoozer
+from hub.campaigns.sender import CampaignSender
 from hub.chat.files import ChatFileFetcher
 from hub.chat.service import ChatService, file_sources
 from hub.config.settings import Settings
@@ -56,6 +57,7 @@ class Hub:
     chat_files: ChatFileFetcher
     email: EmailService
     widgets: WidgetService
+    campaigns: CampaignSender  # sends running campaigns; .context for the campaign service
     capture: CaptureServer | None
     supervisor: Supervisor  # runs every background worker of this process
 
@@ -137,6 +139,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         ),
         email=EmailService(settings, db, clock, channels, ingestor, supervisor),
         widgets=WidgetService(settings, db, clock, channels, events, dispatcher.wake, supervisor),
+        campaigns=CampaignSender(db, settings, channels, clock),
         capture=capture,
         supervisor=supervisor,
     )
@@ -189,6 +192,7 @@ async def assemble(
                 *hub.routing.workers,
                 hub.snoozer.worker,
                 *hub.chat_files.workers,
+                hub.campaigns.worker,
                 hub.ingestor.worker,
             )
             await hub.supervisor.start()
