@@ -1,11 +1,15 @@
 """Taking due recipients of running campaigns, and the sweeps around sending.
 
 ``claim`` runs in one transaction: it reads due ``pending`` rows of one (campaign, channel)
-with their customer and identity (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several hub
-processes take different rows; SQLite has one writer at a time), checks consent again (an
-opt-out during the send is honoured: ``skipped``/``opted_out``), defers those inside their
-quiet hours, and marks the rest ``sending`` with this process's lease. That commit comes
-before any provider is called, so a recipient is handed to a provider at most once.
+that nobody holds, with their customer and identity (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+so several hub processes take different rows; SQLite has one writer at a time), checks consent
+again (an opt-out during the send is honoured: ``skipped``/``opted_out``), defers those inside
+their quiet hours, and reserves the rest for this batch with a lease (still ``pending``: a
+reservation left by a dead process simply runs out). ``mark_sending`` then turns reserved rows
+into ``sending``, in small group commits, right before their provider call, and only while the
+campaign is still sending: so a recipient is handed to a provider at most once, a pause or
+cancel stops every message not yet started at once, and a crash leaves ``sending`` (then
+``unconfirmed``) only the few messages really in flight.
 
 ``sweep`` turns rows left ``sending`` past their lease (their process died) into
 ``unconfirmed`` (never sent again by itself: the marketer may retry them), starts scheduled
@@ -22,7 +26,7 @@ from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, exists, select, update
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.campaigns.compose import Person
@@ -58,8 +62,7 @@ class Claimed:
     display_name: str
     attempts: int
     person: Person
-    started: bool = False  # handed to the provider (from here on it is sent or unconfirmed)
-    released: bool = False  # given back before it was started (pause, cancel, stop)
+    started: bool = False  # marked sending: from here on it is sent, failed or unconfirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,7 @@ async def claim(
                         CR.campaign_id == campaign_id,
                         CR.state == RecipientState.QUEUED.value,
                         CR.next_attempt_at <= now,
+                        or_(CR.locked_until.is_(None), CR.locked_until < now),
                         CR.channel == channel,
                     )
                     .order_by(CR.next_attempt_at, CR.id)
@@ -197,12 +201,7 @@ async def claim(
             await session.execute(
                 update(CR)
                 .where(CR.id.in_([item.id for item in ready]))
-                .values(
-                    state=RecipientState.SENDING.value,
-                    locked_by=token,
-                    locked_until=now + lease,
-                    sending_at=now,
-                )
+                .values(locked_by=token, locked_until=now + lease)
                 .execution_options(synchronize_session=False)
             )
         if skipped:
@@ -222,6 +221,32 @@ async def claim(
         await session.commit()
     batch.items = ready
     return batch
+
+
+async def mark_sending(
+    db: Database, token: str, ids: list[int], lease: timedelta, now: datetime
+) -> set[int]:
+    """Mark reserved rows ``sending`` (committed) if this batch still holds them and their
+    campaign is still sending; returns the ids marked (only those may be handed over)."""
+    running = exists().where(
+        Campaign.id == CR.campaign_id, Campaign.state == CampaignState.SENDING.value
+    )
+    async with db.writer() as session:
+        marked = await session.scalars(
+            update(CR)
+            .where(
+                CR.id.in_(ids),
+                CR.locked_by == token,
+                CR.state == RecipientState.QUEUED.value,
+                running,
+            )
+            .values(state=RecipientState.SENDING.value, sending_at=now, locked_until=now + lease)
+            .returning(CR.id)
+            .execution_options(synchronize_session=False)
+        )
+        found = set(marked)
+        await session.commit()
+    return found
 
 
 async def sweep(session: AsyncSession, now: datetime, start_due: Any, *, sqlite: bool) -> None:

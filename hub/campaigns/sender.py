@@ -1,14 +1,15 @@
 """The campaign sender: a Worker (started by the Supervisor, see hub/assembly.py) that delivers
 the recipients of running campaigns exactly once.
 
-Each round: the sweeps (claims.py), then one batch. The batch's recipients were committed as
-``sending`` before any provider call (claims.claim); each message is rendered, throttled
-(throttle.py) and handed to the hub's channel object directly; the outcomes are written in
-group commits as they come in (``sent`` with the provider's id, for email our Message-ID;
-``failed`` with the error; back to ``pending`` for a 429 / retry-after, never counted as a
-failure, or after a transient error with backoff). A batch holds about two seconds of each
-channel's sends, and a monitor gives back the recipients not yet started as soon as their
-campaign is paused or cancelled, so both take effect within a second or two.
+Each round: the sweeps (claims.py), then one batch: about two seconds of each channel's sends,
+reserved by claims.claim. Each message is rendered and throttled (throttle.py); then its row
+is committed ``sending`` (claims.mark_sending, grouped with the others starting at that moment,
+and only while the campaign is still sending: a pause or cancel stops every message not yet
+started at once) and only then handed to the hub's channel object. The outcomes are written
+in group commits as they come in: ``sent`` with the provider's id (for email our Message-ID),
+``failed`` with the error, or back to ``pending`` for a 429 / retry-after (never counted as a
+failure) or after a transient error (with backoff). A row left ``sending`` by a process that
+died becomes ``unconfirmed`` once its lease ran out; it is never sent again by itself.
 
 Timeline: a campaign message is not written as a message in a conversation (100,000 empty
 conversations would bury the inbox); the customer's campaign history is their
@@ -28,17 +29,17 @@ from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, update
 
 from channels.base import Channel, DeliveryResult, IdentityKind, OutboundMessage, Party
 from hub.campaigns import render
-from hub.campaigns.claims import TABLE, Batch, Claimed, claim, sweep
+from hub.campaigns.claims import TABLE, Batch, Claimed, claim, mark_sending, sweep
 from hub.campaigns.compose import compose
 from hub.campaigns.service import CampaignContext, start
 from hub.campaigns.snapshot import outlets
 from hub.campaigns.throttle import Throttles
 from hub.config.settings import Settings
-from hub.db.campaign_models import Campaign, CampaignRecipient, CampaignState, RecipientState
+from hub.db.campaign_models import Campaign, CampaignRecipient, RecipientState
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.queue import RetryPolicy
@@ -47,7 +48,6 @@ from hub.platform.supervisor import Worker
 log = logging.getLogger(__name__)
 CR = CampaignRecipient
 HORIZON_SECONDS = 2.0  # a batch holds about this much of each channel's sending
-MONITOR_SECONDS = 0.5  # how often a batch looks whether its campaigns were paused or cancelled
 STOP_GRACE_SECONDS = 10.0
 RETRIES = RetryPolicy(max_attempts=5, base_seconds=5, max_seconds=600, jitter=True)
 IN_FLIGHT = (RecipientState.SENDING.value, RecipientState.UNCONFIRMED.value)
@@ -134,8 +134,10 @@ class CampaignSender:
     async def deliver(self, batch: Batch) -> None:
         """Send every recipient of ``batch`` and write the outcomes as they come in."""
         finished: asyncio.Queue[Outcome] = asyncio.Queue()
-        tasks = [asyncio.create_task(self._send(batch, item, finished)) for item in batch.items]
-        monitor = asyncio.create_task(self._monitor(batch, finished))
+        starter = _Starter(self, batch.token)
+        tasks = [
+            asyncio.create_task(self._send(batch, item, starter, finished)) for item in batch.items
+        ]
         left = len(batch.items)
         try:
             while left:
@@ -145,49 +147,34 @@ class CampaignSender:
                 await self._write(batch.token, done)
                 left -= len(done)
         finally:
-            monitor.cancel()
+            starter.close()
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(monitor, *tasks, return_exceptions=True)
-            if left:  # stopped part-way: give back what was never handed to a provider
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if left:  # stopped part-way: write what is known, give back what never started
                 await asyncio.shield(self._give_back(batch, finished))
 
     async def _give_back(self, batch: Batch, finished: asyncio.Queue[Outcome]) -> None:
         outcomes = []
         while not finished.empty():
             outcomes.append(finished.get_nowait())
-        for item in batch.items:
-            if not item.started and not item.released:
-                item.released = True
-                outcomes.append(Outcome(item, "released", ref=RecipientState.QUEUED.value))
+        written = {outcome.item.id for outcome in outcomes}
+        outcomes += [
+            Outcome(item, "released")
+            for item in batch.items
+            if not item.started and item.id not in written
+        ]
         if outcomes:
             with contextlib.suppress(Exception):
                 await self._write(batch.token, outcomes)
 
-    async def _monitor(self, batch: Batch, finished: asyncio.Queue[Outcome]) -> None:
-        """Give back the recipients not yet started once their campaign stops sending."""
-        ids = list(batch.campaigns)
-        while True:
-            await asyncio.sleep(MONITOR_SECONDS)
-            async with self.db.reader() as session:
-                states = dict(
-                    (
-                        await session.execute(
-                            select(Campaign.id, Campaign.state).where(Campaign.id.in_(ids))
-                        )
-                    ).all()
-                )
-            stopped = {cid for cid in ids if states.get(cid) != CampaignState.SENDING}
-            if not stopped:
-                continue
-            for item in batch.items:
-                if item.campaign_id in stopped and not item.started and not item.released:
-                    item.released = True
-                    cancelled = states.get(item.campaign_id) == CampaignState.CANCELLED
-                    target = RecipientState.CANCELLED if cancelled else RecipientState.QUEUED
-                    finished.put_nowait(Outcome(item, "released", ref=target.value))
-
-    async def _send(self, batch: Batch, item: Claimed, finished: asyncio.Queue[Outcome]) -> None:
+    async def _send(
+        self,
+        batch: Batch,
+        item: Claimed,
+        starter: _Starter,
+        finished: asyncio.Queue[Outcome],
+    ) -> None:
         campaign = batch.campaigns[item.campaign_id]
         kind = self._kinds.get(item.channel, "")
         channel = self.channels.get(item.channel)
@@ -211,9 +198,9 @@ class CampaignSender:
             finished.put_nowait(Outcome(item, "retry", error=error, delay=30.0))
             return
         async with self.throttles.of(item.channel, kind).slot(item.address):
-            if item.released:
+            if not await starter.start(item):  # paused, cancelled, or no longer ours
+                finished.put_nowait(Outcome(item, "released"))
                 return
-            item.started = True
             message = OutboundMessage(
                 message_id=-item.id,
                 channel=item.channel,
@@ -276,7 +263,7 @@ class CampaignSender:
             for o in outcomes
             if o.kind == "failed"
         ]
-        released = [{"rid": o.item.id, "to": o.ref} for o in outcomes if o.kind == "released"]
+        released = [{"rid": o.item.id} for o in outcomes if o.kind == "released"]
         async with self.db.writer() as session:
             if sent:
                 await session.execute(
@@ -319,8 +306,56 @@ class CampaignSender:
             if released:
                 await session.execute(
                     update(table)
-                    .where(*mine, table.c.state == RecipientState.SENDING.value)
-                    .values(state=bindparam("to"), **cleared),
+                    .where(*mine, table.c.state == RecipientState.QUEUED.value)
+                    .values(**cleared),
                     released,
                 )
             await session.commit()
+
+
+class _Starter:
+    """Marks the batch's recipients ``sending`` right before their provider call, in group
+    commits: whoever asks while one commit runs goes in the next."""
+
+    def __init__(self, sender: CampaignSender, token: str) -> None:
+        self.sender = sender
+        self.token = token
+        self._waiting: list[tuple[Claimed, asyncio.Future[bool]]] = []
+        self._kick = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+
+    async def start(self, item: Claimed) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        self._kick.set()
+        return await future
+
+    async def _run(self) -> None:
+        lease = timedelta(seconds=self.sender.rules.lease_seconds)
+        while True:
+            await self._kick.wait()
+            self._kick.clear()
+            group, self._waiting = self._waiting, []
+            if not group:
+                continue
+            try:
+                marked = await mark_sending(
+                    self.sender.db,
+                    self.token,
+                    [item.id for item, _ in group],
+                    lease,
+                    self.sender.clock.now(),
+                )
+            except Exception:
+                log.exception("campaign recipients could not be marked sending")
+                marked = set()
+            for item, future in group:
+                item.started = item.id in marked
+                if not future.done():
+                    future.set_result(item.started)
+
+    def close(self) -> None:
+        self._task.cancel()
+        for _item, future in self._waiting:
+            if not future.done():
+                future.set_result(False)
