@@ -20,6 +20,7 @@ from channels.registry import build_channel
 from hub.agent.snooze import Snoozer
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
+from hub.campaigns.sender import CampaignSender
 from hub.chat.files import ChatFileFetcher
 from hub.chat.service import ChatService, file_sources
 from hub.config.settings import Settings
@@ -58,6 +59,7 @@ class Hub:
     chat_files: ChatFileFetcher
     email: EmailService
     widgets: WidgetService
+    campaigns: CampaignSender  # sends running campaigns; .context for the campaign service
     capture: CaptureServer | None
     supervisor: Supervisor  # runs every background worker of this process
 
@@ -144,6 +146,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         ),
         email=EmailService(settings, db, clock, channels, ingestor, supervisor),
         widgets=WidgetService(settings, db, clock, channels, events, dispatcher.wake, supervisor),
+        campaigns=CampaignSender(db, settings, channels, clock),
         capture=capture,
         supervisor=supervisor,
     )
@@ -196,6 +199,7 @@ async def assemble(
                 *hub.routing.workers,
                 hub.snoozer.worker,
                 *hub.chat_files.workers,
+                hub.campaigns.worker,
                 hub.ingestor.worker,
             )
             await hub.supervisor.start()
