@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from hub.campaigns.results import (
     CSV_COLUMNS,
+    ActivityBucket,
+    activity_chart,
+    activity_over_time,
     campaign_results,
     export_csv,
     results_chart,
@@ -97,6 +100,19 @@ async def test_sends_over_time_and_the_chart(desk: Desk) -> None:
     assert svg.startswith("<svg") and "Messages sent over time" in svg
     assert "09:01" in svg and ">mail<" in svg and ">tg<" in svg
     assert "<script" not in svg and "http://kozea" not in svg.replace("xmlns", "")
+
+
+async def test_replies_unsubscribes_and_bounces_over_time(desk: Desk) -> None:
+    spring = await _spring(desk)
+    async with desk.db.reader() as session:
+        hours = await activity_over_time(session, spring, "hour")
+    assert hours == [
+        ActivityBucket(T0, sent=5, bounced=1),
+        ActivityBucket(T0 + timedelta(hours=1), replied=1),
+        ActivityBucket(T0 + timedelta(hours=2), unsubscribed=1),
+    ]
+    svg = activity_chart(hours, "hour")
+    assert ">unsubscribed<" in svg and "03-02 10:00" in svg and "<script" not in svg
 
 
 async def test_csv_export_has_one_row_per_recipient_with_masked_addresses(desk: Desk) -> None:
