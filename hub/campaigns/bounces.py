@@ -64,7 +64,7 @@ async def _soft_in_a_row(session: AsyncSession, identity_id: int, limit: int) ->
             CampaignRecipient.identity_id == identity_id,
             CampaignRecipient.sent_at.is_not(None),
         )
-        .order_by(CampaignRecipient.sent_at.desc())
+        .order_by(CampaignRecipient.sent_at.desc(), CampaignRecipient.id.desc())
         .limit(limit)
     )
     count = 0

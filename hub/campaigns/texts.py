@@ -114,4 +114,6 @@ UNCONFIRMED_HINT = (
     "whether they got the message. Retry them to send once more."
 )
 CHART_TITLE = "Messages sent over time"
+ACTIVITY_CHART_TITLE = "Sent, replied, unsubscribed and bounced over time"
+CHART_EMPTY = "Nothing sent yet"
 NO_CHANNEL = "(none)"

@@ -1,6 +1,9 @@
 """A hub with every kind of channel a campaign reaches: mail to the SMTP sink, Telegram ``tg``
 and Slack ``sl`` on the local fake provider servers, and the web chat widget ``chat`` played by an
-in-memory channel (it records what it was asked to send)."""
+in-memory channel (it records what it was asked to send).
+
+The default ``settings`` run the hub with its email side (inbound SMTP on an ephemeral port,
+outgoing mail to the SMTP sink), as bounces, mailed replies and mailto: unsubscribes arrive there."""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ import pytest
 
 from hub.campaigns import service
 from hub.campaigns.service import CampaignDraft, Progress
+from hub.config.settings import Settings
 from hub.core.authz import Principal
 from tests.channels.slack.conftest import slack_overrides
 from tests.channels.telegram.conftest import telegram_overrides
 from tests.conftest import fake_endpoints, make_settings
+from tests.hub.email.conftest import mail_settings
 from tests.support.desk import Desk, MakeDesk
 from tests.support.fake_provider import fake_fixture
 from tests.support.fake_slack import FakeSlack
@@ -32,6 +37,11 @@ CONTENT: dict[str, dict[str, str]] = {
     },
     "chat": {"text": "Hi {{ customer.first_name | default('there') }}, the **sale** starts."},
 }
+
+@pytest.fixture
+def settings(database_url: str, smtp_sink: SmtpSink) -> Settings:
+    return mail_settings(database_url, smtp_sink)
+
 
 fake_telegram = fake_fixture(FakeTelegram)
 fake_slack = fake_fixture(FakeSlack)

@@ -33,7 +33,9 @@ CHAT = 408258968
 
 @pytest.fixture
 async def desk(database_url: str, fake_telegram: FakeTelegram, make_desk: MakeDesk) -> Desk:
-    return await make_desk(settings=make_settings(database_url, **telegram_overrides(fake_telegram)))
+    return await make_desk(
+        settings=make_settings(database_url, **telegram_overrides(fake_telegram))
+    )
 
 
 def update(update_id: int, text: str, user: int = CHAT) -> dict[str, Any]:
@@ -122,7 +124,9 @@ async def test_stop_from_someone_never_asked_goes_to_support(
 async def test_a_chat_message_after_the_reply_window_is_no_reply(desk: Desk) -> None:
     jane = await person(desk, "Jane", telegram=str(CHAT))
     spring = await campaign(desk)
-    long_ago = desk.hub.clock.now() - timedelta(hours=desk.settings.campaigns.reply_window_hours + 1)
+    long_ago = desk.hub.clock.now() - timedelta(
+        hours=desk.settings.campaigns.reply_window_hours + 1
+    )
     rid = await recipient(desk, spring, jane, "telegram", "tg", sent_at=long_ago)
     assert (await post_update(desk, update(5, "Hello"))).status == 200
     assert (await recipient_row(desk, rid)).replied_at is None
