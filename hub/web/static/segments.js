@@ -301,6 +301,7 @@
   function showSample(found) {
     clearErrors();
     $("#live-count").textContent = found.count.toLocaleString("en");
+    $("#live-unit").textContent = found.count === 1 ? "customer" : "customers";
     $("#live-state-note").textContent = "";
     const body = $("#sample-rows");
     body.replaceChildren();
