@@ -33,9 +33,7 @@ async def seed(desk: Desk) -> None:
             )
             session.add(customer)
             await session.flush()
-            identity = Identity(
-                customer_id=customer.id, kind=kind, address=address, created_at=now
-            )
+            identity = Identity(customer_id=customer.id, kind=kind, address=address, created_at=now)
             session.add(identity)
             await session.flush()
             await record_consent(
