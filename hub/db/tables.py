@@ -5,6 +5,7 @@ anything that must see the whole schema import this module; the table modules im
 from __future__ import annotations
 
 from hub.db import (
+    audience_models,
     campaign_models,
     chat_models,
     email_models,
@@ -19,6 +20,7 @@ from hub.db.base import Base
 metadata = Base.metadata
 MODULES = (
     models,
+    audience_models,
     campaign_models,
     chat_models,
     email_models,

@@ -16,6 +16,7 @@ from hub.web.ui import (
     canned,
     conversation,
     inbox,
+    segments,
     session,
     stream,
 )
@@ -30,7 +31,7 @@ def setup(app: web.Application, pages: Environment) -> None:
     app[UI] = UiState.of(pages)
     app.on_shutdown.append(close_streams)
     router = app.router
-    for module in (session, inbox, conversation, actions, canned, accounts, stream):
+    for module in (session, inbox, conversation, actions, canned, accounts, stream, segments):
         module.add_routes(router)
     campaigns.add_routes(router)
     campaigns_send.add_routes(router)

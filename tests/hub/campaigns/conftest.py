@@ -3,7 +3,8 @@ and Slack ``sl`` on the local fake provider servers, and the web chat widget ``c
 in-memory channel (it records what it was asked to send).
 
 The default ``settings`` run the hub with its email side (inbound SMTP on an ephemeral port,
-outgoing mail to the SMTP sink), as bounces, mailed replies and mailto: unsubscribes arrive there."""
+outgoing mail to the SMTP sink), as bounces, mailed replies and mailto: unsubscribes arrive
+there."""
 
 from __future__ import annotations
 
