@@ -21,8 +21,8 @@ from hub.web import campaign_texts as texts
 
 
 def campaign_context(hub: Hub) -> CampaignContext:
-    """The engine's context for this hub."""
-    return CampaignContext(hub.settings, hub.channels)
+    """The engine's context: the sender's own, which wakes it once the caller committed."""
+    return hub.campaigns.context
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ CONTENT: dict[str, dict[str, str]] = {
     "chat": {"text": "Hi {{ customer.first_name | default('there') }}, the **sale** starts."},
 }
 
+
 @pytest.fixture
 def settings(database_url: str, smtp_sink: SmtpSink) -> Settings:
     return mail_settings(database_url, smtp_sink)
