@@ -31,9 +31,7 @@ async def desk(make_desk: MakeDesk) -> Desk:
     return await make_desk(**{"campaigns.poll_seconds": 0.05, "campaigns.quiet_hours": False})
 
 
-async def call(
-    desk: Desk, method: str, path: str, token: str, body: Any = None
-) -> tuple[int, Any]:
+async def call(desk: Desk, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
     kwargs: dict[str, Any] = {"json": body} if body is not None else {}
     response = await desk.client.request(method, path, headers=auth(token), **kwargs)
     if response.content_type == "application/json":
@@ -290,9 +288,9 @@ async def test_agents_and_supervisors_get_a_403_and_admins_may_do_what_marketers
         desk, "PATCH", f"/api/v1/campaigns/{cid}", ada, {"content": CONTENT}
     )
     assert status == 200, changed
-    status, made = await call(desk, "POST", "/api/v1/campaigns", ada, {"name": "Admin's"})
+    status, _made = await call(desk, "POST", "/api/v1/campaigns", ada, {"name": "Admin's"})
     assert status == 201
     status, listed = await call(desk, "GET", "/api/v1/campaigns", mia)
     assert [item["campaign"]["name"] for item in listed["items"]] == ["Admin's", "Mine"]
-    status, nobody = await call(desk, "GET", "/api/v1/campaigns", "not-a-token")
+    status, _nobody = await call(desk, "GET", "/api/v1/campaigns", "not-a-token")
     assert status == 401
