@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from hub.assembly import assemble
 from hub.campaigns import service
-from hub.db.campaign_models import CampaignRecipient, RecipientState
 from hub.core.staff import add_agent
+from hub.db.campaign_models import CampaignRecipient, RecipientState
 from hub.db.models import Identity, Role
 from tests.conftest import make_settings
 from tests.hub.campaigns.audience import add_person, add_segment, marketer
