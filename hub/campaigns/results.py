@@ -363,30 +363,17 @@ async def export_csv(
         .order_by(R.id)
         .execution_options(yield_per=chunk_rows)
     )
-    rows = 0
-    result = await session.stream(query)
-    async for row in result:
-        (rid, customer_id, name, channel, kind, address, state, reason, error, *times) = row
-        shown = mask(kind, address) if kind and address else ""
-        writer.writerow(
-            [
-                _cell(value)
-                for value in (
-                    rid,
-                    customer_id,
-                    name,
-                    channel,
-                    shown,
-                    STATE_NAMES.get(state, state),
-                    reason,
-                    error,
-                    *times,
-                )
-            ]
-        )
-        rows += 1
-        if rows % chunk_rows == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
     yield buffer.getvalue()
+    result = await session.stream(query)
+    async for partition in result.partitions(chunk_rows):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(_csv_row(row) for row in partition)
+        yield buffer.getvalue()
+
+
+def _csv_row(row: Any) -> list[str]:
+    (rid, customer_id, name, channel, kind, address, state, reason, error, *times) = row
+    shown = mask(kind, address) if kind and address else ""
+    values = (rid, customer_id, name, channel, shown, STATE_NAMES.get(state, state), reason, error)
+    return [_cell(value) for value in (*values, *times)]
