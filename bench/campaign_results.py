@@ -141,7 +141,8 @@ async def measure(db: Database, count: int) -> None:
         t0 = time.perf_counter()
         svg = results_chart(series) + activity_chart(activity)
         print(
-            f"two charts rendered in {(time.perf_counter() - t0) * 1000:,.0f} ms ({len(svg):,} bytes)"
+            f"two charts rendered in {(time.perf_counter() - t0) * 1000:,.0f} ms "
+            f"({len(svg):,} bytes)"
         )
         before = rss_mb()
         t0 = time.perf_counter()
