@@ -363,30 +363,48 @@ async def export_csv(
         .order_by(R.id)
         .execution_options(yield_per=chunk_rows)
     )
-    rows = 0
-    result = await session.stream(query)
-    async for row in result:
-        (rid, customer_id, name, channel, kind, address, state, reason, error, *times) = row
-        shown = mask(kind, address) if kind and address else ""
-        writer.writerow(
-            [
-                _cell(value)
-                for value in (
-                    rid,
-                    customer_id,
-                    name,
-                    channel,
-                    shown,
-                    STATE_NAMES.get(state, state),
-                    reason,
-                    error,
-                    *times,
-                )
-            ]
-        )
-        rows += 1
-        if rows % chunk_rows == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
     yield buffer.getvalue()
+    result = await session.stream(query)
+    async for partition in result.partitions(chunk_rows):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(_csv_row(row) for row in partition)
+        yield buffer.getvalue()
+
+
+def _csv_row(row: Any) -> list[str]:
+    (rid, customer_id, name, channel, kind, address, state, reason, error, *times) = row
+    shown = mask(kind, address) if kind and address else ""
+    values = (rid, customer_id, name, channel, shown, STATE_NAMES.get(state, state), reason, error)
+    return [_cell(value) for value in (*values, *times)]
+
+
+# --- everything a results page shows, in one call ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    results: Results
+    bucket: Bucket
+    sends: list[TimeBucket]
+    activity: list[ActivityBucket]
+
+    def sends_chart(self) -> str:
+        return results_chart(self.sends, self.bucket)
+
+    def activity_chart(self) -> str:
+        return activity_chart(self.activity, self.bucket)
+
+
+async def campaign_report(
+    session: AsyncSession, campaign_id: int, bucket: Bucket | None = None
+) -> Report:
+    """The counts, the series over time (minutes or hours, chosen from the send's length
+    unless given) and their charts: what the results page and the API show."""
+    bucket = bucket or await choose_bucket(session, campaign_id)
+    return Report(
+        await campaign_results(session, campaign_id),
+        bucket,
+        await sends_over_time(session, campaign_id, bucket),
+        await activity_over_time(session, campaign_id, bucket),
+    )

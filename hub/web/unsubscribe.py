@@ -64,7 +64,10 @@ async def confirm_page(request: web.Request) -> web.Response:
     addressed = await _addressed(request)
     if addressed is None:
         return _bad_link(request)
-    return _page(request, "unsubscribe.html", addressed=addressed, done=False, **_links(request))
+    done = addressed.unsubscribed  # says so rather than asking again
+    return _page(
+        request, "unsubscribe.html", addressed=addressed, done=done, already=done, **_links(request)
+    )
 
 
 async def one_click(request: web.Request) -> web.Response:

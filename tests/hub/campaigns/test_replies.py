@@ -60,6 +60,19 @@ async def test_a_mail_that_is_no_reply_leaves_the_campaign_alone(desk: Desk) -> 
     assert (await recipient_row(desk, rid)).replied_at is None
 
 
+async def test_an_out_of_office_answer_is_no_reply(desk: Desk) -> None:
+    jane = await person(desk, "Jane Cooper", email="jane@example.com")
+    spring = await campaign(desk, "Spring sale")
+    rid = await recipient(desk, spring, jane, "email", "mail", message_ref=SENT_ID)
+    auto = mail(
+        "Out of office: Spring sale",
+        "I am away until Monday.",
+        extra=f"In-Reply-To: {SENT_ID}\r\nAuto-Submitted: auto-replied",
+    )
+    await smtp_in(desk, auto)
+    assert (await recipient_row(desk, rid)).replied_at is None
+
+
 async def test_mailto_unsubscribe_is_honoured_without_a_conversation(desk: Desk) -> None:
     jane = await person(desk, "Jane Cooper", email="jane@example.com")
     spring = await campaign(desk, "Spring sale")

@@ -13,6 +13,7 @@ from hub.campaigns.results import (
     ActivityBucket,
     activity_chart,
     activity_over_time,
+    campaign_report,
     campaign_results,
     export_csv,
     results_chart,
@@ -113,6 +114,12 @@ async def test_replies_unsubscribes_and_bounces_over_time(desk: Desk) -> None:
     ]
     svg = activity_chart(hours, "hour")
     assert ">unsubscribed<" in svg and "03-02 10:00" in svg and "<script" not in svg
+
+    async with desk.db.reader() as session:
+        report = await campaign_report(session, spring)
+    assert report.bucket == "minute"  # the sends took three minutes
+    assert report.results.total.recipients == 10 and len(report.sends) == 3
+    assert report.sends_chart().startswith("<svg") and report.activity_chart().startswith("<svg")
 
 
 async def test_csv_export_has_one_row_per_recipient_with_masked_addresses(desk: Desk) -> None:

@@ -49,6 +49,8 @@ async def test_one_click_post_unsubscribes_without_login_or_csrf(desk: Desk) -> 
         )
     assert change is not None and change.campaign_id == row.campaign_id
 
+    page_again = await (await desk.client.get(f"/u/{token_for(desk, rid)}")).text()
+    assert "already unsubscribed" in page_again and 'method="post"' not in page_again
     again = await desk.client.post(f"/u/{token_for(desk, rid)}", data=ONE_CLICK)
     assert again.status == 200 and "already unsubscribed" in await again.text()
     assert await desk.count(ConsentChange, ConsentChange.identity_id == email) == 2
