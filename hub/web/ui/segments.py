@@ -205,6 +205,8 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
             await session.commit()
     except ImportRejected as rejected:
         error, problems = rejected.error(), rejected.problems
+    except IntegrityError:
+        error = texts.import_conflict()
     except ApiError as exc:
         if exc.status == 404:
             raise

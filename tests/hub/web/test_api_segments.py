@@ -96,6 +96,16 @@ async def test_bad_definitions_and_rows_are_4xx_naming_the_path_or_row(desk: Des
         f"/api/v1/segments/{segment['id']}/import", data=b"", headers=auth(admin)
     )
     assert response.status == 400
+    huge = b"email\n" + b"someone@example.com\n" * 300_000  # about 6 MB
+    response = await desk.client.post(
+        f"/api/v1/segments/{segment['id']}/import",
+        data=huge,
+        headers={**auth(admin), "Content-Type": "text/csv"},
+    )
+    body = await response.json()
+    assert response.status == 413
+    assert body["error"]["message"].startswith("the CSV file is larger than the limit of 5242880")
+    assert await desk.count(Customer) == 0
 
 
 async def test_agents_and_supervisors_may_not_use_segments(desk: Desk) -> None:
