@@ -74,6 +74,15 @@ def import_rejected(count: int, first: str, rows: Mapping[str, str]) -> ApiError
     )
 
 
+def import_conflict() -> ApiError:
+    return ApiError(
+        409,
+        "import_conflict",
+        "another change touched the same customers while importing; nothing was imported,"
+        " please try again",
+    )
+
+
 NO_FILE = "send a CSV file (text/csv body, or multipart with a part named file)"
 EMPTY_FILE = "the file is empty; the first line names the columns"
 NO_IDENTITY_COLUMN = "name at least one of the columns email, telegram, slack"

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.campaigns import audience_texts as texts
@@ -102,40 +103,66 @@ async def record_many(
     """Set ``state`` on every address in a few statements; an address that already has it is
     left alone (no history). Returns how many changed."""
     changed = 0
+    table = cast(Table, Consent.__table__)
+    history_table = cast(Table, ConsentChange.__table__)
+    revise = (
+        update(table)
+        .where(table.c.identity_id == bindparam("target"))
+        .values(
+            customer_id=bindparam("customer_id"),
+            state=bindparam("state"),
+            source=bindparam("source"),
+            agent_id=bindparam("agent_id"),
+            note=bindparam("note"),
+            changed_at=bindparam("changed_at"),
+        )
+    )
     for start in range(0, len(addresses), CHUNK):
         chunk = addresses[start : start + CHUNK]
-        current = {
-            row.identity_id: row
-            for row in await session.scalars(
-                select(Consent).where(Consent.identity_id.in_([a.identity_id for a in chunk]))
+        current = dict(
+            (row[0], row[1])
+            for row in await session.execute(
+                select(table.c.identity_id, table.c.state).where(
+                    table.c.identity_id.in_([a.identity_id for a in chunk])
+                )
             )
-        }
+        )
         fresh: list[dict[str, object]] = []
+        revised: list[dict[str, object]] = []
         history: list[dict[str, object]] = []
         for address in chunk:
-            row = current.get(address.identity_id)
-            if row is not None and row.state == state:
+            known = current.get(address.identity_id)
+            if known == state.value:
                 continue
             values: dict[str, object] = {
-                "identity_id": address.identity_id,
                 "customer_id": address.customer_id,
-                "kind": address.kind,
                 "state": state.value,
                 "source": source.value,
                 "agent_id": agent_id,
                 "note": "",
             }
-            if row is None:
-                fresh.append(values | {"changed_at": now})
+            if known is None:
+                fresh.append(
+                    values
+                    | {"identity_id": address.identity_id, "kind": address.kind, "changed_at": now}
+                )
+                current[address.identity_id] = state.value
             else:
-                row.customer_id = address.customer_id
-                row.state, row.source, row.agent_id, row.note = state, source, agent_id, ""
-                row.changed_at = now
-            history.append(values | {"created_at": now, "campaign_id": None})
+                revised.append(values | {"target": address.identity_id, "changed_at": now})
+            history.append(
+                values
+                | {
+                    "identity_id": address.identity_id,
+                    "kind": address.kind,
+                    "created_at": now,
+                    "campaign_id": None,
+                }
+            )
         if fresh:
-            await session.execute(insert(Consent), fresh)
+            await session.execute(insert(table), fresh)
+        if revised:
+            await session.execute(revise, revised)
         if history:
-            await session.execute(insert(ConsentChange), history)
+            await session.execute(insert(history_table), history)
         changed += len(history)
-    await session.flush()
     return changed

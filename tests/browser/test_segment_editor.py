@@ -75,12 +75,48 @@ async def test_marketer_builds_a_two_condition_segment_with_a_live_count(
         await page.get_by_role("button", name="Save segment").click()
         await page.wait_for_url("**/ui/segments/*?notice=segment")
         await expect(page.locator("#live-count")).to_have_text("1")
+
+        # a CSV with a bad row: nothing imported, the row and column are listed
+        await page.set_input_files(
+            "#file",
+            {
+                "name": "leads.csv",
+                "mimeType": "text/csv",
+                "buffer": b"name,email,tags\nDee,dee@example.com,vip\nEd,ed@example,vip\n",
+            },
+        )
+        await page.get_by_role("button", name="Import").click()
+        problems = page.locator("#import-result table tbody tr")
+        await expect(problems).to_have_count(1)
+        await expect(problems).to_contain_text("3")
+        await expect(problems).to_contain_text("'ed@example' is not an email address")
+        await page.set_input_files(
+            "#file",
+            {
+                "name": "leads.csv",
+                "mimeType": "text/csv",
+                "buffer": b"name,email,tags\nDee,dee@example.com,vip\n",
+            },
+        )
+        await page.get_by_role("button", name="Import").click()
+        await expect(page.locator("#import-result")).to_contain_text("Imported 1 rows: 1 new")
+        await expect(page.locator("#live-count")).to_have_text("2")  # VIP with email, or imported
+
+        await page.goto("/ui/segments")
+        await expect(page.locator("td[data-count]")).to_have_text("2")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the list is {width} px wide at 390 px"
+        await page.screenshot(path=artifact("segments-list-390.png"), full_page=True)
     async with desk.db.reader() as session:
         saved = await session.scalar(select(Segment))
     assert saved is not None and saved.name == "VIPs reachable by email"
-    assert saved.definition == {
+    built = {
         "all": [
             {"field": "tag", "op": "has", "value": "vip"},
             {"field": "consent", "op": "has", "value": "email"},
         ]
+    }
+    # the import added "or imported into this segment" to what the rows built
+    assert saved.definition == {
+        "any": [built, {"field": "segment", "op": "in", "value": [saved.id]}]
     }

@@ -212,6 +212,7 @@ async def preview_segment(call: Call, body: Draft) -> Preview:
         errors=(401, 403, 404),
         notes={
             400: "Not a readable CSV file (import_unreadable) or no file (bad_upload)",
+            409: "A concurrent change touched the same customers (import_conflict); retry",
             413: "Larger than the limit (import_too_large) or too many rows",
             422: "Rows with problems (import_rejected): nothing was imported; fields maps "
             '"row N: column" to the problem',
@@ -233,11 +234,13 @@ async def import_into_segment(call: Call, path: SegmentId) -> Imported:
                 tiers=tiers_of(hub.settings),
                 agent_id=call.principal.agent_id,
             )
+            segment = await audience.get_segment(session, path.id)
+            summary = await audience.summary_of(session, segment, now)
+            await session.commit()
         except ImportRejected as rejected:
             raise rejected.error() from None
-        segment = await audience.get_segment(session, path.id)
-        summary = await audience.summary_of(session, segment, now)
-        await session.commit()
+        except IntegrityError:
+            raise texts.import_conflict() from None
     return Imported(
         rows=result.rows,
         created=result.created,

@@ -370,7 +370,10 @@
         const answer = await response.json();
         if (response.ok) {
           result.replaceChildren(el("p", { class: "ok", role: "status", text: `Imported ${answer.rows} rows: ${answer.created} new, ${answer.updated} updated, ${answer.added_to_segment} added to this segment, ${answer.consents_recorded} consent changes recorded.` }));
-          schedule();
+          if (answer.definition) {
+            textarea.value = JSON.stringify(answer.definition, null, 2);
+            fromText();
+          }
         } else {
           const error = answer.error || {};
           result.replaceChildren(el("p", { class: "alert", role: "alert", text: (error.message || "The import failed") + "." }));

@@ -167,7 +167,7 @@ async def preview(request: web.Request) -> web.Response:
     """The editor's live count and sample (JSON, called by segments.js with the CSRF header)."""
     _marketer(request)
     hub = hub_of(request)
-    raw = await request.content.read(MAX_DEFINITION + 1)
+    raw = await request.read()  # at most web.max_body_bytes
     body = _definition(raw.decode("utf-8", "replace"))
     definition = body.get("definition") if isinstance(body, dict) else None
     async with hub.db.reader() as session:
@@ -205,14 +205,19 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
             await session.commit()
     except ImportRejected as rejected:
         error, problems = rejected.error(), rejected.problems
+    except IntegrityError:
+        error = texts.import_conflict()
     except ApiError as exc:
         if exc.status == 404:
             raise
         error = exc
     else:
+        async with hub.db.reader() as session:
+            segment = await audience.get_segment(session, segment_id)
         if wants_json(request):
             return web.json_response(
                 {
+                    "definition": segment.definition,  # an import may widen it
                     "rows": result.rows,
                     "created": result.created,
                     "updated": result.updated,
@@ -220,8 +225,6 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
                     "consents_recorded": result.consents_recorded,
                 }
             )
-        async with hub.db.reader() as session:
-            segment = await audience.get_segment(session, segment_id)
         return await _editor(request, segment, result=result)
     if wants_json(request):
         body: dict[str, Any] = error.body()

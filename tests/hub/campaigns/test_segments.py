@@ -144,3 +144,18 @@ async def test_a_segment_a_campaign_uses_cannot_be_deleted(desk: Desk) -> None:
     assert "used by campaign 'Spring sale'" in refused.value.message
     async with desk.db.reader() as session:
         assert await session.scalar(select(Segment.name)) == "Spring"
+
+
+async def test_a_plain_date_means_midnight_utc(desk: Desk) -> None:
+    await customer(desk, "Ana")  # a customer since 2026-01-31 09:00 UTC
+    async with desk.db.reader() as session:
+        since = await preview(
+            session, {"field": "created", "op": "after", "value": "2026-01-31"}, NOW
+        )
+        later = await preview(
+            session, {"field": "created", "op": "after", "value": "2026-02-01"}, NOW
+        )
+        with pytest.raises(ApiError) as wrong:
+            await preview(session, {"field": "created", "op": "after", "value": "2026-02-30"}, NOW)
+    assert (since.count, later.count) == (1, 0)
+    assert wrong.value.fields == {"definition.value": "2026-02-30 is not a date"}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from hub.db.campaign_models import ConsentChange, ConsentSource, Segment
 from hub.db.models import Customer, Identity, Role
+from tests.hub.web.test_openapi import Probe
 from tests.support.desk import Desk, auth
 from tests.support.forms import submit
 
@@ -96,6 +97,16 @@ async def test_bad_definitions_and_rows_are_4xx_naming_the_path_or_row(desk: Des
         f"/api/v1/segments/{segment['id']}/import", data=b"", headers=auth(admin)
     )
     assert response.status == 400
+    huge = b"email\n" + b"someone@example.com\n" * 300_000  # about 6 MB
+    response = await desk.client.post(
+        f"/api/v1/segments/{segment['id']}/import",
+        data=huge,
+        headers={**auth(admin), "Content-Type": "text/csv"},
+    )
+    body = await response.json()
+    assert response.status == 413
+    assert body["error"]["message"].startswith("the CSV file is larger than the limit of 5242880")
+    assert await desk.count(Customer) == 0
 
 
 async def test_agents_and_supervisors_may_not_use_segments(desk: Desk) -> None:
@@ -200,3 +211,38 @@ async def test_the_contact_forms_news_box_records_email_consent_from_the_form(
     assert address == "lee.park@example.com"
     form = await desk.client.get("/forms/contact")
     assert "Send me news" in await form.text()
+
+
+async def test_answers_match_the_openapi_document(desk: Desk) -> None:
+    probe = Probe(desk)
+    _, marketer = await desk.agent("mia@example.com", role=Role.MARKETER, teams=())
+    _, agent = await desk.agent("al@example.com")
+    status, made = await probe(
+        "POST", "/api/v1/segments", marketer, {"name": "VIP", "definition": VIP}
+    )
+    assert status == 201 and probe.request_errors == []
+    assert (await probe("POST", "/api/v1/segments", marketer, {"name": "vip", "definition": VIP}))[
+        0
+    ] == 409
+    assert (await probe("GET", "/api/v1/segments", marketer))[0] == 200
+    assert (await probe("GET", "/api/v1/segments", agent))[0] == 403
+    one = "/api/v1/segments/{id}"
+    assert (await probe("GET", one, marketer, id=made["id"]))[0] == 200
+    assert (await probe("GET", one, marketer, id=999))[0] == 404
+    assert (await probe("PATCH", one, marketer, {"description": "Our best"}, id=made["id"]))[
+        0
+    ] == 200
+    preview = "/api/v1/segments/preview"
+    assert (await probe("POST", preview, marketer, {"definition": VIP}))[0] == 200
+    assert (await probe("POST", preview, marketer, {"definition": {"all": 1}}))[0] == 422
+    status, leads = await probe("POST", "/api/v1/segments", marketer, {"name": "Leads"})
+    imported = "/api/v1/segments/{id}/import"
+    assert (await probe("POST", imported, marketer, LEADS.encode(), id=leads["id"]))[0] == 200
+    assert (await probe("POST", imported, marketer, b"email\nnope\n", id=leads["id"]))[0] == 422
+    customer_id, identity_id = await identity_of(desk, "ana@example.com")
+    consent = "/api/v1/customers/{id}/consent"
+    change = {"identity": identity_id, "state": "revoked"}
+    assert (await probe("POST", consent, marketer, change, id=customer_id))[0] == 201
+    assert probe.request_errors == []
+    assert (await probe("GET", consent, marketer, id=customer_id))[0] == 200
+    assert (await probe("GET", consent, marketer, id=99999))[0] == 404
