@@ -48,10 +48,10 @@ RECIPIENT_LABELS = {
     "cancelled": "cancelled",
 }
 
-CONFIRM_SEND = "Send “{name}” to {count} people?"
-CONFIRM_SCHEDULE = "Send “{name}” to {count} people on {when}?"
+CONFIRM_SEND = "Send “{name}” to {count}?"
+CONFIRM_SCHEDULE = "Send “{name}” to {count} on {when}?"
 CONFIRM_NOTE = (
-    "{count} customers are in the segment “{segment}” now; those without consent on any "
+    "{count} in the segment “{segment}” now; those without consent on any "
     "channel, opted out, suppressed or over the frequency cap are skipped with the reason."
 )
 WHY_FINISHED = {
@@ -66,3 +66,8 @@ NO_SEGMENTS = "No saved segments yet."
 def count(number: int) -> str:
     """12345 → "12,345"."""
     return f"{number:,}"
+
+
+def people(number: int) -> str:
+    """12345 → "12,345 people"; 1 → "1 person"."""
+    return "1 person" if number == 1 else f"{number:,} people"

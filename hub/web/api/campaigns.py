@@ -19,6 +19,7 @@ from hub.db.models import Role
 from hub.web import campaign_texts as texts
 from hub.web.api.edge import Call, Doc, Endpoint, Reply, Requires, endpoint
 from hub.web.api.models.campaigns import (
+    Activity,
     Campaign,
     CampaignChange,
     CampaignId,
@@ -487,8 +488,8 @@ async def campaign_progress(call: Call, path: CampaignId) -> Progress:
 async def campaign_results(call: Call, path: CampaignId) -> Results:
     async with call.hub.db.reader() as session:
         await service.get_campaign(session, call.principal, path.id)
-        found = await outcomes.campaign_results(session, path.id)
-        series = await outcomes.sends_over_time(session, path.id)
+        report = await outcomes.campaign_report(session, path.id)
+    found = report.results
     return Results(
         campaign_id=path.id,
         finished=found.finished,
@@ -497,7 +498,17 @@ async def campaign_results(call: Call, path: CampaignId) -> Results:
         channels=[
             ChannelCounts(channel=c.channel, counts=counts_answer(c.counts)) for c in found.channels
         ],
-        over_time=[Sends(start=b.start, channel=b.channel, sent=b.sent) for b in series],
+        over_time=[Sends(start=b.start, channel=b.channel, sent=b.sent) for b in report.sends],
+        activity=[
+            Activity(
+                start=b.start,
+                sent=b.sent,
+                replied=b.replied,
+                unsubscribed=b.unsubscribed,
+                bounced=b.bounced,
+            )
+            for b in report.activity
+        ],
     )
 
 

@@ -51,6 +51,7 @@
       const mine = ++sequence;
       const data = new URLSearchParams(new FormData(editor));
       data.delete("then");
+      data.delete("preview_customer");
       data.set("channel", channel.value);
       data.set("customer_id", customer.value);
       state.textContent = "Updating the preview\u2026";
@@ -115,7 +116,7 @@
           return;
         }
         const body = await response.json();
-        count.textContent = body.count_text + " people";
+        count.textContent = body.count_text;
         const keep = customer.options[0];
         customer.replaceChildren(keep);
         body.members.forEach((m) => customer.append(new Option(m.name, m.id)));

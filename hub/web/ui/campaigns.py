@@ -182,7 +182,9 @@ async def save(request: web.Request) -> web.StreamResponse:
             return await editor(request, view, draft=draft, errors=exc.fields, status=exc.status)
         await session.commit()
     if then == "test":
-        return await _test(request, viewer, view)
+        raw = str(posted.get("preview_customer", ""))
+        customer = int(raw) if raw.isdigit() and len(raw) < 12 else None
+        return await _test(request, viewer, view, customer)
     if then in ("send", "schedule"):
         query = ""
         if then == "schedule":
@@ -196,12 +198,20 @@ async def save(request: web.Request) -> web.StreamResponse:
     see_other(f"/ui/campaigns/{ident}/edit", "saved")
 
 
-async def _test(request: web.Request, viewer: Viewer, view: CampaignView) -> web.StreamResponse:
+async def _test(
+    request: web.Request, viewer: Viewer, view: CampaignView, customer: int | None
+) -> web.StreamResponse:
+    """The email variant to the marketer's own address, as the customer the preview shows."""
     hub = hub_of(request)
     async with hub.db.reader() as session:
         try:
             result = await service.test_send(
-                session, viewer.principal, campaign_context(hub), view.id, hub.clock.now()
+                session,
+                viewer.principal,
+                campaign_context(hub),
+                view.id,
+                hub.clock.now(),
+                customer_id=customer,
             )
         except CampaignError as exc:
             return await editor(request, view, errors=exc.fields, status=exc.status)
@@ -257,7 +267,7 @@ async def segment_count(request: web.Request) -> web.Response:
         {
             "id": summary.id,
             "count": summary.count,
-            "count_text": texts.count(summary.count),
+            "count_text": texts.people(summary.count),
             "members": [{"id": m.id, "name": m.name or f"#{m.id}"} for m in members],
         }
     )

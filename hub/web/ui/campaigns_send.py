@@ -83,13 +83,13 @@ def why_finished(view: CampaignView) -> str:
 
 
 async def _results_context(session: AsyncSession, campaign: int) -> dict[str, Any]:
-    found = await outcomes.campaign_results(session, campaign)
-    bucket = await outcomes.choose_bucket(session, campaign)
-    series = await outcomes.sends_over_time(session, campaign, bucket)
+    report = await outcomes.campaign_report(session, campaign)
     return {
-        "results": found,
-        "series": series,
-        "chart": outcomes.results_chart(series, bucket),
+        "results": report.results,
+        "series": report.sends,
+        "activity": report.activity,
+        "chart": report.sends_chart(),
+        "activity_chart": report.activity_chart(),
         "reasons": engine_texts.SKIP_REASONS,
     }
 

@@ -13,6 +13,7 @@ import pytest
 
 from hub.db.models import Role
 from tests.hub.campaigns.audience import add_person, add_segment
+from tests.hub.web.test_openapi import Probe
 from tests.support.desk import Desk, MakeDesk, auth
 from tests.support.poll import eventually
 
@@ -294,3 +295,39 @@ async def test_agents_and_supervisors_get_a_403_and_admins_may_do_what_marketers
     assert [item["campaign"]["name"] for item in listed["items"]] == ["Admin's", "Mine"]
     status, _nobody = await call(desk, "GET", "/api/v1/campaigns", "not-a-token")
     assert status == 401
+
+
+async def test_answers_match_the_openapi_document(desk: Desk) -> None:
+    probe = Probe(desk)
+    _, mia = await desk.agent("mia@example.com", role=Role.MARKETER, teams=())
+    _, al = await desk.agent("al@example.com")
+    segment, people = await audience(desk)
+    body = {"name": "Doc", "segment_id": segment, "content": CONTENT, "fallback": ["email"]}
+    status, made = await probe("POST", "/api/v1/campaigns", mia, body)
+    assert status == 201 and probe.request_errors == []
+    assert (await probe("POST", "/api/v1/campaigns", mia, {"name": 1}))[0] == 422
+    assert (await probe("GET", "/api/v1/campaigns", mia, query="?state=draft"))[0] == 200
+    assert (await probe("GET", "/api/v1/campaigns", mia, query="?state=nope"))[0] == 400
+    assert (await probe("GET", "/api/v1/campaigns", al))[0] == 403
+    one = "/api/v1/campaigns/{id}"
+    cid = made["id"]
+    assert (await probe("GET", one, mia, id=cid))[0] == 200
+    assert (await probe("GET", one, mia, id=999))[0] == 404
+    assert (await probe("PATCH", one, mia, {"name": "Doc 2"}, id=cid))[0] == 200
+    assert (await probe("POST", one + "/check", mia, id=cid))[0] == 200
+    preview = {"channel": "email", "customer_id": people["ann"]}
+    assert (await probe("POST", one + "/preview", mia, preview, id=cid))[0] == 200
+    assert (await probe("POST", one + "/pause", mia, id=cid))[0] == 409
+    later = {"scheduled_at": "soon"}
+    assert (await probe("POST", one + "/schedule", mia, later, id=cid))[0] == 422
+    assert (await probe("POST", one + "/send", mia, id=cid))[0] == 202
+
+    async def done() -> bool:
+        return bool((await probe("GET", one + "/progress", mia, id=cid))[1]["finished"])
+
+    await eventually(done, 20, interval=0.05, what="campaign finished")
+    status, results = await probe("GET", one + "/results", mia, id=cid)
+    assert status == 200
+    assert sum(point["sent"] for point in results["activity"]) == 2
+    assert (await probe("POST", one + "/retry-unconfirmed", mia, id=cid))[0] == 200
+    assert (await probe("POST", one + "/cancel", mia, id=cid))[0] == 409

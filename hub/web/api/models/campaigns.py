@@ -203,6 +203,14 @@ class Sends(Answer):
     sent: int
 
 
+class Activity(Answer):
+    start: Timestamp
+    sent: int
+    replied: int
+    unsubscribed: int
+    bounced: int
+
+
 class Results(Answer):
     campaign_id: Id
     finished: bool
@@ -210,3 +218,6 @@ class Results(Answer):
     total: Counts
     channels: list[ChannelCounts]
     over_time: list[Sends] = Field(description="messages sent per minute (or hour) and channel")
+    activity: list[Activity] = Field(
+        description="sent, replied, unsubscribed and bounced per minute (or hour)"
+    )

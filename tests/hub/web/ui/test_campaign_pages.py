@@ -152,3 +152,54 @@ async def test_a_marketer_writes_previews_confirms_sends_and_reads_the_results(
     assert (await exported.text()).count("\r\n") == 3
     listing = await mia.page("/ui/campaigns")
     assert "Winter" in listing and "Finished" in listing
+
+
+async def test_a_marketer_tests_schedules_and_cancels_from_the_pages(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    assert desk.smtp is not None
+    now = desk.hub.clock.now()
+    ann = await add_person(desk.db, now, "Ann Lee", {"email": "ann@example.com"})
+    segment = await add_segment(desk.db, now, "Newsletter")
+    mia: Ui = await ui_agent("mia@example.com", role=Role.MARKETER, teams=())
+    created = await mia.post("/ui/campaigns", {"name": "Later", "segment_id": str(segment)})
+    campaign = int(created.headers["Location"].split("/")[3])
+    form = {
+        "name": "Later",
+        "segment_id": str(segment),
+        "content.email.subject": "News for {{ customer.first_name }}",
+        "content.email.text": "Hello {{ customer.first_name }}",
+    }
+    as_ann = {**form, "then": "test", "preview_customer": str(ann.customer_id)}
+    tested = await mia.post(f"/ui/campaigns/{campaign}", as_ann)
+    assert tested.status == 303
+    assert tested.headers["Location"] == f"/ui/campaigns/{campaign}/edit?notice=test"
+    [mail] = await desk.smtp.wait_for(1)
+    assert (mail.rcpt_tos, mail.message["Subject"]) == (["mia@example.com"], "[TEST] News for Ann")
+
+    # 2099-06-01 10:00 in a browser two hours ahead of UTC (getTimezoneOffset() = -120)
+    at = {**form, "then": "schedule", "scheduled_at": "2099-06-01T10:00", "tz_offset": "-120"}
+    saved = await mia.post(f"/ui/campaigns/{campaign}", at)
+    confirm_url = saved.headers["Location"]
+    assert confirm_url.startswith(f"/ui/campaigns/{campaign}/confirm?scheduled_at=")
+    confirm = await mia.page(confirm_url)
+    assert "Send “Later” to 1 person on 2099-06-01 08:00 UTC?" in confirm
+    scheduled = await mia.post(
+        f"/ui/campaigns/{campaign}/schedule", {"scheduled_at": "2099-06-01T08:00:00+00:00"}
+    )
+    assert scheduled.headers["Location"] == f"/ui/campaigns/{campaign}?notice=scheduled"
+    page = await mia.page(f"/ui/campaigns/{campaign}")
+    assert "Scheduled for" in page and "2099-06-01 08:00" in page
+    late = await mia.post(
+        f"/ui/campaigns/{campaign}/schedule", {"scheduled_at": "2001-06-01T08:00:00+00:00"}
+    )
+    assert late.status == 422
+    assert "must be a moment with a timezone in the future" in await late.text()
+
+    cancelled = await mia.post(f"/ui/campaigns/{campaign}/cancel")
+    assert cancelled.headers["Location"] == f"/ui/campaigns/{campaign}?notice=cancelled"
+    page = await mia.page(f"/ui/campaigns/{campaign}?notice=cancelled")
+    assert "Campaign cancelled" in page and ">Cancelled</span>" in page
+    again = await mia.post(f"/ui/campaigns/{campaign}/resume")
+    assert again.status == 409
+    assert "a cancelled campaign cannot be resumed" in await again.text()
