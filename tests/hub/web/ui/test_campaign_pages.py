@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import update
 
+from hub.db.campaign_models import CampaignRecipient, RecipientState
 from hub.db.models import Role
 from tests.hub.campaigns.audience import add_person, add_segment
 from tests.hub.web.ui.conftest import PASSWORD, Ui, UiFactory, sign_in
@@ -203,3 +206,66 @@ async def test_a_marketer_tests_schedules_and_cancels_from_the_pages(
     again = await mia.post(f"/ui/campaigns/{campaign}/resume")
     assert again.status == 409
     assert "a cancelled campaign cannot be resumed" in await again.text()
+
+
+async def test_failed_and_unconfirmed_recipients_are_offered_a_retry(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    assert desk.smtp is not None
+    now = desk.hub.clock.now()
+    await add_person(desk.db, now, "Ann Lee", {"email": "ann@example.com"})
+    bob = await add_person(desk.db, now, "Bob Ray", {"email": "bob@example.com"})
+    segment = await add_segment(desk.db, now, "Newsletter")
+    mia: Ui = await ui_agent("mia@example.com", role=Role.MARKETER, teams=())
+    created = await mia.post("/ui/campaigns", {"name": "Retry", "segment_id": str(segment)})
+    campaign = int(created.headers["Location"].split("/")[3])
+    form = {
+        "name": "Retry",
+        "segment_id": str(segment),
+        "content.email.subject": "News",
+        "content.email.text": "Hello",
+        "then": "save",
+    }
+    assert (await mia.post(f"/ui/campaigns/{campaign}", form)).status == 303
+    desk.smtp.reject_rcpt_with = "550 5.1.1 no such user"
+    assert (await mia.post(f"/ui/campaigns/{campaign}/send")).status == 303
+
+    async def progress() -> dict[str, Any]:
+        response = await mia.get(f"/ui/campaigns/{campaign}/progress.json")
+        found: dict[str, Any] = await response.json()
+        return found
+
+    async def finished() -> bool:
+        return bool((await progress())["finished"])
+
+    await eventually(finished, 20, interval=0.05, what="campaign finished")
+    done = await progress()
+    assert done["counts"]["failed"] == 2
+    assert done["actions"] == ["retry-failed"]
+    page = await mia.page(f"/ui/campaigns/{campaign}")
+    assert re.search(
+        r'<form method="post" action="[^"]+/retry-failed" data-action="retry-failed"\s*>', page
+    )
+
+    # One recipient was in flight when a hub stopped: the page says so and offers its retry.
+    async with desk.db.writer() as session:
+        await session.execute(
+            update(CampaignRecipient)
+            .where(CampaignRecipient.customer_id == bob.customer_id)
+            .values(state=RecipientState.UNCONFIRMED.value)
+        )
+        await session.commit()
+    shown = await progress()
+    assert shown["actions"] == ["retry-failed", "retry-unconfirmed"]
+    assert "it is not known whether they got the message" in shown["explanation"]
+
+    desk.smtp.reject_rcpt_with = None
+    retried = await mia.post(f"/ui/campaigns/{campaign}/retry-failed")
+    assert retried.headers["Location"] == f"/ui/campaigns/{campaign}?notice=retried"
+    retried = await mia.post(f"/ui/campaigns/{campaign}/retry-unconfirmed")
+    assert retried.headers["Location"] == f"/ui/campaigns/{campaign}?notice=retried"
+    await eventually(finished, 20, interval=0.05, what="campaign finished again")
+    final = await progress()
+    assert (final["counts"]["sent"], final["counts"]["failed"], final["actions"]) == (2, 0, [])
+    nothing = await mia.post(f"/ui/campaigns/{campaign}/retry-failed")
+    assert nothing.headers["Location"] == f"/ui/campaigns/{campaign}?notice=nothing"
