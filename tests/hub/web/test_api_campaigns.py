@@ -5,6 +5,7 @@ JSON body, admins may do everything a marketer may."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Any
@@ -331,3 +332,47 @@ async def test_answers_match_the_openapi_document(desk: Desk) -> None:
     assert sum(point["sent"] for point in results["activity"]) == 2
     assert (await probe("POST", one + "/retry-unconfirmed", mia, id=cid))[0] == 200
     assert (await probe("POST", one + "/cancel", mia, id=cid))[0] == 409
+
+
+async def test_a_running_send_pauses_resumes_and_finishes(make_desk: MakeDesk) -> None:
+    slow = {"per_second": 2, "concurrency": 1}
+    desk = await make_desk(
+        **{
+            "campaigns.poll_seconds": 0.05,
+            "campaigns.quiet_hours": False,
+            "campaigns.throttles": {kind: slow for kind in ("email", "memory")},
+        }
+    )
+    assert desk.smtp is not None
+    _, mia = await desk.agent("mia@example.com", role=Role.MARKETER, teams=())
+    now = desk.hub.clock.now()
+    for number in range(6):
+        await add_person(desk.db, now, f"P{number}", {"email": f"p{number}@example.com"})
+    segment = await add_segment(desk.db, now)
+    status, draft = await call(
+        desk,
+        "POST",
+        "/api/v1/campaigns",
+        mia,
+        {"name": "Slow", "segment_id": segment, "content": CONTENT},
+    )
+    cid = draft["id"]
+    assert (await call(desk, "POST", f"/api/v1/campaigns/{cid}/send", mia))[0] == 202
+    status, paused = await call(desk, "POST", f"/api/v1/campaigns/{cid}/pause", mia)
+    assert (status, paused["state"]) == (200, "paused")
+    await asyncio.sleep(1.5)  # what was in flight settles; nothing new starts
+    _, held = await call(desk, "GET", f"/api/v1/campaigns/{cid}/progress", mia)
+    assert held["state"] == "paused" and held["finished"] is False
+    assert held["states"].get("pending", 0) >= 1
+    assert "Not finished" in held["explanation"]
+    status, resumed = await call(desk, "POST", f"/api/v1/campaigns/{cid}/resume", mia)
+    assert (status, resumed["state"]) == (200, "sending")
+
+    async def done() -> bool:
+        _, now = await call(desk, "GET", f"/api/v1/campaigns/{cid}/progress", mia)
+        return bool(now["finished"])
+
+    await eventually(done, 20, interval=0.05, what="campaign finished")
+    _, final = await call(desk, "GET", f"/api/v1/campaigns/{cid}/progress", mia)
+    assert (final["state"], final["states"]) == ("finished", {"sent": 6})
+    assert len(desk.smtp.received) == 6
