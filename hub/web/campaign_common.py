@@ -1,14 +1,15 @@
 """What the campaign API (hub/web/api/campaigns.py) and the marketer pages
 (hub/web/ui/campaigns*.py) share: the engine's context for this hub, the campaign list with
 each campaign's counts (one grouped query), the segment picker, and the moment a schedule
-names (ISO 8601 with its offset)."""
+names (ISO 8601 with its offset), and the streamed CSV answer."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,3 +100,20 @@ def parse_moment(raw: str, *, offset_minutes: str | None = None) -> datetime:
             behind = 0
         moment = (moment + timedelta(minutes=behind)).replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+async def stream_csv(
+    request: web.Request, chunks: AsyncIterator[str], filename: str
+) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    async for chunk in chunks:
+        await response.write(chunk.encode())
+    await response.write_eof()
+    return response

@@ -5,7 +5,7 @@ per-recipient CSV export. Every bad input is a 4xx naming its field (``segment_i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -41,7 +41,7 @@ from hub.web.api.models.campaigns import (
     TestRequest,
     TestSent,
 )
-from hub.web.campaign_common import campaign_context, list_with_counts, parse_moment
+from hub.web.campaign_common import campaign_context, list_with_counts, parse_moment, stream_csv
 
 TAG = "Campaigns"
 T = TypeVar("T")
@@ -510,23 +510,6 @@ async def campaign_results(call: Call, path: CampaignId) -> Results:
             for b in report.activity
         ],
     )
-
-
-async def stream_csv(
-    request: web.Request, chunks: AsyncIterator[str], filename: str
-) -> web.StreamResponse:
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        }
-    )
-    await response.prepare(request)
-    async for chunk in chunks:
-        await response.write(chunk.encode())
-    await response.write_eof()
-    return response
 
 
 @endpoint(

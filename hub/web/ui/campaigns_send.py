@@ -22,8 +22,7 @@ from hub.core.authz import Principal
 from hub.core.customer_filters import FilterError, parse_filter
 from hub.core.errors import ApiError
 from hub.web import campaign_texts as texts
-from hub.web.api.campaigns import stream_csv
-from hub.web.campaign_common import campaign_context, parse_moment
+from hub.web.campaign_common import campaign_context, parse_moment, stream_csv
 from hub.web.keys import hub_of
 from hub.web.ui.campaigns import campaign_id, editor, marketer, notice
 from hub.web.ui.render import page, render, see_other
