@@ -178,6 +178,8 @@
     remove.addEventListener("click", () => {
       parent.rows.splice(index, 1);
       render();
+      const next = rowsBox.querySelector(".seg-row select") || rowsBox.querySelector(".seg-actions button");
+      if (next) next.focus(); // keep the keyboard user in the builder
     });
     line.append(remove);
     line.append(el("p", { class: "field-error", id: `err-${path.replace(/[^a-z0-9]/gi, "-")}`, hidden: true }));
