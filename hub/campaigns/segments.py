@@ -10,6 +10,7 @@ has that condition alone, and an import into a segment whose definition lacks it
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,7 +55,7 @@ class SegmentSummary:
     description: str
     definition: dict[str, Any]
     origin: str
-    count: int
+    count: int | None  # None: not counted within the caller's time budget
     static_members: int
     created_at: datetime
     updated_at: datetime
@@ -283,8 +284,13 @@ def with_static(segment: Segment) -> dict[str, Any]:
     return {"any": [dict(segment.definition), static_condition(segment.id)]}
 
 
-async def list_segments(session: AsyncSession, now: datetime) -> list[SegmentSummary]:
-    """Every saved segment by name, each with its live count (one ``COUNT`` per segment)."""
+async def list_segments(
+    session: AsyncSession, now: datetime, *, budget: float | None = None
+) -> list[SegmentSummary]:
+    """Every saved segment by name, each with its live count (one ``COUNT`` per segment).
+    With a ``budget`` (seconds), segments still to count when it is spent come without a
+    count (a page shows them at once and counts the rest on its own)."""
+    deadline = None if budget is None else time.monotonic() + budget
     segments = list(await session.scalars(select(Segment).order_by(func.lower(Segment.name))))
     counted = await session.execute(
         select(SegmentMember.segment_id, func.count()).group_by(SegmentMember.segment_id)
@@ -292,17 +298,27 @@ async def list_segments(session: AsyncSession, now: datetime) -> list[SegmentSum
     statics = {int(segment_id): int(number) for segment_id, number in counted}
     summaries = []
     for segment in segments:
-        summaries.append(await summary_of(session, segment, now, statics.get(segment.id, 0)))
+        counted_now = deadline is None or time.monotonic() < deadline
+        summaries.append(
+            await summary_of(session, segment, now, statics.get(segment.id, 0), count=counted_now)
+        )
     return summaries
 
 
 async def summary_of(
-    session: AsyncSession, segment: Segment, now: datetime, static_members: int | None = None
+    session: AsyncSession,
+    segment: Segment,
+    now: datetime,
+    static_members: int | None = None,
+    *,
+    count: bool = True,
 ) -> SegmentSummary:
-    try:
-        count = await count_of(session, parse_filter(segment.definition), now)
-    except FilterError:
-        count = 0
+    number: int | None = None
+    if count:
+        try:
+            number = await count_of(session, parse_filter(segment.definition), now)
+        except FilterError:
+            number = 0
     if static_members is None:
         static_members = int(
             await session.scalar(
@@ -318,7 +334,7 @@ async def summary_of(
         description=segment.description,
         definition=dict(segment.definition),
         origin=segment.origin,
-        count=count,
+        count=number,
         static_members=static_members,
         created_at=segment.created_at,
         updated_at=segment.updated_at,

@@ -5,6 +5,19 @@
    without it the page still works through the JSON textarea. */
 (() => {
   "use strict";
+  /* The list page: counts the server had no time for, one after the other. */
+  (async () => {
+    for (const cell of document.querySelectorAll("[data-count-url]")) {
+      cell.textContent = "counting…";
+      try {
+        const response = await fetch(cell.dataset.countUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        const answer = await response.json();
+        cell.textContent = response.ok ? answer.count.toLocaleString("en") : "–";
+      } catch (error) {
+        cell.textContent = "–";
+      }
+    }
+  })();
   const form = document.querySelector("[data-segment-editor]");
   if (!form) return;
   const $ = (sel, root = document) => root.querySelector(sel);
@@ -165,6 +178,8 @@
     remove.addEventListener("click", () => {
       parent.rows.splice(index, 1);
       render();
+      const next = rowsBox.querySelector(".seg-row select") || rowsBox.querySelector(".seg-actions button");
+      if (next) next.focus(); // keep the keyboard user in the builder
     });
     line.append(remove);
     line.append(el("p", { class: "field-error", id: `err-${path.replace(/[^a-z0-9]/gi, "-")}`, hidden: true }));

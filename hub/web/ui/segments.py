@@ -33,6 +33,7 @@ from hub.web.ui.segment_fields import catalog
 from hub.web.ui.viewer import viewer_of
 
 MAX_DEFINITION = 64 * 1024
+LIST_BUDGET = 1.5  # seconds of counting before the list page leaves the rest to its script
 EXAMPLE = {"all": [{"field": "tag", "op": "has", "value": "vip"}]}
 
 
@@ -45,8 +46,18 @@ async def list_page(request: web.Request) -> web.Response:
     _marketer(request)
     hub = hub_of(request)
     async with hub.db.reader() as session:
-        found = await audience.list_segments(session, hub.clock.now())
+        found = await audience.list_segments(session, hub.clock.now(), budget=LIST_BUDGET)
     return page(request, "ui/segments.html", segments=found)
+
+
+async def count(request: web.Request) -> web.Response:
+    """One segment's live count (the list page asks for those it had no time to count)."""
+    _marketer(request)
+    hub = hub_of(request)
+    async with hub.db.reader() as session:
+        segment = await audience.get_segment(session, path_int(request, "segment"))
+        summary = await audience.summary_of(session, segment, hub.clock.now(), 0)
+    return web.json_response({"id": summary.id, "count": summary.count})
 
 
 async def _editor(
@@ -244,5 +255,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/ui/segments/preview", preview)
     router.add_get("/ui/segments/{id}", edit_page)
     router.add_post("/ui/segments/{id}", save)
+    router.add_get("/ui/segments/{id}/count", count)
     router.add_post("/ui/segments/{id}/delete", delete)
     router.add_post("/ui/segments/{id}/import", import_csv)

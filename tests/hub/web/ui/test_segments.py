@@ -51,6 +51,8 @@ async def test_a_marketer_builds_a_segment_and_imports_customers_into_it(
     listing = await mia.page("/ui/segments")
     # the segment now selects its VIP tag and the customers imported into it
     assert re.search(r'data-count="\d+">2<', listing)
+    counted = await mia.http.get(f"{segment_path}/count", headers={"Accept": "application/json"})
+    assert (await counted.json())["count"] == 2
 
     preview = await mia.http.post(
         "/ui/segments/preview",
