@@ -101,7 +101,7 @@
     const segment = $("#segment");
     const count = $("#segment-count");
     if (segment && count) {
-      segment.addEventListener("change", async () => {
+      const recount = async () => {
         if (!segment.value) {
           count.textContent = "";
           return;
@@ -119,8 +119,11 @@
         count.textContent = body.count_text;
         const keep = customer.options[0];
         customer.replaceChildren(keep);
-        body.members.forEach((m) => customer.append(new Option(m.name, m.id)));
-      });
+        const chosen = customer.value;
+        body.members.forEach((m) => customer.append(new Option(m.name, m.id, false, String(m.id) === chosen)));
+      };
+      segment.addEventListener("change", recount);
+      if (segment.value && !count.textContent.trim()) recount(); // not counted within the page's budget
     }
     refresh();
   }

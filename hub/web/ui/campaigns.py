@@ -26,6 +26,7 @@ from hub.web.ui.viewer import Viewer, viewer_of
 KINDS = ("email", "telegram", "slack", "web")
 PARTS = ("content.email.subject", "content.email.html", "content.email.text", "content.chat.text")
 SAMPLE = 20
+BUDGET = 1.0  # seconds the pages spend counting segments
 
 
 def marketer(request: web.Request) -> Viewer:
@@ -61,7 +62,8 @@ def draft_of(posted: MultiDictProxy[Any]) -> CampaignDraft:
 
 
 async def segment_choices(session: AsyncSession, now: Any) -> list[audience.SegmentSummary]:
-    return await audience.list_segments(session, now)
+    """The saved segments, counted within a second (the page counts the rest on demand)."""
+    return await audience.list_segments(session, now, budget=BUDGET)
 
 
 async def members_of(
@@ -266,8 +268,8 @@ async def segment_count(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "id": summary.id,
-            "count": summary.count,
-            "count_text": texts.people(summary.count),
+            "count": summary.count or 0,
+            "count_text": texts.people(summary.count or 0),
             "members": [{"id": m.id, "name": m.name or f"#{m.id}"} for m in members],
         }
     )
