@@ -41,7 +41,13 @@ from hub.web.api.models.campaigns import (
     TestRequest,
     TestSent,
 )
-from hub.web.campaign_common import campaign_context, list_with_counts, parse_moment, stream_csv
+from hub.web.campaign_common import (
+    campaign_context,
+    counts_of,
+    list_with_counts,
+    parse_moment,
+    stream_csv,
+)
 
 TAG = "Campaigns"
 T = TypeVar("T")
@@ -125,8 +131,7 @@ async def _engine(action: Awaitable[T]) -> T:
 
 async def current_progress(session: AsyncSession, principal: Principal, id_: int) -> Progress:
     found = await service.progress(session, principal, id_)
-    total = (await outcomes.campaign_results(session, id_)).total
-    return progress_answer(found, total)
+    return progress_answer(found, counts_of(found))
 
 
 @endpoint(
