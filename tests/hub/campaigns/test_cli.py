@@ -74,8 +74,8 @@ async def test_a_campaign_sent_shown_and_exported_from_the_command_line(
     settings = make_settings(url, **{"channels.mail.smtp_port": smtp_sink.port})
     async with assemble(settings, start_workers=False) as hub:
         now = hub.clock.now()
-        for number in range(5):
-            await add_person(hub.db, now, f"Reader {number}", {"email": f"r{number}@example.com"})
+        for n in range(5):
+            await add_person(hub.db, now, f"Reader {n}", {"email": f"r{n}@example.com"})
         segment = await add_segment(hub.db, now)
         async with hub.db.writer() as session:
             agent = await add_agent(
