@@ -11,10 +11,12 @@ in group commits as they come in: ``sent`` with the provider's id (for email our
 failure) or after a transient error (with backoff). A row left ``sending`` by a process that
 died becomes ``unconfirmed`` once its lease ran out; it is never sent again by itself.
 
-Timeline: a campaign message is not written as a message in a conversation (100,000 empty
+Timeline: a campaign message is not written as a message in a conversation (100,000 new
 conversations would bury the inbox); the customer's campaign history is their
-``campaign_recipients`` rows, and a reply opens or joins a conversation linked to the
-campaign through ``message_ref`` (the optout/replies side)."""
+``campaign_recipients`` rows, and a reply opens or joins a conversation linked to the campaign
+through ``message_ref`` (for email our Message-ID, which replies name in In-Reply-To). The one
+exception is the web chat widget, whose visitors only see messages of their conversation: there
+the message is written into their latest chat conversation as an automated outbound message."""
 
 from __future__ import annotations
 
@@ -23,16 +25,17 @@ import contextlib
 import logging
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, or_, select, update
 
 from channels.base import Channel, DeliveryResult, IdentityKind, OutboundMessage, Party
 from channels.email.adapter import EmailChannel
+from channels.web.widget import WidgetChannel
 from hub.campaigns import render
 from hub.campaigns.claims import TABLE, Batch, Claimed, claim, mark_sending, sweep
 from hub.campaigns.compose import compose
@@ -41,6 +44,8 @@ from hub.campaigns.snapshot import outlets
 from hub.campaigns.throttle import ChannelThrottle, Throttles
 from hub.config.settings import Settings
 from hub.db.campaign_models import Campaign, CampaignRecipient, RecipientState
+from hub.db.models import Conversation
+from hub.outbound.compose import queue_outbound
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.queue import RetryPolicy
@@ -64,7 +69,7 @@ GIVEN_BACK = (RecipientState.QUEUED.value, RecipientState.SENDING.value)
 @dataclass(frozen=True, slots=True)
 class Outcome:
     item: Claimed
-    kind: str  # sent, retry, failed, released
+    kind: str  # sent, retry, failed, released; written: recorded already
     ref: str | None = None
     error: str | None = None
     delay: float = 0.0
@@ -75,13 +80,19 @@ class CampaignSender:
     """Sends running campaigns; ``context`` is what the service functions need."""
 
     def __init__(
-        self, db: Database, settings: Settings, channels: Mapping[str, Channel], clock: Clock
+        self,
+        db: Database,
+        settings: Settings,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        outbox_wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.rules = settings.campaigns
         self.channels = channels
         self.clock = clock
+        self.outbox_wake = outbox_wake
         self.context = CampaignContext(settings, channels, self.wake)
         self.throttles = Throttles(dict(self.rules.throttles))
         self._process = uuid.uuid4().hex[:12]
@@ -265,6 +276,10 @@ class CampaignSender:
             external_id=composed.message_id,
             headers=composed.headers,
         )
+        if isinstance(channel, WidgetChannel):
+            async with throttle.slot(item.address):
+                item.handed = True
+                return await self._into_chat(batch.token, item, composed.text)
         async with throttle.slot(item.address):
             item.handed = True
             try:
@@ -276,6 +291,59 @@ class CampaignSender:
                 log.exception("campaign channel %s raised while sending", item.channel)
                 result = DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
         return self._outcome(item, result, composed.message_id)
+
+    async def _into_chat(self, token: str, item: Claimed, text: str) -> Outcome:
+        """A web chat visitor sees messages of their conversation (live, or when they come
+        back), so the campaign message is written into their latest chat conversation as an
+        automated outbound message (the outbox pushes it), and the recipient marked sent in
+        the same transaction: exactly once, as a database write."""
+        now = self.clock.now()
+        async with self.db.writer() as session:
+            conversation = await session.scalar(
+                select(Conversation)
+                .where(
+                    Conversation.customer_id == item.customer_id,
+                    Conversation.channel == item.channel,
+                )
+                .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+                .limit(1)
+            )
+            message = None
+            if conversation is not None:
+                message = await queue_outbound(
+                    session,
+                    self.settings,
+                    conversation,
+                    via=item.channel,
+                    text=text,
+                    subject="",
+                    html=None,
+                    now=now,
+                    automated=True,
+                )
+            if message is None:
+                error = f"the visitor has no conversation on {item.channel} to show it in"
+                return Outcome(item, "failed", error=error, attempts=item.attempts + 1)
+            message.raw = {**message.raw, "campaign_id": item.campaign_id, "recipient_id": item.id}
+            recorded: Any = await session.execute(
+                update(CR)
+                .where(CR.id == item.id, CR.locked_by == token, CR.state.in_(IN_FLIGHT))
+                .values(
+                    state=RecipientState.SENT.value,
+                    sent_at=now,
+                    message_ref=f"message:{message.id}",
+                    last_error=None,
+                    locked_by=None,
+                    locked_until=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if recorded.rowcount != 1:  # no longer this batch's: write nothing
+                await session.rollback()
+                return Outcome(item, "written")
+            await session.commit()
+        self.outbox_wake()
+        return Outcome(item, "written")
 
     def _outcome(self, item: Claimed, result: DeliveryResult, message_id: str | None) -> Outcome:
         if result.ok:
