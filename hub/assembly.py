@@ -146,7 +146,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         ),
         email=EmailService(settings, db, clock, channels, ingestor, supervisor),
         widgets=WidgetService(settings, db, clock, channels, events, dispatcher.wake, supervisor),
-        campaigns=CampaignSender(db, settings, channels, clock),
+        campaigns=CampaignSender(db, settings, channels, clock, dispatcher.wake),
         capture=capture,
         supervisor=supervisor,
     )

@@ -62,7 +62,8 @@ class Claimed:
     display_name: str
     attempts: int
     person: Person
-    started: bool = False  # marked sending: from here on it is sent, failed or unconfirmed
+    started: bool = False  # marked sending (committed)
+    handed: bool = False  # given to the provider: from here on sent, failed or unconfirmed
 
 
 @dataclass(frozen=True, slots=True)

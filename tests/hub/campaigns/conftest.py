@@ -65,7 +65,7 @@ def make_campaign_desk(
     fake_slack: FakeSlack,
     make_desk: MakeDesk,
 ) -> Any:
-    async def make(**extra: Any) -> Desk:
+    async def make(*, real_widget: bool = False, **extra: Any) -> Desk:
         settings = make_settings(
             database_url,
             **fake_endpoints(smtp_sink, callback_server),
@@ -73,7 +73,7 @@ def make_campaign_desk(
             **slack_overrides(fake_slack),
             **campaign_overrides(**extra),
         )
-        return await make_desk(settings=settings, memory=("chat",))
+        return await make_desk(settings=settings, memory=() if real_widget else ("chat",))
 
     return make
 

@@ -6,6 +6,7 @@ failure; pause, resume and cancel take effect at once."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from hub.db.campaign_models import (
     ConsentState,
     RecipientState,
 )
-from hub.db.models import Role
+from hub.db.models import Conversation, Message, Role
 from tests.hub.campaigns.audience import add_person, add_segment, marketer
 from tests.hub.campaigns.conftest import act, create, finished, moment, progress, send
 from tests.support.desk import Desk
@@ -251,3 +252,35 @@ async def test_cancel_stops_the_send_and_accounts_for_everyone(make_campaign_des
             assert exc.status == 409 and exc.field == "state"
         else:
             raise AssertionError("a cancelled campaign resumed")
+
+
+async def test_a_web_chat_visitor_gets_it_in_their_chat_conversation(
+    make_campaign_desk: Any,
+) -> None:
+    desk: Desk = await make_campaign_desk(real_widget=True)
+    mia, _ = await desk.agent("mia@example.com", role=Role.MARKETER)
+    now = moment(desk)
+    wendy = await add_person(desk.db, now, "Wendy", {"web": "visitor-w"})
+    async with desk.db.writer() as session:
+        chat = Conversation(
+            token=secrets.token_hex(8),
+            customer_id=wendy.customer_id,
+            identity_id=wendy.identities["web"],
+            channel="chat",
+            created_at=now,
+            last_activity_at=now,
+        )
+        session.add(chat)
+        await session.commit()
+    campaign = await create(desk, marketer(mia), await add_segment(desk.db, now))
+    await send(desk, marketer(mia), campaign)
+    done = await finished(desk, marketer(mia), campaign)
+    assert done.count(RecipientState.SENT) == 1
+    row = (await recipients(desk, campaign))[wendy.customer_id]
+    async with desk.db.reader() as session:
+        [message] = (
+            await session.scalars(select(Message).where(Message.conversation_id == chat.id))
+        ).all()
+    assert row.message_ref == f"message:{message.id}"
+    assert message.automated and message.text.startswith("Hi Wendy, the sale starts.")
+    assert message.raw["campaign_id"] == campaign
