@@ -5,6 +5,7 @@ what the rows say."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 
 from playwright.async_api import Browser, expect
@@ -73,7 +74,9 @@ async def test_marketer_builds_a_two_condition_segment_with_a_live_count(
         await page.screenshot(path=artifact("segment-editor-390.png"), full_page=True)
 
         await page.get_by_role("button", name="Save segment").click()
-        await page.wait_for_url("**/ui/segments/*?notice=segment")
+        # the saved segment's page (its notice leaves the address bar once shown)
+        await page.wait_for_url(re.compile(r"/ui/segments/\d+"))
+        await expect(page.locator("#import-title")).to_be_visible()
         await expect(page.locator("#live-count")).to_have_text("1")
 
         # a CSV with a bad row: nothing imported, the row and column are listed
