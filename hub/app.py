@@ -11,7 +11,7 @@ from channels.base import Channel
 from hub.assembly import assemble
 from hub.config.settings import Settings
 from hub.platform.clock import Clock
-from hub.web import devmail, forms, ops, ui, webhooks
+from hub.web import devmail, forms, ops, ui, unsubscribe, webhooks
 from hub.web import widget_routes as widget
 from hub.web.api import followups as followup_routes
 from hub.web.api import routes as api
@@ -47,6 +47,7 @@ def create_app(
     ops.add_routes(app.router)  # GET /metrics (Prometheus)
     forms.add_routes(app.router)
     followup_routes.add_routes(app.router)  # the satisfaction link
+    unsubscribe.add_routes(app.router)  # campaign opt-out: one-click and preference pages
     if settings.capture.enabled:
         devmail.add_routes(app.router)
     ui.setup(app, pages.pages)

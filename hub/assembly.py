@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sqlalchemy import select
@@ -18,6 +18,9 @@ from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
 from hub.agent.snooze import Snoozer
+from hub.campaigns.intake import OptOutIntake
+from hub.campaigns.replies import ReplyLinker
+from hub.campaigns.sender import CampaignSender
 from hub.chat.files import ChatFileFetcher
 from hub.chat.service import ChatService, file_sources
 from hub.config.settings import Settings
@@ -58,6 +61,7 @@ class Hub:
     chat_files: ChatFileFetcher
     email: EmailService
     widgets: WidgetService
+    campaigns: CampaignSender  # sends running campaigns; .context for the campaign service
     capture: CaptureServer | None
     supervisor: Supervisor  # runs every background worker of this process
     metrics: Metrics  # this process's Prometheus figures (GET /metrics)
@@ -126,7 +130,12 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         events.wake()
 
     routing = build_routing(settings, db, clock, committed)
-    pipeline = Pipeline(settings, clock, ingest_hooks(routing.engine, EMAIL_INGEST))
+    hooks = replace(
+        ingest_hooks(routing.engine, EMAIL_INGEST),
+        interceptors=OptOutIntake(settings, routing.engine.automated).interceptors,
+        after_stored=(ReplyLinker(settings.campaigns.reply_window_hours),),
+    )
+    pipeline = Pipeline(settings, clock, hooks)
     supervisor = Supervisor()
     ingestor = Ingestor(
         db, pipeline, settings.ingest.batch_size, committed, events.wake, metrics=metrics
@@ -148,6 +157,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         ),
         email=EmailService(settings, db, clock, channels, ingestor, supervisor),
         widgets=WidgetService(settings, db, clock, channels, events, dispatcher.wake, supervisor),
+        campaigns=CampaignSender(db, settings, channels, clock, dispatcher.wake),
         capture=capture,
         supervisor=supervisor,
         metrics=metrics,
@@ -203,6 +213,7 @@ async def assemble(
                 hub.snoozer.worker,
                 hub.presence.worker,
                 *hub.chat_files.workers,
+                hub.campaigns.worker,
                 hub.ingestor.worker,
             )
             await hub.supervisor.start()

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.assembly import assemble, migrate, session_of
+from hub.cli_campaigns import add_campaign_parsers
 from hub.config.settings import ConfigError, Settings, load_settings
 from hub.core.staff import StaffError, add_agent, agent_by_email, create_token, set_password
 from hub.db.models import Presence, Role
@@ -228,6 +229,18 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_campaigns(args: argparse.Namespace) -> int:
+    from hub.cli_campaigns import CampaignCliError, run_campaigns
+
+    settings = _settings(args)
+    try:
+        return run_campaigns(args, settings)
+    except CampaignCliError as exc:
+        raise CliError(str(exc)) from None
+    except DATABASE_ERRORS as exc:
+        raise _database_error(settings, exc) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --config is accepted before or after the command: relaydesk serve --config FILE
     common = argparse.ArgumentParser(add_help=False)
@@ -303,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(handler=cmd_demo)
+
+    add_campaign_parsers(commands, common, cmd_campaigns)
     return parser
 
 

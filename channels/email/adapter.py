@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from channels.base import DeliveryResult, InboundMessage, InboundRequest, OutboundMessage
 from channels.config import ChannelConfig
+from channels.email.bulk import build_bulk
 from channels.email.outgoing import build_email, dkim_sign, to_bytes
 from channels.email.parse import parse_rfc822
 from channels.email.smtp_pool import SmtpPool
@@ -116,7 +117,9 @@ class EmailChannel:
 
     def render(self, message: OutboundMessage) -> bytes:
         mail = build_email(self.config.address, self.config.display_name, message)
-        data = to_bytes(mail)
+        return self._sign(to_bytes(mail))
+
+    def _sign(self, data: bytes) -> bytes:
         if self.config.dkim_selector:
             if self._dkim_key is None:
                 self._dkim_key = Path(self.config.dkim_private_key_file).read_bytes()
@@ -129,6 +132,19 @@ class EmailChannel:
             data = self.render(message)
         except (OSError, ValueError) as exc:
             return DeliveryResult.failed(f"cannot compose the mail: {exc}", permanent=True)
+        return await self._deliver(message, data)
+
+    async def send_bulk(self, message: OutboundMessage) -> DeliveryResult:
+        """A campaign message (text and HTML, extra headers, no attachments or threading),
+        composed by the fast bulk writer and sent over the same pooled connections."""
+        try:
+            data = build_bulk(self.config.address, self.config.display_name, message)
+            data = self._sign(data)
+        except (OSError, ValueError) as exc:
+            return DeliveryResult.failed(f"cannot compose the mail: {exc}", permanent=True)
+        return await self._deliver(message, data)
+
+    async def _deliver(self, message: OutboundMessage, data: bytes) -> DeliveryResult:
         try:
             await self.pool.send(self.config.address, [message.recipient.address], data)
         except aiosmtplib.SMTPRecipientsRefused as exc:

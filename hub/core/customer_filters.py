@@ -59,6 +59,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 IDENTITY_ALIASES = {"widget": "web", "chat": "web"}
 _RELATIVE = re.compile(r"^-(\d{1,5})([hdw])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 OPEN_TICKET = (TicketStatus.OPEN, TicketStatus.PENDING)
 
@@ -201,8 +202,15 @@ def _value(key: str, op: str, value: object, where: str) -> Any:
 
 
 def _when(value: object, where: str) -> str:
-    """A moment: ISO 8601 with a timezone, ``now``, or relative like ``-30d``, ``-12h``, ``-2w``."""
+    """A moment: ISO 8601 with a timezone, a date (``2026-01-31``: midnight UTC), ``now``, or
+    relative like ``-30d``, ``-12h``, ``-2w``."""
     if isinstance(value, str) and (value == "now" or _RELATIVE.match(value)):
+        return value
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise FilterError(where, f"{value} is not a date") from None
         return value
     if isinstance(value, str):
         try:
@@ -211,7 +219,9 @@ def _when(value: object, where: str) -> str:
             moment = None
         if moment is not None and moment.tzinfo is not None:
             return value
-    raise FilterError(where, 'must be an ISO date-time with a timezone, "now" or like "-30d"')
+    raise FilterError(
+        where, 'must be a date (2026-01-31), an ISO date-time with a timezone, "now" or like "-30d"'
+    )
 
 
 def resolve_when(value: str, now: datetime) -> datetime:
@@ -222,6 +232,8 @@ def resolve_when(value: str, now: datetime) -> datetime:
         amount, unit = int(match.group(1)), match.group(2)
         hours = {"h": 1, "d": 24, "w": 24 * 7}[unit]
         return now - timedelta(hours=amount * hours)
+    if _DATE.match(value):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return datetime.fromisoformat(value).astimezone(UTC)
 
 

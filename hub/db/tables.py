@@ -5,6 +5,7 @@ anything that must see the whole schema import this module; the table modules im
 from __future__ import annotations
 
 from hub.db import (
+    audience_models,
     campaign_models,
     chat_models,
     crm_models,
@@ -21,6 +22,7 @@ from hub.db.base import Base
 metadata = Base.metadata
 MODULES = (
     models,
+    audience_models,
     campaign_models,
     chat_models,
     crm_models,

@@ -24,6 +24,11 @@ class MailboxDirectory:
                     found.setdefault(address, name)
         return cls(found)
 
+    def with_alias(self, address: str, channel: str) -> MailboxDirectory:
+        """Also receive mail for ``address`` (e.g. the unsubscribe mailbox) on ``channel``,
+        unless a mailbox already has it."""
+        return MailboxDirectory({address.lower(): channel, **self.by_address})
+
     def channel_for(self, address: str) -> str | None:
         """The channel instance receiving mail for ``address``, or None if it is not ours."""
         base, _tag = split_plus(address)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from channels.base import Channel, InboundRequest
+from hub.campaigns.bounces import suppress_bounces
 from hub.db.email_models import EmailRecord
 from hub.db.models import Message
 from hub.email.bounces import record_bounce
@@ -41,8 +42,16 @@ class Delivered:
 
 class EmailInbox:
     def __init__(
-        self, db: Database, channels: Mapping[str, Channel], ingestor: Ingestor, clock: Clock
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        ingestor: Ingestor,
+        clock: Clock,
+        soft_bounce_limit: int = 3,
     ) -> None:
+        """``soft_bounce_limit``: soft bounces in a row that suppress an address for
+        campaigns (a hard bounce suppresses it at once)."""
+        self.soft_bounce_limit = soft_bounce_limit
         self.db = db
         self.channels = channels
         self.ingestor = ingestor
@@ -81,7 +90,10 @@ class EmailInbox:
             return known
         if details is not None and details.report is not None:
             async with self.db.writer() as session:
-                outcome = await record_bounce(session, inbound, details, self.clock.now())
+                now = self.clock.now()
+                outcome = await record_bounce(session, inbound, details, now)
+                if not outcome.duplicate:
+                    await suppress_bounces(session, details.report, now, self.soft_bounce_limit)
                 await session.commit()
             return Delivered(
                 outcome.message_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from channels.base import Channel
+from hub.campaigns.optout import unsubscribe_mailbox
 from hub.config.settings import Settings
 from hub.email.directory import MailboxDirectory, email_channels
 from hub.email.imap import ImapPoller
@@ -33,7 +34,7 @@ class EmailService:
         self.settings = settings
         self.supervisor = supervisor
         self.states = MailboxStates(db, clock)
-        self.inbox = EmailInbox(db, channels, ingestor, clock)
+        self.inbox = EmailInbox(db, channels, ingestor, clock, settings.campaigns.soft_bounce_limit)
         self.receivers: list[SmtpReceiver] = []
         self.pollers: dict[str, ImapPoller] = {}
 
@@ -44,6 +45,8 @@ class EmailService:
         for name, config in configs.items():
             listen = config.listen()
             if listen is not None:
+                if not listeners:  # the first listening mailbox takes unsubscribe mail too
+                    directory = directory.with_alias(unsubscribe_mailbox(self.settings), name)
                 listeners.setdefault(listen, []).append(name)
             if config.imap is not None:
                 self.pollers[name] = ImapPoller(name, config.imap, self.inbox, self.states)

@@ -5,7 +5,7 @@ an area that needs a step here registers it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.config.settings import Priority, Settings
-from hub.db.models import Conversation, Customer, Message
+from hub.db.models import Conversation, Customer, Identity, Message
 
 
 class Decision(Protocol):
@@ -121,6 +121,64 @@ class ChannelHooks:
     auto_reply_allowed: AutoReplyGuard
 
 
+class Take(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        customer: Customer,
+        identity: Identity,
+        now: datetime,
+    ) -> Conversation | None: ...
+
+
+class AfterTaken(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        message: Message,
+        inbound: InboundMessage,
+        conversation: Conversation,
+        now: datetime,
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Interceptor:
+    """An area's step that takes a customer message out of support before it is threaded
+    (e.g. an opt-out word): no routing, ticket or acknowledgement, nothing reopened."""
+
+    # A cheap look at the message alone; True keeps it off the batch's bulk path.
+    claims: Callable[[InboundMessage], bool]
+    # Decides with the database: the conversation (closed, never routed) the message is kept
+    # in, or None to leave the message to the usual path.
+    take: Take
+    # Once the message is stored there (e.g. an automated answer).
+    after: AfterTaken
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A customer message the batch stored (either way: ORM or bulk), as areas hear of it."""
+
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    identity_id: int | None
+    channel: str
+    sender_kind: str
+    reply_to_ids: tuple[str, ...]
+    automated: bool
+
+
+class AfterStored(Protocol):
+    """Hears of every new customer message of a batch at once, in its transaction."""
+
+    async def __call__(
+        self, session: AsyncSession, stored: Sequence[StoredMessage], now: datetime
+    ) -> None: ...
+
+
 def _never(_inbound: InboundMessage) -> bool:
     return False
 
@@ -131,9 +189,22 @@ class IngestHooks:
     channels: tuple[ChannelHooks, ...] = ()
     # A customer message the router may act on even in a quiet conversation (a survey answer).
     router_claims: Callable[[InboundMessage], bool] = _never
+    # Steps that may take a message out of support before it is threaded.
+    interceptors: tuple[Interceptor, ...] = ()
+    # Steps that hear of every stored customer message (e.g. replies to a campaign).
+    after_stored: tuple[AfterStored, ...] = ()
 
     def claims(self, inbound: InboundMessage) -> bool:
-        return any(channel.claims(inbound) for channel in self.channels)
+        return any(channel.claims(inbound) for channel in self.channels) or any(
+            interceptor.claims(inbound) for interceptor in self.interceptors
+        )
+
+    async def stored(
+        self, session: AsyncSession, stored: Sequence[StoredMessage], now: datetime
+    ) -> None:
+        if stored:
+            for hook in self.after_stored:
+                await hook(session, stored, now)
 
     async def find_stored(self, session: AsyncSession, inbound: InboundMessage) -> StoredIds | None:
         for channel in self.channels:

@@ -17,11 +17,11 @@ from hub.core.customers import learn_name, record_duplicate_candidates, resolve_
 from hub.core.ids import ConversationId, CustomerId, MessageId
 from hub.core.sanitize import sanitize_html
 from hub.core.tickets import open_ticket
-from hub.db.models import Customer, DeliveryState, Direction, Message
+from hub.db.models import Conversation, Customer, DeliveryState, Direction, Identity, Message
 from hub.inbound.batch import BatchContext, Staged
 from hub.inbound.batch_plain import Plain, write_plain
 from hub.inbound.edits import apply_edit
-from hub.inbound.hooks import IngestHooks
+from hub.inbound.hooks import IngestHooks, Interceptor, StoredMessage
 from hub.inbound.results import IngestResult, Pending
 from hub.platform.clock import Clock
 from hub.platform.events import publish
@@ -127,6 +127,7 @@ class Pipeline:
         await session.flush()
         now = self.clock.now()
         await write_plain(session, pending, now)
+        await self.hooks.stored(session, _stored(messages, outcomes), now)
         fresh = [o for o in outcomes if isinstance(o, Staged) and not o.duplicate]
         preloaded = await self.engine.preload(session, {o.conversation.id for o in fresh})
         for outcome in fresh:
@@ -167,6 +168,18 @@ class Pipeline:
             await record_duplicate_candidates(
                 session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
             )
+        for interceptor in self.hooks.interceptors:
+            if not interceptor.claims(inbound):
+                continue
+            kept = await interceptor.take(session, inbound, customer, resolved.identity, now)
+            if kept is not None:
+                taken = await self._taken(
+                    session, inbound, interceptor, kept, customer, resolved.identity, now
+                )
+                batch.existing[(inbound.channel, inbound.external_id)] = IngestResult(
+                    taken.message_id, taken.conversation_id, taken.customer_id, duplicate=True
+                )
+                return taken
         known = batch.conversation(customer.id, inbound)
         if known is not None:
             threaded = Threaded(known, created=False, reopened=False)
@@ -196,6 +209,27 @@ class Pipeline:
         staged = Staged(message, conversation, customer, ticket_number)
         batch.stage(inbound, staged)
         return staged
+
+    async def _taken(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        interceptor: Interceptor,
+        kept: Conversation,
+        customer: Customer,
+        identity: Identity,
+        now: datetime,
+    ) -> IngestResult:
+        """Keep a message an interceptor took in the conversation it gave: stored and recorded
+        as any message is, but not routed, ticketed, acknowledged or reopened."""
+        message = Message(**message_fields(inbound, kept.id, customer.id, identity.id, now))
+        session.add(message)
+        await self.hooks.record(session, message, inbound, kept, now, self.settings)
+        kept.last_activity_at = now
+        await session.flush()
+        await interceptor.after(session, message, inbound, kept, now)
+        ids = MessageId(message.id), ConversationId(kept.id), CustomerId(customer.id)
+        return IngestResult(*ids, duplicate=False)
 
     async def _new_conversation(
         self,
@@ -227,3 +261,32 @@ class Pipeline:
             allowed=self.hooks.auto_reply_allowed,
         )
         return ticket.number
+
+
+def _stored(messages: list[InboundMessage], outcomes: list[Pending]) -> list[StoredMessage]:
+    """The batch's new customer messages, as the ``after_stored`` hooks hear of them."""
+    found: list[StoredMessage] = []
+    for inbound, outcome in zip(messages, outcomes, strict=True):
+        if isinstance(outcome, Staged) and not outcome.duplicate:
+            message = outcome.message
+            ids = (message.id, message.conversation_id, message.customer_id, message.identity_id)
+        elif isinstance(outcome, Plain):
+            row = outcome.row
+            ids = (
+                outcome.message_id,
+                row["conversation_id"],
+                row["customer_id"],
+                row["identity_id"],
+            )
+        else:
+            continue
+        found.append(
+            StoredMessage(
+                *ids,
+                channel=inbound.channel,
+                sender_kind=inbound.sender.kind.value,
+                reply_to_ids=tuple(inbound.reply_to_ids),
+                automated=inbound.automated,
+            )
+        )
+    return found

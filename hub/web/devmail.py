@@ -9,6 +9,7 @@ from email.parser import BytesParser
 from aiohttp import web
 
 from hub.web.keys import hub_of, pages_of
+from hub.web.requests import row_id
 
 
 async def list_mail(request: web.Request) -> web.Response:
@@ -23,7 +24,7 @@ async def list_mail(request: web.Request) -> web.Response:
 async def show_mail(request: web.Request) -> web.Response:
     hub, pages = hub_of(request), pages_of(request).pages
     number = request.match_info["number"]
-    mail = hub.capture.store.get(int(number)) if hub.capture and number.isdigit() else None
+    mail = hub.capture.store.get(row_id(number) or 0) if hub.capture else None
     if mail is None:
         raise web.HTTPNotFound(text="No such captured mail.")
     parsed = BytesParser(policy=policy.default).parsebytes(mail.raw)

@@ -8,10 +8,13 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from channels.base import ChannelRejected, InboundRequest
 from channels.web.form import FIELDS, FormChannel, FormChannelConfig
 from hub.assembly import Hub
+from hub.campaigns.audience_texts import FORM_NEWS_LABEL
+from hub.campaigns.consent_records import record_form_consent
 from hub.core import errors
 from hub.inbound.ingest import IngestUnavailable
 from hub.web import csrf
@@ -20,6 +23,7 @@ from hub.web.uploads import UNREADABLE
 
 log = logging.getLogger(__name__)
 HONEYPOT = "website"
+NEWS = "news"  # the optional "send me news" box: email consent with the source "form"
 
 
 def _form_config(hub: Hub, name: str) -> FormChannelConfig:
@@ -52,6 +56,7 @@ def _render(
         csrf_field=csrf.FIELD,
         csrf_token=token,
         honeypot=HONEYPOT,
+        news_label=FORM_NEWS_LABEL,
     )
     response = web.Response(text=html, content_type="text/html", status=status)
     csrf.set_cookie(response, token, hub.settings.web.public_url.startswith("https"))
@@ -75,6 +80,7 @@ async def submit_form(request: web.Request) -> web.Response:
     except UNREADABLE:  # undecodable text, unknown charset, broken multipart, bad part header
         return _render(request, name, config, error=errors.FORM_UNREADABLE, status=400)
     values = {key: _text(posted.get(key)) for key in FIELDS}
+    news = _text(posted.get(NEWS)) == "yes"
     token = _text(posted.get(csrf.FIELD))
     if not csrf.check(request, token, hub.settings.secret_key):
         return _render(request, name, config, values=values, error=errors.FORM_CSRF, status=403)
@@ -94,12 +100,27 @@ async def submit_form(request: web.Request) -> web.Response:
         for message in messages:
             await hub.ingestor.submit(message)
     except ChannelRejected as exc:
+        again = values | ({NEWS: "yes"} if news else {})
         return _render(
-            request, name, config, values=values, field_errors=dict(exc.fields), status=422
+            request, name, config, values=again, field_errors=dict(exc.fields), status=422
         )
     except IngestUnavailable:
         return _render(request, name, config, values=values, error=errors.FORM_STORE, status=503)
+    if news and messages:
+        try:
+            await _record_news_consent(hub, name, messages[0].sender.address)
+        except SQLAlchemyError:
+            # the message is stored; sent again, it is a duplicate and the consent is retried
+            log.exception("form %s: consent not recorded", name)
+            again = values | {NEWS: "yes"}
+            return _render(request, name, config, values=again, error=errors.FORM_STORE, status=503)
     return _done(request, config)
+
+
+async def _record_news_consent(hub: Hub, form: str, email: str) -> None:
+    async with hub.db.writer() as session:
+        await record_form_consent(session, email, hub.clock.now(), note=f"form {form}")
+        await session.commit()
 
 
 def _text(value: object) -> str:

@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from hub.db.models import Presence, Role
+from hub.web.ui.viewer import home_of
 from tests.support.desk import Desk
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,7 +43,8 @@ async def signed_in_page(
     role: Role = Role.AGENT,
     teams: tuple[str, ...] = ("support",),
 ) -> Page:
-    """A new browser context signed in through the login form as a new agent."""
+    """A new browser context signed in through the login form as a new agent, on the home
+    page of their role (the inbox; a marketer's campaigns)."""
     await desk.agent(email, role=role, teams=teams, presence=Presence.OFFLINE, password=PASSWORD)
     context = await browser.new_context(
         base_url=str(desk.client.make_url("/")).rstrip("/"),
@@ -54,7 +56,7 @@ async def signed_in_page(
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")
-    await page.wait_for_url("**/ui/inbox")
+    await page.wait_for_url(f"**{home_of(role)}")
     return page
 
 

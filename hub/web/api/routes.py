@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
+    campaigns,
+    consent,
     conversations,
     customers,
     email,
@@ -23,6 +25,7 @@ from hub.web.api import (
     insights,
     live,
     routing,
+    segments,
     uploads,
 )
 from hub.web.api.edge import Call, Doc, Endpoint, Reply, add_endpoints, endpoint
@@ -90,6 +93,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *followups.ENDPOINTS,
     *uploads.ENDPOINTS,
     *live.ENDPOINTS,
+    *segments.ENDPOINTS,
+    *consent.ENDPOINTS,
+    *campaigns.ENDPOINTS,
 )
 
 

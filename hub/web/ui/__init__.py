@@ -11,6 +11,8 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    campaigns,
+    campaigns_send,
     canned,
     conversation,
     customers,
@@ -18,6 +20,7 @@ from hub.web.ui import (
     customers_profile,
     inbox,
     live_ops,
+    segments,
     session,
     stream,
 )
@@ -44,6 +47,9 @@ def setup(app: web.Application, pages: Environment) -> None:
         customers_insights,
         customers,
         customers_profile,
+        segments,
     ):
         module.add_routes(router)
+    campaigns.add_routes(router)
+    campaigns_send.add_routes(router)
     router.add_static("/ui/static/", STATIC, name="ui-static", append_version=True)

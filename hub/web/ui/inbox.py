@@ -102,7 +102,7 @@ async def bulk(request: web.Request) -> web.StreamResponse:
 
 
 async def home(request: web.Request) -> web.StreamResponse:
-    see_other("/ui/inbox")
+    see_other(viewer_of(request).home)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

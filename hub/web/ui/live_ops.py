@@ -19,7 +19,7 @@ from hub.reports.live import NO_TEAM_KEY, Scope, live_conversations, live_figure
 from hub.reports.live_agents import agent_lines
 from hub.reports.live_texts import FIGURES, NO_TEAM, unknown_figure
 from hub.web.keys import hub_of
-from hub.web.requests import path_id
+from hub.web.requests import path_id, row_id
 from hub.web.ui.render import back_to, page, see_other
 from hub.web.ui.viewer import viewer_of
 
@@ -70,7 +70,7 @@ async def show_conversations(request: web.Request) -> web.Response:
     if figure not in FIGURES:
         raise unknown_figure()
     team = request.query.get("team", "")
-    if team and team != NO_TEAM_KEY and not (team.isdigit() and len(team) < 18):
+    if team and team != NO_TEAM_KEY and row_id(team) is None:
         raise invalid_query("team", "must be a team id or none")
     channel = request.query.get("channel", "")[:64]
     now = hub.clock.now()
@@ -113,7 +113,8 @@ async def reassign(request: web.Request) -> web.StreamResponse:
             raise not_found("conversation", conversation_id)
         target = None
         if raw not in ("", "none"):
-            agent = await session.get(Agent, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+            agent_id = row_id(raw)
+            agent = await session.get(Agent, agent_id) if agent_id is not None else None
             if agent is None or not agent.active or agent.role == Role.MARKETER:
                 raise invalid_field("agent", f"agent {raw} does not exist or cannot take work")
             target = agent.id

@@ -33,6 +33,8 @@ NOTICES = {
     "agent": "Agent saved.",
     "password": "Password changed; the agent's sessions were ended.",
     "presence": "Presence updated.",
+    "segment": "Segment saved.",
+    "segment_deleted": "Segment deleted.",
 }
 
 

@@ -29,7 +29,7 @@ from hub.web import csrf
 from hub.web.keys import hub_of
 from hub.web.ui.render import Handler, back_to, page, problem_response, wants_json
 from hub.web.ui.state import UiState, ui_of
-from hub.web.ui.viewer import VIEWER, Viewer, viewer_of
+from hub.web.ui.viewer import VIEWER, Viewer, home_of, viewer_of
 from hub.web.uploads import FORM_TYPES, read_post, streamed
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def _login_page(
         status=status,
         error=error,
         email=email,
-        next=back_to(request.query.get("next", ""), "/ui/inbox"),
+        next=back_to(request.query.get("next", ""), ""),
         login_csrf=token,
     )
     csrf.set_cookie(response, token, hub.settings.web.public_url.startswith("https"))
@@ -185,7 +185,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         await session.commit()
     hub.presence.forget(agent.id)
     hub.events.wake()
-    redirect = web.HTTPSeeOther(back_to(str(posted.get("next", "")), "/ui/inbox"))
+    redirect = web.HTTPSeeOther(back_to(str(posted.get("next", "")), home_of(Role(agent.role))))
     redirect.set_cookie(
         COOKIE,
         token,

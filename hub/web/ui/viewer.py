@@ -32,8 +32,23 @@ class Viewer:
     def is_admin(self) -> bool:
         return self.principal.role == Role.ADMIN
 
+    @property
+    def home(self) -> str:
+        return home_of(self.principal.role)
+
+    @property
+    def markets(self) -> bool:
+        """Campaigns are for marketers and admins."""
+        return self.principal.role in (Role.MARKETER, Role.ADMIN)
+
     def csrf_token(self) -> str:
         return csrf.issue(self.csrf_secret)
+
+
+def home_of(role: Role) -> str:
+    """Where a role lands after sign-in: marketers on the campaigns, everybody else in the
+    inbox."""
+    return "/ui/campaigns" if role == Role.MARKETER else "/ui/inbox"
 
 
 VIEWER = web.RequestKey("rd_viewer", Viewer)
