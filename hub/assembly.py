@@ -33,6 +33,7 @@ from hub.platform.database import Database, open_database
 from hub.platform.events import EventBus
 from hub.platform.migrate import upgrade, upgrade_async
 from hub.platform.supervisor import Supervisor
+from hub.reports.record import Reports
 from hub.routing.hooks import ingest_hooks
 from hub.routing.service import Routing, build_routing
 from hub.widget.service import WidgetService
@@ -58,6 +59,7 @@ class Hub:
     widgets: WidgetService
     capture: CaptureServer | None
     supervisor: Supervisor  # runs every background worker of this process
+    reports: Reports  # reporting facts and rollups (the web's status changes record through it)
 
 
 class _Service(Protocol):
@@ -108,7 +110,8 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     if settings.capture.enabled:
         capture = CaptureServer(settings.capture.host, settings.capture.port, settings.capture.keep)
     renderer = FollowupRenderer(settings.templates_dir)
-    dispatcher = Dispatcher(db, channels, settings.outbox, clock)
+    reports = Reports(settings)
+    dispatcher = Dispatcher(db, channels, settings.outbox, clock, reports)
     events = EventBus(db, clock)
 
     def committed() -> None:
@@ -139,6 +142,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         widgets=WidgetService(settings, db, clock, channels, events, dispatcher.wake, supervisor),
         capture=capture,
         supervisor=supervisor,
+        reports=reports,
     )
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
+from hub.config.reports import ReportSettings
 from hub.config.routing import (
     AssignmentSettings,
     BotSettings,
@@ -168,6 +169,7 @@ class Settings(_Model):
     bots: BotSettings = BotSettings()
     jobs: JobSettings = JobSettings()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    reports: ReportSettings = ReportSettings()
     templates_dir: Path = PROJECT_ROOT / "templates"
 
     def channel(self, name: str) -> ChannelConfig | None:
@@ -307,6 +309,7 @@ def _routing_problems(settings: Settings) -> list[str]:
     for key, name in (
         ("routing.calendar", settings.routing.calendar),
         ("followups.calendar", settings.followups.calendar),
+        ("reports.calendar", settings.reports.calendar),
     ):
         if name and name not in calendars:
             problems.append(f"{key}: no calendar named {name!r}")

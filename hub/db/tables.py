@@ -10,6 +10,7 @@ from hub.db import (
     file_models,
     inbox_models,
     models,
+    report_models,
     routing_models,
     widget_models,
 )
@@ -22,6 +23,7 @@ MODULES = (
     email_models,
     file_models,
     inbox_models,
+    report_models,
     routing_models,
     widget_models,
 )

@@ -36,6 +36,7 @@ from hub.platform.database import Database
 from hub.platform.events import publish
 from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
+from hub.reports.record import Reports
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 300.0
@@ -67,9 +68,15 @@ class Dispatcher:
     """The outbox's handler on the job queue, and its worker."""
 
     def __init__(
-        self, db: Database, channels: Mapping[str, Channel], settings: OutboxSettings, clock: Clock
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        settings: OutboxSettings,
+        clock: Clock,
+        reports: Reports | None = None,
     ) -> None:
         self.db = db
+        self.reports = reports  # hears of agents' replies once they are delivered
         self.channels = channels
         self.settings = settings
         self.clock = clock
@@ -161,8 +168,20 @@ class Dispatcher:
         message.delivery_error = None
         if result.external_id and not message.external_id:
             message.external_id = result.external_id
+        await self._human_reply(session, message)
         await self._publish(session, message, now)
         return OutboxState.SENT
+
+    async def _human_reply(self, session: AsyncSession, message: Message) -> None:
+        """A person's reply counts as a response once delivered (never a bot's or an
+        automated message; a reply whose delivery fails never counts)."""
+        if self.reports is None or message.automated or message.author_agent_id is None:
+            return
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None:
+            await self.reports.human_reply_delivered(
+                session, conversation, message.id, message.author_agent_id, message.created_at
+            )
 
     async def failed(
         self, session: AsyncSession, item: OutboxItem, failure: Failure, now: datetime

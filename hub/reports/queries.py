@@ -1,0 +1,370 @@
+"""Report figures over a period, merged from the daily rollups (one filter at a time, or none)
+or, when several filters are combined, from the facts table; never from the message log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.models import Agent, Team
+from hub.db.report_models import ReportDaily, ReportFact, ReportHourly
+from hub.reports import sketch
+from hub.reports.facts import DURATIONS, contribute
+from hub.reports.rollup import NONE_KEY, Key, MemorySink
+
+SCORES = (1, 2, 3, 4, 5)
+SLA_COUNTERS = tuple(
+    f"sla_{metric}_{outcome}"
+    for metric in ("first_response", "resolution")
+    for outcome in ("met", "breached")
+)
+CSAT_COUNTERS = tuple(f"csat_{score}" for score in SCORES)
+FACT_KINDS = {
+    "first_response": ("first_response",),
+    "reply": ("reply",),
+    "resolution": ("resolution",),
+    "replies": ("response",),
+    "surveys": ("survey",),
+    **{name: ("sla",) for name in SLA_COUNTERS},
+    **{name: ("csat",) for name in CSAT_COUNTERS},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    start: date
+    end: date  # inclusive
+    channel: str | None = None
+    team_id: int | None = None
+    agent_id: int | None = None
+    tier: str | None = None
+    tag: str | None = None
+
+    def given(self) -> list[Key]:
+        pairs = [
+            ("channel", self.channel),
+            ("team", None if self.team_id is None else str(self.team_id)),
+            ("agent", None if self.agent_id is None else str(self.agent_id)),
+            ("tier", self.tier),
+            ("tag", self.tag),
+        ]
+        return [(dim, value) for dim, value in pairs if value is not None]
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (for links and exports)."""
+        found = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        for dim, value in self.given():
+            found[{"team": "team_id", "agent": "agent_id"}.get(dim, dim)] = value
+        return found
+
+
+@dataclass
+class Merged:
+    """One metric's rows merged: count, sums, histograms and sketches."""
+
+    count: int = 0
+    cal_sum: float = 0.0
+    biz_sum: float = 0.0
+    cal_hist: list[int] = field(default_factory=sketch.empty_hist)
+    biz_hist: list[int] = field(default_factory=sketch.empty_hist)
+    cal_sketch: dict[str, Any] = field(default_factory=sketch.empty)
+    biz_sketch: dict[str, Any] = field(default_factory=sketch.empty)
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.count += int(row["count"])
+        self.cal_sum += float(row["cal_sum"])
+        self.biz_sum += float(row["biz_sum"])
+        if row["cal_hist"]:
+            self.cal_hist = sketch.add_hist(self.cal_hist, row["cal_hist"])
+            self.biz_hist = sketch.add_hist(self.biz_hist, row["biz_hist"])
+        if row["cal_sketch"]:
+            sketch.merge_into(self.cal_sketch, row["cal_sketch"])
+            sketch.merge_into(self.biz_sketch, row["biz_sketch"])
+
+
+Table = dict[str, dict[str, Merged]]  # slice key -> metric -> merged figures
+
+_COLUMNS = (
+    ReportDaily.metric,
+    ReportDaily.key,
+    ReportDaily.count,
+    ReportDaily.cal_sum,
+    ReportDaily.biz_sum,
+    ReportDaily.cal_hist,
+    ReportDaily.biz_hist,
+    ReportDaily.cal_sketch,
+    ReportDaily.biz_sketch,
+)
+_COUNT_COLUMNS = (ReportDaily.metric, ReportDaily.key, func.sum(ReportDaily.count))
+
+
+async def table(
+    session: AsyncSession, filters: Filters, metrics: Sequence[str], by: str = "all"
+) -> Table:
+    """``metrics`` merged over the period, per key of dimension ``by`` ("all": one key "")."""
+    given = filters.given()
+    if not given or (len(given) == 1 and by in ("all", given[0][0])):
+        dim, key = given[0] if given else (by, None)
+        return await _from_rollups(session, filters, metrics, dim, key)
+    return await _from_facts(session, filters, metrics, by)
+
+
+async def _from_rollups(
+    session: AsyncSession, filters: Filters, metrics: Sequence[str], dim: str, key: str | None
+) -> Table:
+    where = [
+        ReportDaily.day >= filters.start,
+        ReportDaily.day <= filters.end,
+        ReportDaily.metric.in_(metrics),
+        ReportDaily.dim == dim,
+    ]
+    if key is not None:
+        where.append(ReportDaily.key == key)
+    out: Table = defaultdict(lambda: defaultdict(Merged))
+    durations = [m for m in metrics if m in DURATIONS]
+    counters = [m for m in metrics if m not in DURATIONS]
+    if counters:  # summed by the database
+        rows = await session.execute(
+            select(*_COUNT_COLUMNS)
+            .where(*where[:2], ReportDaily.metric.in_(counters), *where[3:])
+            .group_by(ReportDaily.metric, ReportDaily.key)
+        )
+        for metric, row_key, total in rows:
+            out[row_key][metric].count += int(total or 0)
+    if durations:
+        rows = await session.execute(
+            select(*_COLUMNS).where(*where[:2], ReportDaily.metric.in_(durations), *where[3:])
+        )
+        for row in rows.mappings():
+            out[row["key"]][row["metric"]].add(dict(row))
+    return out
+
+
+async def _from_facts(
+    session: AsyncSession, filters: Filters, metrics: Sequence[str], by: str
+) -> Table:
+    kinds = sorted({kind for metric in metrics for kind in FACT_KINDS.get(metric, ())})
+    query = select(ReportFact).where(
+        ReportFact.kind.in_(kinds),
+        ReportFact.state == "done",
+        ReportFact.day >= filters.start,
+        ReportFact.day <= filters.end,
+    )
+    if filters.channel is not None:
+        query = query.where(ReportFact.channel == filters.channel)
+    if filters.team_id is not None:
+        query = query.where(ReportFact.team_id == filters.team_id)
+    if filters.agent_id is not None:
+        query = query.where(ReportFact.agent_id == filters.agent_id)
+    if filters.tier is not None:
+        query = query.where(ReportFact.tier == filters.tier)
+    sink = MemorySink()
+    for fact in await session.scalars(query):
+        if filters.tag is None or filters.tag in (fact.tags or ()):
+            await contribute(fact, sink)
+    out: Table = defaultdict(lambda: defaultdict(Merged))
+    for (_, metric, dim, key), row in sink.daily.items():
+        if dim == by and metric in metrics:
+            out[key][metric].add(row)
+    return out
+
+
+# --- the reports ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    median: float | None
+    p90: float | None
+    mean: float | None
+    histogram: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    metric: str
+    count: int
+    calendar: Spread
+    business: Spread
+
+
+def _spread(count: int, total: float, hist: list[int], bins: dict[str, Any]) -> Spread:
+    return Spread(
+        sketch.quantile(bins, 0.5),
+        sketch.quantile(bins, 0.9),
+        total / count if count else None,
+        list(hist),
+    )
+
+
+def timing(metric: str, merged: Merged) -> Timing:
+    return Timing(
+        metric,
+        merged.count,
+        _spread(merged.count, merged.cal_sum, merged.cal_hist, merged.cal_sketch),
+        _spread(merged.count, merged.biz_sum, merged.biz_hist, merged.biz_sketch),
+    )
+
+
+async def response_times(session: AsyncSession, filters: Filters) -> list[Timing]:
+    found = (await table(session, filters, DURATIONS)).get("", {})
+    return [timing(metric, found.get(metric, Merged())) for metric in DURATIONS]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaRow:
+    key: str
+    first_met: int
+    first_breached: int
+    resolution_met: int
+    resolution_breached: int
+
+    @staticmethod
+    def percent(met: int, breached: int) -> float | None:
+        return round(100.0 * met / (met + breached), 1) if met + breached else None
+
+    @property
+    def first_percent(self) -> float | None:
+        return self.percent(self.first_met, self.first_breached)
+
+    @property
+    def resolution_percent(self) -> float | None:
+        return self.percent(self.resolution_met, self.resolution_breached)
+
+
+def _sla_row(key: str, metrics: dict[str, Merged]) -> SlaRow:
+    def n(name: str) -> int:
+        return metrics[name].count if name in metrics else 0
+
+    return SlaRow(
+        key,
+        n("sla_first_response_met"),
+        n("sla_first_response_breached"),
+        n("sla_resolution_met"),
+        n("sla_resolution_breached"),
+    )
+
+
+async def sla(session: AsyncSession, filters: Filters, by: str) -> list[SlaRow]:
+    """Compliance overall (``by`` "all") or per team or agent."""
+    found = await table(session, filters, SLA_COUNTERS, by)
+    return sorted((_sla_row(key, metrics) for key, metrics in found.items()), key=lambda r: r.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Csat:
+    scores: dict[int, int]
+    surveys: int
+
+    @property
+    def answers(self) -> int:
+        return sum(self.scores.values())
+
+    @property
+    def average(self) -> float | None:
+        total = self.answers
+        return round(sum(s * n for s, n in self.scores.items()) / total, 2) if total else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return round(100.0 * self.answers / self.surveys, 1) if self.surveys else None
+
+
+async def csat(session: AsyncSession, filters: Filters) -> Csat:
+    found = (await table(session, filters, (*CSAT_COUNTERS, "surveys"))).get("", {})
+    scores = {s: found[f"csat_{s}"].count if f"csat_{s}" in found else 0 for s in SCORES}
+    return Csat(scores, found["surveys"].count if "surveys" in found else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    agent_id: int | None
+    name: str
+    replies: int
+    resolutions: int
+    first_response_median: float | None
+    # Filled from the presence history once it exists (the live-operations side keeps it).
+    time_online_seconds: float | None = None
+
+
+async def agents(session: AsyncSession, filters: Filters) -> list[AgentRow]:
+    found = await table(session, filters, ("replies", "resolution", "first_response"), "agent")
+    names = await agent_names(session)
+    rows = []
+    for key, metrics in found.items():
+        agent_id = None if key == NONE_KEY else int(key)
+        first = metrics.get("first_response", Merged())
+        rows.append(
+            AgentRow(
+                agent_id,
+                names.get(agent_id, "(nobody)") if agent_id else "(nobody)",
+                metrics["replies"].count if "replies" in metrics else 0,
+                metrics["resolution"].count if "resolution" in metrics else 0,
+                sketch.quantile(first.cal_sketch, 0.5),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.replies, r.name))
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    days: list[date]
+    channels: list[str]
+    messages_by_day: dict[str, list[int]]
+    conversations_by_day: dict[str, list[int]]
+    messages_by_hour: dict[str, list[int]]
+
+
+async def volume(session: AsyncSession, filters: Filters) -> Volume:
+    """Customer messages and new conversations per day and per hour of the day, per channel
+    (the account's time zone). Broken down by channel only: other filters do not apply."""
+    days = filters.days()
+    index = {day: n for n, day in enumerate(days)}
+    query = (
+        select(ReportHourly.day, ReportHourly.hour, ReportHourly.channel, ReportHourly.metric)
+        .add_columns(func.sum(ReportHourly.count))
+        .where(ReportHourly.day >= filters.start, ReportHourly.day <= filters.end)
+        .group_by(ReportHourly.day, ReportHourly.hour, ReportHourly.channel, ReportHourly.metric)
+    )
+    if filters.channel is not None:
+        query = query.where(ReportHourly.channel == filters.channel)
+    messages: dict[str, list[int]] = {}
+    conversations: dict[str, list[int]] = {}
+    hours: dict[str, list[int]] = {}
+    for day, hour, channel, metric, total in await session.execute(query):
+        for target in (messages, conversations, hours):
+            target.setdefault(channel, [0] * (24 if target is hours else len(days)))
+        n = int(total or 0)
+        if metric == "messages":
+            messages[channel][index[day]] += n
+            hours[channel][hour] += n
+        else:
+            conversations[channel][index[day]] += n
+    return Volume(days, sorted(messages), messages, conversations, hours)
+
+
+async def agent_names(session: AsyncSession) -> dict[int | None, str]:
+    return {a: n for a, n in await session.execute(select(Agent.id, Agent.name))}
+
+
+async def team_names(session: AsyncSession) -> dict[int | None, str]:
+    return {t: n for t, n in await session.execute(select(Team.id, Team.name))}
+
+
+def name_of(names: dict[int | None, str], key: str) -> str:
+    if key == NONE_KEY:
+        return "(none)"
+    return names.get(int(key), key) if key.isdigit() else key
+
+
+def keyed(rows: Iterable[SlaRow]) -> dict[str, SlaRow]:
+    return {row.key: row for row in rows}
