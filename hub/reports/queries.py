@@ -114,7 +114,10 @@ async def table(
     given = filters.given()
     if not given or (len(given) == 1 and by in ("all", given[0][0])):
         dim, key = given[0] if given else (by, None)
-        return await _from_rollups(session, filters, metrics, dim, key)
+        found = await _from_rollups(session, filters, metrics, dim, key)
+        if by == "all" and key is not None:  # the one slice asked for is the whole answer
+            return {"": found.get(key, {})}
+        return found
     return await _from_facts(session, filters, metrics, by)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
-from hub.web.api import conversations, email, followups, inbound, routing, uploads
+from hub.web.api import conversations, email, followups, inbound, reports, routing, uploads
 from hub.web.api.edge import Call, Doc, Endpoint, add_endpoints, endpoint
 from hub.web.api.models.meta import Health, OpenApiDocument
 from hub.web.api.openapi import document
@@ -52,6 +52,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *routing.ENDPOINTS,
     *followups.ENDPOINTS,
     *uploads.ENDPOINTS,
+    *reports.ENDPOINTS,
 )
 
 
