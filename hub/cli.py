@@ -16,6 +16,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub import cli_reports
 from hub.assembly import assemble, migrate, session_of
 from hub.config.settings import ConfigError, Settings, load_settings
 from hub.core.staff import StaffError, add_agent, agent_by_email, create_token, set_password
@@ -224,6 +225,13 @@ def cmd_telegram_set_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reports_rebuild(args: argparse.Namespace) -> int:
+    try:
+        return cli_reports.cmd_reports_rebuild(args, _settings(args), _with_session)
+    except cli_reports.BadDate as exc:
+        raise CliError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --config is accepted before or after the command: relaydesk serve --config FILE
     common = argparse.ArgumentParser(add_help=False)
@@ -299,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true")
     demo.set_defaults(handler=cmd_demo)
+    cli_reports.add_commands(commands, common, cmd_reports_rebuild)
     return parser
 
 
