@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from typing import Any
 
@@ -15,7 +15,7 @@ from hub.config.settings import Settings
 from hub.reports.rebuild import Rebuilt, rebuild
 from hub.reports.record import Reports
 
-Run = Callable[[Settings, Callable[[Any], Awaitable[Any]]], Awaitable[Any]]
+Run = Callable[[Settings, Callable[[Any], Awaitable[Any]]], Coroutine[Any, Any, Any]]
 
 
 class BadDate(ValueError):
