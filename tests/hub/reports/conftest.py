@@ -5,6 +5,7 @@ outbox dispatcher and the job runner when it says so. The office calendar is Mon
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -85,8 +86,20 @@ class Story:
             return {t.metric: t for t in await queries.response_times(session, found)}
 
 
+MakeStory = Callable[..., Awaitable[Story]]
+
+
 @pytest.fixture
-async def story(make_desk: MakeDesk) -> Story:
-    channels = {"api": FlakyChannel("api"), "mail": MemoryChannel("mail")}
-    desk = await make_desk(ManualClock(MONDAY_9), memory=channels, workers=False, **QUIET)
-    return Story(desk)
+def make_story(make_desk: MakeDesk) -> MakeStory:
+    async def make(**overrides: Any) -> Story:
+        channels = {"api": FlakyChannel("api"), "mail": MemoryChannel("mail")}
+        settings = {**QUIET, **overrides}
+        desk = await make_desk(ManualClock(MONDAY_9), memory=channels, workers=False, **settings)
+        return Story(desk)
+
+    return make
+
+
+@pytest.fixture
+async def story(make_story: MakeStory) -> Story:
+    return await make_story()
