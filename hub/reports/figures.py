@@ -3,12 +3,15 @@ the queries in one reader session."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.reports import drill, queries, sketch
 from hub.reports.queries import Filters
+
+Figures = Callable[[AsyncSession, Filters, str], Awaitable[dict[str, Any]]]
 
 
 def _period(filters: Filters, timezone: str) -> dict[str, Any]:

@@ -4,15 +4,12 @@ figure."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.authz import Principal
 from hub.db.models import Role
 from hub.reports import figures, texts
-from hub.reports.queries import Filters
+from hub.reports.figures import Figures
 from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models.reports import (
     AgentReport,
@@ -34,7 +31,6 @@ def may_read_reports(principal: Principal) -> bool:
 
 
 READERS = Requires(may_read_reports, texts.FORBIDDEN_ACTION)
-Figures = Callable[[AsyncSession, Filters, str], Awaitable[dict[str, Any]]]
 
 
 def _doc(summary: str, operation: str) -> Doc:

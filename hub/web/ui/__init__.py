@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 from jinja2 import Environment
 
-from hub.web.ui import accounts, actions, canned, conversation, inbox, session, stream
+from hub.web.ui import accounts, actions, canned, conversation, inbox, reports, session, stream
 from hub.web.ui.state import UI, UiState, close_streams
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -20,6 +20,6 @@ def setup(app: web.Application, pages: Environment) -> None:
     app[UI] = UiState.of(pages)
     app.on_shutdown.append(close_streams)
     router = app.router
-    for module in (session, inbox, conversation, actions, canned, accounts, stream):
+    for module in (session, inbox, conversation, actions, canned, accounts, stream, reports):
         module.add_routes(router)
     router.add_static("/ui/static/", STATIC, name="ui-static", append_version=True)
