@@ -45,7 +45,9 @@ def bar_chart(
 ) -> Markup:
     """Grouped bars, one group per label; ``label_every`` thins crowded x labels."""
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
-    top = _nice(max((v for s in series for v in s.values), default=0))
+    highest = max((v for s in series for v in s.values), default=0)
+    whole = all(float(v).is_integer() for s in series for v in s.values)
+    top = _nice(max(highest, 4) if whole else highest)  # whole counts: whole ticks
     groups = max(len(labels), 1)
     group_w = plot_w / groups
     bar_w = max(group_w * 0.8 / max(len(series), 1), 1.0)
