@@ -60,13 +60,14 @@ class ReportFact(Base):
 
 class ReportDaily(Base):
     """One day's figures of one metric for one slice: ``dim`` all (``key`` ""), channel, team,
-    agent, tier or tag. Durations keep count, sums, a histogram and DDSketch bins for calendar
+    agent, tier or tag, or a pair of dimensions (``key`` "a|b"). Durations keep count, sums, a histogram and DDSketch bins for calendar
     (``cal_``) and business (``biz_``) seconds; counters keep ``count`` only."""
 
     __tablename__ = "report_daily"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Key order: a report reads one metric and dimension over a range of days.
     metric: Mapped[str] = mapped_column(String(32), primary_key=True)
     dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     cal_sum: Mapped[float] = mapped_column(Float, default=0.0)

@@ -3,17 +3,50 @@ report over several filters at once, drawn from the facts) follow."""
 
 from __future__ import annotations
 
-from hub.db.report_models import ReportFact
+from datetime import date
+from typing import Protocol
+
 from hub.reports.rollup import Sink, Slice
 
 DURATIONS = ("first_response", "reply", "resolution")
 
 
-def slice_of_fact(fact: ReportFact) -> Slice:
+class FactLike(Protocol):
+    """A ``report_facts`` row: the ORM object or a plain selected row."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def day(self) -> date | None: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def score(self) -> int | None: ...
+    @property
+    def calendar_seconds(self) -> float | None: ...
+    @property
+    def business_seconds(self) -> float | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def team_id(self) -> int | None: ...
+    @property
+    def agent_id(self) -> int | None: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def tags(self) -> list[str]: ...
+
+
+def slice_of_fact(fact: FactLike) -> Slice:
     return Slice(fact.channel, fact.team_id, fact.agent_id, fact.tier, tuple(fact.tags or ()))
 
 
-def counter_of(fact: ReportFact) -> str | None:
+def counter_of(fact: FactLike) -> str | None:
     """The counter a done fact adds one to (None: a duration, or nothing)."""
     if fact.kind == "sla":
         return f"sla_{fact.metric}_{fact.outcome}"
@@ -26,7 +59,7 @@ def counter_of(fact: ReportFact) -> str | None:
     return None
 
 
-async def contribute(fact: ReportFact, sink: Sink, sign: int = 1) -> None:
+async def contribute(fact: FactLike, sink: Sink, sign: int = 1) -> None:
     if fact.state != "done" or fact.day is None:
         return
     where = slice_of_fact(fact)

@@ -107,7 +107,7 @@ async def agents(session: AsyncSession, filters: Filters, tz: str) -> dict[str, 
                 "name": r.name,
                 "replies": r.replies,
                 "resolutions": r.resolutions,
-                "first_response_median": r.first_response_median,
+                "first_response_mean": r.first_response_mean,
                 "time_online_seconds": r.time_online_seconds,
             }
             for r in rows

@@ -16,7 +16,7 @@ from hub.db.models import Agent, Team
 from hub.db.report_models import ReportDaily, ReportFact, ReportHourly
 from hub.reports import sketch
 from hub.reports.facts import DURATIONS, contribute
-from hub.reports.rollup import NONE_KEY, Key, MemorySink
+from hub.reports.rollup import NONE_KEY, Key, MemorySink, pair_dim, pair_of
 
 SCORES = (1, 2, 3, 4, 5)
 SLA_COUNTERS = tuple(
@@ -79,6 +79,19 @@ class Merged:
     cal_sketch: dict[str, Any] = field(default_factory=sketch.empty)
     biz_sketch: dict[str, Any] = field(default_factory=sketch.empty)
 
+    def merge(self, other: Merged) -> None:
+        self.add(
+            {
+                "count": other.count,
+                "cal_sum": other.cal_sum,
+                "biz_sum": other.biz_sum,
+                "cal_hist": other.cal_hist,
+                "biz_hist": other.biz_hist,
+                "cal_sketch": other.cal_sketch,
+                "biz_sketch": other.biz_sketch,
+            }
+        )
+
     def add(self, row: dict[str, Any]) -> None:
         self.count += int(row["count"])
         self.cal_sum += float(row["cal_sum"])
@@ -104,25 +117,63 @@ _COLUMNS = (
     ReportDaily.cal_sketch,
     ReportDaily.biz_sketch,
 )
-_COUNT_COLUMNS = (ReportDaily.metric, ReportDaily.key, func.sum(ReportDaily.count))
+_COUNT_COLUMNS = (
+    ReportDaily.metric,
+    ReportDaily.key,
+    func.sum(ReportDaily.count),
+    func.sum(ReportDaily.cal_sum),
+    func.sum(ReportDaily.biz_sum),
+)
 
 
 async def table(
-    session: AsyncSession, filters: Filters, metrics: Sequence[str], by: str = "all"
+    session: AsyncSession,
+    filters: Filters,
+    metrics: Sequence[str],
+    by: str = "all",
+    *,
+    sketches: bool = True,
 ) -> Table:
-    """``metrics`` merged over the period, per key of dimension ``by`` ("all": one key "")."""
+    """``metrics`` merged over the period, per key of dimension ``by`` ("all": one key "").
+    Without ``sketches`` durations get counts and sums only (summed by the database)."""
     given = filters.given()
     if not given or (len(given) == 1 and by in ("all", given[0][0])):
         dim, key = given[0] if given else (by, None)
-        found = await _from_rollups(session, filters, metrics, dim, key)
+        found = await _from_rollups(session, filters, metrics, dim, key, sketches)
         if by == "all" and key is not None:  # the one slice asked for is the whole answer
             return {"": found.get(key, {})}
         return found
-    return await _from_facts(session, filters, metrics, by)
+    wanted = dict(given)
+    dims = [d for d, _ in given] + ([by] if by != "all" and by not in wanted else [])
+    pair = pair_of(dims[0], dims[1]) if len(dims) == 2 else None
+    if pair is None:
+        return await _from_facts(session, filters, metrics, by)
+    first, second = (wanted.get(pair[0]), wanted.get(pair[1]))
+    if first is not None and second is not None:
+        key, like = f"{first}|{second}", None
+    else:
+        key, like = None, f"{first}|%" if first is not None else f"%|{second}"
+    dim = pair_dim(*pair)
+    found = await _from_rollups(session, filters, metrics, dim, key, sketches, like)
+    out: Table = defaultdict(lambda: defaultdict(Merged))
+    for key, merged_metrics in found.items():
+        parts = dict(zip(pair, key.split("|", 1), strict=True))
+        if any(parts[d] != value for d, value in wanted.items()):
+            continue
+        target = out["" if by == "all" else parts[by]]
+        for metric, merged in merged_metrics.items():
+            target[metric].merge(merged)
+    return out
 
 
 async def _from_rollups(
-    session: AsyncSession, filters: Filters, metrics: Sequence[str], dim: str, key: str | None
+    session: AsyncSession,
+    filters: Filters,
+    metrics: Sequence[str],
+    dim: str,
+    key: str | None,
+    sketches: bool = True,
+    like: str | None = None,
 ) -> Table:
     where = [
         ReportDaily.day >= filters.start,
@@ -132,17 +183,22 @@ async def _from_rollups(
     ]
     if key is not None:
         where.append(ReportDaily.key == key)
+    if like is not None:
+        where.append(ReportDaily.key.like(like))
     out: Table = defaultdict(lambda: defaultdict(Merged))
-    durations = [m for m in metrics if m in DURATIONS]
-    counters = [m for m in metrics if m not in DURATIONS]
+    durations = [m for m in metrics if m in DURATIONS and sketches]
+    counters = [m for m in metrics if m not in durations]
     if counters:  # summed by the database
         rows = await session.execute(
             select(*_COUNT_COLUMNS)
             .where(*where[:2], ReportDaily.metric.in_(counters), *where[3:])
             .group_by(ReportDaily.metric, ReportDaily.key)
         )
-        for metric, row_key, total in rows:
-            out[row_key][metric].count += int(total or 0)
+        for metric, row_key, total, cal_sum, biz_sum in rows:
+            merged = out[row_key][metric]
+            merged.count += int(total or 0)
+            merged.cal_sum += float(cal_sum or 0)
+            merged.biz_sum += float(biz_sum or 0)
     if durations:
         rows = await session.execute(
             select(*_COLUMNS).where(*where[:2], ReportDaily.metric.in_(durations), *where[3:])
@@ -294,13 +350,14 @@ class AgentRow:
     name: str
     replies: int
     resolutions: int
-    first_response_median: float | None
+    first_response_mean: float | None
     # Filled from the presence history once it exists (the live-operations side keeps it).
     time_online_seconds: float | None = None
 
 
 async def agents(session: AsyncSession, filters: Filters) -> list[AgentRow]:
-    found = await table(session, filters, ("replies", "resolution", "first_response"), "agent")
+    wanted = ("replies", "resolution", "first_response")
+    found = await table(session, filters, wanted, "agent", sketches=False)
     names = await agent_names(session)
     rows = []
     for key, metrics in found.items():
@@ -312,7 +369,7 @@ async def agents(session: AsyncSession, filters: Filters) -> list[AgentRow]:
                 names.get(agent_id, "(nobody)") if agent_id else "(nobody)",
                 metrics["replies"].count if "replies" in metrics else 0,
                 metrics["resolution"].count if "resolution" in metrics else 0,
-                sketch.quantile(first.cal_sketch, 0.5),
+                first.cal_sum / first.count if first.count else None,
             )
         )
     return sorted(rows, key=lambda r: (-r.replies, r.name))
@@ -332,26 +389,32 @@ async def volume(session: AsyncSession, filters: Filters) -> Volume:
     (the account's time zone). Broken down by channel only: other filters do not apply."""
     days = filters.days()
     index = {day: n for n, day in enumerate(days)}
-    query = (
-        select(ReportHourly.day, ReportHourly.hour, ReportHourly.channel, ReportHourly.metric)
-        .add_columns(func.sum(ReportHourly.count))
-        .where(ReportHourly.day >= filters.start, ReportHourly.day <= filters.end)
-        .group_by(ReportHourly.day, ReportHourly.hour, ReportHourly.channel, ReportHourly.metric)
-    )
+    where = [ReportHourly.day >= filters.start, ReportHourly.day <= filters.end]
     if filters.channel is not None:
-        query = query.where(ReportHourly.channel == filters.channel)
+        where.append(ReportHourly.channel == filters.channel)
+    total = func.sum(ReportHourly.count)
     messages: dict[str, list[int]] = {}
     conversations: dict[str, list[int]] = {}
     hours: dict[str, list[int]] = {}
-    for day, hour, channel, metric, total in await session.execute(query):
-        for target in (messages, conversations, hours):
-            target.setdefault(channel, [0] * (24 if target is hours else len(days)))
-        n = int(total or 0)
-        if metric == "messages":
-            messages[channel][index[day]] += n
-            hours[channel][hour] += n
-        else:
-            conversations[channel][index[day]] += n
+    by_day = await session.execute(
+        select(ReportHourly.day, ReportHourly.channel, ReportHourly.metric, total)
+        .where(*where)
+        .group_by(ReportHourly.day, ReportHourly.channel, ReportHourly.metric)
+    )
+    for day, channel, metric, n in by_day:
+        target = messages if metric == "messages" else conversations
+        for series in (messages, conversations):
+            series.setdefault(channel, [0] * len(days))
+        target[channel][index[day]] += int(n or 0)
+    by_hour = await session.execute(
+        select(ReportHourly.hour, ReportHourly.channel, total)
+        .where(*where, ReportHourly.metric == "messages")
+        .group_by(ReportHourly.hour, ReportHourly.channel)
+    )
+    for hour, channel, n in by_hour:
+        hours.setdefault(channel, [0] * 24)[hour] += int(n or 0)
+    for channel in messages:
+        hours.setdefault(channel, [0] * 24)
     return Volume(days, sorted(messages), messages, conversations, hours)
 
 

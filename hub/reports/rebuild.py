@@ -22,9 +22,24 @@ from hub.db.routing_models import CsatResponse, Job, SlaClock, SlaEvent
 from hub.reports.facts import contribute
 from hub.reports.record import Reports
 from hub.reports.replay import Event, Subject, replay
-from hub.reports.rollup import MemorySink, Slice
+from hub.reports.rollup import MemorySink, Slice, table_of
 
 CHUNK = 2000
+FACT_COLUMNS = (
+    ReportFact.kind,
+    ReportFact.state,
+    ReportFact.day,
+    ReportFact.metric,
+    ReportFact.outcome,
+    ReportFact.score,
+    ReportFact.calendar_seconds,
+    ReportFact.business_seconds,
+    ReportFact.channel,
+    ReportFact.team_id,
+    ReportFact.agent_id,
+    ReportFact.tier,
+    ReportFact.tags,
+)
 REPLAYED = ("first_response", "reply", "resolution", "response", "csat", "survey")
 Progress = Callable[[int, int], None]
 
@@ -129,9 +144,9 @@ async def _replay_chunk(
     facts += await _answers(session, reports, subjects)
     facts += await _breaches(session, reports, subjects)
     for start in range(0, len(facts), CHUNK):
-        await session.execute(insert(ReportFact), facts[start : start + CHUNK])
+        await session.execute(insert(table_of(ReportFact)), facts[start : start + CHUNK])
     if states:
-        await session.execute(insert(ReportConversation), states)
+        await session.execute(insert(table_of(ReportConversation)), states)
     return len(facts)
 
 
@@ -303,14 +318,14 @@ async def _rollups(session: AsyncSession, since: date | None, sink: MemorySink) 
     """The rollups of the days concerned, written again from every fact of those days."""
     daily = delete(ReportDaily)
     hourly = delete(ReportHourly)
-    facts = select(ReportFact).where(ReportFact.state == "done")
+    facts = select(*FACT_COLUMNS).where(ReportFact.state == "done")
     if since is not None:
         daily = daily.where(ReportDaily.day >= since)
         hourly = hourly.where(ReportHourly.day >= since)
         facts = facts.where(ReportFact.day >= since)
     await session.execute(daily)
     await session.execute(hourly)
-    stream = await session.stream_scalars(facts.execution_options(yield_per=5000))
+    stream = await session.stream(facts.execution_options(yield_per=5000))
     async for fact in stream:
         await contribute(fact, sink)
     await sink.write(session)

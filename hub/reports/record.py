@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.config.routing import CalendarSettings
 from hub.config.settings import Settings
 from hub.core import sla
-from hub.core.calendar import BusinessCalendar, calendar_named
+from hub.core.calendar import BusinessCalendar
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Conversation, ConversationStatus, Customer
 from hub.db.report_models import ReportConversation, ReportFact
@@ -50,7 +51,7 @@ class Reports:
     def calendar(self, name: str | None) -> BusinessCalendar:
         found = self._calendars.get(name)
         if found is None:
-            found = self._calendars[name] = calendar_named(self.settings.calendars, name)
+            found = self._calendars[name] = _Remembering(self.settings.calendars.get(name or ""))
         return found
 
     def default_calendar(self) -> str | None:
@@ -324,6 +325,23 @@ class Reports:
         _complete(fact, where, self.day(at), at, None, None)
         session.add(fact)
         await contribute(fact, DbSink(session))
+
+
+class _Remembering(BusinessCalendar):
+    """A calendar that keeps each day's open spans once worked out (reports measure many
+    durations over the same days; a rebuild, millions)."""
+
+    def __init__(self, settings: CalendarSettings | None) -> None:
+        super().__init__(settings)
+        self._days: dict[date, list[tuple[datetime, datetime]]] = {}
+
+    def _spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) > 20_000:
+                self._days.clear()
+            found = self._days[day] = super()._spans_on(day)
+        return found
 
 
 def _fact(dedupe: str, kind: str, conversation: Conversation, started_at: datetime) -> ReportFact:

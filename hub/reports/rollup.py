@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.base import Base
 from hub.db.report_models import ReportDaily, ReportHourly
 from hub.reports import sketch
 
@@ -33,16 +34,50 @@ class Slice:
     tier: str
     tags: tuple[str, ...] = ()
 
+    def values(self) -> dict[str, str]:
+        return {
+            "channel": _part(self.channel),
+            "team": str(self.team_id) if self.team_id is not None else NONE_KEY,
+            "agent": str(self.agent_id) if self.agent_id is not None else NONE_KEY,
+            "tier": _part(self.tier) or NONE_KEY,
+        }
+
     def slices(self) -> list[Key]:
-        keys: list[Key] = [
-            ("all", ""),
-            ("channel", self.channel),
-            ("team", str(self.team_id) if self.team_id is not None else NONE_KEY),
-            ("agent", str(self.agent_id) if self.agent_id is not None else NONE_KEY),
-            ("tier", self.tier or NONE_KEY),
-        ]
+        """Every row this figure counts in: all, each dimension, the pairs, each tag."""
+        values = self.values()
+        keys: list[Key] = [("all", ""), *values.items()]
+        for first, second in PAIRS:
+            keys.append((pair_dim(first, second), f"{values[first]}|{values[second]}"))
         keys += [("tag", tag[:100]) for tag in sorted(set(self.tags))]
         return keys
+
+
+# Pairs of dimensions kept together, so that a breakdown by team or agent can be filtered by
+# another dimension (and two filters combined) without reading the facts.
+PAIRS = (
+    ("team", "agent"),
+    ("team", "channel"),
+    ("team", "tier"),
+    ("agent", "channel"),
+    ("agent", "tier"),
+    ("channel", "tier"),
+)
+
+
+def pair_dim(first: str, second: str) -> str:
+    return f"{first[:2]}|{second[:2]}"
+
+
+def pair_of(one: str, other: str) -> tuple[str, str] | None:
+    """The kept pair of these two dimensions, in its stored order, if there is one."""
+    for pair in PAIRS:
+        if pair in ((one, other), (other, one)):
+            return pair
+    return None
+
+
+def _part(value: str) -> str:
+    return value.replace("|", "/")[:48]
 
 
 class Sink(Protocol):
@@ -53,6 +88,12 @@ class Sink(Protocol):
     async def counts(self, day: date, metric: str, where: Slice, n: int = 1) -> None: ...
 
     async def hourly(self, day: date, hour: int, channel: str, metric: str, n: int = 1) -> None: ...
+
+
+def table_of(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -108,7 +149,7 @@ class DbSink:
         rows = [{**_blank(day, metric, dim, key), "count": n} for dim, key in keys]
         statement = _insert(self.session, ReportDaily).values(rows)
         statement = statement.on_conflict_do_update(
-            index_elements=["day", "metric", "dim", "key"],
+            index_elements=["metric", "dim", "day", "key"],
             set_={"count": ReportDaily.count + statement.excluded.count},
         )
         await self.session.execute(statement)
@@ -156,16 +197,19 @@ class MemorySink:
     async def durations(
         self, day: date, metric: str, where: Slice, calendar: float, business: float
     ) -> None:
+        cal_bucket, biz_bucket = sketch.bucket(calendar), sketch.bucket(business)
+        cal_key, biz_key = sketch.key_of(calendar), sketch.key_of(business)
         for dim, key in where.slices():
             row = self._row(day, metric, dim, key)
             row["count"] += 1
             row["cal_sum"] += calendar
             row["biz_sum"] += business
-            for prefix, value in (("cal", calendar), ("biz", business)):
-                hist = row[f"{prefix}_hist"] or sketch.empty_hist()
-                hist[sketch.bucket(value)] += 1
-                row[f"{prefix}_hist"] = hist
-                sketch.add(row[f"{prefix}_sketch"], value)
+            if not row["cal_hist"]:
+                row["cal_hist"], row["biz_hist"] = sketch.empty_hist(), sketch.empty_hist()
+            row["cal_hist"][cal_bucket] += 1
+            row["biz_hist"][biz_bucket] += 1
+            sketch.add_key(row["cal_sketch"], cal_key)
+            sketch.add_key(row["biz_sketch"], biz_key)
 
     async def counts(self, day: date, metric: str, where: Slice, n: int = 1) -> None:
         for dim, key in where.slices():
@@ -177,11 +221,11 @@ class MemorySink:
     async def write(self, session: AsyncSession, chunk: int = 2000) -> None:
         rows: Sequence[dict[str, Any]] = list(self.daily.values())
         for start in range(0, len(rows), chunk):
-            await session.execute(insert(ReportDaily), list(rows[start : start + chunk]))
+            await session.execute(insert(table_of(ReportDaily)), list(rows[start : start + chunk]))
         hours: Iterable[dict[str, Any]] = (
             {"day": d, "hour": h, "channel": c, "metric": m, "count": n}
             for (d, h, c, m), n in self.hours.items()
         )
         hour_rows = list(hours)
         for start in range(0, len(hour_rows), chunk):
-            await session.execute(insert(ReportHourly), hour_rows[start : start + chunk])
+            await session.execute(insert(table_of(ReportHourly)), hour_rows[start : start + chunk])

@@ -23,12 +23,20 @@ def empty() -> Sketch:
     return {"b": {}, "z": 0}
 
 
+def key_of(seconds: float) -> str | None:
+    """The bin of ``seconds`` (None: the zero bucket)."""
+    return None if seconds < ZERO_BELOW else str(_MAPPING.key(seconds))
+
+
 def add(sketch: Sketch, seconds: float, weight: int = 1) -> None:
-    if seconds < ZERO_BELOW:
+    add_key(sketch, key_of(seconds), weight)
+
+
+def add_key(sketch: Sketch, key: str | None, weight: int = 1) -> None:
+    if key is None:
         sketch["z"] = int(sketch.get("z", 0)) + weight
         return
     bins: dict[str, int] = sketch.setdefault("b", {})
-    key = str(_MAPPING.key(seconds))
     bins[key] = bins.get(key, 0) + weight
 
 

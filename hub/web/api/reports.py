@@ -85,7 +85,7 @@ async def csat(call: Call, query: ReportQuery) -> CsatReport:
 @endpoint(
     "GET",
     "/api/v1/reports/agents",
-    _doc("Agent activity: replies, resolutions, first response median", "reportAgents"),
+    _doc("Agent activity: replies, resolutions, mean first response", "reportAgents"),
 )
 async def agents(call: Call, query: ReportQuery) -> AgentReport:
     return AgentReport.model_validate(await _figures(call, query, figures.agents))

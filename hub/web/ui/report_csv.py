@@ -86,7 +86,7 @@ def agents_csv(found: dict[str, Any]) -> str:
         "name",
         "replies",
         "resolutions",
-        "first_response_median",
+        "first_response_mean",
         "time_online_seconds",
     )
     return _csv(keys, ([row[k] for k in keys] for row in found["items"]))

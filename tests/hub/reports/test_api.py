@@ -68,6 +68,9 @@ async def test_one_filter_and_combined_filters_agree(story: Story) -> None:
         story, admin, f"/api/v1/reports/response-times?{PERIOD}&team_id={team}&channel=api"
     )
     assert one["items"] == both["items"]
+    agents = await get(story, admin, f"/api/v1/reports/agents?{PERIOD}")
+    by_tier = await get(story, admin, f"/api/v1/reports/agents?{PERIOD}&tier=standard")
+    assert agents["items"] == by_tier["items"]
     none = await get(story, admin, f"/api/v1/reports/response-times?{PERIOD}&channel=mail")
     assert [i["count"] for i in none["items"]] == [0, 0, 0]
 

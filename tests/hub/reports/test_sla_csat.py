@@ -49,6 +49,15 @@ async def test_sla_compliance_per_team_and_agent(make_story: MakeStory) -> None:
         f"/api/v1/reports/conversations?{PERIOD}&metric=sla_first_response_breached",
     )
     assert len(breached["conversation_ids"]) == 1
+    # Every conversation here is on the api channel and of the standard tier: a breakdown
+    # filtered by either (kept as pairs of dimensions) is the same breakdown.
+    for extra in ("&channel=api", "&tier=standard", "&channel=api&tier=standard"):
+        filtered = await get(story, boss, f"/api/v1/reports/sla?{PERIOD}{extra}")
+        assert [filtered[k] for k in ("overall", "teams", "agents")] == [
+            report[k] for k in ("overall", "teams", "agents")
+        ], extra
+    nothing = await get(story, boss, f"/api/v1/reports/sla?{PERIOD}&channel=api&tag=vip")
+    assert nothing["overall"]["first_response_met"] == 0  # from the facts: no such tag
 
 
 async def test_csat_average_distribution_and_response_rate(make_story: MakeStory) -> None:

@@ -27,9 +27,9 @@ def _json() -> sa.types.TypeEngine[Any]:
 def upgrade() -> None:
     op.create_table(
         "report_daily",
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("metric", sa.String(length=32), nullable=False),
         sa.Column("dim", sa.String(length=8), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("cal_sum", sa.Float(), nullable=False),
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("biz_hist", _json(), nullable=False),
         sa.Column("cal_sketch", _json(), nullable=False),
         sa.Column("biz_sketch", _json(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "metric", "dim", "key", name=op.f("pk_report_daily")),
+        sa.PrimaryKeyConstraint("metric", "dim", "day", "key", name=op.f("pk_report_daily")),
     )
     op.create_table(
         "report_hourly",

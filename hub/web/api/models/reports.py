@@ -100,7 +100,7 @@ class AgentActivity(Answer):
     name: str
     replies: int
     resolutions: int
-    first_response_median: float | None
+    first_response_mean: float | None
     time_online_seconds: float | None
 
 
