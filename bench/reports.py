@@ -344,9 +344,8 @@ def main() -> int:
         figures["load"] = asyncio.run(
             load(url, args.customers, args.conversations, args.messages, args.seed)
         )
-        print(
-            f"  loaded {figures['load']['messages']} messages in {figures['load']['load_seconds']} s"
-        )
+        loaded = figures["load"]
+        print(f"  loaded {loaded['messages']} messages in {loaded['load_seconds']} s")
         print("seeding facts and rollups with relaydesk reports rebuild")
         figures["seed"] = asyncio.run(seed_reports(settings))
         print(
@@ -357,9 +356,8 @@ def main() -> int:
     width = max(len(label) for label in figures["calls"])
     print(f"{'call (90 days)':<{width}}  p50 ms  p95 ms  max ms")
     for label, numbers in figures["calls"].items():
-        print(
-            f"{label:<{width}}  {numbers['p50_ms']:>6}  {numbers['p95_ms']:>6}  {numbers['max_ms']:>6}"
-        )
+        p50, p95, top = numbers["p50_ms"], numbers["p95_ms"], numbers["max_ms"]
+        print(f"{label:<{width}}  {p50:>6}  {p95:>6}  {top:>6}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "reports.json").write_text(json.dumps(figures, indent=2, default=str))

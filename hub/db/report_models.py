@@ -60,8 +60,9 @@ class ReportFact(Base):
 
 class ReportDaily(Base):
     """One day's figures of one metric for one slice: ``dim`` all (``key`` ""), channel, team,
-    agent, tier or tag, or a pair of dimensions (``key`` "a|b"). Durations keep count, sums, a histogram and DDSketch bins for calendar
-    (``cal_``) and business (``biz_``) seconds; counters keep ``count`` only."""
+    agent, tier or tag, or a pair of dimensions (``key`` "a|b"). Durations keep count, sums, a
+    histogram and DDSketch bins for calendar (``cal_``) and business (``biz_``) seconds;
+    counters keep ``count`` only."""
 
     __tablename__ = "report_daily"
     # Key order: a report reads one metric and dimension over a range of days.
