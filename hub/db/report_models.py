@@ -65,6 +65,8 @@ class ReportDaily(Base):
     counters keep ``count`` only."""
 
     __tablename__ = "report_daily"
+    # SQLite keeps the rows in key order: a report reads one contiguous range.
+    __table_args__ = {"sqlite_with_rowid": False}
     # Key order: a report reads one metric and dimension over a range of days.
     metric: Mapped[str] = mapped_column(String(32), primary_key=True)
     dim: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -84,6 +86,7 @@ class ReportHourly(Base):
     messages (customer messages in) or conversations (new ones)."""
 
     __tablename__ = "report_hourly"
+    __table_args__ = {"sqlite_with_rowid": False}
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -16,7 +16,8 @@ from hub.db.report_models import ReportFact
 from hub.reports import sketch
 from hub.reports.queries import FACT_KINDS, Filters
 
-MAX_ROWS = 5000
+PAGE_ROWS = 500  # what a page or an API answer lists
+EXPORT_ROWS = 200_000  # what a CSV export holds at most
 METRICS = tuple(FACT_KINDS)
 
 
@@ -68,14 +69,20 @@ def _query(filters: Filters, drill: Drill) -> Select[ReportFact]:
 
 
 async def facts(
-    session: AsyncSession, filters: Filters, drill: Drill, limit: int = MAX_ROWS
+    session: AsyncSession, filters: Filters, drill: Drill, limit: int = PAGE_ROWS
 ) -> list[ReportFact]:
+    """At most ``limit`` rows, in the order they happened."""
+    query = _query(filters, drill)
+    if filters.tag is None:
+        return list((await session.scalars(query.limit(limit))).all())
     rows = []
-    for fact in await session.scalars(_query(filters, drill).limit(limit * 4)):
-        if filters.tag is None or filters.tag in (fact.tags or ()):
+    stream = await session.stream_scalars(query.execution_options(yield_per=2000))
+    async for fact in stream:
+        if filters.tag in (fact.tags or ()):
             rows.append(fact)
             if len(rows) >= limit:
                 break
+    await stream.close()
     return rows
 
 

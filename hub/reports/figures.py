@@ -118,8 +118,11 @@ async def agents(session: AsyncSession, filters: Filters, tz: str) -> dict[str, 
 async def drilled(
     session: AsyncSession, filters: Filters, which: drill.Drill, tz: str
 ) -> dict[str, Any]:
-    rows = await drill.facts(session, filters, which)
+    rows = await drill.facts(session, filters, which, drill.PAGE_ROWS + 1)
+    truncated = len(rows) > drill.PAGE_ROWS
+    rows = rows[: drill.PAGE_ROWS]
     return {
+        "truncated": truncated,
         "period": _period(filters, tz),
         "metric": which.metric,
         "conversation_ids": sorted({f.conversation_id for f in rows}),

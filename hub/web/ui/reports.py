@@ -12,7 +12,7 @@ from aiohttp import web
 from hub.core.errors import ApiError
 from hub.db.models import Role
 from hub.reports import figures, sketch, texts
-from hub.reports.drill import facts, facts_csv
+from hub.reports.drill import EXPORT_ROWS, facts, facts_csv
 from hub.reports.per_conversation import per_conversation_csv
 from hub.reports.queries import Filters, agent_names, team_names
 from hub.web.keys import hub_of
@@ -226,7 +226,7 @@ async def export(request: web.Request) -> web.Response:
     async with hub.db.reader() as session:
         if name == "conversations":
             if request.query.get("metric"):
-                rows = await facts(session, filters, parse_drill(request.query))
+                rows = await facts(session, filters, parse_drill(request.query), EXPORT_ROWS)
                 body = facts_csv(rows)
             else:
                 body = await per_conversation_csv(session, filters)

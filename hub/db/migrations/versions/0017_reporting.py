@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("cal_sketch", _json(), nullable=False),
         sa.Column("biz_sketch", _json(), nullable=False),
         sa.PrimaryKeyConstraint("metric", "dim", "day", "key", name=op.f("pk_report_daily")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "report_hourly",
@@ -48,6 +49,7 @@ def upgrade() -> None:
         sa.Column("metric", sa.String(length=16), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "hour", "channel", "metric", name=op.f("pk_report_hourly")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "report_conversations",

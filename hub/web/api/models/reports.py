@@ -128,5 +128,6 @@ class FactRow(Answer):
 class DrillReport(Answer):
     period: Period
     metric: str
+    truncated: bool = Field(description="more rows than listed (the CSV export has them)")
     conversation_ids: list[int]
     items: list[FactRow]
