@@ -41,10 +41,11 @@ def add_key(sketch: Sketch, key: str | None, weight: int = 1) -> None:
 
 
 def merge_into(target: Sketch, other: Mapping[str, Any]) -> None:
-    target["z"] = int(target.get("z", 0)) + int(other.get("z", 0))
+    target["z"] = target.get("z", 0) + other.get("z", 0)
     bins: dict[str, int] = target.setdefault("b", {})
-    for key, count in (other.get("b") or {}).items():
-        bins[key] = bins.get(key, 0) + int(count)
+    get = bins.get
+    for key, n in (other.get("b") or {}).items():
+        bins[key] = get(key, 0) + n
 
 
 def merged(sketches: Iterable[Mapping[str, Any]]) -> Sketch:
