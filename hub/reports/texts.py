@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 FORBIDDEN_ACTION = "read reports (supervisors and admins only)"
+OTHER_TEAM = "read reports of a team you do not supervise"
+NO_TEAM = "read reports: you supervise no team"
 FORBIDDEN_PAGE = (
     "Reports are for supervisors and admins. Ask an admin if you need them for your work."
 )

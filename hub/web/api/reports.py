@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.core.authz import Principal
-from hub.db.models import Role
 from hub.reports import figures, texts
+from hub.reports.access import may_read_reports, scoped
 from hub.reports.figures import Figures
 from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models.reports import (
@@ -26,10 +25,6 @@ from hub.web.report_filters import parse_drill, parse_filters
 TAG = "Reports"
 
 
-def may_read_reports(principal: Principal) -> bool:
-    return principal.role in (Role.SUPERVISOR, Role.ADMIN)
-
-
 READERS = Requires(may_read_reports, texts.FORBIDDEN_ACTION)
 
 
@@ -40,6 +35,7 @@ def _doc(summary: str, operation: str) -> Doc:
 async def _figures(call: Call, query: ReportQuery, build: Figures) -> dict[str, Any]:
     hub = call.hub
     filters = parse_filters(query.model_dump(exclude_none=True), hub.reports.day(hub.clock.now()))
+    filters = scoped(call.principal, hub.settings.reports, filters)
     async with hub.db.reader() as session:
         return await build(session, filters, hub.settings.reports.timezone)
 
@@ -100,6 +96,7 @@ async def conversations(call: Call, query: DrillQuery) -> DrillReport:
     hub = call.hub
     raw = query.model_dump(exclude_none=True)
     filters = parse_filters(raw, hub.reports.day(hub.clock.now()))
+    filters = scoped(call.principal, hub.settings.reports, filters)
     which = parse_drill(raw)
     async with hub.db.reader() as session:
         found = await figures.drilled(session, filters, which, hub.settings.reports.timezone)

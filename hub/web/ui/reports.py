@@ -12,6 +12,7 @@ from aiohttp import web
 from hub.core.errors import ApiError
 from hub.db.models import Role
 from hub.reports import figures, sketch, texts
+from hub.reports.access import limited, scoped
 from hub.reports.drill import EXPORT_ROWS, facts, facts_csv
 from hub.reports.per_conversation import per_conversation_csv
 from hub.reports.queries import Filters, agent_names, team_names
@@ -56,7 +57,8 @@ def _allowed(request: web.Request) -> None:
 def _filters(request: web.Request) -> Filters:
     _allowed(request)
     hub = hub_of(request)
-    return parse_filters(request.query, hub.reports.day(hub.clock.now()))
+    filters = parse_filters(request.query, hub.reports.day(hub.clock.now()))
+    return scoped(viewer_of(request).principal, hub.settings.reports, filters)
 
 
 def drill_link(filters: Filters, metric: str, **extra: Any) -> str:
@@ -67,9 +69,12 @@ def drill_link(filters: Filters, metric: str, **extra: Any) -> str:
 
 async def _choices(request: web.Request) -> dict[str, Any]:
     hub = hub_of(request)
+    principal = viewer_of(request).principal
     async with hub.db.reader() as session:
         teams = await team_names(session)
         agents = await agent_names(session)
+    if limited(principal, hub.settings.reports):
+        teams = {k: v for k, v in teams.items() if k in principal.team_ids}
     return {
         "channels": sorted(hub.settings.channels),
         "teams": sorted(teams.items(), key=lambda item: item[1]),
@@ -89,6 +94,7 @@ async def _page(request: web.Request, tab: str, filters: Filters, **context: Any
         query=query,
         timezone=hub.settings.reports.timezone,
         combined=len(filters.given()) > 1,
+        own_teams=limited(viewer_of(request).principal, hub.settings.reports),
         duration=duration,
         drill=lambda metric, **extra: drill_link(filters, metric, **extra),
         texts=texts,

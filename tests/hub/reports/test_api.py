@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hub.db.models import Role
-from tests.hub.reports.conftest import Story
+from tests.hub.reports.conftest import MakeStory, Story
 from tests.hub.reports.test_figures import history
 from tests.support.desk import auth
 
@@ -95,3 +95,23 @@ async def test_bad_filters_name_the_parameter(story: Story) -> None:
     assert "metric" in body["error"]["message"]
     body = await get(story, boss, "/api/v1/reports/agents?team_id=x1", 400)
     assert "team_id" in body["error"]["message"]
+
+
+async def test_supervisors_may_be_kept_to_their_own_teams(make_story: MakeStory) -> None:
+    story = await make_story(**{"reports.supervisor_scope": "own_teams"})
+    await history(story)
+    _, admin = await story.desk.agent("root@example.com", role=Role.ADMIN, capacity=0)
+    _, boss = await story.desk.agent("boss@example.com", role=Role.SUPERVISOR, capacity=0)
+    _, other = await story.desk.agent(
+        "bea@example.com", role=Role.SUPERVISOR, teams=("billing",), capacity=0
+    )
+    everything = await get(story, admin, f"/api/v1/reports/response-times?{PERIOD}")
+    own = await get(story, boss, f"/api/v1/reports/response-times?{PERIOD}")
+    assert own["items"] == everything["items"]  # every conversation is Support's
+    billing = await get(story, other, f"/api/v1/reports/response-times?{PERIOD}")
+    assert [item["count"] for item in billing["items"]] == [0, 0, 0]
+    support = (await story.desk.conversation(1)).team_id
+    refused = await get(story, other, f"/api/v1/reports/sla?{PERIOD}&team_id={support}", 403)
+    assert "team you do not supervise" in refused["error"]["message"]
+    drill = f"/api/v1/reports/conversations?{PERIOD}&metric=first_response&team_id={support}"
+    await get(story, other, drill, 403)
