@@ -159,10 +159,15 @@ class Pipeline:
         await self.reports.customer_message(session, conversation, message.id, message.created_at)
 
     async def _report_plain(self, session: AsyncSession, plains: list[Plain]) -> None:
+        wanted = {plain.conversation.id for plain in plains if not plain.row["automated"]}
+        if not wanted:
+            return
+        found = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
+        conversations = {conversation.id: conversation for conversation in found}
         for plain in plains:
             if plain.row["automated"]:
                 continue
-            conversation = await session.get(Conversation, plain.conversation.id)
+            conversation = conversations.get(plain.conversation.id)
             if conversation is not None:
                 await self.reports.customer_message(
                     session, conversation, plain.message_id, plain.row["created_at"]
