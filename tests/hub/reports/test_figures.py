@@ -113,3 +113,26 @@ async def test_failed_and_automated_messages_never_count(story: Story) -> None:
     assert answered["first_response"] == 2400  # not the failed reply at 10 minutes
     bot_facts = [f.kind for f in facts if f.conversation_id == ids["c"] and f.state == "done"]
     assert "first_response" not in bot_facts
+
+
+async def test_follow_ups_ingested_in_bulk_are_counted(story: Story) -> None:
+    """Follow-ups to waiting conversations take ingest's bulk path: each still starts a reply
+    clock and counts as volume."""
+    desk = story.desk
+    _, story.token = await desk.agent("ann@example.com")
+    first = await story.writes("amy@example.com", "Hello?")
+    await story.writes("ben@example.com", "Hi")
+    story.at(at(2, 9, 5))
+    api = desk.memory["api"]
+    follow_ups = [
+        api.message("Anyone?", sender="amy@example.com", thread_key="amy@example.com"),
+        api.message("Still here", sender="ben@example.com", thread_key="ben@example.com"),
+    ]
+    results = await desk.ingest(*follow_ups)
+    assert all(r.quiet for r in results)  # the bulk path took them
+    story.at(at(2, 9, 15))
+    await story.replies(first, "Yes, here")
+    figures = await story.timings()
+    assert figures["reply"].count == 2  # Amy's two messages: 15 and 10 minutes
+    assert figures["reply"].calendar.mean == pytest.approx((900 + 600) / 2)
+    assert figures["first_response"].count == 1
