@@ -65,7 +65,8 @@ def _query(filters: Filters, drill: Drill) -> Select[ReportFact]:
         query = query.where(ReportFact.agent_id == filters.agent_id)
     if filters.tier is not None:
         query = query.where(ReportFact.tier == filters.tier)
-    return query.order_by(ReportFact.ended_at, ReportFact.id)
+    # The (kind, day) index gives this order: the first rows come without sorting them all.
+    return query.order_by(ReportFact.day, ReportFact.id)
 
 
 async def facts(
