@@ -11,7 +11,7 @@ from hub.core.authz import Principal
 from hub.core.errors import forbidden
 from hub.db.models import Role
 from hub.reports import texts
-from hub.reports.queries import Filters
+from hub.reports.merge import Filters
 
 
 def may_read_reports(principal: Principal) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.report_models import ReportFact
 from hub.reports import sketch
-from hub.reports.queries import FACT_KINDS, Filters
+from hub.reports.merge import FACT_KINDS, Filters
 
 PAGE_ROWS = 500  # what a page or an API answer lists
 EXPORT_ROWS = 200_000  # what a CSV export holds at most

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.reports import drill, queries, sketch
-from hub.reports.queries import Filters
+from hub.reports.merge import Filters
 
 Figures = Callable[[AsyncSession, Filters, str], Awaitable[dict[str, Any]]]
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.report_models import ReportFact
-from hub.reports.queries import Filters
+from hub.reports.merge import Filters
 
 COLUMNS = (
     "conversation_id",

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from hub.core.errors import invalid_query
 from hub.reports import sketch, texts
 from hub.reports.drill import METRICS, Drill
-from hub.reports.queries import Filters
+from hub.reports.merge import Filters
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30

@@ -14,8 +14,9 @@ from hub.db.models import Role
 from hub.reports import figures, sketch, texts
 from hub.reports.access import limited, scoped
 from hub.reports.drill import EXPORT_ROWS, facts, facts_csv
+from hub.reports.merge import Filters
 from hub.reports.per_conversation import per_conversation_csv
-from hub.reports.queries import Filters, agent_names, team_names
+from hub.reports.queries import agent_names, team_names
 from hub.web.keys import hub_of
 from hub.web.report_filters import parse_drill, parse_filters
 from hub.web.ui import report_csv

@@ -14,7 +14,7 @@ import pytest
 from channels.base import DeliveryResult, OutboundMessage
 from channels.memory.adapter import MemoryChannel
 from hub.platform.clock import ManualClock
-from hub.reports import queries
+from hub.reports import merge, queries
 from tests.support.desk import Desk, MakeDesk, auth
 
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -81,7 +81,7 @@ class Story:
             pass
 
     async def timings(self, **filters: Any) -> dict[str, queries.Timing]:
-        found = queries.Filters(date(2026, 3, 1), date(2026, 3, 31), **filters)
+        found = merge.Filters(date(2026, 3, 1), date(2026, 3, 31), **filters)
         async with self.desk.db.reader() as session:
             return {t.metric: t for t in await queries.response_times(session, found)}
 
