@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.config.routing import CalendarSettings
 from hub.config.settings import Settings
 from hub.core import sla
 from hub.core.calendar import BusinessCalendar
@@ -25,6 +24,7 @@ from hub.db.inbox_models import ConversationTag
 from hub.db.models import Conversation, ConversationStatus, Customer
 from hub.db.report_models import ReportConversation, ReportFact
 from hub.db.routing_models import SlaClock
+from hub.reports.clocks import RememberingCalendar, complete, new_fact
 from hub.reports.facts import contribute
 from hub.reports.rollup import DbSink, Sink, Slice
 
@@ -51,7 +51,9 @@ class Reports:
     def calendar(self, name: str | None) -> BusinessCalendar:
         found = self._calendars.get(name)
         if found is None:
-            found = self._calendars[name] = _Remembering(self.settings.calendars.get(name or ""))
+            found = self._calendars[name] = RememberingCalendar(
+                self.settings.calendars.get(name or "")
+            )
         return found
 
     def default_calendar(self) -> str | None:
@@ -123,12 +125,12 @@ class Reports:
             state.cycle += 1
             state.opened_at = at
             session.add(
-                _fact(f"fr:{conversation.id}:{state.cycle}", "first_response", conversation, at)
+                new_fact(f"fr:{conversation.id}:{state.cycle}", "first_response", conversation, at)
             )
             if state.cycle == 1:
                 await sink.counts(day, "conversations", where)
                 await sink.hourly(day, self.hour(at), conversation.channel, "conversations")
-        fact = _fact(f"reply:{message_id}", "reply", conversation, at)
+        fact = new_fact(f"reply:{message_id}", "reply", conversation, at)
         fact.message_id = message_id
         session.add(fact)
         await sink.counts(day, "messages", where)
@@ -164,12 +166,12 @@ class Reports:
         day = self.day(at)
         for fact in waiting:
             calendar, business = self.durations(state.calendar, fact.started_at, at)
-            _complete(fact, where, day, at, calendar, business)
+            complete(fact, where, day, at, calendar, business)
             fact.response_id = reply_id
             await contribute(fact, sink)
-        response = _fact(f"resp:{reply_id}", "response", conversation, at)
+        response = new_fact(f"resp:{reply_id}", "response", conversation, at)
         response.response_id = reply_id
-        _complete(response, where, day, at, None, None)
+        complete(response, where, day, at, None, None)
         session.add(response)
         await contribute(response, sink)
         await self._sla_outcome(session, conversation, "first_response", at, where, sink)
@@ -190,14 +192,14 @@ class Reports:
         where = await self.slice_of(session, conversation, agent_id)
         day = self.day(at)
         state.resolutions += 1
-        fact = _fact(
+        fact = new_fact(
             f"res:{conversation.id}:{state.resolutions}",
             "resolution",
             conversation,
             state.opened_at,
         )
         calendar, business = self.durations(state.calendar, state.opened_at, at)
-        _complete(fact, where, day, at, calendar, business)
+        complete(fact, where, day, at, calendar, business)
         session.add(fact)
         await contribute(fact, sink)
         state.opened_at = None
@@ -290,9 +292,9 @@ class Reports:
         dedupe = f"sla:{conversation.id}:{metric}"
         if await session.scalar(select(ReportFact.id).where(ReportFact.dedupe == dedupe)):
             return
-        fact = _fact(dedupe, "sla", conversation, at)
+        fact = new_fact(dedupe, "sla", conversation, at)
         fact.metric, fact.outcome = metric, outcome
-        _complete(fact, where, self.day(at), at, None, None)
+        complete(fact, where, self.day(at), at, None, None)
         session.add(fact)
         await contribute(fact, sink)
 
@@ -308,12 +310,12 @@ class Reports:
         if fact is not None:
             await contribute(fact, sink, -1)
         else:
-            fact = _fact(dedupe, "csat", conversation, at)
+            fact = new_fact(dedupe, "csat", conversation, at)
             session.add(fact)
         where = await self.slice_of(session, conversation, conversation.assignee_id)
         fact.score = score
         fact.started_at = at
-        _complete(fact, where, self.day(at), at, None, None)
+        complete(fact, where, self.day(at), at, None, None)
         await contribute(fact, sink)
         await session.flush()
 
@@ -321,60 +323,7 @@ class Reports:
         self, session: AsyncSession, conversation: Conversation, at: datetime
     ) -> None:
         where = await self.slice_of(session, conversation, conversation.assignee_id)
-        fact = _fact(f"survey:{conversation.id}:{at.isoformat()}", "survey", conversation, at)
-        _complete(fact, where, self.day(at), at, None, None)
+        fact = new_fact(f"survey:{conversation.id}:{at.isoformat()}", "survey", conversation, at)
+        complete(fact, where, self.day(at), at, None, None)
         session.add(fact)
         await contribute(fact, DbSink(session))
-
-
-class _Remembering(BusinessCalendar):
-    """A calendar that keeps each day's open spans once worked out (reports measure many
-    durations over the same days; a rebuild, millions)."""
-
-    def __init__(self, settings: CalendarSettings | None) -> None:
-        super().__init__(settings)
-        self._days: dict[date, list[tuple[datetime, datetime]]] = {}
-
-    def _spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
-        found = self._days.get(day)
-        if found is None:
-            if len(self._days) > 20_000:
-                self._days.clear()
-            found = self._days[day] = super()._spans_on(day)
-        return found
-
-
-def _fact(dedupe: str, kind: str, conversation: Conversation, started_at: datetime) -> ReportFact:
-    return ReportFact(
-        dedupe=dedupe,
-        kind=kind,
-        state="pending",
-        conversation_id=conversation.id,
-        metric="",
-        outcome="",
-        started_at=started_at,
-        channel=conversation.channel,
-        team_id=conversation.team_id,
-        tier="",
-        tags=[],
-    )
-
-
-def _complete(
-    fact: ReportFact,
-    where: Slice,
-    day: date,
-    at: datetime,
-    calendar: float | None,
-    business: float | None,
-) -> None:
-    fact.state = "done"
-    fact.ended_at = at
-    fact.day = day
-    fact.calendar_seconds = calendar
-    fact.business_seconds = business
-    fact.channel = where.channel
-    fact.team_id = where.team_id
-    fact.agent_id = where.agent_id
-    fact.tier = where.tier
-    fact.tags = list(where.tags)
