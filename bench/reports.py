@@ -5,9 +5,10 @@
         [--messages 1000000] [--requests 40] [--db PATH | --url postgresql+asyncpg://...]
 
 Bulk-loads customers, conversations and their message logs (customer messages, agent replies,
-acknowledgements, "Status changed to resolved" events) over the last 90 days with SQLAlchemy
-Core, then runs the real ``relaydesk reports rebuild`` (replay into facts, rollups in bulk) to
-seed the reporting tables, starts the hub in this process on 127.0.0.1, signs in a supervisor
+acknowledgements, "Status changed to resolved" events), surveys sent, satisfaction answers and
+SLA breaches over the last 90 days with SQLAlchemy Core, then runs the real ``relaydesk
+reports rebuild`` (replay into facts, rollups in bulk) to seed the reporting tables, starts the
+hub in this process on 127.0.0.1, signs in a supervisor
 and times each report page and API call end to end over HTTP with the filters people use (none,
 a channel, a team, an agent, a tier, and a combination). Prints p50/p95/max per call and the
 seeding times; the target is p95 <= 200 ms. Results also go to bench/results/reports.json.
@@ -93,6 +94,9 @@ async def load(
     started = time.monotonic()
     per = max(2, messages // max(conversations, 1))
     total = 0
+    answers: list[dict[str, Any]] = []
+    surveys: list[dict[str, Any]] = []
+    breaches: list[dict[str, Any]] = []
     async with engine.begin() as db:
         await db.execute(insert(table("teams")), [{"slug": s, "name": s.title()} for s in TEAMS])
         hashed = hash_password(PASSWORD)
@@ -202,6 +206,44 @@ async def load(
                     }
                 )
                 conversation["status"] = "resolved"
+                surveyed = min(moment + timedelta(minutes=5), now)
+                surveys.append(
+                    {
+                        "kind": "followup",
+                        "conversation_id": n + 1,
+                        "dedupe_key": f"survey:{n + 1}:0:csat",
+                        "payload": {},
+                        "state": "done",
+                        "outcome": "sent message 0",
+                        "attempts": 1,
+                        "next_attempt_at": surveyed,
+                        "created_at": surveyed,
+                        "finished_at": surveyed,
+                    }
+                )
+                if rng.random() < 0.4:
+                    answers.append(
+                        {
+                            "conversation_id": n + 1,
+                            "score": rng.choice((1, 2, 3, 4, 4, 5, 5, 5)),
+                            "via": "link",
+                            "created_at": min(surveyed + timedelta(hours=1), now),
+                        }
+                    )
+            if rng.random() < 0.15:
+                breaches.append(
+                    {
+                        "conversation_id": n + 1,
+                        "metric": "first_response",
+                        "kind": "breach",
+                        "policy": "default normal",
+                        "priority": "normal",
+                        "team_id": conversation["team_id"],
+                        "assignee_id": agent,
+                        "due_at": min(conversation["created_at"] + timedelta(hours=1), now),
+                        "occurred_at": min(conversation["created_at"] + timedelta(hours=1), now),
+                    }
+                )
             conversation["last_activity_at"] = min(moment, now)
         for start in range(0, len(conversation_rows), BATCH):
             await db.execute(
@@ -210,6 +252,13 @@ async def load(
         for start in range(0, len(buffer), BATCH):
             await db.execute(insert(table("messages")), buffer[start : start + BATCH])
         total = len(buffer)
+        for name, rows_of in (
+            ("jobs", surveys),
+            ("csat_responses", answers),
+            ("sla_events", breaches),
+        ):
+            for start in range(0, len(rows_of), BATCH):
+                await db.execute(insert(table(name)), rows_of[start : start + BATCH])
     await engine.dispose()
     return {"messages": total, "load_seconds": round(time.monotonic() - started, 1)}
 
