@@ -5,9 +5,8 @@ from __future__ import annotations
 FORBIDDEN_ACTION = "read reports (supervisors and admins only)"
 OTHER_TEAM = "read reports of a team you do not supervise"
 NO_TEAM = "read reports: you supervise no team"
-FORBIDDEN_PAGE = (
-    "Reports are for supervisors and admins. Ask an admin if you need them for your work."
-)
+# Shown on the page as a sentence (the page adds the full stop).
+FORBIDDEN_PAGE = "Reports are for supervisors and admins; ask an admin if you need them"
 BAD_DATE = "must be a date like 2026-03-01"
 END_BEFORE_START = "must not be before start"
 TOO_LONG = "a report covers at most {days} days"
