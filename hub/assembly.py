@@ -38,6 +38,7 @@ from hub.platform.metrics import Metrics
 from hub.platform.migrate import upgrade, upgrade_async
 from hub.platform.supervisor import Supervisor
 from hub.reports.presence_tracker import PresenceTracker
+from hub.reports.record import Reports
 from hub.routing.hooks import ingest_hooks
 from hub.routing.service import Routing, build_routing
 from hub.widget.service import WidgetService
@@ -66,6 +67,7 @@ class Hub:
     supervisor: Supervisor  # runs every background worker of this process
     metrics: Metrics  # this process's Prometheus figures (GET /metrics)
     presence: PresenceTracker  # agents' activity and the away/offline sweep
+    reports: Reports  # reporting facts and rollups (the web's status changes record through it)
 
 
 class _Service(Protocol):
@@ -121,7 +123,8 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         capture = CaptureServer(settings.capture.host, settings.capture.port, settings.capture.keep)
     renderer = FollowupRenderer(settings.templates_dir)
     metrics = Metrics(settings.operations.process)
-    dispatcher = Dispatcher(db, channels, settings.outbox, clock, metrics)
+    reports = Reports(settings)
+    dispatcher = Dispatcher(db, channels, settings.outbox, clock, metrics=metrics, reports=reports)
     events = EventBus(db, clock)
 
     def committed() -> None:
@@ -162,6 +165,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         supervisor=supervisor,
         metrics=metrics,
         presence=PresenceTracker(db, clock, settings.live, events.wake),
+        reports=reports,
     )
 
 

@@ -15,6 +15,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from hub import cli_reports
 from hub.assembly import assemble, migrate, session_of
 from hub.cli_campaigns import add_campaign_parsers
 from hub.config.settings import ConfigError, Settings, load_settings
@@ -241,6 +242,13 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
         raise _database_error(settings, exc) from None
 
 
+def cmd_reports_rebuild(args: argparse.Namespace) -> int:
+    try:
+        return cli_reports.cmd_reports_rebuild(args, _settings(args), _with_session)
+    except cli_reports.BadDate as exc:
+        raise CliError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --config is accepted before or after the command: relaydesk serve --config FILE
     common = argparse.ArgumentParser(add_help=False)
@@ -318,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     add_campaign_parsers(commands, common, cmd_campaigns)
+    cli_reports.add_commands(commands, common, cmd_reports_rebuild)
     return parser
 
 

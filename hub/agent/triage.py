@@ -14,6 +14,7 @@ from hub.core.conversations import assign, set_status
 from hub.core.errors import ASSIGN_FORBIDDEN, forbidden, invalid_field
 from hub.core.tickets import change_priority
 from hub.db.models import Agent, Conversation, ConversationStatus, Role
+from hub.reports.record import Reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,11 @@ async def triage(
             )
         await assign(session, conversation, assignee, now, actor_id=principal.agent_id)
     if change.status is not None:
+        previous = conversation.status
         await set_status(session, conversation, change.status, now, actor_id=principal.agent_id)
+        await Reports(settings).status_changed(
+            session, conversation, previous, now, principal.agent_id
+        )
     if change.priority is not None:
         await change_priority(
             session, settings, conversation, change.priority, now, principal.agent_id

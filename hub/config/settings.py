@@ -22,6 +22,7 @@ from hub.config.campaigns import CampaignSettings
 from hub.config.crm import CrmSettings
 from hub.config.live import LiveSettings
 from hub.config.operations import OperationsSettings
+from hub.config.reports import ReportSettings
 from hub.config.routing import (
     AssignmentSettings,
     BotSettings,
@@ -181,6 +182,7 @@ class Settings(_Model):
     live: LiveSettings = LiveSettings()
     operations: OperationsSettings = OperationsSettings()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    reports: ReportSettings = ReportSettings()
     templates_dir: Path = PROJECT_ROOT / "templates"
 
     def channel(self, name: str) -> ChannelConfig | None:
@@ -320,6 +322,7 @@ def _routing_problems(settings: Settings) -> list[str]:
     for key, name in (
         ("routing.calendar", settings.routing.calendar),
         ("followups.calendar", settings.followups.calendar),
+        ("reports.calendar", settings.reports.calendar),
     ):
         if name and name not in calendars:
             problems.append(f"{key}: no calendar named {name!r}")

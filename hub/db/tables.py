@@ -14,6 +14,7 @@ from hub.db import (
     inbox_models,
     models,
     presence_models,
+    report_models,
     routing_models,
     widget_models,
 )
@@ -30,6 +31,7 @@ MODULES = (
     file_models,
     inbox_models,
     presence_models,
+    report_models,
     routing_models,
     widget_models,
 )

@@ -17,7 +17,15 @@ from hub.core.customers import learn_name, record_duplicate_candidates, resolve_
 from hub.core.ids import ConversationId, CustomerId, MessageId
 from hub.core.sanitize import sanitize_html
 from hub.core.tickets import open_ticket
-from hub.db.models import Conversation, Customer, DeliveryState, Direction, Identity, Message
+from hub.db.models import (
+    Conversation,
+    ConversationStatus,
+    Customer,
+    DeliveryState,
+    Direction,
+    Identity,
+    Message,
+)
 from hub.inbound.batch import BatchContext, Staged
 from hub.inbound.batch_plain import Plain, write_plain
 from hub.inbound.edits import apply_edit
@@ -25,6 +33,7 @@ from hub.inbound.hooks import IngestHooks, Interceptor, StoredMessage
 from hub.inbound.results import IngestResult, Pending
 from hub.platform.clock import Clock
 from hub.platform.events import publish
+from hub.reports.record import Reports
 
 
 def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
@@ -75,6 +84,7 @@ class Pipeline:
         self.clock = clock
         self.hooks = hooks
         self.engine = hooks.router
+        self.reports = Reports(settings)
 
     async def existing(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult | None:
         row = (
@@ -110,6 +120,7 @@ class Pipeline:
                 if pending:  # written first, so message ids follow arrival across both ways
                     await session.flush()
                     await write_plain(session, pending, self.clock.now())
+                    await self._report_plain(session, pending)
                     pending = []
                 outcomes.append(await self.stage(session, inbound, batch))
                 continue
@@ -127,6 +138,7 @@ class Pipeline:
         await session.flush()
         now = self.clock.now()
         await write_plain(session, pending, now)
+        await self._report_plain(session, pending)
         await self.hooks.stored(session, _stored(messages, outcomes), now)
         fresh = [o for o in outcomes if isinstance(o, Staged) and not o.duplicate]
         preloaded = await self.engine.preload(session, {o.conversation.id for o in fresh})
@@ -135,8 +147,33 @@ class Pipeline:
                 session, "message", outcome.conversation, now, message_id=outcome.message.id
             )
             await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
+            await self._report(session, outcome.message, outcome.conversation)
         del preloaded
         return [o.result() for o in outcomes]
+
+    async def _report(
+        self, session: AsyncSession, message: Message, conversation: Conversation
+    ) -> None:
+        """A customer's own message starts report clocks; an automated one (an auto-reply)
+        does not, nor one that closed its conversation (a survey answer, spam)."""
+        if message.automated or conversation.status == ConversationStatus.RESOLVED:
+            return
+        await self.reports.customer_message(session, conversation, message.id, message.created_at)
+
+    async def _report_plain(self, session: AsyncSession, plains: list[Plain]) -> None:
+        wanted = {plain.conversation.id for plain in plains if not plain.row["automated"]}
+        if not wanted:
+            return
+        found = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
+        conversations = {conversation.id: conversation for conversation in found}
+        for plain in plains:
+            if plain.row["automated"]:
+                continue
+            conversation = conversations.get(plain.conversation.id)
+            if conversation is not None:
+                await self.reports.customer_message(
+                    session, conversation, plain.message_id, plain.row["created_at"]
+                )
 
     async def stage(
         self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext

@@ -37,6 +37,7 @@ from hub.platform.events import publish
 from hub.platform.metrics import Metrics
 from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
+from hub.reports.record import Reports
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = OutboxSettings().lease_seconds  # the default (outbox.lease_seconds)
@@ -74,9 +75,11 @@ class Dispatcher:
         settings: OutboxSettings,
         clock: Clock,
         metrics: Metrics | None = None,
+        reports: Reports | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics
+        self.reports = reports  # hears of agents' replies once they are delivered
         self.channels = channels
         self.settings = settings
         self.clock = clock
@@ -168,10 +171,22 @@ class Dispatcher:
         message.delivery_error = None
         if result.external_id and not message.external_id:
             message.external_id = result.external_id
+        await self._human_reply(session, message)
         await self._publish(session, message, now)
         if self.metrics is not None:
             self.metrics.delivered(item.channel)
         return OutboxState.SENT
+
+    async def _human_reply(self, session: AsyncSession, message: Message) -> None:
+        """A person's reply counts as a response once delivered (never a bot's or an
+        automated message; a reply whose delivery fails never counts)."""
+        if self.reports is None or message.automated or message.author_agent_id is None:
+            return
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None:
+            await self.reports.human_reply_delivered(
+                session, conversation, message.id, message.author_agent_id, message.created_at
+            )
 
     async def failed(
         self, session: AsyncSession, item: OutboxItem, failure: Failure, now: datetime

@@ -21,6 +21,7 @@ from hub.db.routing_models import ConversationRouting, SlaClock
 from hub.outbound.automated import AutomatedSender, Purpose, Template
 from hub.outbound.templates import TemplateRenderer
 from hub.platform.clock import Clock
+from hub.reports.record import Reports
 from hub.routing import csat
 from hub.routing.acknowledgements import Acknowledgements
 from hub.routing.assignment import assign_or_queue
@@ -42,6 +43,7 @@ class RoutingEngine:
         self.bots = BotGateway(settings, self.automated)
         self.hours = calendar_named(settings.calendars, settings.routing.calendar)
         self.fallback = settings.routing.assignment.sticky_fallback
+        self.reports = Reports(settings)
         # Team slug -> id: teams are never renamed or deleted, so a found id stays true.
         self._team_ids: dict[str, int] = {}
 
@@ -115,6 +117,7 @@ class RoutingEngine:
         if actions.spam:
             await log_event(session, conversation, f"Marked as spam by rule {actions.rule!r}", now)
             await set_status(session, conversation, ConversationStatus.RESOLVED, now)
+            # no report clock started: spam never counts
             return actions
         policy = sla.policy_for(self.settings, actions.priority, customer.tier)
         if policy is not None:
@@ -157,6 +160,7 @@ class RoutingEngine:
         await csat.record(session, surveyed, score, "reply", now)
         target = await session.get(Conversation, surveyed)
         assert target is not None
+        await self.reports.csat_answer(session, target, score, now)
         await log_event(session, target, f"Satisfaction score {score} (reply)", now)
         routing = self.settings.routing
         session.add(
@@ -191,6 +195,7 @@ class RoutingEngine:
         score = csat.digit_reply(message.text)
         if score is not None and await csat.awaiting(session, conversation.id, message.id):
             await csat.record(session, conversation.id, score, "reply", now)
+            await self.reports.csat_answer(session, conversation, score, now)
             await log_event(session, conversation, f"Satisfaction score {score} (reply)", now)
             await set_status(session, conversation, ConversationStatus.RESOLVED, now)
             return

@@ -19,6 +19,7 @@ from hub.db.routing_models import Job
 from hub.outbound.automated import AutomatedSender, Purpose, Template
 from hub.outbound.templates import TemplateRenderer
 from hub.platform.jobs import JobHandler, Outcome, enqueue
+from hub.reports.record import Reports
 from hub.routing import csat
 
 TRIGGER_STATUS = {"pending": ConversationStatus.PENDING, "resolved": ConversationStatus.RESOLVED}
@@ -28,6 +29,7 @@ class Followups:
     def __init__(self, settings: Settings, templates: TemplateRenderer) -> None:
         self.settings = settings
         self.sender = AutomatedSender(settings, templates)
+        self.reports = Reports(settings)
 
     def handlers(self) -> dict[str, JobHandler]:
         return {
@@ -99,7 +101,9 @@ class Followups:
             return Outcome("skipped", reason)
         if rule.action == "resolve":
             await log_event(session, conversation, f"Resolved automatically ({rule.name})", now)
+            previous = conversation.status
             await set_status(session, conversation, ConversationStatus.RESOLVED, now)
+            await self.reports.status_changed(session, conversation, previous, now)
             if rule.template is None:
                 return Outcome("done", "resolved")
         if rule.template is None:
@@ -145,4 +149,6 @@ class Followups:
             return Outcome("failed", sent.failure)
         if sent.message is None:
             return Outcome("skipped", f"no address for {sent.via}")
+        if rule.action == "survey":
+            await self.reports.survey_sent(session, conversation, now)
         return Outcome("done", f"sent message {sent.message.id}")

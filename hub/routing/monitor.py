@@ -17,6 +17,7 @@ from hub.core.conversations import log_event
 from hub.core.notices import notify, supervisors
 from hub.db.models import Conversation, ConversationStatus, Direction, Message, Ticket
 from hub.db.routing_models import ConversationRouting, SlaClock, SlaEvent
+from hub.reports.record import Reports
 from hub.routing.assignment import drain_queue, offline_assignments, reassign
 
 LOOKAHEAD = timedelta(days=1)  # no policy warns earlier than this before a due time
@@ -26,6 +27,7 @@ class Monitor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.fallback = settings.routing.assignment.sticky_fallback
+        self.reports = Reports(settings)
 
     async def sla(self, session: AsyncSession, now: datetime) -> None:
         await self.recompute(session, now)
@@ -137,6 +139,7 @@ class Monitor:
             if conversation.assignee_id is not None:
                 notify(session, conversation.assignee_id, "sla_warning", text, now, conversation.id)
             return
+        await self.reports.sla_breached(session, conversation, metric, due_at)
         await self._escalate(session, conversation, policy, label, due_at, now)
 
     async def _escalate(

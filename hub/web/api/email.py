@@ -227,10 +227,13 @@ async def merge(call: Call, path: ConversationId, body: MergeInto) -> Conversati
     async with hub.db.writer() as session:
         source = await visible_conversation(session, principal, path.id)
         target = await visible_conversation(session, principal, body.into)
+        before = source.status, target.status
         try:
             await merge_conversations(session, source, target, principal.agent_id, now)
         except OperationRefused as exc:
             raise ui_conflict(str(exc)) from None
+        await hub.reports.status_changed(session, target, before[1], now, principal.agent_id)
+        await hub.reports.status_changed(session, source, before[0], now, principal.agent_id)
         await session.commit()
         return ConversationAnswer.model_validate(target)
 

@@ -181,7 +181,9 @@ async def csat_link(request: web.Request) -> web.Response:
         conversation = await session.get(Conversation, ident)
         if conversation is None or conversation.status != ConversationStatus.RESOLVED:
             return web.Response(status=404, text=CSAT_BAD_LINK)
-        await csat.record(session, conversation.id, int(raw_score), "link", hub.clock.now())
+        now = hub.clock.now()
+        await csat.record(session, conversation.id, int(raw_score), "link", now)
+        await hub.reports.csat_answer(session, conversation, int(raw_score), now)
         await session.commit()
     return web.Response(text=CSAT_THANKS.format(score=raw_score))
 

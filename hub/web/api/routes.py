@@ -24,6 +24,7 @@ from hub.web.api import (
     inbound,
     insights,
     live,
+    reports,
     routing,
     segments,
     uploads,
@@ -96,6 +97,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *segments.ENDPOINTS,
     *consent.ENDPOINTS,
     *campaigns.ENDPOINTS,
+    *reports.ENDPOINTS,
 )
 
 

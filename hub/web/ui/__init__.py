@@ -20,6 +20,7 @@ from hub.web.ui import (
     customers_profile,
     inbox,
     live_ops,
+    reports,
     segments,
     session,
     stream,
@@ -48,6 +49,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         customers,
         customers_profile,
         segments,
+        reports,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)

@@ -31,6 +31,7 @@ from hub.core.tickets import change_priority
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, ConversationStatus, Direction, Message, Role, Team
 from hub.platform.events import publish
+from hub.reports.record import Reports
 from hub.web.keys import hub_of
 from hub.web.requests import path_id, row_id
 from hub.web.ui import collision
@@ -86,14 +87,21 @@ async def reassign(
 
 
 async def change_status(
-    session: AsyncSession, viewer: Viewer, conversation: Conversation, status: str, now: datetime
+    session: AsyncSession,
+    reports: Reports,
+    viewer: Viewer,
+    conversation: Conversation,
+    status: str,
+    now: datetime,
 ) -> None:
     if status not in SETTABLE_STATUSES:
         raise invalid_field("status", "must be one of " + ", ".join(SETTABLE_STATUSES))
     await clear_snooze(session, conversation.id)
+    previous = conversation.status
     await set_status(
         session, conversation, ConversationStatus(status), now, actor_id=viewer.agent_id
     )
+    await reports.status_changed(session, conversation, previous, now, viewer.agent_id)
 
 
 def parse_tags(raw: str) -> list[str]:
@@ -223,7 +231,8 @@ async def post_status(request: web.Request) -> web.StreamResponse:
     now = hub.clock.now()
     async with hub.db.writer() as session:
         conversation = await visible_conversation(session, viewer.principal, conversation_id)
-        await change_status(session, viewer, conversation, str(posted.get("status", "")), now)
+        status = str(posted.get("status", ""))
+        await change_status(session, hub.reports, viewer, conversation, status, now)
         await session.commit()
     return _done(request, conversation_id, "status")
 
@@ -347,7 +356,7 @@ async def apply_bulk(request: web.Request, ids: list[int], action: str, value: s
             if action == "assign":
                 await reassign(session, viewer, conversation, target, now)
             elif action == "status":
-                await change_status(session, viewer, conversation, value, now)
+                await change_status(session, hub.reports, viewer, conversation, value, now)
             else:
                 await add_tags(session, conversation, tags)
                 await publish(session, "tags", conversation, now)

@@ -1,0 +1,329 @@
+"""Reporting facts recorded as things happen, in the caller's transaction, with the rollups
+they feed (definitions: docs/reports.md). The areas call these:
+
+- ``customer_message`` (inbound, after routing heard of it): starts a reply clock for the
+  message, and a first-response clock when it opens the conversation or reopens a resolved one;
+- ``human_reply_delivered`` (outbound, when an agent's reply is sent): stops every clock started
+  up to the reply's time; bots and automated messages never call it, failed replies never do;
+- ``resolved`` / ``reopened`` (where a status changes): resolution time; clocks no human
+  answered are dropped;
+- ``sla_breached`` (the SLA monitor), ``csat_answer`` (survey answers), ``survey_sent``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.config.settings import Settings
+from hub.core import sla
+from hub.core.calendar import BusinessCalendar
+from hub.db.inbox_models import ConversationTag
+from hub.db.models import Conversation, ConversationStatus, Customer
+from hub.db.report_models import ReportConversation, ReportFact
+from hub.db.routing_models import SlaClock
+from hub.reports.clocks import RememberingCalendar, complete, new_fact
+from hub.reports.facts import contribute
+from hub.reports.rollup import DbSink, Sink, Slice
+
+CLOCKS = ("first_response", "reply")
+SLA_METRICS = ("first_response", "resolution")
+
+
+class Reports:
+    """Reporting for one settings object: the account's time zone and calendars."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.zone = ZoneInfo(settings.reports.timezone)
+        self._calendars: dict[str | None, BusinessCalendar] = {}
+
+    # --- time ----------------------------------------------------------------------------------
+
+    def day(self, at: datetime) -> date:
+        return at.astimezone(self.zone).date()
+
+    def hour(self, at: datetime) -> int:
+        return at.astimezone(self.zone).hour
+
+    def calendar(self, name: str | None) -> BusinessCalendar:
+        found = self._calendars.get(name)
+        if found is None:
+            found = self._calendars[name] = RememberingCalendar(
+                self.settings.calendars.get(name or "")
+            )
+        return found
+
+    def default_calendar(self) -> str | None:
+        return self.settings.reports.calendar or self.settings.routing.calendar
+
+    def calendar_of(self, clock: SlaClock | None) -> str | None:
+        """The SLA policy's calendar when the conversation has an SLA clock, else the default."""
+        if clock is not None:
+            policy = sla.policy_named(self.settings, clock.policy)
+            if policy is not None and policy.calendar:
+                return policy.calendar
+        return self.default_calendar()
+
+    def durations(
+        self, calendar: str | None, start: datetime, end: datetime
+    ) -> tuple[float, float]:
+        seconds = max(0.0, (end - start).total_seconds())
+        return seconds, self.calendar(calendar).open_seconds(start, end)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    async def _state(self, session: AsyncSession, conversation_id: int) -> ReportConversation:
+        state = await session.scalar(
+            select(ReportConversation)
+            .where(ReportConversation.conversation_id == conversation_id)
+            .with_for_update()
+        )
+        if state is None:
+            clock = await session.get(SlaClock, conversation_id)
+            state = ReportConversation(
+                conversation_id=conversation_id,
+                cycle=0,
+                resolutions=0,
+                calendar=self.calendar_of(clock),
+            )
+            session.add(state)
+        return state
+
+    async def slice_of(
+        self, session: AsyncSession, conversation: Conversation, agent_id: int | None
+    ) -> Slice:
+        customer = await session.get(Customer, conversation.customer_id)
+        tags = await session.scalars(
+            select(ConversationTag.tag).where(ConversationTag.conversation_id == conversation.id)
+        )
+        return Slice(
+            conversation.channel,
+            conversation.team_id,
+            agent_id,
+            customer.tier if customer else "",
+            tuple(tags.all()),
+        )
+
+    # --- what happens --------------------------------------------------------------------------
+
+    async def customer_message(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        message_id: int,
+        at: datetime,
+        sink: Sink | None = None,
+    ) -> None:
+        sink = sink or DbSink(session)
+        state = await self._state(session, conversation.id)
+        where = await self.slice_of(session, conversation, conversation.assignee_id)
+        day = self.day(at)
+        if state.opened_at is None:
+            state.cycle += 1
+            state.opened_at = at
+            session.add(
+                new_fact(f"fr:{conversation.id}:{state.cycle}", "first_response", conversation, at)
+            )
+            if state.cycle == 1:
+                await sink.counts(day, "conversations", where)
+                await sink.hourly(day, self.hour(at), conversation.channel, "conversations")
+        fact = new_fact(f"reply:{message_id}", "reply", conversation, at)
+        fact.message_id = message_id
+        session.add(fact)
+        await sink.counts(day, "messages", where)
+        await sink.hourly(day, self.hour(at), conversation.channel, "messages")
+        await session.flush()
+
+    async def human_reply_delivered(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        reply_id: int,
+        agent_id: int,
+        at: datetime,
+    ) -> None:
+        """An agent's reply written at ``at`` was delivered: it answers every customer message
+        that waited at that time (and the running first-response clock)."""
+        sink = DbSink(session)
+        state = await self._state(session, conversation.id)
+        waiting = (
+            await session.scalars(
+                select(ReportFact)
+                .where(
+                    ReportFact.conversation_id == conversation.id,
+                    ReportFact.state == "pending",
+                    ReportFact.kind.in_(CLOCKS),
+                    ReportFact.started_at <= at,
+                )
+                .order_by(ReportFact.id)
+                .with_for_update()
+            )
+        ).all()
+        where = await self.slice_of(session, conversation, agent_id)
+        day = self.day(at)
+        for fact in waiting:
+            calendar, business = self.durations(state.calendar, fact.started_at, at)
+            complete(fact, where, day, at, calendar, business)
+            fact.response_id = reply_id
+            await contribute(fact, sink)
+        response = new_fact(f"resp:{reply_id}", "response", conversation, at)
+        response.response_id = reply_id
+        complete(response, where, day, at, None, None)
+        session.add(response)
+        await contribute(response, sink)
+        await self._sla_outcome(session, conversation, "first_response", at, where, sink)
+        await session.flush()
+
+    async def resolved(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        at: datetime,
+        actor_id: int | None = None,
+    ) -> None:
+        state = await self._state(session, conversation.id)
+        if state.opened_at is None:
+            return  # never opened by a customer, or already resolved
+        sink = DbSink(session)
+        agent_id = actor_id if actor_id is not None else conversation.assignee_id
+        where = await self.slice_of(session, conversation, agent_id)
+        day = self.day(at)
+        state.resolutions += 1
+        fact = new_fact(
+            f"res:{conversation.id}:{state.resolutions}",
+            "resolution",
+            conversation,
+            state.opened_at,
+        )
+        calendar, business = self.durations(state.calendar, state.opened_at, at)
+        complete(fact, where, day, at, calendar, business)
+        session.add(fact)
+        await contribute(fact, sink)
+        state.opened_at = None
+        unanswered = await session.scalars(
+            select(ReportFact)
+            .where(ReportFact.conversation_id == conversation.id, ReportFact.state == "pending")
+            .with_for_update()
+        )
+        for pending in unanswered:
+            pending.state = "dropped"
+        await self._sla_outcome(session, conversation, "resolution", at, where, sink)
+        await session.flush()
+
+    async def status_changed(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        previous: str,
+        at: datetime,
+        actor_id: int | None = None,
+    ) -> None:
+        """Call after ``set_status`` with the status the conversation had before."""
+        resolved = ConversationStatus.RESOLVED
+        if conversation.status == resolved and previous != resolved:
+            await self.resolved(session, conversation, at, actor_id)
+        elif previous == resolved and conversation.status != resolved:
+            await self.reopened(session, conversation, at)
+
+    async def reopened(
+        self, session: AsyncSession, conversation: Conversation, at: datetime
+    ) -> None:
+        """An agent reopened a resolved conversation: a new resolution clock runs (a
+        first-response clock starts with the customer's next message after a resolve only)."""
+        state = await self._state(session, conversation.id)
+        if state.opened_at is None and state.cycle > 0:
+            state.cycle += 1
+            state.opened_at = at
+
+    async def _sla_outcome(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        metric: str,
+        at: datetime,
+        where: Slice,
+        sink: Sink,
+    ) -> None:
+        """Met or breached, decided once per conversation and target: at the first delivered
+        reply (first response) or the first resolve, against the SLA clock's due time."""
+        clock = await session.get(SlaClock, conversation.id)
+        if clock is None:
+            return
+        policy = sla.policy_named(self.settings, clock.policy)
+        if policy is None:
+            return
+        minutes = (
+            policy.first_response_minutes
+            if metric == "first_response"
+            else policy.resolution_minutes
+        )
+        if minutes is None:
+            return
+        first_due, resolution_due = sla.projected(clock, policy, self.settings, at)
+        due = first_due if metric == "first_response" else resolution_due
+        outcome = "met" if due is None or at <= due else "breached"
+        await self._sla_fact(session, conversation, metric, outcome, at, where, sink)
+
+    async def sla_breached(
+        self, session: AsyncSession, conversation: Conversation, metric: str, due_at: datetime
+    ) -> None:
+        """The monitor saw a target pass unmet (first response or resolution)."""
+        if metric not in SLA_METRICS:
+            return
+        where = await self.slice_of(session, conversation, conversation.assignee_id)
+        await self._sla_fact(
+            session, conversation, metric, "breached", due_at, where, DbSink(session)
+        )
+        await session.flush()
+
+    async def _sla_fact(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        metric: str,
+        outcome: str,
+        at: datetime,
+        where: Slice,
+        sink: Sink,
+    ) -> None:
+        dedupe = f"sla:{conversation.id}:{metric}"
+        if await session.scalar(select(ReportFact.id).where(ReportFact.dedupe == dedupe)):
+            return
+        fact = new_fact(dedupe, "sla", conversation, at)
+        fact.metric, fact.outcome = metric, outcome
+        complete(fact, where, self.day(at), at, None, None)
+        session.add(fact)
+        await contribute(fact, sink)
+
+    async def csat_answer(
+        self, session: AsyncSession, conversation: Conversation, score: int, at: datetime
+    ) -> None:
+        """A satisfaction score; a later answer replaces the earlier one in the figures."""
+        sink = DbSink(session)
+        dedupe = f"csat:{conversation.id}"
+        fact = await session.scalar(
+            select(ReportFact).where(ReportFact.dedupe == dedupe).with_for_update()
+        )
+        if fact is not None:
+            await contribute(fact, sink, -1)
+        else:
+            fact = new_fact(dedupe, "csat", conversation, at)
+            session.add(fact)
+        where = await self.slice_of(session, conversation, conversation.assignee_id)
+        fact.score = score
+        fact.started_at = at
+        complete(fact, where, self.day(at), at, None, None)
+        await contribute(fact, sink)
+        await session.flush()
+
+    async def survey_sent(
+        self, session: AsyncSession, conversation: Conversation, at: datetime
+    ) -> None:
+        where = await self.slice_of(session, conversation, conversation.assignee_id)
+        fact = new_fact(f"survey:{conversation.id}:{at.isoformat()}", "survey", conversation, at)
+        complete(fact, where, self.day(at), at, None, None)
+        session.add(fact)
+        await contribute(fact, DbSink(session))
