@@ -3,11 +3,14 @@ filter is a 400 naming the parameter; every figure drills down to its conversati
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from hub.db.models import Role
+from hub.db.models import Agent, Role
+from hub.db.presence_models import PresenceSpan
 from tests.hub.reports.conftest import MakeStory, Story
 from tests.hub.reports.test_figures import history
 from tests.support.desk import auth
@@ -37,11 +40,23 @@ async def test_supervisor_reads_every_report(story: Story) -> None:
     assert api["messages_by_hour"][9] == 3  # A at 09:00 and 09:20 on Monday, 09:00 on Tuesday
     assert api["messages_by_day"][1] == 4  # Monday March 2nd: A, A, C, D
 
+    async with story.desk.db.writer() as session:  # Ann was online 09:00-11:00 on March 2nd
+        ann_id = await session.scalar(select(Agent.id).where(Agent.name == "Ann"))
+        assert ann_id is not None
+        session.add(
+            PresenceSpan(
+                agent_id=ann_id,
+                presence="online",
+                started_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+                ended_at=datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
+            )
+        )
+        await session.commit()
     agents = await get(story, boss, f"/api/v1/reports/agents?{PERIOD}")
     ann = next(a for a in agents["items"] if a["name"] == "Ann")
     assert ann["replies"] == 5  # the failed reply is not one
     assert ann["resolutions"] == 3
-    assert ann["time_online_seconds"] is None
+    assert ann["time_online_seconds"] == 2 * 3600
 
     drill = await get(
         story, boss, f"/api/v1/reports/conversations?{PERIOD}&metric=first_response&bucket=7"
