@@ -29,6 +29,7 @@ from hub.campaigns import audience_texts as texts
 from hub.campaigns.consent_records import Address, record_many
 from hub.campaigns.segments import get_segment, with_static
 from hub.config.settings import Settings
+from hub.core.customer_tags import set_tag_rows
 from hub.core.customers import name_key
 from hub.core.errors import ApiError
 from hub.db.campaign_models import ConsentSource, ConsentState, SegmentMember
@@ -430,6 +431,8 @@ async def _update_known(
             for c in chunk
         ]
         await session.execute(statement, params)
+    retagged = {row_owner for row in rows if row.tags and (row_owner := customer_of_row[row.row])}
+    await set_tag_rows(session, {c: list(current[c]["tags"] or []) for c in sorted(retagged)})
     return len(known)
 
 
@@ -487,6 +490,9 @@ async def import_customers(
         await session.execute(insert(CUSTOMERS), values)
     for row, customer_id in zip(new_rows, created_ids, strict=True):
         customer_of_row[row.row] = customer_id
+    await set_tag_rows(
+        session, {c: row.tags for row, c in zip(new_rows, created_ids, strict=True) if row.tags}
+    )
 
     new_identities: list[dict[str, Any]] = [
         {

@@ -29,14 +29,17 @@ from sqlalchemy import (
 )
 
 from hub.core.consent import granted_on
-from hub.core.json_sql import json_has
+from hub.core.customer_tags import normal_tag
+from hub.core.json_sql import json_number
 from hub.db.campaign_models import CampaignRecipient, RecipientState, SegmentMember
+from hub.db.crm_models import CustomerTag
 from hub.db.models import Conversation, Customer, Identity, Ticket, TicketStatus
 from hub.db.routing_models import CsatResponse
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 100
 MAX_TEXT = 500
+MAX_NUMBER = 2**53  # exact as a float on every store
 TEXT_FIELDS = ("tier", "company", "locale", "timezone", "name", "preferred_channel")
 TEXT_OPS = ("eq", "ne", "in", "contains")
 COMPARE_OPS = ("eq", "gt", "gte", "lt", "lte")
@@ -162,7 +165,7 @@ def _value(key: str, op: str, value: object, where: str) -> Any:
         return _text(value, where)
     if key in ("tag", "identity", "consent"):
         text = _text(value, where).lower()
-        return IDENTITY_ALIASES.get(text, text) if key != "tag" else _text(value, where)
+        return IDENTITY_ALIASES.get(text, text) if key != "tag" else normal_tag(text)
     if key == "attribute.<key>":
         if op == "exists":
             if not isinstance(value, bool):
@@ -170,6 +173,8 @@ def _value(key: str, op: str, value: object, where: str) -> Any:
             return value
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise FilterError(where, "must be a number or a text")
+        if isinstance(value, int | float) and not abs(value) <= MAX_NUMBER:
+            raise FilterError(where, f"must be a number between -{MAX_NUMBER} and {MAX_NUMBER}")
         if op in ("gt", "gte", "lt", "lte", "contains") and isinstance(value, str):
             return _text(value, where)
         return value
@@ -293,7 +298,7 @@ def _leaf(node: Condition, now: datetime) -> ColumnElement[bool]:
         equal: ColumnElement[bool] = column == value
         return equal
     if field == "tag":
-        has = json_has(Customer.__table__.c.tags, value)
+        has = exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == value)
         return has if op == "has" else not_(has)
     if field.startswith("attribute."):
         item: Any = Customer.attributes[field.removeprefix("attribute.")]
@@ -304,8 +309,8 @@ def _leaf(node: Condition, now: datetime) -> ColumnElement[bool]:
             text: ColumnElement[str] = func.lower(item.as_string())
             return text.contains(str(value).lower(), autoescape=True)
         if isinstance(value, int | float):
-            present = item.as_float()
-            return and_(present.is_not(None), _compare(present, op, value))
+            number = json_number(Customer.__table__.c.attributes, field.removeprefix("attribute."))
+            return and_(number.is_not(None), _compare(number, op, value))
         return _compare(item.as_string(), op, value)
     if field == "identity":
         has = exists().where(Identity.customer_id == Customer.id, Identity.kind == value)

@@ -5,6 +5,7 @@ equal. Anything that changes a customer's tags goes through ``set_tags``."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from hub.db.crm_models import CustomerTag
 from hub.db.models import Customer
 
 MAX_TAGS = 50
+CHUNK = 500
 _TAG = re.compile(r"^[\w][\w \-]{0,63}$")
 
 
@@ -51,3 +53,15 @@ async def set_tags(session: AsyncSession, customer: Customer, tags: list[str]) -
         await session.execute(
             insert(CustomerTag), [{"customer_id": customer.id, "tag": tag} for tag in tags]
         )
+
+
+async def set_tag_rows(session: AsyncSession, tags_of: Mapping[int, list[str]]) -> None:
+    """The index rows for many customers whose JSON lists a bulk writer (a CSV import) already
+    set: their old rows replaced by ``tags_of[customer_id]``, in chunks."""
+    ids = sorted(tags_of)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        await session.execute(delete(CustomerTag).where(CustomerTag.customer_id.in_(chunk)))
+        rows = [{"customer_id": c, "tag": tag} for c in chunk for tag in tags_of[c]]
+        if rows:
+            await session.execute(insert(CustomerTag), rows)

@@ -1,42 +1,47 @@
-"""SQL over JSON list columns that reads the same on SQLite and PostgreSQL."""
+"""SQL over JSON attribute columns that reads the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, literal
+from sqlalchemy import ColumnElement, Float, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement as _Element
 
 
-class JsonHas(_Element[bool]):
-    """``column`` (a JSON list) contains ``value``: ``json_each`` on SQLite, ``@>`` on
-    PostgreSQL (which a GIN index on the column can serve)."""
+class JsonNumber(_Element[float]):
+    """The number stored under ``key`` in a JSON object column, or NULL when the value there is
+    missing or not a number (so ``"n/a"`` never reaches a cast: PostgreSQL would refuse it and
+    SQLite would read it as 0)."""
 
     inherit_cache = False
-    type = Boolean()
+    type = Float()
 
-    def __init__(self, column: ColumnElement[Any], value: str) -> None:
+    def __init__(self, column: ColumnElement[Any], key: str) -> None:
         self.column = column
-        self.value = value
+        self.key = key
 
 
-@compiles(JsonHas)
-def _sqlite(element: JsonHas, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(JsonNumber)
+def _sqlite(element: JsonNumber, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
-    value = compiler.process(literal(element.value), **kw)
-    # both parts are compiled SQL: the column and a bound parameter
-    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {value})"  # noqa: S608
+    path = compiler.process(literal(f'$."{element.key}"'), **kw)
+    return (
+        f"(CASE WHEN json_type({column}, {path}) IN ('integer', 'real') "
+        f"THEN json_extract({column}, {path}) END)"
+    )
 
 
-@compiles(JsonHas, "postgresql")
-def _postgresql(element: JsonHas, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(JsonNumber, "postgresql")
+def _postgresql(element: JsonNumber, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
-    value = compiler.process(literal(json.dumps([element.value])), **kw)
-    return f"({column} @> CAST({value} AS JSONB))"
+    key = compiler.process(literal(element.key), **kw)
+    return (
+        f"(CASE WHEN jsonb_typeof(({column})::jsonb -> {key}) = 'number' "
+        f"THEN (({column})::jsonb ->> {key})::float END)"
+    )
 
 
-def json_has(column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
-    return JsonHas(column, value)
+def json_number(column: ColumnElement[Any], key: str) -> ColumnElement[float]:
+    return JsonNumber(column, key)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from hub.core.consent import consent_of, history_of, record_consent
 from hub.core.customer_filters import FilterError, members, parse_filter
+from hub.core.customer_tags import set_tags
 from hub.db.campaign_models import ConsentSource, ConsentState, Segment, SegmentMember
 from hub.db.models import Conversation, Customer, Identity, Ticket
 from hub.platform.clock import ManualClock
@@ -47,6 +48,7 @@ async def add_customer(
         )
         session.add(customer)
         await session.flush()
+        await set_tags(session, customer, tags or [])
         for kind, address in identities:
             session.add(
                 Identity(customer_id=customer.id, kind=kind, address=address, created_at=now)
@@ -186,3 +188,22 @@ def test_a_wrong_filter_is_refused_naming_where(
         parse_filter(definition)
     assert refused.value.path == path
     assert problem in refused.value.problem
+
+
+async def test_a_number_filter_passes_over_attributes_that_are_not_numbers(desk: Desk) -> None:
+    big = await add_customer(desk, "Big", attributes={"seats": 40})
+    await add_customer(desk, "Unknown", attributes={"seats": "n/a"})
+    await add_customer(desk, "Zero", attributes={"seats": 0})
+    assert await chosen(desk, {"field": "attribute.seats", "op": "gte", "value": 10}) == {big}
+    assert len(await chosen(desk, {"field": "attribute.seats", "op": "gte", "value": 0})) == 2
+
+
+async def test_tags_are_matched_in_their_normal_form(desk: Desk) -> None:
+    async with desk.db.writer() as session:
+        customer = Customer(name="Tagged", created_at=desk.clock.now())
+        session.add(customer)
+        await session.flush()
+        await set_tags(session, customer, ["early bird"])
+        await session.commit()
+        tagged = customer.id
+    assert await chosen(desk, {"field": "tag", "op": "has", "value": " Early  Bird"}) == {tagged}

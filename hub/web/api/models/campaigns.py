@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from hub.web.api.models.common import Answer, Id, Names, Params, PathId, Reading, Says, Timestamp
+from hub.web.requests import MAX_ID
 
 TEXT = Says("must be a string")
 KIND = Says("must be one of email, telegram, slack, web")
@@ -48,9 +49,9 @@ class Content(Reading):
 
 class NewCampaign(Reading):
     name: Annotated[str, TEXT, Field(max_length=200)]
-    segment_id: Annotated[int | SkipJsonSchema[None], Says("must be a segment id"), Field(ge=1)] = (
-        None
-    )
+    segment_id: Annotated[
+        int | SkipJsonSchema[None], Says("must be a segment id"), Field(ge=1, le=MAX_ID)
+    ] = None
     fallback: Annotated[
         list[str],
         Says("must be a list of channel kinds"),
@@ -67,9 +68,9 @@ class CampaignChange(Reading):
     """What to change in a draft (or scheduled campaign); left-out fields stay."""
 
     name: Annotated[str | SkipJsonSchema[None], TEXT, Field(max_length=200)] = None
-    segment_id: Annotated[int | SkipJsonSchema[None], Says("must be a segment id"), Field(ge=1)] = (
-        None
-    )
+    segment_id: Annotated[
+        int | SkipJsonSchema[None], Says("must be a segment id"), Field(ge=1, le=MAX_ID)
+    ] = None
     fallback: Annotated[
         list[str] | SkipJsonSchema[None], Says("must be a list of channel kinds")
     ] = None
@@ -114,7 +115,7 @@ class Check(Answer):
 class PreviewRequest(Reading):
     channel: Annotated[Kind, KIND] = "email"
     customer_id: Annotated[
-        int | SkipJsonSchema[None], Says("must be a customer id"), Field(ge=1)
+        int | SkipJsonSchema[None], Says("must be a customer id"), Field(ge=1, le=MAX_ID)
     ] = None
     content: Annotated[
         Content | SkipJsonSchema[None],
@@ -137,7 +138,7 @@ class TestRequest(Reading):
         Field(max_length=320, description="where to send it; your own address if left out"),
     ] = None
     customer_id: Annotated[
-        int | SkipJsonSchema[None], Says("must be a customer id"), Field(ge=1)
+        int | SkipJsonSchema[None], Says("must be a customer id"), Field(ge=1, le=MAX_ID)
     ] = None
 
 

@@ -89,8 +89,8 @@ def _iso(value: datetime) -> str:
 T = TypeVar("T")
 Lax = Annotated[T, Strict(False)]
 """An enum read from its JSON string inside a strict model."""
-Id = Annotated[int, Field(ge=1)]
-"""A row id in an answer."""
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""A row id (in an answer, or a body naming a row: beyond the column's range it names none)."""
 Timestamp = Annotated[
     datetime,
     PlainSerializer(_iso, return_type=str, when_used="json"),

@@ -9,6 +9,7 @@ from pydantic import Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
 from hub.web.api.models.common import Answer, Id, Names, Params, PathId, Reading, Says, Timestamp
+from hub.web.requests import MAX_ID
 
 DEFINITION = Field(
     description='A filter in the customer filter language (docs/segments.md): {"all": [...]}, '
@@ -99,7 +100,7 @@ class CustomerId(Params):
 
 class ConsentChange(Reading):
     identity: Annotated[int, Says("must be the id of one of the customer's identities")] = Field(
-        ge=1, description="an identity id of this customer (GET lists them)"
+        ge=1, le=MAX_ID, description="an identity id of this customer (GET lists them)"
     )
     state: Annotated[Literal["granted", "revoked"], Says("must be granted or revoked")]
     note: Annotated[str, TEXT, Field(max_length=500)] = ""
