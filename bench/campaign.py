@@ -185,6 +185,9 @@ async def seed(settings: Settings, recipients: int) -> tuple[int, int]:
                     text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
                 )
         await session.commit()
+        if not hub.db.is_sqlite:  # fresh tables: give the planner statistics, as production has
+            await session.execute(text("ANALYZE"))
+            await session.commit()
         return segment_id, agent.id
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Callable, Sequence
 
 import aiosmtplib
+
+# An address aiosmtplib would pass through unchanged: sent without its (slow) parsing.
+_PLAIN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,255}$")
 
 
 class SmtpPool:
@@ -50,7 +54,7 @@ class SmtpPool:
             reused = self._take_idle()
             client, used = reused if reused is not None else (await self._connect(), 0)
             try:
-                await client.sendmail(sender, list(recipients), data)
+                await transaction(client, sender, recipients, data)
             except aiosmtplib.SMTPServerDisconnected:
                 client.close()
                 if reused is None:
@@ -71,7 +75,7 @@ class SmtpPool:
         self, client: aiosmtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
     ) -> None:
         try:
-            await client.sendmail(sender, list(recipients), data)
+            await transaction(client, sender, recipients, data)
         except BaseException:
             client.close()
             raise
@@ -82,3 +86,33 @@ class SmtpPool:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
                 await client.quit()
             client.close()
+
+
+async def transaction(
+    client: aiosmtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
+) -> None:
+    """``client.sendmail``, with the same errors, minus its address parsing (a third of its
+    time) for plain addresses: MAIL, RCPT for each recipient, DATA."""
+    if not all(_PLAIN.match(address) for address in (sender, *recipients)):
+        await client.sendmail(sender, list(recipients), data)
+        return
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    try:
+        response = await client.execute_command(b"MAIL", b"FROM:<" + sender.encode() + b">")
+        if response.code != 250:
+            raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
+        refused = []
+        for recipient in recipients:
+            response = await client.execute_command(b"RCPT", b"TO:<" + recipient.encode() + b">")
+            if response.code not in (250, 251):
+                refused.append(
+                    aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient)
+                )
+        if len(refused) == len(recipients):
+            raise aiosmtplib.SMTPRecipientsRefused(refused)
+        await client.data(data)
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await client.rset()
+        raise

@@ -1,15 +1,16 @@
 """The campaign sender: a Worker (started by the Supervisor, see hub/assembly.py) that delivers
 the recipients of running campaigns exactly once.
 
-Each round: the sweeps (claims.py), then one batch: about two seconds of each channel's sends,
-reserved by claims.claim. Each message is rendered and throttled (throttle.py); then its row
-is committed ``sending`` (claims.mark_sending, grouped with the others starting at that moment,
-and only while the campaign is still sending: a pause or cancel stops every message not yet
-started at once) and only then handed to the hub's channel object. The outcomes are written
-in group commits as they come in: ``sent`` with the provider's id (for email our Message-ID),
-``failed`` with the error, or back to ``pending`` for a 429 / retry-after (never counted as a
-failure) or after a transient error (with backoff). A row left ``sending`` by a process that
-died becomes ``unconfirmed`` once its lease ran out; it is never sent again by itself.
+Each round: the sweeps (claims.py), then each channel's batches side by side (about two seconds
+of that channel's sends each, reserved by claims.claim). A chunk at a time, rows are committed
+``sending`` (claims.mark_sending: only while the campaign is still sending, so a pause or
+cancel stops every chunk not yet marked; at most two chunks ahead of what the provider has
+answered), then each message is rendered, throttled (throttle.py) and handed to the hub's
+channel object. The outcomes are written in group commits as they come in: ``sent`` with the
+provider's id (for email our Message-ID), ``failed`` with the error, or back to ``pending`` for
+a 429 / retry-after (never counted as a failure) or after a transient error (with backoff). A
+row left ``sending`` by a process that died becomes ``unconfirmed`` once its lease ran out; it
+is never sent again by itself.
 
 Timeline: a campaign message is not written as a message in a conversation (100,000 new
 conversations would bury the inbox); the customer's campaign history is their
@@ -53,7 +54,8 @@ from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
 CR = CampaignRecipient
-HORIZON_SECONDS = 2.0  # a batch holds about this much of each channel's sending
+HORIZON_SECONDS = 2.0  # a batch holds about this much of its channel's sending
+ROUND_SECONDS = 5.0  # the sweeps run between rounds of at most about this long
 STOP_GRACE_SECONDS = 10.0
 # Outcomes are written in groups of up to WRITE_GROUP, gathered for at most this long (a row is
 # already committed sending, so this delays the record, never risks a second send; a crash
@@ -125,21 +127,38 @@ class CampaignSender:
         return limits
 
     async def run_once(self) -> int:
-        """The sweeps (at most once per ``poll_seconds``), then one batch; returns how many
-        recipients the batch held."""
+        """The sweeps (at most once per ``poll_seconds``), then each channel's batches side by
+        side for up to ``ROUND_SECONDS`` (so a slow channel never holds up a fast one);
+        returns how many recipients they held."""
         loop = asyncio.get_running_loop()
         if loop.time() - self._last_sweep >= self.rules.poll_seconds:
             await self.sweep()
             self._last_sweep = loop.time()
-        token = f"{self._process}-{next(self._batches)}"
-        lease = timedelta(seconds=self.rules.lease_seconds)
-        batch = await claim(self.db, token, self._limits(), self.rules, lease, self.clock.now())
-        if batch.items:
-            await self.deliver(batch)
-        else:
+        deadline = loop.time() + ROUND_SECONDS
+        counts = await asyncio.gather(
+            *(self._rounds(channel, limit, deadline) for channel, limit in self._limits().items())
+        )
+        if not sum(counts):
             await self.sweep()
             self._last_sweep = loop.time()
-        return len(batch.items)
+        return sum(counts)
+
+    async def _rounds(self, channel: str, limit: int, deadline: float) -> int:
+        """One channel's batches, one after the other, until none is due or the round ends."""
+        loop = asyncio.get_running_loop()
+        lease = timedelta(seconds=self.rules.lease_seconds)
+        total = 0
+        while True:
+            token = f"{self._process}-{next(self._batches)}"
+            batch = await claim(
+                self.db, token, {channel: limit}, self.rules, lease, self.clock.now()
+            )
+            if not batch.items:
+                return total
+            await self.deliver(batch)
+            total += len(batch.items)
+            if loop.time() >= deadline:
+                return total
 
     async def sweep(self) -> None:
         async def start_due(session: Any, campaign: Campaign, now: datetime) -> None:

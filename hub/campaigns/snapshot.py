@@ -1,21 +1,22 @@
 """The recipients of a send, fixed in set-based SQL when it starts.
 
-One ``INSERT … SELECT`` copies the segment's members into ``campaign_recipients``; then a few
-``UPDATE`` statements (two per channel kind, never a loop over recipients) choose each one's
-identity and hub channel: the customer's preferred channel when they consented there, else the
-first consented kind in the campaign's fallback order that a configured hub channel sends to.
+One ``INSERT … SELECT`` copies the segment's members into ``campaign_recipients``; the same
+statement chooses each one's identity and hub channel by the campaign's fallback order (the
+first kind with granted consent that a configured hub channel sends to); then a few ``UPDATE``
+statements (one per channel kind, never a loop over recipients) switch those who prefer
+another consented channel to it.
 The rest are skipped with a reason (``suppressed``, ``opted_out``, ``no_channel``,
 ``no_consent``), and those over the frequency cap with ``capped``. Later changes to the segment
 do not touch a send under way."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -77,10 +78,18 @@ def _consent(kind: str | None, state: ConsentState) -> ColumnElement[bool]:
     return and_(condition, Consent.kind == kind) if kind is not None else condition
 
 
-def _granted_identity(kind: str) -> Any:
+def _granted_identity(kind: str, customer: Any = None) -> Any:
+    """The customer's first identity of ``kind`` with granted consent (correlated to
+    ``customer``, by default the recipient's customer)."""
+    if customer is None:
+        customer = CampaignRecipient.customer_id
     return (
         select(Consent.identity_id)
-        .where(_consent(kind, ConsentState.GRANTED))
+        .where(
+            Consent.customer_id == customer,
+            Consent.state == ConsentState.GRANTED.value,
+            Consent.kind == kind,
+        )
         .order_by(Consent.identity_id)
         .limit(1)
         .scalar_subquery()
@@ -97,12 +106,37 @@ async def take_snapshot(
 ) -> int:
     """Fix the recipients of ``campaign`` (in the caller's transaction); returns how many."""
     ids = members(segment.definition, now).subquery()
+    routes = outlets(settings, channels)
+    order = [kind for kind in fallback_order(campaign, settings) if kind in routes]
+    # The fallback choice is made by the INSERT itself (one pass, no second write of every
+    # row): the first kind of the order with granted consent, and its hub channel.
+    granted = {kind: _granted_identity(kind, ids.c.id) for kind in order}
+    identity: Any = func.coalesce(*granted.values()) if order else literal(None)
+    channel: Any = (
+        case(
+            *((granted[kind].is_not(None), routes[kind].channel) for kind in order),
+            else_=None,
+        )
+        if order
+        else literal(None)
+    )
     await session.execute(
         insert(CampaignRecipient).from_select(
-            ["campaign_id", "customer_id", "state", "attempts", "next_attempt_at", "queued_at"],
+            [
+                "campaign_id",
+                "customer_id",
+                "identity_id",
+                "channel",
+                "state",
+                "attempts",
+                "next_attempt_at",
+                "queued_at",
+            ],
             select(
                 literal(campaign.id),
                 ids.c.id,
+                identity,
+                channel,
                 literal(RecipientState.QUEUED.value),
                 literal(0),
                 literal(now, CampaignRecipient.next_attempt_at.type),
@@ -110,14 +144,7 @@ async def take_snapshot(
             ),
         )
     )
-    await choose_channels(
-        session,
-        campaign.id,
-        fallback_order(campaign, settings),
-        settings,
-        outlets(settings, channels),
-        now,
-    )
+    await choose_channels(session, campaign.id, settings, routes, now)
     count = await session.scalar(
         select(func.count())
         .select_from(CampaignRecipient)
@@ -130,31 +157,27 @@ async def take_snapshot(
 async def choose_channels(
     session: AsyncSession,
     campaign_id: int,
-    order: Sequence[str],
     settings: Settings,
     routes: Mapping[str, Outlet],
     now: datetime,
 ) -> None:
+    """After the INSERT chose by the fallback order: the preferred channel where consented,
+    the frequency cap, and the reasons of those nobody can reach."""
     cr = CampaignRecipient
-    open_rows = and_(
-        cr.campaign_id == campaign_id,
-        cr.state == RecipientState.QUEUED.value,
-        cr.identity_id.is_(None),
-    )
-    usable = [kind for kind in KINDS if kind in routes]
-    # 1. the preferred channel, when consented there
-    for kind in usable:
+    queued = and_(cr.campaign_id == campaign_id, cr.state == RecipientState.QUEUED.value)
+    open_rows = and_(queued, cr.identity_id.is_(None))
+    # 1. the preferred channel, when consented there (few rows: only where it differs)
+    for kind in [kind for kind in KINDS if kind in routes]:
         outlet = routes[kind]
         names = {kind, *outlet.names, *(k for k, v in KIND_ALIASES.items() if v == kind)}
-        preferred = exists().where(
-            Customer.id == cr.customer_id, Customer.preferred_channel.in_(sorted(names))
+        preferred = and_(
+            exists().where(
+                Customer.id == cr.customer_id, Customer.preferred_channel.in_(sorted(names))
+            ),
+            or_(cr.channel.is_(None), cr.channel != outlet.channel),
         )
-        await _assign(session, open_rows, preferred, kind, outlet)
-    # 2. the fallback order
-    for kind in order:
-        if kind in routes:
-            await _assign(session, open_rows, None, kind, routes[kind])
-    # 3. the frequency cap over messages sent in the last cap_days
+        await _assign(session, queued, preferred, kind, outlet)
+    # 2. the frequency cap over messages sent in the last cap_days
     rules = settings.campaigns
     if rules.cap_messages > 0:
         other = aliased(CampaignRecipient)
@@ -178,7 +201,7 @@ async def choose_channels(
             .values(state=RecipientState.SKIPPED.value, skip_reason="capped")
             .execution_options(synchronize_session=False)
         )
-    # 4. nobody reachable: why
+    # 3. nobody reachable: why
     reasons: list[tuple[str, ColumnElement[bool]]] = [
         ("suppressed", exists().where(_consent(None, ConsentState.SUPPRESSED))),
         ("opted_out", exists().where(_consent(None, ConsentState.REVOKED))),

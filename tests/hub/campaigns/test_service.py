@@ -8,10 +8,11 @@ import pytest
 from hub.campaigns import service
 from hub.campaigns.service import CampaignDraft, CampaignError
 from hub.core.errors import ApiError
-from hub.db.campaign_models import ConsentState, RecipientState
+from hub.db.campaign_models import CampaignRecipient, ConsentState, RecipientState
 from hub.db.models import Role
 from tests.hub.campaigns.audience import AGENT, add_person, add_segment, marketer
 from tests.support.desk import Desk, MakeDesk
+from tests.support.smtp import SmtpSink
 
 CONTENT = {
     "email": {
@@ -135,3 +136,44 @@ async def test_sending_fixes_the_recipients_with_reasons_for_those_skipped(
     assert rows[ann.customer_id].address == "ann@example.com"
     assert rows[bob.customer_id].skip_reason == "no_consent"
     assert rows[eve.customer_id].skip_reason == "opted_out"
+
+
+async def test_a_chat_audience_needs_a_chat_text_before_sending(quiet_desk: Desk) -> None:
+    desk = quiet_desk
+    agent_id, _ = await desk.agent("mia@example.com", role=Role.MARKETER)
+    now = desk.hub.clock.now()
+    await add_person(desk.db, now, "Wendy", {"web": "visitor-w"})
+    segment = await add_segment(desk.db, now)
+    email_only = {"email": CONTENT["email"]}
+    async with desk.db.writer() as session:
+        campaign = await service.create_campaign(
+            session, marketer(agent_id), CampaignDraft("Sale", segment, email_only), now
+        )
+        with pytest.raises(CampaignError) as caught:
+            await service.send_now(session, marketer(agent_id), context(desk), campaign.id, now)
+        assert "web" in caught.value.fields["content.chat.text"]
+        view = await service.get_campaign(session, marketer(agent_id), campaign.id)
+    assert view.state == "draft" and view.recipient_count == 0
+
+
+async def test_a_test_send_reaches_the_marketer_marked_as_a_test(
+    quiet_desk: Desk, smtp_sink: SmtpSink
+) -> None:
+    desk = quiet_desk
+    agent_id, _ = await desk.agent("mia@example.com", role=Role.MARKETER)
+    now = desk.hub.clock.now()
+    segment = await add_segment(desk.db, now)
+    async with desk.db.writer() as session:
+        campaign = await service.create_campaign(
+            session, marketer(agent_id), CampaignDraft("Sale", segment, CONTENT), now
+        )
+        result = await service.test_send(
+            session, marketer(agent_id), context(desk), campaign.id, now
+        )
+        await session.commit()
+    assert result.ok and result.address == "mia@example.com"
+    [mail] = await smtp_sink.wait_for(1)
+    assert mail.rcpt_tos == ["mia@example.com"]
+    assert mail.message["Subject"] == "[TEST] Hello Jane"
+    assert mail.message["X-Relaydesk-Test"] == "yes"
+    assert await desk.count(CampaignRecipient) == 0
