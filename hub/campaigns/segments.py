@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.campaigns import audience_texts as texts
@@ -188,6 +189,17 @@ async def get_segment(session: AsyncSession, segment_id: int) -> Segment:
     return segment
 
 
+async def _store_named(session: AsyncSession, segment: Segment) -> None:
+    """Write the segment; a name taken meanwhile (or equal but for case beyond ASCII, which
+    SQLite's lower() does not fold) is the same 409 as one found taken before."""
+    try:
+        async with session.begin_nested():
+            session.add(segment)
+            await session.flush()
+    except IntegrityError:
+        raise texts.segment_name_taken(segment.name) from None
+
+
 async def create_segment(
     session: AsyncSession,
     name: str,
@@ -212,8 +224,7 @@ async def create_segment(
         created_at=now,
         updated_at=now,
     )
-    session.add(segment)
-    await session.flush()
+    await _store_named(session, segment)
     if definition is None:
         segment.definition = {"all": [static_condition(segment.id)]}
         await session.flush()
@@ -241,7 +252,7 @@ async def update_segment(
         await check_definition(session, definition, saving=True)
         segment.definition = dict(definition)
     segment.updated_at = now
-    await session.flush()
+    await _store_named(session, segment)
     return segment
 
 

@@ -111,7 +111,11 @@ async def take_snapshot(
     # The fallback choice is made by the INSERT itself (one pass, no second write of every
     # row): the first kind of the order with granted consent, and its hub channel.
     granted = {kind: _granted_identity(kind, ids.c.id) for kind in order}
-    identity: Any = func.coalesce(*granted.values()) if order else literal(None)
+    choices = list(granted.values())
+    # SQLite's coalesce() wants two arguments or more
+    identity: Any = (
+        func.coalesce(*choices) if len(choices) > 1 else choices[0] if choices else literal(None)
+    )
     channel: Any = (
         case(
             *((granted[kind].is_not(None), routes[kind].channel) for kind in order),

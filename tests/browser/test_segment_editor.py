@@ -12,6 +12,7 @@ from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from hub.core.consent import record_consent
+from hub.core.customer_tags import set_tags
 from hub.db.campaign_models import ConsentSource, ConsentState, Segment
 from hub.db.models import Customer, Identity, Role
 from tests.browser.conftest import artifact, signed_in_page
@@ -34,6 +35,7 @@ async def seed(desk: Desk) -> None:
             )
             session.add(customer)
             await session.flush()
+            await set_tags(session, customer, tags)
             identity = Identity(customer_id=customer.id, kind=kind, address=address, created_at=now)
             session.add(identity)
             await session.flush()

@@ -124,7 +124,9 @@ def _operation(
             responses[str(status)] = {"description": description}
         else:
             responses[str(status)] = {"description": description, "content": {doc.media: {}}}
-    for status in doc.errors:
+    # any operation that reads a body may meet one over web.max_body_bytes
+    errors = (*doc.errors, 413) if "requestBody" in operation else doc.errors
+    for status in errors:
         responses[str(status)] = {"$ref": "#/components/responses/" + ERRORS[status][0]}
     for status, description in doc.notes.items():
         responses[str(status)] = _error_answer(description)

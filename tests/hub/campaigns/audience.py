@@ -10,6 +10,7 @@ from typing import Any
 
 from hub.core.authz import Principal
 from hub.core.consent import record_consent
+from hub.core.customer_tags import set_tags
 from hub.db.campaign_models import ConsentSource, ConsentState, Segment
 from hub.db.models import Customer, Identity, Role
 from hub.platform.database import Database
@@ -50,6 +51,7 @@ async def add_person(
         )
         session.add(customer)
         await session.flush()
+        await set_tags(session, customer, list(tags))
         ids: dict[str, int] = {}
         for kind, address in identities.items():
             identity = Identity(

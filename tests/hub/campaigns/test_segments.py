@@ -18,6 +18,7 @@ from hub.campaigns.segments import (
 )
 from hub.core.consent import record_consent
 from hub.core.customer_filters import members
+from hub.core.customer_tags import set_tags
 from hub.core.errors import ApiError
 from hub.db.campaign_models import Campaign, ConsentSource, ConsentState, Segment
 from hub.db.models import Customer, Identity
@@ -49,6 +50,7 @@ async def customer(
         )  # fmt: skip
         session.add(row)
         await session.flush()
+        await set_tags(session, row, list(tags))
         if email:
             identity = Identity(customer_id=row.id, kind="email", address=email, created_at=NOW)
             session.add(identity)

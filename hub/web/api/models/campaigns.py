@@ -27,7 +27,9 @@ class CampaignQuery(Params):
         Says("must be draft, scheduled, sending, paused, cancelled or finished"),
     ] = None
     limit: Annotated[int, Says("must be a whole number from 1 to 500"), Field(ge=1, le=500)] = 100
-    offset: Annotated[int, Says("must be a whole number from 0"), Field(ge=0)] = 0
+    offset: Annotated[
+        int, Says("must be a whole number from 0 to 1000000"), Field(ge=0, le=1_000_000)
+    ] = 0
 
 
 class EmailContent(Reading):
