@@ -52,7 +52,7 @@ class Content(Reading):
 class NewCampaign(Reading):
     name: Annotated[str, TEXT, Field(max_length=200)]
     segment_id: Annotated[
-        int | SkipJsonSchema[None], Says("must be a segment id"), Field(ge=1, le=MAX_ID)
+        Annotated[int, Field(ge=1, le=MAX_ID)] | SkipJsonSchema[None], Says("must be a segment id")
     ] = None
     fallback: Annotated[
         list[str],
@@ -71,7 +71,7 @@ class CampaignChange(Reading):
 
     name: Annotated[str | SkipJsonSchema[None], TEXT, Field(max_length=200)] = None
     segment_id: Annotated[
-        int | SkipJsonSchema[None], Says("must be a segment id"), Field(ge=1, le=MAX_ID)
+        Annotated[int, Field(ge=1, le=MAX_ID)] | SkipJsonSchema[None], Says("must be a segment id")
     ] = None
     fallback: Annotated[
         list[str] | SkipJsonSchema[None], Says("must be a list of channel kinds")
@@ -117,7 +117,7 @@ class Check(Answer):
 class PreviewRequest(Reading):
     channel: Annotated[Kind, KIND] = "email"
     customer_id: Annotated[
-        int | SkipJsonSchema[None], Says("must be a customer id"), Field(ge=1, le=MAX_ID)
+        Annotated[int, Field(ge=1, le=MAX_ID)] | SkipJsonSchema[None], Says("must be a customer id")
     ] = None
     content: Annotated[
         Content | SkipJsonSchema[None],
@@ -140,7 +140,7 @@ class TestRequest(Reading):
         Field(max_length=320, description="where to send it; your own address if left out"),
     ] = None
     customer_id: Annotated[
-        int | SkipJsonSchema[None], Says("must be a customer id"), Field(ge=1, le=MAX_ID)
+        Annotated[int, Field(ge=1, le=MAX_ID)] | SkipJsonSchema[None], Says("must be a customer id")
     ] = None
 
 
