@@ -69,7 +69,7 @@ class NewCampaign(Reading):
 class CampaignChange(Reading):
     """What to change in a draft (or scheduled campaign); left-out fields stay."""
 
-    name: Annotated[str | SkipJsonSchema[None], TEXT, Field(max_length=200)] = None
+    name: Annotated[Annotated[str, Field(max_length=200)] | SkipJsonSchema[None], TEXT] = None
     segment_id: Annotated[
         Annotated[int, Field(ge=1, le=MAX_ID)] | SkipJsonSchema[None], Says("must be a segment id")
     ] = None
@@ -135,9 +135,9 @@ class Preview(Answer):
 
 class TestRequest(Reading):
     address: Annotated[
-        str | SkipJsonSchema[None],
+        Annotated[str, Field(max_length=320)] | SkipJsonSchema[None],
         TEXT,
-        Field(max_length=320, description="where to send it; your own address if left out"),
+        Field(description="where to send it; your own address if left out"),
     ] = None
     customer_id: Annotated[
         Annotated[int, Field(ge=1, le=MAX_ID)] | SkipJsonSchema[None], Says("must be a customer id")

@@ -69,7 +69,7 @@ class LiveConversationQuery(Params):
         Field(description="the figure whose conversations to list"),
     ]
     team: Annotated[
-        Annotated[str, Field(pattern="^(none|[0-9]{1,17})$")] | None,
+        Annotated[str, Field(pattern="^(none|[1-9][0-9]{0,8})$")] | None,
         Says("must be a team id or none"),
         Field(description='a team id, or "none" for conversations without a team'),
     ] = None

@@ -38,8 +38,10 @@ class NewSegment(Reading):
 
 
 class SegmentChange(Reading):
-    name: Annotated[str | SkipJsonSchema[None], TEXT, Field(max_length=200)] = None
-    description: Annotated[str | SkipJsonSchema[None], TEXT, Field(max_length=2000)] = None
+    name: Annotated[Annotated[str, Field(max_length=200)] | SkipJsonSchema[None], TEXT] = None
+    description: Annotated[Annotated[str, Field(max_length=2000)] | SkipJsonSchema[None], TEXT] = (
+        None
+    )
     definition: Annotated[dict[str, Any] | SkipJsonSchema[None], FILTER, DEFINITION] = None
 
 
