@@ -5,6 +5,7 @@ anything that must see the whole schema import this module; the table modules im
 from __future__ import annotations
 
 from hub.db import (
+    admin_models,
     audience_models,
     campaign_models,
     chat_models,
@@ -23,6 +24,7 @@ from hub.db.base import Base
 metadata = Base.metadata
 MODULES = (
     models,
+    admin_models,
     audience_models,
     campaign_models,
     chat_models,
