@@ -15,7 +15,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import cli_reports
+from hub import cli_backup, cli_customers, cli_reports
 from hub.assembly import assemble, migrate, session_of
 from hub.cli_campaigns import add_campaign_parsers
 from hub.config.settings import ConfigError, Settings, load_settings
@@ -249,6 +249,28 @@ def cmd_reports_rebuild(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        result: int = args.backup_command(args, settings)
+    except cli_backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{exc.strerror or exc}: {exc.filename or args.file}") from None
+    return result
+
+
+def cmd_customers(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        result: int = args.customers_run(args, settings, _with_session)
+    except cli_customers.CustomerCliError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{exc.strerror or exc}: {exc.filename or args.file}") from None
+    return result
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --config is accepted before or after the command: relaydesk serve --config FILE
     common = argparse.ArgumentParser(add_help=False)
@@ -327,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_campaign_parsers(commands, common, cmd_campaigns)
     cli_reports.add_commands(commands, common, cmd_reports_rebuild)
+    cli_backup.add_commands(commands, common, cmd_backup)
+    cli_customers.add_commands(commands, common, cmd_customers)
     return parser
 
 

@@ -9,9 +9,17 @@ EDIT_ACTION = "edit customer profiles (agents read them; ask a supervisor or adm
 IMPORT_ACTION = "import customers (supervisors and admins only)"
 SEGMENT_ACTION = "save insight lists as segments (marketers, supervisors and admins only)"
 DIRECTORY_ACTION = "open the customer directory"
+EXPORT_ACTION = "export a customer's personal data (supervisors and admins only)"
+ERASE_ACTION = "erase customers (admins only)"
 
 NOTICE_SAVED = "Customer profile saved."
 NOTICE_IMPORTED = "Imported {created} new and {updated} updated customers."
+NOTICE_ERASED = (
+    "The customer's personal data was erased; their conversations still count in reports."
+)
+NOTICE_ALREADY_ERASED = "This customer was already erased; nothing was changed."
+ERASE_WORD = "ERASE"
+ERASE_CONFIRM_PROBLEM = "type ERASE (in capitals) to confirm; nothing was erased"
 NOTICE_SEGMENT = "Saved as segment “{name}”; use it as the audience of a campaign."
 IMPORT_REFUSED = "Nothing was imported: {count} row(s) have problems. Fix them and upload again."
 
@@ -43,3 +51,7 @@ def import_refused(problems: list[tuple[int, str, str]]) -> ApiError:
         IMPORT_REFUSED.format(count=len({row for row, _, _ in problems})),
         fields,
     )
+
+
+def erase_unconfirmed() -> ApiError:
+    return ApiError(422, "invalid_field", ERASE_CONFIRM_PROBLEM, {"confirm": ERASE_CONFIRM_PROBLEM})

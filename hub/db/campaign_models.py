@@ -34,6 +34,7 @@ class ConsentSource(StrEnum):
     PREFERENCES = "preferences"
     STOP_WORD = "stop_word"
     BOUNCE = "bounce"
+    ERASURE = "erasure"  # the customer's personal data was erased (hub/crm/erasure.py)
 
 
 class CampaignState(StrEnum):

@@ -17,6 +17,7 @@ from hub.web.ui import (
     conversation,
     customers,
     customers_insights,
+    customers_privacy,
     customers_profile,
     inbox,
     live_ops,
@@ -48,6 +49,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         customers_insights,
         customers,
         customers_profile,
+        customers_privacy,
         segments,
         reports,
     ):

@@ -15,8 +15,10 @@ from hub.crm.edits import (
     typed_value,
     validated,
 )
+from hub.crm.erasure import erasure_of, may_erase
+from hub.crm.privacy_export import may_export
 from hub.crm.profile import load_profile, visible_customer
-from hub.crm.texts import NOTICE_SAVED
+from hub.crm.texts import ERASE_WORD, NOTICE_ALREADY_ERASED, NOTICE_ERASED, NOTICE_SAVED
 from hub.web.keys import hub_of
 from hub.web.requests import path_id
 from hub.web.ui.render import page, see_other
@@ -28,6 +30,8 @@ async def profile(request: web.Request, form_error: ApiError | None = None) -> w
     customer_id = path_id(request, "customer")
     async with hub.db.reader() as session:
         found = await load_profile(session, viewer.principal, customer_id)
+        erased = await erasure_of(session, found.customer.id)
+    erased_notice = {"1": NOTICE_ERASED, "again": NOTICE_ALREADY_ERASED}
     return page(
         request,
         "ui/customer.html",
@@ -37,7 +41,13 @@ async def profile(request: web.Request, form_error: ApiError | None = None) -> w
         editable=may_edit(viewer.principal),
         tiers=hub.settings.crm.tiers,
         form_error=form_error,
-        crm_notice=NOTICE_SAVED if request.query.get("saved") else None,
+        crm_notice=NOTICE_SAVED
+        if request.query.get("saved")
+        else erased_notice.get(request.query.get("erased", "")),
+        may_export=may_export(viewer.principal),
+        may_erase=may_erase(viewer.principal),
+        erased=erased,
+        erase_word=ERASE_WORD,
     )
 
 
