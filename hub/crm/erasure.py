@@ -5,10 +5,11 @@ Anonymised: the customer's name, company, tags, attributes and notes; every iden
 (``erased-<id>@erased.invalid`` for email, ``erased-<id>`` otherwise) and display name; the
 subject, text, HTML and raw payload of every message in their conversations (agent replies and
 notes included); conversation and ticket subjects; the raw mail and its headers; widget visitors'
-names and addresses; the old and new values of profile edits. Deleted: attachments (stored files,
-mail parts, pending chat file fetches), mail participants, duplicate candidates, static segment
-memberships, live events about the conversations. Kept: the rows themselves (conversations,
-tickets, messages, ratings, campaign recipients, report facts and rollups), so every count stays.
+names and addresses; the old and new values of profile edits; the payload of live events about
+the conversations. Deleted: attachments (stored files, mail parts, pending chat file fetches),
+mail participants, duplicate candidates, static segment memberships, bot forwards. Kept: the
+rows themselves (conversations, tickets, messages, ratings, campaign recipients, report facts and
+rollups), so every count stays.
 Every identity's consent becomes ``suppressed`` from ``erasure``: nothing is ever sent to them.
 Customers merged into this one are the same person and are erased with it."""
 
@@ -43,6 +44,7 @@ from hub.db.models import (
     Ticket,
 )
 from hub.db.privacy_models import CustomerErasure
+from hub.db.routing_models import Job
 from hub.db.widget_models import WidgetUpload, WidgetVisitor
 
 ERASED_NOTE = "erased"
@@ -166,6 +168,10 @@ async def _anonymise_content(session: AsyncSession, ids: Sequence[int]) -> dict[
     )
     await session.execute(
         update(Event).where(Event.conversation_id.in_(conversations)).values(payload={})
+    )
+    # A message forwarded to an external bot carries its text: not sent, not kept.
+    await session.execute(
+        delete(Job).where(Job.conversation_id.in_(conversations), Job.kind == "bot_forward")
     )
     await session.execute(
         update(Ticket).where(Ticket.conversation_id.in_(conversations)).values(subject="")
