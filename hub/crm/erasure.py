@@ -27,6 +27,7 @@ from hub.core.audit import record_change
 from hub.core.authz import Principal
 from hub.core.consent import record_consent
 from hub.core.customer_tags import set_tags
+from hub.crm.texts import NOT_SENT_ERASED as NOT_SENT
 from hub.db.campaign_models import ConsentChange, ConsentSource, ConsentState, SegmentMember
 from hub.db.chat_models import ChatFileFetch
 from hub.db.crm_models import CustomerChange
@@ -36,10 +37,12 @@ from hub.db.inbox_models import Event
 from hub.db.models import (
     Conversation,
     Customer,
+    DeliveryState,
     DuplicateCandidate,
     Identity,
     Message,
     OutboxItem,
+    OutboxState,
     Role,
     Ticket,
 )
@@ -150,6 +153,12 @@ async def _anonymise_content(session: AsyncSession, ids: Sequence[int]) -> dict[
     await session.execute(
         update(OutboxItem).where(OutboxItem.message_id.in_(messages)).values(last_error=None)
     )
+    # Anything still waiting to go to them is not sent (to an address that no longer exists).
+    await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.message_id.in_(messages), OutboxItem.state == OutboxState.PENDING)
+        .values(state=OutboxState.FAILED, last_error=NOT_SENT)
+    )
     count = _rows(
         await session.execute(
             update(Message)
@@ -165,6 +174,11 @@ async def _anonymise_content(session: AsyncSession, ids: Sequence[int]) -> dict[
                 external_id="erased:" + cast(Message.id, String),
             )
         )
+    )
+    await session.execute(
+        update(Message)
+        .where(Message.id.in_(messages), Message.delivery_state == DeliveryState.QUEUED)
+        .values(delivery_state=DeliveryState.FAILED, delivery_error=NOT_SENT)
     )
     await session.execute(
         update(Event).where(Event.conversation_id.in_(conversations)).values(payload={})

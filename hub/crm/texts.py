@@ -18,6 +18,7 @@ NOTICE_ERASED = (
     "The customer's personal data was erased; their conversations still count in reports."
 )
 NOTICE_ALREADY_ERASED = "This customer was already erased; nothing was changed."
+NOT_SENT_ERASED = "not sent: the customer was erased"
 ERASE_WORD = "ERASE"
 ERASE_CONFIRM_PROBLEM = "type ERASE (in capitals) to confirm; nothing was erased"
 NOTICE_SEGMENT = "Saved as segment “{name}”; use it as the audience of a campaign."

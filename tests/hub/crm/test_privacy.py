@@ -18,13 +18,13 @@ from hub.core.consent import record_consent
 from hub.db.admin_models import AdminChange
 from hub.db.base import Base
 from hub.db.campaign_models import ConsentSource, ConsentState
-from hub.db.models import Identity, Role
+from hub.db.models import Identity, Message, OutboxItem, Role
 from hub.db.routing_models import CsatResponse
 from tests.conftest import auth
 from tests.hub.web.ui.conftest import inbound
 from tests.support.agent_api import call
 from tests.support.customer_data import mail_with_attachment, note_with_file
-from tests.support.desk import Desk
+from tests.support.desk import Desk, MakeDesk
 
 PDF = b"%PDF-1.7\nJane's broken parcel photo " + bytes(range(256))
 RECEIPT = b"refund receipt for order 4711"
@@ -239,3 +239,35 @@ async def test_erase_leaves_no_trace_keeps_the_counts_and_is_done_once(desk: Des
             select(func.count()).where(Identity.address == "jane.cooper@example.com")
         )
     assert owners == 1
+
+
+async def test_a_reply_still_queued_for_an_erased_customer_is_not_sent(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(workers=False)  # no dispatcher: the reply waits in the outbox
+    admin, _, _ = await people(desk)
+    mail = await inbound(desk, "Where is my order?", email="jane@example.com")
+    status, reply = await call(
+        desk.client,
+        "POST",
+        f"/api/v1/conversations/{mail.conversation_id}/messages",
+        admin,
+        {"text": "It ships today, Jane"},
+    )
+    assert status == 201 and reply["delivery_state"] == "queued"
+
+    status, _ = await call(
+        desk.client, "POST", f"/api/v1/customers/{mail.customer_id}/erase", admin
+    )
+    assert status == 200
+    async with desk.db.reader() as session:
+        waiting = (
+            await session.execute(
+                select(OutboxItem.state, OutboxItem.last_error, Message.delivery_state)
+                .join(Message, Message.id == OutboxItem.message_id)
+                .where(Message.conversation_id == mail.conversation_id)
+            )
+        ).all()
+    assert waiting and {tuple(row) for row in waiting} == {
+        ("failed", "not sent: the customer was erased", "failed")
+    }
