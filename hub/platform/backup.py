@@ -174,12 +174,11 @@ def create_backup(
 
 def _pack(copy: Path, packed: Path, manifest: dict[str, Any], progress: Progress) -> None:
     total = copy.stat().st_size
-    with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+    # Level 1: most of the gain at a fraction of the time (bench/backup.py).
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zipped:
         zipped.writestr(MANIFEST, json.dumps(manifest, indent=2))
-        info = zipfile.ZipInfo(DATABASE, date_time=(1980, 1, 1, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
         done = 0
-        with copy.open("rb") as src, zipped.open(info, "w", force_zip64=True) as dst:
+        with copy.open("rb") as src, zipped.open(DATABASE, "w", force_zip64=True) as dst:
             while chunk := src.read(CHUNK):
                 dst.write(chunk)
                 done += len(chunk)
