@@ -5,9 +5,9 @@ Anonymised: the customer's name, company, tags, attributes and notes; every iden
 (``erased-<id>@erased.invalid`` for email, ``erased-<id>`` otherwise) and display name; the
 subject, text, HTML and raw payload of every message in their conversations (agent replies and
 notes included); conversation and ticket subjects; the raw mail and its headers; widget visitors'
-names and addresses; the old and new values of profile edits; the payload of live events about
-the conversations. Deleted: attachments (stored files, mail parts, pending chat file fetches),
-mail participants, duplicate candidates, static segment memberships, bot forwards. Kept: the
+names and addresses; the old and new values of profile edits. Deleted: attachments (stored
+files, mail parts, pending chat file fetches), mail participants, duplicate candidates, static
+segment memberships, bot forwards, the live feed's events about the conversations. Kept: the
 rows themselves (conversations, tickets, messages, ratings, campaign recipients, report facts and
 rollups), so every count stays.
 Every identity's consent becomes ``suppressed`` from ``erasure``: nothing is ever sent to them.
@@ -180,9 +180,8 @@ async def _anonymise_content(session: AsyncSession, ids: Sequence[int]) -> dict[
         .where(Message.id.in_(messages), Message.delivery_state == DeliveryState.QUEUED)
         .values(delivery_state=DeliveryState.FAILED, delivery_error=NOT_SENT)
     )
-    await session.execute(
-        update(Event).where(Event.conversation_id.in_(conversations)).values(payload={})
-    )
+    # The live feed's stored events (replayed to reconnecting pages) may quote them.
+    await session.execute(delete(Event).where(Event.conversation_id.in_(conversations)))
     # A message forwarded to an external bot carries its text: not sent, not kept.
     await session.execute(
         delete(Job).where(Job.conversation_id.in_(conversations), Job.kind == "bot_forward")
