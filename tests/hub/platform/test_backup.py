@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from hub.db.email_models import EmailAttachment
 from hub.db.file_models import StoredFile
 from hub.db.models import Message, Role
 from hub.platform.backup import BackupError, create_backup
+from hub.platform.migrate import upgrade
 from hub.platform.restore import restore_backup
 from tests.conftest import make_settings
 from tests.hub.web.ui.conftest import inbound
@@ -148,3 +151,18 @@ async def test_restore_refuses_a_hub_with_data_and_files_that_are_not_backups(
         restore_backup(archive, "postgresql+asyncpg://postgres@127.0.0.1/relaydesk")
     with pytest.raises(BackupError, match="pg_dump"):
         create_backup("postgresql+asyncpg://postgres@127.0.0.1/x", archive, now=datetime.now(UTC))
+
+
+def test_a_backup_from_an_older_schema_is_migrated_on_restore(tmp_path: Path) -> None:
+    old = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    upgrade(old, "0019_audience")  # a hub from before the audit log and erasures
+    archive = tmp_path / "old.zip"
+    made = create_backup(old, archive, now=datetime.now(UTC))
+    assert "0019_audience" in made.schema and "0023_privacy" not in made.schema
+
+    done = restore_backup(archive, f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    assert done.schema_before == made.schema
+    assert "0023_privacy" in done.schema_after and "0019_audience" not in done.schema_after
+    with closing(sqlite3.connect(tmp_path / "new.db")) as restored:
+        tables = {row[0] for row in restored.execute("SELECT name FROM sqlite_master")}
+    assert {"admin_changes", "customer_erasures"} <= tables
