@@ -4,11 +4,11 @@ registered by hub/cli.py. What they do is in hub/platform/backup.py and restore.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from hub.config.settings import Settings
@@ -23,7 +23,10 @@ Bar = Callable[[str, int, int], None]
 def progress_bar() -> Iterator[Bar]:
     """A bar per stage on stderr when it is a terminal (stdout keeps the one result line)."""
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
-    with Progress(*columns, TimeElapsedColumn(), disable=not sys.stderr.isatty()) as bar:
+    console = Console(stderr=True)
+    with Progress(
+        *columns, TimeElapsedColumn(), console=console, disable=not console.is_terminal
+    ) as bar:
         tasks: dict[str, object] = {}
 
         def update(stage: str, done: int, total: int) -> None:
