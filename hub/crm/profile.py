@@ -15,6 +15,7 @@ from hub.core.authz import Principal, can_see_conversation, can_see_customer
 from hub.core.consent import ConsentView, consent_of
 from hub.core.errors import not_found
 from hub.crm.edits import history
+from hub.crm.erasure import surviving_customer
 from hub.db.campaign_models import Campaign, CampaignRecipient
 from hub.db.crm_models import CustomerChange
 from hub.db.models import Agent, Conversation, Customer, Identity, Ticket
@@ -78,10 +79,7 @@ async def visible_customer(
 ) -> Customer:
     """The customer if ``principal`` may see them (404 otherwise, as for conversations); a
     customer merged into another is found as the one they were merged into."""
-    customer = await session.get(Customer, customer_id)
-    seen = 0
-    while customer is not None and customer.merged_into_id is not None and seen < 20:
-        customer, seen = await session.get(Customer, customer.merged_into_id), seen + 1
+    customer = await surviving_customer(session, customer_id)
     if customer is None or not await can_see_customer(session, principal, customer.id):
         raise not_found("customer", customer_id)
     return customer
