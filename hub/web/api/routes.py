@@ -26,6 +26,7 @@ from hub.web.api import (
     live,
     reports,
     routing,
+    search,
     segments,
     uploads,
 )
@@ -98,6 +99,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *consent.ENDPOINTS,
     *campaigns.ENDPOINTS,
     *reports.ENDPOINTS,
+    *search.ENDPOINTS,
 )
 
 
