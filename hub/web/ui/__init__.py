@@ -21,6 +21,7 @@ from hub.web.ui import (
     inbox,
     live_ops,
     reports,
+    search,
     segments,
     session,
     stream,
@@ -50,6 +51,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         customers_profile,
         segments,
         reports,
+        search,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
