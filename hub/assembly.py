@@ -205,7 +205,8 @@ async def assemble(
         hub = _build(settings, clock or SystemClock(), db, _channels(settings, channels))
         if start_workers:
             await _ensure_teams(hub)
-            if hub.capture is not None:
+            listeners = settings.operations.listeners  # one process of several runs these
+            if hub.capture is not None and listeners:
                 await _start(stack, hub.capture)
             await _start(stack, *hub.channels.values())
             # The background workers, then ingest; the supervisor stops them in reverse order
@@ -224,6 +225,8 @@ async def assemble(
             stack.push_async_callback(hub.supervisor.stop)
             # The channel areas that feed ingest (their pollers join the supervisor): messages
             # may arrive from here on.
-            await hub.chat.start()
-            await _start(stack, hub.email, hub.widgets)
+            await hub.chat.start(pollers=listeners)
+            if listeners:
+                await _start(stack, hub.email)
+            await _start(stack, hub.widgets)
         yield hub

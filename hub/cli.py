@@ -66,6 +66,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     operations = settings.operations
     if operations.json_logs:
         configure_logging(json_lines=True, process=operations.process or default_process())
+    if args.workers > 1:
+        return _serve_workers(settings, args.workers)
     app = create_app(settings)
     base = f"http://{settings.web.host}:{settings.web.port}"
 
@@ -83,6 +85,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise _database_error(settings, exc) from None
     except OSError as exc:
         raise CliError(f"cannot start: {exc}") from None
+    return 0
+
+
+def _serve_workers(settings: Settings, workers: int) -> int:
+    from hub.workers import WorkersRefused, serve
+
+    base = f"http://{settings.web.host}:{settings.web.port}"
+
+    def ready() -> None:
+        print(f"Relaydesk listening on {base} with {workers} worker processes", flush=True)
+
+    try:
+        serve(settings, workers, ready)
+    except WorkersRefused as exc:
+        raise CliError(str(exc)) from None
+    except DATABASE_ERRORS as exc:
+        raise _database_error(settings, exc) from None
     return 0
 
 
@@ -287,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="run N hub processes on the port (PostgreSQL only; see docs/deploy.md)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser(

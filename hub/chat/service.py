@@ -138,7 +138,9 @@ class ChatService:
         self.ingestor = ingestor
         self.supervisor = supervisor
 
-    async def start(self) -> None:
+    async def start(self, *, pollers: bool = True) -> None:
+        """Thread lookups for the chat adapters and, with ``pollers``, Telegram long polling
+        (one process of several polls: ``operations.listeners``)."""
         lookup = thread_lookup(self.db)
         for name, channel in self.channels.items():
             if isinstance(channel, TelegramChannel | SlackChannel):
@@ -146,6 +148,8 @@ class ChatService:
             if not isinstance(channel, TelegramChannel):
                 continue
             if channel.config.mode == "polling":
+                if not pollers:
+                    continue
                 # the hub's supervisor runs (and stops) the poller
                 await self.supervisor.add(TelegramPoller(channel, self.ingestor).worker)
             elif not channel.config.webhook_secret and not await refresh_webhook_secret(

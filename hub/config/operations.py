@@ -7,7 +7,14 @@ metrics_token = "a-long-random-token"     # GET /metrics needs "Authorization: B
 metrics_allow = ["127.0.0.1", "10.0.0.0/8"]  # or: only these client addresses (no token)
 process = "web-1"                         # the "process" label (default: host name and pid)
 json_logs = true                          # one JSON object per log line on stderr
+listeners = false                         # see below
 ```
+
+Several hub processes on one PostgreSQL database share all work through the database, except
+what listens on a fixed port or polls a mailbox: the capture SMTP server, the inbound SMTP
+receivers, IMAP pollers and Telegram long polling. Exactly one process runs those
+(``listeners = true``, the default); set ``listeners = false`` on the others.
+``relaydesk serve --workers N`` does this by itself.
 
 Without ``metrics_token`` and ``metrics_allow``, ``/metrics`` answers 404: nothing is exposed
 until an admin chooses how. With both, a request must come from an allowed address *and* carry
@@ -28,6 +35,7 @@ class OperationsSettings(BaseModel):
     metrics_allow: tuple[str, ...] = ()
     process: str = Field("", max_length=100)
     json_logs: bool = False
+    listeners: bool = True
 
     @field_validator("metrics_allow")
     @classmethod

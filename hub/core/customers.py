@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Party
+from hub.core.prefix import starts_with
 from hub.db.models import Customer, DuplicateCandidate, Identity
 
 CANDIDATE_SCAN_LIMIT = 200
@@ -115,7 +116,7 @@ async def record_duplicate_candidates(
         rows = await session.execute(
             select(Customer.id, Customer.name_key)
             .where(
-                or_(*(Customer.name_key.startswith(b, autoescape=True) for b in blocks)),
+                or_(*(starts_with(Customer.name_key, b) for b in blocks)),
                 Customer.id != customer.id,
                 Customer.merged_into_id.is_(None),
             )
@@ -130,7 +131,8 @@ async def record_duplicate_candidates(
             select(Identity.customer_id, Identity.address)
             .join(Customer, Customer.id == Identity.customer_id)
             .where(
-                Identity.address.startswith(local + "@", autoescape=True),
+                Identity.kind == "email",
+                starts_with(Identity.address, local + "@"),
                 Identity.customer_id != customer.id,
                 Customer.merged_into_id.is_(None),
             )

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
-    and_,
     exists,
     func,
     literal_column,
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.core.authz import Principal, conversation_filter
 from hub.core.customer_tags import normal_tag
 from hub.core.customers import name_key
+from hub.core.prefix import starts_with
 from hub.db.crm_models import CustomerTag
 from hub.db.models import Conversation, Customer, Identity, Role, Ticket, TicketStatus
 
@@ -115,15 +115,6 @@ class DirectoryPage:
         return following if following < self.total else None
 
 
-def successor(prefix: str) -> str:
-    """The smallest string greater than every string starting with ``prefix``."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
-
-
-def _prefix(column: SQLColumnExpression[str], prefix: str) -> ColumnElement[bool]:
-    return and_(column >= prefix, column < successor(prefix))
-
-
 def phone_key(raw: str) -> str:
     """A phone number as identities store it: ``+`` and digits only."""
     digits = _DIGITS.sub("", raw)
@@ -138,13 +129,13 @@ def _matches(q: str, by: SearchKey) -> Select[int] | None:
     lower = text.lower()
     branches: list[Select[int]] = []
     if by in ("any", "name") and name_key(text):
-        branches.append(select(Customer.id).where(_prefix(Customer.name_key, name_key(text))))
+        branches.append(select(Customer.id).where(starts_with(Customer.name_key, name_key(text))))
     if by in ("any", "company"):
-        branches.append(select(Customer.id).where(_prefix(func.lower(Customer.company), lower)))
+        branches.append(select(Customer.id).where(starts_with(func.lower(Customer.company), lower)))
     if by == "email" or (by == "any" and "@" in text and not text.startswith("@")):
         branches.append(
             select(Identity.customer_id).where(
-                Identity.kind == "email", _prefix(Identity.address, lower)
+                Identity.kind == "email", starts_with(Identity.address, lower)
             )
         )
     phone = phone_key(text)
@@ -154,7 +145,7 @@ def _matches(q: str, by: SearchKey) -> Select[int] | None:
     if wants_phone and phone:
         branches.append(
             select(Identity.customer_id).where(
-                Identity.kind == "phone", _prefix(Identity.address, phone)
+                Identity.kind == "phone", starts_with(Identity.address, phone)
             )
         )
     if by in ("any", "handle"):
@@ -162,19 +153,21 @@ def _matches(q: str, by: SearchKey) -> Select[int] | None:
         if handle:
             branches.append(
                 select(Identity.customer_id).where(
-                    Identity.kind.in_(HANDLE_KINDS), _prefix(Identity.address, handle)
+                    Identity.kind.in_(HANDLE_KINDS), starts_with(Identity.address, handle)
                 )
             )
             branches.append(
                 select(Identity.customer_id).where(
                     Identity.kind.in_(HANDLE_KINDS),
-                    _prefix(func.lower(Identity.display_name), handle.lower()),
+                    starts_with(func.lower(Identity.display_name), handle.lower()),
                 )
             )
     if by in ("any", "tag") and normal_tag(text):
         tag = normal_tag(text.removeprefix("#"))
         if by == "tag":
-            branches.append(select(CustomerTag.customer_id).where(_prefix(CustomerTag.tag, tag)))
+            branches.append(
+                select(CustomerTag.customer_id).where(starts_with(CustomerTag.tag, tag))
+            )
         else:
             branches.append(select(CustomerTag.customer_id).where(CustomerTag.tag == tag))
     if not branches:
@@ -209,7 +202,7 @@ def _tag_rows(query: DirectoryQuery) -> ColumnElement[bool] | None:
     if query.tag:
         return CustomerTag.tag == normal_tag(query.tag)
     tag = normal_tag(query.q.removeprefix("#"))
-    return _prefix(CustomerTag.tag, tag) if query.by == "tag" and tag else None
+    return starts_with(CustomerTag.tag, tag) if query.by == "tag" and tag else None
 
 
 async def walk_in_order(session: AsyncSession, query: DirectoryQuery) -> bool:

@@ -195,6 +195,8 @@ class Message(Base):
         UniqueConstraint("channel", "external_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_customer", "customer_id", "id"),
+        # Per-recipient counts in a time window (mail loop protection, bounces).
+        Index("ix_messages_identity_created", "identity_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # Lets SQLAlchemy insert a batch of messages in one statement on SQLite too.

@@ -21,6 +21,7 @@ from hub.db.inbox_models import Event
 from hub.db.models import Conversation
 from hub.platform.clock import Clock
 from hub.platform.database import Database
+from hub.platform.notify import EVENTS_CHANNEL, Listener, plain_dsn
 from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ class EventBus:
         poll_seconds: float = 0.2,
         gap_seconds: float = 5.0,
         retention: timedelta = timedelta(days=7),
+        listen: bool = True,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -158,13 +160,21 @@ class EventBus:
         self._floor = 0  # every id up to here was delivered (or given up as never committed)
         self._seen: set[int] = set()  # delivered ids above the floor
         self._gaps: dict[int, float] = {}  # missing id -> when first missed
+        # PostgreSQL: other processes' commits wake this bus through NOTIFY (migration
+        # 0030_event_notify); the poll every ``poll_seconds`` stays as the fallback.
+        dsn = plain_dsn(db.url) if listen else None
+        self.listener = Listener(dsn, EVENTS_CHANNEL, self.wake) if dsn else None
 
     async def _begin(self) -> None:
         self._floor = await self.latest_id()
         self._last_prune = 0.0
+        if self.listener is not None:
+            await self.listener.ensure()
 
     async def _closed(self) -> None:
         self.close_streams()
+        if self.listener is not None:
+            await self.listener.close()
 
     def close_streams(self) -> None:
         for queue in list(self._subscribers):
@@ -213,6 +223,8 @@ class EventBus:
         return None if len(rows) > limit else [_live(row) for row in rows]
 
     async def _step(self) -> None:
+        if self.listener is not None:
+            await self.listener.ensure()
         await self.poll_once()
         if time.monotonic() - self._last_prune > 600:
             self._last_prune = time.monotonic()

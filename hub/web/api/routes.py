@@ -27,6 +27,7 @@ from hub.web.api import (
     privacy,
     reports,
     routing,
+    search,
     segments,
     uploads,
 )
@@ -100,6 +101,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *consent.ENDPOINTS,
     *campaigns.ENDPOINTS,
     *reports.ENDPOINTS,
+    *search.ENDPOINTS,
 )
 
 

@@ -22,6 +22,7 @@ from hub.web.ui import (
     inbox,
     live_ops,
     reports,
+    search,
     segments,
     session,
     stream,
@@ -52,6 +53,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         customers_privacy,
         segments,
         reports,
+        search,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)

@@ -16,13 +16,13 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import strict_json
+from hub.agent.search import matching_conversations
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, conversation_filter
 from hub.core.errors import invalid_query
 from hub.db.inbox_models import ConversationTag, Mention
 from hub.db.models import Conversation, ConversationStatus
 from hub.web.requests import MAX_ID
-from hub.web.ui.search import matching_conversations
 
 PAGE_SIZE = 50
 VIEWS = {

@@ -1,66 +1,92 @@
-"""Full-text search over messages (FTS5 on SQLite, a GIN tsvector index on PostgreSQL; both made
-by migration 0003_inbox) and over customers (name, company, addresses), as conversation-id
-subqueries the inbox list filters on."""
+"""The search page: messages found by their words, most relevant first, each with its
+highlighted snippet and a link into its conversation; narrowed by channel, team, status and
+date. Hits come from hub.agent.search, so an agent finds only what the inbox shows them."""
 
 from __future__ import annotations
 
-import re
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, bindparam, or_, select, text, union
-from sqlalchemy.sql.elements import TextClause
+from aiohttp import web
+from sqlalchemy import select
 
-from hub.core.customers import name_key
-from hub.db.models import Conversation, Customer, Identity, Message, Ticket
+from hub.agent.search import RANK_WINDOW, SearchFilters, search
+from hub.core.errors import forbidden
+from hub.db.models import ConversationStatus, Team
+from hub.web.keys import hub_of
 from hub.web.requests import row_id
+from hub.web.ui.render import page
+from hub.web.ui.viewer import viewer_of
 
-MAX_TERMS = 8
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def terms(query: str) -> list[str]:
-    return _WORD.findall(query.lower())[:MAX_TERMS]
+PAGE = 20
+STATUSES = tuple(status.value for status in ConversationStatus)
 
 
-def _fts5_query(words: list[str]) -> str:
-    """Every word must occur; the last one may be a prefix (search as you type)."""
-    quoted = [f'"{word}"' for word in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
-
-
-def _message_match(dialect: str, words: list[str]) -> TextClause:
-    if dialect == "sqlite":
-        return text(
-            "messages.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts)"
-        ).bindparams(bindparam("fts", _fts5_query(words)))
-    return text(
-        "to_tsvector('simple', coalesce(messages.subject, '') || ' ' || "
-        "coalesce(messages.text, '')) @@ to_tsquery('simple', :tsq)"
-    ).bindparams(bindparam("tsq", " & ".join([*words[:-1], words[-1] + ":*"])))
-
-
-def matching_conversations(dialect: str, query: str) -> Select[tuple[int]] | None:
-    """Ids of conversations whose messages, customer or ticket number match ``query``;
-    None when the query has no words."""
-    words = terms(query)
-    if not words:
+def _day(raw: str, name: str, problems: dict[str, str]) -> date | None:
+    if not raw:
         return None
-    by_message = select(Message.conversation_id).where(_message_match(dialect, words))
-    pattern = "%" + "%".join(words) + "%"
-    customers = select(Customer.id).where(
-        or_(
-            Customer.name_key.like(f"%{name_key(' '.join(words))}%"),
-            Customer.company.ilike(pattern),
-        )
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems[name] = "must be a date (YYYY-MM-DD)"
+        return None
+
+
+def _start(day: date | None, *, after: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start + timedelta(days=1) if after else start
+
+
+async def search_page(request: web.Request) -> web.Response:
+    hub, viewer = hub_of(request), viewer_of(request)
+    if not viewer.principal.handles_conversations:
+        raise forbidden("search conversations")
+    raw = {key: request.query.get(key, "").strip()[:200] for key in (
+        "q", "channel", "team", "status", "since", "until", "offset"
+    )}  # fmt: skip
+    problems: dict[str, str] = {}
+    team_id = row_id(raw["team"]) if raw["team"] else None
+    if raw["team"] and team_id is None:
+        problems["team"] = "must be a team"
+    if raw["status"] and raw["status"] not in STATUSES:
+        problems["status"] = "must be one of " + ", ".join(STATUSES)
+    if raw["channel"] and raw["channel"] not in hub.settings.channels:
+        problems["channel"] = "must be one of the hub's channels"
+    offset = row_id(raw["offset"]) if raw["offset"] not in ("", "0") else 0
+    if offset is None or offset > RANK_WINDOW:
+        problems["offset"] = f"must be a number from 0 to {RANK_WINDOW}"
+        offset = 0
+    since = _day(raw["since"], "since", problems)
+    until = _day(raw["until"], "until", problems)
+    filters = SearchFilters(
+        channel=raw["channel"] or None,
+        team_id=team_id,
+        status=raw["status"] or None,
+        since=_start(since),
+        until=_start(until, after=True),
     )
-    addresses = select(Identity.customer_id).where(Identity.address.ilike(pattern))
-    by_customer = select(Conversation.id).where(
-        or_(Conversation.customer_id.in_(customers), Conversation.customer_id.in_(addresses))
+    async with hub.db.reader() as session:
+        teams = list(await session.execute(select(Team.id, Team.name).order_by(Team.name)))
+        found = None
+        if raw["q"] and not problems:
+            found = await search(
+                session, viewer.principal, raw["q"], filters, offset=offset, limit=PAGE
+            )
+    return page(
+        request,
+        "ui/search.html",
+        status=400 if problems else 200,
+        form=raw,
+        problems=problems,
+        found=found,
+        offset=offset,
+        page_size=PAGE,
+        teams=teams,
+        channels=sorted(hub.settings.channels),
+        statuses=STATUSES,
     )
-    parts = [by_message, by_customer]
-    number = query.strip().lstrip("#")
-    ticket = row_id(number)
-    if ticket is not None:
-        parts.append(select(Ticket.conversation_id).where(Ticket.number == ticket))
-    found = union(*parts).subquery()
-    return select(found.c[0])
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/ui/search", search_page)

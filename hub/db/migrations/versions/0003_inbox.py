@@ -22,7 +22,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgres
 WHEN = hub.db.base.UTCDateTime(timezone=True)
 
 # Full-text search over messages: FTS5 (external content, kept by triggers) on SQLite, an
-# expression GIN index on PostgreSQL. hub/web/ui/search.py queries exactly these.
+# expression GIN index on PostgreSQL. hub/agent/search.py queries exactly these.
 SQLITE_FTS = (
     "CREATE VIRTUAL TABLE messages_fts USING fts5("
     "subject, text, content='messages', content_rowid='id', "

@@ -1,0 +1,301 @@
+"""Full-text search over messages and customers, one interface with a backend per store:
+SQLite FTS5 tables kept by triggers (``messages_fts``, ``customers_fts``) and PostgreSQL GIN
+indexes on ``to_tsvector('simple', …)`` expressions (migrations 0003_inbox and 0029_search).
+Both stay in step with ingest, edits, merges and erasure by construction: the FTS5 tables by
+triggers on every insert, update and delete, the PostgreSQL indexes because they are indexes.
+
+Ranking is bounded: the newest ``RANK_WINDOW`` matching messages the viewer may see (an index
+walk that stops there) are ranked by relevance (bm25 / ts_rank), and only the page shown gets
+highlighted snippets. Snippet highlights travel as control-character markers, never as HTML,
+so message text is escaped like any other text where it is shown."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+    union,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
+
+from hub.core.authz import Principal, conversation_filter
+from hub.db.models import Conversation, Customer, Direction, Identity, Message, Ticket
+
+MAX_TERMS = 8
+RANK_WINDOW = 500
+START, STOP = "\x02", "\x03"
+_WORD = re.compile(r"\w+", re.UNICODE)
+_DIGITS = re.compile(r"\d{1,9}")
+_ADDRESS_SEPARATORS = re.compile(r"[@.+\-_]")
+
+
+def terms(query: str) -> list[str]:
+    return _WORD.findall(query.lower())[:MAX_TERMS]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    channel: str | None = None
+    team_id: int | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    customer_name: str
+    channel: str
+    status: str
+    direction: str
+    subject: str
+    created_at: datetime
+    # The snippet as (text, highlighted) pieces, in order.
+    snippet: tuple[tuple[str, bool], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: list[Hit]
+    more: bool
+
+
+def _fts5_query(words: list[str]) -> str:
+    """Every word must occur; the last one may be a prefix (search as you type)."""
+    quoted = [f'"{word}"' for word in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _tsquery(words: list[str]) -> str:
+    return " & ".join([*words[:-1], words[-1] + ":*"])
+
+
+def _message_match(dialect: str, words: list[str]) -> TextClause:
+    if dialect == "sqlite":
+        return text(
+            "messages.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts)"
+        ).bindparams(bindparam("fts", _fts5_query(words)))
+    return text(
+        "to_tsvector('simple', coalesce(messages.subject, '') || ' ' || "
+        "coalesce(messages.text, '')) @@ to_tsquery('simple', :tsq)"
+    ).bindparams(bindparam("tsq", _tsquery(words)))
+
+
+def _customer_match(dialect: str, words: list[str]) -> TextClause:
+    if dialect == "sqlite":
+        return text(
+            "customers.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH :cfts)"
+        ).bindparams(bindparam("cfts", _fts5_query(words)))
+    return text(
+        "to_tsvector('simple', coalesce(customers.name, '') || ' ' || "
+        "coalesce(customers.company, '')) @@ to_tsquery('simple', :ctsq)"
+    ).bindparams(bindparam("ctsq", _tsquery(words)))
+
+
+def _address_match(dialect: str, words: list[str]) -> TextClause:
+    if dialect == "sqlite":
+        return text(
+            "identities.id IN (SELECT rowid FROM identities_fts WHERE identities_fts MATCH :ifts)"
+        ).bindparams(bindparam("ifts", _fts5_query(words)))
+    return text(
+        "to_tsvector('simple', translate(identities.address, '@.+-_', '     ')) "
+        "@@ to_tsquery('simple', :itsq)"
+    ).bindparams(bindparam("itsq", _tsquery(words)))
+
+
+def matching_customers(dialect: str, query: str) -> Select[tuple[int]] | None:
+    """Ids of customers whose name or company has every word, or with an address that has
+    them (a domain, a mailbox name, a phone number), through the full-text indexes only."""
+    words = terms(query)
+    if not words:
+        return None
+    by_name = select(Customer.id).where(_customer_match(dialect, words))
+    address_words = terms(_ADDRESS_SEPARATORS.sub(" ", query)) or words
+    by_address = select(Identity.customer_id).where(_address_match(dialect, address_words))
+    return select(union(by_name, by_address).subquery().c[0])
+
+
+def matching_conversations(dialect: str, query: str) -> Select[tuple[int]] | None:
+    """Ids of conversations whose messages, customer or ticket number match ``query``;
+    None when the query has no words."""
+    customers = matching_customers(dialect, query)
+    if customers is None:
+        return None
+    by_message = select(Message.conversation_id).where(_message_match(dialect, terms(query)))
+    by_customer = select(Conversation.id).where(Conversation.customer_id.in_(customers))
+    parts = [by_message, by_customer]
+    number = query.strip().lstrip("#")
+    if _DIGITS.fullmatch(number):
+        parts.append(select(Ticket.conversation_id).where(Ticket.number == int(number)))
+    return select(union(*parts).subquery().c[0])
+
+
+def _filters(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.channel:
+        conditions.append(Conversation.channel == filters.channel)
+    if filters.team_id is not None:
+        conditions.append(Conversation.team_id == filters.team_id)
+    if filters.status:
+        conditions.append(Conversation.status == filters.status)
+    if filters.since is not None:
+        conditions.append(Message.created_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(Message.created_at < filters.until)
+    return conditions
+
+
+_PG_VECTOR = (
+    "to_tsvector('simple', coalesce(messages.subject, '') || ' ' || coalesce(messages.text, ''))"
+)
+_SHOWN = (Direction.INBOUND, Direction.OUTBOUND, Direction.NOTE)
+_FTS_ROWID: ColumnElement[int] = literal_column("messages_fts.rowid", Integer)
+
+
+def _window(
+    dialect: str, words: list[str], principal: Principal, filters: SearchFilters
+) -> Select[tuple[int, float]]:
+    """The newest RANK_WINDOW matching messages the principal may see, with their relevance
+    (larger is better): an index walk newest first that stops at the window."""
+    if dialect == "sqlite":
+        query = (
+            select(Message.id, literal_column("-bm25(messages_fts)", Float).label("score"))
+            .select_from(table("messages_fts"))
+            .join(Message, Message.id == _FTS_ROWID)
+            .where(text("messages_fts MATCH :fts").bindparams(fts=_fts5_query(words)))
+            .order_by(_FTS_ROWID.desc())
+        )
+    else:
+        score = func.ts_rank(
+            literal_column(_PG_VECTOR), func.to_tsquery("simple", _tsquery(words)), type_=Float
+        )
+        query = (
+            select(Message.id, score.label("score"))
+            .where(_message_match(dialect, words))
+            .order_by(Message.id.desc())
+        )
+    return (
+        query.join(Conversation, Conversation.id == Message.conversation_id)
+        .where(conversation_filter(principal), Message.direction.in_(_SHOWN), *_filters(filters))
+        .limit(RANK_WINDOW)
+    )
+
+
+async def _snippets(
+    session: AsyncSession, dialect: str, words: list[str], ids: list[int]
+) -> dict[int, str]:
+    if dialect == "sqlite":
+        rows = await session.execute(
+            text(
+                "SELECT rowid, snippet(messages_fts, -1, :start, :stop, '…', 16) "
+                "FROM messages_fts WHERE messages_fts MATCH :fts AND rowid IN "
+                "(SELECT value FROM json_each(:ids))"
+            ),
+            {"start": START, "stop": STOP, "fts": _fts5_query(words), "ids": json.dumps(ids)},
+        )
+    else:
+        rows = await session.execute(
+            select(
+                Message.id,
+                func.ts_headline(
+                    "simple",
+                    literal_column(
+                        "coalesce(messages.subject, '') || ' ' || coalesce(messages.text, '')"
+                    ),
+                    func.to_tsquery("simple", _tsquery(words)),
+                    f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2",
+                ),
+            ).where(Message.id.in_(ids))
+        )
+    return {int(row[0]): str(row[1] or "") for row in rows}
+
+
+def pieces(snippet: str) -> tuple[tuple[str, bool], ...]:
+    """A marked snippet as (text, highlighted) pieces."""
+    out: list[tuple[str, bool]] = []
+    rest = snippet
+    while rest:
+        before, start, after = rest.partition(START)
+        if before:
+            out.append((before.replace(STOP, ""), False))
+        if not start:
+            break
+        marked, _, rest = after.partition(STOP)
+        if marked:
+            out.append((marked, True))
+    return tuple(out)
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal,
+    query: str,
+    filters: SearchFilters,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+) -> SearchPage:
+    """Messages matching every word of ``query`` (the last as a prefix), most relevant first
+    among the newest RANK_WINDOW matches, with highlighted snippets."""
+    words = terms(query)
+    if not words:
+        return SearchPage([], more=False)
+    dialect = session.get_bind().dialect.name
+    window = _window(dialect, words, principal, filters).subquery()
+    ranked = list(
+        await session.execute(
+            select(window.c.id)
+            .order_by(window.c.score.desc(), window.c.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+        )
+    )
+    ids = [int(row[0]) for row in ranked[:limit]]
+    if not ids:
+        return SearchPage([], more=False)
+    rows = {
+        message.id: (message, status, name)
+        for message, status, name in await session.execute(
+            select(Message, Conversation.status, Customer.name)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .join(Customer, Customer.id == Conversation.customer_id)
+            .where(Message.id.in_(ids))
+        )
+    }
+    marked = await _snippets(session, dialect, words, ids)
+    hits = []
+    for message_id in ids:
+        message, status, name = rows[message_id]
+        hits.append(
+            Hit(
+                message_id=message.id,
+                conversation_id=message.conversation_id,
+                customer_id=message.customer_id,
+                customer_name=name,
+                channel=message.channel,
+                status=status,
+                direction=message.direction,
+                subject=message.subject,
+                created_at=message.created_at,
+                snippet=pieces(marked.get(message_id, "")),
+            )
+        )
+    return SearchPage(hits, more=len(ranked) > limit)

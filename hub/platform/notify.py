@@ -1,0 +1,68 @@
+"""Cross-process wake-ups on PostgreSQL: a dedicated connection LISTENs on a channel, and a
+notification (sent by a trigger at commit, carrying ids only) wakes this process's poller at
+once instead of at its next poll. Polling stays the fallback: a notification lost to a dropped
+connection or to a pooler in transaction mode (which cannot LISTEN) only costs one poll
+interval. On SQLite there is nothing to listen to (one machine, and the hub wakes itself)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+EVENTS_CHANNEL = "relaydesk_events"
+
+
+def plain_dsn(url: str) -> str | None:
+    """The libpq-style address of a PostgreSQL SQLAlchemy URL; None for other stores."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return None
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Listener:
+    """LISTEN on ``channel``; ``on_notify`` runs for every notification. ``ensure`` (re)opens
+    the connection and is cheap when it is up; call it from a loop that runs anyway."""
+
+    def __init__(self, dsn: str, channel: str, on_notify: Callable[[], None]) -> None:
+        self.dsn = dsn
+        self.channel = channel
+        self.on_notify = on_notify
+        self._connection: Any = None
+        self.notifications = 0
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed()
+
+    def _notified(self, *_args: Any) -> None:
+        self.notifications += 1
+        self.on_notify()
+
+    def _lost(self, *_args: Any) -> None:
+        self._connection = None
+
+    async def ensure(self) -> None:
+        if self.listening:
+            return
+        try:
+            connection = await asyncpg.connect(self.dsn, timeout=5)
+            await connection.add_listener(self.channel, self._notified)
+            connection.add_termination_listener(self._lost)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            log.warning(
+                "LISTEN %s unavailable (polling only until it is back): %s", self.channel, exc
+            )
+            return
+        self._connection = connection
+        self.on_notify()  # anything committed while we were not listening is read now
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            await connection.close(timeout=5)

@@ -1,0 +1,273 @@
+"""Several hub processes on one PostgreSQL database, started for real: a message taken in by one
+process appears on an inbox served by another, every acknowledgement is mailed once, and when a
+process is killed the others finish its work. ``serve --workers`` refuses SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy import func, select
+
+from hub.core.staff import add_agent, create_token
+from hub.db.models import Message, Role
+from hub.platform.database import open_database
+from hub.platform.migrate import upgrade
+from tests.conftest import CONFIG, _postgres_url
+from tests.hub.test_cli import free_port
+from tests.support.poll import eventually
+from tests.support.smtp import SmtpSink
+
+SCRIPT = Path(sys.executable).with_name("relaydesk")
+PASSWORD = "three processes, one database"
+INBOUND_TOKEN = "demo-inbound-token-0123456789"
+needs_postgres = pytest.mark.skipif(
+    _postgres_url() is None, reason="several processes need PostgreSQL"
+)
+
+
+@pytest.fixture
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A database of its own on the test server (the processes outlive one test's truncation)."""
+    base = _postgres_url()
+    assert base is not None
+    name = f"relaydesk_workers_{uuid.uuid4().hex[:10]}"
+    admin_dsn = base.replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + "/" + name
+    try:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+class Hubs:
+    """``serve`` processes on one database, each on its own port; the first runs the listeners."""
+
+    def __init__(self, url: str, smtp_port: int) -> None:
+        self.url = url
+        self.smtp_port = smtp_port
+        self.processes: list[subprocess.Popen[str]] = []
+        self.ports: list[int] = []
+
+    def start(self, count: int) -> None:
+        for index in range(count):
+            port = free_port()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
+            env |= {
+                "RELAYDESK_CONFIG": str(CONFIG),
+                "RELAYDESK_DATABASE_URL": self.url,
+                "RELAYDESK_DATABASE__AUTO_MIGRATE": "false",
+                "RELAYDESK_CAPTURE__ENABLED": "false",
+                "RELAYDESK_CHANNELS__MAIL__INBOUND_SMTP": "127.0.0.1:0",
+                "RELAYDESK_CHANNELS__MAIL__SMTP_PORT": str(self.smtp_port),
+                "RELAYDESK_OUTBOX__LEASE_SECONDS": "3",
+                "RELAYDESK_OPERATIONS__LISTENERS": "true" if index == 0 else "false",
+                "RELAYDESK_OPERATIONS__PROCESS": f"hub-{index + 1}",
+            }
+            self.processes.append(
+                subprocess.Popen(
+                    [str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            self.ports.append(port)
+
+    def base(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.ports[index]}"
+
+    async def healthy(self) -> None:
+        async with aiohttp.ClientSession() as http:
+            for index, process in enumerate(self.processes):
+
+                async def up(index: int = index, process: subprocess.Popen[str] = process) -> bool:
+                    assert process.poll() is None, process.communicate()[1]
+                    try:
+                        async with http.get(self.base(index) + "/healthz") as response:
+                            return response.status == 200
+                    except aiohttp.ClientConnectionError:
+                        return False
+
+                await eventually(up, timeout=120, interval=0.2, what=f"hub {index + 1} up")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
+@pytest.fixture
+def hubs(fresh_postgres: str, smtp_sink: SmtpSink) -> Iterator[Hubs]:
+    running = Hubs(fresh_postgres, smtp_sink.port)
+    yield running
+    running.stop()
+
+
+async def _supervisor(url: str) -> None:
+    db = open_database(url)
+    try:
+        async with db.writer() as session:
+            now = datetime.now(UTC)
+            agent = await add_agent(
+                session,
+                email="boss@example.com",
+                name="Boss",
+                role=Role.SUPERVISOR,
+                now=now,
+                password=PASSWORD,
+            )
+            await create_token(session, agent, now)
+            await session.commit()
+    finally:
+        await db.dispose()
+
+
+async def _sign_in(http: aiohttp.ClientSession) -> None:
+    page = await (await http.get("/ui/login")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    response = await http.post(
+        "/ui/login",
+        data={"csrf_token": token.group(1), "email": "boss@example.com", "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+
+
+async def _send(base: str, n: int) -> int:
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            f"{base}/api/v1/inbound/api",
+            json={
+                "external_id": f"mp-{n}",
+                "from": {"address": f"customer{n}@example.com", "name": f"Customer {n}"},
+                "text": f"Message {n}: my parcel is late",
+            },
+            headers={"Authorization": f"Bearer {INBOUND_TOKEN}"},
+        )
+        body = await response.json()
+        assert response.status == 201, body
+        return int(body["conversation_id"])
+
+
+async def _stored(url: str) -> dict[str, int]:
+    db = open_database(url)
+    try:
+        async with db.reader() as session:
+            rows = await session.execute(
+                select(Message.external_id, func.count())
+                .where(Message.external_id.like("mp-%"))
+                .group_by(Message.external_id)
+            )
+            return {str(external_id): int(count) for external_id, count in rows}
+    finally:
+        await db.dispose()
+
+
+@needs_postgres
+async def test_three_processes_share_live_events_and_the_outbox_and_survive_a_kill(
+    hubs: Hubs, smtp_sink: SmtpSink
+) -> None:
+    await _supervisor(hubs.url)
+    hubs.start(3)
+    await hubs.healthy()
+
+    # An inbox open on process B sees what process A takes in.
+    jar = aiohttp.CookieJar(unsafe=True)  # cookies from 127.0.0.1
+    async with aiohttp.ClientSession(base_url=hubs.base(1), cookie_jar=jar) as inbox:
+        await _sign_in(inbox)
+        stream = await inbox.get("/ui/events", headers={"Accept": "text/event-stream"})
+        assert stream.status == 200
+        seen: set[int] = set()
+
+        async def follow() -> None:
+            async for raw in stream.content:
+                line = raw.decode().strip()
+                if line.startswith("data:"):
+                    data = json.loads(line.removeprefix("data:"))
+                    if isinstance(data.get("conversation_id"), int):
+                        seen.add(data["conversation_id"])
+
+        reader = asyncio.create_task(follow())
+        try:
+            for n in range(5):
+                conversation = await _send(hubs.base(0), n)
+
+                async def arrived(conversation: int = conversation) -> bool:
+                    return conversation in seen
+
+                await eventually(arrived, timeout=10, what="the event on process B")
+        finally:
+            reader.cancel()
+            stream.close()
+
+    # Messages through all three, one killed midway: every acknowledged message stored once,
+    # every acknowledgement mailed, none twice except one in flight at the kill.
+    sent = 5
+    for n in range(5, 35):
+        await _send(hubs.base(n % 3), n)
+        sent += 1
+        if n == 20:
+            hubs.processes[2].send_signal(signal.SIGKILL)
+            hubs.processes[2].wait()
+            hubs.ports[2] = hubs.ports[1]  # its traffic moves on, as a proxy would send it
+    stored = await _stored(hubs.url)
+    assert len(stored) == sent and set(stored.values()) == {1}
+
+    def mailed() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for received in smtp_sink.received:
+            message_id = str(received.message["Message-ID"])
+            counts[message_id] = counts.get(message_id, 0) + 1
+        return counts
+
+    async def all_mailed() -> bool:
+        return len(mailed()) >= sent
+
+    await eventually(all_mailed, timeout=60, interval=0.2, what="every acknowledgement")
+    counts = mailed()
+    assert len(counts) == sent
+    assert sum(counts.values()) - len(counts) <= 8  # at most the outbox's in-flight sends
+
+
+def test_workers_refuse_sqlite_with_the_setting_to_change(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
+    env |= {
+        "RELAYDESK_CONFIG": str(CONFIG),
+        "RELAYDESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'one.db'}",
+    }
+    done = subprocess.run(
+        [str(SCRIPT), "serve", "--workers", "3", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "--workers needs PostgreSQL" in done.stderr and "database.url" in done.stderr

@@ -1,0 +1,61 @@
+"""Searching the inbox by customer: names, companies and addresses are found through the
+full-text indexes, and stay in step when a profile is edited."""
+
+from __future__ import annotations
+
+from hub.crm.edits import CustomerEdit, apply_edit
+from hub.db.models import Customer, Role
+from tests.hub.web.ui.conftest import UiFactory, inbound
+from tests.hub.web.ui.test_inbox import row_ids
+from tests.support.desk import Desk
+
+
+async def test_a_renamed_customer_is_found_under_the_new_name_only(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    sent = await inbound(desk, "Hello there", email="ann@mill.example", name="Ann Smith")
+    other = await inbound(desk, "Hi", email="bo@elsewhere.example", name="Bo Jones")
+    async with desk.hub.db.writer() as session:
+        customer = await session.get(Customer, sent.customer_id)
+        assert customer is not None
+        await apply_edit(
+            session,
+            customer,
+            CustomerEdit(name="Annabel Quixote", company="Windmill Works"),
+            agent_id=None,
+            source="edit",
+            now=desk.hub.clock.now(),
+        )
+        await session.commit()
+
+    assert row_ids(await boss.page("/ui/inbox?q=quixote")) == [sent.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?q=windmill+wo")) == [sent.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?q=zebra")) == []
+    # Addresses: a domain, a mailbox name.
+    assert row_ids(await boss.page("/ui/inbox?q=mill.example")) == [sent.conversation_id]
+    assert row_ids(await boss.page("/ui/inbox?q=bo")) == [other.conversation_id]
+    # A ticket number.
+    assert row_ids(await boss.page("/ui/inbox?q=%23999999")) == []
+
+
+async def test_the_search_page_shows_ranked_snippets_with_the_words_marked(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    hit = await inbound(
+        desk, "My <b>printer</b> shows error E42 again", email="ann@mill.example", name="Ann"
+    )
+    await inbound(desk, "Something else entirely", email="bo@x.example", name="Bo")
+
+    page = await boss.page("/ui/search?q=printer+e42")
+    assert f'href="/ui/conversations/{hit.conversation_id}#m' in page
+    assert "<mark>printer</mark>" in page and "<mark>E42</mark>" in page
+    assert "&lt;b&gt;" in page and "<b>printer" not in page  # the customer's text stays text
+    assert "Something else" not in page
+
+    nothing = await boss.page("/ui/search?q=zebra")
+    assert "Nothing found" in nothing
+    bad = await boss.get("/ui/search?q=printer&since=yesterday")
+    assert bad.status == 400
+    assert "since: must be a date (YYYY-MM-DD)" in await bad.text()
