@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hub.agent.search import matching_conversations
 from hub.core.consent import record_consent
 from hub.db.admin_models import AdminChange
 from hub.db.base import Base
@@ -197,6 +198,13 @@ async def test_erase_leaves_no_trace_keeps_the_counts_and_is_done_once(desk: Des
     ]
     assert {"customers", "identities", "messages", "email_messages"} <= {t for t, _ in traces}
 
+    found = await call(desk.client, "GET", "/api/v1/search?q=parcel+4711+broken", admin)
+    assert found[0] == 200 and found[1]["hits"], found
+    async with desk.db.reader() as session:
+        by_address = matching_conversations(session.get_bind().dialect.name, "jane.cooper")
+        assert by_address is not None
+        assert list(await session.scalars(by_address)) == [conversation]
+
     status, refused = await call(desk.client, "POST", f"/api/v1/customers/{jane}/erase", boss)
     assert status == 403 and "admins only" in refused["error"]["message"]
 
@@ -216,6 +224,16 @@ async def test_erase_leaves_no_trace_keeps_the_counts_and_is_done_once(desk: Des
         if any(secret.lower() in value.lower() for secret in SECRETS)
     ]
     assert leftovers == []
+    # Search forgets them too: messages, names and addresses.
+    for words in ("parcel 4711 broken", "refund approved", "jane cooper", "example.com"):
+        query = "+".join(words.split())
+        status, found = await call(desk.client, "GET", f"/api/v1/search?q={query}", admin)
+        assert status == 200 and found["hits"] == [], (words, found)
+    async with desk.db.reader() as session:
+        for words in ("jane cooper", "jane.cooper@example.com", "15550100"):
+            found_ids = matching_conversations(session.get_bind().dialect.name, words)
+            assert found_ids is not None
+            assert list(await session.scalars(found_ids)) == [], words
 
     status, profile = await call(desk.client, "GET", f"/api/v1/customers/{jane}/profile", admin)
     assert profile["name"] == "" and profile["tags"] == [] and profile["attributes"] == {}
