@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
+    admin_routing,
+    admin_settings,
     campaigns,
     consent,
     conversations,
@@ -98,6 +100,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *consent.ENDPOINTS,
     *campaigns.ENDPOINTS,
     *reports.ENDPOINTS,
+    *admin_settings.ENDPOINTS,
+    *admin_routing.ENDPOINTS,
 )
 
 
