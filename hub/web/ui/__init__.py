@@ -11,6 +11,7 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    admin_settings,
     campaigns,
     campaigns_send,
     canned,
@@ -50,6 +51,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         customers_profile,
         segments,
         reports,
+        admin_settings,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
