@@ -8,7 +8,7 @@ from hub.admin import routing_rules as service
 from hub.admin import texts
 from hub.assembly import Hub
 from hub.config.settings import RoutingRule
-from hub.core.errors import rules_invalid
+from hub.core.errors import ApiError, rules_invalid
 from hub.routing.rules_store import RulesInvalid
 from hub.web.api.admin_settings import ADMINS
 from hub.web.api.edge import Call, Doc, Endpoint, endpoint
@@ -24,6 +24,13 @@ from hub.web.api.models.routing import Ruleset
 
 TAG = "Admin"
 ERRORS = (400, 401, 403, 404, 413, 422)
+
+
+def _refused(exc: RulesInvalid) -> ApiError:
+    """A problem with the one rule in the body names ``rule.<field>``."""
+    parts = exc.where.split(".")
+    where = ".".join(["rule", *parts[2:]]) if parts[0] == "rules" and len(parts) > 1 else exc.where
+    return rules_invalid(where, exc.problem)
 
 
 async def _change(call: Call, edit: service.Edit, action: str, target: str) -> Ruleset:
@@ -43,7 +50,7 @@ async def _change(call: Call, edit: service.Edit, action: str, target: str) -> R
             )
             await session.commit()
     except RulesInvalid as exc:
-        raise rules_invalid(exc.where, exc.problem) from None
+        raise _refused(exc) from None
     return Ruleset(version=version, source="api", rules=rules)
 
 
@@ -51,7 +58,7 @@ def _parsed(call: Call, body: RuleBody, at: int) -> RoutingRule:
     try:
         return service.parse_one(call.hub.settings, body.rule, at)
     except RulesInvalid as exc:
-        raise rules_invalid(exc.where, exc.problem) from None
+        raise _refused(exc) from None
 
 
 @endpoint(

@@ -11,6 +11,7 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    admin_routing,
     admin_settings,
     campaigns,
     campaigns_send,
@@ -52,6 +53,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         segments,
         reports,
         admin_settings,
+        admin_routing,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
