@@ -31,19 +31,22 @@ TEAM_MARK = " @ "  # "standard @ billing": a policy on the billing team's calend
 def policy_for(
     settings: Settings, priority: str, tier: str, team: str | None = None
 ) -> SlaPolicy | None:
-    """The first configured policy for this priority and tier, else the team's default policy
-    (``[admin.teams.SLUG]``), else the plain ``[sla]`` table; on the team's calendar when the
-    policy names none."""
+    """The first configured policy for this priority and tier, else the plain ``[sla]`` table;
+    on the team's calendar when the policy names none. A policy that is some team's default
+    (``[admin.teams.SLUG] sla_policy``) applies to that team's conversations only, and to all
+    of them when none before it in the list matches."""
+    teams = settings.admin.teams
+    own = teams[team].sla_policy if team in teams else None
+    reserved = {t.sla_policy for t in teams.values() if t.sla_policy} - {own}
     for policy in settings.sla_policies:
-        if (not policy.priorities or priority in policy.priorities) and (
-            not policy.tiers or tier in policy.tiers
+        if policy.name in reserved:
+            continue
+        if policy.name == own or (
+            (not policy.priorities or priority in policy.priorities)
+            and (not policy.tiers or tier in policy.tiers)
         ):
             return _on_team_calendar(settings, policy, team)
-    defaults = settings.admin.teams.get(team or "")
-    chosen = None
-    if defaults is not None and defaults.sla_policy:
-        chosen = next((p for p in settings.sla_policies if p.name == defaults.sla_policy), None)
-    return _on_team_calendar(settings, chosen or _plain(settings, priority), team)
+    return _on_team_calendar(settings, _plain(settings, priority), team)
 
 
 def _on_team_calendar(

@@ -13,6 +13,7 @@ from hub.web.ui import (
     actions,
     admin_routing,
     admin_settings,
+    admin_sla,
     campaigns,
     campaigns_send,
     canned,
@@ -54,6 +55,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         reports,
         admin_settings,
         admin_routing,
+        admin_sla,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
