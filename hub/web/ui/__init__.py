@@ -14,6 +14,7 @@ from hub.web.ui import (
     admin_routing,
     admin_settings,
     admin_sla,
+    admin_templates,
     campaigns,
     campaigns_send,
     canned,
@@ -56,6 +57,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         admin_settings,
         admin_routing,
         admin_sla,
+        admin_templates,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
