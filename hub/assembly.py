@@ -172,6 +172,20 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     )
 
 
+def _follow_channel_configs(hub: Hub) -> None:
+    """A channel secret an admin replaced reaches the channel object at once (the adapters read
+    their config when they use it)."""
+
+    def apply(settings: Settings) -> None:
+        for name, config in settings.channels.items():
+            channel = hub.channels.get(name)
+            current = getattr(channel, "config", None)
+            if current is not None and current is not config and type(current) is type(config):
+                channel.config = config  # type: ignore[union-attr]
+
+    hub.settings_store.listeners.append(apply)
+
+
 async def _ensure_teams(hub: Hub) -> None:
     """The teams routing names exist, so a rule can send a conversation there."""
     routing = hub.settings.routing
@@ -206,6 +220,7 @@ async def assemble(
     measure one part use it)."""
     async with database(settings) as db, AsyncExitStack() as stack:
         hub = _build(settings, clock or SystemClock(), db, _channels(settings, channels))
+        _follow_channel_configs(hub)
         await hub.settings_store.refresh(db)  # before anything reads a setting
         if start_workers:
             await _ensure_teams(hub)

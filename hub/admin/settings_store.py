@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.config import ChannelConfig
 from hub.admin import texts
 from hub.config.admin import environment_variable
 from hub.config.settings import Settings, _routing_problems
@@ -31,6 +32,8 @@ from hub.platform.database import Database
 from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
+SECRETS_KEY = "channel_secrets"  # {channel: {field: value}}; never listed or echoed
+SECRET_SUFFIXES = ("token", "secret", "password")
 Source = Literal["default", "file", "environment", "database"]
 
 
@@ -172,9 +175,41 @@ def compose(base: Settings, overlay: Mapping[str, Any]) -> Settings:
             updates[top] = TypeAdapter(annotation).validate_python(raw)
         except ValidationError as exc:
             raise _problem(exc, key) from None
+    secrets = overlay.get(SECRETS_KEY)
+    if isinstance(secrets, Mapping):
+        updates["channels"] = with_secrets(base.channels, secrets)
     candidate = base.model_copy(update=updates)
     _check(candidate)
     return candidate
+
+
+def secret_fields(config: ChannelConfig) -> tuple[str, ...]:
+    """The channel's settings that are secrets: shown masked, replaced, never echoed."""
+    return tuple(
+        name
+        for name, field in type(config).model_fields.items()
+        if name.endswith(SECRET_SUFFIXES) and field.annotation is str
+    )
+
+
+def with_secrets(
+    channels: Mapping[str, ChannelConfig], secrets: Mapping[str, Any]
+) -> dict[str, ChannelConfig]:
+    """The channel configs with the stored secrets in place (each config validated again)."""
+    result = dict(channels)
+    for name, fields in secrets.items():
+        config = result.get(name)
+        if config is None or not isinstance(fields, Mapping):
+            continue
+        allowed = secret_fields(config)
+        replaced = {k: v for k, v in fields.items() if k in allowed}
+        try:
+            result[name] = type(config).model_validate({**config.model_dump(), **replaced})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(["channels", name, *(str(p) for p in first["loc"])])
+            raise SettingInvalid(where, str(first["msg"]).removeprefix("Value error, ")) from None
+    return result
 
 
 def _check(settings: Settings) -> None:
@@ -205,6 +240,7 @@ class SettingsStore:
         self.base = live.model_copy()  # the file and environment, before any overlay
         self.environ = os.environ if environ is None else environ
         self.rows: dict[str, Stored] = {}
+        self.listeners: list[Callable[[Settings], None]] = []  # told after every change
         self._versions: dict[str, int] = {}
 
     async def sync(self, session: AsyncSession) -> bool:
@@ -222,9 +258,10 @@ class SettingsStore:
             for row in (await session.scalars(select(SettingOverride))).all()
         ]
         candidate = self._usable({row.key: row.value for row in rows})
-        for key in EDITABLE:
-            top = key.partition(".")[0]
+        for top in {key.partition(".")[0] for key in EDITABLE} | {"channels"}:
             object.__setattr__(self.live, top, getattr(candidate, top))
+        for listener in self.listeners:
+            listener(self.live)
         self.rows = {row.key: row for row in rows}
         self._versions = {row.key: row.version for row in rows}
         return True
@@ -263,26 +300,7 @@ class SettingsStore:
         caller's transaction. Returns the new version; ``sync`` applies it after the commit."""
         candidate = self.check(key, raw)
         old, new = _json(_get(self.live, key)), _json(_get(candidate, key))
-        value = None if raw is None else new
-        version = await session.scalar(
-            update(SettingOverride)
-            .where(SettingOverride.key == key)
-            .values(
-                version=SettingOverride.version + 1,
-                value=value,
-                updated_by=actor_id,
-                updated_at=now,
-            )
-            .returning(SettingOverride.version)
-        )
-        if version is None:
-            session.add(
-                SettingOverride(
-                    key=key, value=value, version=1, updated_by=actor_id, updated_at=now
-                )
-            )
-            await session.flush()
-            version = 1
+        version = await _upsert(session, key, None if raw is None else new, actor_id, now)
         await record_change(
             session,
             actor_id=actor_id,
@@ -293,7 +311,39 @@ class SettingsStore:
             new=new,
             at=now,
         )
-        return int(version)
+        return version
+
+    async def save_secret(
+        self,
+        session: AsyncSession,
+        channel: str,
+        field: str,
+        value: str,
+        actor_id: int | None,
+        now: datetime,
+    ) -> int:
+        """Replace one channel secret (audited without the value); raises SettingInvalid."""
+        config = self.live.channels.get(channel)
+        if config is None:
+            raise SettingInvalid("channel", texts.UNKNOWN_CHANNEL.format(name=channel))
+        if field not in secret_fields(config):
+            raise SettingInvalid("field", texts.NOT_A_SECRET.format(channel=channel))
+        stored = await session.get(SettingOverride, SECRETS_KEY)
+        secrets = dict(stored.value or {}) if stored is not None else {}
+        secrets[channel] = {**secrets.get(channel, {}), field: value}
+        compose(self.base, {**self.overlay(), SECRETS_KEY: secrets})
+        version = await _upsert(session, SECRETS_KEY, secrets, actor_id, now)
+        await record_change(
+            session,
+            actor_id=actor_id,
+            area="channels",
+            action="replace secret",
+            target=f"{channel}.{field}",
+            old=texts.SECRET_MASK,
+            new=texts.SECRET_REPLACED,
+            at=now,
+        )
+        return version
 
     def source(self, key: str) -> Source:
         row = self.rows.get(key)
@@ -324,6 +374,27 @@ class SettingsStore:
                 )
             )
         return found
+
+
+async def _upsert(
+    session: AsyncSession, key: str, value: Any, actor_id: int | None, now: datetime
+) -> int:
+    """Write one overlay row, its version one higher (1 for a new row); the new version."""
+    version = await session.scalar(
+        update(SettingOverride)
+        .where(SettingOverride.key == key)
+        .values(
+            version=SettingOverride.version + 1, value=value, updated_by=actor_id, updated_at=now
+        )
+        .returning(SettingOverride.version)
+    )
+    if version is None:
+        session.add(
+            SettingOverride(key=key, value=value, version=1, updated_by=actor_id, updated_at=now)
+        )
+        await session.flush()
+        version = 1
+    return int(version)
 
 
 def settings_worker(store: SettingsStore, db: Database) -> Worker:

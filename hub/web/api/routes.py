@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
+    admin_channels,
     admin_routing,
     admin_settings,
     campaigns,
@@ -102,6 +103,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *reports.ENDPOINTS,
     *admin_settings.ENDPOINTS,
     *admin_routing.ENDPOINTS,
+    *admin_channels.ENDPOINTS,
 )
 
 

@@ -11,6 +11,7 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    admin_channels,
     admin_routing,
     admin_settings,
     admin_sla,
@@ -58,6 +59,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         admin_routing,
         admin_sla,
         admin_templates,
+        admin_channels,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)

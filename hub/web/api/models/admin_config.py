@@ -109,3 +109,57 @@ class DryRunAnswer(Answer):
     spam: bool
     inside_business_hours: bool
     trace: list[DryRunStep]
+
+
+class ChannelName(Params):
+    name: Annotated[str, Names("channel"), Field(max_length=64)]
+
+
+class SecretPath(Params):
+    name: Annotated[str, Names("channel"), Field(max_length=64)]
+    field: Annotated[str, Names("secret"), Field(max_length=64)]
+
+
+class SecretState(Answer):
+    field: str
+    set: bool = Field(description="whether a value is configured (the value is never shown)")
+
+
+class ChannelInfo(Answer):
+    name: str
+    kind: str
+    title: str
+    last_message_in: Timestamp | None
+    last_delivery: Timestamp | None
+    last_error: str | None
+    last_error_at: Timestamp | None
+    endpoint: str = Field(
+        description="the webhook URL to paste into the provider, or where "
+        "customers reach the channel"
+    )
+    secrets: list[SecretState]
+
+
+class ChannelList(Answer):
+    items: list[ChannelInfo]
+
+
+class NewSecret(Reading):
+    value: Annotated[
+        str,
+        Says("is required: the new secret as a non-empty string"),
+        Field(min_length=1, max_length=4096),
+    ]
+
+
+class TestSend(Reading):
+    to: Annotated[
+        str,
+        Says("is required: the address or chat id to send the test to"),
+        Field(min_length=1, max_length=320),
+    ]
+
+
+class TestResult(Answer):
+    ok: bool
+    error: str | None
