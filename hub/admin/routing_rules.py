@@ -84,9 +84,9 @@ async def save_rules(
 
 
 def _changed(mine: list[dict[str, Any]], other: list[dict[str, Any]], target: str) -> Any:
-    """For one rule's change, that rule (and its place) only; for a whole list, the names."""
+    """For one rule's change, that rule (and its place) only; for a whole list, the list."""
     if target == "rules":
-        return [rule["name"] for rule in mine]
+        return mine
     for index, rule in enumerate(mine):
         if rule["name"] == target:
             return {"position": index + 1, **rule}

@@ -27,6 +27,7 @@ from hub.admin import texts
 from hub.config.admin import environment_variable
 from hub.config.settings import Settings, _routing_problems
 from hub.core.audit import record_change
+from hub.db.models import Team
 from hub.db.settings_models import SettingOverride
 from hub.platform.database import Database
 from hub.platform.supervisor import Worker
@@ -67,7 +68,11 @@ EDITABLE: Mapping[str, Editable] = {
             "url",
         ),
         Editable(
-            "routing.default_team", "Default team", "routing", "Where messages no rule takes go."
+            "routing.default_team",
+            "Default team",
+            "routing",
+            "Where messages no rule takes go.",
+            "choice",
         ),
         Editable(
             "routing.default_priority",
@@ -299,6 +304,11 @@ class SettingsStore:
         """Store ``raw`` for ``key`` (None: back to the file) after checking it; audited in the
         caller's transaction. Returns the new version; ``sync`` applies it after the commit."""
         candidate = self.check(key, raw)
+        team = candidate.routing.default_team
+        if key == "routing.default_team" and not await session.scalar(
+            select(Team.id).where(Team.slug == team)
+        ):
+            raise SettingInvalid(key, texts.UNKNOWN_TEAM.format(team=team))
         old, new = _json(_get(self.live, key)), _json(_get(candidate, key))
         version = await _upsert(session, key, None if raw is None else new, actor_id, now)
         await record_change(

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.admin import texts
+from hub.admin.routing_rules import team_slugs
 from hub.admin.settings_store import EDITABLE
 from hub.config.settings import PRIORITIES
 from hub.core.errors import not_found
@@ -21,8 +22,10 @@ ON_SLA_PAGE = {"sla", "sla_policies", "calendars", "admin.teams"}
 JSON_KEYS = {"followups"}
 
 
-def _choices(request: web.Request, key: str) -> list[tuple[str, str]]:
+def _choices(request: web.Request, key: str, teams: list[str]) -> list[tuple[str, str]]:
     settings = hub_of(request).settings
+    if key == "routing.default_team":
+        return [(slug, slug) for slug in teams]
     if key == "routing.default_priority":
         return [(p, p.title()) for p in PRIORITIES]
     if key == "routing.calendar":
@@ -39,6 +42,8 @@ async def _page(
 ) -> web.Response:
     hub = hub_of(request)
     await hub.settings_store.refresh(hub.db)
+    async with hub.db.reader() as session:
+        teams = sorted(await team_slugs(session))
     rows: list[dict[str, Any]] = []
     for entry in hub.settings_store.entries():
         shown = entry.value
@@ -49,7 +54,7 @@ async def _page(
                 "entry": entry,
                 "shown": (drafts or {}).get(entry.key, shown),
                 "source": texts.SOURCE_LABELS[entry.source],
-                "choices": _choices(request, entry.key),
+                "choices": _choices(request, entry.key, teams),
                 "on_sla_page": entry.key in ON_SLA_PAGE,
                 "json": entry.key in JSON_KEYS,
                 "error": (errors or {}).get(entry.key),

@@ -64,6 +64,7 @@ async def test_bad_values_are_refused_naming_the_field_and_nothing_is_stored(
         ("calendars", {}, "sla_policies.0.calendar"),
         ("admin.teams", {"support": {"sla_policy": "gold"}}, "admin.teams.support.sla_policy"),
         ("routing.default_priority", "whenever", "routing.default_priority"),
+        ("routing.default_team", "nobody", "routing.default_team"),
     ]
     for key, value, field in cases:
         response = await desk.client.put(
