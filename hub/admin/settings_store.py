@@ -225,6 +225,12 @@ def _check(settings: Settings) -> None:
     for problem in _routing_problems(settings):
         where, _, text = problem.partition(": ")
         raise SettingInvalid(where, text)
+    for index, rule in enumerate(settings.followups.rules):
+        unknown = [c for c in rule.channels if c not in settings.channels]
+        if unknown:
+            raise SettingInvalid(
+                f"followups.rules.{index}.channels", f"unknown channel {unknown[0]!r}"
+            )
     policies = {p.name for p in settings.sla_policies}
     for slug, team in settings.admin.teams.items():
         if team.calendar and team.calendar not in settings.calendars:

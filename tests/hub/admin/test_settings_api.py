@@ -65,6 +65,11 @@ async def test_bad_values_are_refused_naming_the_field_and_nothing_is_stored(
         ("admin.teams", {"support": {"sla_policy": "gold"}}, "admin.teams.support.sla_policy"),
         ("routing.default_priority", "whenever", "routing.default_priority"),
         ("routing.default_team", "nobody", "routing.default_team"),
+        (
+            "followups",
+            {"rules": [{"name": "r", "trigger": "pending", "channels": ["fax"]}]},
+            "followups.rules.0.channels",
+        ),
     ]
     for key, value, field in cases:
         response = await desk.client.put(
