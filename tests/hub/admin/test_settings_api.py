@@ -95,3 +95,20 @@ async def test_only_admins_change_settings(make_desk: MakeDesk) -> None:
     )
     assert changed.status == 403
     assert desk.settings.instance_name == "Relaydesk Demo"
+
+
+async def test_routing_defaults_apply_to_the_next_decision(make_desk: MakeDesk) -> None:
+    desk = await make_desk()
+    _, admin = await desk.agent("admin@example.com", role=Role.ADMIN, teams=("support", "billing"))
+    for key, value in (("routing.default_priority", "high"), ("routing.default_team", "billing")):
+        response = await desk.client.put(
+            f"/api/v1/admin/settings/{key}", json={"value": value}, headers=auth(admin)
+        )
+        assert response.status == 200
+    dry = await desk.client.post(
+        "/api/v1/admin/routing/dry-run",
+        json={"channel": "api", "text": "hello there"},
+        headers=auth(admin),
+    )
+    body = await dry.json()
+    assert (body["rule"], body["team"], body["priority"]) == (None, "billing", "high")
