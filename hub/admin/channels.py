@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Channel, DeliveryResult, OutboundMessage, Party
 from channels.config import ChannelConfig
-from hub.admin.settings_store import secret_fields
+from hub.admin.settings_store import secret_fields, secret_value
 from hub.config.settings import Settings
 from hub.db.models import DeliveryState, Direction, Message
 
@@ -88,7 +88,7 @@ async def statuses(session: AsyncSession, settings: Settings) -> list[ChannelSta
                 last_error_at=failed.created_at if failed else None,
                 endpoint=endpoint(settings.web.public_url, name, config),
                 secrets=tuple(
-                    Secret(field, bool(getattr(config, field, "")))
+                    Secret(field, bool(secret_value(config, field)))
                     for field in secret_fields(config)
                 ),
             )

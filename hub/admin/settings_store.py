@@ -188,13 +188,33 @@ def compose(base: Settings, overlay: Mapping[str, Any]) -> Settings:
     return candidate
 
 
-def secret_fields(config: ChannelConfig) -> tuple[str, ...]:
-    """The channel's settings that are secrets: shown masked, replaced, never echoed."""
-    return tuple(
-        name
-        for name, field in type(config).model_fields.items()
-        if name.endswith(SECRET_SUFFIXES) and field.annotation is str
-    )
+def secret_fields(config: BaseModel, prefix: str = "") -> tuple[str, ...]:
+    """The channel's settings that are secrets (dotted inside a table that is set, such as
+    ``imap.password``): shown masked, replaced, never echoed."""
+    found: list[str] = []
+    for name, field in type(config).model_fields.items():
+        value = getattr(config, name)
+        if isinstance(value, BaseModel):
+            found.extend(secret_fields(value, f"{prefix}{name}."))
+        elif name.endswith(SECRET_SUFFIXES) and field.annotation is str:
+            found.append(prefix + name)
+    return tuple(found)
+
+
+def secret_value(config: BaseModel, field: str) -> str:
+    value: Any = config
+    for part in field.split("."):
+        value = getattr(value, part, "")
+    return value if isinstance(value, str) else ""
+
+
+def _put(data: dict[str, Any], dotted: str, value: str) -> None:
+    head, _, rest = dotted.partition(".")
+    if rest:
+        data[head] = dict(data.get(head) or {})
+        _put(data[head], rest, value)
+    else:
+        data[head] = value
 
 
 def with_secrets(
@@ -207,9 +227,12 @@ def with_secrets(
         if config is None or not isinstance(fields, Mapping):
             continue
         allowed = secret_fields(config)
-        replaced = {k: v for k, v in fields.items() if k in allowed}
+        data = config.model_dump()
+        for field, value in fields.items():
+            if field in allowed and isinstance(value, str):
+                _put(data, field, value)
         try:
-            result[name] = type(config).model_validate({**config.model_dump(), **replaced})
+            result[name] = type(config).model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(["channels", name, *(str(p) for p in first["loc"])])
