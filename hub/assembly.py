@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
+from hub.admin.settings_store import SettingsStore, settings_worker
 from hub.agent.snooze import Snoozer
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
@@ -68,6 +69,7 @@ class Hub:
     metrics: Metrics  # this process's Prometheus figures (GET /metrics)
     presence: PresenceTracker  # agents' activity and the away/offline sweep
     reports: Reports  # reporting facts and rollups (the web's status changes record through it)
+    settings_store: SettingsStore  # settings admins changed in the database, applied in place
 
 
 class _Service(Protocol):
@@ -166,7 +168,22 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         metrics=metrics,
         presence=PresenceTracker(db, clock, settings.live, events.wake),
         reports=reports,
+        settings_store=SettingsStore(settings),
     )
+
+
+def _follow_channel_configs(hub: Hub) -> None:
+    """A channel secret an admin replaced reaches the channel object at once (the adapters read
+    their config when they use it)."""
+
+    def apply(settings: Settings) -> None:
+        for name, config in settings.channels.items():
+            channel = hub.channels.get(name)
+            current = getattr(channel, "config", None)
+            if current is not None and current is not config and type(current) is type(config):
+                channel.config = config  # type: ignore[union-attr]
+
+    hub.settings_store.listeners.append(apply)
 
 
 async def _ensure_teams(hub: Hub) -> None:
@@ -203,6 +220,8 @@ async def assemble(
     measure one part use it)."""
     async with database(settings) as db, AsyncExitStack() as stack:
         hub = _build(settings, clock or SystemClock(), db, _channels(settings, channels))
+        _follow_channel_configs(hub)
+        await hub.settings_store.refresh(db)  # before anything reads a setting
         if start_workers:
             await _ensure_teams(hub)
             listeners = settings.operations.listeners  # one process of several runs these
@@ -219,6 +238,7 @@ async def assemble(
                 hub.presence.worker,
                 *hub.chat_files.workers,
                 hub.campaigns.worker,
+                settings_worker(hub.settings_store, db),
                 hub.ingestor.worker,
             )
             await hub.supervisor.start()

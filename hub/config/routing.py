@@ -44,6 +44,7 @@ class RuleExtensions(_Model):
     template: str | None = None
     bot: str | None = None
     spam: bool = False
+    enabled: bool = True  # a disabled rule stays in the list and never matches
 
     @field_validator("regex")
     @classmethod

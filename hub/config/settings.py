@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
+from hub.config.admin import AdminSettings
 from hub.config.campaigns import CampaignSettings
 from hub.config.crm import CrmSettings
 from hub.config.live import LiveSettings
@@ -183,6 +184,7 @@ class Settings(_Model):
     operations: OperationsSettings = OperationsSettings()
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     reports: ReportSettings = ReportSettings()
+    admin: AdminSettings = AdminSettings()
     templates_dir: Path = PROJECT_ROOT / "templates"
 
     def channel(self, name: str) -> ChannelConfig | None:

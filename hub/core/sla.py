@@ -25,14 +25,38 @@ METRICS = ("first_response", "next_response", "resolution")
 PAUSED = (ConversationStatus.PENDING, ConversationStatus.SNOOZED, ConversationStatus.RESOLVED)
 
 
-def policy_for(settings: Settings, priority: str, tier: str) -> SlaPolicy | None:
-    """The first configured policy for this priority and tier, else the plain ``[sla]`` table."""
+TEAM_MARK = " @ "  # "standard @ billing": a policy on the billing team's calendar
+
+
+def policy_for(
+    settings: Settings, priority: str, tier: str, team: str | None = None
+) -> SlaPolicy | None:
+    """The first configured policy for this priority and tier, else the plain ``[sla]`` table;
+    on the team's calendar when the policy names none. A policy that is some team's default
+    (``[admin.teams.SLUG] sla_policy``) applies to that team's conversations only, and to all
+    of them when none before it in the list matches."""
+    teams = settings.admin.teams
+    own = teams[team].sla_policy if team in teams else None
+    reserved = {t.sla_policy for t in teams.values() if t.sla_policy} - {own}
     for policy in settings.sla_policies:
-        if (not policy.priorities or priority in policy.priorities) and (
-            not policy.tiers or tier in policy.tiers
+        if policy.name in reserved:
+            continue
+        if policy.name == own or (
+            (not policy.priorities or priority in policy.priorities)
+            and (not policy.tiers or tier in policy.tiers)
         ):
-            return policy
-    return _plain(settings, priority)
+            return _on_team_calendar(settings, policy, team)
+    return _on_team_calendar(settings, _plain(settings, priority), team)
+
+
+def _on_team_calendar(
+    settings: Settings, policy: SlaPolicy | None, team: str | None
+) -> SlaPolicy | None:
+    defaults = settings.admin.teams.get(team or "")
+    if policy is None or policy.calendar or defaults is None or not defaults.calendar:
+        return policy
+    name = f"{policy.name}{TEAM_MARK}{team}"
+    return policy.model_copy(update={"name": name, "calendar": defaults.calendar})
 
 
 def _plain(settings: Settings, priority: str) -> SlaPolicy | None:
@@ -47,6 +71,9 @@ def _plain(settings: Settings, priority: str) -> SlaPolicy | None:
 
 
 def policy_named(settings: Settings, name: str) -> SlaPolicy | None:
+    if TEAM_MARK in name:
+        base, _, team = name.rpartition(TEAM_MARK)
+        return _on_team_calendar(settings, policy_named(settings, base), team)
     for policy in settings.sla_policies:
         if policy.name == name:
             return policy

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.config.settings import Settings, SlaTarget
 from hub.core import sla as sla_clock
 from hub.core.conversations import log_event
-from hub.db.models import Conversation, Counter, Customer, Ticket
+from hub.db.models import Conversation, Counter, Customer, Team, Ticket
 from hub.db.routing_models import SlaClock
 
 FIRST_TICKET_NUMBER = 1000
@@ -86,7 +86,9 @@ async def change_priority(
         return False
     conversation.priority = priority
     customer = await session.get(Customer, conversation.customer_id)
-    policy = sla_clock.policy_for(settings, priority, customer.tier if customer else "standard")
+    team = await session.scalar(select(Team.slug).where(Team.id == conversation.team_id))
+    tier = customer.tier if customer else "standard"
+    policy = sla_clock.policy_for(settings, priority, tier, team)
     clock = await session.get(SlaClock, conversation.id)
     if clock is None and policy is not None:
         clock = sla_clock.start_clock(

@@ -18,6 +18,7 @@ from hub.db import (
     privacy_models,
     report_models,
     routing_models,
+    settings_models,
     widget_models,
 )
 from hub.db.base import Base
@@ -37,5 +38,6 @@ MODULES = (
     privacy_models,
     report_models,
     routing_models,
+    settings_models,
     widget_models,
 )

@@ -10,6 +10,7 @@ them and never sent to a customer."""
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     TemplateNotFound,
+    TemplateSyntaxError,
     select_autoescape,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -163,6 +165,46 @@ class TemplateRenderer:
             for part, text in sources.items()
         }
         return self.render_with(drafts, name, dict(SAMPLE_CONTEXT), source.channel, source.locale)
+
+    def problem(self, sources: dict[str, str], name: str, source: Source) -> TemplateProblem | None:
+        """None when the drafts render with sample data; else the part, line and message of
+        the first failure (for an editor to show beside the field)."""
+        try:
+            self.check(sources, name, source)
+        except TemplateFailure as failure:
+            found = failure
+        else:
+            return None
+        environment = _environment(self.directory, {})
+        for part in PARTS:
+            text = sources.get(part)
+            if not text:
+                continue
+            try:
+                environment.from_string(text).render(dict(SAMPLE_CONTEXT))
+            except TemplateSyntaxError as exc:
+                return TemplateProblem(part, exc.lineno, exc.message or str(exc))
+            except Exception as exc:  # what a template can raise is open-ended
+                return TemplateProblem(part, _template_line(exc), f"{type(exc).__name__}: {exc}")
+        return TemplateProblem("txt", None, str(found.__cause__ or found))
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateProblem:
+    part: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.part} line {self.line}" if self.line else self.part
+        return f"{where}: {self.message}"
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line of a render error (Jinja2 puts template frames in the traceback)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    lines = [frame.lineno for frame in frames if frame.filename == "<template>"]
+    return lines[-1] if lines else None
 
 
 class FollowupRenderer:

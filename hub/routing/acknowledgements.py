@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.config.settings import Settings
-from hub.core.calendar import calendar_named
+from hub.core.calendar import BusinessCalendar, calendar_named
 from hub.db.models import Conversation, Customer
 from hub.outbound.automated import AutomatedSender, AutoReplyCheck, Purpose, Template
 from hub.outbound.compose import reply_route
@@ -24,7 +24,12 @@ class Acknowledgements:
     def __init__(self, settings: Settings, sender: AutomatedSender) -> None:
         self.settings = settings
         self.sender = sender
-        self.hours = calendar_named(
+
+    @property
+    def hours(self) -> BusinessCalendar:
+        """Read each time: an admin may change the calendars while the hub runs."""
+        settings = self.settings
+        return calendar_named(
             settings.calendars, settings.followups.calendar or settings.routing.calendar
         )
 

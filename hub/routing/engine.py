@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import InboundMessage
 from hub.config.settings import Settings
 from hub.core import sla
-from hub.core.calendar import calendar_named
+from hub.core.calendar import BusinessCalendar, calendar_named
 from hub.core.conversations import log_event, set_status
 from hub.core.staff import team_id_for
 from hub.db.models import Conversation, ConversationStatus, Customer, Message
@@ -41,11 +41,15 @@ class RoutingEngine:
         self.acknowledgements = Acknowledgements(settings, self.automated)
         self.rules = RuleStore(settings)
         self.bots = BotGateway(settings, self.automated)
-        self.hours = calendar_named(settings.calendars, settings.routing.calendar)
         self.fallback = settings.routing.assignment.sticky_fallback
         self.reports = Reports(settings)
         # Team slug -> id: teams are never renamed or deleted, so a found id stays true.
         self._team_ids: dict[str, int] = {}
+
+    @property
+    def hours(self) -> BusinessCalendar:
+        """Read each time: an admin may change the calendars while the hub runs."""
+        return calendar_named(self.settings.calendars, self.settings.routing.calendar)
 
     async def facts(
         self,
@@ -119,7 +123,7 @@ class RoutingEngine:
             await set_status(session, conversation, ConversationStatus.RESOLVED, now)
             # no report clock started: spam never counts
             return actions
-        policy = sla.policy_for(self.settings, actions.priority, customer.tier)
+        policy = sla.policy_for(self.settings, actions.priority, customer.tier, actions.team)
         if policy is not None:
             clock = sla.start_clock(session, conversation, policy, now)
             sla.recompute(clock, policy, self.settings)

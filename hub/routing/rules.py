@@ -89,6 +89,8 @@ class CompiledRule:
         languages = {lang.lower().split("-")[0] for lang in rule.languages}
         self.checks: list[tuple[str, Check]] = []
         add = self.checks.append
+        if not rule.enabled:
+            add(("enabled", lambda _f, _i: False))
         if rule.channels:
             add(("channels", lambda f, _i: f.channel in rule.channels))
         if rule.channel_kinds:

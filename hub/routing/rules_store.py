@@ -75,6 +75,9 @@ class RuleStore:
             rules = parse_rules(self.settings, row.rules)
             self._ruleset = RuleSet(self.settings.routing, rules)
             self._version = row.version
+        if self._ruleset.settings is not self.settings.routing:  # an admin changed [routing]
+            rules = self._ruleset.rules if self._version else self.settings.routing.rules
+            self._ruleset = RuleSet(self.settings.routing, rules)
         return self._version, self._ruleset
 
     async def save(

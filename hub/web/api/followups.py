@@ -5,12 +5,13 @@ the public satisfaction link."""
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from hub.admin.templates import TemplateRefused, save_variant
 from hub.core.errors import CSAT_BAD_LINK, CSAT_THANKS, forbidden, not_found, template_error
 from hub.db.models import Conversation, ConversationStatus, Role
-from hub.db.routing_models import FaqEntry, FollowupTemplate
-from hub.outbound.templates import Source, TemplateFailure
+from hub.db.routing_models import FaqEntry
+from hub.outbound.templates import Source
 from hub.routing import csat
 from hub.web.api.edge import Call, Doc, Endpoint, endpoint
 from hub.web.api.models import followups as shapes
@@ -53,10 +54,11 @@ def _source(body: TemplateSource) -> Source:
 async def preview_template(call: Call, path: TemplateName, body: TemplateSource) -> Rendered:
     _admin(call)
     assert call.hub.routing is not None
-    try:
-        rendered = call.hub.routing.engine.templates.check(body.parts(), path.name, _source(body))
-    except TemplateFailure as exc:
-        raise template_error(str(exc.__cause__ or exc)) from None
+    renderer = call.hub.routing.engine.templates
+    problem = renderer.problem(body.parts(), path.name, _source(body))
+    if problem is not None:
+        raise template_error(str(problem))
+    rendered = renderer.check(body.parts(), path.name, _source(body))
     return Rendered(subject=rendered.subject, text=rendered.text, html=rendered.html)
 
 
@@ -79,31 +81,19 @@ async def put_template(call: Call, path: TemplateName, body: TemplateSource) -> 
     agent_id = _admin(call)
     assert hub.routing is not None
     try:
-        hub.routing.engine.templates.check(parts, name, source)
-    except TemplateFailure as exc:
-        raise template_error(str(exc.__cause__ or exc)) from None
-    now = hub.clock.now()
-    async with hub.db.writer() as session:
-        await session.execute(
-            delete(FollowupTemplate).where(
-                FollowupTemplate.name == name,
-                FollowupTemplate.channel == source.channel,
-                FollowupTemplate.locale == source.locale,
+        async with hub.db.writer() as session:
+            await save_variant(
+                session,
+                hub.routing.engine.templates,
+                name,
+                source,
+                parts,
+                agent_id,
+                hub.clock.now(),
             )
-        )
-        for part, text in parts.items():
-            session.add(
-                FollowupTemplate(
-                    name=name,
-                    channel=source.channel,
-                    locale=source.locale,
-                    part=part,
-                    source=text,
-                    saved_by=agent_id,
-                    updated_at=now,
-                )
-            )
-        await session.commit()
+            await session.commit()
+    except TemplateRefused as exc:
+        raise template_error(str(exc.problem)) from None
     return SavedTemplate.model_validate(
         {"name": name, "channel": source.channel, "locale": source.locale, "parts": sorted(parts)}
     )

@@ -15,6 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
+    admin_channels,
+    admin_routing,
+    admin_settings,
     campaigns,
     consent,
     conversations,
@@ -102,6 +105,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *campaigns.ENDPOINTS,
     *reports.ENDPOINTS,
     *search.ENDPOINTS,
+    *admin_settings.ENDPOINTS,
+    *admin_routing.ENDPOINTS,
+    *admin_channels.ENDPOINTS,
 )
 
 

@@ -9,13 +9,15 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from hub.admin.routing_rules import save_rules
 from hub.assembly import Hub
 from hub.core.authz import Principal
-from hub.core.errors import forbidden, not_found
+from hub.core.errors import forbidden, not_found, rules_invalid
 from hub.db.models import Agent, Role
 from hub.db.routing_models import AdminNotice, SlaEvent
 from hub.routing.availability import Availability, set_availability
 from hub.routing.rules import Facts, RuleSet
+from hub.routing.rules_store import RulesInvalid
 from hub.routing.service import Routing
 from hub.web.api.edge import Call, Doc, Endpoint, endpoint
 from hub.web.api.models import routing as shapes
@@ -68,10 +70,12 @@ async def get_rules(call: Call) -> Ruleset:
     "/api/v1/routing/rules",
     Doc(
         TAG,
-        "Replace the routing rules (admins); creates the teams they name",
+        "Replace the routing rules (admins)",
         "putRoutingRules",
         ok={200: "The saved rules"},
         errors=(400, 401, 403, 413, 422),
+        description="A rule without a condition or naming an unknown team or channel is "
+        "refused (422) naming the field.",
     ),
 )
 async def put_rules(call: Call, body: NewRules) -> Ruleset:
@@ -79,7 +83,12 @@ async def put_rules(call: Call, body: NewRules) -> Ruleset:
     hub = call.hub
     async with hub.db.writer() as session:
         store = routing_of(hub).engine.rules
-        version = await store.save(session, body.rules, call.principal.agent_id, hub.clock.now())
+        try:
+            version = await save_rules(
+                session, store, body.rules, call.principal.agent_id, hub.clock.now()
+            )
+        except RulesInvalid as exc:
+            raise rules_invalid(exc.where, exc.problem) from None
         await session.commit()
     return Ruleset(version=version, source="api", rules=body.rules)
 

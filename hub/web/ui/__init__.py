@@ -11,6 +11,11 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    admin_channels,
+    admin_routing,
+    admin_settings,
+    admin_sla,
+    admin_templates,
     campaigns,
     campaigns_send,
     canned,
@@ -54,6 +59,11 @@ def setup(app: web.Application, pages: Environment) -> None:
         segments,
         reports,
         search,
+        admin_settings,
+        admin_routing,
+        admin_sla,
+        admin_templates,
+        admin_channels,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)

@@ -35,6 +35,8 @@ NOTICES = {
     "presence": "Presence updated.",
     "segment": "Segment saved.",
     "segment_deleted": "Segment deleted.",
+    "admin_saved": "Saved. Every hub process applies it within a few seconds.",
+    "admin_reset": "Back to the value from the config file.",
 }
 
 

@@ -52,6 +52,13 @@ async def test_rules_replace_validate_and_route(make_desk: MakeDesk) -> None:
     assert (await unknown.json())["error"]["fields"] == {
         "rules.0.channels": "unknown channel 'fax'"
     }
+    no_team = await desk.client.put(
+        "/api/v1/routing/rules", json={"rules": RULES}, headers=auth(admin)
+    )
+    assert (await no_team.json())["error"]["fields"] == {
+        "rules.1.team": "no team named 'vip' (create it on the Teams page first)"
+    }
+    await desk.agent("vip-desk@example.com", teams=("vip",))
     saved = await desk.client.put(
         "/api/v1/routing/rules", json={"rules": RULES}, headers=auth(admin)
     )
