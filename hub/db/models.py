@@ -185,6 +185,12 @@ class Conversation(Base):
     resolved_at: Mapped[datetime | None]
     # The next SLA deadline (kept by hub.core.sla.sync_due; NULL: none applies). Migration 0007.
     sla_due_at: Mapped[datetime | None]
+    # Who wrote last ("customer" or "agent"; bots, automated messages and failed deliveries do
+    # not count), that message, and the customer's newest message: kept by triggers on
+    # messages (migration 0021, docs/live.md), never written by the ORM.
+    last_party: Mapped[str | None] = mapped_column(String(8))
+    last_party_message_id: Mapped[int | None]
+    last_customer_message_id: Mapped[int | None]
 
 
 class Message(Base):
