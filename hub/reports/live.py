@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,6 +44,7 @@ from hub.db.models import (
 from hub.reports.live_texts import FIGURES, NO_TEAM, live_forbidden, team_out_of_scope
 
 NO_TEAM_KEY = "none"
+Row = TypeVarTuple("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ def conditions(now: datetime, risk: timedelta) -> dict[str, ColumnElement[bool]]
     }
 
 
-def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
+def _scoped(query: Select[*Row], scope: Scope) -> Select[*Row]:
     if scope.team_ids is None:
         return query
     if not scope.team_ids:
