@@ -124,38 +124,57 @@ def _scoped(query: Select[*Row], scope: Scope) -> Select[*Row]:
     return query.where(Conversation.team_id.in_(scope.team_ids))
 
 
+def _waiting(status: str, party: str | None) -> tuple[bool, bool]:
+    """(waiting for us, waiting for the customer) for an open conversation: ``conditions``
+    for one group of the figures query."""
+    is_open = status == ConversationStatus.OPEN
+    return (
+        is_open and party == CUSTOMER,
+        status == ConversationStatus.PENDING or (is_open and party == AGENT),
+    )
+
+
 async def _by_team_and_channel(
     session: AsyncSession, scope: Scope, now: datetime, risk: timedelta
 ) -> list[Figures]:
-    """One line per (team, channel) pair with open work, in one pass over the open
-    conversations' entries in ``ix_conversations_live`` (the table itself is not read);
-    ``key`` is the team's, ``label`` the channel."""
+    """Lines per (team, channel) pair with open work, ``key`` the team's, ``label`` the
+    channel, in one pass along ``ix_conversations_live`` (the table itself is not read):
+    grouped in the index's order (status, team, channel, who wrote last), so the database
+    counts as it walks and sorts nothing; the groups' status and last party give the
+    waiting figures."""
     met = conditions(now, risk)
-    waiting_since = func.min(
-        case((met["waiting_us"], Conversation.last_inbound_at)),
-        type_=Conversation.last_inbound_at.type,
-    )
-    counts = [func.sum(case((met[name], 1), else_=0)).label(name) for name in FIGURES]
+    sums = [
+        func.sum(case((met[name], 1), else_=0)).label(name)
+        for name in ("unassigned", "sla_at_risk", "sla_breached")
+    ]
+    groups = (Conversation.status, Conversation.team_id, Conversation.channel)
     query = (
         select(
-            Conversation.team_id,
-            Conversation.channel,
-            *counts,
-            waiting_since.label("waiting_since"),
+            *groups,
+            Conversation.last_party,
+            func.count().label("open"),
+            *sums,
+            func.min(Conversation.last_inbound_at).label("waiting_since"),
         )
         .where(Conversation.status.in_(ACTIVE))
-        .group_by(Conversation.team_id, Conversation.channel)
+        .group_by(*groups, Conversation.last_party)
     )
     found = []
     for row in await session.execute(_scoped(query, scope)):
         values = row._mapping
-        team_id = values["team_id"]
+        team_id, count = values["team_id"], int(values["open"])
+        waiting_us, waiting_customer = _waiting(values["status"], values["last_party"])
         found.append(
             Figures(
                 key=str(team_id) if team_id is not None else NO_TEAM_KEY,
                 label=str(values["channel"]),
-                waiting_since=values["waiting_since"],
-                **{name: int(values[name] or 0) for name in FIGURES},
+                open=count,
+                unassigned=int(values["unassigned"] or 0),
+                waiting_us=count if waiting_us else 0,
+                waiting_customer=count if waiting_customer else 0,
+                sla_at_risk=int(values["sla_at_risk"] or 0),
+                sla_breached=int(values["sla_breached"] or 0),
+                waiting_since=values["waiting_since"] if waiting_us else None,
             )
         )
     return found
