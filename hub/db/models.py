@@ -185,6 +185,12 @@ class Conversation(Base):
     resolved_at: Mapped[datetime | None]
     # The next SLA deadline (kept by hub.core.sla.sync_due; NULL: none applies). Migration 0007.
     sla_due_at: Mapped[datetime | None]
+    # Who wrote last ("customer" or "agent"; bots, automated messages and failed deliveries do
+    # not count), that message, and the customer's newest message: kept by triggers on
+    # messages (migration 0021, docs/live.md), never written by the ORM.
+    last_party: Mapped[str | None] = mapped_column(String(8))
+    last_party_message_id: Mapped[int | None]
+    last_customer_message_id: Mapped[int | None]
 
 
 class Message(Base):
@@ -195,8 +201,9 @@ class Message(Base):
         UniqueConstraint("channel", "external_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_customer", "customer_id", "id"),
-        # Per-recipient counts in a time window (mail loop protection, bounces).
-        Index("ix_messages_identity_created", "identity_id", "created_at"),
+        # The automatic replies an address got in the last hour (mail loop protection, on
+        # every acknowledgement): a range, not a scan of the log. Migration 0021.
+        Index("ix_messages_identity", "identity_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # Lets SQLAlchemy insert a batch of messages in one statement on SQLite too.

@@ -54,8 +54,8 @@ class AgentAssignment(Base):
 
 
 # When each agent last replied (the live view's "last reply"), and the live figures read from
-# an index alone (the open conversations' team, channel, assignee and deadlines): created by
-# migration 0016.
+# an index alone (the open conversations' team, channel, who wrote last, assignee and
+# deadlines): created by migration 0016, who wrote last added by 0021.
 _messages = cast(Table, Message.__table__)
 if "ix_messages_author" not in {index.name for index in _messages.indexes}:
     Index("ix_messages_author", _messages.c.author_agent_id, _messages.c.created_at)
@@ -63,6 +63,7 @@ LIVE_COLUMNS = (
     "status",
     "team_id",
     "channel",
+    "last_party",
     "assignee_id",
     "sla_due_at",
     "last_inbound_at",
@@ -71,3 +72,7 @@ LIVE_COLUMNS = (
 _conversations = cast(Table, Conversation.__table__)
 if "ix_conversations_live" not in {index.name for index in _conversations.indexes}:
     Index("ix_conversations_live", *(_conversations.c[name] for name in LIVE_COLUMNS))
+# The "waiting for us" list, longest wait first, walks this one (migration 0021).
+WAITING_COLUMNS = ("status", "last_party", "last_inbound_at", "id")
+if "ix_conversations_waiting_us" not in {index.name for index in _conversations.indexes}:
+    Index("ix_conversations_waiting_us", *(_conversations.c[name] for name in WAITING_COLUMNS))

@@ -15,10 +15,9 @@ conversations behind each number (``live_conversations``). Definitions (docs/liv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,15 +38,13 @@ from hub.core.conversations import ACTIVE
 from hub.db.models import (
     Conversation,
     ConversationStatus,
-    DeliveryState,
-    Direction,
-    Message,
     Role,
     Team,
 )
 from hub.reports.live_texts import FIGURES, NO_TEAM, live_forbidden, team_out_of_scope
 
 NO_TEAM_KEY = "none"
+Row = TypeVarTuple("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,49 +94,29 @@ class Figures:
         return value
 
 
-def last_party() -> Any:
-    """Who wrote last, the customer ("inbound") or an agent ("outbound"), as a correlated
-    subquery that walks the conversation's messages newest first and stops at the first that
-    counts: bots, automated messages, notes, events and failed deliveries do not."""
-    counts = or_(
-        Message.direction == Direction.INBOUND,
-        and_(
-            Message.direction == Direction.OUTBOUND,
-            Message.author_agent_id.is_not(None),
-            Message.automated.is_(False),
-            Message.delivery_state != DeliveryState.FAILED,
-        ),
-    )
-    return (
-        select(Message.direction)
-        .where(Message.conversation_id == Conversation.id, counts)
-        .order_by(Message.id.desc())
-        .limit(1)
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
+CUSTOMER, AGENT = "customer", "agent"  # conversations.last_party (migration 0021)
 
 
-def conditions(
-    columns: Mapping[str, Any], now: datetime, risk: timedelta
-) -> dict[str, ColumnElement[bool]]:
-    """Each figure's condition over ``columns`` (status, assignee_id, last_party, sla_due_at),
-    for conversations already known to be open."""
-    status, party, due = columns["status"], columns["last_party"], columns["sla_due_at"]
+def conditions(now: datetime, risk: timedelta) -> dict[str, ColumnElement[bool]]:
+    """Each figure's condition over the conversation's columns, for conversations already
+    known to be open. Who wrote last is the stored ``last_party``: the author of the newest
+    message that counts (kept by triggers on messages: bots, automated messages, notes and
+    failed deliveries do not count), so every figure is read from ``ix_conversations_live``."""
+    status, party, due = Conversation.status, Conversation.last_party, Conversation.sla_due_at
     return {
         "open": true(),
-        "unassigned": columns["assignee_id"].is_(None),
-        "waiting_us": and_(status == ConversationStatus.OPEN, party == Direction.INBOUND),
+        "unassigned": Conversation.assignee_id.is_(None),
+        "waiting_us": and_(status == ConversationStatus.OPEN, party == CUSTOMER),
         "waiting_customer": or_(
             status == ConversationStatus.PENDING,
-            and_(status == ConversationStatus.OPEN, party == Direction.OUTBOUND),
+            and_(status == ConversationStatus.OPEN, party == AGENT),
         ),
         "sla_at_risk": and_(due.is_not(None), due >= now, due < now + risk),
         "sla_breached": and_(due.is_not(None), due < now),
     }
 
 
-def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
+def _scoped(query: Select[*Row], scope: Scope) -> Select[*Row]:
     if scope.team_ids is None:
         return query
     if not scope.team_ids:
@@ -148,49 +124,57 @@ def _scoped(query: Select[Any], scope: Scope) -> Select[Any]:
     return query.where(Conversation.team_id.in_(scope.team_ids))
 
 
-def _open_conversations(scope: Scope) -> Any:
-    """The open conversations with who wrote last, computed once per row (materialized: the
-    figures use it several times) and only where the status is open (the only status whose
-    figures depend on it)."""
-    party = case((Conversation.status == ConversationStatus.OPEN, last_party()), else_=None)
-    query = select(
-        Conversation.id,
-        Conversation.team_id,
-        Conversation.channel,
-        Conversation.status,
-        Conversation.assignee_id,
-        Conversation.last_inbound_at,
-        Conversation.sla_due_at,
-        type_coerce(party, Message.direction.type).label("last_party"),
-    ).where(Conversation.status.in_(ACTIVE))
-    return _scoped(query, scope).cte("live_open").prefix_with("MATERIALIZED")
+def _waiting(status: str, party: str | None) -> tuple[bool, bool]:
+    """(waiting for us, waiting for the customer) for an open conversation: ``conditions``
+    for one group of the figures query."""
+    is_open = status == ConversationStatus.OPEN
+    return (
+        is_open and party == CUSTOMER,
+        status == ConversationStatus.PENDING or (is_open and party == AGENT),
+    )
 
 
 async def _by_team_and_channel(
     session: AsyncSession, scope: Scope, now: datetime, risk: timedelta
 ) -> list[Figures]:
-    """One line per (team, channel) pair with open work, in one pass over the open
-    conversations; ``key`` is the team's, ``label`` the channel."""
-    base = _open_conversations(scope)
-    columns = {column.name: column for column in base.c}
-    met = conditions(columns, now, risk)
-    waiting_since = func.min(
-        case((met["waiting_us"], base.c.last_inbound_at)), type_=Conversation.last_inbound_at.type
+    """Lines per (team, channel) pair with open work, ``key`` the team's, ``label`` the
+    channel, in one pass along ``ix_conversations_live`` (the table itself is not read):
+    grouped in the index's order (status, team, channel, who wrote last), so the database
+    counts as it walks and sorts nothing; the groups' status and last party give the
+    waiting figures."""
+    met = conditions(now, risk)
+    sums = [
+        func.sum(case((met[name], 1), else_=0)).label(name)
+        for name in ("unassigned", "sla_at_risk", "sla_breached")
+    ]
+    groups = (Conversation.status, Conversation.team_id, Conversation.channel)
+    query = (
+        select(
+            *groups,
+            Conversation.last_party,
+            func.count().label("open"),
+            *sums,
+            func.min(Conversation.last_inbound_at).label("waiting_since"),
+        )
+        .where(Conversation.status.in_(ACTIVE))
+        .group_by(*groups, Conversation.last_party)
     )
-    counts = [func.sum(case((met[name], 1), else_=0)).label(name) for name in FIGURES]
-    query = select(
-        base.c.team_id, base.c.channel, *counts, waiting_since.label("waiting_since")
-    ).group_by(base.c.team_id, base.c.channel)
     found = []
-    for row in await session.execute(query):
+    for row in await session.execute(_scoped(query, scope)):
         values = row._mapping
-        team_id = values["team_id"]
+        team_id, count = values["team_id"], int(values["open"])
+        waiting_us, waiting_customer = _waiting(values["status"], values["last_party"])
         found.append(
             Figures(
                 key=str(team_id) if team_id is not None else NO_TEAM_KEY,
                 label=str(values["channel"]),
-                waiting_since=values["waiting_since"],
-                **{name: int(values[name] or 0) for name in FIGURES},
+                open=count,
+                unassigned=int(values["unassigned"] or 0),
+                waiting_us=count if waiting_us else 0,
+                waiting_customer=count if waiting_customer else 0,
+                sla_at_risk=int(values["sla_at_risk"] or 0),
+                sla_breached=int(values["sla_breached"] or 0),
+                waiting_since=values["waiting_since"] if waiting_us else None,
             )
         )
     return found
@@ -248,13 +232,7 @@ async def live_conversations(
 ) -> list[Conversation]:
     """The conversations behind one number: ``figure`` for a team (an id or "none"), a channel,
     or all in scope; longest waiting first."""
-    columns = {
-        "status": Conversation.status,
-        "assignee_id": Conversation.assignee_id,
-        "last_party": last_party(),
-        "sla_due_at": Conversation.sla_due_at,
-    }
-    condition = conditions(columns, now, timedelta(minutes=settings.sla_risk_minutes))[figure]
+    condition = conditions(now, timedelta(minutes=settings.sla_risk_minutes))[figure]
     query = _scoped(select(Conversation).where(Conversation.status.in_(ACTIVE), condition), scope)
     if team == NO_TEAM_KEY:
         if scope.team_ids is not None:
@@ -266,8 +244,10 @@ async def live_conversations(
         query = query.where(Conversation.team_id == int(team))
     if channel:
         query = query.where(Conversation.channel == channel)
-    if figure == "waiting_us":  # implied; lets the database walk the waiting index in order
-        query = query.where(Conversation.status == ConversationStatus.OPEN)
+    if figure == "waiting_us":  # implied; the database walks ix_conversations_waiting_us
+        query = query.where(
+            Conversation.status == ConversationStatus.OPEN, Conversation.last_party == CUSTOMER
+        )
         order: tuple[Any, ...] = (Conversation.last_inbound_at, Conversation.id)
     else:
         order = (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.live import LiveSettings
@@ -68,18 +68,28 @@ async def agent_lines(
     ids = [agent.id for agent in agents]
     if not ids:
         return []
-    replies = {}
-    for agent_id in ids:  # newest first along ix_messages_author: stops at the first reply
-        replies[agent_id] = await session.scalar(
-            select(Message.created_at)
-            .where(
-                Message.author_agent_id == agent_id,
-                Message.direction == Direction.OUTBOUND,
-                Message.automated.is_(False),
-            )
-            .order_by(Message.created_at.desc())
-            .limit(1)
+    # One statement: per agent, newest first along ix_messages_author, stopping at the first
+    # reply (a correlated subquery each, not a round trip each).
+    last_reply = (
+        select(Message.created_at)
+        .where(
+            Message.author_agent_id == Agent.id,
+            Message.direction == Direction.OUTBOUND,
+            Message.automated.is_(False),
         )
+        .order_by(Message.created_at.desc())
+        .limit(1)
+        .correlate(Agent)
+        .scalar_subquery()
+    )
+    replies = {
+        agent_id: when
+        for agent_id, when in await session.execute(
+            select(Agent.id, type_coerce(last_reply, Message.created_at.type)).where(
+                Agent.id.in_(ids)
+            )
+        )
+    }
     today = start_of_day(now, settings.timezone)
     counted = await session.execute(
         select(AgentAssignment.agent_id, func.count())

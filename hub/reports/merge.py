@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -45,6 +45,9 @@ class Filters:
     agent_id: int | None = None
     tier: str | None = None
     tag: str | None = None
+    # The hub clock's now when the report was asked for: what is still going on (an agent's
+    # open presence span) counts until then. None: the period counts as over.
+    now: datetime | None = field(default=None, compare=False)
 
     def given(self) -> list[Key]:
         pairs = [

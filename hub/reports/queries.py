@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -165,8 +165,10 @@ async def agents(session: AsyncSession, filters: Filters, tz: str = "UTC") -> li
     start = datetime.combine(filters.start, time(0), zone)
     end = datetime.combine(filters.end + timedelta(days=1), time(0), zone)
     ids = [row.agent_id for row in rows if row.agent_id is not None]
-    # a span still open counts until now (reports read no clock of their own)
-    online = await time_online(session, ids, start, end, now=min(end, datetime.now(UTC)))
+    # a span still open counts until the hub clock's now, brought in the filters (reports
+    # read no clock of their own); without one, until the end of the period
+    until = end if filters.now is None else min(end, filters.now)
+    online = await time_online(session, ids, start, end, now=until)
     rows = [
         replace(row, time_online_seconds=online[row.agent_id].total_seconds())
         if row.agent_id is not None

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from hub.core.errors import invalid_query
 from hub.reports import sketch, texts
@@ -40,8 +40,9 @@ def _text(raw: Mapping[str, str], name: str) -> str | None:
     return value[:100] or None
 
 
-def parse_filters(raw: Mapping[str, str], today: date) -> Filters:
-    """Raises ``ApiError`` (400 naming the parameter)."""
+def parse_filters(raw: Mapping[str, str], today: date, now: datetime | None = None) -> Filters:
+    """``now`` is the hub clock's (what is still going on counts until then). Raises
+    ``ApiError`` (400 naming the parameter)."""
     end = _date(raw, "end") or today
     start = _date(raw, "start") or end - timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
@@ -56,6 +57,7 @@ def parse_filters(raw: Mapping[str, str], today: date) -> Filters:
         agent_id=_id(raw, "agent_id"),
         tier=_text(raw, "tier"),
         tag=_text(raw, "tag"),
+        now=now,
     )
 
 

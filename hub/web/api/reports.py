@@ -34,7 +34,8 @@ def _doc(summary: str, operation: str) -> Doc:
 
 async def _figures(call: Call, query: ReportQuery, build: Figures) -> dict[str, Any]:
     hub = call.hub
-    filters = parse_filters(query.model_dump(exclude_none=True), hub.reports.day(hub.clock.now()))
+    now = hub.clock.now()
+    filters = parse_filters(query.model_dump(exclude_none=True), hub.reports.day(now), now)
     filters = scoped(call.principal, hub.settings.reports, filters)
     async with hub.db.reader() as session:
         return await build(session, filters, hub.settings.reports.timezone)
@@ -95,7 +96,8 @@ async def agents(call: Call, query: ReportQuery) -> AgentReport:
 async def conversations(call: Call, query: DrillQuery) -> DrillReport:
     hub = call.hub
     raw = query.model_dump(exclude_none=True)
-    filters = parse_filters(raw, hub.reports.day(hub.clock.now()))
+    now = hub.clock.now()
+    filters = parse_filters(raw, hub.reports.day(now), now)
     filters = scoped(call.principal, hub.settings.reports, filters)
     which = parse_drill(raw)
     async with hub.db.reader() as session:

@@ -58,7 +58,8 @@ def _allowed(request: web.Request) -> None:
 def _filters(request: web.Request) -> Filters:
     _allowed(request)
     hub = hub_of(request)
-    filters = parse_filters(request.query, hub.reports.day(hub.clock.now()))
+    now = hub.clock.now()
+    filters = parse_filters(request.query, hub.reports.day(now), now)
     return scoped(viewer_of(request).principal, hub.settings.reports, filters)
 
 

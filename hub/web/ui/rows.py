@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import ConversationTag
@@ -29,7 +29,13 @@ class Row:
 
     @property
     def awaiting_reply(self) -> bool:
-        return self.last_direction == Direction.INBOUND
+        """The customer wrote last (bots, automated messages, failed replies do not count)."""
+        return self.conversation.last_party == "customer"
+
+    @property
+    def replied(self) -> bool:
+        """An agent answered after the customer's last message (shown before the preview)."""
+        return self.conversation.last_party == "agent" and self.last_direction == Direction.INBOUND
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +79,14 @@ async def load_rows(
             select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))
         )
     }
-    latest = (
-        select(func.max(Message.id))
-        .where(
-            Message.conversation_id.in_(ids),
-            Message.direction.in_((Direction.INBOUND, Direction.OUTBOUND)),
-        )
-        .group_by(Message.conversation_id)
-    )
+    # The customer's last message (automated acknowledgements and bot answers are never the
+    # preview); a conversation the customer has not written in shows our last reply.
+    shown = {c.id: c.last_customer_message_id or c.last_party_message_id for c in conversations}
     previews = {
         row[0]: (row[1], row[2])
         for row in await session.execute(
             select(Message.conversation_id, Message.text, Message.direction).where(
-                Message.id.in_(latest)
+                Message.id.in_([key for key in shown.values() if key is not None])
             )
         )
     }

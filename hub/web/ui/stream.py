@@ -1,7 +1,8 @@
 """Server-sent events for open inboxes and conversation pages. A stream subscribes first, then
 replays stored events after ``Last-Event-ID`` (or ``?after=``), then follows the live ones, so
 a page that lost its connection misses nothing. Each event is sent only to agents allowed to
-see its conversation."""
+see its conversation. A page that goes away (a closed tab) ends its stream quietly: the next
+write finds the connection closed."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     hub.metrics.stream_opened()
     try:
         await _follow(request, response)
+    except ConnectionResetError:
+        pass  # the page went away (a tab closed, a laptop slept): nothing left to tell it
     finally:
         hub.metrics.stream_closed()
     return response

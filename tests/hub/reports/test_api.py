@@ -24,6 +24,18 @@ async def get(story: Story, token: str, path: str, status: int = 200) -> Any:
     return await response.json()
 
 
+async def ann_online(story: Story, until: datetime | None) -> None:
+    """Ann signed in at 09:00 on Monday March 2nd and stayed online ``until`` (None: still)."""
+    async with story.desk.db.writer() as session:
+        ann_id = await session.scalar(select(Agent.id).where(Agent.name == "Ann"))
+        assert ann_id is not None
+        started = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        session.add(
+            PresenceSpan(agent_id=ann_id, presence="online", started_at=started, ended_at=until)
+        )
+        await session.commit()
+
+
 async def test_supervisor_reads_every_report(story: Story) -> None:
     ids = await history(story)
     _, boss = await story.desk.agent("boss@example.com", role=Role.SUPERVISOR, capacity=0)
@@ -40,18 +52,7 @@ async def test_supervisor_reads_every_report(story: Story) -> None:
     assert api["messages_by_hour"][9] == 3  # A at 09:00 and 09:20 on Monday, 09:00 on Tuesday
     assert api["messages_by_day"][1] == 4  # Monday March 2nd: A, A, C, D
 
-    async with story.desk.db.writer() as session:  # Ann was online 09:00-11:00 on March 2nd
-        ann_id = await session.scalar(select(Agent.id).where(Agent.name == "Ann"))
-        assert ann_id is not None
-        session.add(
-            PresenceSpan(
-                agent_id=ann_id,
-                presence="online",
-                started_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
-                ended_at=datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
-            )
-        )
-        await session.commit()
+    await ann_online(story, until=datetime(2026, 3, 2, 11, 0, tzinfo=UTC))  # from 09:00
     agents = await get(story, boss, f"/api/v1/reports/agents?{PERIOD}")
     ann = next(a for a in agents["items"] if a["name"] == "Ann")
     assert ann["replies"] == 5  # the failed reply is not one
@@ -130,3 +131,19 @@ async def test_supervisors_may_be_kept_to_their_own_teams(make_story: MakeStory)
     assert "team you do not supervise" in refused["error"]["message"]
     drill = f"/api/v1/reports/conversations?{PERIOD}&metric=first_response&team_id={support}"
     await get(story, other, drill, 403)
+
+
+async def test_an_agent_still_online_counts_until_the_hub_clocks_now(story: Story) -> None:
+    """Ann signed in at 09:00 on Monday March 2nd and has not signed out: her time online in
+    March runs to the hub clock's now (not to the computer's clock, nor the month's end)."""
+    await history(story)
+    _, boss = await story.desk.agent("boss@example.com", role=Role.SUPERVISOR, capacity=0)
+    await ann_online(story, until=None)
+    for now, hours in (
+        (datetime(2026, 3, 9, 10, 30, tzinfo=UTC), 7 * 24 + 1.5),
+        (datetime(2026, 3, 9, 11, 0, tzinfo=UTC), 7 * 24 + 2),
+    ):
+        story.at(now)
+        agents = await get(story, boss, f"/api/v1/reports/agents?{PERIOD}")
+        ann = next(a for a in agents["items"] if a["name"] == "Ann")
+        assert ann["time_online_seconds"] == hours * 3600

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from hub.db.inbox_models import ConversationTag
-from hub.db.models import Agent, Conversation, Presence, Role
+from hub.db.models import Agent, Conversation, Message, Presence, Role
 from tests.hub.web.ui.conftest import UiFactory, inbound
 from tests.support.desk import Desk
 
@@ -174,3 +174,50 @@ async def test_sla_sort_and_filter_follow_priority_and_pause(
     async with desk.hub.db.reader() as session:
         paused = await session.get(Conversation, second)
         assert paused is not None and paused.sla_due_at is None
+
+
+PREVIEW = re.compile(r'<div class="preview">(.*?)</div>', re.DOTALL)
+
+
+def preview_of(page: str, conversation_id: int) -> str:
+    start = page.index(f'data-id="{conversation_id}"')
+    found = PREVIEW.search(page, start)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_the_preview_is_the_customers_message_not_our_acknowledgement(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    """Issue #15 defect 6: the customer writes, the hub's acknowledgement goes out; the row
+    shows what the customer wrote, still waiting for us. Once Sue answers, the row says so and
+    keeps the customer's words; when the customer writes again, that is the preview."""
+    sue = await ui_agent("sue@example.com", teams=("support",))
+    written = await inbound(desk, "My printer jams on every page", subject="Printer")
+    conversation = written.conversation_id
+    await desk.smtp.wait_for(1)  # the automated acknowledgement went out
+    async with desk.db.reader() as session:
+        acknowledgement = (
+            await session.scalars(
+                select(Message).where(
+                    Message.conversation_id == conversation, Message.automated.is_(True)
+                )
+            )
+        ).one()
+    assert acknowledgement.direction == "outbound"
+
+    page = await sue.page("/ui/inbox?view=teams")
+    assert preview_of(page, conversation) == "My printer jams on every page"
+    assert "conv awaiting" in page
+
+    posted = await sue.post(f"/ui/conversations/{conversation}/reply", {"text": "On our way"})
+    assert posted.status == 303
+    page = await sue.page("/ui/inbox?view=teams")
+    shown = preview_of(page, conversation)
+    assert "My printer jams on every page" in shown and "Replied" in shown
+    assert "On our way" not in shown and "conv awaiting" not in page
+
+    await inbound(desk, "Thanks, it works now", subject="Re: Printer")
+    page = await sue.page("/ui/inbox?view=teams")
+    assert preview_of(page, conversation) == "Thanks, it works now"
+    assert "conv awaiting" in page

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -253,3 +254,34 @@ async def test_collision_warning_reaches_an_agent_served_by_another_process(
         page = await max_.page(f"/ui/conversations/{cid}")
         assert "<strong data-collision-names>Sue</strong>" in page  # the fresh signal still holds
         again.close()
+
+
+async def test_a_closed_tab_leaves_no_traceback(
+    desk: Desk, ui_agent: UiFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue #14 item 11: the agent reads an event, closes the tab; the next events the hub
+    would have sent it are dropped quietly, and the next page still works."""
+    # Served as `relaydesk serve` serves (web.run_app): a lost connection does not cancel the
+    # handler (the test server's default does), so the stream learns of it when it writes.
+    server = desk.client.server.runner.server
+    assert server is not None
+    server.handler_cancellation = False
+    boss = await ui_agent("closer@example.com", role=Role.ADMIN, teams=())
+    stream = await open_stream(boss)
+    await inbound(desk, "first")
+    await events_until(stream, "message")
+    stream.close()
+    caplog.clear()
+    for n in range(3):  # the hub writes to the closed stream: each write finds it gone
+        await inbound(desk, f"after the tab closed {n}", email=f"gone{n}@example.com")
+        await asyncio.sleep(0.05)
+    metrics = desk.hub.metrics
+    labels = {"process": metrics.process, "kind": "agent"}
+    for _ in range(200):  # until the hub has let go of the stream
+        if metrics.registry.get_sample_value("relaydesk_live_connections", labels) == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert metrics.registry.get_sample_value("relaydesk_live_connections", labels) == 0
+    await boss.page("/ui/inbox")
+    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert problems == [], [r.getMessage() for r in problems]
