@@ -11,6 +11,10 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    admin_agents,
+    admin_home,
+    admin_password,
+    admin_teams,
     campaigns,
     campaigns_send,
     canned,
@@ -54,4 +58,6 @@ def setup(app: web.Application, pages: Environment) -> None:
         module.add_routes(router)
     campaigns.add_routes(router)
     campaigns_send.add_routes(router)
+    for admin in (admin_home, admin_agents, admin_teams, admin_password):
+        admin.add_routes(router)
     router.add_static("/ui/static/", STATIC, name="ui-static", append_version=True)
