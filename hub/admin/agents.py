@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -155,6 +155,12 @@ async def team_names(session: AsyncSession, agent_id: int) -> list[str]:
     return list(rows)
 
 
+def _state(agent: Agent, link: str | None) -> str:
+    if not agent.active:
+        return "deactivated"
+    return "invited" if agent.password_hash is None and link == "invite" else "active"
+
+
 async def list_agents(
     session: AsyncSession, now: datetime, agent_id: int | None = None
 ) -> list[AgentView]:
@@ -177,9 +183,7 @@ async def list_agents(
             email=a.email,
             name=a.name,
             role=a.role,
-            state="deactivated"
-            if not a.active
-            else ("invited" if a.password_hash is None else "active"),
+            state=_state(a, links.get(a.id)),
             active=a.active,
             presence=a.presence,
             capacity=a.capacity,
@@ -211,7 +215,9 @@ async def invite(
     password: str | None = None,
 ) -> Invited:
     """A new agent with a one-time link to choose their password (mailed to them and returned
-    for the admin to see), or with ``password`` set now and no link."""
+    for the admin to see), or with ``password`` set now and no link. Without a name, the
+    address is the name."""
+    fields = replace(fields, name=fields.name or None)
     found = await check_fields(session, fields)
     address = normalize_email(email)
     if address is None:

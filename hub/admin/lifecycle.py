@@ -181,14 +181,24 @@ async def list_tokens(session: AsyncSession, agent_id: int) -> list[TokenView]:
 
 
 async def revoke_token(
-    session: AsyncSession, actor_id: int, agent_id: int, token_id: int, now: datetime
+    session: AsyncSession,
+    actor_id: int,
+    agent_id: int,
+    token_id: int,
+    now: datetime,
+    *,
+    calling_hash: str | None = None,
 ) -> TokenView:
+    """``calling_hash``: the digest of the token the request is made with, which is refused
+    (the caller would lock themselves out mid-call)."""
     agent = await agent_or_404(session, agent_id)
     token = await session.get(ApiToken, token_id)
     if token is None or token.agent_id != agent.id:
         raise texts.missing("API token", token_id)
     if token.revoked_at is not None:
         raise texts.conflict("token", texts.TOKEN_REVOKED)
+    if calling_hash is not None and token.token_hash == calling_hash:
+        raise texts.refused("token", texts.TOKEN_CALLING)
     token.revoked_at = now
     await record_change(
         session,

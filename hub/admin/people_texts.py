@@ -48,6 +48,7 @@ MEMBER_ALREADY = "{agent} is already a member of {team}"
 MEMBER_NOT = "{agent} is not a member of {team}"
 TOKEN_UNKNOWN = "no API token with id {ident}"
 TOKEN_REVOKED = "this token is already revoked"
+TOKEN_CALLING = "this is the token the request is made with; revoke it with another one"
 PASSWORD_MISMATCH = "the two passwords are not the same"
 LINK_BAD = (
     "This link is not valid any more: it was used, replaced by a newer one or has expired. "

@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
+    admin_agents,
+    admin_teams,
     campaigns,
     consent,
     conversations,
@@ -98,6 +100,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *consent.ENDPOINTS,
     *campaigns.ENDPOINTS,
     *reports.ENDPOINTS,
+    *admin_agents.ENDPOINTS,
+    *admin_teams.ENDPOINTS,
 )
 
 
