@@ -18,13 +18,14 @@ from hub.admin.password_links import RESET_HOURS, end_links, issue
 from hub.admin.staff_mail import queue_mail
 from hub.core.audit import record_change
 from hub.core.conversations import ACTIVE
-from hub.db.inbox_models import UiSession
+from hub.db.inbox_models import Event, UiSession
 from hub.db.models import Agent, ApiToken, Conversation, Presence
 from hub.platform.events import publish
 from hub.reports.presence import change_presence
 from hub.routing.assignment import reassign
 
 REASON = "the assignee was deactivated"
+SESSION_ENDED = "session_ended"  # tells the agent's open pages (web/ui/stream.py) to re-check
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,16 @@ async def deactivate(
         )
     )
     await end_links(session, agent.id, now)
+    session.add(
+        Event(
+            kind=SESSION_ENDED,
+            conversation_id=None,
+            team_ids=[],
+            agent_ids=[agent.id],
+            payload={},
+            created_at=now,
+        )
+    )
     await session.flush()
     held = (
         await session.scalars(

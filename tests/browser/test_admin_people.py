@@ -1,6 +1,7 @@
 """The admin console's people pages in a real browser: an admin invites an agent, the invited
 agent chooses a password through the one-time link and signs in; deactivating an agent signs
-them out and re-routes their open conversation to a colleague. The pages fit a 390-pixel-wide
+them out (their open page goes to sign-in by itself) and re-routes their open conversation to a
+colleague. The pages fit a 390-pixel-wide
 phone. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ async def test_deactivation_signs_the_agent_out_and_reroutes_their_conversation(
         colleague_id, _ = await desk.agent("colleague@example.com", presence=Presence.ONLINE)
         await leaver.goto(f"/ui/conversations/{conversation.id}")
         await expect(leaver.locator("body")).to_contain_text("Where is my parcel?")
+        await expect(leaver.locator("#live-state")).to_have_attribute("data-state", "live")
 
         admin = await signed_in_page(desk, browser, "ada@example.com", role=Role.ADMIN, teams=())
         await admin.goto("/ui/admin/agents")
@@ -119,8 +121,7 @@ async def test_deactivation_signs_the_agent_out_and_reroutes_their_conversation(
             "Reassigned: the assignee was deactivated"
         )
 
-        await leaver.reload()
-        await leaver.wait_for_url("**/ui/login**")
+        await leaver.wait_for_url("**/ui/login**")  # the open page signs itself out
         await leaver.fill("#email", "leaver@example.com")
         await leaver.fill("#password", "correct-horse-battery")
         await leaver.click("button[type=submit]")
