@@ -13,17 +13,54 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.admin import lifecycle
 from hub.admin import people_texts as texts
-from hub.admin.agents import Invited, check_fields, invite, list_agents, update_agent, view_of
+from hub.admin.agents import (
+    AgentFields,
+    Invited,
+    check_fields,
+    invite,
+    list_agents,
+    update_agent,
+    view_of,
+)
 from hub.admin.teams import list_teams
 from hub.core.conversations import ACTIVE
 from hub.core.errors import ApiError
 from hub.db.models import Conversation
 from hub.web.keys import hub_of
 from hub.web.requests import path_id
-from hub.web.ui.admin_people import admin, admin_page, context_of, fields_of, text, wake
+from hub.web.ui.admin_people import (
+    Posted,
+    admin,
+    admin_page,
+    context_of,
+    fields_of,
+    text,
+    wake,
+)
 from hub.web.ui.render import see_other
 
 EMPTY_FORM = {"email": "", "name": "", "role": "agent", "capacity": "10", "skills": ""}
+
+
+async def _read(
+    request: web.Request, posted: Posted
+) -> tuple[AgentFields, dict[str, object], dict[str, str]]:
+    """The agent form's fields, the values to show again, and every problem (a number that
+    is not one, and what the service would refuse) when there is one."""
+    errors: dict[str, str] = {}
+    fields = fields_of(posted, errors)
+    form: dict[str, object] = {
+        "email": text(posted, "email", 320),
+        "name": fields.name,
+        "role": fields.role,
+        "capacity": text(posted, "capacity", 20),
+        "skills": text(posted, "skills", 4000),
+        "teams": list(fields.team_ids or ()),
+    }
+    if errors:
+        async with hub_of(request).db.reader() as session:
+            errors = await check_fields(session, fields) | errors
+    return fields, form, errors
 
 
 async def agents_page(
@@ -55,19 +92,8 @@ async def create(request: web.Request) -> web.StreamResponse:
     viewer = admin(request)
     hub = hub_of(request)
     posted = await request.post()
-    errors: dict[str, str] = {}
-    fields = fields_of(posted, errors)
-    form = {
-        "email": text(posted, "email", 320),
-        "name": fields.name,
-        "role": fields.role,
-        "capacity": text(posted, "capacity", 20),
-        "skills": text(posted, "skills", 4000),
-        "teams": list(fields.team_ids or ()),
-    }
+    fields, form, errors = await _read(request, posted)
     if errors:
-        async with hub.db.reader() as session:
-            errors = await check_fields(session, fields) | errors
         return await agents_page(request, errors=errors, form=form, status=422)
     try:
         async with hub.db.writer() as session:
@@ -138,18 +164,8 @@ async def save(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
     ident = path_id(request, "agent")
     posted = await request.post()
-    errors: dict[str, str] = {}
-    fields = fields_of(posted, errors)
-    form = {
-        "name": fields.name,
-        "role": fields.role,
-        "capacity": text(posted, "capacity", 20),
-        "skills": text(posted, "skills", 4000),
-        "teams": list(fields.team_ids or ()),
-    }
+    fields, form, errors = await _read(request, posted)
     if errors:
-        async with hub.db.reader() as session:
-            errors = await check_fields(session, fields) | errors
         return await agent_page(request, ident, errors=errors, form=form, status=422)
     try:
         async with hub.db.writer() as session:
