@@ -85,8 +85,10 @@ async def test_an_admin_invites_an_agent_who_sets_a_password_and_signs_in(
         await expect(kim.locator(".me")).to_contain_text("Kim Lee")
         await context.close()
 
+        await admin.set_viewport_size({"width": 1440, "height": 900})
         await admin.goto("/ui/admin")
         await expect(admin.locator('li[data-check="agents"]')).to_have_class("done")
+        await admin.screenshot(path=artifact("admin-start.png"), full_page=True)
 
 
 async def test_deactivation_signs_the_agent_out_and_reroutes_their_conversation(
@@ -113,6 +115,10 @@ async def test_deactivation_signs_the_agent_out_and_reroutes_their_conversation(
         await admin.click("button.btn-danger")
         await expect(admin.locator(".toast")).to_contain_text("Agent deactivated")
         await expect(admin.locator("h1 .badge")).to_have_text("deactivated")
+        await admin.screenshot(path=artifact("admin-deactivated.png"), full_page=True)
+        await admin.goto("/ui/admin/audit")
+        await expect(admin.locator("table.audit")).to_contain_text("deactivate")
+        await admin.screenshot(path=artifact("admin-audit.png"), full_page=True)
 
         moved = await desk.conversation(conversation.id)
         assert moved.assignee_id == colleague_id != leaver_id
