@@ -133,15 +133,17 @@ async def agent_or_404(session: AsyncSession, agent_id: int) -> Agent:
 
 async def keeps_an_admin(session: AsyncSession, agent: Agent) -> None:
     """Refuse (409) when ``agent`` is the last active admin: the caller is about to take that
-    away. Locks the admins' rows on PostgreSQL, so two such changes cannot both pass."""
+    away. On PostgreSQL every active admin's row is locked in id order, so two such changes
+    wait for each other (no deadlock) and the second sees the first's outcome."""
     if agent.role != Role.ADMIN or not agent.active:
         return
-    query = select(Agent.id).where(
-        Agent.role == Role.ADMIN, Agent.active.is_(True), Agent.id != agent.id
+    query = (
+        select(Agent.id).where(Agent.role == Role.ADMIN, Agent.active.is_(True)).order_by(Agent.id)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    if not (await session.scalars(query)).first():
+    admins = set((await session.scalars(query)).all())
+    if not admins - {agent.id}:
         raise texts.refused("role", texts.LAST_ADMIN.format(name=agent.name))
 
 

@@ -5,13 +5,14 @@ stored."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from channels.base import DeliveryResult, OutboundMessage
 from channels.memory.adapter import MemoryChannel
-from hub.admin.agents import AgentFields, PeopleContext, invite
+from hub.admin.agents import AgentFields, PeopleContext, invite, update_agent
 from hub.admin.checklist import checklist
 from hub.admin.lifecycle import deactivate, reset_password
 from hub.admin.password_links import use_link, valid_link
@@ -196,3 +197,26 @@ async def test_the_checklist_reads_channels_agents_and_hours_from_what_is_stored
         ("hours", True),
     ]
     assert items[0].detail == "Messages received on mail"
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(
+    make_desk: MakeDesk,
+) -> None:
+    clock = ManualClock(NOON)
+    desk = await make_desk(clock, workers=False, memory=("mail",))
+    ada, _ = await desk.agent("ada@example.com", role=Role.ADMIN, teams=())
+    grace, _ = await desk.agent("grace@example.com", role=Role.ADMIN, teams=())
+
+    async def demote(actor: int, target: int) -> str:
+        try:
+            async with desk.db.writer() as session:
+                await update_agent(session, actor, target, AgentFields(role="agent"), clock.now())
+                await session.commit()
+        except ApiError as exc:
+            return exc.code
+        return "done"
+
+    outcomes = await asyncio.gather(demote(ada, grace), demote(grace, ada))
+    assert sorted(outcomes) == ["done", "refused"]
+    roles = {(await desk.agent_row(a)).role for a in (ada, grace)}
+    assert roles == {Role.ADMIN, Role.AGENT}
