@@ -8,15 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.admin import lifecycle
 from hub.admin import people_texts as texts
-from hub.admin.agents import (
-    AgentFields,
-    AgentView,
-    PeopleContext,
-    invite,
-    list_agents,
-    update_agent,
-    view_of,
-)
+from hub.admin.agents import AgentFields, PeopleContext, invite, update_agent
+from hub.admin.roster import AgentView, list_agents, view_of
 from hub.core.authz import Principal
 from hub.core.staff import token_digest
 from hub.db.models import Role

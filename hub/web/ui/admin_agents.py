@@ -13,15 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.admin import lifecycle
 from hub.admin import people_texts as texts
-from hub.admin.agents import (
-    AgentFields,
-    Invited,
-    check_fields,
-    invite,
-    list_agents,
-    update_agent,
-    view_of,
-)
+from hub.admin.agents import AgentFields, Invited, check_fields, invite, update_agent
+from hub.admin.roster import list_agents, view_of
 from hub.admin.teams import list_teams
 from hub.core.conversations import ACTIVE
 from hub.core.errors import ApiError

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.admin import teams as service
-from hub.admin.agents import list_agents
+from hub.admin.roster import list_agents
 from hub.core.errors import ApiError
 from hub.web.keys import hub_of
 from hub.web.requests import path_id, row_id
