@@ -18,6 +18,7 @@ from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
 from hub.admin.settings_store import SettingsStore, settings_worker
+from hub.admin.staff_mail import StaffMailer
 from hub.agent.snooze import Snoozer
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
@@ -134,7 +135,8 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         dispatcher.wake()
         events.wake()
 
-    routing = build_routing(settings, db, clock, committed)
+    staff_mail = StaffMailer(settings, channels).handlers()
+    routing = build_routing(settings, db, clock, committed, staff_mail)
     hooks = replace(
         ingest_hooks(routing.engine, EMAIL_INGEST),
         interceptors=OptOutIntake(settings, routing.engine.automated).interceptors,

@@ -112,6 +112,7 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]  # refreshed at most every few minutes (web/auth.py)
 
 
 class Customer(Base):

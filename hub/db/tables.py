@@ -19,6 +19,7 @@ from hub.db import (
     report_models,
     routing_models,
     settings_models,
+    staff_models,
     widget_models,
 )
 from hub.db.base import Base
@@ -39,5 +40,6 @@ MODULES = (
     report_models,
     routing_models,
     settings_models,
+    staff_models,
     widget_models,
 )

@@ -4,13 +4,13 @@ the supervisor runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.config.settings import Settings
 from hub.platform.clock import Clock
 from hub.platform.database import Database
-from hub.platform.jobs import JobRunner, Sweep
+from hub.platform.jobs import JobHandler, JobRunner, Sweep
 from hub.platform.supervisor import Worker
 from hub.routing.engine import RoutingEngine
 from hub.routing.followups import Followups
@@ -30,15 +30,20 @@ class Routing:
 
 
 def build_routing(
-    settings: Settings, db: Database, clock: Clock, after_commit: Callable[[], None]
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    after_commit: Callable[[], None],
+    extra_jobs: Mapping[str, JobHandler] | None = None,
 ) -> Routing:
+    """``extra_jobs``: job kinds of the areas above routing (the admin console's staff mail)."""
     engine = RoutingEngine(settings, clock)
     followups = Followups(settings, engine.templates)
     monitor = Monitor(settings)
     sweeps: list[Sweep] = [monitor.sla, monitor.queue, monitor.reassignments]
     jobs = JobRunner(
         db,
-        {**followups.handlers(), **engine.bots.handlers()},
+        {**followups.handlers(), **engine.bots.handlers(), **(extra_jobs or {})},
         sweeps,
         settings.jobs,
         clock,

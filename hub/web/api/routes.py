@@ -15,9 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
+    admin_agents,
     admin_channels,
     admin_routing,
     admin_settings,
+    admin_teams,
     campaigns,
     consent,
     conversations,
@@ -108,6 +110,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *admin_settings.ENDPOINTS,
     *admin_routing.ENDPOINTS,
     *admin_channels.ENDPOINTS,
+    *admin_agents.ENDPOINTS,
+    *admin_teams.ENDPOINTS,
 )
 
 

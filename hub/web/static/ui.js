@@ -79,7 +79,12 @@
       source.onerror = () => {
         show(false);
         down = true;
-        if (source.readyState === EventSource.CLOSED) setTimeout(open, 2000);
+        if (source.readyState !== EventSource.CLOSED) return;
+        // Refused: signed out (or deactivated) sends the page to sign-in; else try again.
+        fetch(location.href, { redirect: "manual" }).then((r) => {
+          if (r.type === "opaqueredirect" || r.status === 401) location.reload();
+          else setTimeout(open, 2000);
+        }, () => setTimeout(open, 2000));
       };
       KINDS.forEach((kind) =>
         source.addEventListener(kind, (event) => {

@@ -11,10 +11,14 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    admin_agents,
     admin_channels,
+    admin_home,
+    admin_password,
     admin_routing,
     admin_settings,
     admin_sla,
+    admin_teams,
     admin_templates,
     campaigns,
     campaigns_send,
@@ -68,4 +72,6 @@ def setup(app: web.Application, pages: Environment) -> None:
         module.add_routes(router)
     campaigns.add_routes(router)
     campaigns_send.add_routes(router)
+    for admin in (admin_home, admin_agents, admin_teams, admin_password):
+        admin.add_routes(router)
     router.add_static("/ui/static/", STATIC, name="ui-static", append_version=True)

@@ -35,7 +35,7 @@ from hub.web.uploads import FORM_TYPES, read_post, streamed
 log = logging.getLogger(__name__)
 COOKIE = "rd_session"
 PREFIX = "/ui"
-PUBLIC = ("/ui/login", "/ui/static/")
+PUBLIC = ("/ui/login", "/ui/static/", "/ui/password/")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https: http:; frame-src 'self' about:; connect-src 'self'; "

@@ -1,8 +1,9 @@
 """Server-sent events for open inboxes and conversation pages. A stream subscribes first, then
 replays stored events after ``Last-Event-ID`` (or ``?after=``), then follows the live ones, so
 a page that lost its connection misses nothing. Each event is sent only to agents allowed to
-see its conversation. A page that goes away (a closed tab) ends its stream quietly: the next
-write finds the connection closed."""
+see its conversation; a stream whose session has ended stops (at once when the agent is
+deactivated, else at its next heartbeat), and the page goes to sign-in. A page that goes away
+(a closed tab) ends its stream quietly: the next write finds the connection closed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import asyncio
 import json
 
 from aiohttp import web
+from sqlalchemy import select
 
+from hub.admin.lifecycle import SESSION_ENDED
+from hub.db.inbox_models import UiSession
+from hub.db.models import Agent
 from hub.platform.events import RESET, LiveEvent
 from hub.web.keys import hub_of
 from hub.web.requests import row_id
@@ -66,7 +71,11 @@ async def _follow(request: web.Request, response: web.StreamResponse) -> None:
             missed = await bus.replay(after)
             now = hub_of(request).clock.now()
             for event in missed if missed is not None else [LiveEvent(None, RESET, None)]:
-                if event.visible_to(viewer.principal) and not expired(event, now):
+                if (
+                    event.kind != SESSION_ENDED
+                    and event.visible_to(viewer.principal)
+                    and not expired(event, now)
+                ):
                     await response.write(_frame(event))
                 if event.id is not None:
                     replayed.add(event.id)
@@ -75,14 +84,31 @@ async def _follow(request: web.Request, response: web.StreamResponse) -> None:
                 async with asyncio.timeout(HEARTBEAT_SECONDS):
                     live = await queue.get()
             except TimeoutError:
+                if not await _still_signed_in(request):
+                    break  # signed out, deactivated or a new password: the page reconnects
                 await response.write(b": keep-alive\n\n")
                 await hub.presence.touch(viewer.agent_id, viewer.presence, stream=True)
                 continue
             if live is None:
                 break
+            if live.kind == SESSION_ENDED:
+                if viewer.agent_id in live.agent_ids and not await _still_signed_in(request):
+                    break
+                continue
             if live.id in replayed or not live.visible_to(viewer.principal):
                 continue
             await response.write(_frame(live))
+
+
+async def _still_signed_in(request: web.Request) -> bool:
+    viewer, hub = viewer_of(request), hub_of(request)
+    async with hub.db.reader() as session:
+        found = await session.scalar(
+            select(UiSession.id)
+            .join(Agent, Agent.id == UiSession.agent_id)
+            .where(UiSession.id == viewer.session_id, Agent.active.is_(True))
+        )
+    return found is not None
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
