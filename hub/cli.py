@@ -15,7 +15,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import cli_reports
+from hub import cli_reports, cli_serve
 from hub.assembly import assemble, migrate, session_of
 from hub.cli_campaigns import add_campaign_parsers
 from hub.config.settings import ConfigError, Settings, load_settings
@@ -61,21 +61,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from hub.app import create_app
+    from hub.demo import DEMO_PASSWORD, DemoAccount, demo_accounts, seed_demo
 
-    settings = _settings(args)
+    settings = _serve_settings(args)
     operations = settings.operations
     if operations.json_logs:
         configure_logging(json_lines=True, process=operations.process or default_process())
+
+    async def demo(session: Any) -> tuple[list[DemoAccount], str | None]:
+        token = None
+        if args.demo:
+            token = (await seed_demo(session, SystemClock().now())).token
+        return await demo_accounts(session), token
+
+    accounts, token = asyncio.run(_with_session(settings, demo))
     app = create_app(settings)
-    base = f"http://{settings.web.host}:{settings.web.port}"
 
     def banner(_aiohttp_banner: str) -> None:  # called once the hub is listening
-        print(f"Relaydesk listening on {base}", flush=True)
-        print(f"  agent inbox:    {base}/ui/login", flush=True)
-        print(f"  contact form:   {base}/forms/contact", flush=True)
-        if settings.capture.enabled:
-            print(f"  captured mail:  {base}/dev/mail", flush=True)
-        print(f"  API document:   {base}/api/v1/openapi.json", flush=True)
+        for line in cli_serve.banner_lines(settings, accounts, DEMO_PASSWORD, token):
+            print(line, flush=True)
+        print("Stop with Ctrl+C.", flush=True)
 
     try:
         web.run_app(app, host=settings.web.host, port=settings.web.port, print=banner)
@@ -84,6 +89,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"cannot start: {exc}") from None
     return 0
+
+
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    """The settings with every port settled (see hub/cli_serve.py); a busy one is a CliError."""
+    config = getattr(args, "config", None)
+    overrides: dict[str, Any] = {}
+    if args.host is not None:
+        overrides["web.host"] = args.host
+    if args.port is not None:
+        overrides["web.port"] = args.port
+    settings = _settings(args)
+    reload = cli_serve.reloader(Path(config) if config else None, overrides)
+    try:
+        return cli_serve.settle_ports(
+            settings,
+            reload,
+            capture_port=args.capture_port,
+            smtp_port=args.smtp_port,
+            moved=args.port is not None,
+        )
+    except cli_serve.PortBusy as exc:
+        raise CliError(f"cannot start: {exc}") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -263,8 +290,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="run the hub: web, capture SMTP, dispatcher", parents=[common]
     )
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to serve on (web.host)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        help="web port (web.port); the capture and inbound SMTP servers then take free ports "
+        "unless given below",
+    )
+    serve.add_argument(
+        "--capture-port", type=int, help="capture SMTP port (capture.port; 0: a free one)"
+    )
+    serve.add_argument(
+        "--smtp-port",
+        type=int,
+        help="inbound SMTP port (channels.NAME.inbound_smtp; 0: a free one)",
+    )
+    serve.add_argument(
+        "--demo", action="store_true", help="seed the demo data first and print an API token"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser(
@@ -332,7 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()  # what --help prints, and its status
+        return 0
+    args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.customer_tags import set_tags
 from hub.core.customers import name_key
 from hub.core.staff import add_agent, agent_by_email, create_token, ensure_team
-from hub.db.models import Customer, Identity, Presence, Role
+from hub.db.models import Agent, Customer, Identity, Presence, Role
 
 DEMO_PASSWORD = "relaydesk-demo"
 AGENTS = (
@@ -25,6 +26,13 @@ CUSTOMERS = (
     ("Tom Baker", "Baker & Sons", "standard", "tom@bakerandsons.example"),
     ("Priya Raman", "Northwind", "platinum", "priya.raman@northwind.example"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    role: str
+    email: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +90,17 @@ async def seed_demo(session: AsyncSession, now: datetime) -> DemoLogin:
     assert agent is not None
     token = await create_token(session, agent, now, label="demo")
     return DemoLogin(first_email, DEMO_PASSWORD, token, created)
+
+
+async def demo_accounts(session: AsyncSession) -> list[DemoAccount]:
+    """The demo's sign-ins that still exist and are active, one per demo agent."""
+    emails = [email for email, *_ in AGENTS]
+    rows = (
+        await session.scalars(select(Agent).where(Agent.email.in_(emails), Agent.active.is_(True)))
+    ).all()
+    by_email = {agent.email: agent for agent in rows}
+    return [
+        DemoAccount(str(agent.role), agent.email, agent.name)
+        for email in emails
+        if (agent := by_email.get(email)) is not None
+    ]
