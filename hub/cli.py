@@ -61,20 +61,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from hub.app import create_app
-    from hub.demo import DEMO_PASSWORD, DemoAccount, demo_accounts, seed_demo
+    from hub.demo import DEMO_PASSWORD, DemoAccount, demo_accounts
 
     settings = _serve_settings(args)
     operations = settings.operations
     if operations.json_logs:
         configure_logging(json_lines=True, process=operations.process or default_process())
 
-    async def demo(session: Any) -> tuple[list[DemoAccount], str | None]:
-        token = None
-        if args.demo:
-            token = (await seed_demo(session, SystemClock().now())).token
-        return await demo_accounts(session), token
-
-    accounts, token = asyncio.run(_with_session(settings, demo))
+    token = asyncio.run(_seed_demo(settings)).token if args.demo else None
+    accounts: list[DemoAccount] = asyncio.run(_with_session(settings, demo_accounts))
     app = create_app(settings)
 
     def banner(_aiohttp_banner: str) -> None:  # called once the hub is listening
@@ -195,21 +190,31 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed_demo(settings: Settings) -> Any:
+    from hub.demo import seed_everything
+
+    try:
+        return await seed_everything(settings, SystemClock().now())
+    except DATABASE_ERRORS as exc:
+        raise _database_error(settings, exc) from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hub.demo import seed_demo
+    from hub.demo import DEMO_PASSWORD, demo_accounts
 
     settings = _settings(args)
-
-    async def work(session: Any) -> Any:
-        return await seed_demo(session, SystemClock().now())
-
-    login = asyncio.run(_with_session(settings, work))
+    login = asyncio.run(_seed_demo(settings))
     if args.json:
         print(json.dumps({"email": login.email, "password": login.password, "token": login.token}))
         return 0
-    base = f"http://{settings.web.host}:{settings.web.port}"
-    print("Demo data " + ("created." if login.created else "already present."))
-    print(f"  Demo agent login:  {login.email} / {login.password}  at {base}/ui/login")
+    accounts = asyncio.run(_with_session(settings, demo_accounts))
+    base = settings.web.public_url.rstrip("/")
+    seeded = f" ({login.conversations} conversations)" if login.conversations else ""
+    print("Demo data " + ("created" if login.created else "already present") + seeded + ".")
+    print(f"  Sign in at {base}/ui/login as any of these (password {DEMO_PASSWORD}):")
+    for account in accounts:
+        print(f"    {account.role.ljust(10)}  {account.email}   {account.name}")
+    print(f"  Demo agent login:  {login.email} / {login.password}  (supervisor: support, billing)")
     print(f"  Demo agent token:  {login.token}")
     print(f"  Try:  curl -H 'Authorization: Bearer {login.token}' {base}/api/v1/conversations")
     return 0
