@@ -148,7 +148,9 @@ def banner_lines(
     kinds: Mapping[str, str] = {name: c.kind for name, c in settings.channels.items()}
     for name, kind in kinds.items():
         if kind == "widget":
-            lines.append(f"  chat widget:    {base}/widget/{name}   (embed: {name}/embed.js)")
+            lines.append(f"  chat widget:    {base}/widget/{name}")
+            embed = f"{base}/widget/{name}/embed.js"
+            lines.append(f"  widget embed:   {embed}   (one script tag on a site)")
     for name, kind in kinds.items():
         if kind == "form":
             lines.append(f"  contact form:   {base}/forms/{name}")
@@ -167,5 +169,5 @@ def banner_lines(
         width = max(len(account.role) for account in accounts)
         lines += [f"  {a.role.ljust(width)}  {a.email}   {a.name}" for a in accounts]
     if token:
-        lines.append(f"API token (sees support and billing): {token}")
+        lines.append(f"API token (the demo supervisor's, sees support and billing): {token}")
     return lines
