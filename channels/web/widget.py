@@ -107,7 +107,7 @@ def _page(payload: dict[str, Any]) -> tuple[str, str]:
         raise FrameError("invalid_field", "page and title must be strings")
     parts = urlsplit(page.strip()[:MAX_PAGE_CHARS])
     address = parts.geturl() if parts.scheme in {"http", "https"} and parts.netloc else ""
-    return address, clean_line(title, 200)
+    return address, clean_line(" ".join(title.split()), 200)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """One visitor's WebSocket: the frame protocol of the chat widget.
 
 Client to hub (JSON text frames):
-  {"type": "hello", "token": "<visitor token or omitted>", "since": <last message id seen>}
+  {"type": "hello", "token": "<visitor token or omitted>", "since": <last message id seen>,
+   "page": "<the site's page address>", "title": "<its title>"}   (page, title: optional; an
+      unnamed visitor is shown to agents as "Visitor from <title or page>")
   {"type": "message", "id": "<client-made id>", "text": "...", "files": [<upload id>, ...]}
       (files uploaded first by POST /widget/{channel}/uploads; text may be empty with files)
   {"type": "email", "email": "jane@example.com", "name": "Jane"}
