@@ -148,7 +148,7 @@ def banner_lines(
     kinds: Mapping[str, str] = {name: c.kind for name, c in settings.channels.items()}
     for name, kind in kinds.items():
         if kind == "widget":
-            lines.append(f"  chat widget:    {base}/widget/{name}")
+            lines.append(f"  chat widget:    {base}/widget/{name}/demo   (on a sample page)")
             embed = f"{base}/widget/{name}/embed.js"
             lines.append(f"  widget embed:   {embed}   (one script tag on a site)")
     for name, kind in kinds.items():

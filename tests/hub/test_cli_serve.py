@@ -122,7 +122,7 @@ async def test_serve_prints_every_url_and_the_demo_logins(tmp_path: Path) -> Non
             "/ui/inbox",
             "/ui/login",
             "/ui/admin",
-            "/widget/chat",
+            "/widget/chat/demo",
             "/forms/contact",
             "/api/v1/openapi.json",
             "/dev/mail",
