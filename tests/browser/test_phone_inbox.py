@@ -10,6 +10,7 @@ from playwright.async_api import Browser, Page, expect
 
 from hub.db.models import Presence, Role
 from hub.demo import seed_everything
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import PASSWORD, STEP_MS, artifact
 from tests.support.desk import Desk
 
@@ -66,11 +67,13 @@ async def test_an_agent_works_the_inbox_on_a_phone(desk: Desk, browser: Browser)
         box = await subject.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
         await page.screenshot(path=artifact("phone-inbox.png"), full_page=True)
+        await assert_accessible(page, "inbox on a phone")
 
         await subject.tap()
         await page.wait_for_url("**/ui/conversations/*")
         await expect(page.locator(".msg-inbound").first).to_be_visible()
         await no_sideways_scroll(page, "conversation")
+        await assert_accessible(page, "conversation on a phone")
         composer = page.locator("#composer-text")
         await composer.scroll_into_view_if_needed()
         await expect(composer).to_be_in_viewport()
