@@ -15,7 +15,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import cli_backup, cli_customers, cli_reports
+from hub import cli_backup, cli_customers, cli_reports, cli_serve
 from hub.assembly import assemble, migrate, session_of
 from hub.cli_campaigns import add_campaign_parsers
 from hub.config.settings import ConfigError, Settings, load_settings
@@ -61,23 +61,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from hub.app import create_app
+    from hub.demo import DEMO_PASSWORD, DemoAccount, demo_accounts
 
-    settings = _settings(args)
+    settings = _serve_settings(args)
     operations = settings.operations
     if operations.json_logs:
         configure_logging(json_lines=True, process=operations.process or default_process())
-    if args.workers > 1:
-        return _serve_workers(settings, args.workers)
-    app = create_app(settings)
-    base = f"http://{settings.web.host}:{settings.web.port}"
 
-    def banner(_aiohttp_banner: str) -> None:  # called once the hub is listening
-        print(f"Relaydesk listening on {base}", flush=True)
-        print(f"  agent inbox:    {base}/ui/login", flush=True)
-        print(f"  contact form:   {base}/forms/contact", flush=True)
-        if settings.capture.enabled:
-            print(f"  captured mail:  {base}/dev/mail", flush=True)
-        print(f"  API document:   {base}/api/v1/openapi.json", flush=True)
+    if args.workers > 1:
+        _check_workers(settings, args.workers)
+    token = asyncio.run(_seed_demo(settings)).token if args.demo else None
+    accounts: list[DemoAccount] = asyncio.run(_with_session(settings, demo_accounts))
+
+    def banner(_aiohttp_banner: str = "") -> None:  # called once the hub is listening
+        for line in cli_serve.banner_lines(settings, accounts, DEMO_PASSWORD, token):
+            print(line, flush=True)
+        if args.workers > 1:
+            print(f"  ({args.workers} worker processes; docs/deploy.md)", flush=True)
+        print("Stop with Ctrl+C.", flush=True)
+
+    if args.workers > 1:
+        return _serve_workers(settings, args.workers, banner)
+    app = create_app(settings)
 
     try:
         web.run_app(app, host=settings.web.host, port=settings.web.port, print=banner)
@@ -88,13 +93,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_workers(settings: Settings, workers: int) -> int:
+def _check_workers(settings: Settings, workers: int) -> None:
+    from hub.workers import WorkersRefused, check
+
+    try:
+        check(settings, workers)
+    except WorkersRefused as exc:
+        raise CliError(str(exc)) from None
+
+
+def _serve_workers(settings: Settings, workers: int, ready: Callable[[], None]) -> int:
     from hub.workers import WorkersRefused, serve
-
-    base = f"http://{settings.web.host}:{settings.web.port}"
-
-    def ready() -> None:
-        print(f"Relaydesk listening on {base} with {workers} worker processes", flush=True)
 
     try:
         serve(settings, workers, ready)
@@ -103,6 +112,28 @@ def _serve_workers(settings: Settings, workers: int) -> int:
     except DATABASE_ERRORS as exc:
         raise _database_error(settings, exc) from None
     return 0
+
+
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    """The settings with every port settled (see hub/cli_serve.py); a busy one is a CliError."""
+    config = getattr(args, "config", None)
+    overrides: dict[str, Any] = {}
+    if args.host is not None:
+        overrides["web.host"] = args.host
+    if args.port is not None:
+        overrides["web.port"] = args.port
+    settings = _settings(args)
+    reload = cli_serve.reloader(Path(config) if config else None, overrides)
+    try:
+        return cli_serve.settle_ports(
+            settings,
+            reload,
+            capture_port=args.capture_port,
+            smtp_port=args.smtp_port,
+            moved=args.port is not None,
+        )
+    except cli_serve.PortBusy as exc:
+        raise CliError(f"cannot start: {exc}") from None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -187,21 +218,31 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed_demo(settings: Settings) -> Any:
+    from hub.demo import seed_everything
+
+    try:
+        return await seed_everything(settings, SystemClock().now())
+    except DATABASE_ERRORS as exc:
+        raise _database_error(settings, exc) from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hub.demo import seed_demo
+    from hub.demo import DEMO_PASSWORD, demo_accounts
 
     settings = _settings(args)
-
-    async def work(session: Any) -> Any:
-        return await seed_demo(session, SystemClock().now())
-
-    login = asyncio.run(_with_session(settings, work))
+    login = asyncio.run(_seed_demo(settings))
     if args.json:
         print(json.dumps({"email": login.email, "password": login.password, "token": login.token}))
         return 0
-    base = f"http://{settings.web.host}:{settings.web.port}"
-    print("Demo data " + ("created." if login.created else "already present."))
-    print(f"  Demo agent login:  {login.email} / {login.password}  at {base}/ui/login")
+    accounts = asyncio.run(_with_session(settings, demo_accounts))
+    base = settings.web.public_url.rstrip("/")
+    seeded = f" ({login.conversations} conversations)" if login.conversations else ""
+    print("Demo data " + ("created" if login.created else "already present") + seeded + ".")
+    print(f"  Sign in at {base}/ui/login as any of these (password {DEMO_PASSWORD}):")
+    for account in accounts:
+        print(f"    {account.role.ljust(10)}  {account.email}   {account.name}")
+    print(f"  Demo agent login:  {login.email} / {login.password}  (supervisor: support, billing)")
     print(f"  Demo agent token:  {login.token}")
     print(f"  Try:  curl -H 'Authorization: Bearer {login.token}' {base}/api/v1/conversations")
     return 0
@@ -304,8 +345,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="run the hub: web, capture SMTP, dispatcher", parents=[common]
     )
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to serve on (web.host)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        help="web port (web.port); the capture and inbound SMTP servers then take free ports "
+        "unless given below",
+    )
+    serve.add_argument(
+        "--capture-port", type=int, help="capture SMTP port (capture.port; 0: a free one)"
+    )
+    serve.add_argument(
+        "--smtp-port",
+        type=int,
+        help="inbound SMTP port (channels.NAME.inbound_smtp; 0: a free one)",
+    )
+    serve.add_argument(
+        "--demo", action="store_true", help="seed the demo data first and print an API token"
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -381,7 +438,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()  # what --help prints, and its status
+        return 0
+    args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -92,6 +92,22 @@ MAX_ID = 2**31 - 1
 class Hello:
     token: str | None
     since: int
+    # The page the visitor is on (the embedding site's, passed in by embed.js), if known.
+    page: str = ""
+    title: str = ""
+
+
+MAX_PAGE_CHARS = 2048
+
+
+def _page(payload: dict[str, Any]) -> tuple[str, str]:
+    """The visitor's page address (http or https, else none) and title, both optional."""
+    page, title = payload.get("page", ""), payload.get("title", "")
+    if not isinstance(page, str) or not isinstance(title, str):
+        raise FrameError("invalid_field", "page and title must be strings")
+    parts = urlsplit(page.strip()[:MAX_PAGE_CHARS])
+    address = parts.geturl() if parts.scheme in {"http", "https"} and parts.netloc else ""
+    return address, clean_line(" ".join(title.split()), 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +185,7 @@ class WidgetChannel:
                 raise FrameError("invalid_field", "token must be a string")
             if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= MAX_ID:
                 raise FrameError("invalid_field", "since must be a message id (0 or more)")
-            return Hello(token or None, since)
+            return Hello(token or None, since, *_page(payload))
         if kind == "message":
             raw_id = payload.get("id")
             if not isinstance(raw_id, str) or not _CLIENT_ID.match(raw_id):

@@ -65,7 +65,9 @@ async def reply_routes(
     for identity in identities:
         channel = sending_channel(settings, identity.kind)
         if channel is not None and not identity.bouncing:
-            routes.append(Route(identity.id, channel, f"{identity.address} via {channel}"))
+            # A chat visitor's address is their browser's hash: shown by name instead.
+            shown = identity.display_name if identity.kind == "web" else identity.address
+            routes.append(Route(identity.id, channel, f"{shown or channel} via {channel}"))
     return routes
 
 

@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
@@ -67,9 +74,24 @@ class DatabaseSettings(_Model):
 class WebSettings(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
-    public_url: str = "http://127.0.0.1:8080"
+    # The address in links the hub sends (surveys, unsubscribe); unset: http://host:port.
+    public_url: str = ""
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     form_rate_per_minute: int = Field(10, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("public_url"):
+            url = local_url(str(data.get("host") or "127.0.0.1"), data.get("port", 8080))
+            data = {**data, "public_url": url}
+        return data
+
+
+def local_url(host: str, port: object) -> str:
+    """The URL of a server bound on host:port, as this machine reaches it."""
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "*", "") else host  # noqa: S104
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 class CaptureSettings(_Model):

@@ -140,6 +140,23 @@ async def embed_script(request: web.Request) -> web.Response:
     return response
 
 
+async def demo_page(request: web.Request) -> web.Response:
+    """A sample site page with the widget embedded: what a visitor sees, to try it at once."""
+    hub = hub_of(request)
+    name = request.match_info["channel"]
+    _widget(hub, name)
+    embed_url = f"{request.scheme}://{request.host}/widget/{name}/embed.js"
+    template = pages_of(request).pages.get_template("widget_demo.html")
+    html = template.render(name=name, embed_url=embed_url, instance_name=hub.settings.instance_name)
+    response = web.Response(text=html, content_type="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; frame-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
     name = request.match_info["channel"]
@@ -261,6 +278,7 @@ def setup(app: web.Application, secret_key: str) -> None:
     app[WIDGET] = WidgetState(VisitorTokens(secret_key))
     app.router.add_get("/widget/{channel}", chat_page)
     app.router.add_get("/widget/{channel}/embed.js", embed_script)
+    app.router.add_get("/widget/{channel}/demo", demo_page)
     app.router.add_get("/widget/{channel}/ws", chat_socket)
     app.router.add_post("/widget/{channel}/uploads", upload_file)
     app.router.add_get("/widget/{channel}/files/{message}/{position}", download_file)

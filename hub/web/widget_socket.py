@@ -1,7 +1,9 @@
 """One visitor's WebSocket: the frame protocol of the chat widget.
 
 Client to hub (JSON text frames):
-  {"type": "hello", "token": "<visitor token or omitted>", "since": <last message id seen>}
+  {"type": "hello", "token": "<visitor token or omitted>", "since": <last message id seen>,
+   "page": "<the site's page address>", "title": "<its title>"}   (page, title: optional; an
+      unnamed visitor is shown to agents as "Visitor from <title or page>")
   {"type": "message", "id": "<client-made id>", "text": "...", "files": [<upload id>, ...]}
       (files uploaded first by POST /widget/{channel}/uploads; text may be empty with files)
   {"type": "email", "email": "jane@example.com", "name": "Jane"}
@@ -41,6 +43,7 @@ from hub.inbound.ingest import IngestUnavailable
 from hub.web.ratelimit import RateLimiter
 from hub.widget.files import WidgetFileRefused, attach_reserved, file_entries, reserve_files
 from hub.widget.live import LiveConnection
+from hub.widget.texts import VISITOR, visitor_label
 from hub.widget.visitors import VisitorTokens, leave_email, new_visitor_id, remember_visitor
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,7 @@ class WidgetSession:
         self.remote = remote or ""
         self.connection: LiveConnection | None = None
         self.name = ""
+        self.label = VISITOR  # "Visitor from <page>" once the hello named the page
 
     async def _send(self, frame: dict[str, Any]) -> None:
         if self.connection is not None:
@@ -145,6 +149,7 @@ class WidgetSession:
             visitor_id, since = new_visitor_id(), 0
         visitor = await remember_visitor(self.hub.db, name, visitor_id, self.hub.clock.now())
         self.name = visitor.name
+        self.label = visitor_label(frame.page, frame.title)
         connection = LiveConnection(self.registry, self.ws, name, visitor_id)
         await self.registry.open(connection)
         self.connection = connection
@@ -182,7 +187,7 @@ class WidgetSession:
             )
         except WidgetFileRefused as exc:
             raise FrameError("unknown_file", exc.message, frame.client_id) from None
-        inbound = self.channel.inbound(connection.visitor_id, self.name, frame)
+        inbound = self.channel.inbound(connection.visitor_id, self.name or self.label, frame)
         connection.storing += 1
         try:
             try:

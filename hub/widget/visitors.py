@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import IdentityKind, Party
-from hub.core.customers import resolve_customer
+from hub.core.customers import name_key, resolve_customer
 from hub.db.models import (
     Agent,
     Direction,
@@ -28,6 +28,7 @@ from hub.db.models import (
 from hub.db.widget_models import WidgetConnection, WidgetDelivery, WidgetVisitor
 from hub.platform.database import Database
 from hub.widget.files import FileLinks, file_entries, visitor_messages
+from hub.widget.texts import is_visitor_label
 
 _VISITOR = re.compile(r"^[0-9a-f]{32}$")
 # Messages committed out of id order (PostgreSQL hands out ids before commit) are caught by
@@ -139,12 +140,20 @@ class EmailSaved:
 
 
 async def _visitor_customer(
-    session: AsyncSession, visitor: WidgetVisitor, name: str, now: datetime
+    session: AsyncSession, visitor: WidgetVisitor, name: str, email: str, now: datetime
 ) -> tuple[int, int]:
+    """The visitor's customer; one still shown as "Visitor from <page>" takes the name (or the
+    email) the visitor just gave."""
     party = Party(IdentityKind.WEB, visitor.visitor_id, name or None)
     resolved = await resolve_customer(session, party, now)
+    customer, identity = resolved.customer, resolved.identity
+    if is_visitor_label(customer.name):
+        customer.name = name or email
+        customer.name_key = name_key(customer.name)
+    if is_visitor_label(identity.display_name or ""):
+        identity.display_name = name or email
     await session.flush()
-    return resolved.customer.id, resolved.identity.id
+    return customer.id, identity.id
 
 
 async def leave_email(
@@ -172,7 +181,7 @@ async def leave_email(
 async def _save_email(
     session: AsyncSession, visitor: WidgetVisitor, email: str, name: str, now: datetime
 ) -> EmailSaved:
-    customer_id, identity_id = await _visitor_customer(session, visitor, name, now)
+    customer_id, identity_id = await _visitor_customer(session, visitor, name, email, now)
     visitor.customer_id, visitor.identity_id = customer_id, identity_id
     visitor.email = email
     if name:

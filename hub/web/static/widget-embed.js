@@ -31,7 +31,10 @@
       frame = document.createElement("iframe");
       frame.id = "relaydesk-widget-frame";
       frame.title = options.title || "Chat";
-      frame.src = page;
+      // The chat names the visitor by the page they wrote from until they give a name.
+      frame.src = page + "#" + new URLSearchParams({
+        page: window.location.href.slice(0, 2048), title: document.title.slice(0, 200)
+      }).toString();
       frame.style.cssText = [
         "position:fixed", "right:20px", "bottom:80px", "z-index:2147483000",
         "width:min(380px,calc(100vw - 40px))", "height:min(560px,calc(100vh - 120px))",

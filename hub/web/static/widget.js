@@ -199,6 +199,9 @@
       encodeURIComponent(settings.channel) + "/ws");
     socket.onopen = function () {
       var hello = { type: "hello", since: lastId };
+      var where = new URLSearchParams(window.location.hash.slice(1));
+      hello.page = where.get("page") || document.referrer || "";
+      hello.title = where.get("title") || "";
       var token = storedToken();
       if (token) { hello.token = token; }
       socket.send(JSON.stringify(hello));

@@ -105,7 +105,13 @@ async def home(request: web.Request) -> web.StreamResponse:
     see_other(viewer_of(request).home)
 
 
+async def root(_request: web.Request) -> web.StreamResponse:
+    """The bare address: /ui sends people home, or to sign-in."""
+    see_other("/ui")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/", root)
     router.add_get("/ui", home)
     router.add_get("/ui/", home)
     router.add_get("/ui/inbox", show_inbox)
