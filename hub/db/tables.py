@@ -17,6 +17,7 @@ from hub.db import (
     presence_models,
     report_models,
     routing_models,
+    signin_models,
     widget_models,
 )
 from hub.db.base import Base
@@ -35,5 +36,6 @@ MODULES = (
     presence_models,
     report_models,
     routing_models,
+    signin_models,
     widget_models,
 )

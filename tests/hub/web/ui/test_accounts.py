@@ -56,7 +56,7 @@ async def test_admin_creates_an_agent_and_resets_a_password(
         f"/ui/admin/agents/{new_id}/password", {"password": "short", "confirm": "short"}
     )
     assert short.status == 422
-    assert "at least 8 characters" in await short.text()
+    assert "at least 12 characters" in await short.text()
     reset = await ada.post(
         f"/ui/admin/agents/{new_id}/password",
         {"password": "second-password-2", "confirm": "second-password-2"},
@@ -117,7 +117,12 @@ def test_cli_sets_a_password(tmp_path: Path, sqlite_template: Path) -> None:
 
     short = run("agents", "passwd", "kim@example.com", "--password-stdin", stdin="short\n")
     assert short.returncode == 1
-    assert short.stderr == "error: password must be at least 8 characters\n"
+    assert short.stderr == (
+        "error: password must be at least 12 characters (a few words work well)\n"
+    )
+    common = run("agents", "passwd", "kim@example.com", "--password-stdin", stdin="Password1234!\n")
+    assert common.returncode == 1
+    assert "too common" in common.stderr
     unknown = run(
         "agents", "passwd", "nobody@example.com", "--password-stdin", stdin="long-enough-1\n"
     )
