@@ -37,6 +37,7 @@ def _common(password: str) -> bool:
 
 def _personal(password: str, email: str, name: str) -> bool:
     plain = _plain(password)
+    core = _plain(_EDGES.sub("", password.lower()))  # without the digits and symbols around it
     local = email.split("@", 1)[0]
     names = [_plain(local), _plain(email), _plain(name)]
     names += [_plain(part) for part in re.split(r"[\s._+\-]+", f"{local} {name}") if part]
@@ -44,7 +45,7 @@ def _personal(password: str, email: str, name: str) -> bool:
         if len(candidate) < 3:
             continue
         # the password is that name, or that name with a few characters added
-        if candidate == plain or (candidate in plain and len(plain) - len(candidate) <= 4):
+        if candidate in (plain, core) or (candidate in plain and len(plain) - len(candidate) <= 4):
             return True
     return False
 

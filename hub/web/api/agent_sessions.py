@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.core.audit import record_change
 from hub.core.authz import Principal
 from hub.core.errors import forbidden, not_found
 from hub.core.sessions import end_all_sessions, end_session, sessions_of
@@ -88,10 +89,21 @@ async def end_sessions(call: Call, path: AgentId) -> SignedOut:
     ),
 )
 async def end_one(call: Call, path: AgentSessionId) -> None:
+    caller = call.principal
     async with call.hub.db.writer() as session:
-        agent = await _agent(session, call.principal, path.id)
+        agent = await _agent(session, caller, path.id)
         if not await end_session(session, agent.id, path.session):
             raise not_found("session", path.session)
+        if caller.agent_id != agent.id:
+            await record_change(
+                session,
+                actor_id=caller.agent_id,
+                area="agents",
+                action="sign_out_session",
+                target=agent.email,
+                old=f"session {path.session}",
+                at=call.hub.clock.now(),
+            )
         await session.commit()
 
 
