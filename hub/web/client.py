@@ -65,5 +65,6 @@ def served_over_https(request: web.Request, settings: Settings) -> bool:
     networks = _networks(settings.security.trusted_proxies)
     if not networks or not _trusted(request.remote or "", networks):
         return False
-    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    # the last value is the one our own proxy wrote (a client may have sent one before it)
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
     return proto == "https"
