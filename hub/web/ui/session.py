@@ -87,6 +87,13 @@ async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer
     )
 
 
+async def session_alive(hub: Hub, session_id: int) -> bool:
+    """Whether a session still exists (not signed out here, elsewhere, or by an admin)."""
+    async with hub.db.reader() as session:
+        row = await session.get(UiSession, session_id)
+        return row is not None and row.expires_at > hub.clock.now()
+
+
 async def _check_csrf(request: web.Request, viewer: Viewer) -> None:
     token = request.headers.get("X-CSRF-Token", "")
     if not token and request.content_type in (

@@ -4,16 +4,12 @@ policy. Admins do the same for any agent through the API (audited)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
-import aiohttp
-import pytest
 from sqlalchemy import select
 
 from hub.db.admin_models import AdminChange
 from hub.db.models import Role
 from tests.conftest import auth
-from tests.hub.web.ui.conftest import PASSWORD, Ui, sign_in
+from tests.hub.web.ui.conftest import PASSWORD, OpenBrowser, Ui, sign_in
 from tests.support.desk import Desk
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -21,31 +17,12 @@ IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
 )
-Open = Callable[[str], aiohttp.ClientSession]
-
-
-@pytest.fixture
-async def open_browser(desk: Desk) -> AsyncIterator[Open]:
-    opened: list[aiohttp.ClientSession] = []
-
-    def new(user_agent: str) -> aiohttp.ClientSession:
-        http = aiohttp.ClientSession(
-            base_url=str(desk.client.make_url("/")),
-            cookie_jar=aiohttp.CookieJar(unsafe=True),
-            headers={"User-Agent": user_agent},
-        )
-        opened.append(http)
-        return http
-
-    yield new
-    for http in opened:
-        await http.close()
 
 
 async def signed_in(
-    open_browser: Open, email: str, user_agent: str, password: str = PASSWORD
+    desk: Desk, open_browser: OpenBrowser, email: str, user_agent: str, password: str = PASSWORD
 ) -> Ui:
-    http = open_browser(user_agent)
+    http = open_browser(desk, user_agent)
     response = await sign_in(http, email, password)
     assert response.status == 303, await response.text()
     ui = Ui(http)
@@ -58,11 +35,11 @@ async def is_signed_in(ui: Ui) -> bool:
 
 
 async def test_an_agent_sees_where_they_are_signed_in_and_signs_one_out(
-    desk: Desk, open_browser: Open
+    desk: Desk, open_browser: OpenBrowser
 ) -> None:
     await desk.agent("ann@example.com", password=PASSWORD)
-    laptop = await signed_in(open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(open_browser, "ann@example.com", IPHONE)
+    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
+    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
     page = await laptop.page("/ui/account")
     assert "Firefox on Windows" in page and "Safari on iPhone" in page
     assert "127.0.0.1" in page
@@ -79,20 +56,24 @@ async def test_an_agent_sees_where_they_are_signed_in_and_signs_one_out(
     assert "Safari on iPhone" not in await laptop.page("/ui/account")
 
 
-async def test_sign_out_everywhere_ends_every_session(desk: Desk, open_browser: Open) -> None:
+async def test_sign_out_everywhere_ends_every_session(
+    desk: Desk, open_browser: OpenBrowser
+) -> None:
     await desk.agent("ann@example.com", password=PASSWORD)
-    laptop = await signed_in(open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(open_browser, "ann@example.com", IPHONE)
+    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
+    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
     out = await laptop.post("/ui/account/sessions/all/end")
     assert out.status == 303 and out.headers["Location"] == "/ui/login"
     assert not await is_signed_in(laptop) and not await is_signed_in(phone)
 
 
-async def test_an_agent_cannot_end_a_colleagues_session(desk: Desk, open_browser: Open) -> None:
+async def test_an_agent_cannot_end_a_colleagues_session(
+    desk: Desk, open_browser: OpenBrowser
+) -> None:
     ann_id, ann_token = await desk.agent("ann@example.com", password=PASSWORD)
     await desk.agent("bob@example.com", password=PASSWORD)
-    ann = await signed_in(open_browser, "ann@example.com", FIREFOX)
-    bob = await signed_in(open_browser, "bob@example.com", IPHONE)
+    ann = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
+    bob = await signed_in(desk, open_browser, "bob@example.com", IPHONE)
     listed = await desk.client.get(f"/api/v1/agents/{ann_id}/sessions", headers=auth(ann_token))
     ann_session = (await listed.json())["sessions"][0]["id"]
     assert (await bob.post(f"/ui/account/sessions/{ann_session}/end")).status == 303
@@ -100,11 +81,11 @@ async def test_an_agent_cannot_end_a_colleagues_session(desk: Desk, open_browser
 
 
 async def test_changing_the_password_keeps_this_session_and_ends_the_others(
-    desk: Desk, open_browser: Open
+    desk: Desk, open_browser: OpenBrowser
 ) -> None:
     await desk.agent("ann@example.com", password=PASSWORD)
-    laptop = await signed_in(open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(open_browser, "ann@example.com", IPHONE)
+    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
+    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
     page = await laptop.page("/ui/account")
     assert "at least 12 characters, not your email or name, and not a common password" in page
 
@@ -128,18 +109,18 @@ async def test_changing_the_password_keeps_this_session_and_ends_the_others(
     done = await laptop.post("/ui/account/password", change(PASSWORD, "fresh river stone"))
     assert done.status == 303 and "notice=own_password" in done.headers["Location"]
     assert await is_signed_in(laptop) and not await is_signed_in(phone)
-    assert (await sign_in(open_browser(IPHONE), "ann@example.com", PASSWORD)).status == 401
-    await signed_in(open_browser, "ann@example.com", IPHONE, "fresh river stone")
+    assert (await sign_in(open_browser(desk, IPHONE), "ann@example.com", PASSWORD)).status == 401
+    await signed_in(desk, open_browser, "ann@example.com", IPHONE, "fresh river stone")
 
 
 async def test_an_admin_lists_and_ends_an_agents_sessions_over_the_api(
-    desk: Desk, open_browser: Open
+    desk: Desk, open_browser: OpenBrowser
 ) -> None:
     ann_id, ann_token = await desk.agent("ann@example.com", password=PASSWORD)
     _, bob_token = await desk.agent("bob@example.com", password=PASSWORD)
     _, ada_token = await desk.agent("ada@example.com", role=Role.ADMIN)
-    laptop = await signed_in(open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(open_browser, "ann@example.com", IPHONE)
+    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
+    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
     path = f"/api/v1/agents/{ann_id}/sessions"
 
     listed = await desk.client.get(path, headers=auth(ada_token))

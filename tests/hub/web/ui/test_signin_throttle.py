@@ -6,53 +6,24 @@ try again, in seconds (Retry-After) and on the page in words."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-import pytest
 
 from hub.platform.clock import ManualClock
-from tests.hub.web.ui.conftest import PASSWORD
-from tests.support.desk import Desk, MakeDesk
+from tests.hub.web.ui.conftest import PASSWORD, OpenBrowser
+from tests.hub.web.ui.conftest import sign_in as signing_in
+from tests.support.desk import MakeDesk
 
 ATTACKER, OFFICE = "203.0.113.9", "198.51.100.7"
 PROXY = {"security.trusted_proxies": ["127.0.0.1", "::1"]}
-_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-Browser = Callable[[Desk], aiohttp.ClientSession]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    opened: list[aiohttp.ClientSession] = []
-
-    def new(desk: Desk) -> aiohttp.ClientSession:
-        http = aiohttp.ClientSession(
-            base_url=str(desk.client.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
-        )
-        opened.append(http)
-        return http
-
-    yield new
-    for http in opened:
-        await http.close()
 
 
 async def sign_in(
     http: aiohttp.ClientSession, email: str, password: str, client: str | None = None
 ) -> aiohttp.ClientResponse:
     """A sign-in through the form, as seen behind the reverse proxy from ``client``."""
-    headers = {"X-Forwarded-For": client} if client else {}
-    login = await http.get("/ui/login", headers=headers)
-    token = _FIELD.search(await login.text())
-    assert token is not None
-    return await http.post(
-        "/ui/login",
-        data={"csrf_token": token.group(1), "email": email, "password": password},
-        headers=headers,
-        allow_redirects=False,
-    )
+    return await signing_in(http, email, password, {"X-Forwarded-For": client} if client else None)
 
 
 async def fail(http: aiohttp.ClientSession, email: str, times: int, client: str) -> int:
@@ -63,12 +34,12 @@ async def fail(http: aiohttp.ClientSession, email: str, times: int, client: str)
 
 
 async def test_a_lockout_from_one_network_leaves_the_agent_free_everywhere_else(
-    make_desk: MakeDesk, browser: Browser
+    make_desk: MakeDesk, open_browser: OpenBrowser
 ) -> None:
     desk = await make_desk(**PROXY)
     await desk.agent("bob@example.com", password=PASSWORD)
     await desk.agent("ann@example.com", password=PASSWORD)
-    attacker = browser(desk)
+    attacker = open_browser(desk)
     assert await fail(attacker, "bob@example.com", 4, ATTACKER) == 401
     locked = await sign_in(attacker, "bob@example.com", "guess-number-5", ATTACKER)
     assert locked.status == 429
@@ -80,62 +51,62 @@ async def test_a_lockout_from_one_network_leaves_the_agent_free_everywhere_else(
     assert right_there.status == 429 and "rd_session" not in right_there.cookies
     assert 0 < int(right_there.headers["Retry-After"]) <= 15 * 60
     # ... but Bob signs in from the office, and Ann from the attacker's own network.
-    bob = await sign_in(browser(desk), "bob@example.com", PASSWORD, OFFICE)
+    bob = await sign_in(open_browser(desk), "bob@example.com", PASSWORD, OFFICE)
     assert bob.status == 303 and "rd_session" in bob.cookies
-    ann = await sign_in(browser(desk), "ann@example.com", PASSWORD, ATTACKER)
+    ann = await sign_in(open_browser(desk), "ann@example.com", PASSWORD, ATTACKER)
     assert ann.status == 303
 
 
 async def test_one_network_trying_many_accounts_is_stopped(
-    make_desk: MakeDesk, browser: Browser
+    make_desk: MakeDesk, open_browser: OpenBrowser
 ) -> None:
     desk = await make_desk(**PROXY, **{"security.client_failures": 6})
     await desk.agent("bob@example.com", password=PASSWORD)
-    sprayer = browser(desk)
+    sprayer = open_browser(desk)
     for number in range(5):
         assert await fail(sprayer, f"user{number}@example.com", 1, ATTACKER) == 401
     stopped = await sign_in(sprayer, "user5@example.com", "guess", ATTACKER)
     assert stopped.status == 429 and int(stopped.headers["Retry-After"]) == 15 * 60
     refused = await sign_in(sprayer, "bob@example.com", PASSWORD, ATTACKER)
     assert refused.status == 429
-    assert (await sign_in(browser(desk), "bob@example.com", PASSWORD, OFFICE)).status == 303
+    assert (await sign_in(open_browser(desk), "bob@example.com", PASSWORD, OFFICE)).status == 303
 
 
 async def test_another_process_and_a_restart_see_the_same_lockout(
-    make_desk: MakeDesk, browser: Browser
+    make_desk: MakeDesk, open_browser: OpenBrowser
 ) -> None:
     first = await make_desk(**PROXY)
     await first.agent("bob@example.com", password=PASSWORD)
-    assert await fail(browser(first), "bob@example.com", 5, ATTACKER) == 429
+    assert await fail(open_browser(first), "bob@example.com", 5, ATTACKER) == 429
     second = await make_desk(**PROXY)  # another hub process on the same database
-    refused = await sign_in(browser(second), "bob@example.com", PASSWORD, ATTACKER)
+    refused = await sign_in(open_browser(second), "bob@example.com", PASSWORD, ATTACKER)
     assert refused.status == 429 and "Retry-After" in refused.headers
-    assert (await sign_in(browser(second), "bob@example.com", PASSWORD, OFFICE)).status == 303
+    assert (await sign_in(open_browser(second), "bob@example.com", PASSWORD, OFFICE)).status == 303
 
 
 async def test_the_lockout_ends_and_a_success_clears_the_count(
-    make_desk: MakeDesk, browser: Browser
+    make_desk: MakeDesk, open_browser: OpenBrowser
 ) -> None:
     clock = ManualClock(datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
     desk = await make_desk(clock, **PROXY)
     await desk.agent("bob@example.com", password=PASSWORD)
-    http = browser(desk)
+    http = open_browser(desk)
     assert await fail(http, "bob@example.com", 5, ATTACKER) == 429
     page = await (await sign_in(http, "bob@example.com", PASSWORD, ATTACKER)).text()
     assert "after 12:15 UTC" in page
     clock.advance(timedelta(minutes=15, seconds=1))
     assert (await sign_in(http, "bob@example.com", PASSWORD, ATTACKER)).status == 303
     # the success cleared Bob's count from there: four more mistakes do not lock him out
-    assert await fail(browser(desk), "bob@example.com", 4, ATTACKER) == 401
-    assert (await sign_in(browser(desk), "bob@example.com", PASSWORD, ATTACKER)).status == 303
+    assert await fail(open_browser(desk), "bob@example.com", 4, ATTACKER) == 401
+    assert (await sign_in(open_browser(desk), "bob@example.com", PASSWORD, ATTACKER)).status == 303
 
 
 async def test_forwarded_addresses_count_only_from_a_trusted_proxy(
-    make_desk: MakeDesk, browser: Browser
+    make_desk: MakeDesk, open_browser: OpenBrowser
 ) -> None:
     desk = await make_desk()  # no trusted proxy: X-Forwarded-For is the client's own claim
     await desk.agent("bob@example.com", password=PASSWORD)
-    http = browser(desk)
+    http = open_browser(desk)
     for number in range(5):
         await sign_in(http, "bob@example.com", "wrong-guess", f"192.0.2.{number}")
     assert (await sign_in(http, "bob@example.com", PASSWORD, "192.0.2.200")).status == 429
