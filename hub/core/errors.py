@@ -118,19 +118,10 @@ def ui_csrf() -> ApiError:
     )
 
 
-def ui_login_rate(retry_after: int) -> ApiError:
-    return ApiError(
-        429,
-        "rate_limited",
-        f"too many sign-in attempts; try again in {retry_after} s",
-        retry_after=retry_after,
-    )
-
-
 def ui_login_locked(wait: str, at: str) -> str:
     """The sign-in page's words for a lockout: ``wait`` like "14 minutes", ``at`` "12:45 UTC"."""
     return (
-        "Too many failed sign-ins for this account from your network. For your security, "
+        "Too many failed sign-ins from your network. For your security, "
         f"please try again in {wait} (after {at}). Signing in from another network still works."
     )
 
