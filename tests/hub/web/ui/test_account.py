@@ -30,6 +30,12 @@ async def signed_in(
     return ui
 
 
+async def ann_on_laptop_and_phone(desk: Desk, open_browser: OpenBrowser) -> tuple[Ui, Ui]:
+    """Ann, signed in on her laptop (Firefox on Windows) and her phone (Safari on iPhone)."""
+    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
+    return laptop, await signed_in(desk, open_browser, "ann@example.com", IPHONE)
+
+
 async def is_signed_in(ui: Ui) -> bool:
     return (await ui.http.get("/ui/account", allow_redirects=False)).status == 200
 
@@ -38,8 +44,7 @@ async def test_an_agent_sees_where_they_are_signed_in_and_signs_one_out(
     desk: Desk, open_browser: OpenBrowser
 ) -> None:
     await desk.agent("ann@example.com", password=PASSWORD)
-    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
+    laptop, phone = await ann_on_laptop_and_phone(desk, open_browser)
     page = await laptop.page("/ui/account")
     assert "Firefox on Windows" in page and "Safari on iPhone" in page
     assert "127.0.0.1" in page
@@ -60,8 +65,7 @@ async def test_sign_out_everywhere_ends_every_session(
     desk: Desk, open_browser: OpenBrowser
 ) -> None:
     await desk.agent("ann@example.com", password=PASSWORD)
-    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
+    laptop, phone = await ann_on_laptop_and_phone(desk, open_browser)
     out = await laptop.post("/ui/account/sessions/all/end")
     assert out.status == 303 and out.headers["Location"] == "/ui/login"
     assert not await is_signed_in(laptop) and not await is_signed_in(phone)
@@ -84,8 +88,7 @@ async def test_changing_the_password_keeps_this_session_and_ends_the_others(
     desk: Desk, open_browser: OpenBrowser
 ) -> None:
     await desk.agent("ann@example.com", password=PASSWORD)
-    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
+    laptop, phone = await ann_on_laptop_and_phone(desk, open_browser)
     page = await laptop.page("/ui/account")
     assert "at least 12 characters, not your email or name, and not a common password" in page
 
@@ -119,8 +122,7 @@ async def test_an_admin_lists_and_ends_an_agents_sessions_over_the_api(
     ann_id, ann_token = await desk.agent("ann@example.com", password=PASSWORD)
     _, bob_token = await desk.agent("bob@example.com", password=PASSWORD)
     _, ada_token = await desk.agent("ada@example.com", role=Role.ADMIN)
-    laptop = await signed_in(desk, open_browser, "ann@example.com", FIREFOX)
-    phone = await signed_in(desk, open_browser, "ann@example.com", IPHONE)
+    laptop, phone = await ann_on_laptop_and_phone(desk, open_browser)
     path = f"/api/v1/agents/{ann_id}/sessions"
 
     listed = await desk.client.get(path, headers=auth(ada_token))
