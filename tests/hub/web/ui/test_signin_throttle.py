@@ -6,10 +6,13 @@ try again, in seconds (Retry-After) and on the page in words."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from sqlalchemy import select
 
+from hub.db.signin_models import SigninThrottle
 from hub.platform.clock import ManualClock
 from tests.hub.web.ui.conftest import PASSWORD, OpenBrowser
 from tests.hub.web.ui.conftest import sign_in as signing_in
@@ -110,3 +113,21 @@ async def test_forwarded_addresses_count_only_from_a_trusted_proxy(
     for number in range(5):
         await sign_in(http, "bob@example.com", "wrong-guess", f"192.0.2.{number}")
     assert (await sign_in(http, "bob@example.com", PASSWORD, "192.0.2.200")).status == 429
+
+
+async def test_two_processes_failing_at_once_lose_no_count(
+    make_desk: MakeDesk, open_browser: OpenBrowser
+) -> None:
+    overrides = {**PROXY, "security.account_client_failures": 100}
+    first, second = await make_desk(**overrides), await make_desk(**overrides)
+    await first.agent("bob@example.com", password=PASSWORD)
+    attempts = [
+        sign_in(open_browser(desk), "bob@example.com", f"guess-{n}", ATTACKER)
+        for n, desk in enumerate([first, second] * 6)
+    ]
+    assert {response.status for response in await asyncio.gather(*attempts)} == {401}
+    async with first.hub.db.reader() as session:
+        counts = dict(
+            (await session.execute(select(SigninThrottle.scope, SigninThrottle.failures))).all()
+        )
+    assert counts == {"pair": 12, "client": 12}
