@@ -11,7 +11,7 @@ from channels.base import Channel
 from hub.assembly import assemble
 from hub.config.settings import Settings
 from hub.platform.clock import Clock
-from hub.web import devmail, forms, ops, ui, unsubscribe, webhooks
+from hub.web import devmail, forms, ops, security, ui, unsubscribe, webhooks
 from hub.web import widget_routes as widget
 from hub.web.api import followups as followup_routes
 from hub.web.api import routes as api
@@ -41,6 +41,7 @@ def create_app(
             yield
 
     app.cleanup_ctx.append(lifecycle)
+    security.setup(app)  # CSP, framing, nosniff, referrer, Secure cookies, Retry-After
     app[PAGES] = pages = WebPages.of(settings)
     api.add_routes(app.router)  # the API: agent API, API channel, health, OpenAPI document
     webhooks.add_routes(app.router)

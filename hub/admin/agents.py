@@ -155,7 +155,7 @@ async def invite(
         found = {"email": texts.EMAIL_BAD, **found}
     if password:
         try:
-            password_hash = hash_password(password)
+            password_hash = hash_password(password, email=address or email, name=fields.name or "")
         except StaffError as exc:
             found["password"] = str(exc)
     if found:

@@ -23,29 +23,19 @@ the token.
 
 from __future__ import annotations
 
-import ipaddress
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from hub.config.security import Networks
 
 
 class OperationsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metrics_token: str | None = Field(None, min_length=16, max_length=500)
-    metrics_allow: tuple[str, ...] = ()
+    metrics_allow: Networks = ()
     process: str = Field("", max_length=100)
     json_logs: bool = False
     listeners: bool = True
-
-    @field_validator("metrics_allow")
-    @classmethod
-    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or network") from None
-        return value
 
     @property
     def metrics_enabled(self) -> bool:

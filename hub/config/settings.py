@@ -40,6 +40,7 @@ from hub.config.routing import (
     RuleExtensions,
     SlaPolicy,
 )
+from hub.config.security import SecuritySettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_CONFIG = Path("config/relaydesk.toml")
@@ -207,6 +208,7 @@ class Settings(_Model):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     reports: ReportSettings = ReportSettings()
     admin: AdminSettings = AdminSettings()
+    security: SecuritySettings = SecuritySettings()
     templates_dir: Path = PROJECT_ROOT / "templates"
 
     def channel(self, name: str) -> ChannelConfig | None:

@@ -9,13 +9,24 @@ class ApiError(Exception):
     """An error answered as ``{"error": {"code", "message", "fields"?}}`` with ``status``."""
 
     def __init__(
-        self, status: int, code: str, message: str, fields: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: Mapping[str, str] | None = None,
+        *,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = dict(fields or {})
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries: ``Retry-After`` (seconds) on a rate limit."""
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
     def body(self) -> dict[str, object]:
         error: dict[str, object] = {"code": self.code, "message": self.message}
@@ -67,7 +78,12 @@ def too_large(limit: int) -> ApiError:
 
 
 def rate_limited(retry_after: int) -> ApiError:
-    return ApiError(429, "rate_limited", f"too many requests; try again in {retry_after} s")
+    return ApiError(
+        429,
+        "rate_limited",
+        f"too many requests; try again in {retry_after} s",
+        retry_after=retry_after,
+    )
 
 
 def no_message() -> ApiError:
@@ -89,6 +105,7 @@ FORM_UNREADABLE = "Your message could not be read. Please reload the page and tr
 # The agent web app (hub/web/ui): pages answer these as HTML, its scripts' calls as JSON.
 UI_LOGIN_FAILED = "That email and password do not match an active account."
 UI_PASSWORD_MISMATCH = "The two passwords are not the same."
+UI_WRONG_PASSWORD = "Your current password is not right."
 
 
 def ui_signed_out() -> ApiError:
@@ -101,8 +118,12 @@ def ui_csrf() -> ApiError:
     )
 
 
-def ui_login_rate(retry_after: int) -> ApiError:
-    return ApiError(429, "rate_limited", f"too many sign-in attempts; try again in {retry_after} s")
+def ui_login_locked(wait: str, at: str) -> str:
+    """The sign-in page's words for a lockout: ``wait`` like "14 minutes", ``at`` "12:45 UTC"."""
+    return (
+        "Too many failed sign-ins from your network. For your security, "
+        f"please try again in {wait} (after {at}). Signing in from another network still works."
+    )
 
 
 def ui_no_recipient(channel: str) -> ApiError:

@@ -12,12 +12,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.validation import normalize_email
+from hub.core.passwords import password_problem
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, AgentTeam, ApiToken, Presence, Role, Team
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "rdk_"
-MIN_PASSWORD = 8
 
 
 class StaffError(ValueError):
@@ -32,9 +32,12 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise StaffError(f"password must be at least {MIN_PASSWORD} characters")
+def hash_password(password: str, *, email: str = "", name: str = "") -> str:
+    """The argon2 hash of ``password`` if the password policy allows it (else ``StaffError``
+    naming the rule; ``email`` and ``name`` are the account's, which it may not resemble)."""
+    problem = password_problem(password, email=email, name=name)
+    if problem is not None:
+        raise StaffError(problem)
     return _hasher.hash(password)
 
 
@@ -83,7 +86,7 @@ async def add_agent(
         email=address,
         name=name.strip() or address,
         role=role,
-        password_hash=hash_password(password) if password else None,
+        password_hash=hash_password(password, email=address, name=name) if password else None,
         capacity=capacity,
         presence=presence,
         skills=[],
@@ -97,10 +100,16 @@ async def add_agent(
     return agent
 
 
-async def set_password(session: AsyncSession, agent: Agent, password: str) -> None:
-    """Give ``agent`` a new password and sign them out everywhere (raises ``StaffError``)."""
-    agent.password_hash = hash_password(password)
-    await session.execute(delete(UiSession).where(UiSession.agent_id == agent.id))
+async def set_password(
+    session: AsyncSession, agent: Agent, password: str, *, keep_session: int | None = None
+) -> None:
+    """Give ``agent`` a new password and sign them out everywhere but ``keep_session`` (the
+    browser they changed it from), or raise ``StaffError`` naming the rule it breaks."""
+    agent.password_hash = hash_password(password, email=agent.email, name=agent.name)
+    ended = delete(UiSession).where(UiSession.agent_id == agent.id)
+    if keep_session is not None:
+        ended = ended.where(UiSession.id != keep_session)
+    await session.execute(ended)
 
 
 async def agent_by_email(session: AsyncSession, email: str) -> Agent | None:

@@ -40,6 +40,9 @@ class UiSession(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # What the agent's session list shows (added by migration 0022_signin).
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    client_address: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ConversationTag(Base):

@@ -19,6 +19,7 @@ from hub.db import (
     report_models,
     routing_models,
     settings_models,
+    signin_models,
     staff_models,
     widget_models,
 )
@@ -41,5 +42,6 @@ MODULES = (
     routing_models,
     settings_models,
     staff_models,
+    signin_models,
     widget_models,
 )

@@ -53,7 +53,7 @@ async def metrics(request: web.Request) -> web.Response:
     try:
         check_scraper(request, hub.settings.operations)
     except ApiError as exc:
-        return web.json_response(exc.body(), status=exc.status)
+        return web.json_response(exc.body(), status=exc.status, headers=exc.headers())
     await hub.metrics.refresh(hub.db, hub.clock.now())
     return web.Response(
         body=hub.metrics.render(),

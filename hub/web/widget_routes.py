@@ -55,7 +55,7 @@ def _widget(hub: Hub, name: str) -> tuple[WidgetChannel, WidgetChannelConfig]:
 
 
 def _error(error: ApiError) -> web.Response:
-    return web.json_response(error.body(), status=error.status)
+    return web.json_response(error.body(), status=error.status, headers=error.headers())
 
 
 def _own_origins(request: web.Request, hub: Hub) -> set[str]:
@@ -171,9 +171,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     limits = state.limits(channel)
     wait = limits.connections_by_ip.check(request.remote or "")
     if wait:
-        refused = _error(errors.rate_limited(wait))
-        refused.headers["Retry-After"] = str(wait)
-        return refused
+        return _error(errors.rate_limited(wait))
     ws = web.WebSocketResponse(
         heartbeat=30.0, max_msg_size=max(4 * config.max_frame_bytes, 64 * 1024)
     )

@@ -20,6 +20,7 @@ from hub.web.api import (
     admin_routing,
     admin_settings,
     admin_teams,
+    agent_sessions,
     campaigns,
     consent,
     conversations,
@@ -112,6 +113,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *admin_channels.ENDPOINTS,
     *admin_agents.ENDPOINTS,
     *admin_teams.ENDPOINTS,
+    *agent_sessions.ENDPOINTS,
 )
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from jinja2 import Environment
 
 from hub.web.ui import (
+    account,
     accounts,
     actions,
     admin_agents,
@@ -54,6 +55,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         actions,
         canned,
         accounts,
+        account,
         live_ops,
         stream,
         customers_insights,

@@ -33,6 +33,8 @@ NOTICES = {
     "agent": "Agent saved.",
     "password": "Password changed; the agent's sessions were ended.",
     "presence": "Presence updated.",
+    "session_ended": "That session was signed out.",
+    "own_password": "Password changed; your other sessions were signed out.",
     "segment": "Segment saved.",
     "segment_deleted": "Segment deleted.",
     "admin_saved": "Saved. Every hub process applies it within a few seconds.",
@@ -73,8 +75,10 @@ def fragment(request: web.Request, template: str, **context: Any) -> web.Respons
 
 def problem_response(request: web.Request, error: ApiError) -> web.Response:
     if wants_json(request) or request.headers.get("X-CSRF-Token"):
-        return web.json_response(error.body(), status=error.status)
-    return page(request, "ui/problem.html", status=error.status, problem=error)
+        return web.json_response(error.body(), status=error.status, headers=error.headers())
+    response = page(request, "ui/problem.html", status=error.status, problem=error)
+    response.headers.update(error.headers())
+    return response
 
 
 def back_to(target: str, default: str) -> str:

@@ -1,16 +1,18 @@
-"""Browser sessions for the agent web app: sign-in (argon2, rate-limited, CSRF-protected), the
-session cookie, sign-out, and the middleware that guards every ``/ui`` path: it loads the
-signed-in agent, checks the session-bound CSRF token on every POST, renders errors as pages
-(or JSON for the app's own scripts) and adds the security headers."""
+"""Browser sessions for the agent web app: sign-in (argon2, CSRF-protected, throttled per
+account and client in the database: hub.core.signin), the session cookie, sign-out, and the
+middleware that guards every ``/ui`` path: it loads the signed-in agent, checks the
+session-bound CSRF token on every POST and renders errors as pages (or JSON for the app's own
+scripts). The security headers every answer gets are hub.web.security's."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
+import math
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -21,11 +23,13 @@ from hub.assembly import Hub
 from hub.core import errors
 from hub.core.authz import Principal, load_team_ids
 from hub.core.errors import ApiError
+from hub.core.signin import ThrottlePolicy, locked_for, record_failure, record_success
 from hub.core.staff import agent_by_email, verify_password
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, Presence, Role
 from hub.reports.presence import change_presence
 from hub.web import csrf
+from hub.web.client import client_address, served_over_https
 from hub.web.keys import hub_of
 from hub.web.ui.render import Handler, back_to, page, problem_response, wants_json
 from hub.web.ui.state import UiState, ui_of
@@ -36,11 +40,6 @@ log = logging.getLogger(__name__)
 COOKIE = "rd_session"
 PREFIX = "/ui"
 PUBLIC = ("/ui/login", "/ui/static/", "/ui/password/")
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: https: http:; frame-src 'self' about:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 TOUCH_SECONDS = 300
 BACKGROUND = "X-Relaydesk-Background"  # set by ui.js on the fetches a live page makes itself
 
@@ -88,6 +87,13 @@ async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer
     )
 
 
+async def session_alive(hub: Hub, session_id: int) -> bool:
+    """Whether a session still exists (not signed out here, elsewhere, or by an admin)."""
+    async with hub.db.reader() as session:
+        row = await session.get(UiSession, session_id)
+        return row is not None and row.expires_at > hub.clock.now()
+
+
 async def _check_csrf(request: web.Request, viewer: Viewer) -> None:
     token = request.headers.get("X-CSRF-Token", "")
     if not token and request.content_type in (
@@ -99,14 +105,8 @@ async def _check_csrf(request: web.Request, viewer: Viewer) -> None:
         raise errors.ui_csrf()
 
 
-def _secure_headers(response: web.StreamResponse) -> None:
-    if response.prepared:
-        return
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.content_type == "text/html":
+def _no_store(response: web.StreamResponse) -> None:
+    if not response.prepared and response.content_type == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
 
 
@@ -137,7 +137,7 @@ async def ui_middleware(request: web.Request, handler: Handler) -> web.StreamRes
         response = await handler(request)
     except ApiError as exc:
         response = problem_response(request, exc)
-    _secure_headers(response)
+    _no_store(response)
     return response
 
 
@@ -155,7 +155,19 @@ def _login_page(
         next=back_to(request.query.get("next", ""), ""),
         login_csrf=token,
     )
-    csrf.set_cookie(response, token, hub.settings.web.public_url.startswith("https"))
+    csrf.set_cookie(response, token, served_over_https(request, hub.settings))
+    return response
+
+
+def _locked_page(request: web.Request, email: str, wait: int) -> web.Response:
+    hub = hub_of(request)
+    minutes = max(1, math.ceil(wait / 60))
+    words = f"{minutes} minute" + ("s" if minutes != 1 else "")
+    at = (hub.clock.now() + timedelta(seconds=wait)).strftime("%H:%M UTC")
+    response = _login_page(
+        request, error=errors.ui_login_locked(words, at), email=email, status=429
+    )
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -170,17 +182,43 @@ async def login(request: web.Request) -> web.StreamResponse:
     password = str(posted.get("password", ""))[:1024]
     if not csrf.check(request, str(posted.get(csrf.FIELD, "")), hub.settings.secret_key):
         raise errors.ui_csrf()
-    wait = state.login_by_ip.check(str(request.remote)) or state.login_by_email.check(email.lower())
+    client = client_address(request, hub.settings)
+    account = email.lower()
+    policy = ThrottlePolicy.of(hub.settings.security)
+    async with hub.db.reader() as session:
+        wait = await locked_for(session, account, client, hub.clock.now())
+        agent = await agent_by_email(session, email) if email and not wait else None
     if wait:
-        raise errors.ui_login_rate(wait)
+        return _locked_page(request, email, wait)
+    stored_hash = agent.password_hash if agent and agent.active else None
+    # argon2 outside any transaction: a slow hash never holds the writer
+    ok = await asyncio.to_thread(verify_password, stored_hash or state.dummy_hash, password)
     async with hub.db.writer() as session:
-        agent = await agent_by_email(session, email) if email else None
-        stored_hash = agent.password_hash if agent and agent.active else None
-        ok = await asyncio.to_thread(verify_password, stored_hash or state.dummy_hash, password)
         if agent is None or not ok or stored_hash is None:
-            log.info("failed sign-in for %r from %s", email, request.remote)
+            log.info("failed sign-in for %r from %s", email, client)
+            locked = await record_failure(session, account, client, hub.clock.now(), policy)
+            await session.commit()
+            if locked:
+                return _locked_page(request, email, locked)
             return _login_page(request, error=errors.UI_LOGIN_FAILED, email=email, status=401)
-        token = await start_session(session, agent, hub.clock.now(), state)
+        # Failures from this client may have locked the pair meanwhile (another process).
+        wait = await locked_for(session, account, client, hub.clock.now())
+        agent = await session.get(Agent, agent.id)
+        if wait or agent is None or agent.password_hash != stored_hash or not agent.active:
+            return (
+                _locked_page(request, email, wait)
+                if wait
+                else _login_page(request, error=errors.UI_LOGIN_FAILED, email=email, status=401)
+            )
+        await record_success(session, account, client)
+        token = await start_session(
+            session,
+            agent,
+            hub.clock.now(),
+            state,
+            user_agent=request.headers.get("User-Agent", ""),
+            client=client,
+        )
         await change_presence(session, agent, Presence.ONLINE, hub.clock.now())
         await session.commit()
     hub.presence.forget(agent.id)
@@ -191,13 +229,21 @@ async def login(request: web.Request) -> web.StreamResponse:
         token,
         httponly=True,
         samesite="Lax",
-        secure=hub.settings.web.public_url.startswith("https"),
+        secure=served_over_https(request, hub.settings),
         path="/",
     )
     raise redirect
 
 
-async def start_session(session: AsyncSession, agent: Agent, now: datetime, state: UiState) -> str:
+async def start_session(
+    session: AsyncSession,
+    agent: Agent,
+    now: datetime,
+    state: UiState,
+    *,
+    user_agent: str = "",
+    client: str = "",
+) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         UiSession(
@@ -206,6 +252,8 @@ async def start_session(session: AsyncSession, agent: Agent, now: datetime, stat
             created_at=now,
             last_seen_at=now,
             expires_at=now + state.session_ttl,
+            user_agent=user_agent[:300],
+            client_address=client[:64],
         )
     )
     return token

@@ -1,5 +1,6 @@
-"""What the agent web app keeps besides the hub's services: the page templates, the sign-in
-rate limiters and the session length (who is typing where: hub.web.ui.collision)."""
+"""What the agent web app keeps besides the hub's services: the page templates and the session
+length (who is typing where: hub.web.ui.collision). Sign-in throttling is in the database
+(hub.core.signin), never in a process's memory."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from aiohttp import web
 from jinja2 import Environment
 
 from hub.web.keys import HUB
-from hub.web.ratelimit import RateLimiter
 
 # Verified against when the email is unknown, so a failed sign-in takes as long either way.
 DUMMY_HASH = (
@@ -22,14 +22,12 @@ DUMMY_HASH = (
 @dataclass(frozen=True, slots=True)
 class UiState:
     pages: Environment
-    login_by_ip: RateLimiter
-    login_by_email: RateLimiter
     dummy_hash: str
     session_ttl: timedelta = timedelta(hours=12)
 
     @classmethod
     def of(cls, pages: Environment) -> UiState:
-        return cls(pages, RateLimiter(20), RateLimiter(5), DUMMY_HASH)
+        return cls(pages, DUMMY_HASH)
 
 
 UI = web.AppKey("ui", UiState)

@@ -20,6 +20,7 @@ from hub.platform.events import RESET, LiveEvent
 from hub.web.keys import hub_of
 from hub.web.requests import row_id
 from hub.web.ui.collision import expired
+from hub.web.ui.session import session_alive
 from hub.web.ui.viewer import viewer_of
 
 HEARTBEAT_SECONDS = 15.0
@@ -79,7 +80,12 @@ async def _follow(request: web.Request, response: web.StreamResponse) -> None:
                     await response.write(_frame(event))
                 if event.id is not None:
                     replayed.add(event.id)
+        loop, checked = asyncio.get_running_loop(), 0.0
         while True:
+            if loop.time() - checked >= HEARTBEAT_SECONDS:  # a session signed out elsewhere
+                if not await session_alive(hub, viewer.session_id):  # ends its stream too
+                    break
+                checked = loop.time()
             try:
                 async with asyncio.timeout(HEARTBEAT_SECONDS):
                     live = await queue.get()

@@ -55,15 +55,40 @@ class Ui:
         return await self.http.post(path, data=[("csrf_token", self.token), *items], **kwargs)
 
 
-async def sign_in(http: aiohttp.ClientSession, email: str, password: str) -> aiohttp.ClientResponse:
-    login = await http.get("/ui/login")
+async def sign_in(
+    http: aiohttp.ClientSession, email: str, password: str, headers: dict[str, str] | None = None
+) -> aiohttp.ClientResponse:
+    login = await http.get("/ui/login", headers=headers)
     token = _FIELD.search(await login.text())
     assert token is not None
     return await http.post(
         "/ui/login",
         data={"csrf_token": token.group(1), "email": email, "password": password},
+        headers=headers,
         allow_redirects=False,
     )
+
+
+OpenBrowser = Callable[..., aiohttp.ClientSession]
+
+
+@pytest.fixture
+async def open_browser() -> AsyncIterator[OpenBrowser]:
+    """New browsers (cookie jars) on any desk: ``open_browser(desk, user_agent="...")``."""
+    opened: list[aiohttp.ClientSession] = []
+
+    def new(desk: Desk, user_agent: str = "") -> aiohttp.ClientSession:
+        http = aiohttp.ClientSession(
+            base_url=str(desk.client.make_url("/")),
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            headers={"User-Agent": user_agent} if user_agent else None,
+        )
+        opened.append(http)
+        return http
+
+    yield new
+    for http in opened:
+        await http.close()
 
 
 UiFactory = Callable[..., Awaitable[Ui]]

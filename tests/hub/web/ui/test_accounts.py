@@ -52,7 +52,12 @@ def test_cli_sets_a_password(tmp_path: Path, sqlite_template: Path) -> None:
 
     short = run("agents", "passwd", "kim@example.com", "--password-stdin", stdin="short\n")
     assert short.returncode == 1
-    assert short.stderr == "error: password must be at least 8 characters\n"
+    assert short.stderr == (
+        "error: password must be at least 12 characters (a few words work well)\n"
+    )
+    common = run("agents", "passwd", "kim@example.com", "--password-stdin", stdin="Password1234!\n")
+    assert common.returncode == 1
+    assert "too common" in common.stderr
     unknown = run(
         "agents", "passwd", "nobody@example.com", "--password-stdin", stdin="long-enough-1\n"
     )
