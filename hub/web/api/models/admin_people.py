@@ -69,7 +69,7 @@ class NewAgent(Reading):
     skills: Annotated[Skills, SKILLS] = []
     password: Annotated[
         Annotated[str, Field(max_length=1024)] | SkipJsonSchema[None],
-        Says("must be a string of at least 8 characters"),
+        Says("must be a string of at least 12 characters"),
         Field(description="set the password now instead of sending a link"),
     ] = None
 

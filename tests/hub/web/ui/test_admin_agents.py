@@ -116,7 +116,7 @@ async def test_bad_input_is_named_beside_its_field_and_nothing_is_saved(
         ({"email": "x@example.com", "team": "99999"}, 422, "no team with id 99999"),
         ({"email": "x@example.com", "role": "owner"}, 422, "must be one of agent, supervisor"),
         ({"email": "x@example.com", "skills": "a b"}, 422, "at most 50 skills"),
-        ({"email": "x@example.com", "password": "short"}, 422, "at least 8 characters"),
+        ({"email": "x@example.com", "password": "short"}, 422, "at least 12 characters"),
         ({"email": "ADA@example.com", "name": "Again"}, 409, "already exists"),
     ]
     for data, status, problem in cases:
@@ -234,7 +234,7 @@ async def test_a_reset_link_replaces_the_password_and_tokens_are_revocable(
         data={"csrf_token": token.group(1), "password": "short", "confirm": "short"},
     )
     body = await short.text()
-    assert short.status == 422 and "at least 8 characters" in body
+    assert short.status == 422 and "at least 12 characters" in body
     token = re.search(r'name="csrf_token" value="([^"]+)"', body)
     assert token is not None
     set_ = await http.post(
