@@ -1,0 +1,424 @@
+"""Chaos scenarios, shared by the chaos tests (small) and bench/chaos.py (more load, longer).
+
+Each scenario runs ``relaydesk serve`` as a child process on 127.0.0.1, posts API-channel
+messages at it from many concurrent clients that behave like a provider (a message is retried
+until it gets a 2xx), breaks something under that load (the hub killed with SIGKILL, the SMTP
+relay gone, PostgreSQL restarted), and then counts from the database and the mail server:
+every acknowledged message stored once, every queued mail delivered, how many mails went twice,
+how many messages or mails were late, and how long the hub took to serve again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, select
+
+from hub.db.models import Message, OutboxItem, OutboxState
+from hub.db.routing_models import Job
+from hub.platform.database import open_database
+from tests.support.pg_cluster import Cluster, free_port
+from tests.support.smtp import SmtpSink
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "demo-inbound-token-0123456789"  # the API channel's token in config/relaydesk.toml
+RETRY_PAUSE = 0.1  # a client's pause before sending a refused message again
+GRACE = timedelta(seconds=5)  # a job due longer ago than this at the end counts as overdue
+
+
+@dataclass
+class Tally:
+    """What one scenario ends with."""
+
+    scenario: str
+    sent: int = 0  # distinct messages the clients posted
+    acknowledged: int = 0  # distinct messages answered 2xx
+    lost: int = 0  # acknowledged but not in the database
+    duplicated: int = 0  # stored more than once
+    delayed: int = 0  # messages acknowledged only on a retry (their first post was refused)
+    answers: Counter[int] = field(default_factory=Counter)  # every HTTP status the clients saw
+    refused: int = 0  # attempts that found no server (connection refused or cut)
+    mails_queued: int = 0
+    mails_sent: int = 0  # outbox rows in state sent
+    mails_received: int = 0  # distinct Message-IDs at the mail server
+    mails_twice: int = 0  # extra copies at the mail server
+    mails_retried: int = 0  # mails delivered only on a later attempt
+    jobs_overdue: int = 0  # due jobs nobody ran by the end
+    slowest_answer: float = 0.0  # seconds, the longest one post waited for its answer
+    recover_seconds: float = 0.0  # from the fault's end to the hub serving (or mail flowing) again
+    seconds: float = 0.0
+    hub_exited: bool = False  # the hub process ended by itself (it must not)
+    slow_stop: bool = False  # SIGTERM at the end took longer than 10 s (then SIGKILL)
+
+
+class Relay(SmtpSink):
+    """The SMTP relay, on one port that stays its own while it is taken down and brought up."""
+
+    async def start(self) -> None:
+        if self.port == 0:
+            self.port = free_port()
+        loop = asyncio.get_running_loop()
+        from aiosmtpd.smtp import SMTP
+
+        self._server = await loop.create_server(
+            lambda: SMTP(self), self.host, self.port, reuse_address=True
+        )
+
+    async def stop(self) -> None:
+        await super().stop()
+        self._server = None
+
+
+class HubProcess:
+    """``relaydesk serve`` in a child process; killed, started again, on the same port."""
+
+    def __init__(self, database_url: str, smtp_port: int, workdir: Path, **env: str) -> None:
+        self.port = free_port()
+        self.log = workdir / "serve.log"
+        self.env = {
+            **os.environ,
+            "RELAYDESK_DATABASE_URL": database_url,
+            "RELAYDESK_DATABASE__AUTO_MIGRATE": "false",
+            "RELAYDESK_CAPTURE__ENABLED": "false",
+            "RELAYDESK_CHANNELS__MAIL__SMTP_PORT": str(smtp_port),
+            "RELAYDESK_CHANNELS__MAIL__INBOUND_SMTP": "127.0.0.1:0",
+            **{f"RELAYDESK_{key.upper()}": value for key, value in env.items()},
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hub.cli", "serve", "--port", str(self.port)],
+                env=self.env,
+                cwd=str(ROOT),
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self, grace: float = 10.0) -> bool:
+        """SIGTERM; SIGKILL after ``grace`` seconds. Whether it stopped within the grace."""
+        if self.process is None or self.process.poll() is not None:
+            return True
+        self.process.terminate()
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return False
+        return True
+
+    async def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until /readyz answers 200 (the database answers)."""
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                assert self.process is not None and self.process.poll() is None, self.tail()
+                try:
+                    async with session.get(f"{self.base}/readyz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"the hub did not become ready: {self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Load:
+    """Providers posting ``count`` messages from ``customers`` customers, ``concurrency`` at a
+    time; each message is posted again after a refusal (no server, 503) until it is answered
+    2xx. ``acked`` maps external id to whether its first attempt was the one answered."""
+
+    def __init__(self, base: str, tag: str, count: int, customers: int, concurrency: int):
+        self.base, self.tag, self.count = base, tag, count
+        self.customers, self.concurrency = customers, concurrency
+        self.acked: dict[str, bool] = {}
+        self.answers: Counter[int] = Counter()
+        self.refused = 0
+        self.last_ack = 0.0  # monotonic time of the latest 2xx
+        self.slowest = 0.0  # the longest one attempt waited for its answer, in seconds
+        self._next = iter(range(count))
+
+    def body(self, n: int) -> dict[str, Any]:
+        who = n % self.customers
+        return {
+            "external_id": f"{self.tag}-{n}",
+            "from": {"address": f"customer{who}@example.com", "name": f"Customer {who}"},
+            "text": f"Message {n}: my order has not arrived yet.",
+        }
+
+    async def _post(self, session: aiohttp.ClientSession, n: int, deadline: float) -> None:
+        url = f"{self.base}/api/v1/inbound/api"
+        first = True
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                async with session.post(
+                    url, json=self.body(n), headers={"Authorization": f"Bearer {TOKEN}"}
+                ) as response:
+                    await response.read()
+                    self.answers[response.status] += 1
+                    if response.status in (200, 201):
+                        self.acked[f"{self.tag}-{n}"] = first
+                        self.last_ack = time.monotonic()
+                        return
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                self.refused += 1
+            finally:
+                self.slowest = max(self.slowest, time.monotonic() - started)
+            first = False
+            await asyncio.sleep(RETRY_PAUSE)
+
+    async def run(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        timeout = aiohttp.ClientTimeout(total=30)
+        connector = aiohttp.TCPConnector(limit=self.concurrency)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+            async def worker() -> None:
+                for n in self._next:
+                    await self._post(session, n, deadline)
+
+            await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+
+    async def until_acked(self, count: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.acked) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {len(self.acked)} of {count} messages acknowledged")
+            await asyncio.sleep(0.02)
+
+
+async def settle(
+    tally: Tally, database_url: str, relay: Relay, load: Load, timeout: float = 90.0
+) -> None:
+    """Count: messages stored, outbox delivered (waiting for the queue to drain), mail at the
+    relay, jobs overdue."""
+    db = open_database(database_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            async with db.reader() as session:
+                states = Counter(await session.scalars(select(OutboxItem.state)))
+                retried = await session.scalar(
+                    select(func.count()).select_from(OutboxItem).where(OutboxItem.attempts > 1)
+                )
+            queued = sum(states.values())
+            distinct = len({mail.message["Message-ID"] for mail in relay.received})
+            done = states.get(OutboxState.SENT, 0) == queued and distinct >= queued
+            if done or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        async with db.reader() as session:
+            stored = Counter(
+                await session.scalars(select(Message.external_id).where(Message.channel == "api"))
+            )
+            jobs = await session.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.state == "pending", Job.next_attempt_at < datetime.now(UTC) - GRACE)
+            )
+    finally:
+        await db.dispose()
+    ids = Counter(mail.message["Message-ID"] for mail in relay.received)
+    tally.sent = load.count
+    tally.acknowledged = len(load.acked)
+    tally.lost = sum(1 for key in load.acked if stored[key] == 0)
+    tally.duplicated = sum(n - 1 for n in stored.values() if n > 1)
+    tally.delayed += sum(1 for first in load.acked.values() if not first)
+    tally.answers = load.answers
+    tally.refused = load.refused
+    tally.slowest_answer = load.slowest
+    tally.mails_queued = queued
+    tally.mails_sent = states.get(OutboxState.SENT, 0)
+    tally.mails_received = len(ids)
+    tally.mails_twice = sum(n - 1 for n in ids.values())
+    tally.mails_retried = int(retried or 0)
+    tally.jobs_overdue = int(jobs or 0)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How much load: ``messages`` from ``customers`` (each new customer's first message queues
+    one acknowledgement mail), ``concurrency`` clients; ``faults``: kills or restarts;
+    ``down_seconds``: how long the relay or PostgreSQL stays down."""
+
+    messages: int = 300
+    customers: int = 60
+    concurrency: int = 16
+    faults: int = 1
+    down_seconds: float = 2.0
+    hub_env: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "outbox__lease_seconds": "2",
+            "outbox__poll_seconds": "0.2",
+            "outbox__base_delay_seconds": "0.2",
+            "outbox__max_delay_seconds": "1",
+            "outbox__max_attempts": "100",
+        }
+    )
+
+
+async def _running(
+    name: str, database_url: str, workdir: Path, scale: Scale
+) -> tuple[Relay, HubProcess, Load, Tally]:
+    relay = Relay()
+    await relay.start()
+    hub = HubProcess(database_url, relay.port, workdir, **scale.hub_env)
+    hub.start()
+    await hub.wait_ready()
+    load = Load(hub.base, name, scale.messages, scale.customers, scale.concurrency)
+    return relay, hub, load, Tally(name)
+
+
+async def _fault_points(load: Load, scale: Scale, fault: Callable[[int], Any]) -> None:
+    """Run ``fault(i)`` when the i-th share of the messages has been acknowledged."""
+    for i in range(scale.faults):
+        await load.until_acked(scale.messages * (i + 1) // (scale.faults + 2))
+        await fault(i)
+
+
+async def kill_during_ingest(
+    name: str, database_url: str, workdir: Path, scale: Scale = Scale()
+) -> Tally:
+    """``serve`` killed with SIGKILL under concurrent load, started again at once."""
+    began = time.monotonic()
+    relay, hub, load, tally = await _running(name, database_url, workdir, scale)
+    recoveries: list[float] = []
+
+    async def fault(_i: int) -> None:
+        hub.kill()
+        killed = time.monotonic()
+        hub.start()
+        await hub.wait_ready()
+        before = load.last_ack
+        while load.last_ack <= before:
+            await asyncio.sleep(0.01)
+        recoveries.append(load.last_ack - killed)
+
+    try:
+        running = asyncio.create_task(load.run(scale.messages * 0.5 + 60))
+        await _fault_points(load, scale, fault)
+        await running
+        await settle(tally, database_url, relay, load)
+    finally:
+        tally.slow_stop = not hub.stop()
+        await relay.stop()
+    tally.recover_seconds = max(recoveries, default=0.0)
+    tally.seconds = time.monotonic() - began
+    return tally
+
+
+async def relay_outage(
+    name: str, base: str, database_url: str, relay: Relay, scale: Scale = Scale()
+) -> Tally:
+    """Against the hub serving at ``base`` and sending its mail to ``relay``: the relay refuses
+    connections while messages (and so acknowledgement mails) arrive, until every customer's
+    first message is in and ``down_seconds`` more, then comes back on the same port.
+    ``recover_seconds``: from its return to the last mail sent."""
+    began = time.monotonic()
+    load, tally = Load(base, name, scale.messages, scale.customers, scale.concurrency), Tally(name)
+    await relay.stop()
+    running = asyncio.create_task(load.run(scale.messages * 0.5 + 60))
+    # Down until every customer's first message (each queues a mail) is in, and a while more.
+    await load.until_acked(min(scale.customers, scale.messages), timeout=scale.messages * 0.5 + 60)
+    await asyncio.sleep(scale.down_seconds)
+    await relay.start()
+    back = time.monotonic()
+    await running
+    await settle(tally, database_url, relay, load)
+    tally.recover_seconds = time.monotonic() - back
+    tally.seconds = time.monotonic() - began
+    return tally
+
+
+async def relay_down(name: str, database_url: str, workdir: Path, scale: Scale = Scale()) -> Tally:
+    """``relay_outage`` against ``relaydesk serve`` in a child process."""
+    began = time.monotonic()
+    relay, hub, _load, _tally = await _running(name, database_url, workdir, scale)
+    try:
+        tally = await relay_outage(name, hub.base, database_url, relay, scale)
+        tally.hub_exited = hub.process is None or hub.process.poll() is not None
+    finally:
+        stopped = hub.stop()
+        await relay.stop()
+    tally.slow_stop = not stopped
+    tally.seconds = time.monotonic() - began
+    return tally
+
+
+async def postgres_restart(
+    name: str, cluster: Cluster, workdir: Path, scale: Scale = Scale()
+) -> Tally:
+    """PostgreSQL (the cluster under the hub) stopped for ``down_seconds`` and started again
+    under concurrent load; the hub is not restarted."""
+    began = time.monotonic()
+    relay, hub, load, tally = await _running(name, cluster.url, workdir, scale)
+    recoveries: list[float] = []
+
+    async def fault(_i: int) -> None:
+        await asyncio.to_thread(cluster.stop, "fast")
+        await asyncio.sleep(scale.down_seconds)
+        await asyncio.to_thread(cluster.start)
+        back = time.monotonic()
+        before = load.last_ack
+        while load.last_ack <= before:
+            await asyncio.sleep(0.01)
+        recoveries.append(load.last_ack - back)
+
+    try:
+        running = asyncio.create_task(load.run(scale.messages * 0.5 + 60))
+        await _fault_points(load, scale, fault)
+        await running
+        await settle(tally, cluster.url, relay, load)
+        tally.hub_exited = hub.process is None or hub.process.poll() is not None
+    finally:
+        tally.slow_stop = not hub.stop()
+        await relay.stop()
+    tally.recover_seconds = max(recoveries, default=0.0)
+    tally.seconds = time.monotonic() - began
+    return tally
+
+
+def table(tallies: list[Tally]) -> str:
+    """One line per scenario."""
+    head = (
+        f"{'scenario':28s} {'acked':>6s} {'lost':>5s} {'dup':>4s} {'delayed':>7s} "
+        f"{'5xx':>5s} {'mails':>9s} {'retried':>7s} {'twice':>5s} {'recover s':>9s} "
+        f"{'took s':>7s}"
+    )
+    rows = [head]
+    for t in tallies:
+        errors = sum(n for status, n in t.answers.items() if status >= 500)
+        mails = f"{t.mails_received}/{t.mails_queued}"
+        rows.append(
+            f"{t.scenario:28s} {t.acknowledged:6d} {t.lost:5d} {t.duplicated:4d} {t.delayed:7d} "
+            f"{errors:5d} {mails:>9s} {t.mails_retried:7d} {t.mails_twice:5d} "
+            f"{t.recover_seconds:9.1f} "
+            f"{t.seconds:7.1f}"
+        )
+    return "\n".join(rows)
