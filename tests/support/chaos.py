@@ -59,6 +59,7 @@ class Tally:
     recover_seconds: float = 0.0  # from the fault's end to the hub serving (or mail flowing) again
     seconds: float = 0.0
     hub_exited: bool = False  # the hub process ended by itself (it must not)
+    ready_while_down: int = 0  # what /readyz answered while the database was down
     slow_stop: bool = False  # SIGTERM at the end took longer than 10 s (then SIGKILL)
 
 
@@ -298,7 +299,9 @@ async def _running(
 async def _fault_points(load: Load, scale: Scale, fault: Callable[[int], Any]) -> None:
     """Run ``fault(i)`` when the i-th share of the messages has been acknowledged."""
     for i in range(scale.faults):
-        await load.until_acked(scale.messages * (i + 1) // (scale.faults + 2))
+        await load.until_acked(
+            scale.messages * (i + 1) // (scale.faults + 2), timeout=scale.messages * 0.5 + 60
+        )
         await fault(i)
 
 
@@ -382,7 +385,10 @@ async def postgres_restart(
 
     async def fault(_i: int) -> None:
         await asyncio.to_thread(cluster.stop, "fast")
-        await asyncio.sleep(scale.down_seconds)
+        down = time.monotonic()
+        async with aiohttp.ClientSession() as session, session.get(f"{hub.base}/readyz") as answer:
+            tally.ready_while_down = answer.status
+        await asyncio.sleep(scale.down_seconds - (time.monotonic() - down))
         await asyncio.to_thread(cluster.start)
         back = time.monotonic()
         before = load.last_ack

@@ -121,6 +121,7 @@ async def test_postgresql_restarted_under_the_serving_hub_answers_503_then_serve
     tally = await postgres_restart("pg-restart", cluster, tmp_path, SCALE)
     assert url == cluster.url
     assert tally.answers[503] + tally.refused > 0, "no request met the database down"
+    assert tally.ready_while_down == 503
     assert_nothing_lost(tally)
 
 
