@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,7 +60,7 @@ class Tally:
     seconds: float = 0.0
     hub_exited: bool = False  # the hub process ended by itself (it must not)
     ready_while_down: int = 0  # what /readyz answered while the database was down
-    slow_stop: bool = False  # SIGTERM at the end took longer than 10 s (then SIGKILL)
+    slow_stop: bool = False  # SIGTERM at the end took longer than the stop grace (then SIGKILL)
 
 
 class Relay(SmtpSink):
@@ -273,6 +273,7 @@ class Scale:
     concurrency: int = 16
     faults: int = 1
     down_seconds: float = 2.0
+    stop_grace: float = 10.0  # SIGTERM at the end, SIGKILL after this (all is counted by then)
     hub_env: Mapping[str, str] = field(
         default_factory=lambda: {
             "outbox__lease_seconds": "2",
@@ -305,35 +306,55 @@ async def _fault_points(load: Load, scale: Scale, fault: Callable[[int], Any]) -
         await fault(i)
 
 
-async def kill_during_ingest(
-    name: str, database_url: str, workdir: Path, scale: Scale = Scale()
+async def _faults_under_load(
+    name: str,
+    database_url: str,
+    workdir: Path,
+    scale: Scale,
+    fault: Callable[[HubProcess, Tally], Awaitable[float]],
 ) -> Tally:
-    """``serve`` killed with SIGKILL under concurrent load, started again at once."""
+    """The load against a served hub, ``fault`` done at each fault point (it returns the moment
+    the hub may serve again), then the count. ``recover_seconds``: the longest wait from that
+    moment to the next 2xx."""
     began = time.monotonic()
     relay, hub, load, tally = await _running(name, database_url, workdir, scale)
     recoveries: list[float] = []
 
-    async def fault(_i: int) -> None:
-        hub.kill()
-        killed = time.monotonic()
-        hub.start()
-        await hub.wait_ready()
+    async def each(_i: int) -> None:
+        since = await fault(hub, tally)
         before = load.last_ack
         while load.last_ack <= before:
             await asyncio.sleep(0.01)
-        recoveries.append(load.last_ack - killed)
+        recoveries.append(load.last_ack - since)
 
     try:
         running = asyncio.create_task(load.run(scale.messages * 0.5 + 60))
-        await _fault_points(load, scale, fault)
+        await _fault_points(load, scale, each)
         await running
         await settle(tally, database_url, relay, load)
+        tally.hub_exited = hub.process is None or hub.process.poll() is not None
     finally:
-        tally.slow_stop = not hub.stop()
+        tally.slow_stop = not hub.stop(scale.stop_grace)
         await relay.stop()
     tally.recover_seconds = max(recoveries, default=0.0)
     tally.seconds = time.monotonic() - began
     return tally
+
+
+async def kill_during_ingest(
+    name: str, database_url: str, workdir: Path, scale: Scale = Scale()
+) -> Tally:
+    """``serve`` killed with SIGKILL under concurrent load, started again at once;
+    ``recover_seconds`` runs from the kill."""
+
+    async def kill(hub: HubProcess, _tally: Tally) -> float:
+        hub.kill()
+        killed = time.monotonic()
+        hub.start()
+        await hub.wait_ready()
+        return killed
+
+    return await _faults_under_load(name, database_url, workdir, scale, kill)
 
 
 async def relay_outage(
@@ -367,7 +388,7 @@ async def relay_down(name: str, database_url: str, workdir: Path, scale: Scale =
         tally = await relay_outage(name, hub.base, database_url, relay, scale)
         tally.hub_exited = hub.process is None or hub.process.poll() is not None
     finally:
-        stopped = hub.stop()
+        stopped = hub.stop(scale.stop_grace)
         await relay.stop()
     tally.slow_stop = not stopped
     tally.seconds = time.monotonic() - began
@@ -378,36 +399,19 @@ async def postgres_restart(
     name: str, cluster: Cluster, workdir: Path, scale: Scale = Scale()
 ) -> Tally:
     """PostgreSQL (the cluster under the hub) stopped for ``down_seconds`` and started again
-    under concurrent load; the hub is not restarted."""
-    began = time.monotonic()
-    relay, hub, load, tally = await _running(name, cluster.url, workdir, scale)
-    recoveries: list[float] = []
+    under concurrent load; the hub is not restarted. ``recover_seconds`` runs from PostgreSQL's
+    return."""
 
-    async def fault(_i: int) -> None:
+    async def restart(hub: HubProcess, tally: Tally) -> float:
         await asyncio.to_thread(cluster.stop, "fast")
         down = time.monotonic()
         async with aiohttp.ClientSession() as session, session.get(f"{hub.base}/readyz") as answer:
             tally.ready_while_down = answer.status
         await asyncio.sleep(scale.down_seconds - (time.monotonic() - down))
         await asyncio.to_thread(cluster.start)
-        back = time.monotonic()
-        before = load.last_ack
-        while load.last_ack <= before:
-            await asyncio.sleep(0.01)
-        recoveries.append(load.last_ack - back)
+        return time.monotonic()
 
-    try:
-        running = asyncio.create_task(load.run(scale.messages * 0.5 + 60))
-        await _fault_points(load, scale, fault)
-        await running
-        await settle(tally, cluster.url, relay, load)
-        tally.hub_exited = hub.process is None or hub.process.poll() is not None
-    finally:
-        tally.slow_stop = not hub.stop()
-        await relay.stop()
-    tally.recover_seconds = max(recoveries, default=0.0)
-    tally.seconds = time.monotonic() - began
-    return tally
+    return await _faults_under_load(name, cluster.url, workdir, scale, restart)
 
 
 def table(tallies: list[Tally]) -> str:

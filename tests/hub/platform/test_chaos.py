@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
-from hub.db.base import Base
 from hub.db.models import OutboxItem, OutboxState
 from hub.platform.migrate import upgrade
-from tests.conftest import make_settings
+from tests.conftest import emptied, make_settings
 from tests.support import pg_cluster
 from tests.support.chaos import (
     Relay,
@@ -37,7 +35,7 @@ from tests.support.messages import inbound
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
 
-SCALE = Scale(messages=240, customers=40, concurrency=16)
+SCALE = Scale(messages=240, customers=40, concurrency=16, stop_grace=2.0)
 OUTBOX_CONCURRENCY = 8  # the default: at most this many mails are in flight at a kill
 
 
@@ -53,15 +51,6 @@ def cluster() -> Iterator[pg_cluster.Cluster]:
         yield server
     finally:
         server.destroy()
-
-
-async def _emptied(url: str) -> str:
-    engine = create_async_engine(url)
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
-    return url
 
 
 def _sqlite(tmp_path: Path, template: Path) -> str:
@@ -90,7 +79,7 @@ async def test_serve_killed_with_sigkill_under_load_loses_and_repeats_no_message
     if backend == "sqlite":
         url = _sqlite(tmp_path, sqlite_template)
     else:
-        url = await _emptied(request.getfixturevalue("cluster").url)
+        url = await emptied(request.getfixturevalue("cluster").url)
     tally = await kill_during_ingest(f"kill-{backend}", url, tmp_path, SCALE)
     assert tally.refused > 0, "the kill found no request in flight or waiting"
     # Only mails whose SMTP transaction was in flight at the kill may go twice.
@@ -117,7 +106,7 @@ async def test_the_smtp_relay_down_for_a_while_then_back_gets_every_mail_once(
 async def test_postgresql_restarted_under_the_serving_hub_answers_503_then_serves_again(
     tmp_path: Path, cluster: pg_cluster.Cluster
 ) -> None:
-    url = await _emptied(cluster.url)
+    url = await emptied(cluster.url)
     tally = await postgres_restart("pg-restart", cluster, tmp_path, SCALE)
     assert url == cluster.url
     assert tally.answers[503] + tally.refused > 0, "no request met the database down"
@@ -149,7 +138,7 @@ async def test_mails_handed_over_while_postgresql_restarts_are_recorded_sent_not
     await relay.start()
     try:
         settings = make_settings(
-            await _emptied(cluster.url), **{"channels.mail.smtp_port": relay.port}
+            await emptied(cluster.url), **{"channels.mail.smtp_port": relay.port}
         )
         desk = await open_desk(aiohttp_client, settings, relay, callback_server, workers=False)
         for n in range(3):
