@@ -117,13 +117,14 @@ class HubProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
 
-    def stop(self, grace: float = 10.0) -> bool:
-        """SIGTERM; SIGKILL after ``grace`` seconds. Whether it stopped within the grace."""
+    async def stop(self, grace: float = 10.0) -> bool:
+        """SIGTERM; SIGKILL after ``grace`` seconds. Whether it stopped within the grace. The
+        wait leaves the event loop free: the hub says QUIT to the relay running on it."""
         if self.process is None or self.process.poll() is not None:
             return True
         self.process.terminate()
         try:
-            self.process.wait(grace)
+            await asyncio.to_thread(self.process.wait, grace)
         except subprocess.TimeoutExpired:
             self.kill()
             return False
@@ -334,7 +335,7 @@ async def _faults_under_load(
         await settle(tally, database_url, relay, load)
         tally.hub_exited = hub.process is None or hub.process.poll() is not None
     finally:
-        tally.slow_stop = not hub.stop(scale.stop_grace)
+        tally.slow_stop = not await hub.stop(scale.stop_grace)
         await relay.stop()
     tally.recover_seconds = max(recoveries, default=0.0)
     tally.seconds = time.monotonic() - began
@@ -388,7 +389,7 @@ async def relay_down(name: str, database_url: str, workdir: Path, scale: Scale =
         tally = await relay_outage(name, hub.base, database_url, relay, scale)
         tally.hub_exited = hub.process is None or hub.process.poll() is not None
     finally:
-        stopped = hub.stop(scale.stop_grace)
+        stopped = await hub.stop(scale.stop_grace)
         await relay.stop()
     tally.slow_stop = not stopped
     tally.seconds = time.monotonic() - began

@@ -35,7 +35,7 @@ from tests.support.messages import inbound
 from tests.support.recorder import HttpRecorder
 from tests.support.smtp import SmtpSink
 
-SCALE = Scale(messages=240, customers=40, concurrency=16, stop_grace=2.0)
+SCALE = Scale(messages=240, customers=40, concurrency=16, stop_grace=15.0)
 OUTBOX_CONCURRENCY = 8  # the default: at most this many mails are in flight at a kill
 
 
@@ -70,6 +70,7 @@ def assert_nothing_lost(tally: Tally, *, mails_twice_at_most: int = 0) -> None:
     assert tally.mails_twice <= mails_twice_at_most
     assert tally.jobs_overdue == 0
     assert not tally.hub_exited
+    assert not tally.slow_stop  # and SIGTERM at the end stops it cleanly
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
