@@ -22,7 +22,6 @@ from hub.platform.migrate import upgrade
 from tests.conftest import emptied, make_settings
 from tests.support import pg_cluster
 from tests.support.chaos import (
-    Relay,
     Scale,
     Tally,
     kill_during_ingest,
@@ -33,6 +32,7 @@ from tests.support.chaos import (
 from tests.support.desk import AiohttpClient, MakeDesk, open_desk
 from tests.support.messages import inbound
 from tests.support.recorder import HttpRecorder
+from tests.support.served_hub import Relay
 from tests.support.smtp import SmtpSink
 
 SCALE = Scale(messages=240, customers=40, concurrency=16, stop_grace=15.0)
