@@ -64,7 +64,11 @@ async def database_url(
         target = tmp_path / "relaydesk.db"
         shutil.copy(sqlite_template, target)
         return f"sqlite+aiosqlite:///{target}"
-    url: str = request.getfixturevalue("postgres_migrated")
+    return await emptied(request.getfixturevalue("postgres_migrated"))
+
+
+async def emptied(url: str) -> str:
+    """The migrated PostgreSQL database at ``url`` with every table emptied."""
     engine = create_async_engine(url)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     async with engine.begin() as connection:

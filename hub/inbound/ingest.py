@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import InboundMessage
 from hub.inbound.pipeline import Pipeline
 from hub.inbound.results import IngestResult
-from hub.platform.database import Database
+from hub.platform.database import Database, unreachable
 from hub.platform.metrics import Metrics
 from hub.platform.supervisor import Worker
 
@@ -145,6 +145,9 @@ class Ingestor:
                 )
                 await session.commit()
             except Exception as exc:
+                if unreachable(exc):  # one by one would fail alike: refuse them now (503)
+                    log.warning("batch of %d refused, database unreachable: %s", len(messages), exc)
+                    return [IngestUnavailable(f"database unreachable: {exc}") for _ in messages]
                 log.info("batch of %d retried one by one after: %r", len(messages), exc)
                 await session.rollback()
             else:

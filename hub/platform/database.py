@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -91,6 +91,32 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool, synchronous: str) -
     return engine
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached (down, restarting, connection
+    cut), as opposed to a problem with what was asked of it: the work may be tried again as
+    it was once the database is back."""
+    if isinstance(exc, OSError | ConnectionError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+            return True
+        text = str(exc.orig).lower()
+        return any(sign in text for sign in _UNREACHABLE)
+    return False
+
+
+# What asyncpg and PostgreSQL say while the server stops, starts or has gone away.
+_UNREACHABLE = (
+    "connection was closed",
+    "connection is closed",
+    "shutting down",
+    "starting up",
+    "terminating connection",
+    "connection refused",
+    "connect call failed",
+)
+
+
 def ensure_sqlite_dir(url: str) -> None:
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
@@ -111,7 +137,11 @@ def open_database(url: str, *, echo: bool = False, synchronous: str = "full") ->
         reader = _sqlite_engine(url, immediate=False, echo=echo, synchronous=synchronous)
         engines: tuple[AsyncEngine, ...] = (writer, reader)
     else:
-        writer = reader = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
+        # pre_ping: a pooled connection that died (PostgreSQL restarted) is replaced when it is
+        # checked out, instead of failing the request that drew it.
+        writer = reader = create_async_engine(
+            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+        )
         engines = (writer,)
     return Database(
         url=url,

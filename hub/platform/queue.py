@@ -30,12 +30,16 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from hub.db.queue_columns import QueuedWork
 from hub.platform.clock import Clock
-from hub.platform.database import Database
+from hub.platform.database import Database, unreachable
 
 log = logging.getLogger(__name__)
 PENDING = "pending"
 DEAD = "failed"
 LEASE_LOST = "the worker stopped before finishing (its lease ran out)"
+# While the database cannot be reached, outcomes already earned (a mail handed to the relay)
+# are written again and again for up to this many leases rather than given up: an item whose
+# outcome is lost would be done a second time once its lease ran out.
+RECORD_PATIENCE_LEASES = 4
 
 Row = TypeVar("Row", bound=QueuedWork)
 RowIn = TypeVar("RowIn", bound=QueuedWork, contravariant=True)
@@ -217,6 +221,27 @@ class WorkQueue(Generic[Row]):
         except _Isolate:
             await self._write(handler, done, isolate=True)
 
+    async def _record_patiently(
+        self, handler: Handler[Row, Any], done: list[tuple[Claim, Any]]
+    ) -> None:
+        """``_record``, tried again while the database cannot be reached (a restart, a cut
+        connection), with a growing pause, within ``RECORD_PATIENCE_LEASES`` leases. Once it is
+        back the outcomes are written, as long as no other worker has claimed the items."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.lease.total_seconds() * RECORD_PATIENCE_LEASES
+        pause = 0.2
+        while True:
+            try:
+                await self._record(handler, done)
+                return
+            except Exception as exc:
+                if not unreachable(exc) or loop.time() + pause > give_up:
+                    raise
+                table = self.model.__table__.name  # type: ignore[attr-defined]
+                log.warning("%s: outcomes not written yet (%s); trying again", table, exc)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
     async def _write(
         self, handler: Handler[Row, Any], done: list[tuple[Claim, Any]], *, isolate: bool
     ) -> None:
@@ -296,7 +321,7 @@ class WorkQueue(Generic[Row]):
                 done = [await finished.get()]
                 while not finished.empty():
                     done.append(finished.get_nowait())
-                await self._record(handler, done)
+                await self._record_patiently(handler, done)
                 outstanding.difference_update((claim.token, claim.key) for claim, _ in done)
                 left -= len(done)
         finally:
