@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.routing import SlaPolicy
 from hub.config.settings import Settings
+from hub.config.sla_tiers import first_policy
 from hub.core.calendar import BusinessCalendar, CalendarClosed, calendar_named
 from hub.db.models import Conversation, ConversationStatus, Ticket
 from hub.db.routing_models import SlaClock
@@ -27,12 +28,8 @@ PAUSED = (ConversationStatus.PENDING, ConversationStatus.SNOOZED, ConversationSt
 
 def policy_for(settings: Settings, priority: str, tier: str) -> SlaPolicy | None:
     """The first configured policy for this priority and tier, else the plain ``[sla]`` table."""
-    for policy in settings.sla_policies:
-        if (not policy.priorities or priority in policy.priorities) and (
-            not policy.tiers or tier in policy.tiers
-        ):
-            return policy
-    return _plain(settings, priority)
+    index = first_policy(settings.sla_policies, priority, tier)
+    return _plain(settings, priority) if index is None else settings.sla_policies[index]
 
 
 def _plain(settings: Settings, priority: str) -> SlaPolicy | None:
