@@ -41,6 +41,13 @@ class Route:
     label: str
 
 
+def is_email(settings: Settings, via: str) -> bool:
+    """Whether replies through ``via`` are emails (subject, signature, HTML part); every
+    other channel is a chat that shows the agent's text as it is."""
+    config = settings.channels.get(via)
+    return config is not None and config.kind == "email"
+
+
 def sending_channel(settings: Settings, kind: str) -> str | None:
     """The channel that reaches an identity of ``kind``: one of that very kind (email by an
     email channel) first, else any other that sends to such addresses."""
@@ -93,21 +100,24 @@ async def send_reply(
         via = found
     ticket = await ticket_for(session, conversation.id)
     number = ticket.number if ticket else None
-    context = {
-        "text": text,
-        "agent": {"name": agent.name},
-        "instance_name": settings.instance_name,
-        "ticket": {"number": number},
-    }
-    rendered = renderer.render("agent_reply", context)
+    body, subject, html = text.strip(), "", None  # a chat gets what the agent wrote
+    if is_email(settings, via):
+        context = {
+            "text": text,
+            "agent": {"name": agent.name},
+            "instance_name": settings.instance_name,
+            "ticket": {"number": number},
+        }
+        rendered = renderer.render("agent_reply", context)
+        body, subject, html = rendered.text, reply_subject(conversation, number), rendered.html
     message = await queue_outbound(
         session,
         settings,
         conversation,
         via=via,
-        text=rendered.text,
-        subject=reply_subject(conversation, number),
-        html=rendered.html,
+        text=body,
+        subject=subject,
+        html=html,
         now=now,
         author_agent_id=agent.id,
     )

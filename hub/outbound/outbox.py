@@ -130,7 +130,7 @@ class Dispatcher:
             ),
             text=message.text,
             html=message.html,
-            subject=message.subject,
+            subject=message.subject or None,
             sender_name=author.name if author else None,
             thread_key=str(raw["thread_key"]) if raw.get("thread_key") else None,
             external_id=message.external_id,
