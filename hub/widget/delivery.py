@@ -131,7 +131,9 @@ class WidgetDeliverer:
             ]
             ticket = await ticket_for(session, conversation.id)
             # a chat reply carries no subject; the email it becomes does
-            subject = message.subject or reply_subject(conversation, ticket and ticket.number)
+            subject = message.subject or reply_subject(
+                conversation, ticket.number if ticket else None
+            )
         assert visitor.email is not None
         external_id = (
             f"<rd.{conversation.token}.{secrets.token_hex(6)}@{self.settings.mail_domain}>"
