@@ -115,11 +115,24 @@ class Ticket(Answer):
 
 class ConversationDetail(Conversation):
     ticket: Ticket | None
+    reply_problem: str | None = Field(
+        None, description="why replies through the conversation's channel cannot be delivered"
+    )
 
     @classmethod
-    def of(cls, conversation: rows.Conversation, ticket: rows.Ticket | None) -> Self:
+    def of(
+        cls,
+        conversation: rows.Conversation,
+        ticket: rows.Ticket | None,
+        *,
+        reply_problem: str | None = None,
+    ) -> Self:
         shown = Conversation.model_validate(conversation).model_dump()
-        return cls(**shown, ticket=Ticket.model_validate(ticket) if ticket else None)
+        return cls(
+            **shown,
+            ticket=Ticket.model_validate(ticket) if ticket else None,
+            reply_problem=reply_problem,
+        )
 
 
 class ConversationPage(Answer):
