@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.core.customer_tags import set_tags
 from hub.core.customers import name_key
 from hub.core.staff import add_agent, agent_by_email, create_token, ensure_team
-from hub.db.models import Customer, Identity, Presence, Role
+from hub.db.models import Customer, Identity, Role
 
 DEMO_PASSWORD = "relaydesk-demo"
 AGENTS = (
@@ -51,8 +51,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> DemoLogin:
                 role=role,
                 now=now,
                 password=DEMO_PASSWORD,
-                teams=teams,
-                presence=Presence.ONLINE,
+                teams=teams,  # offline until they sign in: nobody is routed work unseen
             )
         for name, company, tier, address in CUSTOMERS:
             customer = Customer(

@@ -18,6 +18,7 @@ from hub.core.tickets import ticket_for
 from hub.db.models import Agent, Conversation, Customer, Identity, Message, Team
 from hub.outbound.compose import reply_problem
 from hub.platform.events import publish
+from hub.routing.waiting import unassigned_reason
 from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models import conversations as shapes
 from hub.web.api.models.conversations import (
@@ -105,7 +106,12 @@ async def get_conversation(call: Call, path: ConversationId) -> ConversationDeta
         conversation = await visible_conversation(session, call.principal, path.id)
         ticket = await ticket_for(session, conversation.id)
         problem = reply_problem(call.hub.settings, conversation.channel)
-        return ConversationDetail.of(conversation, ticket, reply_problem=problem)
+        return ConversationDetail.of(
+            conversation,
+            ticket,
+            reply_problem=problem,
+            unassigned_reason=await unassigned_reason(session, conversation),
+        )
 
 
 @endpoint(

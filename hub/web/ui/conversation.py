@@ -27,6 +27,7 @@ from hub.db.models import (
     Ticket,
 )
 from hub.outbound.compose import reply_problem
+from hub.routing.waiting import unassigned_reason
 from hub.web.downloads import download_response, load_attachment
 from hub.web.keys import hub_of
 from hub.web.requests import path_id, row_id
@@ -234,6 +235,7 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
             "directory": directory,
             "routes": await reply_routes(session, hub.settings, conversation),
             "reply_problem": reply_problem(hub.settings, conversation.channel),
+            "unassigned_reason": await unassigned_reason(session, conversation),
             "snoozed_until": await snoozed_until(session, conversation.id),
             "typing": await collision.others(
                 session, conversation.id, viewer.agent_id, hub.clock.now()

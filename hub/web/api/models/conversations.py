@@ -118,6 +118,9 @@ class ConversationDetail(Conversation):
     reply_problem: str | None = Field(
         None, description="why replies through the conversation's channel cannot be delivered"
     )
+    unassigned_reason: str | None = Field(
+        None, description="why nobody has the conversation (null once assigned or closed)"
+    )
 
     @classmethod
     def of(
@@ -126,12 +129,14 @@ class ConversationDetail(Conversation):
         ticket: rows.Ticket | None,
         *,
         reply_problem: str | None = None,
+        unassigned_reason: str | None = None,
     ) -> Self:
         shown = Conversation.model_validate(conversation).model_dump()
         return cls(
             **shown,
             ticket=Ticket.model_validate(ticket) if ticket else None,
             reply_problem=reply_problem,
+            unassigned_reason=unassigned_reason,
         )
 
 
