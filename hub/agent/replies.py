@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings
+from hub.core.notices import notify
 from hub.core.tickets import reply_subject, ticket_for
 from hub.db.inbox_models import Mention
 from hub.db.models import Agent, Conversation, DeliveryState, Direction, Identity, Message
@@ -175,9 +176,10 @@ async def mentioned_agents(session: AsyncSession, text: str) -> list[Agent]:
 async def note_with_mentions(
     session: AsyncSession, conversation: Conversation, agent: Agent, text: str, now: datetime
 ) -> Message:
-    """A private note whose @mentions reach the named agents (mention rows and a live event)."""
+    """A private note whose @mentions reach the named agents, in any team: a mention row (which
+    lets them open the conversation), a notice and a live event."""
     message = await add_note(session, conversation, agent, text, now)
-    mentioned = await mentioned_agents(session, text)
+    mentioned = [a for a in await mentioned_agents(session, text) if a.id != agent.id]
     for other in mentioned:
         session.add(
             Mention(
@@ -187,6 +189,8 @@ async def note_with_mentions(
                 created_at=now,
             )
         )
+        notice = f"{agent.name} mentioned you in conversation #{conversation.id}: {text[:200]}"
+        notify(session, other.id, "mention", notice, now, conversation.id)
     await publish(
         session,
         "note",
