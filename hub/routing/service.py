@@ -38,7 +38,7 @@ def build_routing(
     sweeps: list[Sweep] = [monitor.sla, monitor.queue, monitor.reassignments]
     jobs = JobRunner(
         db,
-        {**followups.handlers(), **engine.bots.handlers()},
+        {**followups.handlers(), **engine.bots.handlers(), **monitor.handlers()},
         sweeps,
         settings.jobs,
         clock,

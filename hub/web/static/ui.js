@@ -55,7 +55,7 @@
 
   /* Live updates. EventSource reconnects by itself and sends Last-Event-ID, so the server
      replays what was missed; if the browser gives up, we reconnect with ?after=. */
-  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "reset"];
+  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "sla", "notice", "reset"];
   function connect(onEvent) {
     const badge = $("#live-state");
     let lastId = body.dataset.eventId || ""; // events after the page was rendered are replayed
@@ -90,6 +90,29 @@
     };
     open();
   }
+
+  /* SLA countdowns: the page gives the due time (data-due) and the browser keeps the text and
+     the colour current between pushes (an "sla" event re-renders the part with a new due time). */
+  const SOON_SECONDS = 3600;
+  function span(seconds) {
+    for (const [size, unit] of [[86400, "d"], [3600, "h"], [60, "m"]]) {
+      if (seconds >= size) return Math.floor(seconds / size) + unit;
+    }
+    return seconds < 45 ? "now" : "1m";
+  }
+  function tickSla() {
+    document.querySelectorAll("[data-due]").forEach((timer) => {
+      const left = Math.round((Date.parse(timer.dataset.due) - Date.now()) / 1000);
+      if (Number.isNaN(left)) return;
+      const text = span(Math.abs(left));
+      const when = text === "now" ? text : left > 0 ? "in " + text : text + " ago";
+      timer.textContent = "SLA " + (left < 0 ? "breached " : "") + when;
+      timer.classList.toggle("sla-breached", left < 0);
+      timer.classList.toggle("sla-due_soon", left >= 0 && left < SOON_SECONDS);
+      timer.classList.toggle("sla-on_track", left >= SOON_SECONDS);
+    });
+  }
+  setInterval(tickSla, 15000);
 
   function refresher(load) {
     let busy = false;
