@@ -113,6 +113,7 @@
     });
   }
   setInterval(tickSla, 15000);
+  tickSla();
 
   function refresher(load) {
     let busy = false;

@@ -1,0 +1,43 @@
+"""The SLA countdown on a conversation runs in the browser: without a reload or a push, time
+passing turns "SLA in 8h" into a breach, in words and in colour."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from playwright.async_api import Browser, expect
+
+from hub.db.models import Role
+from tests.browser.conftest import artifact, signed_in_page
+from tests.support.desk import Desk
+from tests.support.forms import submit
+
+LIMIT_SECONDS = 90
+
+
+async def test_countdown_turns_into_a_breach_without_reload(desk: Desk, browser: Browser) -> None:
+    async with asyncio.timeout(LIMIT_SECONDS):
+        page = await signed_in_page(
+            desk, browser, "sam@example.com", role=Role.SUPERVISOR, teams=("support",)
+        )
+        status, _ = await submit(
+            desk.client,
+            {"name": "Jane", "email": "jane@example.com", "subject": "Slow", "message": "Hi"},
+        )
+        assert status == 200
+        [conversation] = await desk.conversations()
+        assert conversation.sla_due_at is not None
+        await page.clock.install(time=desk.hub.clock.now())
+        await page.goto(f"/ui/conversations/{conversation.id}")
+        timer = page.locator(".conv-head [data-due]")
+        await expect(timer).to_have_class("sla sla-on_track")
+        await expect(timer).to_contain_text("SLA in")
+        await page.evaluate("window.__sameDocument = true")
+
+        left = conversation.sla_due_at - desk.hub.clock.now()
+        await page.clock.run_for(int((left + timedelta(minutes=2)).total_seconds() * 1000))
+        await expect(timer).to_have_text("SLA breached 2m ago")
+        await expect(timer).to_have_class("sla sla-breached")
+        assert await page.evaluate("window.__sameDocument") is True
+        await page.screenshot(path=artifact("sla-breached.png"))
