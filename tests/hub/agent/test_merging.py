@@ -64,6 +64,15 @@ async def known_and_visitor(desk: Desk) -> tuple[int, int]:
     return jane_id, visitor.id
 
 
+async def merge(desk: Desk, token: str, customer_id: int, **body: int) -> tuple[int, Any]:
+    path = f"/api/v1/customers/{customer_id}/merge"
+    return await call(desk.client, "POST", path, token, body)
+
+
+async def undo(desk: Desk, token: str, merge_id: int) -> tuple[int, Any]:
+    return await call(desk.client, "POST", f"/api/v1/customer-merges/{merge_id}/undo", token)
+
+
 async def test_known_customer_survives_by_default_and_undo_restores_everything(
     desk: Desk,
 ) -> None:
@@ -72,13 +81,7 @@ async def test_known_customer_survives_by_default_and_undo_restores_everything(
     before = await snapshot(desk)
 
     # the agent starts from the visitor's page: Jane still survives, she has the history
-    status, merged = await call(
-        desk.client,
-        "POST",
-        f"/api/v1/customers/{visitor_id}/merge",
-        token,
-        {"other_id": jane_id},
-    )
+    status, merged = await merge(desk, token, visitor_id, other_id=jane_id)
     assert status == 200, merged
     assert (merged["survivor_id"], merged["absorbed_id"]) == (jane_id, visitor_id)
 
@@ -104,15 +107,11 @@ async def test_known_customer_survives_by_default_and_undo_restores_everything(
         conversations = (await session.scalars(select(Conversation.customer_id))).all()
         assert set(conversations) == {jane_id}
 
-    status, undone = await call(
-        desk.client, "POST", f"/api/v1/customer-merges/{merged['id']}/undo", token
-    )
+    status, undone = await undo(desk, token, merged["id"])
     assert status == 200, undone
     assert undone["undone_at"] is not None
     assert await snapshot(desk) == before
-    status, _ = await call(
-        desk.client, "POST", f"/api/v1/customer-merges/{merged['id']}/undo", token
-    )
+    status, _ = await undo(desk, token, merged["id"])
     assert status == 409
 
 
@@ -121,13 +120,7 @@ async def test_agent_chooses_the_survivor(desk: Desk) -> None:
     jane_id, visitor_id = await known_and_visitor(desk)
     before = await snapshot(desk)
 
-    status, merged = await call(
-        desk.client,
-        "POST",
-        f"/api/v1/customers/{jane_id}/merge",
-        token,
-        {"other_id": visitor_id, "survivor_id": visitor_id},
-    )
+    status, merged = await merge(desk, token, jane_id, other_id=visitor_id, survivor_id=visitor_id)
     assert status == 200, merged
     assert (merged["survivor_id"], merged["absorbed_id"]) == (visitor_id, jane_id)
     async with desk.db.reader() as session:
@@ -141,9 +134,7 @@ async def test_agent_chooses_the_survivor(desk: Desk) -> None:
         consent = await session.scalar(select(Consent))
         assert consent is not None and consent.customer_id == visitor_id
 
-    status, _ = await call(
-        desk.client, "POST", f"/api/v1/customer-merges/{merged['id']}/undo", token
-    )
+    status, _ = await undo(desk, token, merged["id"])
     assert status == 200
     assert await snapshot(desk) == before
 
@@ -152,17 +143,9 @@ async def test_survivor_must_be_one_of_the_two(desk: Desk) -> None:
     _, token = await desk.agent("sue@example.com", role=Role.SUPERVISOR)
     jane_id, visitor_id = await known_and_visitor(desk)
     before = await snapshot(desk)
-    status, refused = await call(
-        desk.client,
-        "POST",
-        f"/api/v1/customers/{jane_id}/merge",
-        token,
-        {"other_id": visitor_id, "survivor_id": 999},
-    )
+    status, refused = await merge(desk, token, jane_id, other_id=visitor_id, survivor_id=999)
     assert status == 422, refused
     assert "survivor_id" in str(refused)
-    status, refused = await call(
-        desk.client, "POST", f"/api/v1/customers/{jane_id}/merge", token, {"other_id": jane_id}
-    )
+    status, refused = await merge(desk, token, jane_id, other_id=jane_id)
     assert status == 409
     assert await snapshot(desk) == before
