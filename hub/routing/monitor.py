@@ -200,7 +200,14 @@ class Monitor:
         for agent_id in people:
             notify(session, agent_id, kind, text, now, conversation.id)
         await publish(
-            session, "notice", conversation, now, agent_ids=people, notice=kind, text=text
+            session,
+            "notice",
+            conversation,
+            now,
+            agent_ids=people,
+            notice=kind,
+            text=text,
+            recipients=people,
         )
         return Outcome("done", f"notified {len(people)}")
 

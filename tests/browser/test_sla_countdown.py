@@ -41,3 +41,28 @@ async def test_countdown_turns_into_a_breach_without_reload(desk: Desk, browser:
         await expect(timer).to_have_class("sla sla-breached")
         assert await page.evaluate("window.__sameDocument") is True
         await page.screenshot(path=artifact("sla-breached.png"))
+
+
+async def test_sla_at_risk_pops_up_for_the_assignee(desk: Desk, browser: Browser) -> None:
+    async with asyncio.timeout(LIMIT_SECONDS):
+        page = await signed_in_page(
+            desk, browser, "sam@example.com", role=Role.SUPERVISOR, teams=("support",)
+        )
+        await page.goto("/ui/inbox?view=all")
+        await expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
+        # "down" makes it urgent: 15 minutes to answer, at risk from the start
+        status, _ = await submit(
+            desk.client,
+            {
+                "name": "Jane",
+                "email": "jane@example.com",
+                "subject": "Down",
+                "message": "Site down",
+            },
+        )
+        assert status == 200
+        toast = page.locator('.toast[data-notice="sla_warning"]')
+        await expect(toast).to_contain_text("SLA at risk: first response due", timeout=8_000)
+        await page.screenshot(path=artifact("sla-at-risk.png"))
+        await toast.click()
+        await page.wait_for_url("**/ui/conversations/*")

@@ -84,7 +84,9 @@
       KINDS.forEach((kind) =>
         source.addEventListener(kind, (event) => {
           if (event.lastEventId) lastId = event.lastEventId;
-          onEvent(JSON.parse(event.data));
+          const data = JSON.parse(event.data);
+          announce(data);
+          onEvent(data);
         })
       );
     };
@@ -114,6 +116,29 @@
   }
   setInterval(tickSla, 15000);
   tickSla();
+
+  /* Notices for me (an SLA at risk or breached, an @mention) pop up on whatever page is open. */
+  const announced = new Set();
+  function announce(event) {
+    const mine = (ids) => Array.isArray(ids) && ids.map(String).includes(me);
+    let text = null;
+    if (event.kind === "notice" && mine(event.recipients)) text = event.text;
+    if (event.kind === "note" && mine(event.mentioned)) {
+      text = "You were mentioned in conversation #" + event.conversation_id + ".";
+    }
+    const key = event.kind + ":" + event.conversation_id + ":" + (event.message_id || event.text);
+    if (!text || announced.has(key)) return;
+    announced.add(key);
+    const box = document.createElement("a");
+    box.className = "toast";
+    box.setAttribute("role", event.notice === "sla_breach" ? "alert" : "status");
+    box.href = "/ui/conversations/" + event.conversation_id;
+    box.dataset.notice = event.notice || "mention";
+    box.textContent = text;
+    document.body.append(box);
+    setTimeout(() => box.classList.add("gone"), 8000);
+    setTimeout(() => box.remove(), 8600);
+  }
 
   function refresher(load) {
     let busy = false;
