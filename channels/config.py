@@ -22,3 +22,7 @@ class ChannelConfig(BaseModel):
     def recipient_kind(self) -> IdentityKind:
         """The kind of customer address this channel sends to."""
         return IdentityKind.EMAIL
+
+    def delivery_problem(self) -> str | None:
+        """Why this channel cannot deliver anything as configured ("has no …"), else None."""
+        return None

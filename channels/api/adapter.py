@@ -57,6 +57,9 @@ class ApiChannelConfig(ChannelConfig):
     def recipient_kind(self) -> IdentityKind:
         return self.identity_kind
 
+    def delivery_problem(self) -> str | None:
+        return None if self.callback_url else "has no callback_url to post replies to"
+
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings
+from hub.core.notices import notify
 from hub.core.tickets import reply_subject, ticket_for
 from hub.db.inbox_models import Mention
 from hub.db.models import Agent, Conversation, DeliveryState, Direction, Identity, Message
@@ -39,6 +40,13 @@ class Route:
     identity_id: int | None
     channel: str
     label: str
+
+
+def is_email(settings: Settings, via: str) -> bool:
+    """Whether replies through ``via`` are emails (subject, signature, HTML part); every
+    other channel is a chat that shows the agent's text as it is."""
+    config = settings.channels.get(via)
+    return config is not None and config.kind == "email"
 
 
 def sending_channel(settings: Settings, kind: str) -> str | None:
@@ -95,21 +103,24 @@ async def send_reply(
         via = found
     ticket = await ticket_for(session, conversation.id)
     number = ticket.number if ticket else None
-    context = {
-        "text": text,
-        "agent": {"name": agent.name},
-        "instance_name": settings.instance_name,
-        "ticket": {"number": number},
-    }
-    rendered = renderer.render("agent_reply", context)
+    body, subject, html = text.strip(), "", None  # a chat gets what the agent wrote
+    if is_email(settings, via):
+        context = {
+            "text": text,
+            "agent": {"name": agent.name},
+            "instance_name": settings.instance_name,
+            "ticket": {"number": number},
+        }
+        rendered = renderer.render("agent_reply", context)
+        body, subject, html = rendered.text, reply_subject(conversation, number), rendered.html
     message = await queue_outbound(
         session,
         settings,
         conversation,
         via=via,
-        text=rendered.text,
-        subject=reply_subject(conversation, number),
-        html=rendered.html,
+        text=body,
+        subject=subject,
+        html=html,
         now=now,
         author_agent_id=agent.id,
     )
@@ -167,9 +178,10 @@ async def mentioned_agents(session: AsyncSession, text: str) -> list[Agent]:
 async def note_with_mentions(
     session: AsyncSession, conversation: Conversation, agent: Agent, text: str, now: datetime
 ) -> Message:
-    """A private note whose @mentions reach the named agents (mention rows and a live event)."""
+    """A private note whose @mentions reach the named agents, in any team: a mention row (which
+    lets them open the conversation), a notice and a live event."""
     message = await add_note(session, conversation, agent, text, now)
-    mentioned = await mentioned_agents(session, text)
+    mentioned = [a for a in await mentioned_agents(session, text) if a.id != agent.id]
     for other in mentioned:
         session.add(
             Mention(
@@ -179,6 +191,8 @@ async def note_with_mentions(
                 created_at=now,
             )
         )
+        notice = f"{agent.name} mentioned you in conversation #{conversation.id}: {text[:200]}"
+        notify(session, other.id, "mention", notice, now, conversation.id)
     await publish(
         session,
         "note",

@@ -41,6 +41,7 @@ from hub.config.routing import (
     SlaPolicy,
 )
 from hub.config.security import SecuritySettings
+from hub.config.sla_tiers import tier_problems
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_CONFIG = Path("config/relaydesk.toml")
@@ -345,6 +346,7 @@ def _routing_problems(settings: Settings) -> list[str]:
     for index, policy in enumerate(settings.sla_policies):
         if policy.calendar and policy.calendar not in calendars:
             problems.append(f"sla_policies.{index}.calendar: no calendar named {policy.calendar!r}")
+    problems += tier_problems(settings.sla_policies, settings.sla, settings.crm.tiers, PRIORITIES)
     for key, name in (
         ("routing.calendar", settings.routing.calendar),
         ("followups.calendar", settings.followups.calendar),

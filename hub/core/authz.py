@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.errors import not_found
+from hub.db.inbox_models import Mention
 from hub.db.models import Agent, AgentTeam, Conversation, Presence, Role
 
 
@@ -36,7 +37,8 @@ async def load_team_ids(session: AsyncSession, agent_id: int) -> frozenset[int]:
 
 
 def conversation_filter(principal: Principal) -> ColumnElement[bool]:
-    """SQL condition selecting the conversations this principal may see."""
+    """SQL condition selecting the conversations this principal may see: their own, their
+    teams', and those a colleague @mentioned them in (whatever the team)."""
     if not principal.handles_conversations:
         return false()
     if principal.sees_everything:
@@ -44,6 +46,13 @@ def conversation_filter(principal: Principal) -> ColumnElement[bool]:
     return or_(
         Conversation.assignee_id == principal.agent_id,
         Conversation.team_id.in_(principal.team_ids) if principal.team_ids else false(),
+        _mentioned(principal),
+    )
+
+
+def _mentioned(principal: Principal) -> ColumnElement[bool]:
+    return exists().where(
+        Mention.agent_id == principal.agent_id, Mention.conversation_id == Conversation.id
     )
 
 
@@ -57,13 +66,29 @@ def can_see_conversation(principal: Principal, conversation: Conversation) -> bo
     )
 
 
+async def may_see_conversation(
+    session: AsyncSession, principal: Principal, conversation: Conversation
+) -> bool:
+    """``can_see_conversation``, or the principal was @mentioned in it."""
+    if can_see_conversation(principal, conversation):
+        return True
+    if not principal.handles_conversations:
+        return False
+    mentioned = await session.scalar(
+        select(Mention.id)
+        .where(Mention.agent_id == principal.agent_id, Mention.conversation_id == conversation.id)
+        .limit(1)
+    )
+    return mentioned is not None
+
+
 async def visible_conversation(
     session: AsyncSession, principal: Principal, conversation_id: int
 ) -> Conversation:
     """The conversation, if ``principal`` may see it; otherwise 404, so that a conversation one
     may not see cannot be told from one that does not exist."""
     conversation = await session.get(Conversation, conversation_id)
-    if conversation is None or not can_see_conversation(principal, conversation):
+    if conversation is None or not await may_see_conversation(session, principal, conversation):
         raise not_found("conversation", conversation_id)
     return conversation
 

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.routing import SlaPolicy
 from hub.config.settings import Settings
 from hub.core.calendar import BusinessCalendar, CalendarClosed, calendar_named
-from hub.db.models import Conversation, ConversationStatus, Ticket
+from hub.db.models import (
+    Conversation,
+    ConversationStatus,
+    DeliveryState,
+    Direction,
+    Message,
+    Ticket,
+)
 from hub.db.routing_models import SlaClock
 
 METRICS = ("first_response", "next_response", "resolution")
@@ -128,6 +135,44 @@ async def note_agent_reply(session: AsyncSession, conversation_id: int, now: dat
         if clock.first_responded_at is None:
             clock.first_responded_at = now
         clock.awaiting_since = None
+        clock.dirty = True
+    await sync_due(session, conversation_id, clock)
+
+
+async def recount_responses(session: AsyncSession, conversation_id: int) -> None:
+    """A person's reply failed for good (or was delivered after all): the first response and
+    the customer's wait are what the replies that did not fail say. A failed delivery never
+    counts as an answer."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        return
+    answered = (
+        await session.scalars(
+            select(Message.created_at)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == Direction.OUTBOUND,
+                Message.author_agent_id.is_not(None),
+                Message.automated.is_(False),
+                Message.delivery_state != DeliveryState.FAILED,
+            )
+            .order_by(Message.created_at, Message.id)
+        )
+    ).all()
+    first = answered[0] if answered else None
+    conversation.first_response_at = first
+    clock = await session.get(SlaClock, conversation_id)
+    if clock is not None:
+        clock.first_responded_at = first
+        clock.awaiting_since = None
+        if answered and clock.resolved_at is None:
+            clock.awaiting_since = await session.scalar(
+                select(func.min(Message.created_at)).where(
+                    Message.conversation_id == conversation_id,
+                    Message.direction == Direction.INBOUND,
+                    Message.created_at > answered[-1],
+                )
+            )
         clock.dirty = True
     await sync_due(session, conversation_id, clock)
 

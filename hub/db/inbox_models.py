@@ -94,6 +94,8 @@ class CustomerMerge(Base):
     identity_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     conversation_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     candidate_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    # the survivor's fields before the merge and the widget visitors moved (0026_merge_details)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime]
     undone_at: Mapped[datetime | None]

@@ -14,7 +14,7 @@ from hub.config.settings import Settings
 from hub.core.customer_tags import set_tags
 from hub.core.customers import name_key
 from hub.core.staff import add_agent, agent_by_email, create_token, ensure_team
-from hub.db.models import Agent, Customer, Identity, Presence, Role
+from hub.db.models import Agent, Customer, Identity, Role
 from hub.demo.scenes import seed_conversations
 from hub.platform.clock import ManualClock
 
@@ -67,8 +67,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> DemoLogin:
                 role=role,
                 now=now,
                 password=DEMO_PASSWORD,
-                teams=teams,
-                presence=Presence.ONLINE,
+                teams=teams,  # offline until they sign in: nobody is routed work unseen
             )
         for name, company, tier, address in CUSTOMERS:
             customer = Customer(

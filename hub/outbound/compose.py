@@ -30,6 +30,20 @@ def reply_route(settings: Settings, channel: str) -> str:
     return config.reply_via or channel
 
 
+def reply_problem(settings: Settings, channel: str) -> str | None:
+    """Why replies on a conversation of ``channel`` cannot be delivered through its reply
+    route, said before the agent writes (None when they can)."""
+    via = reply_route(settings, channel)
+    config = settings.channels.get(via)
+    problem = "is not configured" if config is None else config.delivery_problem()
+    if problem is None:
+        return None
+    return (
+        f"Replies to this conversation cannot be delivered: channel {via} {problem} "
+        f"(set it in [channels.{via}]). Answer through another address of the customer."
+    )
+
+
 async def recipient_for(
     session: AsyncSession, settings: Settings, conversation: Conversation, via: str
 ) -> Identity | None:

@@ -21,6 +21,7 @@ from channels.base import (
     Party,
 )
 from hub.config.settings import OutboxSettings
+from hub.core import sla
 from hub.core.files import files_of
 from hub.db.models import (
     Agent,
@@ -130,7 +131,7 @@ class Dispatcher:
             ),
             text=message.text,
             html=message.html,
-            subject=message.subject,
+            subject=message.subject or None,
             sender_name=author.name if author else None,
             thread_key=str(raw["thread_key"]) if raw.get("thread_key") else None,
             external_id=message.external_id,
@@ -180,9 +181,13 @@ class Dispatcher:
     async def _human_reply(self, session: AsyncSession, message: Message) -> None:
         """A person's reply counts as a response once delivered (never a bot's or an
         automated message; a reply whose delivery fails never counts)."""
-        if self.reports is None or message.automated or message.author_agent_id is None:
+        if message.automated or message.author_agent_id is None:
             return
         conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None and conversation.first_response_at is None:
+            await sla.recount_responses(session, conversation.id)  # sent after a retry
+        if self.reports is None:
+            return
         if conversation is not None:
             await self.reports.human_reply_delivered(
                 session, conversation, message.id, message.author_agent_id, message.created_at
@@ -199,6 +204,8 @@ class Dispatcher:
         if item.state == OutboxState.FAILED:
             message.delivery_state = DeliveryState.FAILED
             message.delivery_error = f"{failure.error} (after {item.attempts} attempt(s))"
+            if message.author_agent_id is not None and not message.automated:
+                await sla.recount_responses(session, message.conversation_id)
         else:
             message.delivery_error = (
                 f"{failure.error}; retry {item.attempts + 1} of "

@@ -197,7 +197,14 @@ async def drain_queue(
             session, conversation, routing, now, sticky_fallback=sticky_fallback
         )
         if agent_id is None:
-            routing.queued_at = waiting_since
+            # Back in the queue. Written as an UPDATE: the claim above bypassed the session, so
+            # setting the attribute to the value it still holds there would write nothing.
+            await session.execute(
+                update(ConversationRouting)
+                .where(ConversationRouting.conversation_id == routing.conversation_id)
+                .values(queued_at=waiting_since)
+                .execution_options(synchronize_session=False)
+            )
             exhausted.add(key)
         else:
             done.append((conversation.id, agent_id))

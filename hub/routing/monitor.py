@@ -5,6 +5,7 @@ whose assignee went offline or did not answer in time."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -16,11 +17,27 @@ from hub.core import sla
 from hub.core.conversations import log_event
 from hub.core.notices import notify, supervisors
 from hub.db.models import Conversation, ConversationStatus, Direction, Message, Ticket
-from hub.db.routing_models import ConversationRouting, SlaClock, SlaEvent
+from hub.db.routing_models import ConversationRouting, Job, SlaClock, SlaEvent
+from hub.platform.events import publish
+from hub.platform.jobs import JobHandler, Outcome, enqueue
 from hub.reports.record import Reports
 from hub.routing.assignment import drain_queue, offline_assignments, reassign
 
 LOOKAHEAD = timedelta(days=1)  # no policy warns earlier than this before a due time
+NOTICE_JOB = "sla_notice"
+
+
+async def _push(
+    session: AsyncSession,
+    conversation: Conversation,
+    state: str,
+    due_at: datetime | None,
+    now: datetime,
+    metric: str | None = None,
+) -> None:
+    """Tell open pages the SLA changed: a new due time, a target at risk, or a breach."""
+    due = due_at.isoformat() if due_at else None
+    await publish(session, "sla", conversation, now, state=state, due_at=due, metric=metric)
 
 
 class Monitor:
@@ -89,7 +106,10 @@ class Monitor:
                 sla.sync_ticket(ticket, clock, policy, self.settings, now)
             conversation = by_id.get(clock.conversation_id)
             if conversation is not None:
-                conversation.sla_due_at = sla.next_due(conversation, clock, ticket)
+                due = sla.next_due(conversation, clock, ticket)
+                if due != conversation.sla_due_at:
+                    conversation.sla_due_at = due
+                    await _push(session, conversation, "due", due, now)
 
     async def _event(
         self,
@@ -133,29 +153,77 @@ class Monitor:
         except IntegrityError:
             return  # recorded by another process
         label = metric.replace("_", " ")
+        await _push(session, conversation, kind, due_at, now, metric=metric)
         if kind == "warning":
-            text = f"SLA warning: {label} due at {due_at:%Y-%m-%d %H:%M} UTC"
+            text = f"SLA at risk: {label} due at {due_at:%Y-%m-%d %H:%M} UTC ({policy.name})"
             await log_event(session, conversation, text, now)
-            if conversation.assignee_id is not None:
-                notify(session, conversation.assignee_id, "sla_warning", text, now, conversation.id)
+            await self._notice(session, event, "sla_warning", text, policy, now)
             return
         await self.reports.sla_breached(session, conversation, metric, due_at)
-        await self._escalate(session, conversation, policy, label, due_at, now)
+        await self._escalate(session, conversation, policy, event, label, due_at, now)
+
+    async def _notice(
+        self,
+        session: AsyncSession,
+        event: SlaEvent,
+        kind: str,
+        text: str,
+        policy: SlaPolicy,
+        now: datetime,
+    ) -> None:
+        """Tell the assignee and (unless the policy says not to) the team's supervisors: a job
+        on the one queue, run in the same pass."""
+        await enqueue(
+            session,
+            NOTICE_JOB,
+            now,
+            conversation_id=event.conversation_id,
+            payload={"kind": kind, "text": text, "supervisors": policy.notify_supervisor},
+            dedupe_key=f"{NOTICE_JOB}:{event.id}",
+        )
+
+    def handlers(self) -> dict[str, JobHandler]:
+        return {NOTICE_JOB: JobHandler(self._deliver_notice)}
+
+    async def _deliver_notice(
+        self, session: AsyncSession, job: Job, _: Any, now: datetime
+    ) -> Outcome:
+        conversation = await session.get(Conversation, job.conversation_id)
+        if conversation is None:
+            return Outcome("skipped", "conversation gone")
+        kind, text = str(job.payload["kind"]), str(job.payload["text"])
+        people = [conversation.assignee_id] if conversation.assignee_id is not None else []
+        if job.payload.get("supervisors", True):
+            people += [
+                s for s in await supervisors(session, conversation.team_id) if s not in people
+            ]
+        for agent_id in people:
+            notify(session, agent_id, kind, text, now, conversation.id)
+        await publish(
+            session,
+            "notice",
+            conversation,
+            now,
+            agent_ids=people,
+            notice=kind,
+            text=text,
+            recipients=people,
+        )
+        return Outcome("done", f"notified {len(people)}")
 
     async def _escalate(
         self,
         session: AsyncSession,
         conversation: Conversation,
         policy: SlaPolicy,
+        event: SlaEvent,
         label: str,
         due_at: datetime,
         now: datetime,
     ) -> None:
         text = f"SLA breached: {label} was due at {due_at:%Y-%m-%d %H:%M} UTC ({policy.name})"
         await log_event(session, conversation, text, now)
-        if policy.notify_supervisor:
-            for supervisor in await supervisors(session, conversation.team_id):
-                notify(session, supervisor, "sla_breach", text, now, conversation.id)
+        await self._notice(session, event, "sla_breach", text, policy, now)
         if policy.raise_priority and conversation.priority in PRIORITIES[:-1]:
             raised = PRIORITIES[list(PRIORITIES).index(conversation.priority) + 1]
             await log_event(session, conversation, f"Priority raised to {raised}", now)

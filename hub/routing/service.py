@@ -43,7 +43,12 @@ def build_routing(
     sweeps: list[Sweep] = [monitor.sla, monitor.queue, monitor.reassignments]
     jobs = JobRunner(
         db,
-        {**followups.handlers(), **engine.bots.handlers(), **(extra_jobs or {})},
+        {
+            **followups.handlers(),
+            **engine.bots.handlers(),
+            **monitor.handlers(),
+            **(extra_jobs or {}),
+        },
         sweeps,
         settings.jobs,
         clock,

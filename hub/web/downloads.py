@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.core.authz import Principal, can_see_conversation
+from hub.core.authz import Principal, may_see_conversation
 from hub.core.errors import forbidden, not_found, ui_not_kept
 from hub.core.files import file_for, safe_filename, served_type
 from hub.db.email_models import EmailAttachment
@@ -37,7 +37,11 @@ async def load_attachment(
         raise not_found("attachment", where)
     message = await session.get(Message, message_id)
     conversation = await session.get(Conversation, message.conversation_id) if message else None
-    if message is None or conversation is None or not can_see_conversation(principal, conversation):
+    if (
+        message is None
+        or conversation is None
+        or not await may_see_conversation(session, principal, conversation)
+    ):
         raise not_found("attachment", where)
     email_part = await session.scalar(
         select(EmailAttachment).where(

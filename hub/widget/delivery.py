@@ -19,6 +19,7 @@ from channels.base import Channel, DeliveryResult, IdentityKind, OutboundMessage
 from channels.web.widget import WidgetChannelConfig
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
+from hub.core.tickets import reply_subject, ticket_for
 from hub.db.models import Conversation, Message
 from hub.db.widget_models import WidgetDelivery, WidgetVisitor
 from hub.platform.clock import Clock
@@ -128,6 +129,11 @@ class WidgetDeliverer:
                 )
                 if value
             ]
+            ticket = await ticket_for(session, conversation.id)
+            # a chat reply carries no subject; the email it becomes does
+            subject = message.subject or reply_subject(
+                conversation, ticket.number if ticket else None
+            )
         assert visitor.email is not None
         external_id = (
             f"<rd.{conversation.token}.{secrets.token_hex(6)}@{self.settings.mail_domain}>"
@@ -137,6 +143,7 @@ class WidgetDeliverer:
             channel=fallback,
             recipient=Party(IdentityKind.EMAIL, visitor.email, visitor.name or None),
             external_id=external_id,
+            subject=subject,
             in_reply_to=references[-1] if references else None,
             references=tuple(references),
             thread_key=None,

@@ -16,7 +16,9 @@ from hub.core.authz import (
 from hub.core.errors import invalid_field, not_found
 from hub.core.tickets import ticket_for
 from hub.db.models import Agent, Conversation, Customer, Identity, Message, Team
+from hub.outbound.compose import reply_problem
 from hub.platform.events import publish
+from hub.routing.waiting import unassigned_reason
 from hub.web.api.edge import Call, Doc, Endpoint, Requires, endpoint
 from hub.web.api.models import conversations as shapes
 from hub.web.api.models.conversations import (
@@ -103,7 +105,13 @@ async def get_conversation(call: Call, path: ConversationId) -> ConversationDeta
     async with call.hub.db.reader() as session:
         conversation = await visible_conversation(session, call.principal, path.id)
         ticket = await ticket_for(session, conversation.id)
-        return ConversationDetail.of(conversation, ticket)
+        problem = reply_problem(call.hub.settings, conversation.channel)
+        return ConversationDetail.of(
+            conversation,
+            ticket,
+            reply_problem=problem,
+            unassigned_reason=await unassigned_reason(session, conversation),
+        )
 
 
 @endpoint(

@@ -8,7 +8,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.core.authz import Principal, can_see_conversation, visible_conversation
+from hub.core.authz import Principal, may_see_conversation, visible_conversation
 from hub.core.errors import forbidden, not_found, ui_conflict
 from hub.core.sanitize import sanitize_html
 from hub.db.email_models import EmailAttachment, EmailMailbox, EmailParticipant, EmailRecord
@@ -25,7 +25,11 @@ from hub.web.downloads import download_response, load_attachment
 async def _message(session: AsyncSession, principal: Principal, message_id: int) -> Message:
     message = await session.get(Message, message_id)
     conversation = await session.get(Conversation, message.conversation_id) if message else None
-    if message is None or conversation is None or not can_see_conversation(principal, conversation):
+    if (
+        message is None
+        or conversation is None
+        or not await may_see_conversation(session, principal, conversation)
+    ):
         raise not_found("message", message_id)
     return message
 

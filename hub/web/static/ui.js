@@ -55,7 +55,7 @@
 
   /* Live updates. EventSource reconnects by itself and sends Last-Event-ID, so the server
      replays what was missed; if the browser gives up, we reconnect with ?after=. */
-  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "reset"];
+  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "sla", "notice", "reset"];
   function connect(onEvent) {
     const badge = $("#live-state");
     let lastId = body.dataset.eventId || ""; // events after the page was rendered are replayed
@@ -89,11 +89,60 @@
       KINDS.forEach((kind) =>
         source.addEventListener(kind, (event) => {
           if (event.lastEventId) lastId = event.lastEventId;
-          onEvent(JSON.parse(event.data));
+          const data = JSON.parse(event.data);
+          announce(data);
+          onEvent(data);
         })
       );
     };
     open();
+  }
+
+  /* SLA countdowns: the page gives the due time (data-due) and the browser keeps the text and
+     the colour current between pushes (an "sla" event re-renders the part with a new due time). */
+  const SOON_SECONDS = 3600;
+  function span(seconds) {
+    for (const [size, unit] of [[86400, "d"], [3600, "h"], [60, "m"]]) {
+      if (seconds >= size) return Math.floor(seconds / size) + unit;
+    }
+    return seconds < 45 ? "now" : "1m";
+  }
+  function tickSla() {
+    document.querySelectorAll("[data-due]").forEach((timer) => {
+      const left = Math.round((Date.parse(timer.dataset.due) - Date.now()) / 1000);
+      if (Number.isNaN(left)) return;
+      const text = span(Math.abs(left));
+      const when = text === "now" ? text : left > 0 ? "in " + text : text + " ago";
+      timer.textContent = "SLA " + (left < 0 ? "breached " : "") + when;
+      timer.classList.toggle("sla-breached", left < 0);
+      timer.classList.toggle("sla-due_soon", left >= 0 && left < SOON_SECONDS);
+      timer.classList.toggle("sla-on_track", left >= SOON_SECONDS);
+    });
+  }
+  setInterval(tickSla, 15000);
+  tickSla();
+
+  /* Notices for me (an SLA at risk or breached, an @mention) pop up on whatever page is open. */
+  const announced = new Set();
+  function announce(event) {
+    const mine = (ids) => Array.isArray(ids) && ids.map(String).includes(me);
+    let text = null;
+    if (event.kind === "notice" && mine(event.recipients)) text = event.text;
+    if (event.kind === "note" && mine(event.mentioned)) {
+      text = "You were mentioned in conversation #" + event.conversation_id + ".";
+    }
+    const key = event.kind + ":" + event.conversation_id + ":" + (event.message_id || event.text);
+    if (!text || announced.has(key)) return;
+    announced.add(key);
+    const box = document.createElement("a");
+    box.className = "toast";
+    box.setAttribute("role", event.notice === "sla_breach" ? "alert" : "status");
+    box.href = "/ui/conversations/" + event.conversation_id;
+    box.dataset.notice = event.notice || "mention";
+    box.textContent = text;
+    document.body.append(box);
+    setTimeout(() => box.classList.add("gone"), 8000);
+    setTimeout(() => box.remove(), 8600);
   }
 
   function refresher(load) {

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.agent.merging import merge_customers, undo_merge
+from hub.agent.merging import default_survivor, history, merge_customers, undo_merge
 from hub.agent.replies import reply_routes
 from hub.agent.snooze import snoozed_until
 from hub.config.settings import PRIORITIES
@@ -26,6 +26,8 @@ from hub.db.models import (
     Message,
     Ticket,
 )
+from hub.outbound.compose import reply_problem
+from hub.routing.waiting import unassigned_reason
 from hub.web.downloads import download_response, load_attachment
 from hub.web.keys import hub_of
 from hub.web.requests import path_id, row_id
@@ -53,6 +55,8 @@ class Candidate:
     score: float
     reason: str
     identities: list[Identity]
+    conversations: int  # its history: the record with more survives by default
+    survives: bool
 
 
 async def _timeline(
@@ -124,11 +128,17 @@ async def _candidates(session: AsyncSession, customer_id: int) -> list[Candidate
         )
     ).all()
     found = []
+    current = await session.get(Customer, customer_id)
+    assert current is not None
     for candidate, other in rows:
         identities = list(
             (await session.scalars(select(Identity).where(Identity.customer_id == other.id))).all()
         )
-        found.append(Candidate(other, candidate.score, candidate.reason, identities))
+        conversations, _ = await history(session, other.id)
+        survives = await default_survivor(session, current, other) is other
+        found.append(
+            Candidate(other, candidate.score, candidate.reason, identities, conversations, survives)
+        )
     return found
 
 
@@ -232,6 +242,8 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
             "merged_names": merged_names,
             "directory": directory,
             "routes": await reply_routes(session, hub.settings, conversation),
+            "reply_problem": reply_problem(hub.settings, conversation.channel),
+            "unassigned_reason": await unassigned_reason(session, conversation),
             "snoozed_until": await snoozed_until(session, conversation.id),
             "typing": await collision.others(
                 session, conversation.id, viewer.agent_id, hub.clock.now()
@@ -272,7 +284,11 @@ async def merge(request: web.Request) -> web.StreamResponse:
         target = await _customer_for_change(session, viewer.principal, path_id(request, "customer"))
         other_id = row_id(raw) or 0
         source = await _customer_for_change(session, viewer.principal, other_id)
-        await merge_customers(session, target, source, viewer.agent_id, hub.clock.now())
+        chosen = row_id(str(posted.get("survivor", "")))
+        survivor = chosen if chosen in (target.id, source.id) else None
+        await merge_customers(
+            session, target, source, viewer.agent_id, hub.clock.now(), survivor_id=survivor
+        )
         await session.commit()
     see_other(back if back.startswith("/ui/") else "/ui/inbox", "merged")
 

@@ -115,11 +115,29 @@ class Ticket(Answer):
 
 class ConversationDetail(Conversation):
     ticket: Ticket | None
+    reply_problem: str | None = Field(
+        None, description="why replies through the conversation's channel cannot be delivered"
+    )
+    unassigned_reason: str | None = Field(
+        None, description="why nobody has the conversation (null once assigned or closed)"
+    )
 
     @classmethod
-    def of(cls, conversation: rows.Conversation, ticket: rows.Ticket | None) -> Self:
+    def of(
+        cls,
+        conversation: rows.Conversation,
+        ticket: rows.Ticket | None,
+        *,
+        reply_problem: str | None = None,
+        unassigned_reason: str | None = None,
+    ) -> Self:
         shown = Conversation.model_validate(conversation).model_dump()
-        return cls(**shown, ticket=Ticket.model_validate(ticket) if ticket else None)
+        return cls(
+            **shown,
+            ticket=Ticket.model_validate(ticket) if ticket else None,
+            reply_problem=reply_problem,
+            unassigned_reason=unassigned_reason,
+        )
 
 
 class ConversationPage(Answer):

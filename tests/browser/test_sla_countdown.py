@@ -1,0 +1,68 @@
+"""The SLA countdown on a conversation runs in the browser: without a reload or a push, time
+passing turns "SLA in 8h" into a breach, in words and in colour."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from playwright.async_api import Browser, expect
+
+from hub.db.models import Role
+from tests.browser.conftest import artifact, signed_in_page
+from tests.support.desk import Desk
+from tests.support.forms import submit
+
+LIMIT_SECONDS = 90
+
+
+async def test_countdown_turns_into_a_breach_without_reload(desk: Desk, browser: Browser) -> None:
+    async with asyncio.timeout(LIMIT_SECONDS):
+        page = await signed_in_page(
+            desk, browser, "sam@example.com", role=Role.SUPERVISOR, teams=("support",)
+        )
+        status, _ = await submit(
+            desk.client,
+            {"name": "Jane", "email": "jane@example.com", "subject": "Slow", "message": "Hi"},
+        )
+        assert status == 200
+        [conversation] = await desk.conversations()
+        assert conversation.sla_due_at is not None
+        await page.clock.install(time=desk.hub.clock.now())
+        await page.goto(f"/ui/conversations/{conversation.id}")
+        timer = page.locator(".conv-head [data-due]")
+        await expect(timer).to_have_class("sla sla-on_track")
+        await expect(timer).to_contain_text("SLA in")
+        await page.evaluate("window.__sameDocument = true")
+
+        left = conversation.sla_due_at - desk.hub.clock.now()
+        await page.clock.run_for(int((left + timedelta(minutes=2)).total_seconds() * 1000))
+        await expect(timer).to_have_text("SLA breached 2m ago")
+        await expect(timer).to_have_class("sla sla-breached")
+        assert await page.evaluate("window.__sameDocument") is True
+        await page.screenshot(path=artifact("sla-breached.png"))
+
+
+async def test_sla_at_risk_pops_up_for_the_assignee(desk: Desk, browser: Browser) -> None:
+    async with asyncio.timeout(LIMIT_SECONDS):
+        page = await signed_in_page(
+            desk, browser, "sam@example.com", role=Role.SUPERVISOR, teams=("support",)
+        )
+        await page.goto("/ui/inbox?view=all")
+        await expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
+        # "down" makes it urgent: 15 minutes to answer, at risk from the start
+        status, _ = await submit(
+            desk.client,
+            {
+                "name": "Jane",
+                "email": "jane@example.com",
+                "subject": "Down",
+                "message": "Site down",
+            },
+        )
+        assert status == 200
+        toast = page.locator('.toast[data-notice="sla_warning"]')
+        await expect(toast).to_contain_text("SLA at risk: first response due", timeout=8_000)
+        await page.screenshot(path=artifact("sla-at-risk.png"))
+        await toast.click()
+        await page.wait_for_url("**/ui/conversations/*")
