@@ -382,7 +382,12 @@ async def measure(url: str, conversations: int, requests: int, seed: int) -> dic
     settings = load_settings(
         ROOT / "config" / "relaydesk.toml",
         environ={},
-        overrides={"database.url": url, "database.auto_migrate": False, "capture.enabled": False},
+        overrides={
+            "database.url": url,
+            "database.auto_migrate": False,
+            "capture.enabled": False,
+            "channels.mail.inbound_smtp": "127.0.0.1:0",  # never a fixed port another hub holds
+        },
     )
     rng = random.Random(seed + 1)
     server = TestServer(create_app(settings), host="127.0.0.1")

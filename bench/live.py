@@ -53,7 +53,12 @@ def settings_for(url: str) -> Settings:
     return load_settings(
         ROOT / "config" / "relaydesk.toml",
         environ={},
-        overrides={"database.url": url, "database.auto_migrate": False, "capture.enabled": False},
+        overrides={
+            "database.url": url,
+            "database.auto_migrate": False,
+            "capture.enabled": False,
+            "channels.mail.inbound_smtp": "127.0.0.1:0",  # never a fixed port another hub holds
+        },
     )
 
 
