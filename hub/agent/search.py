@@ -4,14 +4,16 @@ indexes on ``to_tsvector('simple', …)`` expressions (migrations 0003_inbox and
 Both stay in step with ingest, edits, merges and erasure by construction: the FTS5 tables by
 triggers on every insert, update and delete, the PostgreSQL indexes because they are indexes.
 
-Ranking is bounded: the newest ``RANK_WINDOW`` matching messages the viewer may see (an index
-walk that stops there) are ranked by relevance (bm25 / ts_rank), and only the page shown gets
-highlighted snippets. Snippet highlights travel as control-character markers, never as HTML,
-so message text is escaped like any other text where it is shown."""
+Ranking is bounded so a common word costs what a rare one does: of the newest ``CANDIDATES``
+matching messages (an index walk newest first that stops there), the newest ``RANK_WINDOW`` the
+viewer may see are ranked by relevance (bm25 / ts_rank, computed for those alone). Snippets are
+cut from the message text here, the same on both stores; their highlights travel as
+control-character markers, never as HTML, so message text is escaped like any other text where
+it is shown. The inbox's search box filters on the conversations of the same newest matches,
+plus customers by name, company and address."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +39,8 @@ from hub.db.models import Conversation, Customer, Direction, Identity, Message, 
 
 MAX_TERMS = 8
 RANK_WINDOW = 500
+CANDIDATES = 1000
+SNIPPET_WORDS = 24
 START, STOP = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGITS = re.compile(r"\d{1,9}")
@@ -139,7 +143,10 @@ def matching_conversations(dialect: str, query: str) -> Select[tuple[int]] | Non
     customers = matching_customers(dialect, query)
     if customers is None:
         return None
-    by_message = select(Message.conversation_id).where(_message_match(dialect, terms(query)))
+    # The conversations of the newest CANDIDATES matching messages: a common word would
+    # otherwise make every conversation a match to sort (the search page ranks all words).
+    newest = _newest_matches(dialect, terms(query), CANDIDATES).subquery()
+    by_message = select(Message.conversation_id).where(Message.id.in_(select(newest.c.id)))
     by_customer = select(Conversation.id).where(Conversation.customer_id.in_(customers))
     parts = [by_message, by_customer]
     number = query.strip().lstrip("#")
@@ -170,62 +177,70 @@ _SHOWN = (Direction.INBOUND, Direction.OUTBOUND, Direction.NOTE)
 _FTS_ROWID: ColumnElement[int] = literal_column("messages_fts.rowid", Integer)
 
 
+def _newest_matches(dialect: str, words: list[str], limit: int) -> Select[int, float]:
+    """The newest ``limit`` messages with every word and their relevance (larger is better):
+    on SQLite straight from the FTS5 index newest first (it stops at the limit, however common
+    the words), bm25 computed for those rows alone."""
+    if dialect == "sqlite":
+        return (
+            select(
+                _FTS_ROWID.label("id"), literal_column("-bm25(messages_fts)", Float).label("score")
+            )
+            .select_from(table("messages_fts"))
+            .where(text("messages_fts MATCH :nfts").bindparams(nfts=_fts5_query(words)))
+            .order_by(_FTS_ROWID.desc())
+            .limit(limit)
+        )
+    score = func.ts_rank(
+        literal_column(_PG_VECTOR), func.to_tsquery("simple", _tsquery(words)), type_=Float
+    )
+    return (
+        select(Message.id.label("id"), score.label("score"))
+        .where(_message_match(dialect, words))
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+
+
 def _window(
     dialect: str, words: list[str], principal: Principal, filters: SearchFilters
-) -> Select[tuple[int, float]]:
-    """The newest RANK_WINDOW matching messages the principal may see, with their relevance
-    (larger is better): an index walk newest first that stops at the window."""
-    if dialect == "sqlite":
-        query = (
-            select(Message.id, literal_column("-bm25(messages_fts)", Float).label("score"))
-            .select_from(table("messages_fts"))
-            .join(Message, Message.id == _FTS_ROWID)
-            .where(text("messages_fts MATCH :fts").bindparams(fts=_fts5_query(words)))
-            .order_by(_FTS_ROWID.desc())
-        )
-    else:
-        score = func.ts_rank(
-            literal_column(_PG_VECTOR), func.to_tsquery("simple", _tsquery(words)), type_=Float
-        )
-        query = (
-            select(Message.id, score.label("score"))
-            .where(_message_match(dialect, words))
-            .order_by(Message.id.desc())
-        )
+) -> Select[int, float]:
+    """The newest RANK_WINDOW matching messages the principal may see, among the newest
+    CANDIDATES matches of all, with their relevance."""
+    candidates = _newest_matches(dialect, words, CANDIDATES).subquery()
     return (
-        query.join(Conversation, Conversation.id == Message.conversation_id)
+        select(candidates.c.id, candidates.c.score)
+        .join(Message, Message.id == candidates.c.id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
         .where(conversation_filter(principal), Message.direction.in_(_SHOWN), *_filters(filters))
+        .order_by(candidates.c.id.desc())
         .limit(RANK_WINDOW)
     )
 
 
-async def _snippets(
-    session: AsyncSession, dialect: str, words: list[str], ids: list[int]
-) -> dict[int, str]:
-    if dialect == "sqlite":
-        rows = await session.execute(
-            text(
-                "SELECT rowid, snippet(messages_fts, -1, :start, :stop, '…', 16) "
-                "FROM messages_fts WHERE messages_fts MATCH :fts AND rowid IN "
-                "(SELECT value FROM json_each(:ids))"
-            ),
-            {"start": START, "stop": STOP, "fts": _fts5_query(words), "ids": json.dumps(ids)},
-        )
-    else:
-        rows = await session.execute(
-            select(
-                Message.id,
-                func.ts_headline(
-                    "simple",
-                    literal_column(
-                        "coalesce(messages.subject, '') || ' ' || coalesce(messages.text, '')"
-                    ),
-                    func.to_tsquery("simple", _tsquery(words)),
-                    f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2",
-                ),
-            ).where(Message.id.in_(ids))
-        )
-    return {int(row[0]): str(row[1] or "") for row in rows}
+def snippet(content: str, words: list[str], size: int = SNIPPET_WORDS) -> str:
+    """Up to ``size`` words of ``content`` around the first match, matches between START and
+    STOP (every word whole, the last as a prefix, as the index matched them)."""
+    tokens = list(_WORD.finditer(content))
+    if not tokens:
+        return ""
+    whole, prefix = set(words[:-1]), words[-1]
+
+    def hit(token: str) -> bool:
+        low = token.lower()
+        return low in whole or low.startswith(prefix)
+
+    first = next((n for n, token in enumerate(tokens) if hit(token.group())), 0)
+    start = max(0, first - size // 4)
+    chosen = tokens[start : start + size]
+    out = ["…" if start > 0 else ""]
+    cursor = chosen[0].start()
+    for token in chosen:
+        out.append(content[cursor : token.start()])
+        out.append(f"{START}{token.group()}{STOP}" if hit(token.group()) else token.group())
+        cursor = token.end()
+    out.append("…" if start + size < len(tokens) else content[cursor:])
+    return " ".join("".join(out).split())
 
 
 def pieces(snippet: str) -> tuple[tuple[str, bool], ...]:
@@ -259,16 +274,12 @@ async def search(
     if not words:
         return SearchPage([], more=False)
     dialect = session.get_bind().dialect.name
-    window = _window(dialect, words, principal, filters).subquery()
-    ranked = list(
-        await session.execute(
-            select(window.c.id)
-            .order_by(window.c.score.desc(), window.c.id.desc())
-            .offset(offset)
-            .limit(limit + 1)
-        )
-    )
-    ids = [int(row[0]) for row in ranked[:limit]]
+    scored = await session.execute(_window(dialect, words, principal, filters))
+    window = {int(found): float(score or 0.0) for found, score in scored}
+    if not window:
+        return SearchPage([], more=False)
+    ranked = sorted(window, key=lambda found: (window[found], found), reverse=True)
+    ids = ranked[offset : offset + limit]
     if not ids:
         return SearchPage([], more=False)
     rows = {
@@ -280,7 +291,6 @@ async def search(
             .where(Message.id.in_(ids))
         )
     }
-    marked = await _snippets(session, dialect, words, ids)
     hits = []
     for message_id in ids:
         message, status, name = rows[message_id]
@@ -295,7 +305,7 @@ async def search(
                 direction=message.direction,
                 subject=message.subject,
                 created_at=message.created_at,
-                snippet=pieces(marked.get(message_id, "")),
+                snippet=pieces(snippet(f"{message.subject} {message.text}".strip(), words)),
             )
         )
-    return SearchPage(hits, more=len(ranked) > limit)
+    return SearchPage(hits, more=len(ranked) > offset + limit)
