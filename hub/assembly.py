@@ -6,12 +6,14 @@ one place that opens the database."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Channel
@@ -34,7 +36,7 @@ from hub.inbound.pipeline import Pipeline
 from hub.outbound.outbox import Dispatcher
 from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import Clock, SystemClock
-from hub.platform.database import Database, open_database
+from hub.platform.database import Database, open_database, unreachable
 from hub.platform.events import EventBus
 from hub.platform.metrics import Metrics
 from hub.platform.migrate import upgrade, upgrade_async
@@ -44,6 +46,8 @@ from hub.reports.record import Reports
 from hub.routing.hooks import ingest_hooks
 from hub.routing.service import Routing, build_routing
 from hub.widget.service import WidgetService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +227,14 @@ async def assemble(
     async with database(settings) as db, AsyncExitStack() as stack:
         hub = _build(settings, clock or SystemClock(), db, _channels(settings, channels))
         _follow_channel_configs(hub)
-        await hub.settings_store.refresh(db)  # before anything reads a setting
+        try:
+            await hub.settings_store.refresh(db)  # before anything reads a setting
+        except (OSError, SQLAlchemyError) as exc:
+            if not unreachable(exc):
+                raise
+            # The database is down: start on the file's settings (/readyz says 503); the
+            # settings worker applies the stored ones once it is back.
+            log.warning("stored settings not read, the database cannot be reached: %s", exc)
         if start_workers:
             await _ensure_teams(hub)
             listeners = settings.operations.listeners  # one process of several runs these

@@ -80,13 +80,18 @@ async def post_inbound(
     return response.status, await response.json()
 
 
+BOOKKEEPING = frozenset({"last_used_at"})
+
+
 async def db_state(hub: Hub) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the core tables, in primary-key order."""
+    """Every row of the core tables, in primary-key order (without bookkeeping that a read
+    writes: when a token was last used)."""
     state: dict[str, list[tuple[Any, ...]]] = {}
     async with hub.db.reader() as session:
         for model in CORE_TABLES:
             table = model.__table__
-            rows = await session.execute(select(table).order_by(*table.primary_key.columns))
+            columns = [column for column in table.columns if column.name not in BOOKKEEPING]
+            rows = await session.execute(select(*columns).order_by(*table.primary_key.columns))
             state[table.name] = [tuple(row) for row in rows]
     return state
 

@@ -60,8 +60,8 @@ async def test_bad_values_are_refused_naming_the_field_and_nothing_is_stored(
             "sla.normal.first_response_minutes",
         ),
         ("calendars", {"office": {"timezone": "Mars/Olympus"}}, "calendars.office.timezone"),
-        # the shipped SLA policy "premium" and the follow-ups use the office calendar
-        ("calendars", {}, "sla_policies.0.calendar"),
+        # the shipped follow-ups use the office calendar
+        ("calendars", {}, "followups.calendar"),
         ("admin.teams", {"support": {"sla_policy": "gold"}}, "admin.teams.support.sla_policy"),
         ("routing.default_priority", "whenever", "routing.default_priority"),
         ("routing.default_team", "nobody", "routing.default_team"),
