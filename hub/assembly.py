@@ -18,6 +18,7 @@ from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
 from hub.agent.snooze import Snoozer
+from hub.bots.service import registered_bots
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
 from hub.campaigns.sender import CampaignSender
@@ -132,7 +133,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         dispatcher.wake()
         events.wake()
 
-    routing = build_routing(settings, db, clock, committed)
+    routing = build_routing(settings, db, clock, committed, registered_bots(settings, db, clock))
     hooks = replace(
         ingest_hooks(routing.engine, EMAIL_INGEST),
         interceptors=OptOutIntake(settings, routing.engine.automated).interceptors,

@@ -4,13 +4,13 @@ the supervisor runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.config.settings import Settings
 from hub.platform.clock import Clock
 from hub.platform.database import Database
-from hub.platform.jobs import JobRunner, Sweep
+from hub.platform.jobs import JobHandler, JobRunner, Sweep
 from hub.platform.supervisor import Worker
 from hub.routing.engine import RoutingEngine
 from hub.routing.followups import Followups
@@ -29,16 +29,25 @@ class Routing:
         return (self.jobs.worker,)
 
 
+Extension = Callable[[RoutingEngine], Mapping[str, JobHandler]]
+
+
 def build_routing(
-    settings: Settings, db: Database, clock: Clock, after_commit: Callable[[], None]
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    after_commit: Callable[[], None],
+    extend: Extension | None = None,
 ) -> Routing:
+    """``extend`` plugs more into the engine (the registered bots) and returns its jobs."""
     engine = RoutingEngine(settings, clock)
+    extra = extend(engine) if extend is not None else {}
     followups = Followups(settings, engine.templates)
     monitor = Monitor(settings)
     sweeps: list[Sweep] = [monitor.sla, monitor.queue, monitor.reassignments]
     jobs = JobRunner(
         db,
-        {**followups.handlers(), **engine.bots.handlers()},
+        {**followups.handlers(), **engine.bots.handlers(), **extra},
         sweeps,
         settings.jobs,
         clock,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.reports.live_texts import READY_DATABASE_DOWN
 from hub.web.api import (
+    bots,
     campaigns,
     consent,
     conversations,
@@ -98,6 +99,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *consent.ENDPOINTS,
     *campaigns.ENDPOINTS,
     *reports.ENDPOINTS,
+    *bots.ENDPOINTS,
 )
 
 
