@@ -9,9 +9,16 @@ from typing import Any
 
 from hub.bots import texts
 from hub.bots.wire import Button, RichMessage
+from hub.config.settings import Settings
 
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 PRESSED = re.compile(r"^\[button\]\s*(.+)$", re.S)
+NATIVE = ("telegram", "widget")  # channel kinds that show buttons under the message
+
+
+def native(settings: Settings, channel: str) -> bool:
+    config = settings.channels.get(channel)
+    return config is not None and config.kind in NATIVE
 
 
 def as_text(message: RichMessage) -> str:

@@ -23,6 +23,7 @@ from hub.db.bots_models import Bot, BotDelivery, BotSession
 from hub.db.models import Conversation, Direction, Message
 from hub.db.routing_models import ConversationRouting, Job
 from hub.outbound.automated import Purpose, Text
+from hub.outbound.compose import reply_route
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
@@ -191,9 +192,17 @@ class BotService:
     ) -> list[Message]:
         """Queue what the bot said, authored as the bot (the caller checked the state)."""
         said: list[Message] = []
+        via = reply_route(self.settings, conversation.channel)
+        native = rendering.native(self.settings, via)
         for one in messages:
-            raw = {"bot": bot.name, "bot_id": bot.id, "buttons": rendering.buttons_raw(one.buttons)}
-            words = Text(rendering.as_text(one), reply_subject(conversation, None))
+            raw = {
+                "bot": bot.name,
+                "bot_id": bot.id,
+                "buttons": rendering.buttons_raw(one.buttons),
+                "native_buttons": native,
+            }
+            text = one.text + "\n" if native else rendering.as_text(one)
+            words = Text(text, reply_subject(conversation, None))
             purpose = Purpose(f"Bot {bot.name} answer", raw=raw)
             sent = await self.automated.send(session, conversation, words, purpose, now)
             if sent.message is None:

@@ -12,6 +12,10 @@ from hub.db.models import Role
 from tests.hub.routing.conftest import make_desk  # noqa: F401  (the quiet Monday desk)
 from tests.support.desk import Desk, auth
 from tests.support.fake_bot import FakeBot
+from tests.support.fake_provider import fake_fixture
+from tests.support.fake_telegram import FakeTelegram
+
+fake_telegram = fake_fixture(FakeTelegram)
 
 
 @pytest.fixture
