@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,19 +25,19 @@ EVENT = {"event": "message.created", "bot": "echo", "conversation": {"id": 1, "c
 
 
 @pytest.fixture
-async def echo() -> AsyncIterator[TestClient[object, object]]:
-    client: TestClient[object, object] = TestClient(TestServer(make_app(SECRET)))
+async def echo() -> AsyncIterator[TestClient[Any, Any]]:
+    client: TestClient[Any, Any] = TestClient(TestServer(make_app(SECRET)))
     await client.start_server()
     yield client
     await client.close()
 
 
-async def post(echo: TestClient[object, object], headers: dict[str, str], body: bytes) -> int:
+async def post(echo: TestClient[Any, Any], headers: dict[str, str], body: bytes) -> int:
     response = await echo.post("/events", data=body, headers=headers)
     return response.status
 
 
-async def test_a_genuine_event_is_answered(echo: TestClient[object, object]) -> None:
+async def test_a_genuine_event_is_answered(echo: TestClient[Any, Any]) -> None:
     body = json.dumps(EVENT).encode()
     response = await echo.post(
         "/events", data=body, headers=signing.headers(SECRET, int(time.time()), body)
@@ -47,7 +48,7 @@ async def test_a_genuine_event_is_answered(echo: TestClient[object, object]) -> 
 
 
 async def test_forged_stale_and_missing_signatures_are_refused(
-    echo: TestClient[object, object],
+    echo: TestClient[Any, Any],
 ) -> None:
     body = json.dumps(EVENT).encode()
     now = int(time.time())
