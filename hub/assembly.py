@@ -18,7 +18,7 @@ from channels.base import Channel
 from channels.email.capture import CaptureServer
 from channels.registry import build_channel
 from hub.agent.snooze import Snoozer
-from hub.bots.service import registered_bots
+from hub.bots.service import RegisteredBots
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
 from hub.campaigns.sender import CampaignSender
@@ -128,12 +128,17 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     dispatcher = Dispatcher(db, channels, settings.outbox, clock, metrics=metrics, reports=reports)
     events = EventBus(db, clock)
 
+    bots = RegisteredBots(settings, db, clock)
+
     def committed() -> None:
-        """New rows to send and events to show: wake the outbox and the live streams now."""
+        """New rows to send and events to show: wake the outbox and the live streams now (and
+        the job runner when a bot has events to get)."""
         dispatcher.wake()
         events.wake()
+        bots.committed()
 
-    routing = build_routing(settings, db, clock, committed, registered_bots(settings, db, clock))
+    routing = build_routing(settings, db, clock, committed, bots)
+    bots.wake = routing.jobs.wake
     hooks = replace(
         ingest_hooks(routing.engine, EMAIL_INGEST),
         interceptors=OptOutIntake(settings, routing.engine.automated).interceptors,

@@ -36,14 +36,14 @@ class BotFigure:
 
 
 async def bot_figures(session: AsyncSession, since: datetime) -> list[BotFigure]:
-    names = dict((await session.execute(select(Bot.id, Bot.name))).tuples().all())
+    names = {bot_id: name for bot_id, name in await session.execute(select(Bot.id, Bot.name))}
     rows = await session.execute(
         select(BotSession.bot_id, BotSession.channel, BotSession.reason, Conversation.status)
         .join(Conversation, Conversation.id == BotSession.conversation_id)
         .where(BotSession.opened_at >= since)
     )
     found: dict[tuple[str, str], BotFigure] = {}
-    for bot_id, channel, reason, status in rows.tuples():
+    for bot_id, channel, reason, status in rows:
         key = (names.get(bot_id, str(bot_id)), channel)
         one = found.setdefault(key, BotFigure(*key))
         one.conversations += 1
@@ -61,7 +61,7 @@ async def bot_figures(session: AsyncSession, since: datetime) -> list[BotFigure]
         )
     )
     per: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
-    for bot_id, channel, ms in timings.tuples():
+    for bot_id, channel, ms in timings:
         if ms is not None:
             per[(names.get(bot_id, str(bot_id)), channel)].append(ms)
     for key, values in per.items():

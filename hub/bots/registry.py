@@ -36,7 +36,7 @@ class Created:
 
 
 async def create(
-    session: AsyncSession, actor_id: int, fields: dict[str, Any], now: datetime
+    session: AsyncSession, actor_id: int | None, fields: dict[str, Any], now: datetime
 ) -> Created:
     if await session.scalar(select(Bot.id).where(Bot.name == fields["name"])) is not None:
         raise texts.name_taken(fields["name"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,6 @@ from hub.platform.database import Database
 from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
 from hub.platform.queue import RetryLater
 from hub.routing.engine import RoutingEngine
-from hub.routing.service import Extension
 
 CUSTOMER_EVENTS = ("message.created", "button.pressed")
 RASA_EVENTS = CUSTOMER_EVENTS
@@ -40,6 +40,7 @@ class Delivered:
     reply: wire.BotReply | None
     error: str | None = None
     timed_out: bool = False
+    retry: bool = False  # unreachable, 5xx or 429: worth another attempt later
 
 
 class BotService:
@@ -51,6 +52,7 @@ class BotService:
         self.faq = engine.bots.faq
         words = "|".join(re.escape(p.casefold()) for p in settings.bot_gateway.handoff_phrases)
         self._asks = re.compile(rf"\b(?:{words})\b") if words else None
+        self.queued = False  # events queued since the last commit was heard of
 
     def handlers(self) -> dict[str, JobHandler]:
         return {"bot_event": JobHandler(self._apply, self._prepare)}
@@ -164,6 +166,7 @@ class BotService:
         }
         payload = {"bot_id": bot.id, "event": kind, "body": body, "sender": conversation.token}
         await enqueue(session, "bot_event", now, conversation_id=conversation.id, payload=payload)
+        self.queued = True
 
     async def hand_off(
         self,
@@ -233,9 +236,8 @@ class BotService:
         answer = await post(url, data, signing.headers(secret, stamp, data), timeout_ms)
         delivered = self._judge(answer, kind)
         await self._log(view, answer, delivered)
-        retry = delivered.error is not None and not delivered.timed_out
-        if event not in CUSTOMER_EVENTS and delivered.timed_out:
-            retry = True
+        # A customer's message that timed out is handed over, not retried (they are waiting).
+        retry = delivered.retry and not (delivered.timed_out and event in CUSTOMER_EVENTS)
         if retry and view.attempts < self.settings.bot_gateway.max_attempts:
             raise RetryLater(delivered.error or "failed")
         return delivered
@@ -243,9 +245,10 @@ class BotService:
     @staticmethod
     def _judge(answer: Answer, kind: str) -> Delivered:
         if answer.status is None:
-            return Delivered(None, answer.error, answer.timed_out)
+            return Delivered(None, answer.error, answer.timed_out, retry=True)
         if not 200 <= answer.status < 300:
-            return Delivered(None, f"the bot answered HTTP {answer.status}")
+            again = answer.status >= 500 or answer.status == 429
+            return Delivered(None, f"the bot answered HTTP {answer.status}", retry=again)
         try:
             parsed = json.loads(answer.body) if answer.body.strip() else None
             if kind == "rasa":
@@ -300,13 +303,22 @@ class BotService:
         return Outcome("done", f"relayed {len(result.reply.messages)}")
 
 
-def registered_bots(settings: Settings, db: Database, clock: Clock) -> Extension:
-    """What the assembly gives ``build_routing``: the engine offers conversations to the
-    registered bots, and the job runner delivers their events."""
+class RegisteredBots:
+    """What the assembly plugs in: ``build_routing`` calls it with the engine (the engine then
+    offers conversations to the registered bots, and the job runner delivers their events);
+    ``committed`` after each ingest commit wakes the job runner when bot events were queued."""
 
-    def extend(engine: RoutingEngine) -> dict[str, JobHandler]:
-        service = BotService(settings, db, clock, engine)
-        engine.plugin = service
-        return service.handlers()
+    def __init__(self, settings: Settings, db: Database, clock: Clock) -> None:
+        self.settings, self.db, self.clock = settings, db, clock
+        self.service: BotService | None = None
+        self.wake: Callable[[], None] | None = None
 
-    return extend
+    def __call__(self, engine: RoutingEngine) -> dict[str, JobHandler]:
+        self.service = BotService(self.settings, self.db, self.clock, engine)
+        engine.plugin = self.service
+        return self.service.handlers()
+
+    def committed(self) -> None:
+        if self.service is not None and self.service.queued and self.wake is not None:
+            self.service.queued = False
+            self.wake()
