@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots import handoff, rendering, signing, wire
+from hub.bots import handoff, rendering, signing, texts, wire
 from hub.bots.client import Answer, post
 from hub.config.settings import Settings
 from hub.core.tickets import reply_subject
@@ -184,6 +184,20 @@ class BotService:
             await self.event(session, bot, conversation, "conversation.handoff", now, **extra)
         return done
 
+    async def hand_back(
+        self, session: AsyncSession, conversation: Conversation, bot_id: int | None, now: datetime
+    ) -> tuple[BotSession, Bot]:
+        """An agent hands the conversation (back) to a bot: its own, or ``bot_id``."""
+        state = await handoff.locked_session(session, conversation.id)
+        if state is None:
+            raise texts.cannot_hand_back("no bot served this conversation")
+        bot = await session.get(Bot, bot_id or state.bot_id)
+        if bot is None:
+            raise texts.cannot_hand_back(f"no bot {bot_id}")
+        await handoff.hand_back(session, state, bot, now)
+        await self.event(session, bot, conversation, "conversation.handback", now)
+        return state, bot
+
     async def say(
         self,
         session: AsyncSession,
@@ -322,3 +336,30 @@ class RegisteredBots:
         if self.service is not None and self.service.queued and self.wake is not None:
             self.service.queued = False
             self.wake()
+
+
+@dataclass(frozen=True, slots=True)
+class ShownState:
+    """A conversation's bot state as the conversation page shows it."""
+
+    bot: str
+    state: str
+    label: str
+    reason: str | None
+
+
+STATE_LABELS = {
+    handoff.BOT: "the bot is answering",
+    handoff.PENDING: "handed over, waiting for a person",
+    handoff.HUMAN: "a person has it",
+}
+
+
+async def shown_state(session: AsyncSession, conversation_id: int) -> ShownState | None:
+    state = await session.get(BotSession, conversation_id)
+    if state is None:
+        return None
+    bot = await session.get(Bot, state.bot_id)
+    reason = texts.reason_text(state.reason) if state.reason else None
+    name = bot.name if bot else "?"
+    return ShownState(name, state.state, STATE_LABELS.get(state.state, state.state), reason)

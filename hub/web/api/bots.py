@@ -170,14 +170,7 @@ async def hand_back(call: Call, path: ConversationId, body: Handback) -> BotStat
     service, now = service_of(call), call.hub.clock.now()
     async with call.hub.db.writer() as session:
         conversation = await visible_conversation(session, call.principal, path.conversation_id)
-        state = await handoff.locked_session(session, conversation.id)
-        if state is None:
-            raise texts.cannot_hand_back("no bot served this conversation")
-        bot = await session.get(Bot, body.bot_id or state.bot_id)
-        if bot is None:
-            raise not_found("bot", body.bot_id)
-        await handoff.hand_back(session, state, bot, now)
-        await service.event(session, bot, conversation, "conversation.handback", now)
+        state, bot = await service.hand_back(session, conversation, body.bot_id, now)
         shown = BotState(
             conversation_id=conversation.id,
             bot=bot.name,

@@ -11,6 +11,7 @@ from jinja2 import Environment
 from hub.web.ui import (
     accounts,
     actions,
+    bot_actions,
     campaigns,
     campaigns_send,
     canned,
@@ -41,6 +42,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         inbox,
         conversation,
         actions,
+        bot_actions,
         canned,
         accounts,
         live_ops,
