@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ class Delivered:
     error: str | None = None
     timed_out: bool = False
     retry: bool = False  # unreachable, 5xx or 429: worth another attempt later
+    log: BotDelivery | None = None  # the delivery log row, written with the job's effects
 
 
 class BotService:
@@ -225,7 +226,6 @@ class BotService:
             if sent.message is None:
                 await self.hand_off(session, state, bot, "no_answer", now, "nobody to answer")
                 break
-            sent.message.raw = {**(sent.message.raw or {}), **raw}
             said.append(sent.message)
         return said
 
@@ -249,12 +249,15 @@ class BotService:
         stamp = int(self.clock.now().timestamp())
         answer = await post(url, data, signing.headers(secret, stamp, data), timeout_ms)
         delivered = self._judge(answer, kind)
-        await self._log(view, answer, delivered)
+        log = self._log(view, answer, delivered)
         # A customer's message that timed out is handed over, not retried (they are waiting).
         retry = delivered.retry and not (delivered.timed_out and event in CUSTOMER_EVENTS)
         if retry and view.attempts < self.settings.bot_gateway.max_attempts:
+            async with self.db.writer() as session:  # no effects to apply: log it on its own
+                session.add(log)
+                await session.commit()
             raise RetryLater(delivered.error or "failed")
-        return delivered
+        return replace(delivered, log=log)
 
     @staticmethod
     def _judge(answer: Answer, kind: str) -> Delivered:
@@ -273,26 +276,24 @@ class BotService:
         except wire.ReplyProblem as exc:
             return Delivered(None, f"invalid reply: {exc.field}: {exc}")
 
-    async def _log(self, view: JobView, answer: Answer, delivered: Delivered) -> None:
+    def _log(self, view: JobView, answer: Answer, delivered: Delivered) -> BotDelivery:
         outcome = "timeout" if delivered.timed_out else "error" if delivered.error else "ok"
-        async with self.db.writer() as session:
-            session.add(
-                BotDelivery(
-                    bot_id=int(view.payload["bot_id"]),
-                    conversation_id=view.conversation_id,
-                    event=str(view.payload["event"]),
-                    attempt=view.attempts,
-                    outcome=outcome,
-                    http_status=answer.status,
-                    error=(delivered.error or "")[:500] or None,
-                    bot_ms=answer.bot_ms,
-                    created_at=self.clock.now(),
-                )
-            )
-            await session.commit()
+        return BotDelivery(
+            bot_id=int(view.payload["bot_id"]),
+            conversation_id=view.conversation_id,
+            event=str(view.payload["event"]),
+            attempt=view.attempts,
+            outcome=outcome,
+            http_status=answer.status,
+            error=(delivered.error or "")[:500] or None,
+            bot_ms=answer.bot_ms,
+            created_at=self.clock.now(),
+        )
 
     async def _apply(self, session: AsyncSession, job: Job, result: Any, now: datetime) -> Outcome:
         assert isinstance(result, Delivered)
+        if result.log is not None:
+            session.add(result.log)
         if str(job.payload["event"]) not in CUSTOMER_EVENTS or job.conversation_id is None:
             return Outcome("done", result.error or "delivered")
         state = await handoff.locked_session(session, job.conversation_id)
