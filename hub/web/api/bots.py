@@ -50,7 +50,7 @@ def service_of(call: Call) -> BotService:
     "/api/v1/bots",
     Doc(TAG, "Register a bot (admins)", "createBot", requires=ADMIN,
         ok={201: "Registered: the token and secret are shown only now"},
-        errors=(400, 401, 403, 409, 413, 422)),
+        errors=(400, 401, 403, 413, 422), notes={409: "A bot of that name exists (name_taken)"}),
 )  # fmt: skip
 async def create_bot(call: Call, body: shapes.NewBot) -> Reply[BotCreated]:
     if body.kind != "faq" and body.url is None:
@@ -125,7 +125,8 @@ async def deliveries(call: Call, path: BotId) -> Deliveries:
         description="Refused with 409 (code bot_not_in_charge, fields.state) once the "
         "conversation was handed over: the message is delivered to no one. "
         "`handoff: true` hands the conversation to a person after the message.",
-        ok={201: "Queued, authored as the bot"}, errors=(400, 401, 404, 409, 413, 422)),
+        ok={201: "Queued, authored as the bot"}, errors=(400, 401, 404, 413, 422),
+        notes={409: "Handed over (bot_not_in_charge, fields.state): delivered to no one"}),
 )  # fmt: skip
 async def bot_says(call: Call, path: ConversationId, body: BotMessage) -> Reply[BotSaid]:
     token = bearer_token(call.request)
@@ -162,7 +163,8 @@ async def bot_says(call: Call, path: ConversationId, body: BotMessage) -> Reply[
     "/api/v1/conversations/{conversation_id}/handback",
     Doc(TAG, "Hand a conversation back to a bot (agents who see it)", "handBack",
         ok={200: "The bot holds the conversation again"},
-        errors=(400, 401, 403, 404, 409, 413, 422)),
+        errors=(400, 401, 403, 404, 413, 422),
+        notes={409: "No bot served it, the bot holds it already, or is disabled"}),
 )  # fmt: skip
 async def hand_back(call: Call, path: ConversationId, body: Handback) -> BotState:
     if call.principal.role == Role.MARKETER:
