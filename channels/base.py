@@ -81,6 +81,15 @@ class InboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A button under a message: a quick reply (``payload`` comes back when pressed) or a link."""
+
+    title: str
+    payload: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One message the hub sends; ``message_id`` is the hub's id, used for idempotency."""
 
@@ -99,6 +108,7 @@ class OutboundMessage:
     attachments: tuple[Attachment, ...] = ()
     conversation_id: int | None = None
     automated: bool = False
+    choices: tuple[Choice, ...] = ()  # buttons, for channels that show them natively
 
 
 @dataclass(frozen=True, slots=True)

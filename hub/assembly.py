@@ -22,6 +22,7 @@ from channels.registry import build_channel
 from hub.admin.settings_store import SettingsStore, settings_worker
 from hub.admin.staff_mail import StaffMailer
 from hub.agent.snooze import Snoozer
+from hub.bots.service import RegisteredBots
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
 from hub.campaigns.sender import CampaignSender
@@ -134,13 +135,18 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     dispatcher = Dispatcher(db, channels, settings.outbox, clock, metrics=metrics, reports=reports)
     events = EventBus(db, clock)
 
+    bots = RegisteredBots(settings, db, clock)
+
     def committed() -> None:
-        """New rows to send and events to show: wake the outbox and the live streams now."""
+        """New rows to send and events to show: wake the outbox and the live streams now (and
+        the job runner when a bot has events to get)."""
         dispatcher.wake()
         events.wake()
+        bots.committed()
 
     staff_mail = StaffMailer(settings, channels).handlers()
-    routing = build_routing(settings, db, clock, committed, staff_mail)
+    routing = build_routing(settings, db, clock, committed, staff_mail, bots)
+    bots.wake = routing.jobs.wake
     hooks = replace(
         ingest_hooks(routing.engine, EMAIL_INGEST),
         interceptors=OptOutIntake(settings, routing.engine.automated).interceptors,

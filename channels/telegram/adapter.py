@@ -29,6 +29,7 @@ from channels import strict_json
 from channels.base import (
     Attachment,
     ChannelRejected,
+    Choice,
     DeliveryResult,
     InboundMessage,
     InboundRequest,
@@ -37,6 +38,7 @@ from channels.base import (
 from channels.downloads import FetchedFile, FetchFailed, FetchTooLarge
 from channels.pacing import Pacer
 from channels.telegram.config import TelegramChannelConfig
+from channels.telegram.keyboards import keyboard
 from channels.telegram.updates import ALLOWED_UPDATES, translate
 
 log = logging.getLogger(__name__)
@@ -264,8 +266,10 @@ class TelegramChannel:
     async def _deliver(self, chat_id: str, message: OutboundMessage) -> int:
         """Send every part; the first one already has its slot. Returns the last message id."""
         calls: list[Callable[[], Awaitable[int]]] = []
-        for part in split_text(message.text):
-            calls.append(partial(self._send_text, chat_id, part))
+        parts = split_text(message.text)
+        for index, part in enumerate(parts):
+            choices = message.choices if index == len(parts) - 1 else ()
+            calls.append(partial(self._send_text, chat_id, part, choices))
         for attachment in message.attachments:
             if attachment.content is not None:
                 calls.append(partial(self._send_file, chat_id, attachment))
@@ -276,8 +280,9 @@ class TelegramChannel:
             last = await call()
         return last
 
-    async def _send_text(self, chat_id: str, text: str) -> int:
-        sent = await self.bot.send_message(chat_id, text)
+    async def _send_text(self, chat_id: str, text: str, choices: tuple[Choice, ...] = ()) -> int:
+        markup = keyboard(choices) if choices else None
+        sent = await self.bot.send_message(chat_id, text, reply_markup=markup)
         return sent.message_id
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:

@@ -116,6 +116,8 @@ class SendText:
     text: str
     # Ids of files the visitor uploaded (POST /widget/{channel}/uploads) for this message.
     files: tuple[int, ...] = ()
+    # The payload of the bot's button the visitor pressed (the text is the button's title).
+    button: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +201,10 @@ class WidgetChannel:
             if len(text) > self.config.max_message_chars:
                 limit = self.config.max_message_chars
                 raise FrameError("too_long", f"text is longer than {limit} characters", raw_id)
-            return SendText(raw_id, text, files)
+            button = payload.get("button")
+            if button is not None and (not isinstance(button, str) or not 0 < len(button) <= 64):
+                raise FrameError("invalid_field", "button must be 1-64 characters", raw_id)
+            return SendText(raw_id, text, files, button)
         if kind == "email":
             email = normalize_email(_string(payload, "email"))
             if email is None:
@@ -219,7 +224,8 @@ class WidgetChannel:
             text=frame.text,
             received_at=datetime.now(UTC),
             raw={"visitor": visitor_id, "client_id": frame.client_id}
-            | ({"files": list(frame.files)} if frame.files else {}),
+            | ({"files": list(frame.files)} if frame.files else {})
+            | ({"button": frame.button} if frame.button else {}),
         )
 
     # -- outbound ------------------------------------------------------------------------

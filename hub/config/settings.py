@@ -26,6 +26,7 @@ from pydantic import (
 from channels.config import ChannelConfig
 from channels.registry import UnknownChannelKind, validate_channel_config
 from hub.config.admin import AdminSettings
+from hub.config.bot_gateway import BotGatewaySettings
 from hub.config.campaigns import CampaignSettings
 from hub.config.crm import CrmSettings
 from hub.config.live import LiveSettings
@@ -201,6 +202,7 @@ class Settings(_Model):
     sla_policies: tuple[SlaPolicy, ...] = ()
     followups: FollowupSettings = FollowupSettings()
     bots: BotSettings = BotSettings()
+    bot_gateway: BotGatewaySettings = BotGatewaySettings()
     jobs: JobSettings = JobSettings()
     campaigns: CampaignSettings = CampaignSettings()
     crm: CrmSettings = CrmSettings()

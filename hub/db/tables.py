@@ -7,6 +7,7 @@ from __future__ import annotations
 from hub.db import (
     admin_models,
     audience_models,
+    bots_models,
     campaign_models,
     chat_models,
     crm_models,
@@ -30,6 +31,7 @@ MODULES = (
     models,
     admin_models,
     audience_models,
+    bots_models,
     campaign_models,
     chat_models,
     crm_models,

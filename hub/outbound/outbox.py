@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import (
     Attachment,
     Channel,
+    Choice,
     DeliveryResult,
     IdentityKind,
     OutboundMessage,
@@ -140,6 +141,11 @@ class Dispatcher:
             conversation_id=message.conversation_id,
             automated=message.automated,
             attachments=await _attachments(session, message),
+            choices=tuple(
+                Choice(str(b["title"]), b.get("payload"), b.get("url"))
+                for b in (raw.get("buttons") or [])
+                if raw.get("native_buttons")
+            ),
         )
 
     async def prepare(self, claim: Claim) -> DeliveryResult:

@@ -147,6 +147,7 @@ class JobRunner:
             JOB_RETRIES,
             lease_seconds=settings.lease_seconds,
             batch_size=settings.batch_size,
+            concurrency=settings.concurrency,
         )
         self._jobs = _Jobs(db, handlers)
         self._pass = asyncio.Lock()

@@ -25,7 +25,7 @@ from hub.reports.record import Reports
 from hub.routing import csat
 from hub.routing.acknowledgements import Acknowledgements
 from hub.routing.assignment import assign_or_queue
-from hub.routing.bots.gateway import BotGateway
+from hub.routing.bots.gateway import BotGateway, BotPlugin
 from hub.routing.rules import Actions, Facts
 from hub.routing.rules_store import RuleStore
 
@@ -41,6 +41,7 @@ class RoutingEngine:
         self.acknowledgements = Acknowledgements(settings, self.automated)
         self.rules = RuleStore(settings)
         self.bots = BotGateway(settings, self.automated)
+        self.plugin: BotPlugin | None = None  # registered bots (hub/bots/), set by the assembly
         self.fallback = settings.routing.assignment.sticky_fallback
         self.reports = Reports(settings)
         # Team slug -> id: teams are never renamed or deleted, so a found id stays true.
@@ -114,6 +115,11 @@ class RoutingEngine:
             created_at=now,
         )
         session.add(routing)
+        plugin = None if bot is not None or actions.spam else self.plugin
+        if plugin is not None and await plugin.claim(
+            session, conversation, routing, actions.team, now
+        ):
+            bot = routing.bot
         if actions.rule is not None:
             await log_event(session, conversation, f"Routed by rule {actions.rule!r}", now)
         if actions.tags:
@@ -205,6 +211,9 @@ class RoutingEngine:
             return
         await sla.note_customer_message(session, conversation.id, now)
         routing = await session.get(ConversationRouting, conversation.id)
+        plugin = self.plugin if routing is not None and routing.bot_active else None
+        if plugin and routing and await plugin.turn(session, conversation, routing, message, now):
+            return
         if routing is not None and routing.bot_active:
             customer = await session.get(Customer, conversation.customer_id)
             assert customer is not None

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.core import sla
+from hub.db.bots_models import BotSession
 from hub.db.models import Conversation, Message
 from hub.db.routing_models import ConversationRouting
 from hub.inbound.hooks import ChannelHooks, IngestHooks
@@ -36,6 +38,16 @@ async def on_agent_reply(
     routing = await session.get(ConversationRouting, conversation.id)
     if routing is not None and routing.bot_active:
         routing.bot_active = False  # a person took over from the bot
+    await session.execute(
+        update(BotSession)
+        .where(BotSession.conversation_id == conversation.id, BotSession.state != "human")
+        .values(
+            state="human",
+            human_at=now,
+            handoff_at=func.coalesce(BotSession.handoff_at, now),
+            reason=func.coalesce(BotSession.reason, "agent_took_over"),
+        )
+    )
     await enqueue(
         session,
         "agent_replied",

@@ -29,15 +29,21 @@ class Routing:
         return (self.jobs.worker,)
 
 
+Extension = Callable[[RoutingEngine], Mapping[str, JobHandler]]
+
+
 def build_routing(
     settings: Settings,
     db: Database,
     clock: Clock,
     after_commit: Callable[[], None],
     extra_jobs: Mapping[str, JobHandler] | None = None,
+    extend: Extension | None = None,
 ) -> Routing:
-    """``extra_jobs``: job kinds of the areas above routing (the admin console's staff mail)."""
+    """``extra_jobs``: job kinds of the areas above routing (the admin console's staff mail);
+    ``extend`` plugs more into the engine (the registered bots) and returns its jobs."""
     engine = RoutingEngine(settings, clock)
+    extra = extend(engine) if extend is not None else {}
     followups = Followups(settings, engine.templates)
     monitor = Monitor(settings)
     sweeps: list[Sweep] = [monitor.sla, monitor.queue, monitor.reassignments]
@@ -48,6 +54,7 @@ def build_routing(
             **engine.bots.handlers(),
             **monitor.handlers(),
             **(extra_jobs or {}),
+            **extra,
         },
         sweeps,
         settings.jobs,

@@ -81,6 +81,9 @@ class ChatItem:
     # An outbound message of the widget channel with no delivery recorded yet.
     undelivered: bool
     attachments: tuple[dict[str, Any], ...] = ()
+    # A bot's buttons ({"title", "payload"} or {"title", "url"}); a press is sent back as a
+    # message frame with "button": the payload.
+    buttons: tuple[dict[str, Any], ...] = ()
 
     def frame(
         self, links: FileLinks | None = None, widget: str = "", visitor_id: str = ""
@@ -99,6 +102,7 @@ class ChatItem:
                 "via": self.channel,
                 "created_at": self.created_at.isoformat(),
                 "files": file_entries(links, widget, visitor_id, self.id, self.attachments),
+                **({"buttons": list(self.buttons)} if self.buttons else {}),
             },
         }
 
@@ -260,6 +264,7 @@ async def chat_items(
                     and delivered is None
                 ),
                 attachments=tuple(message.attachments or ()),
+                buttons=tuple(raw.get("buttons") or ()) if raw.get("native_buttons") else (),
             )
         )
     return items

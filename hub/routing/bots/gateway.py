@@ -6,7 +6,7 @@ the bot's name; a hand-off is logged and the conversation is assigned (or queued
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,29 @@ from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
 from hub.routing.assignment import assign_or_queue
 from hub.routing.bots.connector import BotConnector, BotReply
 from hub.routing.bots.faq import FaqBot
+
+
+class BotPlugin(Protocol):
+    """Bots registered in the database (hub/bots/): the engine offers them each new
+    conversation and each customer message first; True means the plugin took it."""
+
+    async def claim(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        routing: ConversationRouting,
+        team: str,
+        now: datetime,
+    ) -> bool: ...
+
+    async def turn(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        routing: ConversationRouting,
+        message: Message,
+        now: datetime,
+    ) -> bool: ...
 
 
 class BotGateway:

@@ -21,6 +21,7 @@ from hub.web.api import (
     admin_settings,
     admin_teams,
     agent_sessions,
+    bots,
     campaigns,
     consent,
     conversations,
@@ -116,6 +117,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *admin_agents.ENDPOINTS,
     *admin_teams.ENDPOINTS,
     *agent_sessions.ENDPOINTS,
+    *bots.ENDPOINTS,
 )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.agent.merging import default_survivor, history, merge_customers, undo_merge
 from hub.agent.replies import reply_routes
 from hub.agent.snooze import snoozed_until
+from hub.bots.service import shown_state
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, can_see_customer, conversation_filter, visible_conversation
 from hub.core.errors import forbidden, not_found
@@ -245,6 +246,7 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
             "reply_problem": reply_problem(hub.settings, conversation.channel),
             "unassigned_reason": await unassigned_reason(session, conversation),
             "snoozed_until": await snoozed_until(session, conversation.id),
+            "bot_state": await shown_state(session, conversation.id),
             "typing": await collision.others(
                 session, conversation.id, viewer.agent_id, hub.clock.now()
             ),

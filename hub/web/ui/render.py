@@ -20,6 +20,7 @@ NOTICES = {
     "reply": "Reply queued for delivery.",
     "note": "Note added.",
     "assigned": "Assignment changed.",
+    "handed_back": "Handed back to the bot.",
     "team": "Conversation moved to another team.",
     "status": "Status changed.",
     "priority": "Priority changed.",

@@ -1,0 +1,1 @@
+"""The bot gateway: registered bots, the hub-enforced handoff, signed events, bot figures."""

@@ -1,0 +1,69 @@
+"""Registering bots (admins): each gets its own API token (stored as a SHA-256 digest, shown
+once) and signing secret; changes are audited and apply to the next conversation at once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.bots import texts
+from hub.core.audit import record_change
+from hub.db.bots_models import Bot
+
+KINDS = ("faq", "webhook", "rasa")
+EDITABLE = ("url", "channels", "teams", "enabled", "timeout_ms", "max_errors")
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def shown(bot: Bot) -> dict[str, Any]:
+    return {k: getattr(bot, k) for k in ("id", "name", "kind", *EDITABLE)}
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    bot: Bot
+    token: str
+    secret: str
+
+
+async def create(
+    session: AsyncSession, actor_id: int | None, fields: dict[str, Any], now: datetime
+) -> Created:
+    if await session.scalar(select(Bot.id).where(Bot.name == fields["name"])) is not None:
+        raise texts.name_taken(fields["name"])
+    token, secret = "rdb_" + secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    bot = Bot(**fields, secret=secret, token_digest=digest(token), created_at=now)
+    session.add(bot)
+    await session.flush()
+    await record_change(
+        session, actor_id=actor_id, area="bots", action="create", target=bot.name,
+        new=shown(bot), at=now,
+    )  # fmt: skip
+    return Created(bot, token, secret)
+
+
+async def update(
+    session: AsyncSession, actor_id: int, bot: Bot, changes: dict[str, Any], now: datetime
+) -> Bot:
+    old = shown(bot)
+    for key, value in changes.items():
+        if key in EDITABLE:
+            setattr(bot, key, value)
+    await record_change(
+        session, actor_id=actor_id, area="bots", action="update", target=bot.name,
+        old=old, new=shown(bot), at=now,
+    )  # fmt: skip
+    return bot
+
+
+async def by_token(session: AsyncSession, token: str) -> Bot | None:
+    return await session.scalar(select(Bot).where(Bot.token_digest == digest(token)))

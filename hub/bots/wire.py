@@ -1,0 +1,131 @@
+"""The wire formats bots speak. Our own webhook format: the hub POSTs an event
+``{"event", "bot", "conversation": {"id", "channel", "state"}, "message"?, "button"?,
+"handoff"?, "sent_at"}``; the bot may answer ``{"messages": [{"text", "buttons"}],
+"handoff": bool, "reason"?}``. Rasa REST: ``{"sender", "message", "metadata"}`` to
+``/webhooks/rest/webhook``, answered by a list of ``{"text", "buttons": [{"title",
+"payload"}]}`` (``{"custom": {"handoff": true}}`` hands over)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MAX_MESSAGES = 20
+MAX_BUTTONS = 10
+MAX_TEXT = 4096
+MAX_TITLE = 64
+
+
+class ReplyProblem(ValueError):
+    """A bot reply that cannot be delivered: ``field`` names the part, the message the problem."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(problem)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    title: str
+    payload: str | None = None  # a quick reply: pressed, it comes back as button.pressed
+    url: str | None = None  # a link button
+
+
+@dataclass(frozen=True, slots=True)
+class RichMessage:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BotReply:
+    messages: tuple[RichMessage, ...] = ()
+    handoff: bool = False
+    reason: str | None = None
+
+
+def _button(raw: Any, where: str) -> Button:
+    if not isinstance(raw, Mapping):
+        raise ReplyProblem(where, "a button is an object with a title")
+    title, payload, url = raw.get("title"), raw.get("payload"), raw.get("url")
+    if not isinstance(title, str) or not title.strip():
+        raise ReplyProblem(f"{where}.title", "a button needs a title")
+    if len(title) > MAX_TITLE:
+        raise ReplyProblem(f"{where}.title", f"longer than {MAX_TITLE} characters")
+    unknown = set(raw) - {"title", "payload", "url", "type"}
+    if unknown:
+        raise ReplyProblem(f"{where}.{sorted(unknown)[0]}", "unknown element")
+    if isinstance(url, str) and url.startswith(("https://", "http://")):
+        return Button(title.strip(), url=url)
+    if url is not None:
+        raise ReplyProblem(f"{where}.url", "a link button needs an http(s) URL")
+    if not isinstance(payload, str) or not payload:
+        payload = title.strip()
+    return Button(title.strip(), payload=payload[:MAX_TITLE])
+
+
+def message(raw: Any, where: str) -> RichMessage | None:
+    """One message of a reply; None for an item that carries nothing to show."""
+    if not isinstance(raw, Mapping):
+        raise ReplyProblem(where, "a message is an object")
+    text = raw.get("text")
+    buttons = raw.get("buttons") or []
+    if text is not None and not isinstance(text, str):
+        raise ReplyProblem(f"{where}.text", "text must be a string")
+    if not isinstance(buttons, list):
+        raise ReplyProblem(f"{where}.buttons", "buttons must be a list")
+    if len(buttons) > MAX_BUTTONS:
+        raise ReplyProblem(f"{where}.buttons", f"more than {MAX_BUTTONS} buttons")
+    if text is not None and len(text) > MAX_TEXT:
+        raise ReplyProblem(f"{where}.text", f"longer than {MAX_TEXT} characters")
+    parsed = tuple(_button(b, f"{where}.buttons[{i}]") for i, b in enumerate(buttons))
+    if not (text or "").strip() and not parsed:
+        return None
+    return RichMessage((text or "").strip(), parsed)
+
+
+def webhook_reply(body: Any) -> BotReply:
+    if body is None or body == {}:
+        return BotReply()
+    if not isinstance(body, Mapping):
+        raise ReplyProblem("body", "the answer is a JSON object")
+    unknown = set(body) - {"messages", "handoff", "reason"}
+    if unknown:
+        raise ReplyProblem(sorted(unknown)[0], "unknown element")
+    items = body.get("messages") or []
+    if not isinstance(items, list) or len(items) > MAX_MESSAGES:
+        raise ReplyProblem("messages", f"a list of at most {MAX_MESSAGES} messages")
+    found = [message(item, f"messages[{i}]") for i, item in enumerate(items)]
+    reason = body.get("reason")
+    return BotReply(
+        tuple(m for m in found if m is not None),
+        body.get("handoff") is True,
+        str(reason)[:300] if reason else None,
+    )
+
+
+def rasa_reply(body: Any) -> BotReply:
+    if not isinstance(body, list):
+        raise ReplyProblem("body", "a Rasa REST answer is a JSON list")
+    found: list[RichMessage] = []
+    handoff = False
+    for index, item in enumerate(body[:MAX_MESSAGES]):
+        if not isinstance(item, Mapping):
+            continue
+        custom = item.get("custom")
+        if isinstance(custom, Mapping) and custom.get("handoff") is True:
+            handoff = True
+        shown = {k: v for k, v in item.items() if k in ("text", "buttons")}
+        one = message(shown, f"[{index}]") if shown else None
+        if one is not None:
+            found.append(one)
+    return BotReply(tuple(found), handoff)
+
+
+def rasa_body(sender: str, text: str, conversation_id: int, channel: str) -> dict[str, Any]:
+    return {
+        "sender": sender,
+        "message": text,
+        "metadata": {"conversation_id": conversation_id, "channel": channel},
+    }
