@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -58,6 +58,22 @@ class SearchFilters:
     status: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    @classmethod
+    def by_days(
+        cls,
+        *,
+        channel: str | None,
+        team_id: int | None,
+        status: str | None,
+        since: date | None,
+        until: date | None,
+    ) -> SearchFilters:
+        """Filters with whole UTC days: from the start of ``since`` up to and including
+        ``until``."""
+        start = datetime.combine(since, time(), tzinfo=UTC) if since else None
+        end = datetime.combine(until, time(), tzinfo=UTC) + timedelta(days=1) if until else None
+        return cls(channel=channel, team_id=team_id, status=status, since=start, until=end)
 
 
 @dataclass(frozen=True, slots=True)

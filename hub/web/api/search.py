@@ -3,8 +3,6 @@ every hit is in a conversation the caller may see."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-
 from hub.agent.search import Hit, SearchFilters, search
 from hub.web.api.edge import Call, Doc, Endpoint, endpoint
 from hub.web.api.models import search as shapes
@@ -12,20 +10,13 @@ from hub.web.api.models import search as shapes
 TAG = "Search"
 
 
-def _day(value: date | None, *, after: bool = False) -> datetime | None:
-    if value is None:
-        return None
-    start = datetime.combine(value, time(), tzinfo=UTC)
-    return start + timedelta(days=1) if after else start
-
-
 def filters_of(params: shapes.SearchParams) -> SearchFilters:
-    return SearchFilters(
+    return SearchFilters.by_days(
         channel=params.channel or None,
         team_id=params.team_id,
         status=params.status,
-        since=_day(params.since),
-        until=_day(params.until, after=True),
+        since=params.since,
+        until=params.until,
     )
 
 

@@ -4,7 +4,7 @@ date. Hits come from hub.agent.search, so an agent finds only what the inbox sho
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from aiohttp import web
 from sqlalchemy import select
@@ -31,13 +31,6 @@ def _day(raw: str, name: str, problems: dict[str, str]) -> date | None:
         return None
 
 
-def _start(day: date | None, *, after: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    return start + timedelta(days=1) if after else start
-
-
 async def search_page(request: web.Request) -> web.Response:
     hub, viewer = hub_of(request), viewer_of(request)
     if not viewer.principal.handles_conversations:
@@ -59,12 +52,12 @@ async def search_page(request: web.Request) -> web.Response:
         offset = 0
     since = _day(raw["since"], "since", problems)
     until = _day(raw["until"], "until", problems)
-    filters = SearchFilters(
+    filters = SearchFilters.by_days(
         channel=raw["channel"] or None,
         team_id=team_id,
         status=raw["status"] or None,
-        since=_start(since),
-        until=_start(until, after=True),
+        since=since,
+        until=until,
     )
     async with hub.db.reader() as session:
         teams = list(await session.execute(select(Team.id, Team.name).order_by(Team.name)))
