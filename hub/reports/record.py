@@ -26,7 +26,7 @@ from hub.db.report_models import ReportConversation, ReportFact
 from hub.db.routing_models import SlaClock
 from hub.reports.clocks import RememberingCalendar, complete, new_fact
 from hub.reports.facts import contribute
-from hub.reports.rollup import DbSink, Sink, Slice
+from hub.reports.rollup import DbSink, Sink, Slice, insert_into, table_of
 
 CLOCKS = ("first_response", "reply")
 SLA_METRICS = ("first_response", "resolution")
@@ -289,14 +289,28 @@ class Reports:
         where: Slice,
         sink: Sink,
     ) -> None:
+        """Recorded once per conversation and target even when two writers decide at the same
+        time (the SLA monitor and a reply, or two processes): the insert skips an existing row
+        and only the writer whose row went in adds it to the rollups."""
         dedupe = f"sla:{conversation.id}:{metric}"
         if await session.scalar(select(ReportFact.id).where(ReportFact.dedupe == dedupe)):
             return
         fact = new_fact(dedupe, "sla", conversation, at)
         fact.metric, fact.outcome = metric, outcome
         complete(fact, where, self.day(at), at, None, None)
-        session.add(fact)
-        await contribute(fact, sink)
+        columns = {
+            column.key: getattr(fact, column.key)
+            for column in table_of(ReportFact).columns
+            if column.key != "id"
+        }
+        inserted = await session.scalar(
+            insert_into(session, ReportFact)
+            .values(**columns)
+            .on_conflict_do_nothing(index_elements=["dedupe"])
+            .returning(ReportFact.id)
+        )
+        if inserted is not None:
+            await contribute(fact, sink)
 
     async def csat_answer(
         self, session: AsyncSession, conversation: Conversation, score: int, at: datetime

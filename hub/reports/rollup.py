@@ -96,7 +96,7 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def insert_into(session: AsyncSession, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -127,7 +127,7 @@ class DbSink:
     ) -> None:
         keys = sorted(where.slices())
         rows = [_blank(day, metric, dim, key) for dim, key in keys]
-        statement = _insert(self.session, ReportDaily).values(rows).on_conflict_do_nothing()
+        statement = insert_into(self.session, ReportDaily).values(rows).on_conflict_do_nothing()
         await self.session.execute(statement)
         locked = await self.session.scalars(
             select(ReportDaily)
@@ -147,7 +147,7 @@ class DbSink:
     async def counts(self, day: date, metric: str, where: Slice, n: int = 1) -> None:
         keys = sorted(where.slices())
         rows = [{**_blank(day, metric, dim, key), "count": n} for dim, key in keys]
-        statement = _insert(self.session, ReportDaily).values(rows)
+        statement = insert_into(self.session, ReportDaily).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=["metric", "dim", "day", "key"],
             set_={"count": ReportDaily.count + statement.excluded.count},
@@ -155,7 +155,7 @@ class DbSink:
         await self.session.execute(statement)
 
     async def hourly(self, day: date, hour: int, channel: str, metric: str, n: int = 1) -> None:
-        statement = _insert(self.session, ReportHourly).values(
+        statement = insert_into(self.session, ReportHourly).values(
             day=day, hour=hour, channel=channel, metric=metric, count=n
         )
         statement = statement.on_conflict_do_update(

@@ -4,9 +4,13 @@ average, distribution and response rate, a changed answer counted once."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from hub.db.models import Role
+from hub.db.models import Conversation, Role
+from hub.db.report_models import ReportFact
+from hub.reports.record import Reports
 from hub.routing.csat import signature
 from tests.hub.reports.conftest import MakeStory
 from tests.hub.reports.test_api import PERIOD, get
@@ -93,3 +97,41 @@ async def test_csat_average_distribution_and_response_rate(make_story: MakeStory
     fives = await get(story, boss, f"/api/v1/reports/conversations?{PERIOD}&metric=csat_5")
     assert fives["conversation_ids"] == [first]
     assert auth(boss)
+
+
+async def test_a_breach_seen_by_two_writers_at_once_counts_once(make_story: MakeStory) -> None:
+    """The SLA monitor and another writer (the demo's seeding, a second process) decide the
+    same breach at the same moment: one fact, counted once, and neither writer fails."""
+    story = await make_story(sla_policies=[OFFICE_SLA])
+    desk = story.desk
+    story.at(at(2, 12))
+    conversation_id = await story.writes("amy@example.com", "Where is my parcel?")
+    _, boss = await desk.agent("boss@example.com", role=Role.SUPERVISOR, capacity=0)
+    reports = Reports(desk.settings)
+    due = at(2, 13)
+
+    async def record(hold: asyncio.Event | None = None) -> None:
+        async with desk.db.writer() as session, session.begin():
+            conversation = await session.get(Conversation, conversation_id)
+            assert conversation is not None
+            await reports.sla_breached(session, conversation, "first_response", due)
+            if hold is not None:
+                await hold.wait()
+
+    if desk.db.is_sqlite:  # one writer at a time: the second sees the first's fact
+        await record()
+        await record()
+    else:  # both look before either commits; the second insert waits, then skips
+        release = asyncio.Event()
+        first = asyncio.create_task(record(release))
+        await asyncio.sleep(0.2)
+        second = asyncio.create_task(record())
+        await asyncio.sleep(0.3)
+        release.set()
+        await asyncio.gather(first, second)
+    assert (
+        await desk.count(ReportFact, ReportFact.dedupe == f"sla:{conversation_id}:first_response")
+        == 1
+    )
+    report = await get(story, boss, f"/api/v1/reports/sla?{PERIOD}")
+    assert report["overall"]["first_response_breached"] == 1
