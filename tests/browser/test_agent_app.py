@@ -137,7 +137,12 @@ async def test_hostile_email_runs_nothing_and_holds_remote_images(
         await expect(page.locator(".msg-inbound .msg-subject")).to_have_text(
             "Look at this <script>alert(1)</script>"
         )
-        await page.wait_for_load_state("networkidle")
+        # The mail's own document has loaded (and would have fetched its images by now); the
+        # page's live stream stays open, so "network idle" may never come.
+        handle = await frame_element.element_handle()
+        mail_document = await handle.content_frame()
+        assert mail_document is not None
+        await mail_document.wait_for_load_state("load")
         title = await page.title()
         assert "PWNED" not in title and dialogs == []
         assert [r.path for r in callback_server.requests] == []  # remote image held back
