@@ -273,6 +273,7 @@ class Reports:
         """The monitor saw a target pass unmet (first response or resolution)."""
         if metric not in SLA_METRICS:
             return
+        await self._state(session, conversation.id)  # the lock every fact writer takes first
         where = await self.slice_of(session, conversation, conversation.assignee_id)
         await self._sla_fact(
             session, conversation, metric, "breached", due_at, where, DbSink(session)

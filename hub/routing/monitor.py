@@ -40,6 +40,22 @@ async def _push(
     await publish(session, "sla", conversation, now, state=state, due_at=due, metric=metric)
 
 
+async def lock_conversations(session: AsyncSession, ids: list[int]) -> list[Conversation]:
+    """The conversations a sweep will change, locked first and in id order: every writer takes
+    a conversation's row before its clock and ticket (a reply, a status change), so the sweep
+    does too, or two of them deadlock on PostgreSQL. Rows that only refer to the conversation
+    (facts, events) still go in meanwhile."""
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.id.in_(ids))
+        .order_by(Conversation.id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: inserts that refer to it go on
+    )
+    return list(rows.all())
+
+
 class Monitor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -62,6 +78,7 @@ class Monitor:
                 .limit(1000)
             )
         ).all()
+        await lock_conversations(session, [clock.conversation_id for clock in due])
         for clock in due:
             policy = sla.policy_named(self.settings, clock.policy)
             if policy is None:
@@ -83,9 +100,7 @@ class Monitor:
         if not dirty:
             return
         ids = [clock.conversation_id for clock in dirty]
-        conversations = (
-            await session.scalars(select(Conversation).where(Conversation.id.in_(ids)))
-        ).all()
+        conversations = await lock_conversations(session, ids)
         tickets = {
             ticket.conversation_id: ticket
             for ticket in (
