@@ -12,6 +12,8 @@ REASONS = {
     "bot_disabled": "the bot was disabled",
     "agent_took_over": "an agent took over",
     "no_answer": "the bot had no answer",
+    "no_progress": "the bot made no progress",
+    "outside_bot_hours": "outside the bot's hours",
 }
 OPTIONS_HINT = "Reply with the number of your choice."
 
@@ -25,8 +27,14 @@ def handed_off(bot: str, reason: str, detail: str | None) -> str:
     return f"Bot {bot} handed over to a person: {reason_text(reason)}{extra}"
 
 
-def handed_back(bot: str) -> str:
+def handed_back(bot: str, reason: str = "handback") -> str:
+    if reason == "resolved":
+        return f"Handed back to bot {bot}: the customer wrote again after the resolution"
     return f"Handed back to bot {bot}"
+
+
+def outside_hours(bot: str) -> str:
+    return f"Bot {bot} is outside its hours: the conversation goes to people"
 
 
 def not_bots_turn(state: str) -> ApiError:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from hub.bots import handoff, registry, texts, wire
+from hub.bots import handoff, registry, schedule, texts, wire
 from hub.bots.figures import bot_figures
 from hub.bots.service import BotService
 from hub.core.authz import visible_conversation
@@ -20,6 +20,7 @@ from hub.web.api.models import bots as shapes
 from hub.web.api.models.bots import (
     BotChange,
     BotCreated,
+    BotCredentials,
     BotId,
     BotList,
     BotMessage,
@@ -58,6 +59,9 @@ async def create_bot(call: Call, body: shapes.NewBot) -> Reply[BotCreated]:
     unknown = [c for c in body.channels if c not in call.hub.settings.channels]
     if unknown:
         raise texts.bad_reply("channels", f"unknown channel {unknown[0]!r}")
+    hours = schedule.hours_problem(body.hours, call.hub.settings.calendars)
+    if hours:
+        raise texts.bad_reply("hours", hours)
     async with call.hub.db.writer() as session:
         made = await registry.create(
             session, call.principal.agent_id, body.model_dump(), call.hub.clock.now()
@@ -89,6 +93,9 @@ async def change_bot(call: Call, path: BotId, body: BotChange) -> BotShown:
     unknown = [c for c in changes.get("channels", []) if c not in call.hub.settings.channels]
     if unknown:
         raise texts.bad_reply("channels", f"unknown channel {unknown[0]!r}")
+    hours = schedule.hours_problem(changes.get("hours"), call.hub.settings.calendars)
+    if hours:
+        raise texts.bad_reply("hours", hours)
     async with call.hub.db.writer() as session:
         bot = await session.get(Bot, path.bot_id, with_for_update=True)
         if bot is None:
@@ -96,6 +103,23 @@ async def change_bot(call: Call, path: BotId, body: BotChange) -> BotShown:
         await registry.update(session, call.principal.agent_id, bot, changes, call.hub.clock.now())
         await session.commit()
         return BotShown(**registry.shown(bot))
+
+
+@endpoint(
+    "POST",
+    "/api/v1/bots/{bot_id}/credentials",
+    Doc(TAG, "Rotate a bot's token and signing secret (admins)", "rotateBotCredentials",
+        requires=ADMIN, ok={200: "The new token and secret, shown only now"},
+        errors=(401, 403, 404)),
+)  # fmt: skip
+async def rotate_credentials(call: Call, path: BotId) -> BotCredentials:
+    async with call.hub.db.writer() as session:
+        bot = await session.get(Bot, path.bot_id, with_for_update=True)
+        if bot is None:
+            raise not_found("bot", path.bot_id)
+        made = await registry.rotate(session, call.principal.agent_id, bot, call.hub.clock.now())
+        await session.commit()
+    return BotCredentials(token=made.token, secret=made.secret)
 
 
 @endpoint(
@@ -217,6 +241,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     create_bot,
     list_bots,
     change_bot,
+    rotate_credentials,
     deliveries,
     bot_says,
     hand_back,
