@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots import texts
+from hub.bots import schedule, texts
 from hub.core.audit import record_change
 from hub.db.bots_models import Bot
 
@@ -98,3 +99,19 @@ async def rotate(session: AsyncSession, actor_id: int, bot: Bot, now: datetime) 
         new={"rotated": ["token", "secret"]}, at=now,
     )  # fmt: skip
     return Created(bot, token, secret)
+
+
+def problems(
+    kind: str, fields: Mapping[str, Any], channels: Collection[str], calendars: Mapping[str, Any]
+) -> dict[str, str]:
+    """What is wrong with a bot's fields beyond their shapes, by field (empty: nothing)."""
+    found: dict[str, str] = {}
+    if kind != "faq" and "url" in fields and not fields["url"]:
+        found["url"] = "a webhook or Rasa bot needs a URL"
+    unknown = [c for c in fields.get("channels") or () if c not in channels]
+    if unknown:
+        found["channels"] = f"unknown channel {unknown[0]!r}"
+    hours = schedule.hours_problem(fields.get("hours"), calendars)
+    if hours:
+        found["hours"] = hours
+    return found

@@ -50,6 +50,11 @@ def bad_reply(field: str, problem: str) -> ApiError:
     return ApiError(422, "invalid_bot_reply", f"{field}: {problem}", {field: problem})
 
 
+def bad_fields(problems: dict[str, str]) -> ApiError:
+    field, problem = next(iter(problems.items()))
+    return ApiError(422, "invalid_field", f"{field}: {problem}", problems)
+
+
 def no_bot() -> ApiError:
     return ApiError(404, "not_found", "this bot does not serve that conversation")
 
@@ -59,4 +64,11 @@ def cannot_hand_back(problem: str) -> ApiError:
 
 
 def name_taken(name: str) -> ApiError:
-    return ApiError(409, "name_taken", f"a bot named {name!r} exists", {"name": "taken"})
+    return ApiError(409, "name_taken", f"a bot named {name!r} exists", {"name": "a bot of that name exists"})
+
+
+ADMIN_NOTICES = {
+    "bot_saved": "Bot saved: the change applies to the next conversation and message.",
+    "bot_enabled": "Bot enabled.",
+    "bot_disabled": "Bot disabled: its conversations go to people.",
+}

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from hub.bots import handoff, registry, schedule, texts, wire
+from hub.bots import handoff, registry, texts, wire
 from hub.bots.figures import bot_figures
 from hub.bots.service import BotService
 from hub.core.authz import visible_conversation
@@ -54,14 +54,10 @@ def service_of(call: Call) -> BotService:
         errors=(400, 401, 403, 413, 422), notes={409: "A bot of that name exists (name_taken)"}),
 )  # fmt: skip
 async def create_bot(call: Call, body: shapes.NewBot) -> Reply[BotCreated]:
-    if body.kind != "faq" and body.url is None:
-        raise texts.bad_reply("url", "a webhook or Rasa bot needs a URL")
-    unknown = [c for c in body.channels if c not in call.hub.settings.channels]
-    if unknown:
-        raise texts.bad_reply("channels", f"unknown channel {unknown[0]!r}")
-    hours = schedule.hours_problem(body.hours, call.hub.settings.calendars)
-    if hours:
-        raise texts.bad_reply("hours", hours)
+    settings = call.hub.settings
+    found = registry.problems(body.kind, body.model_dump(), settings.channels, settings.calendars)
+    if found:
+        raise texts.bad_fields(found)
     async with call.hub.db.writer() as session:
         made = await registry.create(
             session, call.principal.agent_id, body.model_dump(), call.hub.clock.now()
@@ -90,12 +86,10 @@ async def list_bots(call: Call) -> BotList:
 )  # fmt: skip
 async def change_bot(call: Call, path: BotId, body: BotChange) -> BotShown:
     changes = body.model_dump(exclude_none=True)
-    unknown = [c for c in changes.get("channels", []) if c not in call.hub.settings.channels]
-    if unknown:
-        raise texts.bad_reply("channels", f"unknown channel {unknown[0]!r}")
-    hours = schedule.hours_problem(changes.get("hours"), call.hub.settings.calendars)
-    if hours:
-        raise texts.bad_reply("hours", hours)
+    settings = call.hub.settings
+    found = registry.problems("", changes, settings.channels, settings.calendars)
+    if found:
+        raise texts.bad_fields(found)
     async with call.hub.db.writer() as session:
         bot = await session.get(Bot, path.bot_id, with_for_update=True)
         if bot is None:

@@ -13,6 +13,7 @@ from hub.web.ui import (
     accounts,
     actions,
     admin_agents,
+    admin_bots,
     admin_channels,
     admin_home,
     admin_password,
@@ -72,6 +73,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         admin_sla,
         admin_templates,
         admin_channels,
+        admin_bots,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
