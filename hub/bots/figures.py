@@ -105,6 +105,4 @@ def totals(found: list[BotFigure]) -> Totals:
     reasons: Counter[str] = Counter()
     for one in found:
         reasons.update(one.handoffs)
-    return Totals(
-        sum(f.conversations for f in found), sum(f.contained for f in found), reasons
-    )
+    return Totals(sum(f.conversations for f in found), sum(f.contained for f in found), reasons)

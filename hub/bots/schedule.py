@@ -21,7 +21,7 @@ def serves(bot: Bot, channel: str, team: str) -> bool:
 
 
 def is_open(bot: Bot, calendars: Mapping[str, CalendarSettings], at: datetime) -> bool:
-    """Inside the bot's hours; a calendar that no longer exists counts as closed (fail to people)."""
+    """Inside the bot's hours; a calendar that no longer exists counts as closed."""
     if not bot.hours or bot.hours == ALWAYS:
         return True
     if bot.hours not in calendars:

@@ -64,7 +64,9 @@ def cannot_hand_back(problem: str) -> ApiError:
 
 
 def name_taken(name: str) -> ApiError:
-    return ApiError(409, "name_taken", f"a bot named {name!r} exists", {"name": "a bot of that name exists"})
+    return ApiError(
+        409, "name_taken", f"a bot named {name!r} exists", {"name": "a bot of that name exists"}
+    )
 
 
 ADMIN_NOTICES = {

@@ -133,9 +133,7 @@ async def save(request: web.Request) -> web.StreamResponse:
         read = form.read(values, hub.settings, bot.kind)
         if read.errors:
             await session.rollback()
-            return await bot_page(
-                request, bot_id, shown=read.shown, errors=read.errors, status=422
-            )
+            return await bot_page(request, bot_id, shown=read.shown, errors=read.errors, status=422)
         await registry.update(session, viewer.agent_id, bot, read.fields, hub.clock.now())
         await session.commit()
     see_other(f"/ui/admin/bots/{bot_id}", "bot_saved")
@@ -151,9 +149,7 @@ async def switch(request: web.Request) -> web.StreamResponse:
         bot = await session.get(Bot, bot_id, with_for_update=True)
         if bot is None:
             raise not_found("bot", bot_id)
-        await registry.update(
-            session, viewer.agent_id, bot, {"enabled": enabled}, hub.clock.now()
-        )
+        await registry.update(session, viewer.agent_id, bot, {"enabled": enabled}, hub.clock.now())
         await session.commit()
     see_other(f"/ui/admin/bots/{bot_id}", "bot_enabled" if enabled else "bot_disabled")
 

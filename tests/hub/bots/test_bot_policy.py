@@ -122,10 +122,14 @@ async def test_a_bot_that_keeps_not_understanding_is_taken_off_the_conversation(
         desk, name="helper", kind="webhook", url=fake_bot.url("/events"), channels=["api"],
         max_turns_without_progress=2,
     )  # fmt: skip
-    fake_bot.answer = lambda body: {
-        "messages": [{"text": f"Sorry, I did not get '{body['message']['text']}'"}],
-        "understood": False,
-    } if "message" in body else {}
+    fake_bot.answer = lambda body: (
+        {
+            "messages": [{"text": f"Sorry, I did not get '{body['message']['text']}'"}],
+            "understood": False,
+        }
+        if "message" in body
+        else {}
+    )
     opened = await desk.customer_writes("blorp")
     await desk.run_jobs()
     assert (await state_of(desk, opened.conversation_id)).state == "bot"

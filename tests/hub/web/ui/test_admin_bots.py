@@ -24,16 +24,6 @@ def credential(page: str, what: str) -> str:
     return found.group(1)
 
 
-async def bot_row(desk: Desk, name: str) -> Bot:
-    async with desk.db.reader() as session:
-        found = await session.scalar(Bot.__table__.select().where(Bot.name == name))  # type: ignore[arg-type]
-        assert found is not None
-    async with desk.db.reader() as session:
-        bot = await session.get(Bot, found)
-        assert bot is not None
-        return bot
-
-
 async def speaks(desk: Desk, token: str) -> int:
     """What the API answers the bot's token (404: known bot, no such conversation)."""
     answer = await desk.client.post(
@@ -82,7 +72,11 @@ async def test_an_admin_registers_and_runs_a_bot_from_the_browser(
     async with desk.db.reader() as session:
         bot = await session.get(Bot, bot_id)
         assert bot is not None
-        assert (bot.hours, bot.channels, bot.handback_on_resolve) == ("office", ["mail", "api"], True)
+        assert (bot.hours, bot.channels, bot.handback_on_resolve) == (
+            "office",
+            ["mail", "api"],
+            True,
+        )
         assert (bot.max_turns_without_progress, bot.timeout_ms, bot.enabled) == (3, 3000, True)
         session.add(
             BotDelivery(

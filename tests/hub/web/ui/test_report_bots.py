@@ -41,7 +41,10 @@ async def test_a_supervisor_sees_containment_handoffs_and_bot_speed(
     cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
     assert cells[:4] == ["2", "1", "50.0 %", "1"]
     assert cells[4] != "-"  # the bot's p50 answer time, in ms
-    assert 'data-reason="customer_asked"><th scope="row">the customer asked for a person</th><td>1<' in page
+    assert (
+        'data-reason="customer_asked"><th scope="row">the customer asked for a person</th><td>1<'
+        in page
+    )
 
     other = await boss.page("/ui/reports/bots?channel=api")
     assert "No bot conversations in this period." in other
