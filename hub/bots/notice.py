@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.bots import texts
+from hub.bots.schedule import OUTSIDE
 from hub.db.bots_models import Bot, BotSession
 from hub.db.models import Direction, Message
 
@@ -82,12 +83,15 @@ async def notice_for(session: AsyncSession, conversation_id: int) -> HandoffNoti
 
 
 async def waiting_reasons(session: AsyncSession, conversation_ids: list[int]) -> dict[int, str]:
-    """For an inbox page: the handoff reason of each conversation still waiting for a person."""
+    """For an inbox page: the handoff reason of each conversation still waiting for a person
+    (not those that came outside a bot's hours: they are ordinary conversations)."""
     if not conversation_ids:
         return {}
     rows = await session.execute(
         select(BotSession.conversation_id, BotSession.reason).where(
-            BotSession.conversation_id.in_(conversation_ids), BotSession.state == PENDING
+            BotSession.conversation_id.in_(conversation_ids),
+            BotSession.state == PENDING,
+            BotSession.reason != OUTSIDE,  # never the bot's: nothing was handed over
         )
     )
     return {cid: texts.reason_text(reason or "") for cid, reason in rows}
