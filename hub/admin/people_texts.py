@@ -17,6 +17,7 @@ AREAS = (
     "hours",
     "templates",
     "settings",
+    "bots",
 )
 MAX_CAPACITY = 1000
 MAX_SKILLS = 50

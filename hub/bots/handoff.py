@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots import texts
+from hub.bots import notice, schedule, texts
 from hub.config.settings import Settings
 from hub.core import sla
 from hub.core.conversations import log_event
 from hub.db.bots_models import Bot, BotSession
-from hub.db.models import Conversation
+from hub.db.models import Conversation, ConversationStatus, Direction, Message
 from hub.db.routing_models import ConversationRouting, SlaClock
 from hub.platform.events import publish
 from hub.routing.assignment import assign_or_queue
@@ -23,6 +24,7 @@ BOT = "bot"
 PENDING = "pending_human"
 HUMAN = "human"
 EVENT = "bot_handoff"
+RESOLVED_LINE = f"Status changed to {ConversationStatus.RESOLVED.value}"  # set_status's line
 
 
 async def locked_session(session: AsyncSession, conversation_id: int) -> BotSession | None:
@@ -81,14 +83,16 @@ async def hand_off(
         reason_text=texts.reason_text(reason),
         detail=detail,
         state=PENDING,
+        transcript=notice.as_payload(await notice.transcript(session, conversation.id)),
     )
     return True
 
 
 async def hand_back(
-    session: AsyncSession, state: BotSession, bot: Bot, now: datetime
+    session: AsyncSession, state: BotSession, bot: Bot, now: datetime, reason: str = "handback"
 ) -> ConversationRouting:
-    """From ``pending_human`` or ``human`` back to ``bot`` (an agent's decision)."""
+    """From ``pending_human`` or ``human`` back to ``bot`` (an agent's decision, or the hub's
+    on a resolved conversation's next message: reason ``resolved``)."""
     if state.state == BOT:
         raise texts.cannot_hand_back("the bot already holds this conversation")
     if not bot.enabled:
@@ -97,7 +101,40 @@ async def hand_back(
     routing = await session.get(ConversationRouting, state.conversation_id)
     assert conversation is not None and routing is not None
     state.state, state.bot_id, state.errors = BOT, bot.id, 0
+    state.stalled, state.last_answer = 0, None
     routing.bot, routing.bot_active, routing.queued_at = bot.name, True, None
-    await log_event(session, conversation, texts.handed_back(bot.name), now)
-    await publish(session, EVENT, conversation, now, bot=bot.name, reason="handback", state=BOT)
+    await log_event(session, conversation, texts.handed_back(bot.name, reason), now)
+    await publish(session, EVENT, conversation, now, bot=bot.name, reason=reason, state=BOT)
     return routing
+
+
+async def resolved_since(session: AsyncSession, conversation_id: int, since: datetime) -> bool:
+    """The conversation was resolved at or after ``since`` (its timeline says so)."""
+    found = await session.scalar(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.EVENT,
+            Message.text == RESOLVED_LINE,
+            Message.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def back_on_return(
+    session: AsyncSession, settings: Settings, state: BotSession, bot: Bot, now: datetime
+) -> bool:
+    """A customer writes again in a conversation the bot handed off and a person resolved:
+    with ``handback_on_resolve`` (and the bot enabled, inside its hours) the bot has it again."""
+    if state.state == BOT or state.reason is None or state.handoff_at is None:
+        return False
+    if not bot.handback_on_resolve or not bot.enabled:
+        return False
+    if not schedule.is_open(bot, settings.calendars, now):
+        return False
+    if not await resolved_since(session, state.conversation_id, state.handoff_at):
+        return False
+    await hand_back(session, state, bot, now, "resolved")
+    return True

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots import handoff, rendering, signing, texts, wire
+from hub.bots import handoff, progress, rendering, schedule, signing, texts, wire
 from hub.bots.client import Answer, post
 from hub.config.settings import Settings
+from hub.core.conversations import log_event
 from hub.core.tickets import reply_subject
 from hub.db.bots_models import Bot, BotDelivery, BotSession
 from hub.db.models import Conversation, Direction, Message
@@ -70,23 +71,29 @@ class BotService:
         now: datetime,
     ) -> bool:
         enabled = await session.scalars(select(Bot).where(Bot.enabled.is_(True)).order_by(Bot.id))
-        for bot in enabled:
-            if conversation.channel in bot.channels and (not bot.teams or team in bot.teams):
-                routing.bot, routing.bot_active = bot.name, True
-                session.add(
-                    BotSession(
-                        conversation_id=conversation.id,
-                        bot_id=bot.id,
-                        channel=conversation.channel,
-                        state=handoff.BOT,
-                        errors=0,
-                        opened_at=now,
-                    )
-                )
-                await session.flush()
-                await self.event(session, bot, conversation, "conversation.opened", now)
-                return True
-        return False
+        chosen = schedule.pick(enabled, conversation.channel, team, self.settings.calendars, now)
+        bot = chosen.bot or chosen.closed
+        if bot is None:
+            return False
+        session.add(
+            BotSession(
+                conversation_id=conversation.id,
+                bot_id=bot.id,
+                channel=conversation.channel,
+                state=handoff.BOT if chosen.bot else handoff.PENDING,
+                reason=None if chosen.bot else schedule.OUTSIDE,
+                handoff_at=None if chosen.bot else now,
+                errors=0,
+                opened_at=now,
+            )
+        )
+        await session.flush()
+        if chosen.bot is None:  # straight to people, by the normal routing
+            await log_event(session, conversation, texts.outside_hours(bot.name), now)
+            return False
+        routing.bot, routing.bot_active = bot.name, True
+        await self.event(session, bot, conversation, "conversation.opened", now)
+        return True
 
     async def turn(
         self,
@@ -102,7 +109,9 @@ class BotService:
         bot = await session.get(Bot, state.bot_id)
         assert bot is not None
         if state.state != handoff.BOT:
-            return True
+            if not await handoff.back_on_return(session, self.settings, state, bot, now):
+                return True
+            await self.event(session, bot, conversation, "conversation.handback", now)
         if not bot.enabled:
             await self.hand_off(session, state, bot, "bot_disabled", now)
         elif self.wants_person(message.text):
@@ -315,6 +324,8 @@ class BotService:
         await self.say(session, conversation, state, bot, result.reply.messages, now)
         if result.reply.handoff:
             await self.hand_off(session, state, bot, "bot_asked", now, result.reply.reason)
+        elif progress.stuck(state, bot, result.reply):
+            await self.hand_off(session, state, bot, progress.REASON, now)
         return Outcome("done", f"relayed {len(result.reply.messages)}")
 
 

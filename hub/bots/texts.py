@@ -12,6 +12,8 @@ REASONS = {
     "bot_disabled": "the bot was disabled",
     "agent_took_over": "an agent took over",
     "no_answer": "the bot had no answer",
+    "no_progress": "the bot made no progress",
+    "outside_bot_hours": "outside the bot's hours",
 }
 OPTIONS_HINT = "Reply with the number of your choice."
 
@@ -25,8 +27,14 @@ def handed_off(bot: str, reason: str, detail: str | None) -> str:
     return f"Bot {bot} handed over to a person: {reason_text(reason)}{extra}"
 
 
-def handed_back(bot: str) -> str:
+def handed_back(bot: str, reason: str = "handback") -> str:
+    if reason == "resolved":
+        return f"Handed back to bot {bot}: the customer wrote again after the resolution"
     return f"Handed back to bot {bot}"
+
+
+def outside_hours(bot: str) -> str:
+    return f"Bot {bot} is outside its hours: the conversation goes to people"
 
 
 def not_bots_turn(state: str) -> ApiError:
@@ -42,6 +50,11 @@ def bad_reply(field: str, problem: str) -> ApiError:
     return ApiError(422, "invalid_bot_reply", f"{field}: {problem}", {field: problem})
 
 
+def bad_fields(problems: dict[str, str]) -> ApiError:
+    field, problem = next(iter(problems.items()))
+    return ApiError(422, "invalid_field", f"{field}: {problem}", problems)
+
+
 def no_bot() -> ApiError:
     return ApiError(404, "not_found", "this bot does not serve that conversation")
 
@@ -51,4 +64,13 @@ def cannot_hand_back(problem: str) -> ApiError:
 
 
 def name_taken(name: str) -> ApiError:
-    return ApiError(409, "name_taken", f"a bot named {name!r} exists", {"name": "taken"})
+    return ApiError(
+        409, "name_taken", f"a bot named {name!r} exists", {"name": "a bot of that name exists"}
+    )
+
+
+ADMIN_NOTICES = {
+    "bot_saved": "Bot saved: the change applies to the next conversation and message.",
+    "bot_enabled": "Bot enabled.",
+    "bot_disabled": "Bot disabled: its conversations go to people.",
+}

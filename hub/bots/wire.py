@@ -43,6 +43,7 @@ class BotReply:
     messages: tuple[RichMessage, ...] = ()
     handoff: bool = False
     reason: str | None = None
+    understood: bool = True  # False: the bot's fallback ("did not understand"), see progress.py
 
 
 def _button(raw: Any, where: str) -> Button:
@@ -90,7 +91,7 @@ def webhook_reply(body: Any) -> BotReply:
         return BotReply()
     if not isinstance(body, Mapping):
         raise ReplyProblem("body", "the answer is a JSON object")
-    unknown = set(body) - {"messages", "handoff", "reason"}
+    unknown = set(body) - {"messages", "handoff", "reason", "understood"}
     if unknown:
         raise ReplyProblem(sorted(unknown)[0], "unknown element")
     items = body.get("messages") or []
@@ -102,6 +103,7 @@ def webhook_reply(body: Any) -> BotReply:
         tuple(m for m in found if m is not None),
         body.get("handoff") is True,
         str(reason)[:300] if reason else None,
+        body.get("understood") is not False,
     )
 
 
@@ -109,18 +111,35 @@ def rasa_reply(body: Any) -> BotReply:
     if not isinstance(body, list):
         raise ReplyProblem("body", "a Rasa REST answer is a JSON list")
     found: list[RichMessage] = []
-    handoff = False
+    handoff, understood = False, True
     for index, item in enumerate(body[:MAX_MESSAGES]):
         if not isinstance(item, Mapping):
             continue
         custom = item.get("custom")
         if isinstance(custom, Mapping) and custom.get("handoff") is True:
             handoff = True
+        understood = understood and not rasa_fallback(item)
         shown = {k: v for k, v in item.items() if k in ("text", "buttons")}
         one = message(shown, f"[{index}]") if shown else None
         if one is not None:
             found.append(one)
-    return BotReply(tuple(found), handoff)
+    return BotReply(tuple(found), handoff, understood=understood)
+
+
+RASA_FALLBACKS = frozenset({"nlu_fallback", "utter_default", "action_default_fallback"})
+
+
+def rasa_fallback(item: Mapping[str, Any]) -> bool:
+    """Rasa's "did not understand": the ``nlu_fallback`` intent or the ``utter_default``
+    response, named by the item (``response``/``template``/``utter_action``) or in its
+    ``custom`` (``intent``, ``response``, or ``"understood": false``)."""
+    custom = item.get("custom")
+    named = [item.get(k) for k in ("response", "template", "utter_action")]
+    if isinstance(custom, Mapping):
+        if custom.get("understood") is False:
+            return True
+        named += [custom.get("intent"), custom.get("response")]
+    return any(isinstance(n, str) and n in RASA_FALLBACKS for n in named)
 
 
 def rasa_body(sender: str, text: str, conversation_id: int, channel: str) -> dict[str, Any]:

@@ -25,6 +25,8 @@ class Bot(Base):
     timeout_ms: Mapped[int] = mapped_column(Integer, default=5000)
     max_errors: Mapped[int] = mapped_column(Integer, default=3)
     handback_on_resolve: Mapped[bool] = mapped_column(Boolean, default=False)
+    hours: Mapped[str | None] = mapped_column(String(64))  # a calendar's name; None: always
+    max_turns_without_progress: Mapped[int] = mapped_column(Integer, default=0)  # 0: no limit
     created_at: Mapped[datetime]
 
 
@@ -40,6 +42,8 @@ class BotSession(Base):
     reason: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(300))
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    stalled: Mapped[int] = mapped_column(Integer, default=0)  # bot turns in a row w/o progress
+    last_answer: Mapped[str | None] = mapped_column(String(64))  # digest of the last answer
     opened_at: Mapped[datetime]
     handoff_at: Mapped[datetime | None]
     human_at: Mapped[datetime | None]

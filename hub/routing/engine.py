@@ -211,7 +211,8 @@ class RoutingEngine:
             return
         await sla.note_customer_message(session, conversation.id, now)
         routing = await session.get(ConversationRouting, conversation.id)
-        plugin = self.plugin if routing is not None and routing.bot_active else None
+        served = routing is not None and (routing.bot_active or routing.bot is not None)
+        plugin = self.plugin if served else None
         if plugin and routing and await plugin.turn(session, conversation, routing, message, now):
             return
         if routing is not None and routing.bot_active:

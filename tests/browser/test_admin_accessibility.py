@@ -19,6 +19,7 @@ PAGES = (
     "/ui/admin/teams",
     "/ui/admin/channels",
     "/ui/admin/routing",
+    "/ui/admin/bots",
     "/ui/admin/sla",
     "/ui/admin/templates",
     "/ui/admin/settings",

@@ -20,6 +20,7 @@ from hub.web.api.models import bots as shapes
 from hub.web.api.models.bots import (
     BotChange,
     BotCreated,
+    BotCredentials,
     BotId,
     BotList,
     BotMessage,
@@ -53,11 +54,10 @@ def service_of(call: Call) -> BotService:
         errors=(400, 401, 403, 413, 422), notes={409: "A bot of that name exists (name_taken)"}),
 )  # fmt: skip
 async def create_bot(call: Call, body: shapes.NewBot) -> Reply[BotCreated]:
-    if body.kind != "faq" and body.url is None:
-        raise texts.bad_reply("url", "a webhook or Rasa bot needs a URL")
-    unknown = [c for c in body.channels if c not in call.hub.settings.channels]
-    if unknown:
-        raise texts.bad_reply("channels", f"unknown channel {unknown[0]!r}")
+    settings = call.hub.settings
+    found = registry.problems(body.kind, body.model_dump(), settings.channels, settings.calendars)
+    if found:
+        raise texts.bad_fields(found)
     async with call.hub.db.writer() as session:
         made = await registry.create(
             session, call.principal.agent_id, body.model_dump(), call.hub.clock.now()
@@ -86,9 +86,10 @@ async def list_bots(call: Call) -> BotList:
 )  # fmt: skip
 async def change_bot(call: Call, path: BotId, body: BotChange) -> BotShown:
     changes = body.model_dump(exclude_none=True)
-    unknown = [c for c in changes.get("channels", []) if c not in call.hub.settings.channels]
-    if unknown:
-        raise texts.bad_reply("channels", f"unknown channel {unknown[0]!r}")
+    settings = call.hub.settings
+    found = registry.problems("", changes, settings.channels, settings.calendars)
+    if found:
+        raise texts.bad_fields(found)
     async with call.hub.db.writer() as session:
         bot = await session.get(Bot, path.bot_id, with_for_update=True)
         if bot is None:
@@ -96,6 +97,23 @@ async def change_bot(call: Call, path: BotId, body: BotChange) -> BotShown:
         await registry.update(session, call.principal.agent_id, bot, changes, call.hub.clock.now())
         await session.commit()
         return BotShown(**registry.shown(bot))
+
+
+@endpoint(
+    "POST",
+    "/api/v1/bots/{bot_id}/credentials",
+    Doc(TAG, "Rotate a bot's token and signing secret (admins)", "rotateBotCredentials",
+        requires=ADMIN, ok={200: "The new token and secret, shown only now"},
+        errors=(401, 403, 404)),
+)  # fmt: skip
+async def rotate_credentials(call: Call, path: BotId) -> BotCredentials:
+    async with call.hub.db.writer() as session:
+        bot = await session.get(Bot, path.bot_id, with_for_update=True)
+        if bot is None:
+            raise not_found("bot", path.bot_id)
+        made = await registry.rotate(session, call.principal.agent_id, bot, call.hub.clock.now())
+        await session.commit()
+    return BotCredentials(token=made.token, secret=made.secret)
 
 
 @endpoint(
@@ -217,6 +235,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     create_bot,
     list_bots,
     change_bot,
+    rotate_credentials,
     deliveries,
     bot_says,
     hand_back,

@@ -55,7 +55,7 @@
 
   /* Live updates. EventSource reconnects by itself and sends Last-Event-ID, so the server
      replays what was missed; if the browser gives up, we reconnect with ?after=. */
-  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "sla", "notice", "reset"];
+  const KINDS = ["message", "activity", "assignment", "note", "tags", "team", "delivery", "typing", "presence", "sla", "notice", "reset", "bot_handoff"];
   function connect(onEvent) {
     const badge = $("#live-state");
     let lastId = body.dataset.eventId || ""; // events after the page was rendered are replayed
@@ -128,6 +128,9 @@
     const mine = (ids) => Array.isArray(ids) && ids.map(String).includes(me);
     let text = null;
     if (event.kind === "notice" && mine(event.recipients)) text = event.text;
+    if (event.kind === "bot_handoff" && event.state === "pending_human") {
+      text = "Bot " + event.bot + " handed conversation #" + event.conversation_id + " over: " + event.reason_text + ".";
+    }
     if (event.kind === "note" && mine(event.mentioned)) {
       text = "You were mentioned in conversation #" + event.conversation_id + ".";
     }

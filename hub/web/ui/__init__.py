@@ -13,6 +13,7 @@ from hub.web.ui import (
     accounts,
     actions,
     admin_agents,
+    admin_bots,
     admin_channels,
     admin_home,
     admin_password,
@@ -32,6 +33,7 @@ from hub.web.ui import (
     customers_profile,
     inbox,
     live_ops,
+    report_bots,
     reports,
     search,
     segments,
@@ -66,12 +68,14 @@ def setup(app: web.Application, pages: Environment) -> None:
         customers_privacy,
         segments,
         reports,
+        report_bots,
         search,
         admin_settings,
         admin_routing,
         admin_sla,
         admin_templates,
         admin_channels,
+        admin_bots,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)

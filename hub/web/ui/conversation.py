@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.agent.merging import default_survivor, history, merge_customers, undo_merge
 from hub.agent.replies import reply_routes
 from hub.agent.snooze import snoozed_until
+from hub.bots.notice import notice_for
 from hub.bots.service import shown_state
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, can_see_customer, conversation_filter, visible_conversation
@@ -247,6 +248,7 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
             "unassigned_reason": await unassigned_reason(session, conversation),
             "snoozed_until": await snoozed_until(session, conversation.id),
             "bot_state": await shown_state(session, conversation.id),
+            "bot_notice": await notice_for(session, conversation.id),
             "typing": await collision.others(
                 session, conversation.id, viewer.agent_id, hub.clock.now()
             ),

@@ -30,6 +30,7 @@ TABS = (
     ("sla", "/ui/reports/sla", "SLA"),
     ("csat", "/ui/reports/csat", "Satisfaction"),
     ("agents", "/ui/reports/agents", "Agents"),
+    ("bots", "/ui/reports/bots", "Bots"),
 )
 FORBIDDEN = ApiError(403, "forbidden", texts.FORBIDDEN_PAGE)
 

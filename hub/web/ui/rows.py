@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.notice import waiting_reasons
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, Customer, Direction, Message, Team, Ticket
 
@@ -26,6 +27,7 @@ class Row:
     ticket_number: int | None
     sla_due: datetime | None
     tags: tuple[str, ...]
+    handoff: str | None = None  # a bot handed it over and it waits for a person: why
 
     @property
     def awaiting_reply(self) -> bool:
@@ -104,6 +106,7 @@ async def load_rows(
         .order_by(ConversationTag.tag)
     ):
         tags[conversation_id].append(tag)
+    handoffs = await waiting_reasons(session, ids)
     rows = []
     for conversation in conversations:
         text, direction = previews.get(conversation.id, ("", ""))
@@ -118,6 +121,7 @@ async def load_rows(
                 ticket_number=tickets.get(conversation.id),
                 sla_due=conversation.sla_due_at,
                 tags=tuple(tags.get(conversation.id, ())),
+                handoff=handoffs.get(conversation.id),
             )
         )
     return rows

@@ -15,6 +15,15 @@ NAME = Says("must be 1-64 letters, digits, '-' or '_'")
 Channels = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=50)]
 TimeoutMs = Annotated[int, Field(ge=100, le=30000)]
 MaxErrors = Annotated[int, Field(ge=1, le=20)]
+MaxTurns = Annotated[int, Field(ge=0, le=50, description="turns without progress; 0: no limit")]
+Hours = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description='a calendar named under settings "calendars", or "always"',
+    ),
+]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=500)]
 
 
@@ -35,6 +44,9 @@ class NewBot(Reading):
     enabled: bool = True
     timeout_ms: TimeoutMs = 5000
     max_errors: MaxErrors = 3
+    hours: Hours = "always"
+    max_turns_without_progress: MaxTurns = 0
+    handback_on_resolve: bool = False
 
 
 class BotChange(Reading):
@@ -44,6 +56,9 @@ class BotChange(Reading):
     enabled: bool | SkipJsonSchema[None] = None
     timeout_ms: TimeoutMs | SkipJsonSchema[None] = None
     max_errors: MaxErrors | SkipJsonSchema[None] = None
+    hours: Hours | SkipJsonSchema[None] = None
+    max_turns_without_progress: MaxTurns | SkipJsonSchema[None] = None
+    handback_on_resolve: bool | SkipJsonSchema[None] = None
 
 
 class BotShown(Answer):
@@ -56,11 +71,19 @@ class BotShown(Answer):
     enabled: bool
     timeout_ms: int
     max_errors: int
+    hours: str
+    max_turns_without_progress: int
+    handback_on_resolve: bool
 
 
 class BotCreated(BotShown):
     token: str = Field(description="the bot's API token, shown only now")
     secret: str = Field(description="the signing secret of events to the bot, shown only now")
+
+
+class BotCredentials(Answer):
+    token: str = Field(description="the bot's new API token, shown only now")
+    secret: str = Field(description="the new signing secret, shown only now")
 
 
 class BotList(Answer):
