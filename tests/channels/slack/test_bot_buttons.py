@@ -14,14 +14,14 @@ from aiohttp import ClientResponse
 from sqlalchemy import select
 
 from hub.db.models import Message
-
 from tests.channels.slack.conftest import post_event, slack_fixture
-from tests.hub.bots.conftest import fake_bot, register  # noqa: F401  (the fake bot)
+from tests.hub.bots import conftest as bots
 from tests.support.desk import Desk
 from tests.support.fake_bot import FakeBot
 from tests.support.fake_slack import FakeSlack, signed_headers
 from tests.support.poll import eventually
 
+fake_bot = bots.fake_bot  # the fake bot on a local server, as the bot stories have it
 CUSTOMER = "W111"
 ROOT_TS = "1596183880.004200"
 
@@ -102,7 +102,9 @@ def blocks_of(call: Any) -> list[dict[str, Any]]:
 async def test_a_webhook_bots_card_is_block_kit_and_a_press_comes_back_once(
     sl: Desk, fake_slack: FakeSlack, fake_bot: FakeBot
 ) -> None:
-    await register(sl, name="shop", kind="webhook", url=fake_bot.url("/events"), channels=["sl"])
+    await bots.register(
+        sl, name="shop", kind="webhook", url=fake_bot.url("/events"), channels=["sl"]
+    )
     fake_bot.answer = card_answer
     assert (
         await post_event(sl, slack_fixture("event_callback_message_channel.json"))
@@ -157,7 +159,7 @@ async def test_a_webhook_bots_card_is_block_kit_and_a_press_comes_back_once(
 async def test_a_rasa_bots_buttons_on_slack_and_the_press_as_its_payload(
     sl: Desk, fake_slack: FakeSlack, fake_bot: FakeBot
 ) -> None:
-    await register(sl, name="rasa", kind="rasa", url=fake_bot.url("/webhooks/rest/webhook"),
+    await bots.register(sl, name="rasa", kind="rasa", url=fake_bot.url("/webhooks/rest/webhook"),
                    channels=["sl"])  # fmt: skip
     fake_bot.answer = lambda body: (
         [{"text": "Pro it is."}]

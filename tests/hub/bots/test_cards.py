@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hub.db.models import Role
 from tests.channels.telegram.conftest import post_update, telegram_overrides
 from tests.channels.web.widget_client import Visitor
 from tests.conftest import make_settings
 from tests.hub.bots.conftest import register
 from tests.hub.bots.test_limits_and_figures import opened_by_bot
 from tests.hub.bots.test_rich_replies import press_update, text_update
-from hub.db.models import Role
 from tests.support.desk import MakeDesk, auth
 from tests.support.fake_bot import FakeBot
 from tests.support.fake_telegram import FakeTelegram
