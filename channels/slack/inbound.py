@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from channels import strict_json
 from channels.base import ChannelRejected, InboundMessage, InboundRequest
+from channels.slack.actions import presses
 from channels.slack.config import SlackChannelConfig
 from channels.slack.events import translate
 
@@ -69,7 +70,10 @@ class EventsEndpoint:
             delivery: _Delivery = context[DELIVERY]
             delivery.handled = True
             try:
-                messages = translate(name, config, body)
+                if body.get("type") == "block_actions":  # interactivity sent to this URL
+                    messages = presses(name, body)
+                else:
+                    messages = translate(name, config, body)
                 await delivery.sink(messages)
                 delivery.stored = len(messages)
             except Exception as exc:  # re-raised to the caller once Bolt has returned
