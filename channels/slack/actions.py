@@ -29,7 +29,10 @@ def payload_of(request: InboundRequest) -> Payload:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         raise _bad("body", "is not UTF-8 text") from None
-    found = parse_qs(text, max_num_fields=20).get("payload", [])
+    try:
+        found = parse_qs(text, max_num_fields=20).get("payload", [])
+    except ValueError:  # more fields than any interactivity request has
+        raise _bad("body", "too many form fields") from None
     if len(found) != 1:
         raise _bad("payload", "one form field payload is required")
     try:

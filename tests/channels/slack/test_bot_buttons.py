@@ -217,3 +217,29 @@ async def test_a_press_with_a_bad_or_stale_signature_is_refused_and_not_read(
     assert bad.status == 400
     assert "payload" in (await bad.json())["error"]["fields"]
     assert await sl.inbound_messages() == []
+
+
+async def test_hostile_presses_are_refused_naming_the_problem_and_store_nothing(
+    sl: Desk, fake_slack: FakeSlack
+) -> None:
+    sample = press("1596183999.000100", "buy_kettle", "Buy it", "1596530385.194939")
+    bodies = [
+        b"payload=" + b"%5B" * 5000 + b"%5D" * 5000,  # nested past the strict reader's depth
+        b"&".join(b"f%d=1" % i for i in range(100)),  # more fields than a press has
+        urlencode({"payload": "[1, 2]"}).encode(),
+        urlencode({"payload": json.dumps({**sample, "user": "W111"})}).encode(),
+        urlencode({"payload": json.dumps({**sample, "container": {}, "channel": None})}).encode(),
+        b"\xff\xfe",
+    ]
+    for body in bodies:
+        refused = await sl.client.post(
+            "/webhooks/slack/sl/interactivity", data=body, headers=signed_headers(body)
+        )
+        assert refused.status == 400, (body[:40], await refused.text())
+        assert (await refused.json())["error"]["fields"], body[:40]
+    other = urlencode({"payload": json.dumps({"type": "view_submission", "user": {}})}).encode()
+    ignored = await sl.client.post(
+        "/webhooks/slack/sl/interactivity", data=other, headers=signed_headers(other)
+    )
+    assert ignored.status == 200
+    assert await sl.inbound_messages() == []
