@@ -1,5 +1,6 @@
 """Hostile Events API bodies: the signature is checked before the body is parsed, and a signed
-body that is deeply nested, holds a huge number or NaN, or is not text, is refused as bad JSON, never a 500."""
+body that is deeply nested, holds a huge number or NaN, or is not text, is refused as bad JSON,
+never a 500."""
 
 from __future__ import annotations
 
