@@ -90,6 +90,15 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Card:
+    """A bot's card drawn natively: a ``title`` over the text and/or an ``image`` (an http(s)
+    URL the provider fetches); the message's text and choices are the card's."""
+
+    title: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One message the hub sends; ``message_id`` is the hub's id, used for idempotency."""
 
@@ -109,6 +118,12 @@ class OutboundMessage:
     conversation_id: int | None = None
     automated: bool = False
     choices: tuple[Choice, ...] = ()  # buttons, for channels that show them natively
+    card: Card | None = None  # a card or an image, for channels that show them natively
+
+    def has_content(self) -> bool:
+        """Anything to send: text, a file, a card or buttons."""
+        files = any(a.content is not None for a in self.attachments)
+        return bool(self.text.strip() or files or self.card or self.choices)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""The Slack channel: Events API in (see inbound.py), replies out with chat.postMessage into
-the customer's thread, paced to Slack's per-channel limit and its ``Retry-After``."""
+"""The Slack channel: Events API in (see inbound.py), button presses in (actions.py), replies
+out with chat.postMessage into the customer's thread (a bot's buttons and cards as Block Kit,
+blocks.py), paced to Slack's per-channel limit and its ``Retry-After``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from channels.base import (
 )
 from channels.downloads import FetchedFile, FetchFailed, FetchTooLarge, read_capped
 from channels.pacing import Pacer
+from channels.slack.actions import payload_of, presses
+from channels.slack.blocks import blocks, drawn, fallback
 from channels.slack.config import SlackChannelConfig
 from channels.slack.events import translate
 from channels.slack.inbound import EventsEndpoint, Sink, SlackAnswer
@@ -67,6 +70,11 @@ class SlackChannel:
     def parse(self, request: InboundRequest) -> list[InboundMessage]:
         return translate(self.name, self.config, self.events.decode(request))
 
+    def parse_actions(self, request: InboundRequest) -> list[InboundMessage]:
+        """An interactivity request: signature checked first, then its button presses."""
+        self.events.verify(request)
+        return presses(self.name, payload_of(request))
+
     async def handle_events(self, request: InboundRequest, sink: Sink) -> SlackAnswer:
         return await self.events.handle(request, sink)
 
@@ -81,7 +89,7 @@ class SlackChannel:
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
         files = [a for a in message.attachments if a.content is not None]
-        if not message.text.strip() and not files:
+        if not message.has_content():
             return DeliveryResult.failed("nothing to send: empty text", permanent=True)
         channel, thread_ts = await self._target(message)
         slot = self.pacer.reserve(
@@ -97,7 +105,15 @@ class SlackChannel:
         await self.pacer.turn(channel, self.config.channel_interval_seconds)
         posted, uploaded = self._progress.get(message.message_id, (None, 0))
         try:
-            if posted is None and message.text.strip():
+            if posted is None and drawn(message):  # buttons, a card: Block Kit
+                response = await self.client.chat_postMessage(
+                    channel=channel,
+                    text=fallback(message),
+                    blocks=blocks(message),
+                    thread_ts=thread_ts,
+                )
+                posted = f"{response.get('channel') or channel}:{response.get('ts')}"
+            elif posted is None and message.text.strip():
                 response = await self.client.chat_postMessage(
                     channel=channel, text=message.text, thread_ts=thread_ts
                 )

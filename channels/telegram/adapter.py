@@ -38,7 +38,7 @@ from channels.base import (
 from channels.downloads import FetchedFile, FetchFailed, FetchTooLarge
 from channels.pacing import Pacer
 from channels.telegram.config import TelegramChannelConfig
-from channels.telegram.keyboards import keyboard
+from channels.telegram.keyboards import keyboard, shown
 from channels.telegram.updates import ALLOWED_UPDATES, translate
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,11 @@ class TelegramChannel:
     async def _deliver(self, chat_id: str, message: OutboundMessage) -> int:
         """Send every part; the first one already has its slot. Returns the last message id."""
         calls: list[Callable[[], Awaitable[int]]] = []
-        parts = split_text(message.text)
+        drawn = shown(message)
+        parts = split_text(drawn.text)
+        if drawn.photo is not None:
+            choices = () if parts else message.choices
+            calls.append(partial(self._send_photo, chat_id, drawn.photo, drawn.caption, choices))
         for index, part in enumerate(parts):
             choices = message.choices if index == len(parts) - 1 else ()
             calls.append(partial(self._send_text, chat_id, part, choices))
@@ -280,6 +284,13 @@ class TelegramChannel:
             last = await call()
         return last
 
+    async def _send_photo(
+        self, chat_id: str, url: str, caption: str | None, choices: tuple[Choice, ...]
+    ) -> int:
+        markup = keyboard(choices) if choices else None
+        sent = await self.bot.send_photo(chat_id, url, caption=caption, reply_markup=markup)
+        return sent.message_id
+
     async def _send_text(self, chat_id: str, text: str, choices: tuple[Choice, ...] = ()) -> int:
         markup = keyboard(choices) if choices else None
         sent = await self.bot.send_message(chat_id, text, reply_markup=markup)
@@ -287,7 +298,7 @@ class TelegramChannel:
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
         chat_id = await self._chat_id(message)
-        if not message.text.strip() and not any(a.content for a in message.attachments):
+        if not message.has_content():
             return DeliveryResult.failed("nothing to send: empty text", permanent=True)
         wait = await self._paced(chat_id, self.config.max_pacing_wait_seconds)
         if wait is not None:

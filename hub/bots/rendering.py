@@ -1,5 +1,7 @@
-"""Rich bot messages shown on a channel. Channels without native buttons get a readable
-fallback: the text, then the options numbered, so that a reply "2" picks option 2."""
+"""Rich bot messages shown on a channel. Telegram, Slack and the widget show buttons and cards
+natively (the adapters draw them from the message's ``raw``); other channels get a readable
+fallback: the card's title, the text, the image's link, then the options numbered, so that a
+reply "2" picks option 2."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from hub.config.settings import Settings
 
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 PRESSED = re.compile(r"^\[button\]\s*(.+)$", re.S)
-NATIVE = ("telegram", "widget")  # channel kinds that show buttons under the message
+NATIVE = ("telegram", "slack", "widget")
+CUT_BYTES = 64  # Telegram's callback_data  # channel kinds that show buttons under the message
 
 
 def native(settings: Settings, channel: str) -> bool:
@@ -22,9 +25,14 @@ def native(settings: Settings, channel: str) -> bool:
 
 
 def as_text(message: RichMessage) -> str:
+    head = [message.title] if message.title else []
+    if message.text:
+        head.append(message.text)
+    if message.image:
+        head.append(texts.image_line(message.image))
     if not message.buttons:
-        return message.text + "\n"
-    lines = [message.text, ""] if message.text else []
+        return "\n\n".join(head) + "\n"
+    lines = ["\n\n".join(head), ""] if head else []
     for number, button in enumerate(message.buttons, start=1):
         where = f" ({button.url})" if button.url else ""
         lines.append(f"{number}. {button.title}{where}")
@@ -45,7 +53,8 @@ def picked(text: str, raw: Mapping[str, Any] | None, offered: Sequence[Any]) -> 
     widget's press) or a number answering the last numbered options; None for plain words."""
     if raw and (raw.get("callback_query_id") or raw.get("button")):
         found = PRESSED.match(text)
-        return str(raw.get("button") or (found.group(1) if found else text)).strip()
+        data = str(raw.get("button") or (found.group(1) if found else text)).strip()
+        return _whole(data, offered)
     digit = DIGIT.match(text)
     if digit is None or not offered:
         return None
@@ -54,3 +63,20 @@ def picked(text: str, raw: Mapping[str, Any] | None, offered: Sequence[Any]) -> 
         payload = offered[index].get("payload")
         return str(payload) if payload else None
     return None
+
+
+def _whole(data: str, offered: Sequence[Any]) -> str:
+    """The payload a press carried, whole again when the channel had to cut it (Telegram's
+    ``callback_data`` holds 64 bytes): the offered payload it is the start of."""
+    for button in offered:
+        payload = button.get("payload") if isinstance(button, Mapping) else None
+        cut = isinstance(payload, str) and len(payload.encode()) > CUT_BYTES
+        if cut and data and payload != data and str(payload).startswith(data):
+            return str(payload)
+    return data
+
+
+def shown_raw(message: RichMessage) -> dict[str, Any]:
+    """What is kept with the message (``raw``) to draw it again: buttons, and the card."""
+    card = message.card
+    return {"buttons": buttons_raw(message.buttons), **({"card": card} if card else {})}

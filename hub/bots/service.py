@@ -225,7 +225,7 @@ class BotService:
             raw = {
                 "bot": bot.name,
                 "bot_id": bot.id,
-                "buttons": rendering.buttons_raw(one.buttons),
+                **rendering.shown_raw(one),
                 "native_buttons": native,
             }
             text = one.text + "\n" if native else rendering.as_text(one)

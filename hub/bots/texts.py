@@ -18,6 +18,10 @@ REASONS = {
 OPTIONS_HINT = "Reply with the number of your choice."
 
 
+def image_line(url: str) -> str:
+    return f"Image: {url}"
+
+
 def reason_text(reason: str) -> str:
     return REASONS.get(reason, reason)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import (
     Attachment,
+    Card,
     Channel,
     Choice,
     DeliveryResult,
@@ -146,6 +148,7 @@ class Dispatcher:
                 for b in (raw.get("buttons") or [])
                 if raw.get("native_buttons")
             ),
+            card=_card(raw),
         )
 
     async def prepare(self, claim: Claim) -> DeliveryResult:
@@ -245,3 +248,11 @@ class Dispatcher:
         if message is not None:
             message.delivery_state = DeliveryState.QUEUED
         return True
+
+
+def _card(raw: Mapping[str, Any]) -> Card | None:
+    """A bot's card or image, for channels that draw it (``raw.card``)."""
+    card = raw.get("card")
+    if not raw.get("native_buttons") or not isinstance(card, Mapping):
+        return None
+    return Card(card.get("title") or None, card.get("image") or None)

@@ -95,6 +95,19 @@ async def slack_events(request: web.Request) -> web.Response:
     return web.Response(status=answer.status, text=answer.body, content_type=answer.content_type)
 
 
+async def slack_actions(request: web.Request) -> web.Response:
+    """Interactivity: a press on a bot's button, stored before Slack hears 200 (empty)."""
+    hub = hub_of(request)
+    channel = _channel(hub, request.match_info["channel"], SlackChannel, "slack")
+    try:
+        messages = channel.parse_actions(_inbound(request, await request.read()))
+    except ChannelRejected as exc:
+        raise _rejected(exc) from None
+    await store(hub, messages)
+    return web.Response(status=200)
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/webhooks/telegram/{channel}", telegram_webhook)
     router.add_post("/webhooks/slack/{channel}", slack_events)
+    router.add_post("/webhooks/slack/{channel}/interactivity", slack_actions)

@@ -102,7 +102,7 @@ async def chat_page(request: web.Request) -> web.Response:
     ancestors = " ".join(("'self'", *config.allowed_origins))
     host = request.host
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
         f"connect-src 'self' ws://{host} wss://{host}; base-uri 'none'; form-action 'none'; "
         f"frame-ancestors {ancestors}"
     )

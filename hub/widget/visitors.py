@@ -84,6 +84,7 @@ class ChatItem:
     # A bot's buttons ({"title", "payload"} or {"title", "url"}); a press is sent back as a
     # message frame with "button": the payload.
     buttons: tuple[dict[str, Any], ...] = ()
+    card: dict[str, Any] | None = None  # a bot's card or image: {"title"?, "image"?}
 
     def frame(
         self, links: FileLinks | None = None, widget: str = "", visitor_id: str = ""
@@ -103,6 +104,7 @@ class ChatItem:
                 "created_at": self.created_at.isoformat(),
                 "files": file_entries(links, widget, visitor_id, self.id, self.attachments),
                 **({"buttons": list(self.buttons)} if self.buttons else {}),
+                **({"card": dict(self.card)} if self.card else {}),
             },
         }
 
@@ -265,6 +267,7 @@ async def chat_items(
                 ),
                 attachments=tuple(message.attachments or ()),
                 buttons=tuple(raw.get("buttons") or ()) if raw.get("native_buttons") else (),
+                card=raw.get("card") if raw.get("native_buttons") else None,
             )
         )
     return items

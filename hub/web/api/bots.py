@@ -35,6 +35,7 @@ from hub.web.api.models.bots import (
 from hub.web.auth import bearer_token
 
 TAG = "Bots"
+SHOWN = {"text", "buttons", "image", "card"}
 ADMIN = Requires(lambda p: p.role == Role.ADMIN, "manage bots")
 SUPERVISE = Requires(lambda p: p.role in (Role.ADMIN, Role.SUPERVISOR), "read bot figures")
 
@@ -149,10 +150,9 @@ async def deliveries(call: Call, path: BotId) -> Deliveries:
 async def bot_says(call: Call, path: ConversationId, body: BotMessage) -> Reply[BotSaid]:
     token = bearer_token(call.request)
     try:
-        buttons = [b.model_dump(exclude_none=True) for b in body.buttons]
-        said = wire.message({"text": body.text, "buttons": buttons}, "body")
+        said = wire.message(body.model_dump(include=SHOWN, exclude_defaults=True), "body")
     except wire.ReplyProblem as exc:
-        raise texts.bad_reply(exc.field, str(exc)) from None
+        raise texts.bad_reply(exc.field.removeprefix("body."), str(exc)) from None
     if said is None and not body.handoff:
         raise texts.bad_reply("text", "a message needs text or buttons")
     service, now = service_of(call), call.hub.clock.now()

@@ -24,6 +24,7 @@
   var ready = false;
   var lastId = 0;
   var shown = {};        // message id -> element
+  var lastVisitorId = 0; // the visitor's latest stored message: earlier buttons are answered
   var pending = {};      // client id -> {text, element}
   var retryDelay = 500;
   var typingTimer = 0;
@@ -90,6 +91,73 @@
     }
     return item;
   }
+  // A bot's card (image, title) and buttons under its message. A quick reply is a real
+  // <button> (in the tab order after the text); pressing it sends the title as the visitor's
+  // message with the payload as "button". Once pressed, or once the visitor wrote after the
+  // message, the buttons are disabled. Link buttons are plain links.
+  function cardOf(card) {
+    var figure = document.createElement("figure");
+    figure.className = "rdw-card";
+    if (card.image) {
+      var image = document.createElement("img");
+      image.src = card.image;
+      image.alt = card.title || "";
+      image.loading = "lazy";
+      image.referrerPolicy = "no-referrer";
+      figure.appendChild(image);
+    }
+    if (card.title) {
+      var title = document.createElement("figcaption");
+      title.className = "rdw-card-title";
+      title.textContent = card.title;
+      figure.appendChild(title);
+    }
+    return figure;
+  }
+  function choicesOf(buttons, messageId) {
+    var group = document.createElement("div");
+    group.className = "rdw-choices";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Choices");
+    group.setAttribute("data-for", String(messageId));
+    buttons.forEach(function (choice) {
+      var control;
+      if (choice.url) {
+        control = document.createElement("a");
+        control.className = "rdw-choice rdw-choice-link";
+        control.href = choice.url;
+        control.target = "_blank";
+        control.rel = "noopener noreferrer";
+        control.textContent = choice.title;
+      } else {
+        control = document.createElement("button");
+        control.type = "button";
+        control.className = "rdw-choice";
+        control.textContent = choice.title;
+        control.addEventListener("click", function () {
+          if (control.disabled) { return; }
+          control.setAttribute("aria-pressed", "true");
+          settle(group);
+          sendText(choice.title, [], choice.payload || choice.title);
+        });
+      }
+      group.appendChild(control);
+    });
+    return group;
+  }
+  function settle(group) {
+    Array.prototype.forEach.call(group.querySelectorAll("button"), function (control) {
+      control.disabled = true;
+    });
+    group.classList.add("rdw-answered");
+  }
+  function settleBefore(id) {
+    // The visitor wrote: the buttons of earlier messages are answered.
+    Array.prototype.forEach.call(log.querySelectorAll(".rdw-choices"), function (group) {
+      var of = Number(group.getAttribute("data-for") || 0);
+      if (!id || of < id) { settle(group); }
+    });
+  }
   function place(item, id) {
     // Keep the log in message-id order; pending bubbles stay at the end.
     var children = log.children;
@@ -115,13 +183,25 @@
     var meta = message.from === "agent" ? (message.author || "Support") : "";
     var item = bubble(message.from, message.text, meta, message.files);
     item.setAttribute("data-id", String(message.id));
+    if (message.card) { item.insertBefore(cardOf(message.card), item.firstChild); }
+    if (message.buttons && message.buttons.length) {
+      var group = choicesOf(message.buttons, message.id);
+      item.insertBefore(group, item.querySelector(".rdw-meta"));
+      if (lastVisitorId > message.id) { settle(group); }
+    }
+    if (message.from === "visitor") { noteVisitor(message.id); }
     shown[message.id] = item;
     place(item, message.id);
     scroll();
   }
+  function noteVisitor(id) {
+    if (id > lastVisitorId) { lastVisitorId = id; }
+    settleBefore(id);
+  }
   function confirm(client, id, message) {
     var waiting = pending[client];
     if (!waiting) { return; }
+    noteVisitor(id);
     if (message && message.files && message.files.length) {  // links instead of plain names
       var old = waiting.element.querySelector(".rdw-files");
       if (old) { old.replaceWith(fileList(message.files)); }
@@ -141,7 +221,9 @@
   }
   function messageFrame(client) {
     var waiting = pending[client];
-    return { type: "message", id: client, text: waiting.text, files: waiting.fileIds || [] };
+    var frame = { type: "message", id: client, text: waiting.text, files: waiting.fileIds || [] };
+    if (waiting.button) { frame.button = waiting.button; }
+    return frame;
   }
   function flushPending() {
     Object.keys(pending).forEach(function (client) {
@@ -295,6 +377,14 @@
       showError("Wait a moment until the chat is connected, then send your files.");
       return;
     }
+    input.value = "";
+    chosen = [];
+    showChosen();
+    showError("");
+    sendText(text, files, null);
+  });
+  function sendText(text, files, button) {
+    // A visitor's message (with files, or a button's payload): shown pending until acked.
     var client = clientId();
     var item = bubble("visitor", text, "", files.map(function (file) {
       return { filename: file.name, size: file.size };
@@ -302,12 +392,9 @@
     item.classList.add("rdw-pending");
     log.appendChild(item);
     scroll();
-    var waiting = { text: text, element: item, fileIds: files.length ? null : [] };
+    var waiting = { text: text, element: item, fileIds: files.length ? null : [], button: button };
     pending[client] = waiting;
-    input.value = "";
-    chosen = [];
-    showChosen();
-    showError("");
+    settleBefore(0);
     if (!files.length) {
       if (ready) { send(messageFrame(client)); }
       return;
@@ -320,7 +407,7 @@
       delete pending[client];
       showError(error.message);
     });
-  });
+  }
   attachButton.addEventListener("click", function () { fileInput.click(); });
   fileInput.addEventListener("change", function () {
     pickFiles(fileInput.files);

@@ -1,5 +1,6 @@
 """Hostile Events API bodies: the signature is checked before the body is parsed, and a signed
-body that is deeply nested, holds a huge number or NaN is refused as bad JSON, never a 500."""
+body that is deeply nested, holds a huge number or NaN, or is not text, is refused as bad JSON,
+never a 500."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ DEEP = b'{"type": "event_callback", "event": ' + b"[" * 50_000 + b"]" * 50_000 +
 HUGE = b'{"type": "event_callback", "event_id": ' + b"9" * 5000 + b"}"
 NAN = b'{"type": "event_callback", "event": {"ts": NaN}}'
 FORM = b"payload=" + b"%5B" * 5000 + b"%5D" * 5000
+BINARY = b"\xff\xfe{not text"
 
 
-@pytest.mark.parametrize("body", [DEEP, HUGE, NAN, FORM], ids=["deep", "huge", "nan", "form"])
+@pytest.mark.parametrize(
+    "body", [DEEP, HUGE, NAN, FORM, BINARY], ids=["deep", "huge", "nan", "form", "binary"]
+)
 async def test_hostile_bodies_are_refused_after_the_signature_check(sl: Desk, body: bytes) -> None:
     unsigned = await post_event(sl, body, headers={"X-Slack-Signature": "v0=00"})
     assert unsigned.status == 401

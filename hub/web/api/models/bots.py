@@ -96,9 +96,25 @@ class ButtonIn(Reading):
     url: Url | SkipJsonSchema[None] = None
 
 
+ImageUrl = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2000)]
+
+
+class CardIn(Reading):
+    title: Annotated[str, Field(max_length=256)] | SkipJsonSchema[None] = None
+    text: Annotated[str, Field(max_length=4096)] | SkipJsonSchema[None] = None
+    image: ImageUrl | SkipJsonSchema[None] = None
+    buttons: Annotated[list[ButtonIn], Field(max_length=10)] = []
+
+
 class BotMessage(Reading):
     text: Annotated[str, Field(max_length=4096)] = ""
     buttons: Annotated[list[ButtonIn], Field(max_length=10)] = []
+    image: ImageUrl | SkipJsonSchema[None] = Field(
+        None, description="an image under the text (an http(s) URL)"
+    )
+    card: CardIn | SkipJsonSchema[None] = Field(
+        None, description="a card (title, text, image, buttons) instead of text and buttons"
+    )
     handoff: bool = False
     reason: Annotated[str, Field(max_length=300)] | SkipJsonSchema[None] = None
 
