@@ -22,7 +22,6 @@ import json
 import os
 import random
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -42,56 +41,19 @@ from rich.progress import Progress  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
 
+from bench.inbox import FIRST, LAST, summary, table  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.config.settings import load_settings  # noqa: E402
 from hub.core.authz import Principal  # noqa: E402
 from hub.core.staff import token_digest  # noqa: E402
 from hub.crm.directory import DirectoryQuery, search  # noqa: E402
-from hub.db.base import Base  # noqa: E402
 from hub.db.models import Role  # noqa: E402
 from hub.platform.migrate import upgrade  # noqa: E402
 from hub.web.api.models.customers import DirectoryParams  # noqa: E402
 
-FIRST = [
-    "Jane",
-    "Tom",
-    "Priya",
-    "Ahmed",
-    "Olga",
-    "Li",
-    "Maria",
-    "Noah",
-    "Emma",
-    "Lucas",
-    "Mia",
-    "Omar",
-    "Sara",
-    "Ivan",
-    "Chen",
-    "Ana",
-]
-LAST = [
-    "Cooper",
-    "Baker",
-    "Raman",
-    "Khan",
-    "Petrova",
-    "Wei",
-    "Garcia",
-    "Smith",
-    "Jones",
-    "Rossi",
-    "Novak",
-    "Berg",
-    "Costa",
-]
 TAGS = ["vip", "churned", "beta", "reseller", "press", "partner", "trial", "enterprise"]
 TIERS = ["standard"] * 7 + ["silver", "gold", "platinum"]
 BATCH = 10_000
-
-
-def table(name: str) -> Any:
-    return Base.metadata.tables[name]
 
 
 async def reuse(url: str) -> str | None:
@@ -234,15 +196,6 @@ async def query_only(url: str, make: Callable[[], str], requests: int) -> dict[s
     finally:
         await engine.dispose()
     return summary(spent)
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "p50": statistics.median(ordered),
-        "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)],
-        "max": ordered[-1],
-    }
 
 
 async def measure(url: str, token: str, customers: int, requests: int, seed: int) -> dict[str, Any]:
