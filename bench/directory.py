@@ -22,6 +22,7 @@ import json
 import os
 import random
 import secrets
+import statistics
 import sys
 import tempfile
 import time
@@ -41,7 +42,7 @@ from rich.progress import Progress  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
 
-from bench.inbox import FIRST, LAST, summary, table  # noqa: E402
+from bench.inbox import FIRST, LAST, table  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.config.settings import load_settings  # noqa: E402
 from hub.core.authz import Principal  # noqa: E402
@@ -196,6 +197,15 @@ async def query_only(url: str, make: Callable[[], str], requests: int) -> dict[s
     finally:
         await engine.dispose()
     return summary(spent)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "p50": statistics.median(ordered),
+        "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)],
+        "max": ordered[-1],
+    }
 
 
 async def measure(url: str, token: str, customers: int, requests: int, seed: int) -> dict[str, Any]:
