@@ -25,6 +25,7 @@ PAGES = (
     "/ui/admin/audit",
     "/ui/search?q=printer",
     "/ui/account",
+    "/ui/notices",
 )
 
 

@@ -34,6 +34,7 @@ from hub.web.api import (
     insights,
     live,
     merges,
+    notices,
     privacy,
     reports,
     routing,
@@ -122,6 +123,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *admin_teams.ENDPOINTS,
     *agent_sessions.ENDPOINTS,
     *bots.ENDPOINTS,
+    *notices.ENDPOINTS,
 )
 
 
