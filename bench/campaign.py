@@ -39,7 +39,7 @@ from typing import Any  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from hub.assembly import assemble  # noqa: E402
-from hub.campaigns import service  # noqa: E402
+from hub.campaigns import drafting, send_control, views  # noqa: E402
 from hub.campaigns.compose import Person, compose  # noqa: E402
 from hub.config.settings import Settings, load_settings  # noqa: E402
 from hub.core.authz import Principal  # noqa: E402
@@ -212,7 +212,7 @@ async def run(recipients: int, url: str) -> dict[str, float]:
             while True:
                 await asyncio.sleep(0.25)
                 async with hub.db.reader() as session:
-                    view = await service.get_campaign(session, marketer, campaign)
+                    view = await drafting.get_campaign(session, marketer, campaign)
                 if view.state == "finished":
                     break
             elapsed, cpu = time.perf_counter() - started, _cpu() - cpu
@@ -242,17 +242,17 @@ async def _snapshot(
     apart)."""
     now = hub.clock.now()
     async with hub.db.writer() as session:
-        draft = service.CampaignDraft("Winter sale", segment_id, CONTENT)
-        campaign = (await service.create_campaign(session, marketer, draft, now)).id
+        draft = views.CampaignDraft("Winter sale", segment_id, CONTENT)
+        campaign = (await drafting.create_campaign(session, marketer, draft, now)).id
         await session.commit()
     started = time.perf_counter()
     async with hub.db.writer() as session:
-        await service.send_now(session, marketer, hub.campaigns.context, campaign, now)
-        await service.pause(session, marketer, campaign, now)
+        await send_control.send_now(session, marketer, hub.campaigns.context, campaign, now)
+        await send_control.pause(session, marketer, campaign, now)
         await session.commit()
     figures["snapshot_queue_s"] = time.perf_counter() - started
     async with hub.db.writer() as session:
-        await service.resume(session, marketer, campaign, now)
+        await send_control.resume(session, marketer, campaign, now)
         await session.commit()
     return int(campaign)
 

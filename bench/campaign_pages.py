@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.campaign_results import ROOT, fill
 from hub.assembly import database
-from hub.campaigns import service
+from hub.campaigns import drafting
 from hub.config.settings import load_settings
 from hub.core.authz import Principal
 from hub.db.models import Role
@@ -53,7 +53,7 @@ async def measure(db: Database, url: str, count: int, polls: int) -> None:
     for _ in range(polls):
         t0 = time.perf_counter()
         async with db.reader() as session:
-            view = await service.get_campaign(session, MARKETER, campaign_id)
+            view = await drafting.get_campaign(session, MARKETER, campaign_id)
             counts = await state_counts(session, campaign_id)
             document = progress_document(view, counts)
         poll.append(time.perf_counter() - t0)

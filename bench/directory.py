@@ -42,56 +42,18 @@ from rich.progress import Progress  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
 
+from bench.inbox import FIRST, LAST, settings_for, table  # noqa: E402
 from hub.app import create_app  # noqa: E402
-from hub.config.settings import load_settings  # noqa: E402
 from hub.core.authz import Principal  # noqa: E402
 from hub.core.staff import token_digest  # noqa: E402
 from hub.crm.directory import DirectoryQuery, search  # noqa: E402
-from hub.db.base import Base  # noqa: E402
 from hub.db.models import Role  # noqa: E402
 from hub.platform.migrate import upgrade  # noqa: E402
 from hub.web.api.models.customers import DirectoryParams  # noqa: E402
 
-FIRST = [
-    "Jane",
-    "Tom",
-    "Priya",
-    "Ahmed",
-    "Olga",
-    "Li",
-    "Maria",
-    "Noah",
-    "Emma",
-    "Lucas",
-    "Mia",
-    "Omar",
-    "Sara",
-    "Ivan",
-    "Chen",
-    "Ana",
-]
-LAST = [
-    "Cooper",
-    "Baker",
-    "Raman",
-    "Khan",
-    "Petrova",
-    "Wei",
-    "Garcia",
-    "Smith",
-    "Jones",
-    "Rossi",
-    "Novak",
-    "Berg",
-    "Costa",
-]
 TAGS = ["vip", "churned", "beta", "reseller", "press", "partner", "trial", "enterprise"]
 TIERS = ["standard"] * 7 + ["silver", "gold", "platinum"]
 BATCH = 10_000
-
-
-def table(name: str) -> Any:
-    return Base.metadata.tables[name]
 
 
 async def reuse(url: str) -> str | None:
@@ -246,16 +208,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 async def measure(url: str, token: str, customers: int, requests: int, seed: int) -> dict[str, Any]:
-    settings = load_settings(
-        ROOT / "config" / "relaydesk.toml",
-        environ={},
-        overrides={
-            "database.url": url,
-            "database.auto_migrate": False,
-            "capture.enabled": False,
-            "channels.mail.inbound_smtp": "127.0.0.1:0",
-        },
-    )
+    settings = settings_for(url)
     rng = random.Random(seed + 1)
     pick: Callable[[], int] = lambda: rng.randrange(customers)  # noqa: E731
     scenarios: dict[str, Callable[[], str]] = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import re
@@ -24,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from sqlalchemy import create_engine, event, insert  # noqa: E402
 from sqlalchemy.dialects import sqlite  # noqa: E402
 
 from hub.app import create_app  # noqa: E402
-from hub.config.settings import load_settings  # noqa: E402
+from hub.config.settings import Settings, load_settings  # noqa: E402
 from hub.core.authz import Principal  # noqa: E402
 from hub.core.staff import hash_password  # noqa: E402
 from hub.db.base import Base  # noqa: E402
@@ -335,51 +337,9 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def live_latency(http: aiohttp.ClientSession, token: str, samples: int) -> list[float]:
-    """Milliseconds from posting an API-channel message to its event on an open inbox's
-    server-sent event stream (the event usually arrives before the poster has read its 201):
-    the "appears within a second" figure, ingest included."""
-    stream = await http.get("/ui/events", headers={"Accept": "text/event-stream"})
-    assert stream.status == 200, stream.status
-    seen: dict[int, float] = {}
-
-    async def follow() -> None:
-        async for raw in stream.content:
-            line = raw.decode().strip()
-            if line.startswith("data:"):
-                found = re.search(r'"conversation_id": (\d+)', line)
-                if found is not None:
-                    seen.setdefault(int(found.group(1)), time.perf_counter())
-
-    reader = asyncio.create_task(follow())
-    spent = []
-    try:
-        for n in range(samples):
-            posted = time.perf_counter()
-            response = await http.post(
-                "/api/v1/inbound/api",
-                json={
-                    "external_id": f"live-{time.time_ns()}-{n}",
-                    "from": {"address": f"live{n}@bench.example", "name": f"Live {n}"},
-                    "text": "Is anyone there?",
-                },
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            body = await response.json()
-            assert response.status == 201, body
-            conversation = int(body["conversation_id"])
-            async with asyncio.timeout(10):
-                while conversation not in seen:
-                    await asyncio.sleep(0.002)
-            spent.append((seen[conversation] - posted) * 1000)
-    finally:
-        reader.cancel()
-        stream.close()
-    return spent
-
-
-async def measure(url: str, conversations: int, requests: int, seed: int) -> dict[str, Any]:
-    settings = load_settings(
+def settings_for(url: str) -> Settings:
+    """The example config on ``url`` (already migrated), with no fixed ports taken."""
+    return load_settings(
         ROOT / "config" / "relaydesk.toml",
         environ={},
         overrides={
@@ -389,6 +349,75 @@ async def measure(url: str, conversations: int, requests: int, seed: int) -> dic
             "channels.mail.inbound_smtp": "127.0.0.1:0",  # never a fixed port another hub holds
         },
     )
+
+
+@contextlib.asynccontextmanager
+async def watch_events(
+    http: aiohttp.ClientSession, kind: str = ""
+) -> AsyncIterator[dict[int, float]]:
+    """The live stream (/ui/events) read as a page reads it: conversation id -> when its first
+    event (of ``kind``, any kind when empty) arrived (perf_counter)."""
+    stream = await http.get("/ui/events", headers={"Accept": "text/event-stream"})
+    assert stream.status == 200, stream.status
+    seen: dict[int, float] = {}
+    wanted = f'"kind": "{kind}"' if kind else ""
+
+    async def follow() -> None:
+        async for raw in stream.content:
+            line = raw.decode().strip()
+            if line.startswith("data:") and wanted in line:
+                found = re.search(r'"conversation_id": (\d+)', line)
+                if found is not None:
+                    seen.setdefault(int(found.group(1)), time.perf_counter())
+
+    reader = asyncio.create_task(follow())
+    try:
+        yield seen
+    finally:
+        reader.cancel()
+        stream.close()
+
+
+async def post_question(http: aiohttp.ClientSession, token: str, n: int) -> tuple[int, float]:
+    """A new customer's message through the API channel: its conversation id and when it was
+    posted (perf_counter)."""
+    stamp = time.time_ns()
+    posted = time.perf_counter()
+    response = await http.post(
+        "/api/v1/inbound/api",
+        json={
+            "external_id": f"live-{stamp}-{n}",
+            "from": {"address": f"live{stamp}-{n}@bench.example", "name": f"Live {n}"},
+            "text": "Is anyone there?",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = await response.json()
+    assert response.status == 201, body
+    return int(body["conversation_id"]), posted
+
+
+async def seen_within(seen: dict[int, float], conversation: int, seconds: float = 10) -> float:
+    async with asyncio.timeout(seconds):
+        while conversation not in seen:
+            await asyncio.sleep(0.002)
+    return seen[conversation]
+
+
+async def live_latency(http: aiohttp.ClientSession, token: str, samples: int) -> list[float]:
+    """Milliseconds from posting an API-channel message to its event on an open inbox's
+    server-sent event stream (the event usually arrives before the poster has read its 201):
+    the "appears within a second" figure, ingest included."""
+    spent = []
+    async with watch_events(http) as seen:
+        for n in range(samples):
+            conversation, posted = await post_question(http, token, n)
+            spent.append((await seen_within(seen, conversation) - posted) * 1000)
+    return spent
+
+
+async def measure(url: str, conversations: int, requests: int, seed: int) -> dict[str, Any]:
+    settings = settings_for(url)
     rng = random.Random(seed + 1)
     server = TestServer(create_app(settings), host="127.0.0.1")
     await server.start_server()

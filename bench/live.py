@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -34,32 +33,27 @@ import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 
+from bench.inbox import (  # noqa: E402
+    API_TOKEN,
+    PASSWORD,
+    post_question,
+    seen_within,
+    settings_for,
+    sign_in,
+    summary,
+    watch_events,
+)
 from channels.base import IdentityKind, InboundMessage, Party  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.assembly import assemble, session_of  # noqa: E402
-from hub.config.settings import Settings, load_settings  # noqa: E402
+from hub.config.settings import Settings  # noqa: E402
 from hub.core.staff import add_agent, agent_by_email  # noqa: E402
 from hub.db.models import Role  # noqa: E402
 from hub.platform.migrate import upgrade  # noqa: E402
 
-PASSWORD = "bench-password-1"
 SUPERVISOR = "live-supervisor@bench.example"
-API_TOKEN = "demo-inbound-token-0123456789"  # the example config's API channel
 PAGE_PAUSE_SECONDS = 0.06  # ui.js refresher: events of the next 60 ms share one fetch
 OPEN_TOTAL = re.compile(r'data-team="all">.*?data-figure="open"><a [^>]*>(\d+)</a>', re.DOTALL)
-
-
-def settings_for(url: str) -> Settings:
-    return load_settings(
-        ROOT / "config" / "relaydesk.toml",
-        environ={},
-        overrides={
-            "database.url": url,
-            "database.auto_migrate": False,
-            "capture.enabled": False,
-            "channels.mail.inbound_smtp": "127.0.0.1:0",  # never a fixed port another hub holds
-        },
-    )
 
 
 async def prepare(settings: Settings, background: int) -> None:
@@ -96,33 +90,12 @@ async def prepare(settings: Settings, background: int) -> None:
                 progress.advance(task, len(batch))
 
 
-async def sign_in(http: aiohttp.ClientSession) -> None:
-    page = await (await http.get("/ui/login")).text()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    response = await http.post(
-        "/ui/login",
-        data={"csrf_token": token.group(1), "email": SUPERVISOR, "password": PASSWORD},
-        allow_redirects=False,
-    )
-    assert response.status == 303, await response.text()
-
-
 async def open_total(http: aiohttp.ClientSession) -> int:
     response = await http.get("/ui/live/figures")
     assert response.status == 200, response.status
     found = OPEN_TOTAL.search(await response.text())
     assert found is not None, "no total line in the figures"
     return int(found.group(1))
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "p50_ms": round(statistics.median(ordered), 1),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 1),
-        "max_ms": round(ordered[-1], 1),
-    }
 
 
 async def measure(settings: Settings, samples: int) -> dict[str, Any]:
@@ -132,46 +105,18 @@ async def measure(settings: Settings, samples: int) -> dict[str, Any]:
         async with aiohttp.ClientSession(
             base_url=str(server.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
         ) as http:
-            await sign_in(http)
+            await sign_in(http, SUPERVISOR)
             before = await open_total(http)
             fragment = []
             for _ in range(5):  # warm up, and the fragment's own time
                 started = time.perf_counter()
                 await open_total(http)
                 fragment.append((time.perf_counter() - started) * 1000)
-            stream = await http.get("/ui/events", headers={"Accept": "text/event-stream"})
-            assert stream.status == 200, stream.status
-            seen: dict[int, float] = {}
-
-            async def follow() -> None:
-                async for raw in stream.content:
-                    line = raw.decode().strip()
-                    if line.startswith("data:") and '"kind": "message"' in line:
-                        found = re.search(r'"conversation_id": (\d+)', line)
-                        if found is not None:
-                            seen.setdefault(int(found.group(1)), time.perf_counter())
-
-            reader = asyncio.create_task(follow())
             shown, heard = [], []
-            try:
+            async with watch_events(http, "message") as seen:
                 for n in range(samples):
-                    posted = time.perf_counter()
-                    response = await http.post(
-                        "/api/v1/inbound/api",
-                        json={
-                            "external_id": f"live-{time.time_ns()}-{n}",
-                            "from": {"address": f"live{time.time_ns()}@bench.example"},
-                            "text": "Is anyone there?",
-                        },
-                        headers={"Authorization": f"Bearer {API_TOKEN}"},
-                    )
-                    body = await response.json()
-                    assert response.status == 201, body
-                    conversation = int(body["conversation_id"])
-                    async with asyncio.timeout(10):
-                        while conversation not in seen:
-                            await asyncio.sleep(0.001)
-                    heard.append((seen[conversation] - posted) * 1000)
+                    conversation, posted = await post_question(http, API_TOKEN, n)
+                    heard.append((await seen_within(seen, conversation) - posted) * 1000)
                     await asyncio.sleep(PAGE_PAUSE_SECONDS)
                     started = time.perf_counter()
                     total = await open_total(http)
@@ -179,9 +124,6 @@ async def measure(settings: Settings, samples: int) -> dict[str, Any]:
                     fragment.append((done - started) * 1000)
                     assert total == before + n + 1, (total, before, n)
                     shown.append((done - posted) * 1000)
-            finally:
-                reader.cancel()
-                stream.close()
     finally:
         await server.close()
     return {

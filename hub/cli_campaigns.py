@@ -21,10 +21,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hub.assembly import Hub, assemble
-from hub.campaigns import service
-from hub.campaigns.service import CampaignError
-from hub.campaigns.service import Progress as SendProgress
+from hub.campaigns import drafting, retries, send_control, send_progress
 from hub.campaigns.texts import SKIP_REASONS
+from hub.campaigns.views import CampaignError
+from hub.campaigns.views import Progress as SendProgress
 from hub.config.settings import Settings
 from hub.core.authz import Principal
 from hub.core.errors import ApiError
@@ -114,12 +114,12 @@ def _counts(progress: SendProgress) -> str:
 
 async def _list(settings: Settings, args: argparse.Namespace) -> int:
     async with assemble(settings, start_workers=False) as hub, hub.db.reader() as session:
-        views = await service.list_campaigns(session, OPERATOR, state=args.state, limit=1000)
+        views = await drafting.list_campaigns(session, OPERATOR, state=args.state, limit=1000)
         table = Table(
             "id", "name", "state", "recipients", "sent", "failed", "skipped", "unconfirmed"
         )
         for view in views:
-            progress = await service.progress(session, OPERATOR, view.id)
+            progress = await send_progress.progress(session, OPERATOR, view.id)
             table.add_row(
                 str(view.id),
                 view.name,
@@ -141,8 +141,8 @@ async def _list(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _show(settings: Settings, args: argparse.Namespace) -> int:
     async with assemble(settings, start_workers=False) as hub, hub.db.reader() as session:
-        view = await service.get_campaign(session, OPERATOR, args.campaign)
-        progress = await service.progress(session, OPERATOR, view.id)
+        view = await drafting.get_campaign(session, OPERATOR, args.campaign)
+        progress = await send_progress.progress(session, OPERATOR, view.id)
     out = _console()
     out.print(f"campaign {view.id}: {view.name}  [{view.state}]")
     out.print(f"  segment: {view.segment_id}   fallback: {', '.join(view.fallback) or 'default'}")
@@ -169,15 +169,17 @@ async def _transition(settings: Settings, args: argparse.Namespace) -> int:
     async with assemble(settings, start_workers=False) as hub, hub.db.writer() as session:
         now = hub.clock.now()
         if command == "send":
-            await service.send_now(session, OPERATOR, hub.campaigns.context, args.campaign, now)
+            await send_control.send_now(
+                session, OPERATOR, hub.campaigns.context, args.campaign, now
+            )
         elif command == "retry":
-            action = service.retry_unconfirmed if args.unconfirmed else service.retry_failed
+            action = retries.retry_unconfirmed if args.unconfirmed else retries.retry_failed
             count = await action(session, OPERATOR, args.campaign, now)
             print(f"{count} recipient(s) queued again")
         else:
-            await getattr(service, command)(session, OPERATOR, args.campaign, now)
+            await getattr(send_control, command)(session, OPERATOR, args.campaign, now)
         await session.commit()
-        progress = await service.progress(session, OPERATOR, args.campaign)
+        progress = await send_progress.progress(session, OPERATOR, args.campaign)
     print(f"campaign {args.campaign} is {progress.state}: {_counts(progress)}")
     if command == "send":
         print("the running hub sends it (or use: relaydesk campaigns send --wait)")
@@ -188,9 +190,9 @@ async def _send_and_wait(settings: Settings, campaign_id: int) -> int:
     """Send now (unless already sending) and run a sender here until finished."""
     async with assemble(settings, start_workers=False) as hub, AsyncExitStack() as stack:
         async with hub.db.writer() as session:
-            view = await service.get_campaign(session, OPERATOR, campaign_id)
+            view = await drafting.get_campaign(session, OPERATOR, campaign_id)
             if view.state in ("draft", "scheduled"):
-                await service.send_now(
+                await send_control.send_now(
                     session, OPERATOR, hub.campaigns.context, campaign_id, hub.clock.now()
                 )
                 await session.commit()
@@ -215,7 +217,7 @@ async def _watch(hub: Hub, campaign_id: int) -> int:
         task = bar.add_task(f"campaign {campaign_id}", total=None, counts="")
         while True:
             async with hub.db.reader() as session:
-                progress = await service.progress(session, OPERATOR, campaign_id)
+                progress = await send_progress.progress(session, OPERATOR, campaign_id)
             done = sum(
                 progress.count(state)
                 for state in STATES
@@ -231,7 +233,7 @@ async def _watch(hub: Hub, campaign_id: int) -> int:
 
 async def _export(settings: Settings, campaign_id: int, target: TextIO) -> int:
     async with assemble(settings, start_workers=False) as hub, hub.db.reader() as session:
-        progress = await service.progress(session, OPERATOR, campaign_id)
+        progress = await send_progress.progress(session, OPERATOR, campaign_id)
         writer = csv.writer(target)
         writer.writerow(EXPORT_FIELDS)
         bar = Progress(
@@ -242,7 +244,7 @@ async def _export(settings: Settings, campaign_id: int, target: TextIO) -> int:
         )
         with bar:
             task = bar.add_task("export", total=progress.recipients)
-            async for row in service.recipient_outcomes(session, OPERATOR, campaign_id):
+            async for row in send_progress.recipient_outcomes(session, OPERATOR, campaign_id):
                 writer.writerow([_cell(getattr(row, name)) for name in EXPORT_FIELDS])
                 bar.advance(task)
     return 0

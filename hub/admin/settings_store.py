@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.config import ChannelConfig
 from hub.admin import texts
+from hub.admin.sealed_secrets import open_secrets, seal_secrets
 from hub.config.admin import environment_variable
 from hub.config.settings import Settings, _routing_problems
 from hub.core.audit import record_change
@@ -288,7 +289,13 @@ class SettingsStore:
         if versions == self._versions:
             return False
         rows = [
-            Stored(row.key, row.value, row.version, row.updated_by, row.updated_at)
+            Stored(
+                row.key,
+                self._opened(row.key, row.value),
+                row.version,
+                row.updated_by,
+                row.updated_at,
+            )
             for row in (await session.scalars(select(SettingOverride))).all()
         ]
         candidate = self._usable({row.key: row.value for row in rows})
@@ -299,6 +306,10 @@ class SettingsStore:
         self.rows = {row.key: row for row in rows}
         self._versions = {row.key: row.version for row in rows}
         return True
+
+    def _opened(self, key: str, value: Any) -> Any:
+        """A row's value in the clear (channel secrets are stored sealed)."""
+        return open_secrets(self.base.secret_key, value) if key == SECRETS_KEY else value
 
     def _usable(self, overlay: Mapping[str, Any]) -> Settings:
         """The overlay applied, leaving out a value a later file change made wrong (logged)."""
@@ -368,10 +379,11 @@ class SettingsStore:
         if field not in secret_fields(config):
             raise SettingInvalid("field", texts.NOT_A_SECRET.format(channel=channel))
         stored = await session.get(SettingOverride, SECRETS_KEY)
-        secrets = dict(stored.value or {}) if stored is not None else {}
+        secrets = self._opened(SECRETS_KEY, stored.value if stored is not None else None)
         secrets[channel] = {**secrets.get(channel, {}), field: value}
         compose(self.base, {**self.overlay(), SECRETS_KEY: secrets})
-        version = await _upsert(session, SECRETS_KEY, secrets, actor_id, now)
+        sealed = seal_secrets(self.base.secret_key, secrets)  # plain rows of old are sealed too
+        version = await _upsert(session, SECRETS_KEY, sealed, actor_id, now)
         await record_change(
             session,
             actor_id=actor_id,

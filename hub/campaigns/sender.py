@@ -40,9 +40,10 @@ from channels.web.widget import WidgetChannel
 from hub.campaigns import render
 from hub.campaigns.claims import TABLE, Batch, Claimed, claim, mark_sending, sweep
 from hub.campaigns.compose import compose
-from hub.campaigns.service import CampaignContext, start
+from hub.campaigns.send_control import start
 from hub.campaigns.snapshot import outlets
 from hub.campaigns.throttle import ChannelThrottle, Throttles
+from hub.campaigns.views import CampaignContext
 from hub.config.settings import Settings
 from hub.db.campaign_models import Campaign, CampaignRecipient, RecipientState
 from hub.db.models import Conversation

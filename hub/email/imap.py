@@ -15,6 +15,7 @@ import logging
 import random
 import re
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 import aioimaplib
@@ -57,10 +58,16 @@ def _literal(response: Any) -> bytes | None:
 
 class ImapPoller:
     def __init__(
-        self, channel: str, config: ImapConfig, inbox: EmailInbox, states: MailboxStates
+        self,
+        channel: str,
+        config: ImapConfig,
+        inbox: EmailInbox,
+        states: MailboxStates,
+        follow: Callable[[], ImapConfig | None] = lambda: None,
     ) -> None:
         self.channel = channel
         self.config = config
+        self.follow = follow  # the current config (settings an admin changed), read every round
         self.inbox = inbox
         self.states = states
         self._failures = 0
@@ -91,7 +98,13 @@ class ImapPoller:
         return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
     async def _round(self) -> float:
-        """Connect if needed, fetch what is new, then wait for more (IDLE, or a poll pause)."""
+        """Connect if needed, fetch what is new, then wait for more (IDLE, or a poll pause).
+        A changed config (a password an admin replaced) reconnects with it first."""
+        latest = self.follow()
+        if latest is not None and latest != self.config:
+            self.config = latest
+            client, self._client = self._client, None
+            await self._logout(client)
         if self._client is None:
             await self._open()
         elif not self._idle:

@@ -5,9 +5,10 @@ listeners stop before it does."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from channels.base import Channel
+from channels.email.adapter import EmailChannelConfig, ImapConfig
 from hub.campaigns.optout import unsubscribe_mailbox
 from hub.config.settings import Settings
 from hub.email.directory import MailboxDirectory, email_channels
@@ -49,7 +50,9 @@ class EmailService:
                     directory = directory.with_alias(unsubscribe_mailbox(self.settings), name)
                 listeners.setdefault(listen, []).append(name)
             if config.imap is not None:
-                self.pollers[name] = ImapPoller(name, config.imap, self.inbox, self.states)
+                self.pollers[name] = ImapPoller(
+                    name, config.imap, self.inbox, self.states, self._imap_config(name)
+                )
         for (host, port), names in listeners.items():
             self.receivers.append(
                 SmtpReceiver(
@@ -63,6 +66,16 @@ class EmailService:
                     hostname=self.settings.mail_domain,
                 )
             )
+
+    def _imap_config(self, name: str) -> Callable[[], ImapConfig | None]:
+        """The mailbox's IMAP settings as they are now (the settings overlay swaps the
+        channel configs in place when an admin replaces a password)."""
+
+        def current() -> ImapConfig | None:
+            config = self.settings.channels.get(name)
+            return config.imap if isinstance(config, EmailChannelConfig) else None
+
+        return current
 
     def receiver_for(self, channel: str) -> SmtpReceiver | None:
         return next((r for r in self.receivers if channel in r.channels), None)

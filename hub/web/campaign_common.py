@@ -1,4 +1,4 @@
-"""What the campaign API (hub/web/api/campaigns.py) and the marketer pages
+"""What the campaign API (hub/web/api/campaign_*.py) and the marketer pages
 (hub/web/ui/campaigns*.py) share: the engine's context for this hub, the campaign list with
 each campaign's counts (one grouped query), the segment picker, and the moment a schedule
 names (ISO 8601 with its offset), and the streamed CSV answer."""
@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.assembly import Hub
+from hub.campaigns import drafting, views
 from hub.campaigns import results as outcomes
-from hub.campaigns import service
-from hub.campaigns.service import CampaignContext, CampaignError, CampaignView
+from hub.campaigns.views import CampaignContext, CampaignError, CampaignView
 from hub.core.authz import Principal
 from hub.db.campaign_models import CampaignRecipient, RecipientState
 from hub.web import campaign_texts as texts
@@ -50,7 +50,7 @@ async def list_with_counts(
 ) -> list[Listed]:
     """The campaigns newest first, each with its recipients per outcome (one grouped query
     for the whole page)."""
-    views = await service.list_campaigns(
+    views = await drafting.list_campaigns(
         session, principal, state=state, limit=limit, offset=offset
     )
     counts: dict[int, dict[str, int]] = {view.id: {} for view in views}
@@ -99,7 +99,7 @@ async def state_counts(session: AsyncSession, campaign_id: int) -> outcomes.Coun
     )
 
 
-def counts_of(found: service.Progress) -> outcomes.Counts:
+def counts_of(found: views.Progress) -> outcomes.Counts:
     """A progress (one grouped query) as the results' counts, for the explanation of what adds
     up to the recipients; replies, unsubscribes and bounces are the results page's."""
     return outcomes.Counts(

@@ -26,6 +26,7 @@ PAGES = (
     "/ui/admin/audit",
     "/ui/search?q=printer",
     "/ui/account",
+    "/ui/notices",
 )
 
 

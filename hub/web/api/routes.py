@@ -22,7 +22,9 @@ from hub.web.api import (
     admin_teams,
     agent_sessions,
     bots,
-    campaigns,
+    campaign_editing,
+    campaign_results,
+    campaign_sending,
     consent,
     conversations,
     customers,
@@ -32,6 +34,7 @@ from hub.web.api import (
     insights,
     live,
     merges,
+    notices,
     privacy,
     reports,
     routing,
@@ -108,7 +111,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *live.ENDPOINTS,
     *segments.ENDPOINTS,
     *consent.ENDPOINTS,
-    *campaigns.ENDPOINTS,
+    *campaign_editing.ENDPOINTS,
+    *campaign_sending.ENDPOINTS,
+    *campaign_results.ENDPOINTS,
     *reports.ENDPOINTS,
     *search.ENDPOINTS,
     *admin_settings.ENDPOINTS,
@@ -118,6 +123,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *admin_teams.ENDPOINTS,
     *agent_sessions.ENDPOINTS,
     *bots.ENDPOINTS,
+    *notices.ENDPOINTS,
 )
 
 

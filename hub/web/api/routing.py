@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from hub.admin.routing_rules import save_rules
 from hub.assembly import Hub
 from hub.core.authz import Principal
 from hub.core.errors import forbidden, not_found, rules_invalid
+from hub.core.notice_inbox import notices_of
 from hub.db.models import Agent, Role
-from hub.db.routing_models import AdminNotice, SlaEvent
+from hub.db.routing_models import SlaEvent
 from hub.routing.availability import Availability, set_availability
 from hub.routing.rules import Facts, RuleSet
 from hub.routing.rules_store import RulesInvalid
@@ -226,17 +227,9 @@ async def sla_events(call: Call, query: SlaQuery) -> SlaEvents:
     ),
 )
 async def notices(call: Call) -> Notices:
-    principal = call.principal
-    mine = AdminNotice.agent_id == principal.agent_id
-    if principal.role == Role.ADMIN:
-        mine = or_(mine, AdminNotice.agent_id.is_(None))
     async with call.hub.db.reader() as session:
-        rows = (
-            await session.scalars(
-                select(AdminNotice).where(mine).order_by(AdminNotice.id.desc()).limit(200)
-            )
-        ).all()
-    return Notices(items=[shapes.Notice.model_validate(n) for n in rows])
+        found = await notices_of(session, call.principal)
+    return Notices(items=[shapes.Notice.model_validate(n) for n in found])
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (get_rules, put_rules, dry_run, put_agent, sla_events, notices)

@@ -540,9 +540,10 @@
         event.ctrlKey ||
         event.metaKey ||
         event.altKey ||
-        target.closest("input, textarea, select, [contenteditable]")
+        target.closest("input, textarea, select, [contenteditable]") ||
+        (event.key === "Enter" && target.closest("a, button, summary"))
       ) {
-        return;
+        return; /* Enter on a focused link or button follows it, as without the shortcuts */
       }
       if (pendingG) {
         pendingG = false;

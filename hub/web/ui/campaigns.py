@@ -12,9 +12,9 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.campaigns import drafting, previews, views
 from hub.campaigns import segments as audience
-from hub.campaigns import service
-from hub.campaigns.service import CampaignDraft, CampaignError, CampaignView
+from hub.campaigns.views import CampaignDraft, CampaignError, CampaignView
 from hub.core.customer_filters import FilterError, parse_filter
 from hub.core.errors import ApiError
 from hub.web import campaign_texts as texts
@@ -33,7 +33,7 @@ BUDGET = 1.0  # seconds the pages spend counting segments
 def marketer(request: web.Request) -> Viewer:
     """The signed-in marketer or admin; anybody else gets the 403 page with a way home."""
     viewer = viewer_of(request)
-    service.authorize(viewer.principal)
+    views.authorize(viewer.principal)
     return viewer
 
 
@@ -107,7 +107,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     draft = draft_of(posted)
     async with hub.db.writer() as session:
         try:
-            view = await service.create_campaign(session, viewer.principal, draft, hub.clock.now())
+            view = await drafting.create_campaign(session, viewer.principal, draft, hub.clock.now())
         except CampaignError as exc:
             rows = await list_with_counts(session, viewer.principal)
             choices = await segment_choices(session, hub.clock.now())
@@ -161,7 +161,7 @@ async def editor(
 async def edit(request: web.Request) -> web.StreamResponse:
     hub, viewer = hub_of(request), marketer(request)
     async with hub.db.reader() as session:
-        view = await service.get_campaign(session, viewer.principal, campaign_id(request))
+        view = await drafting.get_campaign(session, viewer.principal, campaign_id(request))
     if view.state not in ("draft", "scheduled"):
         see_other(f"/ui/campaigns/{view.id}")
     return await editor(request, view)
@@ -176,9 +176,9 @@ async def save(request: web.Request) -> web.StreamResponse:
     then = str(posted.get("then", "save"))
     ident = campaign_id(request)
     async with hub.db.writer() as session:
-        view = await service.get_campaign(session, viewer.principal, ident)
+        view = await drafting.get_campaign(session, viewer.principal, ident)
         try:
-            view = await service.update_campaign(
+            view = await drafting.update_campaign(
                 session, viewer.principal, ident, draft, hub.clock.now()
             )
         except CampaignError as exc:
@@ -208,7 +208,7 @@ async def _test(
     hub = hub_of(request)
     async with hub.db.reader() as session:
         try:
-            result = await service.test_send(
+            result = await previews.test_send(
                 session,
                 viewer.principal,
                 campaign_context(hub),
@@ -235,7 +235,7 @@ async def live_preview(request: web.Request) -> web.Response:
     customer = row_id(raw_customer)
     async with hub.db.reader() as session:
         try:
-            shown = await service.preview(
+            shown = await previews.preview(
                 session,
                 viewer.principal,
                 campaign_context(hub),

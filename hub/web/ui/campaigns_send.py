@@ -13,11 +13,11 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.campaigns import drafting, retries, send_control
 from hub.campaigns import results as outcomes
 from hub.campaigns import segments as audience
-from hub.campaigns import service
 from hub.campaigns import texts as engine_texts
-from hub.campaigns.service import CampaignError, CampaignView
+from hub.campaigns.views import CampaignError, CampaignView
 from hub.core.authz import Principal
 from hub.core.customer_filters import FilterError, parse_filter
 from hub.core.errors import ApiError
@@ -110,7 +110,7 @@ async def show(request: web.Request) -> web.StreamResponse:
     """A draft opens in the editor; anything else on its progress and results page."""
     hub, viewer = hub_of(request), marketer(request)
     async with hub.db.reader() as session:
-        view = await service.get_campaign(session, viewer.principal, campaign_id(request))
+        view = await drafting.get_campaign(session, viewer.principal, campaign_id(request))
     if view.state == "draft":
         return await editor(request, view)
     return await overview(request, view)
@@ -120,7 +120,7 @@ async def progress_json(request: web.Request) -> web.Response:
     """Polled every second by each open campaign page: one grouped query."""
     hub, viewer = hub_of(request), marketer(request)
     async with hub.db.reader() as session:
-        view = await service.get_campaign(session, viewer.principal, campaign_id(request))
+        view = await drafting.get_campaign(session, viewer.principal, campaign_id(request))
         counts = await state_counts(session, view.id)
     response = web.json_response(progress_document(view, counts))
     response.headers["Cache-Control"] = "no-store"
@@ -131,7 +131,7 @@ async def results_fragment(request: web.Request) -> web.Response:
     """The results section alone, swapped in by the page when the send finishes."""
     hub, viewer = hub_of(request), marketer(request)
     async with hub.db.reader() as session:
-        view = await service.get_campaign(session, viewer.principal, campaign_id(request))
+        view = await drafting.get_campaign(session, viewer.principal, campaign_id(request))
         context = await _results_context(session, view.id)
     html = render(request, "ui/_campaign_results.html", campaign=view, texts=texts, **context)
     return web.Response(text=html, content_type="text/html")
@@ -160,7 +160,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
     at: datetime | None = None
     raw_at = request.query.get("scheduled_at")
     async with hub.db.reader() as session:
-        view = await service.get_campaign(session, viewer.principal, ident)
+        view = await drafting.get_campaign(session, viewer.principal, ident)
         if view.state not in ("draft", "scheduled"):
             see_other(f"/ui/campaigns/{ident}")
         if raw_at is not None:
@@ -170,7 +170,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
                     problems["scheduled_at"] = engine_texts.NOT_SCHEDULABLE
             except CampaignError as exc:
                 problems.update(exc.fields)
-        problems.update(await service.check_sendable(session, campaign_context(hub), ident, now))
+        problems.update(await drafting.check_sendable(session, campaign_context(hub), ident, now))
         segment_name, size = await _audience_size(session, view, now)
     return page(
         request,
@@ -191,7 +191,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     context = campaign_context(hub)
     async with hub.db.writer() as session:
         try:
-            await service.send_now(session, viewer.principal, context, ident, hub.clock.now())
+            await send_control.send_now(session, viewer.principal, context, ident, hub.clock.now())
         except CampaignError as exc:
             raise exc.api_error() from None
         await session.commit()
@@ -207,7 +207,9 @@ async def schedule(request: web.Request) -> web.StreamResponse:
     async with hub.db.writer() as session:
         try:
             at = parse_moment(str(posted.get("scheduled_at", "")))
-            await service.schedule(session, viewer.principal, context, ident, at, hub.clock.now())
+            await send_control.schedule(
+                session, viewer.principal, context, ident, at, hub.clock.now()
+            )
         except CampaignError as exc:
             raise exc.api_error() from None
         await session.commit()
@@ -217,11 +219,11 @@ async def schedule(request: web.Request) -> web.StreamResponse:
 
 Step = Callable[[AsyncSession, Principal, int, datetime], Awaitable[Any]]
 STEPS: dict[str, tuple[Step, str]] = {
-    "pause": (service.pause, "paused"),
-    "resume": (service.resume, "resumed"),
-    "cancel": (service.cancel, "cancelled"),
-    "retry-failed": (service.retry_failed, "retried"),
-    "retry-unconfirmed": (service.retry_unconfirmed, "retried"),
+    "pause": (send_control.pause, "paused"),
+    "resume": (send_control.resume, "resumed"),
+    "cancel": (send_control.cancel, "cancelled"),
+    "retry-failed": (retries.retry_failed, "retried"),
+    "retry-unconfirmed": (retries.retry_unconfirmed, "retried"),
 }
 
 
@@ -246,7 +248,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     hub, viewer = hub_of(request), marketer(request)
     ident = campaign_id(request)
     async with hub.db.reader() as session:
-        await service.get_campaign(session, viewer.principal, ident)
+        await drafting.get_campaign(session, viewer.principal, ident)
         return await stream_csv(
             request, outcomes.export_csv(session, ident), f"campaign-{ident}.csv"
         )

@@ -40,6 +40,7 @@ NOTICES = {
     "segment_deleted": "Segment deleted.",
     "admin_saved": "Saved. Every hub process applies it within a few seconds.",
     "admin_reset": "Back to the value from the config file.",
+    "notices_read": "Marked read.",
 }
 
 

@@ -23,6 +23,7 @@ from hub.assembly import Hub
 from hub.core import errors
 from hub.core.authz import Principal, load_team_ids
 from hub.core.errors import ApiError
+from hub.core.notice_inbox import unread_count_of_agent
 from hub.core.signin import ThrottlePolicy, locked_for, record_failure, record_success
 from hub.core.staff import agent_by_email, verify_password
 from hub.db.inbox_models import UiSession
@@ -61,14 +62,14 @@ async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer
     async with hub.db.reader() as session:
         row = (
             await session.execute(
-                select(UiSession, Agent)
+                select(UiSession, Agent, unread_count_of_agent())
                 .join(Agent, Agent.id == UiSession.agent_id)
                 .where(UiSession.token_hash == token_hash, Agent.active.is_(True))
             )
         ).first()
         if row is None or row[0].expires_at <= now:
             return None
-        ui_session, agent = row
+        ui_session, agent, unread = row
         teams = await load_team_ids(session, agent.id)
     if (now - ui_session.last_seen_at).total_seconds() > TOUCH_SECONDS:
         async with hub.db.writer() as session:
@@ -84,6 +85,7 @@ async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer
         presence=agent.presence,
         session_id=ui_session.id,
         csrf_secret=_bound_secret(hub, token_hash),
+        unread_notices=int(unread or 0),
     )
 
 

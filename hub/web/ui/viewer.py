@@ -19,6 +19,7 @@ class Viewer:
     presence: str
     session_id: int
     csrf_secret: str
+    unread_notices: int = 0  # the navigation's count (hub.core.notice_inbox)
 
     @property
     def agent_id(self) -> int:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from hub.campaigns import service
-from hub.campaigns.service import CampaignDraft, Progress
+from hub.campaigns import drafting, retries, send_control, send_progress
+from hub.campaigns.views import CampaignDraft, Progress
 from hub.config.settings import Settings
 from hub.core.authz import Principal
 from tests.channels.slack.conftest import slack_overrides
@@ -94,7 +94,7 @@ async def create(
     name: str = "Winter sale",
 ) -> int:
     async with desk.db.writer() as session:
-        view = await service.create_campaign(
+        view = await drafting.create_campaign(
             session,
             principal,
             CampaignDraft(name, segment_id, content, fallback),
@@ -106,7 +106,7 @@ async def create(
 
 async def send(desk: Desk, principal: Principal, campaign_id: int) -> Progress:
     async with desk.db.writer() as session:
-        progress = await service.send_now(
+        progress = await send_control.send_now(
             session, principal, desk.hub.campaigns.context, campaign_id, desk.hub.clock.now()
         )
         await session.commit()
@@ -116,7 +116,8 @@ async def send(desk: Desk, principal: Principal, campaign_id: int) -> Progress:
 
 async def act(desk: Desk, principal: Principal, action: str, campaign_id: int) -> Any:
     async with desk.db.writer() as session:
-        result = await getattr(service, action)(
+        engine = retries if action.startswith("retry") else send_control
+        result = await getattr(engine, action)(
             session, principal, campaign_id, desk.hub.clock.now()
         )
         await session.commit()
@@ -126,7 +127,7 @@ async def act(desk: Desk, principal: Principal, action: str, campaign_id: int) -
 
 async def progress(desk: Desk, principal: Principal, campaign_id: int) -> Progress:
     async with desk.db.reader() as session:
-        return await service.progress(session, principal, campaign_id)
+        return await send_progress.progress(session, principal, campaign_id)
 
 
 async def finished(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hub.assembly import assemble
-from hub.campaigns import service
+from hub.campaigns import drafting, views
 from hub.core.staff import add_agent
 from hub.db.models import Role
 from hub.platform.migrate import upgrade
@@ -81,8 +81,8 @@ async def test_a_campaign_sent_shown_and_exported_from_the_command_line(
             agent = await add_agent(
                 session, email="mia@example.com", name="Mia", role=Role.MARKETER, now=now
             )
-            draft = service.CampaignDraft("Spring", segment, CONTENT)
-            campaign = await service.create_campaign(session, marketer(agent.id), draft, now)
+            draft = views.CampaignDraft("Spring", segment, CONTENT)
+            campaign = await drafting.create_campaign(session, marketer(agent.id), draft, now)
             await session.commit()
     number = str(campaign.id)
 

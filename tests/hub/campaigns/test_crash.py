@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.assembly import assemble
-from hub.campaigns import service
+from hub.campaigns import drafting, send_control, send_progress, views
 from hub.core.staff import add_agent
 from hub.db.campaign_models import CampaignRecipient, RecipientState
 from hub.db.models import Identity, Role
@@ -85,9 +85,9 @@ async def test_a_hub_killed_mid_send_and_restarted_sends_each_recipient_at_most_
             await session.commit()
             mia = marketer(agent.id)
         async with hub.db.writer() as session:
-            draft = service.CampaignDraft("Crash sale", segment, CONTENT)
-            campaign = (await service.create_campaign(session, mia, draft, now)).id
-            await service.send_now(session, mia, hub.campaigns.context, campaign, now)
+            draft = views.CampaignDraft("Crash sale", segment, CONTENT)
+            campaign = (await drafting.create_campaign(session, mia, draft, now)).id
+            await send_control.send_now(session, mia, hub.campaigns.context, campaign, now)
             await session.commit()
 
         async with hub_process(values) as first:
@@ -101,7 +101,7 @@ async def test_a_hub_killed_mid_send_and_restarted_sends_each_recipient_at_most_
 
             async def done() -> bool:
                 async with hub.db.reader() as session:
-                    view = await service.get_campaign(session, mia, campaign)
+                    view = await drafting.get_campaign(session, mia, campaign)
                 return view.state == "finished"
 
             await eventually(done, 60, interval=0.1, what="the send finished after the restart")
@@ -115,7 +115,7 @@ async def test_a_hub_killed_mid_send_and_restarted_sends_each_recipient_at_most_
                     .where(CampaignRecipient.campaign_id == campaign)
                 )
             ).all()
-            progress = await service.progress(session, mia, campaign)
+            progress = await send_progress.progress(session, mia, campaign)
 
     received = Counter(mail.rcpt_tos[0] for mail in smtp_sink.received)
     assert max(received.values()) == 1, "somebody got the campaign twice"

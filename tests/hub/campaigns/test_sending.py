@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.campaigns import service
+from hub.campaigns import send_control, views
 from hub.core.consent import record_consent
 from hub.db.campaign_models import (
     Campaign,
@@ -75,8 +75,8 @@ async def test_each_consenting_member_gets_it_once_on_the_right_channel(
     # while it is under way and is not messaged when it resumes.
     async with db.writer() as session:
         context = desk.hub.campaigns.context
-        started = await service.send_now(session, marketer(mia), context, campaign, now)
-        await service.pause(session, marketer(mia), campaign, now)
+        started = await send_control.send_now(session, marketer(mia), context, campaign, now)
+        await send_control.pause(session, marketer(mia), campaign, now)
         await session.commit()
     async with db.writer() as session:
         await record_consent(
@@ -247,8 +247,8 @@ async def test_cancel_stops_the_send_and_accounts_for_everyone(make_campaign_des
     assert state.count(RecipientState.CANCELLED) == 30 - len(desk.smtp.received)
     async with desk.db.writer() as session:
         try:
-            await service.resume(session, marketer(mia), campaign, moment(desk))
-        except service.CampaignError as exc:
+            await send_control.resume(session, marketer(mia), campaign, moment(desk))
+        except views.CampaignError as exc:
             assert exc.status == 409 and exc.field == "state"
         else:
             raise AssertionError("a cancelled campaign resumed")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.campaigns import service
-from hub.campaigns.service import CampaignDraft, CampaignError
+from hub.campaigns import drafting, previews, send_control, send_progress, views
+from hub.campaigns.views import CampaignDraft, CampaignError
 from hub.core.errors import ApiError
 from hub.db.campaign_models import CampaignRecipient, ConsentState, RecipientState
 from hub.db.models import Role
@@ -29,8 +29,8 @@ async def quiet_desk(make_desk: MakeDesk) -> Desk:
     return await make_desk(workers=False)
 
 
-def context(desk: Desk) -> service.CampaignContext:
-    return service.CampaignContext(desk.settings, desk.hub.channels)
+def context(desk: Desk) -> views.CampaignContext:
+    return views.CampaignContext(desk.settings, desk.hub.channels)
 
 
 async def test_a_template_error_names_the_part_and_line_and_nothing_is_saved(
@@ -42,7 +42,7 @@ async def test_a_template_error_names_the_part_and_line_and_nothing_is_saved(
     broken = {"email": {"subject": "Hi", "html": "<p>ok</p>\n<p>{{ customer.name </p>"}}
     async with desk.db.writer() as session:
         with pytest.raises(CampaignError) as caught:
-            await service.create_campaign(
+            await drafting.create_campaign(
                 session, marketer(agent_id), CampaignDraft("Winter", 999, broken, ("fax",)), now
             )
     error = caught.value
@@ -53,18 +53,18 @@ async def test_a_template_error_names_the_part_and_line_and_nothing_is_saved(
     typo = {"chat": {"text": "Hi\n{{ custmer.name }}"}}
     async with desk.db.writer() as session:
         with pytest.raises(CampaignError) as caught:
-            await service.create_campaign(
+            await drafting.create_campaign(
                 session, marketer(agent_id), CampaignDraft("Winter", None, typo), now
             )
     assert caught.value.fields["content.chat.text"].startswith("line 2: unknown name 'custmer'")
     async with desk.db.reader() as session:
-        assert await service.list_campaigns(session, marketer(agent_id)) == []
+        assert await drafting.list_campaigns(session, marketer(agent_id)) == []
 
 
 async def test_agents_may_not_touch_campaigns(quiet_desk: Desk) -> None:
     async with quiet_desk.db.reader() as session:
         with pytest.raises(ApiError) as caught:
-            await service.list_campaigns(session, AGENT)
+            await drafting.list_campaigns(session, AGENT)
     assert caught.value.status == 403
 
 
@@ -75,12 +75,12 @@ async def test_preview_shows_each_channel_and_greets_a_nameless_customer(quiet_d
     nameless = await add_person(desk.db, now, "", {"email": "x@example.com"})
     segment = await add_segment(desk.db, now)
     async with desk.db.writer() as session:
-        campaign = await service.create_campaign(
+        campaign = await drafting.create_campaign(
             session, marketer(agent_id), CampaignDraft("Sale", segment, CONTENT), now
         )
         await session.commit()
     async with desk.db.reader() as session:
-        mail = await service.preview(
+        mail = await previews.preview(
             session,
             marketer(agent_id),
             context(desk),
@@ -88,7 +88,7 @@ async def test_preview_shows_each_channel_and_greets_a_nameless_customer(quiet_d
             "email",
             customer_id=nameless.customer_id,
         )
-        slack = await service.preview(
+        slack = await previews.preview(
             session, marketer(agent_id), context(desk), campaign.id, "slack"
         )
     assert mail.subject == "Hello there"
@@ -117,10 +117,10 @@ async def test_sending_fixes_the_recipients_with_reasons_for_those_skipped(
     await add_person(desk.db, now, "Outsider", {"email": "out@example.com"}, tags=())
     segment = await add_segment(desk.db, now)
     async with desk.db.writer() as session:
-        campaign = await service.create_campaign(
+        campaign = await drafting.create_campaign(
             session, marketer(agent_id), CampaignDraft("Sale", segment, CONTENT), now
         )
-        progress = await service.send_now(
+        progress = await send_control.send_now(
             session, marketer(agent_id), context(desk), campaign.id, now
         )
         await session.commit()
@@ -131,7 +131,9 @@ async def test_sending_fixes_the_recipients_with_reasons_for_those_skipped(
     async with desk.db.reader() as session:
         rows = {
             row.customer_id: row
-            async for row in service.recipient_outcomes(session, marketer(agent_id), campaign.id)
+            async for row in send_progress.recipient_outcomes(
+                session, marketer(agent_id), campaign.id
+            )
         }
     assert rows[ann.customer_id].address == "ann@example.com"
     assert rows[bob.customer_id].skip_reason == "no_consent"
@@ -146,13 +148,15 @@ async def test_a_chat_audience_needs_a_chat_text_before_sending(quiet_desk: Desk
     segment = await add_segment(desk.db, now)
     email_only = {"email": CONTENT["email"]}
     async with desk.db.writer() as session:
-        campaign = await service.create_campaign(
+        campaign = await drafting.create_campaign(
             session, marketer(agent_id), CampaignDraft("Sale", segment, email_only), now
         )
         with pytest.raises(CampaignError) as caught:
-            await service.send_now(session, marketer(agent_id), context(desk), campaign.id, now)
+            await send_control.send_now(
+                session, marketer(agent_id), context(desk), campaign.id, now
+            )
         assert "web" in caught.value.fields["content.chat.text"]
-        view = await service.get_campaign(session, marketer(agent_id), campaign.id)
+        view = await drafting.get_campaign(session, marketer(agent_id), campaign.id)
     assert view.state == "draft" and view.recipient_count == 0
 
 
@@ -164,10 +168,10 @@ async def test_a_test_send_reaches_the_marketer_marked_as_a_test(
     now = desk.hub.clock.now()
     segment = await add_segment(desk.db, now)
     async with desk.db.writer() as session:
-        campaign = await service.create_campaign(
+        campaign = await drafting.create_campaign(
             session, marketer(agent_id), CampaignDraft("Sale", segment, CONTENT), now
         )
-        result = await service.test_send(
+        result = await previews.test_send(
             session, marketer(agent_id), context(desk), campaign.id, now
         )
         await session.commit()

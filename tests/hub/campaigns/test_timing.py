@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from hub.campaigns import service
+from hub.campaigns import send_control, views
 from hub.campaigns.claims import quiet_until
 from hub.config.campaigns import CampaignSettings
 from hub.db.campaign_models import CampaignRecipient, RecipientState
@@ -58,7 +58,9 @@ async def test_a_recipient_in_quiet_hours_waits_for_the_morning(make_campaign_de
     await add_person(desk.db, now, "Uma", {"email": "uma@example.com"})  # timezone unknown
     campaign = await create(desk, marketer(mia), await add_segment(desk.db, now))
     async with desk.db.writer() as session:
-        await service.send_now(session, marketer(mia), desk.hub.campaigns.context, campaign, now)
+        await send_control.send_now(
+            session, marketer(mia), desk.hub.campaigns.context, campaign, now
+        )
         await session.commit()
     desk.hub.campaigns.wake()
     await desk.smtp.wait_for(1)
@@ -87,12 +89,12 @@ async def test_a_scheduled_campaign_starts_at_its_moment(campaign_desk: Desk) ->
     campaign = await create(desk, marketer(mia), await add_segment(desk.db, now))
     context = desk.hub.campaigns.context
     async with desk.db.writer() as session:
-        with pytest.raises(service.CampaignError) as caught:
-            await service.schedule(
+        with pytest.raises(views.CampaignError) as caught:
+            await send_control.schedule(
                 session, marketer(mia), context, campaign, now - timedelta(1), now
             )
         assert caught.value.field == "scheduled_at"
-        view = await service.schedule(
+        view = await send_control.schedule(
             session, marketer(mia), context, campaign, now + timedelta(seconds=1), now
         )
         await session.commit()

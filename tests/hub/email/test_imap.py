@@ -216,3 +216,33 @@ async def test_hub_killed_between_fetch_and_commit_loses_and_duplicates_nothing(
             r[0] for r in db.execute("select external_id from messages where direction='inbound'")
         ]
     assert sorted(ids) == sorted(f"<kill{n}@example.com>" for n in range(total))
+
+
+async def test_a_password_the_admin_replaces_is_used_at_the_next_poll(
+    make_desk: MakeDesk, database_url: str, smtp_sink: SmtpSink, dovecot: Dovecot
+) -> None:
+    dovecot.deliver(mail("Waiting", "read me", msgid="<waiting@example.com>"))
+    await dovecot.start()
+    hub = await start_hub(
+        make_desk,
+        database_url,
+        smtp_sink,
+        dovecot,
+        **{"channels.mail.imap.password": "not-the-password", "channels.mail.imap.idle": False},
+    )
+    _admin, token = await hub.agent("ada@example.com", role=Role.ADMIN)
+
+    async def refused() -> bool:
+        listed = await hub.client.get("/api/v1/email/mailboxes", headers=auth(token))
+        items = [i for i in (await listed.json())["items"] if i["source"] == "imap"]
+        return bool(items) and "login refused" in (items[0]["last_error"] or "")
+
+    await eventually(refused, 20, what="the login refused, shown to admins")
+    replaced = await hub.client.put(
+        "/api/v1/admin/channels/mail/secrets/imap.password",
+        json={"value": dovecot.password},
+        headers=auth(token),
+    )
+    assert replaced.status == 200 and dovecot.password not in await replaced.text()
+    await wait_for_messages(hub, 1)  # no restart: the poller logged in with the new password
+    assert [m.text for m in await hub.inbound_messages()] == ["read me"]
