@@ -158,9 +158,9 @@ def _from_text(body: str, mail: Message) -> DeliveryReport | None:
 
 def _labelled(mail: Message) -> bool:
     raw = next((v for k, v in mail.raw_items() if k.lower() == "content-type"), "")
-    if isinstance(raw, str) and raw.isascii() and "=?" not in raw:
-        if "delivery-status" not in raw.lower():  # nor then in its parsed form: skip parsing
-            return False
+    plain = isinstance(raw, str) and raw.isascii() and "=?" not in raw
+    if plain and "delivery-status" not in str(raw).lower():  # nor in its parsed form
+        return False
     return "delivery-status" in _get(mail, "Content-Type", "").lower()
 
 

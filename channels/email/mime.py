@@ -6,12 +6,12 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator, Mapping
-from types import MappingProxyType
-from typing import Any
 from email import policy
 from email.header import decode_header, make_header
 from email.headerregistry import HeaderRegistry
 from email.message import Message
+from types import MappingProxyType
+from typing import Any
 
 _ALIASES = {
     "ks_c_5601-1987": "cp949",
@@ -29,12 +29,13 @@ _ALIASES = {
 _MODERN = policy.default
 # Headers the modern policy parses by their own grammar (addresses, dates, MIME parameters);
 # a subject is unstructured text like any header it does not know.
-_STRUCTURED = frozenset(HeaderRegistry().registry) - {"subject"}
+_REGISTRY: HeaderRegistry = _MODERN.header_factory  # type: ignore[assignment]
+_STRUCTURED = frozenset(_REGISTRY.registry) - {"subject"}
 # The modern policy's header classes, built once (its registry builds one at every lookup).
 _CLASSES: Mapping[str, Any] = MappingProxyType(
-    {name: _MODERN.header_factory[name] for name in _STRUCTURED | {"subject"}}
+    {name: _REGISTRY[name] for name in _STRUCTURED | {"subject"}}
 )
-_UNSTRUCTURED: Any = _MODERN.header_factory["x-unstructured"]
+_UNSTRUCTURED: Any = _REGISTRY["x-unstructured"]
 _LINESEP = re.compile(r"\n|\r")  # as email.policy removes line breaks before parsing
 _SINGLE_BYTE_DEFAULTS = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252"}
 

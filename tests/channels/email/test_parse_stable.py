@@ -146,5 +146,5 @@ def test_every_corpus_header_reads_as_the_modern_policy_reads_it(path: Path) -> 
     raw = path.read_bytes()
     mail = BytesParser(policy=policy.compat32).parsebytes(raw)
     headers = mime.Headers(mail)
-    for name in {key.lower() for key in mail.keys()}:
+    for name in {key.lower() for key in mail}:
         assert headers.get(name) == _modern(raw, name), name
