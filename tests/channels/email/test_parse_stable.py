@@ -102,8 +102,12 @@ def test_every_corpus_message_reads_as_it_did() -> None:
 
 
 def _modern(raw: bytes, name: str) -> str:
-    """The reference: the header as ``policy.default`` reads it, cleaned as mime.header does."""
-    value = BytesParser(policy=policy.default).parsebytes(raw).get(name)
+    """The reference: the header as ``policy.default`` reads it, cleaned as mime.header does
+    (a header the modern parser fails on reads as empty, as it did before)."""
+    try:
+        value = BytesParser(policy=policy.default).parsebytes(raw).get(name)
+    except Exception:
+        return ""
     return mime.finish_header(str(value)) if value is not None else ""
 
 
