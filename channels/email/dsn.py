@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from email.message import Message
 from email.parser import HeaderParser
 
+from channels.email import mime
+
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
 _FIELD = re.compile(r"^([A-Za-z-]+)\s*:\s*(.*)$")
 _MSGID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
@@ -60,14 +62,20 @@ def _leaf_parts(mail: Message) -> list[Message]:
     return found
 
 
+def _get(mail: Message, name: str, default: str) -> str:
+    """The header as ``policy.default`` reads it, whatever policy parsed ``mail``."""
+    found = mime.modern_get(mail, name)
+    return default if found is None else found
+
+
 def _null_sender(mail: Message, envelope_from: str | None) -> bool:
     if envelope_from is not None and envelope_from.strip("<> ") == "":
         return True
-    return str(mail.get("Return-Path", "x")).strip() == "<>"
+    return _get(mail, "Return-Path", "x").strip() == "<>"
 
 
 def _daemon_sender(mail: Message) -> bool:
-    sender = str(mail.get("From", "")).lower()
+    sender = _get(mail, "From", "").lower()
     return any(daemon in sender for daemon in _DAEMONS) or "<>" in sender
 
 
@@ -77,7 +85,9 @@ def _status_blocks(part: Message) -> list[dict[str, str]]:
     if isinstance(payload, list):
         for block in payload:
             if isinstance(block, Message):
-                blocks.append({key.lower(): str(value) for key, value in block.items()})
+                blocks.append(
+                    {key.lower(): mime.modern_text(key, value) for key, value in block.raw_items()}
+                )
         return blocks
     text = part.get_payload(decode=True)
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(payload)
@@ -114,14 +124,14 @@ def _original_ids(parts: list[Message], mail: Message) -> tuple[str, ...]:
         if kind == "message/rfc822":
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
-            if isinstance(inner, Message) and inner.get("Message-ID"):
-                ids.extend(_MSGID.findall(str(inner["Message-ID"])))
+            if isinstance(inner, Message) and _get(inner, "Message-ID", ""):
+                ids.extend(_MSGID.findall(_get(inner, "Message-ID", "")))
         elif kind == "text/rfc822-headers":
             data = part.get_payload(decode=True)
             text = data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
             headers = HeaderParser().parsestr(text)
             ids.extend(_MSGID.findall(str(headers.get("Message-ID", ""))))
-    own = str(mail.get("Message-ID", ""))
+    own = _get(mail, "Message-ID", "")
     return tuple(dict.fromkeys(i for i in ids if i not in own))
 
 
@@ -141,19 +151,29 @@ def _from_text(body: str, mail: Message) -> DeliveryReport | None:
         )
     if not recipients:
         return None
-    own = str(mail.get("Message-ID", ""))
+    own = _get(mail, "Message-ID", "")
     ids = [i for i in _ORIGINAL_ID.findall(body) if i not in own]
     return DeliveryReport(tuple(recipients), tuple(dict.fromkeys(ids)), "")
+
+
+def _labelled(mail: Message) -> bool:
+    raw = next((v for k, v in mail.raw_items() if k.lower() == "content-type"), "")
+    plain = isinstance(raw, str) and raw.isascii() and "=?" not in raw
+    if plain and "delivery-status" not in str(raw).lower():  # nor in its parsed form
+        return False
+    return "delivery-status" in _get(mail, "Content-Type", "").lower()
 
 
 def delivery_report(
     mail: Message, raw_body: str, envelope_from: str | None = None
 ) -> DeliveryReport | None:
-    """The report if ``mail`` is a bounce, else None."""
+    """The report if ``mail`` is a bounce, else None (any policy may have parsed ``mail``)."""
     parts = _leaf_parts(mail)
     status_parts = [p for p in parts if p.get_content_type() == "message/delivery-status"]
     is_report = mail.get_content_type() == "multipart/report"
-    labelled = "delivery-status" in str(mail.get("Content-Type", "")).lower()
+    if not status_parts and not is_report and not _labelled(mail):
+        return None
+    labelled = _labelled(mail)
     sender_says = _null_sender(mail, envelope_from) or _daemon_sender(mail)
     if status_parts and (is_report or sender_says):
         recipients: list[FailedRecipient] = []

@@ -4,9 +4,14 @@ and the walk that tells the body apart from attachments in nested multiparts."""
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from email import policy
 from email.header import decode_header, make_header
+from email.headerregistry import HeaderRegistry
 from email.message import Message
+from types import MappingProxyType
+from typing import Any
 
 _ALIASES = {
     "ks_c_5601-1987": "cp949",
@@ -21,6 +26,17 @@ _ALIASES = {
     "windows-874": "cp874",
     "ansi_x3.4-1968": "ascii",
 }
+_MODERN = policy.default
+# Headers the modern policy parses by their own grammar (addresses, dates, MIME parameters);
+# a subject is unstructured text like any header it does not know.
+_REGISTRY: HeaderRegistry = _MODERN.header_factory  # type: ignore[assignment]
+_STRUCTURED = frozenset(_REGISTRY.registry) - {"subject"}
+# The modern policy's header classes, built once (its registry builds one at every lookup).
+_CLASSES: Mapping[str, Any] = MappingProxyType(
+    {name: _REGISTRY[name] for name in _STRUCTURED | {"subject"}}
+)
+_UNSTRUCTURED: Any = _REGISTRY["x-unstructured"]
+_LINESEP = re.compile(r"\n|\r")  # as email.policy removes line breaks before parsing
 _SINGLE_BYTE_DEFAULTS = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252"}
 
 
@@ -85,18 +101,79 @@ def part_text(part: Message) -> str:
     return decode_bytes(part_bytes(part), charset)
 
 
+def modern_text(name: str, value: object) -> str:
+    """``str()`` of the header object ``policy.default`` makes of a raw header value (as
+    ``Message.raw_items`` gives it, whatever policy parsed the mail): encoded words decoded,
+    addresses and dates in their normal form, line breaks removed. Plain ASCII text in a header
+    without a structure of its own reads the same with the line breaks removed, so it skips
+    the (costly) header parser."""
+    if not isinstance(value, str):
+        return str(value)
+    key = name.lower()
+    unfolded = "".join(_LINESEP.split(value))
+    if value.isascii() and "=?" not in value and key not in _STRUCTURED:
+        return unfolded
+    # policy.default.header_fetch_parse(name, value), with the header class looked up once
+    # (the registry builds a new class at every lookup).
+    return str(_CLASSES.get(key, _UNSTRUCTURED)(name, unfolded))
+
+
+def modern_get(mail: Message, name: str) -> str | None:
+    """``str(mail.get(name))`` as if ``mail`` had been parsed with ``policy.default``."""
+    wanted = name.lower()
+    for key, value in mail.raw_items():
+        if key.lower() == wanted:
+            return modern_text(name, value)
+    return None
+
+
 def header(mail: Message, name: str) -> str:
-    """A header's decoded value ("" when absent); RFC 2047 words in unknown charsets survive."""
+    """A header's decoded value ("" when absent); RFC 2047 words in unknown charsets survive.
+    Read as the modern policy reads it, whatever policy parsed ``mail``."""
+    wanted = name.lower()
+    for key, value in mail.raw_items():
+        if key.lower() == wanted:
+            return _decoded(name, value)
+    return ""
+
+
+def _decoded(name: str, value: object) -> str:
     try:
-        value = mail.get(name)
-    except Exception:
-        value = None
-    if value is None:
-        return ""
-    try:
-        text = str(value)
+        text = modern_text(name, value)
     except Exception:
         text = ""
+    return finish_header(text)
+
+
+class Headers:
+    """A mail's headers, each decoded (as ``header`` does) at most once: the first value of
+    each name, as ``Message.get`` returns it."""
+
+    def __init__(self, mail: Message) -> None:
+        self._names: list[str] = []
+        self._raw: dict[str, object] = {}
+        for key, value in mail.raw_items():
+            self._names.append(key)
+            self._raw.setdefault(key.lower(), value)
+        self._decoded: dict[str, str] = {}
+
+    def get(self, name: str) -> str:
+        wanted = name.lower()
+        found = self._decoded.get(wanted)
+        if found is None:
+            value = self._raw.get(wanted)
+            found = "" if value is None else _decoded(name, value)
+            self._decoded[wanted] = found
+        return found
+
+    def listing(self, limit: int) -> tuple[tuple[str, str], ...]:
+        """Every (name, first value of that name) pair in order, without repeats."""
+        pairs = [(clean_text(str(key)), self.get(key)) for key in self._names]
+        return tuple(dict.fromkeys(pairs))[:limit]
+
+
+def finish_header(text: str) -> str:
+    """A header's text as stored: encoded words left over decoded, whitespace collapsed."""
     if "=?" in text:
         try:
             text = str(make_header(decode_header(text)))

@@ -46,6 +46,9 @@ _FORWARD_MARK = re.compile(
 )
 _FORWARD_FROM = re.compile(r"^\s*\**From:\**\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 DEFAULT_ATTACHMENT_CAP = 10 * 1024 * 1024
+# EmailMessage for get_body(); compat32 leaves header values as they came (no header parsing).
+_PARSER = BytesParser(EmailMessage, policy=policy.compat32)
+_SERIALIZE = policy.default  # attached messages are written out as the modern policy does
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,24 +79,24 @@ def _ids(value: str) -> tuple[str, ...]:
     return tuple(_MSGID.findall(value or ""))
 
 
-def _date(mail: Message) -> datetime:
+def _date(headers: mime.Headers) -> datetime:
     try:
-        parsed = parsedate_to_datetime(mime.header(mail, "Date"))
+        parsed = parsedate_to_datetime(headers.get("Date"))
     except (TypeError, ValueError, IndexError):
         return datetime.now(UTC)
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _automated(mail: Message, sender: str, envelope_from: str | None) -> bool:
-    auto = mime.header(mail, "Auto-Submitted").lower() or "no"
-    precedence = mime.header(mail, "Precedence").lower()
-    suppress = mime.header(mail, "X-Auto-Response-Suppress").lower()
+def _automated(headers: mime.Headers, sender: str, envelope_from: str | None) -> bool:
+    auto = headers.get("Auto-Submitted").lower() or "no"
+    precedence = headers.get("Precedence").lower()
+    suppress = headers.get("X-Auto-Response-Suppress").lower()
     local = sender.partition("@")[0].partition("+")[0]
     return (
         not auto.startswith("no")
         or precedence in _AUTOMATED_PRECEDENCE
-        or bool(mime.header(mail, "List-Id"))
-        or bool(mime.header(mail, "X-Autoreply") or mime.header(mail, "X-Autorespond"))
+        or bool(headers.get("List-Id"))
+        or bool(headers.get("X-Autoreply") or headers.get("X-Autorespond"))
         or any(word in suppress for word in ("all", "oof", "autoreply"))
         or local in _DAEMON_LOCALS
         or (envelope_from is not None and envelope_from.strip("<> ") == "")
@@ -126,15 +129,23 @@ def _attachment(part: Message, cap: int) -> Attachment:
     if kind == "message/rfc822":
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
-        content = inner.as_bytes() if isinstance(inner, Message) else mime.part_bytes(part)
+        content = (
+            inner.as_bytes(policy=_SERIALIZE)
+            if isinstance(inner, Message)
+            else mime.part_bytes(part)
+        )
         default_name = "forwarded-message.eml"
     elif kind.startswith("message/"):
-        content = part.as_bytes().partition(b"\n\n")[2]
+        content = part.as_bytes(policy=_SERIALIZE).partition(b"\n\n")[2]
         default_name = kind.partition("/")[2] + ".txt"
     else:
         content = mime.part_bytes(part)
         default_name = "attachment"
-    content_id = mime.clean_text(str(part.get("Content-ID", "") or "")).strip().strip("<>")
+    try:
+        raw_id = mime.modern_get(part, "Content-ID") or ""
+    except Exception:
+        raw_id = ""
+    content_id = mime.clean_text(raw_id).strip().strip("<>")
     return Attachment(
         filename=mime.filename(part) or default_name,
         content_type=kind,
@@ -200,13 +211,6 @@ def _forwarded_from(mail: EmailMessage, subject: str, text: str) -> str | None:
     return None
 
 
-def _headers(mail: Message) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for key in mail:
-        pairs.append((mime.clean_text(str(key)), mime.header(mail, key)))
-    return tuple(dict.fromkeys(pairs))[:200]
-
-
 # Headers that servers on the way add or rewrite: the same mail relayed by two routes differs in
 # these only. Any X- header counts (spam scores, originating IPs, list and relay traces).
 _TRACE_HEADERS = frozenset(
@@ -265,25 +269,26 @@ def parse_rfc822(
 ) -> InboundMessage:
     fallback_id = f"<sha256-{relay_digest(raw)}@relaydesk>"
     try:
-        mail = BytesParser(policy=policy.default).parsebytes(raw)
+        # One pass with the cheap compat32 policy (its MIME structure is the modern one's);
+        # headers are read as the modern policy reads them, each once (mime.Headers).
+        mail = _PARSER.parsebytes(raw)
         assert isinstance(mail, EmailMessage)
-        senders = addresses(mime.header(mail, "From"))
+        headers = mime.Headers(mail)
+        senders = addresses(headers.get("From"))
         name, address = senders[0] if senders else ("", "")
         sender = normalize_email(address) or ""
-        message_ids = _ids(mime.header(mail, "Message-ID"))
+        message_ids = _ids(headers.get("Message-ID"))
         message_id = message_ids[0] if message_ids else fallback_id
-        subject = mime.header(mail, "Subject")
+        subject = headers.get("Subject")
         text, html, attachments, tnef = _collect(mail, attachment_cap)
         text = mime.clean_text(text)
         html = mime.clean_text(html) if html is not None else None
         reply_ids = tuple(
-            dict.fromkeys(
-                _ids(mime.header(mail, "References")) + _ids(mime.header(mail, "In-Reply-To"))
-            )
+            dict.fromkeys(_ids(headers.get("References")) + _ids(headers.get("In-Reply-To")))
         )
-        to = tuple(addresses(mime.header(mail, "To")))
-        cc = tuple(addresses(mime.header(mail, "Cc")))
-        delivered = [a for _, a in addresses(mime.header(mail, "Delivered-To"))]
+        to = tuple(addresses(headers.get("To")))
+        cc = tuple(addresses(headers.get("Cc")))
+        delivered = [a for _, a in addresses(headers.get("Delivered-To"))]
         recipients = [*envelope_to, *(a for _, a in to), *(a for _, a in cc), *delivered]
         tokens = (*_own_tokens(recipients, own_addresses), *tokens_in_ids(reply_ids))
         report = delivery_report(mail, raw.decode("utf-8", "replace"), envelope_from)
@@ -296,7 +301,7 @@ def parse_rfc822(
             envelope_to=envelope_to,
             to=to,
             cc=cc,
-            reply_to=tuple(addresses(mime.header(mail, "Reply-To"))),
+            reply_to=tuple(addresses(headers.get("Reply-To"))),
             full_text=text,
             quoted=parts.quoted,
             signature=parts.signature,
@@ -306,7 +311,7 @@ def parse_rfc822(
             forwarded_from=_forwarded_from(mail, subject, text),
             report=report,
             tnef=tnef,
-            headers=_headers(mail),
+            headers=headers.listing(200),
             defects=defects,
         )
         problem = None if sender or report is not None else "no usable From address"
@@ -322,9 +327,11 @@ def parse_rfc822(
             thread_key=(reply_ids[0] if reply_ids else message_id)[:500],
             reply_to_ids=reply_ids,
             attachments=attachments,
-            received_at=_date(mail),
+            received_at=_date(headers),
             raw={"email": details},
-            automated=not sender or report is not None or _automated(mail, sender, envelope_from),
+            automated=not sender
+            or report is not None
+            or _automated(headers, sender, envelope_from),
             parse_error=problem,
         )
     except Exception as exc:

@@ -118,3 +118,19 @@ class ConversationMerge(Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime]
+
+
+# The lookups mail threading runs for every received mail (created by migration 0035):
+# In-Reply-To/References by Message-ID across channels (the unique key starts with the
+# channel), and a customer's active conversations by recent activity (the subject match).
+THREADING_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "ix_messages_external_id": ("messages", ("external_id",)),
+    "ix_conversations_customer_activity": (
+        "conversations",
+        ("customer_id", "status", "last_activity_at"),
+    ),
+}
+for _name, (_table_name, _columns) in THREADING_INDEXES.items():
+    _table = Base.metadata.tables[_table_name]
+    if _name not in {index.name for index in _table.indexes}:
+        Index(_name, *(_table.c[column] for column in _columns))

@@ -2,10 +2,13 @@
 otherwise.
 
 The position in the mailbox (UIDVALIDITY and the last UID whose mail is committed) is stored in
-``email_mailboxes`` *after* the mail is committed. A crash between fetch and commit therefore
-fetches the mail again; the Message-ID dedupe makes the second delivery a duplicate, so a
-restart never imports a message twice and never loses one. Network errors reconnect with
-exponential backoff; every state change is recorded for admins to see."""
+``email_mailboxes`` *after* the mail is committed. New mail is fetched in batches of up to
+``BATCH`` and delivered together, so the group commit stores a batch in one transaction; the
+position moves to a batch's last UID once all of its mails are committed. A crash between
+fetch and commit therefore fetches the mail again; the Message-ID dedupe makes the second
+delivery a duplicate, so a restart never imports a message twice and never loses one.
+Network errors reconnect with exponential backoff; every state change is recorded for admins
+to see."""
 
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ from hub.platform.supervisor import Worker
 log = logging.getLogger(__name__)
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 _FETCH_UID = re.compile(rb"UID (\d+)")
+# Mails fetched, then delivered together (one group commit) before the position moves on.
+BATCH = 32
 
 
 class ImapError(Exception):
@@ -197,13 +202,21 @@ class ImapPoller:
         response = await client.uid_search(f"UID {last + 1}:*", charset=None)
         if response.result != "OK":
             raise ImapError(f"search failed: {_text(response)}")
-        for uid in [u for u in _uids(response) if u > last]:
-            fetched = await client.uid("fetch", str(uid), "(BODY.PEEK[])")
-            raw = _literal(fetched) if fetched.result == "OK" else None
-            if raw is None:
-                raise ImapError(f"fetch of UID {uid} failed: {_text(fetched)}")
-            log.info("imap %s: fetched uid %d (%d bytes)", self.channel, uid, len(raw))
-            await self.inbox.deliver(self.channel, raw)
-            await self.states.commit_position(self.channel, uidvalidity, uid)
-            log.info("imap %s: committed uid %d", self.channel, uid)
+        uids = [u for u in _uids(response) if u > last]
+        for start in range(0, len(uids), BATCH):
+            chunk = uids[start : start + BATCH]
+            raws = [await self._fetch(client, uid) for uid in chunk]
+            # Delivered together, so the group commit stores them in one transaction; the
+            # position moves only once every one of them is committed.
+            await asyncio.gather(*(self.inbox.deliver(self.channel, raw) for raw in raws))
+            await self.states.commit_position(self.channel, uidvalidity, chunk[-1])
+            log.info("imap %s: committed uids %d-%d", self.channel, chunk[0], chunk[-1])
             self.fetched.set()
+
+    async def _fetch(self, client: Any, uid: int) -> bytes:
+        fetched = await client.uid("fetch", str(uid), "(BODY.PEEK[])")
+        raw = _literal(fetched) if fetched.result == "OK" else None
+        if raw is None:
+            raise ImapError(f"fetch of UID {uid} failed: {_text(fetched)}")
+        log.info("imap %s: fetched uid %d (%d bytes)", self.channel, uid, len(raw))
+        return raw

@@ -7,13 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from channels.base import Channel, InboundRequest
 from hub.campaigns.bounces import suppress_bounces
-from hub.db.email_models import EmailRecord
-from hub.db.models import Message
 from hub.email.bounces import record_bounce
+from hub.email.known import KnownMail
 from hub.email.store import details_of
 from hub.inbound.ingest import Ingestor
 from hub.platform.clock import Clock
@@ -56,19 +53,7 @@ class EmailInbox:
         self.channels = channels
         self.ingestor = ingestor
         self.clock = clock
-
-    async def _known(self, header_id: str) -> Delivered | None:
-        async with self.db.reader() as session:
-            row = (
-                await session.execute(
-                    select(EmailRecord.message_id, Message.conversation_id, Message.customer_id)
-                    .outerjoin(Message, Message.id == EmailRecord.message_id)
-                    .where(EmailRecord.header_id == header_id)
-                )
-            ).first()
-        if row is None:
-            return None
-        return Delivered(row[0], row[1], row[2], duplicate=True)
+        self.known = KnownMail(db)
 
     async def deliver(
         self,
@@ -85,9 +70,11 @@ class EmailInbox:
             headers["X-Envelope-From"] = envelope_from
         [inbound] = self.channels[channel].parse(InboundRequest(body=raw, headers=headers))
         details = details_of(inbound)
-        known = await self._known(inbound.external_id)
+        known = await self.known.find(inbound.external_id)
         if known is not None:
-            return known
+            return Delivered(
+                known.message_id, known.conversation_id, known.customer_id, duplicate=True
+            )
         if details is not None and details.report is not None:
             async with self.db.writer() as session:
                 now = self.clock.now()

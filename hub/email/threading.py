@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,14 +59,29 @@ async def _by_token(session: AsyncSession, tokens: tuple[str, ...]) -> Conversat
     )
 
 
+def _pending_messages(session: AsyncSession, ids: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Messages of this transaction not yet flushed (earlier mails of the same batch)."""
+    wanted = set(ids)
+    return [
+        (item.external_id, item.conversation_id)
+        for item in session.new
+        if isinstance(item, Message) and item.external_id in wanted
+    ]
+
+
 async def _by_reference(session: AsyncSession, ids: tuple[str, ...]) -> Conversation | None:
     if not ids:
         return None
-    rows = (
-        await session.execute(
-            select(Message.external_id, Message.conversation_id).where(Message.external_id.in_(ids))
-        )
-    ).all()
+    rows: list[Any] = list(
+        (
+            await session.execute(
+                select(Message.external_id, Message.conversation_id).where(
+                    Message.external_id.in_(ids)
+                )
+            )
+        ).all()
+    )
+    rows.extend(_pending_messages(session, ids))
     if not rows:
         return None
     position = {value: index for index, value in enumerate(ids)}
@@ -113,14 +129,24 @@ async def _by_subject(
 async def email_conversation(
     session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
 ) -> Conversation | None:
-    """The conversation a mail joins, or None (a new one; also None for other channels)."""
+    """The conversation a mail joins, or None (a new one; also None for other channels).
+
+    Tokens, references, tickets and merges are looked up without flushing the batch first
+    (that would write each mail of a group commit on its own): tokens, tickets and merges
+    are written as soon as they exist, and messages not yet flushed are looked at in the
+    session. The subject match reads activity and status, which earlier mails of the batch
+    may have changed, so it flushes; a mail that gets this far opens or finds its
+    conversation by a flushing lookup anyway."""
     details = details_of(inbound)
     if details is None:
         return None
-    found = (
-        await _by_token(session, details.tokens)
-        or await _by_reference(session, inbound.reply_to_ids)
-        or await _by_ticket(session, details.ticket_numbers, customer_id)
-        or await _by_subject(session, inbound.subject or "", customer_id, inbound.channel, now)
-    )
+    with session.no_autoflush:
+        found = (
+            await _by_token(session, details.tokens)
+            or await _by_reference(session, inbound.reply_to_ids)
+            or await _by_ticket(session, details.ticket_numbers, customer_id)
+        )
+        if found is not None:
+            return await follow_merges(session, found)
+    found = await _by_subject(session, inbound.subject or "", customer_id, inbound.channel, now)
     return await follow_merges(session, found) if found is not None else None

@@ -1,0 +1,61 @@
+"""Mails that arrive at the same time (many SMTP sessions, an IMAP batch) are stored together,
+in one transaction, and read exactly as if they had come one after the other: a reply joins the
+mail it answers even when both are in the same batch, and one mail through two mailboxes is
+still one message."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hub.db.email_models import EmailRecord
+from tests.hub.email.conftest import mail
+from tests.support.desk import Desk
+
+
+async def test_a_reply_arriving_with_the_mail_it_answers_joins_its_conversation(
+    desk: Desk,
+) -> None:
+    inbox = desk.hub.email.inbox
+    first = mail("Printer on fire", "It is burning.", msgid="<first@example.com>")
+    reply = mail(
+        "Completely different words",
+        "Now the desk too.",
+        sender="Bob <bob@example.com>",
+        msgid="<second@example.com>",
+        extra="In-Reply-To: <first@example.com>\r\nReferences: <first@example.com>",
+    )
+    other = mail("Invoice question", "Why twice?", sender="ann@example.com")
+    results = await asyncio.gather(
+        inbox.deliver("mail", first), inbox.deliver("mail", reply), inbox.deliver("mail", other)
+    )
+    assert [r.duplicate for r in results] == [False, False, False]
+    assert results[0].conversation_id == results[1].conversation_id != results[2].conversation_id
+    assert len(await desk.conversations()) == 2
+    texts = [m.text for m in await desk.inbound_messages()]
+    assert texts == ["It is burning.", "Now the desk too.", "Why twice?"]
+
+
+async def test_one_mail_through_two_mailboxes_at_once_is_one_message(desk: Desk) -> None:
+    inbox = desk.hub.email.inbox
+    raw = mail(msgid="<both@example.com>")
+    to_support, to_sales = await asyncio.gather(
+        inbox.deliver("mail", raw), inbox.deliver("sales", raw)
+    )
+    assert to_support.message_id == to_sales.message_id
+    assert sorted([to_support.duplicate, to_sales.duplicate]) == [False, True]
+    again = await inbox.deliver("sales", raw)  # later: answered from the stored mail
+    assert (again.message_id, again.duplicate) == (to_support.message_id, True)
+    assert len(await desk.inbound_messages()) == 1
+    assert await desk.count(EmailRecord) == 1
+
+
+async def test_many_mails_at_once_are_each_stored_once(desk: Desk) -> None:
+    inbox = desk.hub.email.inbox
+    raws = [
+        mail(f"Question {n}", f"Body {n}", sender=f"c{n % 7}@example.com", msgid=f"<m{n}@x.org>")
+        for n in range(40)
+    ]
+    results = await asyncio.gather(*(inbox.deliver("mail", raw) for raw in [*raws, *raws[:5]]))
+    assert sum(not r.duplicate for r in results) == 40
+    assert [r.message_id for r in results[40:]] == [r.message_id for r in results[:5]]
+    assert len(await desk.inbound_messages()) == 40
