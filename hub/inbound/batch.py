@@ -114,6 +114,7 @@ class Staged:
     customer: Customer
     ticket_number: int | None
     duplicate: bool = False
+    created: bool = False  # the message opened its conversation in this batch
 
     def result(self) -> IngestResult:
         return IngestResult(

@@ -4,11 +4,14 @@ batch of one whose shared reads were not done up front); what areas add comes in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from channels.base import Attachment, InboundKind, InboundMessage
 from hub.config.settings import Settings
@@ -33,7 +36,7 @@ from hub.inbound.hooks import IngestHooks, Interceptor, StoredMessage
 from hub.inbound.results import IngestResult, Pending
 from hub.platform.clock import Clock
 from hub.platform.events import publish
-from hub.reports.record import Reports
+from hub.reports.record import Arrival, Reports
 
 
 def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
@@ -108,19 +111,30 @@ class Pipeline:
     ) -> list[IngestResult]:
         """Ingest several messages with the reads they share done once and one flush at the end.
         Any error propagates; the caller rolls back and falls back to ``ingest`` per message."""
+        with keeping_written(session) as written:
+            return await self._ingest_batch(session, messages, prefetch, written)
+
+    async def _ingest_batch(
+        self,
+        session: AsyncSession,
+        messages: list[InboundMessage],
+        prefetch: bool,
+        written: list[object],
+    ) -> list[IngestResult]:
         if prefetch:
             batch = await BatchContext.prefetch(session, messages, self.hooks)
         else:
             batch = BatchContext(self.hooks)
         outcomes: list[Pending] = []
         pending: list[Plain] = []
+        arrivals: list[Arrival] = []  # for the reports, in arrival order
         for inbound in messages:
             target = batch.plain_target(inbound)
             if target is None:
                 if pending:  # written first, so message ids follow arrival across both ways
                     await session.flush()
                     await write_plain(session, pending, self.clock.now())
-                    await self._report_plain(session, pending)
+                    arrivals += _plain_arrivals(pending)
                     pending = []
                 outcomes.append(await self.stage(session, inbound, batch))
                 continue
@@ -138,42 +152,25 @@ class Pipeline:
         await session.flush()
         now = self.clock.now()
         await write_plain(session, pending, now)
-        await self._report_plain(session, pending)
+        arrivals += _plain_arrivals(pending)
         await self.hooks.stored(session, _stored(messages, outcomes), now)
         fresh = [o for o in outcomes if isinstance(o, Staged) and not o.duplicate]
-        preloaded = await self.engine.preload(session, {o.conversation.id for o in fresh})
+        # Conversations opened in this batch have their routing rows in the session already
+        # (``written`` keeps them there): only the others' are read.
+        older = {o.conversation.id for o in fresh if not o.created}
+        preloaded = await self.engine.preload(session, older)
         for outcome in fresh:
             await publish(
                 session, "message", outcome.conversation, now, message_id=outcome.message.id
             )
             await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
-            await self._report(session, outcome.message, outcome.conversation)
-        del preloaded
+            if _reported(outcome.message, outcome.conversation):
+                message = outcome.message
+                new = outcome.created
+                arrivals.append(Arrival(outcome.conversation, message.id, message.created_at, new))
+        await self.reports.customer_messages(session, arrivals)
+        del preloaded, written
         return [o.result() for o in outcomes]
-
-    async def _report(
-        self, session: AsyncSession, message: Message, conversation: Conversation
-    ) -> None:
-        """A customer's own message starts report clocks; an automated one (an auto-reply)
-        does not, nor one that closed its conversation (a survey answer, spam)."""
-        if message.automated or conversation.status == ConversationStatus.RESOLVED:
-            return
-        await self.reports.customer_message(session, conversation, message.id, message.created_at)
-
-    async def _report_plain(self, session: AsyncSession, plains: list[Plain]) -> None:
-        wanted = {plain.conversation.id for plain in plains if not plain.row["automated"]}
-        if not wanted:
-            return
-        found = await session.scalars(select(Conversation).where(Conversation.id.in_(wanted)))
-        conversations = {conversation.id: conversation for conversation in found}
-        for plain in plains:
-            if plain.row["automated"]:
-                continue
-            conversation = conversations.get(plain.conversation.id)
-            if conversation is not None:
-                await self.reports.customer_message(
-                    session, conversation, plain.message_id, plain.row["created_at"]
-                )
 
     async def stage(
         self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext
@@ -243,7 +240,7 @@ class Pipeline:
         ticket_number = None
         if threaded.created:
             ticket_number = await self._new_conversation(session, inbound, customer, threaded, now)
-        staged = Staged(message, conversation, customer, ticket_number)
+        staged = Staged(message, conversation, customer, ticket_number, created=threaded.created)
         batch.stage(inbound, staged)
         return staged
 
@@ -298,6 +295,36 @@ class Pipeline:
             allowed=self.hooks.auto_reply_allowed,
         )
         return ticket.number
+
+
+@contextmanager
+def keeping_written(session: AsyncSession) -> Iterator[list[object]]:
+    """Rows this session writes stay in it (it holds rows weakly) while the batch runs, so
+    the steps after the one that wrote a row find it instead of reading it back."""
+    written: list[object] = []
+
+    def keep(_session: Session, instance: object) -> None:
+        written.append(instance)
+
+    event.listen(session.sync_session, "pending_to_persistent", keep)
+    try:
+        yield written
+    finally:
+        event.remove(session.sync_session, "pending_to_persistent", keep)
+
+
+def _reported(message: Message, conversation: Conversation) -> bool:
+    """A customer's own message starts report clocks; an automated one (an auto-reply) does
+    not, nor one that closed its conversation (a survey answer, spam)."""
+    return not message.automated and conversation.status != ConversationStatus.RESOLVED
+
+
+def _plain_arrivals(plains: list[Plain]) -> list[Arrival]:
+    return [
+        Arrival(plain.conversation, plain.message_id, plain.row["created_at"])
+        for plain in plains
+        if not plain.row["automated"]
+    ]
 
 
 def _stored(messages: list[InboundMessage], outcomes: list[Pending]) -> list[StoredMessage]:

@@ -4,12 +4,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Protocol
 
 from hub.config.routing import CalendarSettings
 from hub.core.calendar import BusinessCalendar
 from hub.db.models import Conversation
 from hub.db.report_models import ReportFact
 from hub.reports.rollup import Slice
+
+
+class ConversationLike(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def team_id(self) -> int | None: ...
 
 
 class RememberingCalendar(BusinessCalendar):
@@ -30,7 +40,7 @@ class RememberingCalendar(BusinessCalendar):
 
 
 def new_fact(
-    dedupe: str, kind: str, conversation: Conversation, started_at: datetime
+    dedupe: str, kind: str, conversation: Conversation | ConversationLike, started_at: datetime
 ) -> ReportFact:
     return ReportFact(
         dedupe=dedupe,

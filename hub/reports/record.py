@@ -11,11 +11,15 @@ they feed (definitions: docs/reports.md). The areas call these:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from hub.config.settings import Settings
 from hub.core import sla
@@ -26,10 +30,37 @@ from hub.db.report_models import ReportConversation, ReportFact
 from hub.db.routing_models import SlaClock
 from hub.reports.clocks import RememberingCalendar, complete, new_fact
 from hub.reports.facts import contribute
-from hub.reports.rollup import DbSink, Sink, Slice, insert_into, table_of
+from hub.reports.rollup import CountSink, DbSink, Sink, Slice, insert_into, table_of
 
 CLOCKS = ("first_response", "reply")
 SLA_METRICS = ("first_response", "resolution")
+
+
+class Conversational(Protocol):
+    """What a customer message's figures need of its conversation: the ORM row, or the
+    columns an ingest batch read of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def team_id(self) -> int | None: ...
+    @property
+    def assignee_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A customer message for the reports; ``new``: its conversation was created in this
+    transaction, so has no report state yet (nothing to read)."""
+
+    conversation: Conversational
+    message_id: int
+    at: datetime
+    new: bool = False
 
 
 class Reports:
@@ -115,27 +146,103 @@ class Reports:
         conversation: Conversation,
         message_id: int,
         at: datetime,
-        sink: Sink | None = None,
     ) -> None:
-        sink = sink or DbSink(session)
-        state = await self._state(session, conversation.id)
-        where = await self.slice_of(session, conversation, conversation.assignee_id)
-        day = self.day(at)
-        if state.opened_at is None:
-            state.cycle += 1
-            state.opened_at = at
-            session.add(
-                new_fact(f"fr:{conversation.id}:{state.cycle}", "first_response", conversation, at)
+        await self.customer_messages(session, [Arrival(conversation, message_id, at)])
+
+    async def customer_messages(self, session: AsyncSession, arrivals: Sequence[Arrival]) -> None:
+        """Customer messages (an ingest batch's, in arrival order): the report states, tiers and
+        tags they need read once for all, their counters written in one upsert per table."""
+        if not arrivals:
+            return
+        sink = CountSink(session)
+        # Slices first: their select flushes what is pending, the new states after it go in
+        # whole with the facts.
+        slices = await self._slices(session, [arrival.conversation for arrival in arrivals])
+        states = await self._states(session, arrivals)
+        for arrival in arrivals:
+            conversation, at = arrival.conversation, arrival.at
+            state, where, day = states[conversation.id], slices[conversation.id], self.day(at)
+            if state.opened_at is None:
+                state.cycle += 1
+                state.opened_at = at
+                dedupe = f"fr:{conversation.id}:{state.cycle}"
+                opening = new_fact(dedupe, "first_response", conversation, at)
+                opening.message_id = None  # the same columns as the reply's: one insert
+                session.add(opening)
+                if state.cycle == 1:
+                    await sink.counts(day, "conversations", where)
+                    await sink.hourly(day, self.hour(at), conversation.channel, "conversations")
+            fact = new_fact(f"reply:{arrival.message_id}", "reply", conversation, at)
+            fact.message_id = arrival.message_id
+            session.add(fact)
+            await sink.counts(day, "messages", where)
+            await sink.hourly(day, self.hour(at), conversation.channel, "messages")
+        await sink.write()
+
+    async def _states(
+        self, session: AsyncSession, arrivals: Sequence[Arrival]
+    ) -> dict[int, ReportConversation]:
+        """The arrivals' conversations' report states, locked (in id order); a conversation
+        without one gets a new one."""
+        new = {a.conversation.id for a in arrivals if a.new}
+        wanted = sorted({a.conversation.id for a in arrivals} - new)
+        states: dict[int, ReportConversation] = {}
+        if wanted:
+            found = await session.scalars(
+                select(ReportConversation)
+                .where(ReportConversation.conversation_id.in_(wanted))
+                .order_by(ReportConversation.conversation_id)
+                .with_for_update()
             )
-            if state.cycle == 1:
-                await sink.counts(day, "conversations", where)
-                await sink.hourly(day, self.hour(at), conversation.channel, "conversations")
-        fact = new_fact(f"reply:{message_id}", "reply", conversation, at)
-        fact.message_id = message_id
-        session.add(fact)
-        await sink.counts(day, "messages", where)
-        await sink.hourly(day, self.hour(at), conversation.channel, "messages")
-        await session.flush()
+            states = {state.conversation_id: state for state in found}
+        for arrival in arrivals:
+            conversation_id = arrival.conversation.id
+            if conversation_id not in states:
+                clock = await session.get(SlaClock, conversation_id)
+                state = ReportConversation(
+                    conversation_id=conversation_id,
+                    cycle=0,
+                    resolutions=0,
+                    calendar=self.calendar_of(clock),
+                )
+                session.add(state)
+                states[conversation_id] = state
+        return states
+
+    async def _slices(
+        self, session: AsyncSession, conversations: Sequence[Conversational]
+    ) -> dict[int, Slice]:
+        """Each conversation's slice (its assignee's): tiers of customers this session has
+        not loaded and every tag, in one select each."""
+        tiers: dict[int, str] = {}
+        for conversation in conversations:
+            loaded = session.identity_map.get(identity_key(Customer, conversation.customer_id))
+            if isinstance(loaded, Customer):
+                tiers[conversation.customer_id] = loaded.tier
+        missing = {c.customer_id for c in conversations} - tiers.keys()
+        if missing:
+            found = await session.execute(
+                select(Customer.id, Customer.tier).where(Customer.id.in_(sorted(missing)))
+            )
+            tiers.update({customer_id: tier for customer_id, tier in found})
+        ids = sorted({conversation.id for conversation in conversations})
+        tags: dict[int, list[str]] = {}
+        for conversation_id, tag in await session.execute(
+            select(ConversationTag.conversation_id, ConversationTag.tag).where(
+                ConversationTag.conversation_id.in_(ids)
+            )
+        ):
+            tags.setdefault(conversation_id, []).append(tag)
+        return {
+            c.id: Slice(
+                c.channel,
+                c.team_id,
+                c.assignee_id,
+                tiers.get(c.customer_id) or "",
+                tuple(tags.get(c.id, ())),
+            )
+            for c in conversations
+        }
 
     async def human_reply_delivered(
         self,

@@ -118,6 +118,27 @@ def _blank(day: date, metric: str, dim: str, key: str) -> dict[str, Any]:
     }
 
 
+def _add_counts(session: AsyncSession) -> Any:
+    """``report_daily`` counters upserted one parameter row at a time: run with a list of rows
+    (one executemany, its statement compiled once; a multi-row VALUES is compiled anew for
+    every call, which cost more than the round trip it saved)."""
+    table = table_of(ReportDaily)
+    statement = insert_into(session, table)
+    return statement.on_conflict_do_update(
+        index_elements=["metric", "dim", "day", "key"],
+        set_={"count": table.c.count + statement.excluded.count},
+    )
+
+
+def _add_hours(session: AsyncSession) -> Any:
+    table = table_of(ReportHourly)
+    statement = insert_into(session, table)
+    return statement.on_conflict_do_update(
+        index_elements=["day", "hour", "channel", "metric"],
+        set_={"count": table.c.count + statement.excluded.count},
+    )
+
+
 class DbSink:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -127,8 +148,8 @@ class DbSink:
     ) -> None:
         keys = sorted(where.slices())
         rows = [_blank(day, metric, dim, key) for dim, key in keys]
-        statement = insert_into(self.session, ReportDaily).values(rows).on_conflict_do_nothing()
-        await self.session.execute(statement)
+        statement = insert_into(self.session, table_of(ReportDaily)).on_conflict_do_nothing()
+        await self.session.execute(statement, rows)
         locked = await self.session.scalars(
             select(ReportDaily)
             .where(
@@ -147,22 +168,50 @@ class DbSink:
     async def counts(self, day: date, metric: str, where: Slice, n: int = 1) -> None:
         keys = sorted(where.slices())
         rows = [{**_blank(day, metric, dim, key), "count": n} for dim, key in keys]
-        statement = insert_into(self.session, ReportDaily).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=["metric", "dim", "day", "key"],
-            set_={"count": ReportDaily.count + statement.excluded.count},
-        )
-        await self.session.execute(statement)
+        await self.session.execute(_add_counts(self.session), rows)
 
     async def hourly(self, day: date, hour: int, channel: str, metric: str, n: int = 1) -> None:
-        statement = insert_into(self.session, ReportHourly).values(
-            day=day, hour=hour, channel=channel, metric=metric, count=n
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["day", "hour", "channel", "metric"],
-            set_={"count": ReportHourly.count + statement.excluded.count},
-        )
-        await self.session.execute(statement)
+        row = {"day": day, "hour": hour, "channel": channel, "metric": metric, "count": n}
+        await self.session.execute(_add_hours(self.session), [row])
+
+
+class CountSink:
+    """Counters gathered over several facts (an ingest batch) and written by ``write`` in one
+    upsert per table, rows in key order (so concurrent writers lock them in the same order);
+    durations are written at once, as ``DbSink`` does."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.daily: dict[tuple[str, str, date, str], int] = defaultdict(int)
+        self.hours: dict[tuple[date, int, str, str], int] = defaultdict(int)
+
+    async def durations(
+        self, day: date, metric: str, where: Slice, calendar: float, business: float
+    ) -> None:
+        await DbSink(self.session).durations(day, metric, where, calendar, business)
+
+    async def counts(self, day: date, metric: str, where: Slice, n: int = 1) -> None:
+        for dim, key in where.slices():
+            self.daily[(metric, dim, day, key)] += n
+
+    async def hourly(self, day: date, hour: int, channel: str, metric: str, n: int = 1) -> None:
+        self.hours[(day, hour, channel, metric)] += n
+
+    async def write(self) -> None:
+        if self.daily:
+            rows = [
+                {**_blank(day, metric, dim, key), "count": n}
+                for (metric, dim, day, key), n in sorted(self.daily.items())
+            ]
+            await self.session.execute(_add_counts(self.session), rows)
+        if self.hours:
+            hours = [
+                {"day": d, "hour": h, "channel": c, "metric": m, "count": n}
+                for (d, h, c, m), n in sorted(self.hours.items())
+            ]
+            await self.session.execute(_add_hours(self.session), hours)
+        self.daily.clear()
+        self.hours.clear()
 
 
 def _add_duration(row: ReportDaily, calendar: float, business: float) -> None:

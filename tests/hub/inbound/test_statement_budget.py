@@ -1,0 +1,68 @@
+"""Round trips per message (issue #17): a customer's first message (new customer, conversation,
+routing, ticket, report clocks) and their follow-up stay within a budget of SQL statements and
+ORM flushes. A count, not a timing: it fails when the ingest path starts asking the database
+more often. The budgets are today's counts (docs/performance.md); lower them as the path gets
+leaner, never raise them without saying why there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tests.support.desk import Desk, MakeDesk
+
+NEW_CONVERSATION = (27, 10)  # statements (BEGIN included on SQLite), flushes
+FOLLOW_UP = (14, 1)
+
+
+@dataclass
+class Tally:
+    statements: list[str] = field(default_factory=list)
+    flushes: int = 0
+
+    def within(self, budget: tuple[int, int]) -> bool:
+        return len(self.statements) <= budget[0] and self.flushes <= budget[1]
+
+
+@contextmanager
+def counting(desk: Desk) -> Iterator[Tally]:
+    """Every statement the hub's engines run, and every flush, while the block runs."""
+    tally = Tally()
+    engines = [engine.sync_engine for engine in desk.db.engines]
+
+    def on_execute(*args: Any) -> None:
+        tally.statements.append(str(args[2]).split("\n")[0][:120])
+
+    def on_flush(*_args: Any) -> None:
+        tally.flushes += 1
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(Session, "after_flush_postexec", on_flush)
+    try:
+        yield tally
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(Session, "after_flush_postexec", on_flush)
+
+
+async def test_a_new_conversation_and_a_follow_up_stay_within_their_statement_budget(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(memory=("chat",), workers=False)
+    await desk.customer_writes("Hi, first of the day", sender="early@example.com")
+
+    with counting(desk) as first:
+        opened = await desk.customer_writes("Hello, my order has not arrived yet.")
+    with counting(desk) as again:
+        followed = await desk.customer_writes("Any news about my order?")
+
+    assert followed.conversation_id == opened.conversation_id
+    assert first.within(NEW_CONVERSATION), (len(first.statements), first.flushes, first.statements)
+    assert again.within(FOLLOW_UP), (len(again.statements), again.flushes, again.statements)
