@@ -22,6 +22,7 @@ from hub.db import (
     settings_models,
     signin_models,
     staff_models,
+    webhook_models,
     widget_models,
 )
 from hub.db.base import Base
@@ -45,5 +46,6 @@ MODULES = (
     settings_models,
     staff_models,
     signin_models,
+    webhook_models,
     widget_models,
 )

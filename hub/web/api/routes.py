@@ -20,6 +20,7 @@ from hub.web.api import (
     admin_routing,
     admin_settings,
     admin_teams,
+    admin_webhooks,
     agent_sessions,
     bots,
     campaigns,
@@ -116,6 +117,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *admin_channels.ENDPOINTS,
     *admin_agents.ENDPOINTS,
     *admin_teams.ENDPOINTS,
+    *admin_webhooks.ENDPOINTS,
     *agent_sessions.ENDPOINTS,
     *bots.ENDPOINTS,
 )

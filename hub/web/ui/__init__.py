@@ -21,6 +21,7 @@ from hub.web.ui import (
     admin_sla,
     admin_teams,
     admin_templates,
+    admin_webhooks,
     bot_actions,
     campaigns,
     campaigns_send,
@@ -72,6 +73,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         admin_sla,
         admin_templates,
         admin_channels,
+        admin_webhooks,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
