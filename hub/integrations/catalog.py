@@ -42,7 +42,7 @@ def raised_by(event_id: int, kind: str, payload: Mapping[str, Any]) -> list[Rais
     key = f"e{event_id}"
     if kind == "conversation_created":
         return [Raised("conversation.created", key)]
-    if kind == "message" and payload.get("message_id"):
+    if kind in ("message", "automated_message") and payload.get("message_id"):
         return [Raised("message.created", f"m{int(payload['message_id'])}")]
     if kind == "ticket_updated":
         return [Raised("ticket.updated", key, tuple(payload.get("changed") or ()))]

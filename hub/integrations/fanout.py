@@ -30,6 +30,14 @@ async def latest_event_id(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.max(Event.id))) or 0)
 
 
+async def unread_events(session: AsyncSession) -> bool:
+    """Whether the event log has rows above the lowest cursor of an enabled subscription."""
+    floor = await session.scalar(
+        select(func.min(WebhookSubscription.cursor)).where(WebhookSubscription.enabled.is_(True))
+    )
+    return floor is not None and await latest_event_id(session) > floor
+
+
 def settled(floor: int, rows: Sequence[Event], now: datetime, gap: timedelta) -> int:
     """The highest id up to which every id is present, or missing for longer than ``gap``."""
     for row in rows:

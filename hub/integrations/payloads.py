@@ -23,7 +23,6 @@ from hub.db.routing_models import CsatResponse
 from hub.integrations.catalog import PING, VERSION, Raised
 from hub.integrations.texts import TEST_MESSAGE
 
-
 PREVIOUS = {
     "status": "previous_status",
     "assignee_id": "assigned_from",
@@ -129,9 +128,7 @@ async def event_data(session: AsyncSession, row: Event, raised: Raised) -> dict[
     elif name == "conversation.updated":
         data["changed"] = list(raised.changed)
         data["previous"] = {
-            key: payload[source]
-            for key, source in PREVIOUS.items()
-            if source in payload
+            key: payload[source] for key, source in PREVIOUS.items() if source in payload
         }
         if "actor_id" in payload:
             data["actor_id"] = payload["actor_id"]

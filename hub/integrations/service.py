@@ -18,7 +18,7 @@ from hub.core.audit import record_change
 from hub.db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from hub.integrations import texts
 from hub.integrations.catalog import PING
-from hub.integrations.fanout import fan_out
+from hub.integrations.fanout import fan_out, unread_events
 from hub.integrations.payloads import ping_body
 from hub.integrations.sender import Sender
 from hub.platform.clock import Clock
@@ -76,6 +76,11 @@ class Webhooks:
             return await self.queue.drain(self.sender)
 
     async def fan_out_once(self) -> int:
+        """Owe the deliveries of the events committed since the last pass (a read first: no
+        write transaction while there is nothing new for any subscription)."""
+        async with self.db.reader() as session:
+            if not await unread_events(session):
+                return 0
         gap = timedelta(seconds=self.settings.gap_seconds)
         async with self.db.writer() as session:
             owed = await fan_out(session, self.clock.now(), gap, lock=not self.db.is_sqlite)

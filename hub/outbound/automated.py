@@ -126,7 +126,8 @@ class AutomatedSender:
             return Sent(via)
         if purpose.raw:
             message.raw = {**message.raw, **purpose.raw}
-        await publish(session, "message", conversation, now, message_id=message.id)
+        # On the event log for integrations (webhooks); the pages hear of it when it is sent.
+        await publish(session, "automated_message", conversation, now, message_id=message.id)
         return Sent(via, message)
 
     async def _failed(

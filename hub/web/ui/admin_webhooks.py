@@ -61,14 +61,13 @@ async def create(request: web.Request) -> web.StreamResponse:
     viewer = admin(request)
     hub = hub_of(request)
     posted = await request.post()
-    form = {"name": text(posted, "name", 200), "url": text(posted, "url", 1000),
-            "events": _events(posted)}  # fmt: skip
+    name, url, events = text(posted, "name", 200), text(posted, "url", 1000), _events(posted)
+    form: dict[str, object] = {"name": name, "url": url, "events": events}
     try:
         async with hub.db.writer() as session:
             made = await subscriptions.create(
-                session, viewer.agent_id, str(form["name"]), str(form["url"]),
-                _events(posted), hub.clock.now(),
-            )  # fmt: skip
+                session, viewer.agent_id, name, url, events, hub.clock.now()
+            )
             await session.commit()
     except ApiError as exc:
         return await list_page(request, errors=exc.fields, form=form, status=exc.status)

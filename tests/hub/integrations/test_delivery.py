@@ -119,7 +119,9 @@ async def test_an_admin_redelivers_a_delivery_and_sends_a_test_event(
     [delivery] = (await log.json())["items"]
     assert [t["manual"] for t in delivery["tries"]] == [True, False]
 
-    tested = await desk.client.post(f"/api/v1/admin/webhooks/{sub.id}/test", headers=auth(sub.admin))
+    tested = await desk.client.post(
+        f"/api/v1/admin/webhooks/{sub.id}/test", headers=auth(sub.admin)
+    )
     assert tested.status == 202
     await deliver(desk)
     assert names(arrived(receiver, sub.secret)) == ["conversation.created"] * 2 + ["ping"]
@@ -174,3 +176,21 @@ async def test_the_event_log_keeps_what_a_subscription_has_not_read(
     await desk.hub.events.prune()  # the live feed's retention is a week
     await deliver(desk)
     assert names(arrived(receiver, sub.secret)) == ["conversation.created"]
+
+
+async def test_erasing_a_customer_deletes_the_deliveries_about_them(
+    make_desk: MakeDesk, receiver: HttpRecorder
+) -> None:
+    desk = await make_desk()
+    sub = await subscribe(desk, receiver, ["message.created"])
+    opened = await desk.customer_writes("my secret order number is 1234")
+    await deliver(desk)
+    assert any("1234" in r.body.decode() for r in receiver.requests)
+    erased = await desk.client.post(
+        f"/api/v1/customers/{opened.customer_id}/erase", headers=auth(sub.admin)
+    )
+    assert erased.status == 200, await erased.text()
+    log = await desk.client.get(
+        f"/api/v1/admin/webhooks/{sub.id}/deliveries", headers=auth(sub.admin)
+    )
+    assert (await log.json())["items"] == []

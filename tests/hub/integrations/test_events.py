@@ -47,7 +47,9 @@ async def test_every_change_an_agent_makes_through_the_api_arrives_signed(
     created = one(bodies, "conversation.created")
     assert created["version"] == 1 and created["data"]["conversation"]["id"] == conversation_id
     inbound = [b["data"]["message"] for b in bodies if b["event"] == "message.created"]
-    assert any(m["direction"] == "inbound" and m["text"] == "My order never arrived" for m in inbound)
+    assert any(
+        m["direction"] == "inbound" and m["text"] == "My order never arrived" for m in inbound
+    )
     assigned = one(bodies, "conversation.assigned")["data"]  # routing gave it to the agent
     assert (assigned["assignee_id"], assigned["previous_assignee_id"]) == (agent_id, None)
     assert len({body["id"] for body in bodies}) == len(bodies)

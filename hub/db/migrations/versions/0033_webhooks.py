@@ -77,12 +77,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["state", "next_attempt_at"])
     op.create_index("ix_webhook_deliveries_log", "webhook_deliveries", ["subscription_id", "id"])
-    op.create_index(
-        "ix_webhook_deliveries_conversation", "webhook_deliveries", ["conversation_id"]
-    )
-    op.create_index(
-        op.f("ix_webhook_deliveries_created_at"), "webhook_deliveries", ["created_at"]
-    )
+    op.create_index("ix_webhook_deliveries_conversation", "webhook_deliveries", ["conversation_id"])
+    op.create_index(op.f("ix_webhook_deliveries_created_at"), "webhook_deliveries", ["created_at"])
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
