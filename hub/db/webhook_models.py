@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
 
 from hub.db.base import Base, JSONType
 from hub.db.queue_columns import QueuedWork
@@ -44,6 +44,8 @@ class WebhookDelivery(QueuedWork, Base):
         Index("ix_webhook_deliveries_conversation", "conversation_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a pass's deliveries in one statement on SQLite too.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
     event: Mapped[str] = mapped_column(String(48))
     event_id: Mapped[int | None] = mapped_column(Integer)  # the event log row (None: a test)

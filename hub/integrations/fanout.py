@@ -19,9 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import Event
+from hub.db.models import Conversation, Message
 from hub.db.webhook_models import WebhookDelivery, WebhookSubscription
 from hub.integrations.catalog import Raised, raised_by
-from hub.integrations.payloads import envelope, event_data
+from hub.integrations.payloads import conversation_view, envelope, event_data, tags_of
 
 READ_LIMIT = 500
 
@@ -47,15 +48,18 @@ def settled(floor: int, rows: Sequence[Event], now: datetime, gap: timedelta) ->
     return floor
 
 
-async def fan_out(session: AsyncSession, now: datetime, gap: timedelta, *, lock: bool) -> int:
+async def fan_out(
+    session: AsyncSession, now: datetime, gap: timedelta, *, lock: bool
+) -> tuple[int, bool]:
     """One pass in the caller's transaction (the subscriptions are locked, so processes take
-    turns); returns how many deliveries it owed."""
+    turns); returns how many deliveries it owed and whether the cursors moved over a full
+    read (there may be more to read at once)."""
     query = select(WebhookSubscription).where(WebhookSubscription.enabled.is_(True))
     if lock:
         query = query.with_for_update()
     subscriptions = list((await session.scalars(query.order_by(WebhookSubscription.id))).all())
     if not subscriptions:
-        return 0
+        return 0, False
     floor = min(s.cursor for s in subscriptions)
     rows = list(
         (
@@ -65,13 +69,13 @@ async def fan_out(session: AsyncSession, now: datetime, gap: timedelta, *, lock:
         ).all()
     )
     if not rows:
-        return 0
+        return 0, False
     owed = await _owe(session, subscriptions, rows, now)
     top = settled(floor, rows, now, gap)
     for subscription in subscriptions:
         if subscription.cursor < top:
             subscription.cursor = top
-    return owed
+    return owed, len(rows) == READ_LIMIT and top > floor
 
 
 async def _owe(
@@ -100,20 +104,21 @@ async def _owe(
         ).all()
     }
     bodies: dict[tuple[int, str], Any] = {}
-    owed = 0
+    views, loaded = await _preload(session, [(row, raised) for _, row, raised in wanted])
+    made: list[WebhookDelivery] = []
     for subscription, row, raised in wanted:
         if (subscription.id, raised.id) in taken:
             continue
         taken.add((subscription.id, raised.id))
         key = (row.id, raised.event)
         if key not in bodies:
-            data = await event_data(session, row, raised)
+            data = await event_data(session, row, raised, views)
             bodies[key] = (
                 None if data is None else envelope(raised.id, raised.event, row.created_at, data)
             )
         if bodies[key] is None:
             continue
-        session.add(
+        made.append(
             WebhookDelivery(
                 subscription_id=subscription.id,
                 event=raised.event,
@@ -128,5 +133,30 @@ async def _owe(
                 redeliveries=0,
             )
         )
-        owed += 1
-    return owed
+    session.add_all(made)  # inserted together at the flush
+    del loaded
+    return len(made)
+
+
+async def _preload(
+    session: AsyncSession, wanted: list[tuple[Event, Raised]]
+) -> tuple[dict[int, dict[str, Any]], list[object]]:
+    """The conversations (with their tags) and messages the pass shows, read at once; the rows
+    are returned to be held (the session keeps them only while referenced)."""
+    conversation_ids = {row.conversation_id for row, _ in wanted if row.conversation_id}
+    message_ids = {
+        int(row.payload["message_id"])
+        for row, raised in wanted
+        if raised.event == "message.created"
+    }
+    conversations = list(
+        (
+            await session.scalars(select(Conversation).where(Conversation.id.in_(conversation_ids)))
+        ).all()
+    )
+    messages = list(
+        (await session.scalars(select(Message).where(Message.id.in_(message_ids)))).all()
+    )
+    tags = await tags_of(session, conversation_ids)
+    views = {c.id: conversation_view(c, tags[c.id]) for c in conversations}
+    return views, [*conversations, *messages]

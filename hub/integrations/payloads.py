@@ -39,12 +39,21 @@ def envelope(ident: str, event: str, at: datetime, data: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
-async def conversation_view(session: AsyncSession, conversation: Conversation) -> dict[str, Any]:
-    tags = await session.scalars(
-        select(ConversationTag.tag)
-        .where(ConversationTag.conversation_id == conversation.id)
-        .order_by(ConversationTag.tag)
-    )
+async def tags_of(session: AsyncSession, conversation_ids: set[int]) -> dict[int, list[str]]:
+    """The tags of these conversations, in one read."""
+    found: dict[int, list[str]] = {ident: [] for ident in conversation_ids}
+    if conversation_ids:
+        rows = await session.execute(
+            select(ConversationTag.conversation_id, ConversationTag.tag)
+            .where(ConversationTag.conversation_id.in_(conversation_ids))
+            .order_by(ConversationTag.tag)
+        )
+        for conversation_id, tag in rows:
+            found[conversation_id].append(tag)
+    return found
+
+
+def conversation_view(conversation: Conversation, tags: list[str]) -> dict[str, Any]:
     return {
         "id": conversation.id,
         "status": str(conversation.status),
@@ -54,7 +63,7 @@ async def conversation_view(session: AsyncSession, conversation: Conversation) -
         "customer_id": conversation.customer_id,
         "team_id": conversation.team_id,
         "assignee_id": conversation.assignee_id,
-        "tags": list(tags),
+        "tags": tags,
         "created_at": _when(conversation.created_at),
         "resolved_at": _when(conversation.resolved_at),
     }
@@ -91,16 +100,22 @@ def _message_view(message: Message) -> dict[str, Any]:
     }
 
 
-async def event_data(session: AsyncSession, row: Event, raised: Raised) -> dict[str, Any] | None:
+async def event_data(
+    session: AsyncSession, row: Event, raised: Raised, views: dict[int, dict[str, Any]]
+) -> dict[str, Any] | None:
     """``data`` of the webhook event ``raised`` by log row ``row``; None when what it is about
-    is gone (an erased customer's conversation) or is not for integrators (a private note)."""
+    is gone (an erased customer's conversation) or is not for integrators (a private note).
+    ``views``: the conversations already shown in this pass, by id."""
     if row.conversation_id is None:
         return None
     conversation = await session.get(Conversation, row.conversation_id)
     if conversation is None:
         return None
     payload = dict(row.payload or {})
-    data: dict[str, Any] = {"conversation": await conversation_view(session, conversation)}
+    if conversation.id not in views:  # one read per conversation and pass
+        tags = (await tags_of(session, {conversation.id}))[conversation.id]
+        views[conversation.id] = conversation_view(conversation, tags)
+    data: dict[str, Any] = {"conversation": views[conversation.id]}
     name = raised.event
     if name == "message.created":
         message = await session.get(Message, int(payload["message_id"]))

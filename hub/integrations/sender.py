@@ -39,6 +39,7 @@ class Sent:
 
     answer: client.Answer | None
     skipped: bool = False
+    streak: int = 0  # the subscription's failure streak before this attempt
 
     @property
     def ok(self) -> bool:
@@ -68,16 +69,21 @@ class Sender:
 
     async def prepare(self, claim: Claim) -> Sent:
         async with self.db.reader() as session:
-            delivery = await session.get(WebhookDelivery, claim.key)
-            assert delivery is not None
-            subscription = await session.get(WebhookSubscription, delivery.subscription_id)
-            assert subscription is not None
+            found = (
+                await session.execute(
+                    select(WebhookDelivery, WebhookSubscription)
+                    .join(WebhookSubscription)
+                    .where(WebhookDelivery.id == claim.key)
+                )
+            ).one()
+            delivery, subscription = found
             if not subscription.enabled and delivery.event != PING:
                 return Sent(None, skipped=True)
-            url, secret = subscription.url, subscription.secret
+            url, secret, streak = subscription.url, subscription.secret, subscription.failure_streak
             body, event, ident = delivery.body.encode(), delivery.event, delivery.id
         headers = request_headers(secret, ident, event, int(time.time()), body)
-        return Sent(await client.post(url, body, headers, self.settings.timeout_ms))
+        answer = await client.post(url, body, headers, self.settings.timeout_ms)
+        return Sent(answer, streak=streak)
 
     async def apply(
         self, session: AsyncSession, row: WebhookDelivery, sent: Sent, now: datetime
@@ -103,6 +109,8 @@ class Sender:
         row.last_status = answer.status
         if sent.ok:
             row.delivered_at, row.last_error = now, None
+            if not sent.streak:
+                return DELIVERED
             await session.execute(
                 update(WebhookSubscription)
                 .where(WebhookSubscription.id == row.subscription_id)

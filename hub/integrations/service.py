@@ -82,9 +82,13 @@ class Webhooks:
             if not await unread_events(session):
                 return 0
         gap = timedelta(seconds=self.settings.gap_seconds)
-        async with self.db.writer() as session:
-            owed = await fan_out(session, self.clock.now(), gap, lock=not self.db.is_sqlite)
-            await session.commit()
+        owed, more = 0, True
+        while more:  # a backlog is read a full batch per transaction
+            async with self.db.writer() as session:
+                now = self.clock.now()
+                owed_now, more = await fan_out(session, now, gap, lock=not self.db.is_sqlite)
+                await session.commit()
+            owed += owed_now
         return owed
 
     async def prune(self) -> None:

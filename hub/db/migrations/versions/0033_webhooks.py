@@ -49,6 +49,7 @@ def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("_sentinel", sa.Integer(), nullable=True),
         sa.Column("subscription_id", sa.Integer(), nullable=False),
         sa.Column("event", sa.String(length=48), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=True),
