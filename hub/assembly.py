@@ -34,6 +34,7 @@ from hub.email.hooks import EMAIL_INGEST
 from hub.email.service import EmailService
 from hub.inbound.ingest import Ingestor
 from hub.inbound.pipeline import Pipeline
+from hub.integrations.service import Webhooks
 from hub.outbound.outbox import Dispatcher
 from hub.outbound.templates import FollowupRenderer
 from hub.platform.clock import Clock, SystemClock
@@ -76,6 +77,7 @@ class Hub:
     presence: PresenceTracker  # agents' activity and the away/offline sweep
     reports: Reports  # reporting facts and rollups (the web's status changes record through it)
     settings_store: SettingsStore  # settings admins changed in the database, applied in place
+    webhooks: Webhooks  # outgoing webhooks: the event log fanned out to subscriptions
 
 
 class _Service(Protocol):
@@ -136,6 +138,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     events = EventBus(db, clock)
 
     bots = RegisteredBots(settings, db, clock)
+    webhooks = Webhooks(db, clock, settings.webhooks)
 
     def committed() -> None:
         """New rows to send and events to show: wake the outbox and the live streams now (and
@@ -143,6 +146,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         dispatcher.wake()
         events.wake()
         bots.committed()
+        webhooks.wake()
 
     staff_mail = StaffMailer(settings, channels).handlers()
     routing = build_routing(settings, db, clock, committed, staff_mail, bots)
@@ -181,6 +185,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
         presence=PresenceTracker(db, clock, settings.live, events.wake),
         reports=reports,
         settings_store=SettingsStore(settings),
+        webhooks=webhooks,
     )
 
 
@@ -257,6 +262,7 @@ async def assemble(
                 hub.presence.worker,
                 *hub.chat_files.workers,
                 hub.campaigns.worker,
+                hub.webhooks.worker,
                 settings_worker(hub.settings_store, db),
                 hub.ingestor.worker,
             )

@@ -25,7 +25,7 @@ from channels.base import InboundMessage
 from hub.campaigns import texts
 from hub.campaigns.optout import recipient_of, revoke, unsubscribe
 from hub.config.settings import Settings
-from hub.core.conversations import log_event
+from hub.core.conversations import announce_created, log_event
 from hub.db.campaign_models import CampaignRecipient, Consent, ConsentSource
 from hub.db.models import Conversation, ConversationStatus, Customer, Identity, Message
 from hub.inbound.hooks import Interceptor
@@ -116,6 +116,7 @@ class OptOutIntake:
         conversation = _closed_conversation(inbound, customer, identity, texts.STOP_SUBJECT, now)
         session.add(conversation)
         await session.flush()
+        await announce_created(session, conversation, now)
         return conversation
 
     async def confirm_stop(
@@ -167,6 +168,7 @@ class OptOutIntake:
         conversation = _closed_conversation(inbound, customer, identity, subject, now)
         session.add(conversation)
         await session.flush()
+        await announce_created(session, conversation, now)
         await log_event(
             session, conversation, texts.MAILTO_EVENT.format(campaign=addressed.campaign_name), now
         )

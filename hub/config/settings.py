@@ -29,6 +29,7 @@ from hub.config.admin import AdminSettings
 from hub.config.bot_gateway import BotGatewaySettings
 from hub.config.campaigns import CampaignSettings
 from hub.config.crm import CrmSettings
+from hub.config.integrations import WebhookSettings
 from hub.config.live import LiveSettings
 from hub.config.operations import OperationsSettings
 from hub.config.reports import ReportSettings
@@ -203,6 +204,7 @@ class Settings(_Model):
     followups: FollowupSettings = FollowupSettings()
     bots: BotSettings = BotSettings()
     bot_gateway: BotGatewaySettings = BotGatewaySettings()
+    webhooks: WebhookSettings = WebhookSettings()
     jobs: JobSettings = JobSettings()
     campaigns: CampaignSettings = CampaignSettings()
     crm: CrmSettings = CrmSettings()

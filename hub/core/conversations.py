@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,6 +120,7 @@ async def thread_message(
     )
     session.add(conversation)
     await session.flush()
+    await announce_created(session, conversation, now)
     return Threaded(conversation, created=True, reopened=False)
 
 
@@ -149,13 +151,23 @@ async def reserve_capacity(session: AsyncSession, agent_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+async def announce_created(
+    session: AsyncSession, conversation: Conversation, now: datetime
+) -> None:
+    """A new conversation (flushed, so it has its id) is on the event log (webhooks hear it)."""
+    await publish(session, "conversation_created", conversation, now)
+
+
 async def log_event(
     session: AsyncSession,
     conversation: Conversation,
     text: str,
     now: datetime,
     agent_id: int | None = None,
+    **facts: Any,
 ) -> None:
+    """A line in the timeline; ``facts`` say what changed, for whoever reads the event log
+    (status, assignee, priority and their previous values)."""
     session.add(
         Message(
             conversation_id=conversation.id,
@@ -169,7 +181,7 @@ async def log_event(
             created_at=now,
         )
     )
-    await publish(session, "activity", conversation, now, text=text)
+    await publish(session, "activity", conversation, now, text=text, actor_id=agent_id, **facts)
 
 
 async def assign(
@@ -192,17 +204,24 @@ async def assign(
             await _adjust_load(session, agent_id, +1)
     elif reserved:
         await _adjust_load(session, agent_id, -1)
+    previous = conversation.assignee_id
     conversation.assignee_id = agent_id
     conversation.last_activity_at = now
     if agent_id is None:
-        await log_event(session, conversation, "Unassigned", now, actor_id)
+        await log_event(
+            session, conversation, "Unassigned", now, actor_id,
+            assigned_to=None, assigned_from=previous,
+        )  # fmt: skip
     else:
         session.add(
             AgentAssignment(conversation_id=conversation.id, agent_id=agent_id, assigned_at=now)
         )
         agent = await session.get(Agent, agent_id)
         name = agent.name if agent else f"agent {agent_id}"
-        await log_event(session, conversation, f"Assigned to {name}", now, actor_id)
+        await log_event(
+            session, conversation, f"Assigned to {name}", now, actor_id,
+            assigned_to=agent_id, assigned_from=previous,
+        )  # fmt: skip
 
 
 async def set_status(
@@ -221,11 +240,15 @@ async def set_status(
         await _adjust_load(session, conversation.assignee_id, -1)
     elif is_active and not was_active:
         await _adjust_load(session, conversation.assignee_id, +1)
+    previous = str(conversation.status)
     conversation.status = status
     conversation.last_activity_at = now
     conversation.resolved_at = now if status == ConversationStatus.RESOLVED else None
-    await _sync_ticket(session, conversation.id, status, now)
-    await log_event(session, conversation, f"Status changed to {status.value}", now, actor_id)
+    await _sync_ticket(session, conversation, status, now)
+    text = f"Status changed to {status.value}"
+    await log_event(
+        session, conversation, text, now, actor_id, status=str(status), previous_status=previous
+    )
     await _status_changed(session, conversation, status, now)
 
 
@@ -271,12 +294,28 @@ TICKET_STATUS = {
 
 
 async def _sync_ticket(
-    session: AsyncSession, conversation_id: int, status: ConversationStatus, now: datetime
+    session: AsyncSession, conversation: Conversation, status: ConversationStatus, now: datetime
 ) -> None:
-    """The conversation's open tickets follow its status (closed tickets stay closed)."""
-    await session.execute(
-        update(Ticket)
-        .where(Ticket.conversation_id == conversation_id, Ticket.status != TicketStatus.CLOSED)
-        .values(status=TICKET_STATUS[status], updated_at=now)
-        .execution_options(synchronize_session="fetch")
+    """The conversation's open tickets follow its status (closed tickets stay closed); a
+    ticket whose status changed is on the event log."""
+    tickets = await session.scalars(
+        select(Ticket).where(
+            Ticket.conversation_id == conversation.id, Ticket.status != TicketStatus.CLOSED
+        )
+    )
+    for ticket in tickets.all():
+        previous, ticket.status, ticket.updated_at = ticket.status, TICKET_STATUS[status], now
+        if previous != ticket.status:
+            await ticket_changed(session, conversation, ticket, now, ["status"])
+
+
+async def ticket_changed(
+    session: AsyncSession,
+    conversation: Conversation,
+    ticket: Ticket,
+    now: datetime,
+    changed: list[str],
+) -> None:
+    await publish(
+        session, "ticket_updated", conversation, now, ticket_id=ticket.id, changed=changed
     )

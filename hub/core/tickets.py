@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings, SlaTarget
 from hub.core import sla as sla_clock
-from hub.core.conversations import log_event
+from hub.core.conversations import log_event, ticket_changed
 from hub.db.models import Conversation, Counter, Customer, Team, Ticket
 from hub.db.routing_models import SlaClock
 
@@ -84,6 +84,7 @@ async def change_priority(
     follow, and the conversation records it. False when the priority is unchanged."""
     if conversation.priority == priority:
         return False
+    previous = conversation.priority
     conversation.priority = priority
     customer = await session.get(Customer, conversation.customer_id)
     team = await session.scalar(select(Team.slug).where(Team.id == conversation.team_id))
@@ -108,6 +109,7 @@ async def change_priority(
     if ticket is not None:
         ticket.priority = priority
         ticket.updated_at = now
+        await ticket_changed(session, conversation, ticket, now, ["priority"])
         if clock is not None and policy is not None:
             sla_clock.sync_ticket(ticket, clock, policy, settings, now)
         else:
@@ -119,5 +121,7 @@ async def change_priority(
     text = f"Priority changed to {priority}"
     if conversation.sla_due_at is not None:
         text += f"; next SLA deadline {conversation.sla_due_at:%Y-%m-%d %H:%M} UTC"
-    await log_event(session, conversation, text, now, actor_id)
+    await log_event(
+        session, conversation, text, now, actor_id, priority=priority, previous_priority=previous
+    )
     return True

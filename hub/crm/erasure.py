@@ -48,6 +48,7 @@ from hub.db.models import (
 )
 from hub.db.privacy_models import CustomerErasure
 from hub.db.routing_models import Job
+from hub.db.webhook_models import WebhookAttempt, WebhookDelivery
 from hub.db.widget_models import WidgetUpload, WidgetVisitor
 
 ERASED_NOTE = "erased"
@@ -182,6 +183,10 @@ async def _anonymise_content(session: AsyncSession, ids: Sequence[int]) -> dict[
     )
     # The live feed's stored events (replayed to reconnecting pages) may quote them.
     await session.execute(delete(Event).where(Event.conversation_id.in_(conversations)))
+    # Webhook deliveries keep the bodies they send (message texts): not sent, not kept.
+    erased = select(WebhookDelivery.id).where(WebhookDelivery.conversation_id.in_(conversations))
+    await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(erased)))
+    await session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(erased)))
     # A message forwarded to an external bot carries its text: not sent, not kept.
     await session.execute(
         delete(Job).where(Job.conversation_id.in_(conversations), Job.kind == "bot_forward")

@@ -23,6 +23,7 @@ from hub.db import (
     settings_models,
     signin_models,
     staff_models,
+    webhook_models,
     widget_models,
 )
 from hub.db.base import Base
@@ -47,5 +48,6 @@ MODULES = (
     settings_models,
     staff_models,
     signin_models,
+    webhook_models,
     widget_models,
 )

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings
-from hub.core.conversations import assign, log_event, set_status
+from hub.core.conversations import announce_created, assign, log_event, set_status
 from hub.core.tickets import open_ticket
 from hub.db.email_models import ConversationMerge, EmailParticipant
 from hub.db.models import Conversation, ConversationStatus, Direction, Message
@@ -56,6 +56,7 @@ async def split_message(
     )
     session.add(conversation)
     await session.flush()
+    await announce_created(session, conversation, now)
     message.conversation_id = conversation.id
     sla = next((t for p, t in settings.sla.items() if p == conversation.priority), None)
     await open_ticket(session, conversation, sla, now)

@@ -20,6 +20,7 @@ from hub.core.notices import notify
 from hub.db.models import Conversation, Message
 from hub.outbound.compose import queue_outbound, reply_route
 from hub.outbound.templates import Rendered, TemplateFailure, TemplateRenderer
+from hub.platform.events import publish
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,8 @@ class AutomatedSender:
             return Sent(via)
         if purpose.raw:
             message.raw = {**message.raw, **purpose.raw}
+        # On the event log for integrations (webhooks); the pages hear of it when it is sent.
+        await publish(session, "automated_message", conversation, now, message_id=message.id)
         return Sent(via, message)
 
     async def _failed(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation
+from hub.db.webhook_models import WebhookSubscription
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.notify import EVENTS_CHANNEL, Listener, plain_dsn
@@ -228,7 +229,7 @@ class EventBus:
         await self.poll_once()
         if time.monotonic() - self._last_prune > 600:
             self._last_prune = time.monotonic()
-            await self._prune()
+            await self.prune()
 
     async def poll_once(self) -> int:
         """Deliver rows committed since the last poll; returns how many were delivered."""
@@ -291,8 +292,16 @@ class EventBus:
                 break
             self._floor = nxt
 
-    async def _prune(self) -> None:
+    async def prune(self) -> None:
         cutoff = self.clock.now() - self.retention
         async with self.db.writer() as session:
-            await session.execute(delete(Event).where(Event.created_at < cutoff))
+            # Rows an enabled webhook subscription has not consumed yet stay (docs/webhooks.md).
+            unread = select(func.min(WebhookSubscription.cursor)).where(
+                WebhookSubscription.enabled.is_(True)
+            )
+            floor = await session.scalar(unread)
+            old = Event.created_at < cutoff
+            await session.execute(
+                delete(Event).where(old if floor is None else old & (Event.id <= floor))
+            )
             await session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.models import Conversation, ConversationStatus, Direction, Message
 from hub.db.routing_models import CsatResponse, Job
+from hub.platform.events import publish
 
 DIGIT_REPLY = re.compile(r"^\s*([1-5])\s*[.!]?\s*$")
 SCORES = range(1, 6)
@@ -83,6 +84,9 @@ async def record(
     else:
         row.score, row.via, row.created_at = score, via, now
     await session.flush()
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is not None:  # on the event log (webhooks hear it)
+        await publish(session, "csat", conversation, now, score=score, via=via, csat_id=row.id)
     return row
 
 

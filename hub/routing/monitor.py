@@ -241,7 +241,15 @@ class Monitor:
         await self._notice(session, event, "sla_breach", text, policy, now)
         if policy.raise_priority and conversation.priority in PRIORITIES[:-1]:
             raised = PRIORITIES[list(PRIORITIES).index(conversation.priority) + 1]
-            await log_event(session, conversation, f"Priority raised to {raised}", now)
+            text = f"Priority raised to {raised}"
+            await log_event(
+                session,
+                conversation,
+                text,
+                now,
+                priority=raised,
+                previous_priority=conversation.priority,
+            )
             conversation.priority = raised
         if policy.reassign and conversation.status == ConversationStatus.OPEN:
             await reassign(

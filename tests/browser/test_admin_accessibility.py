@@ -24,6 +24,7 @@ PAGES = (
     "/ui/admin/templates",
     "/ui/admin/settings",
     "/ui/admin/audit",
+    "/ui/admin/webhooks",
     "/ui/search?q=printer",
     "/ui/account",
     "/ui/notices",

@@ -22,6 +22,7 @@ from hub.web.ui import (
     admin_sla,
     admin_teams,
     admin_templates,
+    admin_webhooks,
     bot_actions,
     campaigns,
     campaigns_send,
@@ -78,6 +79,7 @@ def setup(app: web.Application, pages: Environment) -> None:
         admin_templates,
         admin_channels,
         admin_bots,
+        admin_webhooks,
     ):
         module.add_routes(router)
     campaigns.add_routes(router)
