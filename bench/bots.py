@@ -112,6 +112,7 @@ def _settings(url: str, concurrency: int) -> Settings:
             "followups.rules": [],
             "sla_policies": [],
             "routing.rules": [],
+            "capture.enabled": False,  # no SMTP capture port: other hubs may run alongside
             **({"jobs.concurrency": concurrency} if concurrency else {}),
         },
     )
