@@ -98,11 +98,14 @@ CARRIED = ("kind", "conversation_id", "payload")
 
 
 class _Jobs:
-    """The queue handler of the jobs table: dispatches on the job's kind."""
+    """The queue handler of the jobs table: dispatches on the job's kind. The jobs of one
+    conversation are prepared one after the other, in the order they were claimed (a bot gets
+    a conversation's events in order), while other conversations' jobs run alongside."""
 
     def __init__(self, db: Database, handlers: Mapping[str, JobHandler]) -> None:
         self.db = db
         self.handlers = handlers
+        self._turns: dict[int, tuple[asyncio.Lock, int]] = {}  # conversation: lock, waiting
 
     async def prepare(self, claim: Claim) -> tuple[JobHandler, Any]:
         row = claim.carried
@@ -112,7 +115,22 @@ class _Jobs:
         handler = self.handlers.get(view.kind)
         if handler is None:
             raise LookupError(f"no handler for job kind {view.kind!r}")
-        return handler, await handler.prepare(view) if handler.prepare else None
+        if handler.prepare is None:
+            return handler, None
+        if view.conversation_id is None:
+            return handler, await handler.prepare(view)
+        key = view.conversation_id
+        lock, waiting = self._turns.get(key) or (asyncio.Lock(), 0)
+        self._turns[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                return handler, await handler.prepare(view)
+        finally:
+            lock, waiting = self._turns[key]
+            if waiting == 1:
+                del self._turns[key]
+            else:
+                self._turns[key] = (lock, waiting - 1)
 
     async def apply(
         self, session: AsyncSession, job: Job, prepared: tuple[JobHandler, Any], now: datetime

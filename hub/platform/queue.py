@@ -184,9 +184,8 @@ class WorkQueue(Generic[Row]):
             .execution_options(synchronize_session=False)
         )
         async with self.db.writer() as session:
-            rows = (await session.execute(claiming)).all()
+            rows = sorted((await session.execute(claiming)).all(), key=lambda r: (r[2], r[0]))
             await session.commit()
-        rows.sort(key=lambda row: (row[2], row[0]))
         return [
             Claim(row[0], token, row[1] + 1, dict(zip(self.carry, row[3:], strict=True)))
             for row in rows
