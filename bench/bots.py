@@ -12,6 +12,13 @@ the bot (a job on the job queue, after the pass's routing sweeps) -> its answer 
 answer handed to the channel by the outbox. The gateway's overhead is that time minus the bot's
 time as the gateway saw it (the HTTP request, from the delivery log). Prints p50/p95/max of the
 overhead and of the whole round trip. Target: overhead p95 <= 20 ms.
+
+Then, as wall-clock times are noisy on a shared machine, a load-independent figure: N customers
+write while the job runner is stopped (their ingest is not the gateway's), then the runner is
+started and the gateway alone works off the N round trips (the events ``conversation.opened``
+and ``message.created``, the answers, their sending by the outbox): the process's CPU time and
+the SQL statements it ran in that stretch, per round trip (the fake bot runs in another
+process, so its time is not counted).
 """
 
 from __future__ import annotations
@@ -27,15 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from channels.base import DeliveryResult, OutboundMessage
 from channels.memory.adapter import MemoryChannel
-from hub.assembly import assemble
+from hub.assembly import Hub, assemble
 from hub.bots import registry
-from hub.config.settings import load_settings
+from hub.config.settings import Settings, load_settings
 from hub.db.bots_models import BotDelivery
 from hub.db.tables import metadata
 from hub.platform.clock import SystemClock
@@ -95,8 +102,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def run(url: str, conversations: int, bot_url: str, concurrency: int) -> dict[str, Any]:
-    settings = load_settings(
+def _settings(url: str, concurrency: int) -> Settings:
+    return load_settings(
         ROOT / "config" / "relaydesk.toml",
         environ={},
         overrides={
@@ -105,21 +112,31 @@ async def run(url: str, conversations: int, bot_url: str, concurrency: int) -> d
             "followups.rules": [],
             "sla_policies": [],
             "routing.rules": [],
-            "jobs.concurrency": concurrency,
+            "capture.enabled": False,  # no SMTP capture port: other hubs may run alongside
+            **({"jobs.concurrency": concurrency} if concurrency else {}),
         },
     )
+
+
+async def _register(hub: Hub, bot_url: str) -> None:
+    async with hub.db.writer() as session:
+        fields = {
+            **{"name": "bench", "kind": "webhook", "url": bot_url, "channels": ["api"]},
+            **{"teams": [], "enabled": True, "timeout_ms": 10000, "max_errors": 3},
+        }
+        await registry.create(session, None, fields, datetime.now(UTC))
+        await session.commit()
+
+
+async def run(url: str, conversations: int, bot_url: str, concurrency: int) -> dict[str, Any]:
+    """The round trips' wall-clock times, all customers writing at once."""
     if not url.startswith("sqlite"):  # the PostgreSQL database given is emptied first
         await _empty(url)
+    settings = _settings(url, concurrency)
     channel = TimedChannel("api")
     channel.expected = conversations
     async with assemble(settings, clock=SystemClock(), channels={"api": channel}) as hub:
-        async with hub.db.writer() as session:
-            fields = {
-                **{"name": "bench", "kind": "webhook", "url": bot_url, "channels": ["api"]},
-                **{"teams": [], "enabled": True, "timeout_ms": 10000, "max_errors": 3},
-            }
-            await registry.create(session, None, fields, datetime.now(UTC))
-            await session.commit()
+        await _register(hub, bot_url)
         started: dict[int, float] = {}
 
         async def customer(i: int) -> None:
@@ -150,11 +167,50 @@ async def run(url: str, conversations: int, bot_url: str, concurrency: int) -> d
     }
 
 
+async def cost(url: str, conversations: int, bot_url: str, concurrency: int) -> dict[str, Any]:
+    """CPU time and SQL statements of the gateway alone per round trip (see the top)."""
+    if not url.startswith("sqlite"):
+        await _empty(url)
+    settings = _settings(url, concurrency)
+    channel = TimedChannel("api")
+    channel.expected = conversations
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    async with assemble(settings, clock=SystemClock(), channels={"api": channel}) as hub:
+        await _register(hub, bot_url)
+        runner = hub.routing.jobs.worker
+        await runner.stop()
+        await asyncio.gather(
+            *(
+                hub.ingestor.submit(channel.message(f"question {i}", sender=f"c{i}@example.com"))
+                for i in range(conversations)
+            )
+        )
+        await asyncio.sleep(0.5)  # the outbox and the live streams settle
+        for engine in hub.db.engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+        cpu = time.process_time()
+        await runner.start()
+        await asyncio.wait_for(channel.done.wait(), timeout=600)
+        cpu = time.process_time() - cpu
+        for engine in hub.db.engines:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+    return {
+        "cpu_ms": round(cpu * 1000 / conversations, 2),
+        "statements": round(statements[0] / conversations, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="bot gateway overhead per round trip")
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--job-concurrency", type=int, default=32, help="[jobs] concurrency")
+    parser.add_argument(
+        "--job-concurrency", type=int, default=0, help="[jobs] concurrency (0: the default)"
+    )
     args = parser.parse_args()
     port = _free_port()
     bot = multiprocessing.Process(target=_run_bot, args=(port,), daemon=True)
@@ -163,11 +219,11 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
-            found = asyncio.run(
-                run(
-                    url, args.conversations, f"http://127.0.0.1:{port}/events", args.job_concurrency
-                )
-            )
+            bot_url = f"http://127.0.0.1:{port}/events"
+            found = asyncio.run(run(url, args.conversations, bot_url, args.job_concurrency))
+            if url.startswith("sqlite"):
+                url = f"sqlite+aiosqlite:///{folder}/cost.db"
+            found |= asyncio.run(cost(url, args.conversations, bot_url, args.job_concurrency))
     finally:
         bot.terminate()
     print(f"{found['conversations']} concurrent bot conversations, {found['wall_s']} s in all")
@@ -175,6 +231,8 @@ def main() -> None:
     print("gateway overhead ms (excluding the bot's time) p50/p95/max:", *found["overhead_ms"])
     print("bot's own time as seen by the gateway, p95 ms:", found["bot_ms_p95"])
     print("round trips per second:", found["per_second"])
+    print("gateway CPU ms per round trip (load-independent):", found["cpu_ms"])
+    print("SQL statements per round trip:", found["statements"])
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
 
     staff_mail = StaffMailer(settings, channels).handlers()
     routing = build_routing(settings, db, clock, committed, staff_mail, bots)
-    bots.wake = routing.jobs.wake
+    bots.wake = routing.jobs.wake_jobs
     hooks = replace(
         ingest_hooks(routing.engine, EMAIL_INGEST),
         interceptors=OptOutIntake(settings, routing.engine.automated).interceptors,
@@ -238,6 +238,7 @@ async def assemble(
     async with database(settings) as db, AsyncExitStack() as stack:
         hub = _build(settings, clock or SystemClock(), db, _channels(settings, channels))
         _follow_channel_configs(hub)
+        stack.push_async_callback(hub.routing.jobs.close)  # the job handlers' connections
         try:
             await hub.settings_store.refresh(db)  # before anything reads a setting
         except (OSError, SQLAlchemyError) as exc:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.bots import handoff, progress, rendering, schedule, signing, texts, wire
-from hub.bots.client import Answer, post
+from hub.bots.client import Answer, BotClient
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
 from hub.core.tickets import reply_subject
@@ -46,8 +46,16 @@ class Delivered:
 
 
 class BotService:
-    def __init__(self, settings: Settings, db: Database, clock: Clock, engine: RoutingEngine):
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        engine: RoutingEngine,
+        client: BotClient,
+    ):
         self.settings = settings
+        self.client = client
         self.db = db
         self.clock = clock
         self.automated = engine.automated
@@ -57,7 +65,7 @@ class BotService:
         self.queued = False  # events queued since the last commit was heard of
 
     def handlers(self) -> dict[str, JobHandler]:
-        return {"bot_event": JobHandler(self._apply, self._prepare)}
+        return {"bot_event": JobHandler(self._apply, self._prepare, self.client.close)}
 
     def wants_person(self, text: str) -> bool:
         return self._asks is not None and self._asks.search(text.casefold()) is not None
@@ -256,7 +264,7 @@ class BotService:
             shaped = {**body, "sent_at": self.clock.now().isoformat()}
         data = json.dumps(shaped).encode()
         stamp = int(self.clock.now().timestamp())
-        answer = await post(url, data, signing.headers(secret, stamp, data), timeout_ms)
+        answer = await self.client.post(url, data, signing.headers(secret, stamp, data), timeout_ms)
         delivered = self._judge(answer, kind)
         log = self._log(view, answer, delivered)
         # A customer's message that timed out is handed over, not retried (they are waiting).
@@ -340,7 +348,7 @@ class RegisteredBots:
         self.wake: Callable[[], None] | None = None
 
     def __call__(self, engine: RoutingEngine) -> dict[str, JobHandler]:
-        self.service = BotService(self.settings, self.db, self.clock, engine)
+        self.service = BotService(self.settings, self.db, self.clock, engine, BotClient())
         engine.plugin = self.service
         return self.service.handlers()
 

@@ -148,4 +148,4 @@ class JobSettings(_Model):
     poll_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(50, ge=1)
     lease_seconds: float = Field(30.0, gt=0)  # renewed while a job runs
-    concurrency: int = Field(1, ge=1, le=256)  # jobs of one pass worked on at once (bot calls)
+    concurrency: int = Field(16, ge=1, le=256)  # jobs of one pass worked on at once (bot calls)

@@ -1,5 +1,6 @@
 """Persisted jobs (follow-ups, bot calls and the like) on the job queue, and the periodic
-sweeps (SLA checks, the assignment queue, reassignment) that run with every pass.
+sweeps (SLA checks, the assignment queue, reassignment) that run on their own cadence: at most
+once per ``poll_seconds`` (or when ``wake()`` asks for them), not on every pass a new job wakes.
 
 A job is a row: scheduling it is part of the caller's transaction, so it survives restarts.
 Its handler may do slow outside work (an HTTP call) first, without a transaction; then in ONE
@@ -55,6 +56,7 @@ Sweep = Callable[[AsyncSession, datetime], Awaitable[None]]
 class JobHandler:
     apply: Apply
     prepare: Prepare | None = None
+    close: Callable[[], Awaitable[None]] | None = None  # frees what prepare holds (connections)
 
 
 async def enqueue(
@@ -91,22 +93,44 @@ async def enqueue(
     return job
 
 
+# Read with the claim, so a job's handler starts without reading its row again.
+CARRIED = ("kind", "conversation_id", "payload")
+
+
 class _Jobs:
-    """The queue handler of the jobs table: dispatches on the job's kind."""
+    """The queue handler of the jobs table: dispatches on the job's kind. The jobs of one
+    conversation are prepared one after the other, in the order they were claimed (a bot gets
+    a conversation's events in order), while other conversations' jobs run alongside."""
 
     def __init__(self, db: Database, handlers: Mapping[str, JobHandler]) -> None:
         self.db = db
         self.handlers = handlers
+        self._turns: dict[int, tuple[asyncio.Lock, int]] = {}  # conversation: lock, waiting
 
     async def prepare(self, claim: Claim) -> tuple[JobHandler, Any]:
-        async with self.db.reader() as session:
-            job = await session.get(Job, claim.key)
-            assert job is not None
-            view = JobView(job.id, job.kind, job.conversation_id, dict(job.payload), claim.attempt)
+        row = claim.carried
+        view = JobView(
+            claim.key, row["kind"], row["conversation_id"], dict(row["payload"]), claim.attempt
+        )
         handler = self.handlers.get(view.kind)
         if handler is None:
             raise LookupError(f"no handler for job kind {view.kind!r}")
-        return handler, await handler.prepare(view) if handler.prepare else None
+        if handler.prepare is None:
+            return handler, None
+        if view.conversation_id is None:
+            return handler, await handler.prepare(view)
+        key = view.conversation_id
+        lock, waiting = self._turns.get(key) or (asyncio.Lock(), 0)
+        self._turns[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                return handler, await handler.prepare(view)
+        finally:
+            lock, waiting = self._turns[key]
+            if waiting == 1:
+                del self._turns[key]
+            else:
+                self._turns[key] = (lock, waiting - 1)
 
     async def apply(
         self, session: AsyncSession, job: Job, prepared: tuple[JobHandler, Any], now: datetime
@@ -125,7 +149,9 @@ class _Jobs:
 
 
 class JobRunner:
-    """Runs the sweeps, then every due job, on each pass (woken, or every ``poll_seconds``)."""
+    """Runs every due job on each pass (woken, or every ``poll_seconds``), after the sweeps when
+    they are due: ``wake()`` asks for a pass with the sweeps (something changed that they
+    act on), ``wake_jobs()`` for one that goes straight to the due jobs (a new job)."""
 
     def __init__(
         self,
@@ -148,29 +174,54 @@ class JobRunner:
             lease_seconds=settings.lease_seconds,
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
+            carry=CARRIED,
         )
         self._jobs = _Jobs(db, handlers)
         self._pass = asyncio.Lock()
+        self.poll_seconds = settings.poll_seconds
+        self._swept_at: float | None = None  # the event loop's time of the last sweeps
+        self._sweeps_asked = False
         self.worker = Worker("relaydesk-jobs", self._step, idle_seconds=settings.poll_seconds)
 
     def wake(self) -> None:
+        """A pass now, sweeps included."""
+        self._sweeps_asked = True
         self.worker.wake()
 
-    async def _step(self) -> None:
-        await self.run_once()
+    def wake_jobs(self) -> None:
+        """A pass now for the due jobs; the sweeps only if their time has come."""
+        self.worker.wake()
 
-    async def run_once(self) -> int:
-        """One pass: the sweeps, then every due job; returns how many jobs ran."""
+    async def close(self) -> None:
+        """Free what the handlers hold (the hub calls it once, when it stops)."""
+        closers = {id(h.close): h.close for h in self._jobs.handlers.values() if h.close}
+        for close in closers.values():
+            await close()
+
+    async def _step(self) -> None:
+        now = asyncio.get_running_loop().time()
+        due = self._swept_at is None or now - self._swept_at >= self.poll_seconds
+        await self.run_once(sweeps=due or self._sweeps_asked)
+
+    async def run_once(self, *, sweeps: bool = True) -> int:
+        """One pass: the sweeps (unless ``sweeps`` is false), then every due job; returns how
+        many jobs ran."""
         async with self._pass:
-            now = self.clock.now()
-            for sweep in self.sweeps:
-                try:
-                    async with self.db.writer() as session:
-                        await sweep(session, now)
-                        await session.commit()
-                except Exception:  # one failing check must not hold up the others or the jobs
-                    log.exception("sweep %s failed", getattr(sweep, "__name__", sweep))
+            if sweeps:
+                self._sweeps_asked = False
+                self._swept_at = asyncio.get_running_loop().time()
+                await self._sweep()
             ran = await self.queue.drain(self._jobs)
-            if self.after_commit is not None:
+            if self.after_commit is not None and (ran or sweeps):
                 self.after_commit()
             return ran
+
+    async def _sweep(self) -> None:
+        now = self.clock.now()
+        for sweep in self.sweeps:
+            try:
+                async with self.db.writer() as session:
+                    await sweep(session, now)
+                    await session.commit()
+            except Exception:  # one failing check must not hold up the others or the jobs
+                log.exception("sweep %s failed", getattr(sweep, "__name__", sweep))

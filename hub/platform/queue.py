@@ -3,11 +3,12 @@ snooze wake-ups, chat file fetches, campaign sends next) is a row in a table wit
 queue columns (hub/db/queue_columns.py), and this is the one implementation that runs them.
 
 Enqueueing is an insert in the caller's transaction. A worker claims a batch of due rows with a
-lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes share the work; an
-indexed range on ``(state, next_attempt_at)``, never a scan). For each item it first does the
-slow outside work (a download, a send) with no transaction open, then in one transaction,
-only while it still holds the lease, applies the item's effects and writes its outcome, as
-soon as that item is done. A failed attempt is retried with exponential backoff; after
+lease in one statement (``UPDATE … WHERE key IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``
+on PostgreSQL, so several processes share the work; an indexed range on ``(state,
+next_attempt_at)``, never a scan), reading back the columns its handler needs. For each item
+it first does the slow outside work (a download, a send) with no transaction open, then in one
+transaction, only while it still holds the lease, applies the item's effects and writes its
+outcome, as soon as that item is done. A failed attempt is retried with exponential backoff; after
 ``max_attempts`` (or a permanent failure) the row is dead-lettered (state ``failed``) with its
 last error. Leases are short and renewed (every third of the lease) while their items are still
 being worked on, so a long pass keeps its items; a worker that dies leaves its leases to run out
@@ -19,12 +20,12 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -66,11 +67,13 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """One claimed item: its key, the lease token, and which attempt this is (1 = first)."""
+    """One claimed item: its key, the lease token, which attempt this is (1 = first) and the
+    columns the queue was asked to ``carry``, as they were when it was claimed."""
 
     key: Any
     token: str
     attempt: int
+    carried: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +132,10 @@ class WorkQueue(Generic[Row]):
         lease_seconds: float,
         batch_size: int,
         concurrency: int = 1,
+        carry: Sequence[str] = (),
     ) -> None:
         self.db = db
+        self.carry = tuple(carry)
         self.model = model
         self.clock = clock
         self.policy = policy
@@ -143,44 +148,47 @@ class WorkQueue(Generic[Row]):
         self._error_length: int = length or 2000
 
     async def claim(self, limit: int | None = None) -> list[Claim]:
-        """Lease up to ``limit`` due items to this worker, oldest due first."""
+        """Lease up to ``limit`` due items to this worker, oldest due first. One statement: an
+        item whose earlier lease ran out (its worker never finished) counts that attempt as
+        failed."""
         model, now = self.model, self.clock.now()
         token = uuid.uuid4().hex
+        due = (
+            select(self.key)
+            .where(
+                model.state == PENDING,
+                model.next_attempt_at <= now,
+                or_(model.locked_until.is_(None), model.locked_until < now),
+            )
+            .order_by(model.next_attempt_at, self.key)
+            .limit(limit or self.batch_size)
+        )
+        if not self.db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        lost = model.locked_until.is_not(None)
+        claiming = (
+            update(model)
+            .where(self.key.in_(due.scalar_subquery()))
+            .values(
+                locked_by=token,
+                locked_until=now + self.lease,
+                attempts=model.attempts + case((lost, 1), else_=0),
+                last_error=case((lost, LEASE_LOST), else_=model.last_error),
+            )
+            .returning(
+                self.key,
+                model.attempts,
+                model.next_attempt_at,
+                *(getattr(model, name) for name in self.carry),
+            )
+            .execution_options(synchronize_session=False)
+        )
         async with self.db.writer() as session:
-            query = (
-                select(self.key, model.attempts, model.locked_until)
-                .where(
-                    model.state == PENDING,
-                    model.next_attempt_at <= now,
-                    or_(model.locked_until.is_(None), model.locked_until < now),
-                )
-                .order_by(model.next_attempt_at, self.key)
-                .limit(limit or self.batch_size)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            if not rows:
-                await session.commit()
-                return []
-            keys = [row[0] for row in rows]
-            await session.execute(
-                update(model)
-                .where(self.key.in_(keys))
-                .values(locked_by=token, locked_until=now + self.lease)
-                .execution_options(synchronize_session=False)
-            )
-            lost = [row[0] for row in rows if row.locked_until is not None]
-            if lost:  # claimed before by a worker that never finished: a failed attempt
-                await session.execute(
-                    update(model)
-                    .where(self.key.in_(lost))
-                    .values(attempts=model.attempts + 1, last_error=LEASE_LOST)
-                    .execution_options(synchronize_session=False)
-                )
+            rows = sorted((await session.execute(claiming)).all(), key=lambda r: (r[2], r[0]))
             await session.commit()
         return [
-            Claim(row[0], token, row.attempts + 1 + (row.locked_until is not None)) for row in rows
+            Claim(row[0], token, row[1] + 1, dict(zip(self.carry, row[3:], strict=True)))
+            for row in rows
         ]
 
     def _fail(self, row: Row, failure: Failure, now: datetime) -> None:
