@@ -239,6 +239,7 @@ async def assemble(
         hub = _build(settings, clock or SystemClock(), db, _channels(settings, channels))
         _follow_channel_configs(hub)
         stack.push_async_callback(hub.routing.jobs.close)  # the job handlers' connections
+        stack.push_async_callback(hub.webhooks.close)  # the webhook sender's connections
         try:
             await hub.settings_store.refresh(db)  # before anything reads a setting
         except (OSError, SQLAlchemyError) as exc:

@@ -66,6 +66,7 @@ class Sender:
         self.db = db
         self.clock = clock
         self.settings = settings
+        self.http = client.BotClient()  # pooled keep-alive connections; closed with the hub
 
     async def prepare(self, claim: Claim) -> Sent:
         async with self.db.reader() as session:
@@ -82,7 +83,7 @@ class Sender:
             url, secret, streak = subscription.url, subscription.secret, subscription.failure_streak
             body, event, ident = delivery.body.encode(), delivery.event, delivery.id
         headers = request_headers(secret, ident, event, int(time.time()), body)
-        answer = await client.post(url, body, headers, self.settings.timeout_ms)
+        answer = await self.http.post(url, body, headers, self.settings.timeout_ms)
         return Sent(answer, streak=streak)
 
     async def apply(

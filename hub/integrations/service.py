@@ -62,6 +62,10 @@ class Webhooks:
     def wake(self) -> None:
         self.worker.wake()
 
+    async def close(self) -> None:
+        """Close the sender's pooled connections (the hub is stopping)."""
+        await self.sender.http.close()
+
     async def _step(self) -> None:
         await self.run_once()
         if time.monotonic() - self._pruned > PRUNE_EVERY_SECONDS:
