@@ -103,6 +103,12 @@ async def seed_postgres(base: str, conversations: int, messages_per: int) -> tup
     return name, url
 
 
+async def drop_database(base: str, name: str) -> None:
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
 async def api_token(url: str) -> str:
     db = open_database(url)
     try:
@@ -251,13 +257,7 @@ def main() -> None:
                 measure(url, args.conversations, args.rounds, args.requests)
             )
         finally:
-
-            async def drop() -> None:
-                admin = await asyncpg.connect(base)
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
-
-            asyncio.run(drop())
+            asyncio.run(drop_database(base, name))
     print(f"\n{'store':<11} {'when':<16} {'VmRSS MB':>9} {'VmHWM MB':>9}")
     for store, rows in results.items():
         for when, figures in rows:
