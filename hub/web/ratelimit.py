@@ -69,6 +69,7 @@ class RateLimiter:
         except SQLAlchemyError as exc:
             log.warning("rate limit %s not counted (%s); allowed", self.scope, exc)
             return 0
-        if hits <= self.limit:
+        if int(hits) <= self.limit:
             return 0
-        return max(1, math.ceil((start + window - moment).total_seconds()))
+        ends: datetime = start + window
+        return max(1, math.ceil((ends - moment).total_seconds()))

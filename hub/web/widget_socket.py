@@ -229,7 +229,7 @@ class WidgetSession:
         )
 
     async def _email(self, connection: LiveConnection, frame: LeaveEmail) -> None:
-        self._limit(connection, None)
+        await self._limit(connection, None)
         saved = await leave_email(
             self.hub.db, connection.visitor_id, frame.email, frame.name, self.hub.clock.now()
         )
