@@ -207,6 +207,7 @@ async def measure(url: str, conversations: int, rounds: int, requests: int) -> l
                 await asyncio.sleep(0.1)
         await asyncio.sleep(2)
         rows.append(("up, idle", memory_mb(process.pid)))
+        print(f"  {rows[-1][0]}: {rows[-1][1]}", flush=True)
         rng = random.Random(11)
         jars = (aiohttp.CookieJar(unsafe=True), aiohttp.CookieJar(unsafe=True))
         async with (
@@ -218,6 +219,7 @@ async def measure(url: str, conversations: int, rounds: int, requests: int) -> l
             for number in range(1, rounds + 1):
                 await round_of(admin, agent, token, conversations, rng, requests)
                 rows.append((f"after round {number}", memory_mb(process.pid)))
+                print(f"  {rows[-1][0]}: {rows[-1][1]}", flush=True)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
