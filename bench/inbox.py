@@ -25,7 +25,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -133,19 +134,30 @@ def sentence(rng: random.Random, size: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(size)).capitalize() + "."
 
 
-def load(url: str, conversations: int, messages_per: int, seed: int) -> dict[str, Any]:
-    """Fill the database; returns ids the measurements use."""
+def load(
+    url: str,
+    conversations: int,
+    messages_per: int,
+    seed: int,
+    begin: Callable[[], AbstractContextManager[Any]] | None = None,
+) -> dict[str, Any]:
+    """Fill the database; returns ids the measurements use. ``begin`` gives the connection to
+    fill instead of a SQLite file's (bench/memory.py fills PostgreSQL through ``run_sync``)."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    engine = create_engine(url.replace("+aiosqlite", ""))
+    engine = create_engine(url.replace("+aiosqlite", "")) if begin is None else None
+    if engine is not None:
+        begin = engine.begin
 
-    @event.listens_for(engine, "connect")
-    def _fast(connection: Any, _record: Any) -> None:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=OFF")
+        @event.listens_for(engine, "connect")
+        def _fast(connection: Any, _record: Any) -> None:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=OFF")
+
+    assert begin is not None
 
     customers = max(1, conversations * 2 // 5)
-    with engine.begin() as db:
+    with begin() as db:
         db.execute(
             insert(table("teams")), [{"slug": s, "name": s.title()} for s in ("support", "billing")]
         )
@@ -256,14 +268,14 @@ def load(url: str, conversations: int, messages_per: int, seed: int) -> dict[str
                 "updated_at": last,
             }
         )
-    with engine.begin() as db:
+    with begin() as db:
         for start in range(0, conversations, BATCH):
             db.execute(insert(table("conversations")), conversation_rows[start : start + BATCH])
             db.execute(insert(table("tickets")), ticket_rows[start : start + BATCH])
     directions = ["inbound", "outbound", "inbound", "note", "outbound", "event"]
     buffer: list[dict[str, Any]] = []
     total = 0
-    with engine.begin() as db:
+    with begin() as db:
         for n, conversation in enumerate(conversation_rows):
             moment = conversation["created_at"]
             for k in range(messages_per):
@@ -294,7 +306,8 @@ def load(url: str, conversations: int, messages_per: int, seed: int) -> dict[str
         if buffer:
             db.execute(insert(table("messages")), buffer)
             total += len(buffer)
-    engine.dispose()
+    if engine is not None:
+        engine.dispose()
     return {"customers": customers, "messages": total, "load_seconds": time.monotonic() - started}
 
 

@@ -10,7 +10,9 @@ migrated once, and ``relaydesk serve`` is started that many times on ports of it
 first runs the listeners, as docs/deploy.md describes); the load generator spreads API-channel
 messages from 200 customers over the processes round robin, as a proxy would. Then an inbox is
 opened on the last process, messages are posted to the first, and the time until each one's
-event arrives on that inbox's stream is measured (the "within 1 s p95" figure).
+event arrives on that inbox's stream is measured (the "within 1 s p95" figure). "CPU ms/msg" is
+the CPU time all hub processes spent per message (from /proc, so independent of the machine's
+load); "load" is the 1-minute load average when the row was measured.
 """
 
 from __future__ import annotations
@@ -181,6 +183,12 @@ async def live_latency(first: int, last: int, samples: int) -> list[float]:
     return spent
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (load-independent, unlike wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(base: str, count: int, args: argparse.Namespace) -> dict[str, float]:
     name, url = await create_database(base)
     processes: list[subprocess.Popen[bytes]] = []
@@ -189,7 +197,10 @@ async def run(base: str, count: int, args: argparse.Namespace) -> dict[str, floa
         await supervisor(url)
         processes, ports = start(url, count)
         await healthy(ports)
+        cpu_before = sum(cpu_seconds(process.pid) for process in processes)
         load = await throughput(ports, args.requests, args.concurrency)
+        cpu = sum(cpu_seconds(process.pid) for process in processes) - cpu_before
+        load |= {"cpu_ms": cpu * 1000 / args.requests, "loadavg": os.getloadavg()[0]}
         latency = sorted(await live_latency(ports[0], ports[-1], args.samples))
         return load | {
             "live_p50": statistics.median(latency),
@@ -216,12 +227,13 @@ def main() -> None:
     args = parser.parse_args()
     base = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
     print(f"{'processes':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-          f" {'live p50':>9} {'live p95':>9}")  # fmt: skip
+          f" {'live p50':>9} {'live p95':>9} {'CPU ms/msg':>10} {'load':>5}")  # fmt: skip
     for count in args.processes:
         figures = asyncio.run(run(base, count, args))
         print(
             f"{count:>9} {figures['rate']:8.0f} {figures['p50_ms']:8.1f} {figures['p99_ms']:8.1f}"
-            f" {int(figures['errors']):>7} {figures['live_p50']:9.1f} {figures['live_p95']:9.1f}",
+            f" {int(figures['errors']):>7} {figures['live_p50']:9.1f} {figures['live_p95']:9.1f}"
+            f" {figures['cpu_ms']:10.2f} {figures['loadavg']:5.1f}",
             flush=True,
         )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

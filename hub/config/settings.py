@@ -108,9 +108,11 @@ class CaptureSettings(_Model):
 
 
 class OutboxSettings(_Model):
-    max_attempts: int = Field(8, ge=1)
+    # 20 attempts doubling from 2 s, capped at an hour: retries span a relay outage of about
+    # 5-9 hours (jittered) before the message is marked failed for the agent to see.
+    max_attempts: int = Field(20, ge=1)
     base_delay_seconds: float = Field(2.0, gt=0)
-    max_delay_seconds: float = Field(900.0, gt=0)
+    max_delay_seconds: float = Field(3600.0, gt=0)
     poll_seconds: float = Field(1.0, gt=0)
     batch_size: int = Field(20, ge=1)
     concurrency: int = Field(8, ge=1)

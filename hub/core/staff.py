@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -16,7 +17,13 @@ from hub.core.passwords import password_problem
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, AgentTeam, ApiToken, Presence, Role, Team
 
-_hasher = PasswordHasher()
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's
+# default 64 MiB: each hash holds its memory cost while it runs, and 64 MiB alone took a hub
+# process from ~140 MB to ~205 MB of peak memory (bench/memory.py). Hashes are computed one at
+# a time per process, so parallel sign-ins never add up; older, costlier hashes still verify
+# and are replaced at the next sign-in (``rehashed``).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_one_at_a_time = threading.Lock()
 TOKEN_PREFIX = "rdk_"
 
 
@@ -38,16 +45,26 @@ def hash_password(password: str, *, email: str = "", name: str = "") -> str:
     problem = password_problem(password, email=email, name=name)
     if problem is not None:
         raise StaffError(problem)
-    return _hasher.hash(password)
+    with _one_at_a_time:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        with _one_at_a_time:
+            return _hasher.verify(password_hash, password)
     except VerificationError:
         return False
+
+
+def rehashed(password_hash: str, password: str) -> str | None:
+    """A new hash of a verified ``password`` if its stored hash uses other parameters."""
+    if not _hasher.check_needs_rehash(password_hash):
+        return None
+    with _one_at_a_time:
+        return _hasher.hash(password)
 
 
 async def team_id_for(session: AsyncSession, slug: str) -> int | None:

@@ -87,7 +87,7 @@ async def submit_form(request: web.Request) -> web.Response:
     if posted.get(HONEYPOT):
         log.info("form %s: honeypot filled from %s; dropped", name, request.remote)
         return _done(request, config)
-    wait = pages_of(request).form_limiter.check(f"{name}:{request.remote}")
+    wait = await pages_of(request).form_limiter.check(hub.db, f"{name}:{request.remote}")
     if wait:
         page = _render(request, name, config, values=values, error=errors.FORM_RATE, status=429)
         page.headers["Retry-After"] = str(wait)

@@ -19,7 +19,9 @@ class WebPages:
 
     @classmethod
     def of(cls, settings: Settings) -> WebPages:
-        return cls(page_environment(settings), RateLimiter(settings.web.form_rate_per_minute))
+        return cls(
+            page_environment(settings), RateLimiter("form", settings.web.form_rate_per_minute)
+        )
 
 
 def _ago(value: datetime | None, now: datetime) -> str:

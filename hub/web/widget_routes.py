@@ -40,7 +40,7 @@ class WidgetState:
     def limits(self, channel: WidgetChannel) -> WidgetLimits:
         found = self._limits.get(channel.name)
         if found is None:
-            found = self._limits[channel.name] = WidgetLimits.of(channel.config)
+            found = self._limits[channel.name] = WidgetLimits.of(channel.name, channel.config)
         return found
 
 
@@ -169,7 +169,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         return _error(errors.widget_origin(problem))
     state = request.app[WIDGET]
     limits = state.limits(channel)
-    wait = limits.connections_by_ip.check(request.remote or "")
+    wait = await limits.connections_by_ip.check(hub.db, request.remote or "")
     if wait:
         return _error(errors.rate_limited(wait))
     ws = web.WebSocketResponse(
@@ -189,10 +189,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def _limited(limits: WidgetLimits, visitor_id: str, remote: str) -> None:
+async def _limited(hub: Hub, limits: WidgetLimits, visitor_id: str, remote: str) -> None:
     """The socket's message limits count uploads too."""
     for limiter, key in ((limits.messages_by_visitor, visitor_id), (limits.messages_by_ip, remote)):
-        wait = limiter.check(key)
+        wait = await limiter.check(hub.db, key)
         if wait:
             raise errors.rate_limited(wait)
 
@@ -212,7 +212,7 @@ async def upload_file(request: web.Request) -> web.Response:
     visitor_id = state.tokens.verify(name, request.headers.get("X-Widget-Token", ""))
     if visitor_id is None:
         raise errors.widget_token()
-    _limited(state.limits(channel), visitor_id, request.remote or "")
+    await _limited(hub, state.limits(channel), visitor_id, request.remote or "")
     cap = hub.settings.attachments
     declared = request.content_length
     if declared is not None and declared > cap.max_bytes + ENVELOPE:

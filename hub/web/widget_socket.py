@@ -56,11 +56,12 @@ class WidgetLimits:
     messages_by_visitor: RateLimiter
 
     @classmethod
-    def of(cls, config: WidgetChannelConfig) -> WidgetLimits:
+    def of(cls, name: str, config: WidgetChannelConfig) -> WidgetLimits:
+        """Counted in the database per channel, so every process shares them."""
         return cls(
-            RateLimiter(config.ip_connections_per_minute),
-            RateLimiter(config.ip_messages_per_minute),
-            RateLimiter(config.messages_per_minute),
+            RateLimiter(f"widget-connect:{name}", config.ip_connections_per_minute),
+            RateLimiter(f"widget-ip:{name}", config.ip_messages_per_minute),
+            RateLimiter(f"widget-visitor:{name}", config.messages_per_minute),
         )
 
 
@@ -167,17 +168,17 @@ class WidgetSession:
         )
         await connection.start(since)
 
-    def _limit(self, connection: LiveConnection, client_id: str | None) -> None:
+    async def _limit(self, connection: LiveConnection, client_id: str | None) -> None:
         for limiter, key in (
             (self.limits.messages_by_visitor, connection.visitor_id),
             (self.limits.messages_by_ip, self.remote),
         ):
-            wait = limiter.check(key)
+            wait = await limiter.check(self.hub.db, key)
             if wait:
                 raise FrameError("rate_limited", errors.WIDGET_RATE.format(wait=wait), client_id)
 
     async def _message(self, connection: LiveConnection, frame: SendText) -> None:
-        self._limit(connection, frame.client_id)
+        await self._limit(connection, frame.client_id)
         most = self.hub.settings.attachments.max_files
         if len(frame.files) > most:
             raise FrameError("too_many_files", f"at most {most} files per message", frame.client_id)
@@ -228,7 +229,7 @@ class WidgetSession:
         )
 
     async def _email(self, connection: LiveConnection, frame: LeaveEmail) -> None:
-        self._limit(connection, None)
+        await self._limit(connection, None)
         saved = await leave_email(
             self.hub.db, connection.visitor_id, frame.email, frame.name, self.hub.clock.now()
         )

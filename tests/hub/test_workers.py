@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.core.staff import add_agent, create_token
-from hub.db.models import Message, Role
+from hub.db.models import Message, OutboxItem, Role
 from hub.platform.database import open_database
 from hub.platform.migrate import upgrade
 from tests.conftest import CONFIG, _postgres_url
@@ -252,6 +252,120 @@ async def test_three_processes_share_live_events_and_the_outbox_and_survive_a_ki
     counts = mailed()
     assert len(counts) == sent
     assert sum(counts.values()) - len(counts) <= 8  # at most the outbox's in-flight sends
+
+
+class RelayGate:
+    """A TCP gate in front of the SMTP sink: while shut it holds every connection (the sender
+    waits for the greeting, mid-send); once opened it passes them through. A connection whose
+    sender died while held is dropped, never passed on."""
+
+    def __init__(self, upstream: int) -> None:
+        self.upstream = upstream
+        self.opened = asyncio.Event()
+        self.held = 0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.held += 1
+        gone = asyncio.ensure_future(reader.read(1))  # SMTP clients speak only after the greeting
+        opened = asyncio.ensure_future(self.opened.wait())
+        await asyncio.wait({gone, opened}, return_when=asyncio.FIRST_COMPLETED)
+        opened.cancel()
+        if gone.done():  # the sender was killed while held
+            writer.close()
+            return
+        gone.cancel()
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
+
+        async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    target.write(data)
+                    await target.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                target.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@pytest.fixture
+async def relay_gate(smtp_sink: SmtpSink) -> AsyncIterator[RelayGate]:
+    gate = RelayGate(smtp_sink.port)
+    await gate.start()
+    yield gate
+    await gate.stop()
+
+
+async def _claimed(url: str) -> tuple[int, int]:
+    """(outbox items, of which claimed under a lease)."""
+    db = open_database(url)
+    try:
+        async with db.reader() as session:
+            total = await session.scalar(select(func.count()).select_from(OutboxItem))
+            claimed = await session.scalar(
+                select(func.count())
+                .select_from(OutboxItem)
+                .where(OutboxItem.locked_by.is_not(None), OutboxItem.state == "pending")
+            )
+            return int(total or 0), int(claimed or 0)
+    finally:
+        await db.dispose()
+
+
+@needs_postgres
+async def test_a_process_killed_holding_claimed_mail_has_it_sent_by_the_others_once(
+    fresh_postgres: str, relay_gate: RelayGate, smtp_sink: SmtpSink
+) -> None:
+    await _supervisor(fresh_postgres)
+    hubs = Hubs(fresh_postgres, relay_gate.port)
+    try:
+        hubs.start(3)
+        await hubs.healthy()
+        # Only the victim runs: the others are paused, so it claims the acknowledgements (a
+        # batch at a time), and the relay holds its sends mid-way.
+        for index in (0, 2):
+            hubs.processes[index].send_signal(signal.SIGSTOP)
+        for n in range(10):
+            await _send(hubs.base(1), n)
+
+        async def claimed_and_sending() -> bool:
+            total, claimed = await _claimed(fresh_postgres)
+            return total == 10 and claimed > 0 and relay_gate.held > 0
+
+        await eventually(claimed_and_sending, timeout=20, interval=0.1, what="the victim's claims")
+        hubs.processes[1].send_signal(signal.SIGKILL)
+        hubs.processes[1].wait()
+        killed = asyncio.get_running_loop().time()
+        relay_gate.opened.set()
+        for index in (0, 2):
+            hubs.processes[index].send_signal(signal.SIGCONT)
+
+        async def all_mailed() -> bool:
+            return len(smtp_sink.received) >= 10
+
+        await eventually(all_mailed, timeout=60, interval=0.1, what="the others' sends")
+        took = asyncio.get_running_loop().time() - killed
+        await asyncio.sleep(4)  # a lease more: nothing else is sent
+        ids = [str(received.message["Message-ID"]) for received in smtp_sink.received]
+        assert len(ids) == 10 and len(set(ids)) == 10  # nothing lost, nothing twice
+        assert took < 3 + 10  # the lease (3 s), plus a poll and a loaded machine's slack
+        assert await _claimed(fresh_postgres) == (10, 0)
+    finally:
+        for index in (0, 2):
+            if hubs.processes[index].poll() is None:
+                hubs.processes[index].send_signal(signal.SIGCONT)
+        hubs.stop()
 
 
 def test_workers_refuse_sqlite_with_the_setting_to_change(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from hub.core.authz import Principal, load_team_ids
 from hub.core.errors import ApiError
 from hub.core.notice_inbox import unread_count_of_agent
 from hub.core.signin import ThrottlePolicy, locked_for, record_failure, record_success
-from hub.core.staff import agent_by_email, verify_password
+from hub.core.staff import agent_by_email, rehashed, verify_password
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, Presence, Role
 from hub.reports.presence import change_presence
@@ -195,6 +195,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     stored_hash = agent.password_hash if agent and agent.active else None
     # argon2 outside any transaction: a slow hash never holds the writer
     ok = await asyncio.to_thread(verify_password, stored_hash or state.dummy_hash, password)
+    fresh = await asyncio.to_thread(rehashed, stored_hash, password) if ok and stored_hash else None
     async with hub.db.writer() as session:
         if agent is None or not ok or stored_hash is None:
             log.info("failed sign-in for %r from %s", email, client)
@@ -212,6 +213,8 @@ async def login(request: web.Request) -> web.StreamResponse:
                 if wait
                 else _login_page(request, error=errors.UI_LOGIN_FAILED, email=email, status=401)
             )
+        if fresh is not None:  # a hash from older parameters: stored anew
+            agent.password_hash = fresh
         await record_success(session, account, client)
         token = await start_session(
             session,

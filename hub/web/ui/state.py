@@ -14,8 +14,8 @@ from hub.web.keys import HUB
 
 # Verified against when the email is unknown, so a failed sign-in takes as long either way.
 DUMMY_HASH = (
-    "$argon2id$v=19$m=65536,t=3,p=4$hi6q9MSDSVLFr4FbcT8m3g$"
-    "LRJ09qswiDZM7cEX+X5hm6qh4b4jd+hutdn6oVCBWO0"
+    "$argon2id$v=19$m=19456,t=2,p=1$WfHyr5sR1CvZ7lZu7n0Xmg$"
+    "MaNPbEEEy1g8QQQ4tHdhvMAyNZibL0JvS9m+KmfCU2I"
 )
 
 

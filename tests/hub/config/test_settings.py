@@ -56,7 +56,7 @@ def test_shipped_config_loads() -> None:
 def test_defaults_fill_what_the_file_leaves_out(tmp_path: Path) -> None:
     settings = load(tmp_path, BASE)
     assert settings.database.url.startswith("sqlite+aiosqlite://")
-    assert settings.outbox.max_attempts == 8
+    assert settings.outbox.max_attempts == 20
     assert settings.sla["urgent"].first_response_minutes == 15
 
 

@@ -231,3 +231,55 @@ async def test_stop_is_not_lost_when_a_wake_lands_at_the_same_moment(idle: Desk)
         stopping = asyncio.ensure_future(dispatcher.worker.stop())
         done, _ = await asyncio.wait({stopping}, timeout=5)
         assert done, "Dispatcher.stop() hung"
+
+
+@pytest.fixture
+async def shipped(make_desk: MakeDesk) -> Desk:
+    """The shipped retry budget (the tests' defaults shorten the first delay)."""
+    defaults = OutboxSettings()
+    return await by_hand(make_desk, **{"outbox.base_delay_seconds": defaults.base_delay_seconds})
+
+
+async def _retry_until(desk: Desk, hours: float) -> int:
+    """Run every due attempt while the relay refuses, for ``hours``; returns the attempts."""
+    started = desk.clock.now()
+    attempts = 0
+    while desk.clock.now() - started < timedelta(hours=hours):
+        attempts += await desk.hub.dispatcher.run_once()
+        _, item = await outbound(desk.db)
+        if item.state != "pending":
+            break
+        desk.clock.advance(aware(item.next_attempt_at) - desk.clock.now())
+    return attempts
+
+
+async def test_a_relay_down_for_four_hours_still_gets_the_mail_once(
+    shipped: Desk, smtp_sink: SmtpSink
+) -> None:
+    smtp_sink.reject_with = "451 4.3.2 System not accepting network messages"
+    await shipped.ingest(inbound("1"))
+    tried = await _retry_until(shipped, hours=4)
+    message, item = await outbound(shipped.db)
+    assert item.state == "pending" and tried < 20
+    assert f"retry {tried + 1} of 20" in (message.delivery_error or "")
+    smtp_sink.reject_with = None
+    shipped.clock.advance(aware(item.next_attempt_at) - shipped.clock.now())
+    assert await shipped.hub.dispatcher.run_once() == 1
+    message, item = await outbound(shipped.db)
+    assert (item.state, message.delivery_state, message.delivery_error) == ("sent", "sent", None)
+    assert len(smtp_sink.received) == 1
+
+
+async def test_a_relay_down_all_day_fails_the_mail_for_the_agent_after_hours(
+    shipped: Desk, smtp_sink: SmtpSink
+) -> None:
+    smtp_sink.reject_with = "451 4.3.2 System not accepting network messages"
+    await shipped.ingest(inbound("1"))
+    started = shipped.clock.now()
+    assert await _retry_until(shipped, hours=24) == 20
+    message, item = await outbound(shipped.db)
+    assert (item.state, message.delivery_state) == ("failed", "failed")
+    assert message.delivery_error == (
+        "SMTP 451: 4.3.2 System not accepting network messages (after 20 attempt(s))"
+    )
+    assert timedelta(hours=4.5) < shipped.clock.now() - started < timedelta(hours=9.2)

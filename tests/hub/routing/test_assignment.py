@@ -27,6 +27,23 @@ async def test_round_robin_is_fair_across_many_agents(make_desk: MakeDesk) -> No
     assert set(assignees.values()) == {10}
 
 
+async def test_round_robin_stays_fair_when_two_processes_assign_at_once(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk()
+    other = await make_desk(clock=desk.clock)  # a second hub process on the same database
+    agents = [(await desk.agent(f"rr2p{i}@example.com", capacity=100))[0] for i in range(5)]
+    results = await asyncio.gather(
+        *(
+            (other if i % 2 else desk).customer_writes("Hello", sender=f"q{i}@example.com")
+            for i in range(40)
+        )
+    )
+    assignees = Counter([(await desk.conversation(r.conversation_id)).assignee_id for r in results])
+    assert set(assignees) == set(agents)
+    assert set(assignees.values()) == {8}
+
+
 async def test_least_loaded_fills_by_share_of_capacity(make_desk: MakeDesk) -> None:
     desk = await make_desk(**{"routing.assignment.default_strategy": "least_loaded"})
     big, _ = await desk.agent("big@example.com", capacity=6)

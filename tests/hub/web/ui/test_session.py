@@ -7,6 +7,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from hub.db.models import Agent, Role
@@ -51,6 +52,23 @@ async def test_sign_in_sets_a_session_cookie_and_sign_out_ends_it(
     async with desk.hub.db.reader() as session:
         agent = await session.scalar(select(Agent).where(Agent.email == "ann@example.com"))
         assert agent is not None and agent.presence == "offline"
+
+
+async def test_a_password_hashed_with_older_costlier_parameters_is_rehashed_at_sign_in(
+    desk: Desk, browser_session: Callable[[], aiohttp.ClientSession]
+) -> None:
+    await desk.agent("cy@example.com", password=PASSWORD)
+    older = PasswordHasher().hash(PASSWORD)  # argon2-cffi's defaults: 64 MiB, 3 passes
+    async with desk.hub.db.writer() as session:
+        agent = await session.scalar(select(Agent).where(Agent.email == "cy@example.com"))
+        assert agent is not None
+        agent.password_hash = older
+        await session.commit()
+    assert (await sign_in(browser_session(), "cy@example.com", PASSWORD)).status == 303
+    async with desk.hub.db.reader() as session:
+        stored = await session.scalar(select(Agent.password_hash).where(Agent.id == agent.id))
+    assert stored is not None and stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert (await sign_in(browser_session(), "cy@example.com", PASSWORD)).status == 303
 
 
 async def test_wrong_password_and_rate_limit(
