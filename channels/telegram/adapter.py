@@ -263,8 +263,9 @@ class TelegramChannel:
             sent = await self.bot.send_document(chat_id, upload)
         return sent.message_id
 
-    async def _deliver(self, chat_id: str, message: OutboundMessage) -> int:
-        """Send every part; the first one already has its slot. Returns the last message id."""
+    def _calls(self, chat_id: str, message: OutboundMessage) -> list[Callable[[], Awaitable[int]]]:
+        """The Bot API calls that make up ``message``, in order: a photo card, the text's
+        parts (the keyboard under the last), then the files."""
         calls: list[Callable[[], Awaitable[int]]] = []
         drawn = shown(message)
         parts = split_text(drawn.text)
@@ -277,12 +278,15 @@ class TelegramChannel:
         for attachment in message.attachments:
             if attachment.content is not None:
                 calls.append(partial(self._send_file, chat_id, attachment))
-        last = 0
-        for index, call in enumerate(calls):
+        return calls
+
+    async def _deliver(self, chat_id: str, message: OutboundMessage, done: list[str]) -> None:
+        """Send the parts not in ``done`` (those an earlier try delivered), adding each one's
+        key to ``done`` as it goes out; the first part sent has its slot already."""
+        for index, call in enumerate(self._calls(chat_id, message)[len(done) :]):
             if index > 0:
                 await self._paced(chat_id, float("inf"))
-            last = await call()
-        return last
+            done.append(f"{chat_id}:{await call()}")
 
     async def _send_photo(
         self, chat_id: str, url: str, caption: str | None, choices: tuple[Choice, ...]
@@ -306,24 +310,33 @@ class TelegramChannel:
                 f"paced: Telegram allows about one message a second to chat {chat_id}",
                 retry_after=wait,
             )
+        done = list(message.delivered)
         try:
-            last = await self._deliver(chat_id, message)
-        except RetryAfter as exc:
+            await self._deliver(chat_id, message, done)
+        except TelegramError as exc:
+            return self._failure(chat_id, exc, tuple(done))
+        # The last part's id: it carries the keyboard, whose presses point back at it.
+        return DeliveryResult.sent(done[-1] if done else None, delivered=tuple(done))
+
+    def _failure(
+        self, chat_id: str, exc: TelegramError, delivered: tuple[str, ...]
+    ) -> DeliveryResult:
+        """A refused or failed call; ``delivered``: the parts that went out before it."""
+        failed = partial(DeliveryResult.failed, delivered=delivered)
+        if isinstance(exc, RetryAfter):
             seconds = retry_seconds(exc)
             self.pacer.pause(chat_id, seconds)
-            return DeliveryResult.failed(
+            return failed(
                 f"Telegram flood control (429): retry after {seconds:g} s", retry_after=seconds
             )
-        except ChatMigrated as exc:
-            return DeliveryResult.failed(
+        if isinstance(exc, ChatMigrated):
+            return failed(
                 f"the group became supergroup {exc.new_chat_id}; reply from a new message there",
                 permanent=True,
             )
-        except (Forbidden, BadRequest, InvalidToken) as exc:
-            return DeliveryResult.failed(f"Telegram refused: {exc.message}", permanent=True)
-        except TelegramError as exc:
-            return DeliveryResult.failed(f"Telegram unreachable: {exc.message}")
-        return DeliveryResult.sent(f"{chat_id}:{last}")
+        if isinstance(exc, Forbidden | BadRequest | InvalidToken):
+            return failed(f"Telegram refused: {exc.message}", permanent=True)
+        return failed(f"Telegram unreachable: {exc.message}")
 
     async def start(self) -> None:
         await self._request.initialize()

@@ -46,6 +46,8 @@ from hub.reports.record import Reports
 log = logging.getLogger(__name__)
 LEASE_SECONDS = OutboxSettings().lease_seconds  # the default (outbox.lease_seconds)
 STOP_GRACE_SECONDS = 10.0
+# Where a message keeps the provider ids of its parts already delivered (Telegram's split text).
+DELIVERED_PARTS = "delivered_parts"
 
 
 def retry_policy(settings: OutboxSettings) -> RetryPolicy:
@@ -149,6 +151,7 @@ class Dispatcher:
                 if raw.get("native_buttons")
             ),
             card=_card(raw),
+            delivered=tuple(str(part) for part in raw.get(DELIVERED_PARTS) or ()),
         )
 
     async def prepare(self, claim: Claim) -> DeliveryResult:
@@ -170,9 +173,11 @@ class Dispatcher:
     async def apply(
         self, session: AsyncSession, item: OutboxItem, result: DeliveryResult, now: datetime
     ) -> str | Failure:
+        message = await session.get(Message, item.message_id)
+        if message is not None and result.delivered:  # a retry resumes after these parts
+            message.raw = {**(message.raw or {}), DELIVERED_PARTS: list(result.delivered)}
         if not result.ok:
             return Failure(result.error or "", result.permanent, result.retry_after or None)
-        message = await session.get(Message, item.message_id)
         assert message is not None
         item.attempts += 1  # the outbox counts the try that worked too
         item.sent_at = now

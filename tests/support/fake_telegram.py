@@ -47,6 +47,8 @@ class FakeTelegram(FakeProvider):
     token: str = TOKEN
     updates: list[dict[str, Any]] = field(default_factory=list)
     issued: list[int] = field(default_factory=list)  # message ids of what was sent, in order
+    # What customers see: every message the fake accepted (never a refused call), in order.
+    shown: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, TelegramFile] = field(default_factory=dict)  # by file_id
     # Awaited when getUpdates arrives, with the offset asked for (before answering it).
     on_get_updates: Callable[[int | None], Awaitable[None]] | None = None
@@ -165,13 +167,15 @@ class FakeTelegram(FakeProvider):
         chat_id = int(call.chat_id)
         self.issued.append(next(self._ids))
         chat_type = "private" if chat_id > 0 else "supergroup"
-        return {
+        message = {
             "message_id": self.issued[-1],
             "from": BOT_USER,
             "chat": {"id": chat_id, "type": chat_type},
             "date": int(time.time()),
             **content,
         }
+        self.shown.append(message)
+        return message
 
 
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
