@@ -6,7 +6,7 @@ in, provider call out. They never touch the database; the hub owns persistence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -122,6 +122,9 @@ class OutboundMessage:
     # The provider ids of the parts an earlier try already delivered, in order: a channel that
     # sends one message as several calls resumes after them (see DeliveryResult.delivered).
     delivered: tuple[str, ...] = ()
+    # Called with the parts delivered so far after each part but the last, for the hub to
+    # record them at once: a crash before the message is done then repeats none of them.
+    checkpoint: Callable[[tuple[str, ...]], Awaitable[None]] | None = None
 
     def has_content(self) -> bool:
         """Anything to send: text, a file, a card or buttons."""

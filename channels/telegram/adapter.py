@@ -282,11 +282,15 @@ class TelegramChannel:
 
     async def _deliver(self, chat_id: str, message: OutboundMessage, done: list[str]) -> None:
         """Send the parts not in ``done`` (those an earlier try delivered), adding each one's
-        key to ``done`` as it goes out; the first part sent has its slot already."""
-        for index, call in enumerate(self._calls(chat_id, message)[len(done) :]):
+        key to ``done`` as it goes out (and to the hub's checkpoint while more are to come);
+        the first part sent has its slot already."""
+        calls = self._calls(chat_id, message)
+        for index, call in enumerate(calls[len(done) :]):
             if index > 0:
                 await self._paced(chat_id, float("inf"))
             done.append(f"{chat_id}:{await call()}")
+            if message.checkpoint is not None and len(done) < len(calls):
+                await message.checkpoint(tuple(done))
 
     async def _send_photo(
         self, chat_id: str, url: str, caption: str | None, choices: tuple[Choice, ...]

@@ -35,6 +35,7 @@ from hub.db.models import (
     OutboxItem,
     OutboxState,
 )
+from hub.outbound import parts
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import publish
@@ -46,8 +47,6 @@ from hub.reports.record import Reports
 log = logging.getLogger(__name__)
 LEASE_SECONDS = OutboxSettings().lease_seconds  # the default (outbox.lease_seconds)
 STOP_GRACE_SECONDS = 10.0
-# Where a message keeps the provider ids of its parts already delivered (Telegram's split text).
-DELIVERED_PARTS = "delivered_parts"
 
 
 def retry_policy(settings: OutboxSettings) -> RetryPolicy:
@@ -151,7 +150,8 @@ class Dispatcher:
                 if raw.get("native_buttons")
             ),
             card=_card(raw),
-            delivered=tuple(str(part) for part in raw.get(DELIVERED_PARTS) or ()),
+            delivered=parts.delivered(raw),
+            checkpoint=parts.checkpoint(self.db, message.id),
         )
 
     async def prepare(self, claim: Claim) -> DeliveryResult:
@@ -174,8 +174,8 @@ class Dispatcher:
         self, session: AsyncSession, item: OutboxItem, result: DeliveryResult, now: datetime
     ) -> str | Failure:
         message = await session.get(Message, item.message_id)
-        if message is not None and result.delivered:  # a retry resumes after these parts
-            message.raw = {**(message.raw or {}), DELIVERED_PARTS: list(result.delivered)}
+        if message is not None:  # a retry resumes after the parts delivered
+            parts.remember(message, result.delivered)
         if not result.ok:
             return Failure(result.error or "", result.permanent, result.retry_after or None)
         assert message is not None

@@ -52,6 +52,8 @@ class FakeTelegram(FakeProvider):
     files: dict[str, TelegramFile] = field(default_factory=dict)  # by file_id
     # Awaited when getUpdates arrives, with the offset asked for (before answering it).
     on_get_updates: Callable[[int | None], Awaitable[None]] | None = None
+    # Awaited when a send arrives, before answering it (a slow Telegram, a call cut by a kill).
+    on_send: Callable[[Call], Awaitable[None]] | None = None
     # Telegram numbers messages per chat for both sides, so a sent id never equals one the
     # customer sent; far above any id in the test payloads keeps that true here.
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_500_000_000))
@@ -115,6 +117,8 @@ class FakeTelegram(FakeProvider):
         if method == "getUpdates":
             return await self._get_updates(params)
         await self.record(call)
+        if self.on_send is not None and method in SEND_METHODS:
+            await self.on_send(call)
         failure = self.take_failure(call)
         if failure is not None:
             text = DESCRIPTIONS.get(failure.status, "Error").format(retry_after=failure.retry_after)

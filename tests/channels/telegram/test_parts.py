@@ -4,15 +4,23 @@ part once, in order, and the hub's message points at the part that carries the k
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aiohttp import web
 
 from channels.base import Card, Choice, IdentityKind, OutboundMessage, Party
 from channels.telegram.adapter import TelegramChannel, split_text
 from hub.config.settings import Settings
 from hub.db.models import Message, Role
+from hub.outbound.outbox import LEASE_SECONDS, Dispatcher
+from hub.platform.clock import ManualClock
 from tests.channels.telegram.conftest import post_update, telegram_fixture
 from tests.conftest import auth
-from tests.support.desk import Desk
+from tests.support.desk import Desk, MakeDesk
+from tests.support.fake_provider import Call
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.poll import eventually
 
@@ -36,7 +44,8 @@ async def test_a_long_reply_whose_second_part_fails_is_resumed_not_repeated(
     tg: Desk, fake_telegram: FakeTelegram
 ) -> None:
     _, token = await tg.agent("lead@example.com", role=Role.SUPERVISOR)
-    assert (await post_update(tg, telegram_fixture("teloxide", "update_private_text_message.json"))).status == 200  # fmt: skip
+    update = telegram_fixture("teloxide", "update_private_text_message.json")
+    assert (await post_update(tg, update)).status == 200
     conversation = (await tg.inbound_messages())[-1].conversation_id
     text = "\n".join(f"Step {n}: " + " ".join(["check the cable."] * 40) for n in range(1, 16))
     parts = split_text(text)
@@ -123,3 +132,49 @@ def _resumed(message: OutboundMessage, delivered: tuple[str, ...]) -> OutboundMe
         name: getattr(message, name) for name in OutboundMessage.__dataclass_fields__
     }
     return OutboundMessage(**fields | {"delivered": delivered})
+
+
+async def test_a_hub_killed_between_two_parts_sends_only_the_rest_after_the_restart(
+    make_desk: MakeDesk, telegram_settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    desk = await make_desk(clock, settings=telegram_settings, workers=False)
+    _, token = await desk.agent("lead@example.com", role=Role.SUPERVISOR)
+    update = telegram_fixture("teloxide", "update_private_text_message.json")
+    assert (await post_update(desk, update)).status == 200
+    conversation = (await desk.inbound_messages())[-1].conversation_id
+    text = "\n".join(f"Step {n}: " + " ".join(["check the cable."] * 40) for n in range(1, 16))
+    parts = split_text(text)
+    never = asyncio.Event()
+
+    async def hang_on_part_two(call: Call) -> None:
+        if call.params.get("text") == parts[1]:
+            await never.wait()  # the hub dies meanwhile; the cut call never reached Telegram
+            raise web.HTTPBadGateway()  # (had it, that part alone would show twice)
+
+    fake_telegram.on_send = hang_on_part_two
+    response = await desk.client.post(
+        f"/api/v1/conversations/{conversation}/messages", json={"text": text}, headers=auth(token)
+    )
+    assert response.status == 201, await response.text()
+    reply_id: int = (await response.json())["id"]
+
+    hub = desk.hub
+    dead = Dispatcher(hub.db, hub.channels, hub.settings.outbox, hub.clock)
+    [claim] = await dead.queue.claim()
+    dying = asyncio.create_task(dead.prepare(claim))
+    await fake_telegram.wait_until(lambda: len(fake_telegram.sent()) == 2)
+    dying.cancel()  # the kill: part 1 shown, part 2 sent off but never answered
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+    fake_telegram.on_send = None
+    never.set()
+    assert seen(fake_telegram) == parts[:1]
+
+    clock.advance(timedelta(seconds=LEASE_SECONDS + 1))  # the dead worker's lease runs out
+    restarted = Dispatcher(hub.db, hub.channels, hub.settings.outbox, hub.clock)
+    assert await restarted.run_once() == 1
+    assert seen(fake_telegram) == parts  # part 1 was not sent again
+    message = await _message(desk, reply_id)
+    assert message.delivery_state == "sent"
+    assert message.external_id == f"{CHAT}:{fake_telegram.shown[-1]['message_id']}"
