@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from telegram import Bot, InputFile, Update
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -39,6 +39,7 @@ from channels.downloads import FetchedFile, FetchFailed, FetchTooLarge
 from channels.pacing import Pacer
 from channels.telegram.config import TelegramChannelConfig
 from channels.telegram.keyboards import keyboard, shown
+from channels.telegram.presses import pressed
 from channels.telegram.updates import ALLOWED_UPDATES, translate
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,23 @@ class TelegramChannel:
             await self.bot.answer_callback_query(answer["callback_query_id"])
         except TelegramError as exc:
             log.warning("telegram %s: answerCallbackQuery failed: %s", self.name, exc)
+
+    async def retire_keyboards(self, messages: Sequence[InboundMessage]) -> None:
+        """Take the quick replies off the messages whose buttons were pressed (links stay)."""
+        if not self.config.remove_keyboard_after_press:
+            return
+        for message in messages:
+            origin = pressed(message)
+            if origin is None:
+                continue
+            rows = {"inline_keyboard": origin.links}
+            markup = InlineKeyboardMarkup.de_json(rows, self.bot) if origin.links else None
+            try:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=origin.chat_id, message_id=origin.message_id, reply_markup=markup
+                )
+            except TelegramError as exc:  # e.g. "message is not modified": pressed before
+                log.info("telegram %s: keyboard left in place: %s", self.name, exc)
 
     async def set_webhook(self, url: str, secret: str, *, drop_pending: bool = False) -> None:
         try:

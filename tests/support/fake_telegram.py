@@ -198,6 +198,7 @@ RESULTS: dict[str, Callable[[FakeTelegram, Call], Any]] = {
     "setWebhook": lambda fake, call: True,
     "deleteWebhook": lambda fake, call: True,
     "answerCallbackQuery": lambda fake, call: True,
+    "editMessageReplyMarkup": lambda fake, call: True,
     "sendMessage": lambda fake, call: fake._message(call, text=call.params.get("text", "")),
     "sendPhoto": lambda fake, call: fake._message(
         call,
