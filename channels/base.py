@@ -6,7 +6,7 @@ in, provider call out. They never touch the database; the hub owns persistence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -119,6 +119,12 @@ class OutboundMessage:
     automated: bool = False
     choices: tuple[Choice, ...] = ()  # buttons, for channels that show them natively
     card: Card | None = None  # a card or an image, for channels that show them natively
+    # The provider ids of the parts an earlier try already delivered, in order: a channel that
+    # sends one message as several calls resumes after them (see DeliveryResult.delivered).
+    delivered: tuple[str, ...] = ()
+    # Called with the parts delivered so far after each part but the last, for the hub to
+    # record them at once: a crash before the message is done then repeats none of them.
+    checkpoint: Callable[[tuple[str, ...]], Awaitable[None]] | None = None
 
     def has_content(self) -> bool:
         """Anything to send: text, a file, a card or buttons."""
@@ -133,16 +139,32 @@ class DeliveryResult:
     error: str | None = None
     permanent: bool = False
     retry_after: float | None = None
+    # The provider ids of the parts delivered so far, earlier tries' included: the hub keeps
+    # them and hands them back (OutboundMessage.delivered) with the next try.
+    delivered: tuple[str, ...] = ()
 
     @classmethod
-    def sent(cls, external_id: str | None = None) -> DeliveryResult:
-        return cls(ok=True, external_id=external_id)
+    def sent(
+        cls, external_id: str | None = None, *, delivered: tuple[str, ...] = ()
+    ) -> DeliveryResult:
+        return cls(ok=True, external_id=external_id, delivered=delivered)
 
     @classmethod
     def failed(
-        cls, error: str, *, permanent: bool = False, retry_after: float | None = None
+        cls,
+        error: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        delivered: tuple[str, ...] = (),
     ) -> DeliveryResult:
-        return cls(ok=False, error=error, permanent=permanent, retry_after=retry_after)
+        return cls(
+            ok=False,
+            error=error,
+            permanent=permanent,
+            retry_after=retry_after,
+            delivered=delivered,
+        )
 
 
 class ChannelRejected(Exception):

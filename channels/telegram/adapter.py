@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from telegram import Bot, InputFile, Update
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -39,6 +39,7 @@ from channels.downloads import FetchedFile, FetchFailed, FetchTooLarge
 from channels.pacing import Pacer
 from channels.telegram.config import TelegramChannelConfig
 from channels.telegram.keyboards import keyboard, shown
+from channels.telegram.presses import pressed
 from channels.telegram.updates import ALLOWED_UPDATES, translate
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,23 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("telegram %s: answerCallbackQuery failed: %s", self.name, exc)
 
+    async def retire_keyboards(self, messages: Sequence[InboundMessage]) -> None:
+        """Take the quick replies off the messages whose buttons were pressed (links stay)."""
+        if not self.config.remove_keyboard_after_press:
+            return
+        for message in messages:
+            origin = pressed(message)
+            if origin is None:
+                continue
+            rows = {"inline_keyboard": origin.links}
+            markup = InlineKeyboardMarkup.de_json(rows, self.bot) if origin.links else None
+            try:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=origin.chat_id, message_id=origin.message_id, reply_markup=markup
+                )
+            except TelegramError as exc:  # e.g. "message is not modified": pressed before
+                log.info("telegram %s: keyboard left in place: %s", self.name, exc)
+
     async def set_webhook(self, url: str, secret: str, *, drop_pending: bool = False) -> None:
         try:
             await self.bot.set_webhook(
@@ -263,8 +281,9 @@ class TelegramChannel:
             sent = await self.bot.send_document(chat_id, upload)
         return sent.message_id
 
-    async def _deliver(self, chat_id: str, message: OutboundMessage) -> int:
-        """Send every part; the first one already has its slot. Returns the last message id."""
+    def _calls(self, chat_id: str, message: OutboundMessage) -> list[Callable[[], Awaitable[int]]]:
+        """The Bot API calls that make up ``message``, in order: a photo card, the text's
+        parts (the keyboard under the last), then the files."""
         calls: list[Callable[[], Awaitable[int]]] = []
         drawn = shown(message)
         parts = split_text(drawn.text)
@@ -277,12 +296,19 @@ class TelegramChannel:
         for attachment in message.attachments:
             if attachment.content is not None:
                 calls.append(partial(self._send_file, chat_id, attachment))
-        last = 0
-        for index, call in enumerate(calls):
+        return calls
+
+    async def _deliver(self, chat_id: str, message: OutboundMessage, done: list[str]) -> None:
+        """Send the parts not in ``done`` (those an earlier try delivered), adding each one's
+        key to ``done`` as it goes out (and to the hub's checkpoint while more are to come);
+        the first part sent has its slot already."""
+        calls = self._calls(chat_id, message)
+        for index, call in enumerate(calls[len(done) :]):
             if index > 0:
                 await self._paced(chat_id, float("inf"))
-            last = await call()
-        return last
+            done.append(f"{chat_id}:{await call()}")
+            if message.checkpoint is not None and len(done) < len(calls):
+                await message.checkpoint(tuple(done))
 
     async def _send_photo(
         self, chat_id: str, url: str, caption: str | None, choices: tuple[Choice, ...]
@@ -306,24 +332,33 @@ class TelegramChannel:
                 f"paced: Telegram allows about one message a second to chat {chat_id}",
                 retry_after=wait,
             )
+        done = list(message.delivered)
         try:
-            last = await self._deliver(chat_id, message)
-        except RetryAfter as exc:
+            await self._deliver(chat_id, message, done)
+        except TelegramError as exc:
+            return self._failure(chat_id, exc, tuple(done))
+        # The last part's id: it carries the keyboard, whose presses point back at it.
+        return DeliveryResult.sent(done[-1] if done else None, delivered=tuple(done))
+
+    def _failure(
+        self, chat_id: str, exc: TelegramError, delivered: tuple[str, ...]
+    ) -> DeliveryResult:
+        """A refused or failed call; ``delivered``: the parts that went out before it."""
+        failed = partial(DeliveryResult.failed, delivered=delivered)
+        if isinstance(exc, RetryAfter):
             seconds = retry_seconds(exc)
             self.pacer.pause(chat_id, seconds)
-            return DeliveryResult.failed(
+            return failed(
                 f"Telegram flood control (429): retry after {seconds:g} s", retry_after=seconds
             )
-        except ChatMigrated as exc:
-            return DeliveryResult.failed(
+        if isinstance(exc, ChatMigrated):
+            return failed(
                 f"the group became supergroup {exc.new_chat_id}; reply from a new message there",
                 permanent=True,
             )
-        except (Forbidden, BadRequest, InvalidToken) as exc:
-            return DeliveryResult.failed(f"Telegram refused: {exc.message}", permanent=True)
-        except TelegramError as exc:
-            return DeliveryResult.failed(f"Telegram unreachable: {exc.message}")
-        return DeliveryResult.sent(f"{chat_id}:{last}")
+        if isinstance(exc, Forbidden | BadRequest | InvalidToken):
+            return failed(f"Telegram refused: {exc.message}", permanent=True)
+        return failed(f"Telegram unreachable: {exc.message}")
 
     async def start(self) -> None:
         await self._request.initialize()

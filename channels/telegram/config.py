@@ -35,6 +35,8 @@ class TelegramChannelConfig(ChannelConfig):
     # hub keeps at most attachments.max_bytes; the smaller limit applies).
     max_attachment_bytes: int = Field(20 * MEGABYTE, ge=1)
     connection_pool_size: int = Field(16, ge=1)
+    # After a press, the quick replies leave the message (links stay): no second press.
+    remove_keyboard_after_press: bool = True
 
     def recipient_kind(self) -> IdentityKind:
         return IdentityKind.TELEGRAM

@@ -270,10 +270,15 @@ def _callback_query(source: Source) -> list[InboundMessage]:
     else:
         raw["chat"] = {"id": chat_id, "type": Chat.PRIVATE, "title": None, "group": False}
     pressed = query.data or query.game_short_name or ""
+    # With the quick replies taken off after a press (presses.py), a message takes one press:
+    # a second tap that came before they left is the same press, stored and sent on once.
+    key = None
+    if source.config.remove_keyboard_after_press and origin is not None and origin.is_accessible:
+        key = f"press:{message_key(chat_id, origin.message_id)}"
     return [
         InboundMessage(
             channel=source.channel,
-            external_id=f"callback:{query.id}",
+            external_id=key or f"callback:{query.id}",
             sender=_party(query.from_user),
             text=f"[button] {pressed}".rstrip(),
             thread_key=str(chat_id),

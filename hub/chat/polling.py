@@ -58,4 +58,5 @@ class TelegramPoller:
             self.offset = update.update_id + 1
             stored += 1
             await self.channel.answer_callbacks(update.messages)
+            await self.channel.retire_keyboards(update.messages)
         return stored

@@ -35,6 +35,7 @@ from hub.db.models import (
     OutboxItem,
     OutboxState,
 )
+from hub.outbound import parts
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import publish
@@ -149,6 +150,8 @@ class Dispatcher:
                 if raw.get("native_buttons")
             ),
             card=_card(raw),
+            delivered=parts.delivered(raw),
+            checkpoint=parts.checkpoint(self.db, message.id),
         )
 
     async def prepare(self, claim: Claim) -> DeliveryResult:
@@ -170,9 +173,11 @@ class Dispatcher:
     async def apply(
         self, session: AsyncSession, item: OutboxItem, result: DeliveryResult, now: datetime
     ) -> str | Failure:
+        message = await session.get(Message, item.message_id)
+        if message is not None:  # a retry resumes after the parts delivered
+            parts.remember(message, result.delivered)
         if not result.ok:
             return Failure(result.error or "", result.permanent, result.retry_after or None)
-        message = await session.get(Message, item.message_id)
         assert message is not None
         item.attempts += 1  # the outbox counts the try that worked too
         item.sent_at = now

@@ -74,6 +74,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         except ChannelRejected as again:
             raise _rejected(again) from None
     results = await store(hub, messages)
+    await channel.retire_keyboards(
+        [m for m, r in zip(messages, results, strict=True) if not r.duplicate]
+    )
     # Telegram runs a Bot API call given in the answer: here, stopping a button's spinner.
     return web.json_response(channel.webhook_answer(messages) or _summary(results))
 

@@ -47,9 +47,13 @@ class FakeTelegram(FakeProvider):
     token: str = TOKEN
     updates: list[dict[str, Any]] = field(default_factory=list)
     issued: list[int] = field(default_factory=list)  # message ids of what was sent, in order
+    # What customers see: every message the fake accepted (never a refused call), in order.
+    shown: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, TelegramFile] = field(default_factory=dict)  # by file_id
     # Awaited when getUpdates arrives, with the offset asked for (before answering it).
     on_get_updates: Callable[[int | None], Awaitable[None]] | None = None
+    # Awaited when a send arrives, before answering it (a slow Telegram, a call cut by a kill).
+    on_send: Callable[[Call], Awaitable[None]] | None = None
     # Telegram numbers messages per chat for both sides, so a sent id never equals one the
     # customer sent; far above any id in the test payloads keeps that true here.
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_500_000_000))
@@ -113,6 +117,8 @@ class FakeTelegram(FakeProvider):
         if method == "getUpdates":
             return await self._get_updates(params)
         await self.record(call)
+        if self.on_send is not None and method in SEND_METHODS:
+            await self.on_send(call)
         failure = self.take_failure(call)
         if failure is not None:
             text = DESCRIPTIONS.get(failure.status, "Error").format(retry_after=failure.retry_after)
@@ -165,13 +171,15 @@ class FakeTelegram(FakeProvider):
         chat_id = int(call.chat_id)
         self.issued.append(next(self._ids))
         chat_type = "private" if chat_id > 0 else "supergroup"
-        return {
+        message = {
             "message_id": self.issued[-1],
             "from": BOT_USER,
             "chat": {"id": chat_id, "type": chat_type},
             "date": int(time.time()),
             **content,
         }
+        self.shown.append(message)
+        return message
 
 
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
@@ -190,6 +198,7 @@ RESULTS: dict[str, Callable[[FakeTelegram, Call], Any]] = {
     "setWebhook": lambda fake, call: True,
     "deleteWebhook": lambda fake, call: True,
     "answerCallbackQuery": lambda fake, call: True,
+    "editMessageReplyMarkup": lambda fake, call: True,
     "sendMessage": lambda fake, call: fake._message(call, text=call.params.get("text", "")),
     "sendPhoto": lambda fake, call: fake._message(
         call,
