@@ -36,6 +36,7 @@ from hub.db.models import (
     OutboxState,
 )
 from hub.outbound import parts
+from hub.outbound.in_order import InOrder
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import publish
@@ -97,6 +98,7 @@ class Dispatcher:
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
         )
+        self.in_order = InOrder()  # one conversation's messages leave in order
         # The grace lets the batch under way finish, so what it sent is recorded as sent and
         # not sent again after a restart.
         self.worker = Worker(
@@ -155,20 +157,24 @@ class Dispatcher:
         )
 
     async def prepare(self, claim: Claim) -> DeliveryResult:
-        async with self.db.reader() as session:
-            item = await session.get(OutboxItem, claim.key)
-            message = await session.get(Message, item.message_id) if item else None
-            if item is None or message is None:
-                return DeliveryResult.failed("the message no longer exists", permanent=True)
-            outbound = await self._outbound(session, message)
-        channel = self.channels.get(item.channel)
-        if channel is None:
-            return DeliveryResult.failed(f"channel {item.channel} is not configured")
-        try:
-            return await channel.send(outbound)
-        except Exception as exc:
-            log.exception("channel %s raised while sending", item.channel)
-            return DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
+        async with self.in_order.reading():
+            async with self.db.reader() as session:
+                item = await session.get(OutboxItem, claim.key)
+                message = await session.get(Message, item.message_id) if item else None
+                if item is None or message is None:
+                    return DeliveryResult.failed("the message no longer exists", permanent=True)
+                outbound = await self._outbound(session, message)
+            conversation_id = message.conversation_id
+            before, mine = self.in_order.place(conversation_id)
+        async with self.in_order.turn(conversation_id, before, mine):
+            channel = self.channels.get(item.channel)
+            if channel is None:
+                return DeliveryResult.failed(f"channel {item.channel} is not configured")
+            try:
+                return await channel.send(outbound)
+            except Exception as exc:
+                log.exception("channel %s raised while sending", item.channel)
+                return DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
 
     async def apply(
         self, session: AsyncSession, item: OutboxItem, result: DeliveryResult, now: datetime
