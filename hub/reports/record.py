@@ -157,7 +157,9 @@ class Reports:
         sink = CountSink(session)
         # Slices first: their select flushes what is pending, the new states after it go in
         # whole with the facts.
-        slices = await self._slices(session, [arrival.conversation for arrival in arrivals])
+        opened = {arrival.conversation.id for arrival in arrivals if arrival.new}
+        conversations = [arrival.conversation for arrival in arrivals]
+        slices = await self._slices(session, conversations, opened)
         states = await self._states(session, arrivals)
         facts: list[dict[str, Any]] = []
         for arrival in arrivals:
@@ -210,10 +212,14 @@ class Reports:
         return states
 
     async def _slices(
-        self, session: AsyncSession, conversations: Sequence[Conversational]
+        self,
+        session: AsyncSession,
+        conversations: Sequence[Conversational],
+        opened: set[int],
     ) -> dict[int, Slice]:
         """Each conversation's slice (its assignee's): tiers of customers this session has
-        not loaded and every tag, in one select each."""
+        not loaded and every tag, in one select each. Conversations ``opened`` in this
+        transaction have no tags (agents tag them once they see them): theirs are not read."""
         tiers: dict[int, str] = {}
         for conversation in conversations:
             loaded = session.identity_map.get(identity_key(Customer, conversation.customer_id))
@@ -225,14 +231,15 @@ class Reports:
                 select(Customer.id, Customer.tier).where(Customer.id.in_(sorted(missing)))
             )
             tiers.update({customer_id: tier for customer_id, tier in found})
-        ids = sorted({conversation.id for conversation in conversations})
+        ids = sorted({conversation.id for conversation in conversations} - opened)
         tags: dict[int, list[str]] = {}
-        for conversation_id, tag in await session.execute(
-            select(ConversationTag.conversation_id, ConversationTag.tag).where(
-                ConversationTag.conversation_id.in_(ids)
-            )
-        ):
-            tags.setdefault(conversation_id, []).append(tag)
+        if ids:
+            for conversation_id, tag in await session.execute(
+                select(ConversationTag.conversation_id, ConversationTag.tag).where(
+                    ConversationTag.conversation_id.in_(ids)
+                )
+            ):
+                tags.setdefault(conversation_id, []).append(tag)
         return {
             c.id: Slice(
                 c.channel,
