@@ -20,6 +20,7 @@ from hub.core.customers import learn_name, record_duplicate_candidates, resolve_
 from hub.core.ids import ConversationId, CustomerId, MessageId
 from hub.core.sanitize import sanitize_html
 from hub.core.tickets import open_ticket
+from hub.core.transaction_memo import note_new_customer
 from hub.db.models import (
     Conversation,
     ConversationStatus,
@@ -199,9 +200,13 @@ class Pipeline:
             learn_name(resolved.customer, inbound.sender)
         customer = resolved.customer
         if resolved.created:
-            await record_duplicate_candidates(
-                session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
-            )
+            note_new_customer(session, customer.id)
+            # The search leaves the new customer out: its pending identity need not be flushed
+            # for it (it goes with the conversation).
+            with session.no_autoflush:
+                await record_duplicate_candidates(
+                    session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
+                )
         for interceptor in self.hooks.interceptors:
             if not interceptor.claims(inbound):
                 continue
@@ -283,8 +288,7 @@ class Pipeline:
             self.settings.sla.get(decision.priority),
             now,
         )
-        ticket.category = decision.category
-        await session.flush()
+        ticket.category = decision.category  # written with the next flush
         await self.engine.acknowledgements.send(
             session,
             inbound,

@@ -16,6 +16,7 @@ from hub.core import sla
 from hub.core.calendar import BusinessCalendar, calendar_named
 from hub.core.conversations import log_event, set_status
 from hub.core.staff import team_id_for
+from hub.core.transaction_memo import is_new_customer, memo
 from hub.db.models import Conversation, ConversationStatus, Customer, Message
 from hub.db.routing_models import ConversationRouting, SlaClock
 from hub.outbound.automated import AutomatedSender, Purpose, Template
@@ -66,11 +67,21 @@ class RoutingEngine:
             value = inbound.raw.get(key)
             values = value if isinstance(value, list) else [value]
             recipients.update(str(v).lower() for v in values if isinstance(v, str))
-        previous = await session.scalar(
-            select(Conversation.id)
-            .where(Conversation.customer_id == customer.id, Conversation.id != conversation.id)
-            .limit(1)
-        )
+        if is_new_customer(session, customer.id):
+            # Created in this transaction: all its conversations are in the session.
+            returning = any(
+                isinstance(row, Conversation)
+                and row.customer_id == customer.id
+                and row is not conversation
+                for row in session.sync_session
+            )
+        else:
+            previous = await session.scalar(
+                select(Conversation.id)
+                .where(Conversation.customer_id == customer.id, Conversation.id != conversation.id)
+                .limit(1)
+            )
+            returning = previous is not None
         language = inbound.raw.get("language") or inbound.raw.get("locale") or customer.locale
         return Facts(
             channel=inbound.channel,
@@ -82,7 +93,7 @@ class RoutingEngine:
             attributes={k: str(v) for k, v in (customer.attributes or {}).items()},
             language=str(language or "en").split("-")[0].lower(),
             inside_hours=self.hours.is_open(now),
-            returning=previous is not None,
+            returning=returning,
             has_attachment=bool(inbound.attachments),
         )
 
@@ -98,10 +109,15 @@ class RoutingEngine:
         answered = await self._survey_answer(session, inbound, customer, conversation, now)
         if answered is not None:
             return answered
-        _, ruleset = await self.rules.current(session)
-        actions = ruleset.decide(await self.facts(session, inbound, customer, conversation, now))
+        # Neither read depends on what this message added: what is pending goes out in the
+        # next flush with the routing rows.
+        with session.no_autoflush:
+            _, ruleset = await self.rules.current(session)
+            facts = await self.facts(session, inbound, customer, conversation, now)
+            actions = ruleset.decide(facts)
+            team_id = await self._team_id(session, actions.team)
         conversation.priority = actions.priority
-        conversation.team_id = await self._team_id(session, actions.team)
+        conversation.team_id = team_id
         bot = None if actions.spam else actions.bot or self.bots.bot_for_channel(inbound.channel)
         routing = ConversationRouting(
             conversation_id=conversation.id,
@@ -115,6 +131,10 @@ class RoutingEngine:
             created_at=now,
         )
         session.add(routing)
+        # The SLA clock before the bots are read: the conversation's team and due time then go
+        # out in one UPDATE (spam starts none: it is resolved below).
+        if not actions.spam:
+            self._start_sla(session, conversation, customer, actions, now)
         plugin = None if bot is not None or actions.spam else self.plugin
         if plugin is not None and await plugin.claim(
             session, conversation, routing, actions.team, now
@@ -129,12 +149,6 @@ class RoutingEngine:
             await set_status(session, conversation, ConversationStatus.RESOLVED, now)
             # no report clock started: spam never counts
             return actions
-        policy = sla.policy_for(self.settings, actions.priority, customer.tier, actions.team)
-        if policy is not None:
-            clock = sla.start_clock(session, conversation, policy, now)
-            sla.recompute(clock, policy, self.settings)
-            conversation.sla_due_at = sla.next_due(conversation, clock, None)
-            clock.dirty = True  # the monitor writes the due times to the ticket
         if bot is None:
             await assign_or_queue(
                 session, conversation, routing, now, sticky_fallback=self.fallback
@@ -143,12 +157,32 @@ class RoutingEngine:
             await self.send_template(session, conversation, customer, actions.template, now)
         return actions
 
+    def _start_sla(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        customer: Customer,
+        actions: Actions,
+        now: datetime,
+    ) -> None:
+        policy = sla.policy_for(self.settings, actions.priority, customer.tier, actions.team)
+        if policy is not None:
+            clock = sla.start_clock(session, conversation, policy, now)
+            sla.recompute(clock, policy, self.settings)
+            conversation.sla_due_at = sla.next_due(conversation, clock, None)
+            clock.dirty = True  # the monitor writes the due times to the ticket
+
     async def _team_id(self, session: AsyncSession, slug: str) -> int | None:
         found = self._team_ids.get(slug)
         if found is None:
+            absent = memo(session).setdefault("absent_teams", set())
+            if slug in absent:  # asked already in this transaction (batch)
+                return None
             found = await team_id_for(session, slug)
             if found is not None:
                 self._team_ids[slug] = found
+            else:
+                absent.add(slug)
         return found
 
     async def _survey_answer(

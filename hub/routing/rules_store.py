@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import RoutingRule, Settings
 from hub.core.staff import ensure_team
+from hub.core.transaction_memo import memo
 from hub.db.routing_models import RoutingRuleset
 from hub.routing.rules import RuleSet
 
@@ -64,10 +65,16 @@ class RuleStore:
         self._ruleset = RuleSet(settings.routing, settings.routing.rules)
 
     async def current(self, session: AsyncSession) -> tuple[int, RuleSet]:
-        """The rules in force and their version (0: the config file's)."""
-        version = await session.scalar(
-            select(RoutingRuleset.version).where(RoutingRuleset.id == RULESET_ID)
-        )
+        """The rules in force and their version (0: the config file's); the version is read
+        once per transaction (an ingest batch)."""
+        remembered = memo(session)
+        if "ruleset_version" in remembered:
+            version = remembered["ruleset_version"]
+        else:
+            version = await session.scalar(
+                select(RoutingRuleset.version).where(RoutingRuleset.id == RULESET_ID)
+            )
+            remembered["ruleset_version"] = version
         if version is not None and version != self._version:
             row = await session.get(RoutingRuleset, RULESET_ID)
             assert row is not None
@@ -107,4 +114,5 @@ class RuleStore:
             )
             await session.flush()
             version = 1
+        memo(session).pop("ruleset_version", None)
         return int(version)

@@ -1,0 +1,33 @@
+"""Answers that hold for one transaction: routing reads the ruleset version and a team that
+does not exist once per ingest batch (its transaction) instead of once per message, and knows
+which customers the batch created (whose every conversation is then in the session). A new
+transaction starts with an empty memo, so what another process commits is seen by the next
+batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_KEY = "transaction_memo"
+
+
+def memo(session: AsyncSession) -> dict[str, Any]:
+    """This session's memo for the transaction it is in (a fresh one for a new transaction)."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_KEY)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info[_KEY] = held
+    memo_: dict[str, Any] = held[1]
+    return memo_
+
+
+def note_new_customer(session: AsyncSession, customer_id: int) -> None:
+    """The customer was created in this transaction."""
+    memo(session).setdefault("new_customers", set()).add(customer_id)
+
+
+def is_new_customer(session: AsyncSession, customer_id: int) -> bool:
+    return customer_id in memo(session).get("new_customers", ())

@@ -1,0 +1,41 @@
+"""A rule for returning customers: a customer's next conversation is theirs as a returning
+customer, whether the first was opened in an earlier batch or in the same batch that created
+the customer; a first conversation never is."""
+
+from __future__ import annotations
+
+from tests.support.desk import MakeDesk
+from tests.support.messages import inbound
+
+RULES = [{"name": "welcome back", "customer": "returning", "priority": "high"}]
+
+
+async def test_a_new_customers_second_conversation_in_the_same_batch_is_returning(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(**{"routing.rules": RULES})
+    first, second = await desk.ingest(
+        inbound("1", address="nova@example.com", thread_key="printer"),
+        inbound("2", address="nova@example.com", thread_key="invoice"),
+    )
+    assert first.customer_id == second.customer_id
+    assert first.conversation_id != second.conversation_id
+    assert (await desk.conversation(first.conversation_id)).priority == "normal"
+    assert (await desk.conversation(second.conversation_id)).priority == "high"
+
+    [later] = await desk.ingest(inbound("3", address="nova@example.com", thread_key="refund"))
+    assert (await desk.conversation(later.conversation_id)).priority == "high"
+
+
+async def test_a_first_conversation_is_not_returning_even_beside_another_customers(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(**{"routing.rules": RULES})
+    [known] = await desk.ingest(inbound("1", address="old@example.com", thread_key="a"))
+    fresh, again = await desk.ingest(
+        inbound("2", address="fresh@example.com", thread_key="b"),
+        inbound("3", address="old@example.com", thread_key="c"),
+    )
+    assert (await desk.conversation(known.conversation_id)).priority == "normal"
+    assert (await desk.conversation(fresh.conversation_id)).priority == "normal"
+    assert (await desk.conversation(again.conversation_id)).priority == "high"
