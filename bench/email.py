@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.smtp import SMTP  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from bench.ingest import reset_postgres  # noqa: E402
 from channels.base import (  # noqa: E402
     Channel,
     IdentityKind,
@@ -135,24 +136,6 @@ class IngestFigures:
     cpu_ms: float
     phases: Phases
     messages: int
-
-
-def reset_postgres(url: str) -> str:
-    """An empty public schema in the PostgreSQL database at ``url``; returns the asyncpg URL."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-    async def reset() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-
-    asyncio.run(reset())
-    return url
 
 
 async def bench_ingest(messages: int, concurrency: int, url: str | None) -> IngestFigures:

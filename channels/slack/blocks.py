@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels import text_parts
 from channels.base import OutboundMessage
 
 MAX_SECTION = 3000  # a section's text
@@ -24,17 +25,8 @@ def escape(text: str) -> str:
 
 
 def split(text: str, limit: int = MAX_SECTION) -> list[str]:
-    """Cut at a line break, else at a space, in the second half of the allowance."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        cut = cut if cut > limit // 2 else limit
-        parts.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ")
-    if rest.strip():
-        parts.append(rest)
-    return parts
+    """A section holds at most 3000 characters."""
+    return text_parts.split_text(text, limit)
 
 
 def _section(text: str) -> Block:

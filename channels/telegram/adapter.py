@@ -25,7 +25,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from channels import strict_json
+from channels import strict_json, text_parts
 from channels.base import (
     Attachment,
     ChannelRejected,
@@ -61,18 +61,8 @@ class TelegramUnavailable(Exception):
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Telegram takes at most 4096 characters a message: cut at a line break, else at a space,
-    where one is in the second half of the allowance."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        cut = cut if cut > limit // 2 else limit
-        parts.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ")
-    if rest.strip():
-        parts.append(rest)
-    return parts
+    """Telegram takes at most 4096 characters a message."""
+    return text_parts.split_text(text, limit)
 
 
 def retry_seconds(error: RetryAfter) -> float:
