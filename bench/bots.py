@@ -142,7 +142,9 @@ async def run(url: str, conversations: int, bot_url: str, concurrency: int) -> d
     settings = _settings(url, concurrency)
     channel = TimedChannel("api")
     channel.expected = conversations
-    async with assemble(settings, clock=SystemClock(), channels={"api": channel}) as hub:
+    async with assemble(
+        settings, clock=SystemClock(), channels={"api": channel, "mail": MemoryChannel("mail")}
+    ) as hub:
         await _register(hub, bot_url)
         started: dict[int, float] = {}
 
@@ -190,7 +192,9 @@ async def cost(
         statements[" ".join(statement.split())[:110]] += 1
 
     found: dict[str, Any] = {}
-    async with assemble(settings, clock=SystemClock(), channels={"api": channel}) as hub:
+    async with assemble(
+        settings, clock=SystemClock(), channels={"api": channel, "mail": MemoryChannel("mail")}
+    ) as hub:
         await _register(hub, bot_url)
         runner = hub.routing.jobs.worker
         await runner.stop()
