@@ -67,9 +67,7 @@ async def test_a_secret_rotated_in_one_hub_signs_the_next_event_in_the_other(
     fake_bot.answer = echo
     await other.customer_writes("first question")
     await other.run_jobs()
-    rotated = await desk.client.post(
-        f"/api/v1/bots/{made['id']}/credentials", headers=auth(admin)
-    )
+    rotated = await desk.client.post(f"/api/v1/bots/{made['id']}/credentials", headers=auth(admin))
     assert rotated.status in (200, 201), await rotated.text()
     secret = (await rotated.json())["secret"]
     await other.customer_writes("second question")
