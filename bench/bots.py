@@ -262,7 +262,7 @@ async def paced(
     cpu = time.process_time() - cpu
     async with hub.db.reader() as session:
         rows = await session.execute(
-            select(BotDelivery.conversation_id, BotDelivery.bot_ms)
+            select(BotDelivery.conversation_id, BotDelivery.bot_ms, BotDelivery.created_at)
             .where(
                 BotDelivery.id > first_log,
                 BotDelivery.event == "message.created",
@@ -270,18 +270,24 @@ async def paced(
             )
             .order_by(BotDelivery.id)
         )
-        bot_ms: dict[int, list[int]] = {}
-        for cid, ms in rows:
-            bot_ms.setdefault(cid, []).append(ms or 0)
-    overhead, whole = [], []
+        bot_ms: dict[int, list[tuple[int, float]]] = {}
+        for cid, ms, at in rows:
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            bot_ms.setdefault(cid, []).append((ms or 0, at.timestamp()))
+    overhead, whole, before_bot, after_bot = [], [], [], []
     for cid, stored, answered in sorted(trips, key=lambda t: t[1]):
         whole.append((answered - stored) * 1000)
-        overhead.append(whole[-1] - (bot_ms.get(cid) or [0]).pop(0))
+        ms, logged = (bot_ms.get(cid) or [(0, answered)]).pop(0)
+        overhead.append(whole[-1] - ms)
+        before_bot.append((logged - stored) * 1000 - ms)  # stored -> event sent to the bot
+        after_bot.append((answered - logged) * 1000)  # the bot's answer -> the channel
     return {
         "paced_trips": len(trips),
         "paced_rate": round(len(trips) / (time.perf_counter() - started), 1),
         "paced_overhead_ms": [round(percentile(overhead, q), 1) for q in (0.5, 0.95, 1)],
         "paced_round_trip_ms": [round(percentile(whole, q), 1) for q in (0.5, 0.95, 1)],
+        "paced_to_bot_ms": [round(percentile(before_bot, q), 1) for q in (0.5, 0.95)],
+        "paced_from_bot_ms": [round(percentile(after_bot, q), 1) for q in (0.5, 0.95)],
         "paced_cpu_ms": round(cpu * 1000 / max(1, len(trips)), 2),
         "conversations_open": len(senders),
     }
@@ -346,6 +352,8 @@ def _print(found: dict[str, Any], statements: bool) -> None:
         )
         print("  overhead ms (excluding the bot's time) p50/p95/max:", *found["paced_overhead_ms"])
         print("  round trip ms p50/p95/max:", *found["paced_round_trip_ms"])
+        print("  of which stored -> event sent to the bot, ms p50/p95:", *found["paced_to_bot_ms"])
+        print("  of which bot's answer -> the channel, ms p50/p95:", *found["paced_from_bot_ms"])
         print("  process CPU ms per round trip (ingest included):", found["paced_cpu_ms"])
 
 
