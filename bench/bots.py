@@ -26,15 +26,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import random
 import socket
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -76,10 +79,14 @@ class TimedChannel(MemoryChannel):
         self.answered: dict[int, float] = {}
         self.done = asyncio.Event()
         self.expected = 0
+        self.waiting: dict[int, asyncio.Future[float]] = {}  # paced: conversation -> its answer
 
     async def send(self, message: OutboundMessage) -> DeliveryResult:
         if message.text.startswith("echo:") and message.conversation_id is not None:
-            self.answered[message.conversation_id] = time.time()
+            at = self.answered[message.conversation_id] = time.time()
+            waiter = self.waiting.pop(message.conversation_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(at)
             if len(self.answered) >= self.expected:
                 self.done.set()
         return DeliveryResult.sent(f"memory-{message.message_id}")
@@ -135,7 +142,9 @@ async def run(url: str, conversations: int, bot_url: str, concurrency: int) -> d
     settings = _settings(url, concurrency)
     channel = TimedChannel("api")
     channel.expected = conversations
-    async with assemble(settings, clock=SystemClock(), channels={"api": channel}) as hub:
+    async with assemble(
+        settings, clock=SystemClock(), channels={"api": channel, "mail": MemoryChannel("mail")}
+    ) as hub:
         await _register(hub, bot_url)
         started: dict[int, float] = {}
 
@@ -167,27 +176,31 @@ async def run(url: str, conversations: int, bot_url: str, concurrency: int) -> d
     }
 
 
-async def cost(url: str, conversations: int, bot_url: str, concurrency: int) -> dict[str, Any]:
-    """CPU time and SQL statements of the gateway alone per round trip (see the top)."""
+async def cost(
+    url: str, conversations: int, bot_url: str, concurrency: int, pace: Pace | None
+) -> dict[str, Any]:
+    """CPU time and SQL statements of the gateway alone per round trip (see the top); then,
+    with ``pace``, the paced round trips over the N conversations now open."""
     if not url.startswith("sqlite"):
         await _empty(url)
     settings = _settings(url, concurrency)
     channel = TimedChannel("api")
     channel.expected = conversations
-    statements = [0]
+    statements: Counter[str] = Counter()
 
-    def count(*_: Any) -> None:
-        statements[0] += 1
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements[" ".join(statement.split())[:110]] += 1
 
-    async with assemble(settings, clock=SystemClock(), channels={"api": channel}) as hub:
+    found: dict[str, Any] = {}
+    async with assemble(
+        settings, clock=SystemClock(), channels={"api": channel, "mail": MemoryChannel("mail")}
+    ) as hub:
         await _register(hub, bot_url)
         runner = hub.routing.jobs.worker
         await runner.stop()
-        await asyncio.gather(
-            *(
-                hub.ingestor.submit(channel.message(f"question {i}", sender=f"c{i}@example.com"))
-                for i in range(conversations)
-            )
+        senders = [f"c{i}@example.com" for i in range(conversations)]
+        opened = await asyncio.gather(
+            *(hub.ingestor.submit(channel.message("question", sender=s)) for s in senders)
         )
         await asyncio.sleep(0.5)  # the outbox and the live streams settle
         for engine in hub.db.engines:
@@ -198,10 +211,91 @@ async def cost(url: str, conversations: int, bot_url: str, concurrency: int) -> 
         cpu = time.process_time() - cpu
         for engine in hub.db.engines:
             event.remove(engine.sync_engine, "before_cursor_execute", count)
+        found["cpu_ms"] = round(cpu * 1000 / conversations, 2)
+        found["statements"] = round(sum(statements.values()) / conversations, 1)
+        found["by_statement"] = [
+            (round(n / conversations, 2), text) for text, n in statements.most_common(30)
+        ]
+        if pace is not None:
+            who = {r.conversation_id: s for r, s in zip(opened, senders, strict=True)}
+            found |= await paced(hub, channel, who, pace)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    rate: float  # customer messages per second, over all the open conversations
+    seconds: float  # for how long they write
+
+
+async def paced(
+    hub: Hub, channel: TimedChannel, senders: dict[int, str], pace: Pace
+) -> dict[str, Any]:
+    """N open bot conversations; customers write at ``pace.rate`` messages a second in all
+    (each to a conversation with no question pending, picked at random) for ``pace.seconds``;
+    each round trip's overhead is its time minus the bot's own time (the delivery log)."""
+    rng = random.Random(16)
+    idle = list(channel.answered)  # the open conversations, none waiting
+    trips: list[tuple[int, float, float]] = []  # conversation, stored at, answered at
+    first_log = await _last_delivery(hub)
+    cpu, started = time.process_time(), time.perf_counter()
+
+    async def customer(cid: int, sender: str) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        channel.waiting[cid] = waiter
+        await hub.ingestor.submit(channel.message("another question", sender=sender))
+        stored = time.time()
+        answered = await asyncio.wait_for(waiter, timeout=120)
+        trips.append((cid, stored, answered))
+        idle.append(cid)
+
+    running: list[asyncio.Task[None]] = []
+    sent = 0
+    while (elapsed := time.perf_counter() - started) < pace.seconds:
+        due = int(elapsed * pace.rate) + 1
+        while sent < due and idle:
+            cid = idle.pop(rng.randrange(len(idle)))
+            running.append(asyncio.create_task(customer(cid, senders[cid])))
+            sent += 1
+        await asyncio.sleep(max(0.0, (sent / pace.rate) - (time.perf_counter() - started)))
+    await asyncio.gather(*running)
+    cpu = time.process_time() - cpu
+    async with hub.db.reader() as session:
+        rows = await session.execute(
+            select(BotDelivery.conversation_id, BotDelivery.bot_ms, BotDelivery.created_at)
+            .where(
+                BotDelivery.id > first_log,
+                BotDelivery.event == "message.created",
+                BotDelivery.outcome == "ok",
+            )
+            .order_by(BotDelivery.id)
+        )
+        bot_ms: dict[int, list[tuple[int, float]]] = {}
+        for cid, ms, at in rows:
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            bot_ms.setdefault(cid, []).append((ms or 0, at.timestamp()))
+    overhead, whole, before_bot, after_bot = [], [], [], []
+    for cid, stored, answered in sorted(trips, key=lambda t: t[1]):
+        whole.append((answered - stored) * 1000)
+        ms, logged = (bot_ms.get(cid) or [(0, answered)]).pop(0)
+        overhead.append(whole[-1] - ms)
+        before_bot.append((logged - stored) * 1000 - ms)  # stored -> event sent to the bot
+        after_bot.append((answered - logged) * 1000)  # the bot's answer -> the channel
     return {
-        "cpu_ms": round(cpu * 1000 / conversations, 2),
-        "statements": round(statements[0] / conversations, 1),
+        "paced_trips": len(trips),
+        "paced_rate": round(len(trips) / (time.perf_counter() - started), 1),
+        "paced_overhead_ms": [round(percentile(overhead, q), 1) for q in (0.5, 0.95, 1)],
+        "paced_round_trip_ms": [round(percentile(whole, q), 1) for q in (0.5, 0.95, 1)],
+        "paced_to_bot_ms": [round(percentile(before_bot, q), 1) for q in (0.5, 0.95)],
+        "paced_from_bot_ms": [round(percentile(after_bot, q), 1) for q in (0.5, 0.95)],
+        "paced_cpu_ms": round(cpu * 1000 / max(1, len(trips)), 2),
+        "conversations_open": len(senders),
     }
+
+
+async def _last_delivery(hub: Hub) -> int:
+    async with hub.db.reader() as session:
+        return int(await session.scalar(select(func.max(BotDelivery.id))) or 0)
 
 
 def main() -> None:
@@ -211,28 +305,56 @@ def main() -> None:
     parser.add_argument(
         "--job-concurrency", type=int, default=0, help="[jobs] concurrency (0: the default)"
     )
+    parser.add_argument(
+        "--rate", type=float, default=20.0, help="paced: customer messages/s over all (0: skip)"
+    )
+    parser.add_argument("--seconds", type=float, default=30.0, help="paced: for how long")
+    parser.add_argument("--no-burst", action="store_true", help="skip the all-at-once run")
+    parser.add_argument("--statements", action="store_true", help="list the statements run")
     args = parser.parse_args()
+    pace = Pace(args.rate, args.seconds) if args.rate > 0 else None
     port = _free_port()
     bot = multiprocessing.Process(target=_run_bot, args=(port,), daemon=True)
     bot.start()
     time.sleep(1.0)
+    found: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
             bot_url = f"http://127.0.0.1:{port}/events"
-            found = asyncio.run(run(url, args.conversations, bot_url, args.job_concurrency))
+            if not args.no_burst:
+                found |= asyncio.run(run(url, args.conversations, bot_url, args.job_concurrency))
             if url.startswith("sqlite"):
                 url = f"sqlite+aiosqlite:///{folder}/cost.db"
-            found |= asyncio.run(cost(url, args.conversations, bot_url, args.job_concurrency))
+            found |= asyncio.run(cost(url, args.conversations, bot_url, args.job_concurrency, pace))
     finally:
         bot.terminate()
-    print(f"{found['conversations']} concurrent bot conversations, {found['wall_s']} s in all")
-    print("round trip ms  p50/p95/max:", *found["round_trip_ms"])
-    print("gateway overhead ms (excluding the bot's time) p50/p95/max:", *found["overhead_ms"])
-    print("bot's own time as seen by the gateway, p95 ms:", found["bot_ms_p95"])
-    print("round trips per second:", found["per_second"])
-    print("gateway CPU ms per round trip (load-independent):", found["cpu_ms"])
-    print("SQL statements per round trip:", found["statements"])
+    _print(found, args.statements)
+
+
+def _print(found: dict[str, Any], statements: bool) -> None:
+    if "wall_s" in found:
+        print(f"ALL AT ONCE: {found['conversations']} conversations, {found['wall_s']} s in all")
+        print("  round trip ms  p50/p95/max:", *found["round_trip_ms"])
+        print("  overhead ms (excluding the bot's time) p50/p95/max:", *found["overhead_ms"])
+        print("  bot's own time as seen by the gateway, p95 ms:", found["bot_ms_p95"])
+        print("  round trips per second:", found["per_second"])
+    print("LOAD-INDEPENDENT (opening round trips, runner alone):")
+    print("  gateway CPU ms per round trip:", found["cpu_ms"])
+    print("  SQL statements per round trip:", found["statements"])
+    if statements:
+        for share, text in found["by_statement"]:
+            print(f"    {share:6.2f}  {text}")
+    if "paced_trips" in found:
+        print(
+            f"PACED: {found['conversations_open']} open conversations, "
+            f"{found['paced_trips']} round trips at {found['paced_rate']}/s"
+        )
+        print("  overhead ms (excluding the bot's time) p50/p95/max:", *found["paced_overhead_ms"])
+        print("  round trip ms p50/p95/max:", *found["paced_round_trip_ms"])
+        print("  of which stored -> event sent to the bot, ms p50/p95:", *found["paced_to_bot_ms"])
+        print("  of which bot's answer -> the channel, ms p50/p95:", *found["paced_from_bot_ms"])
+        print("  process CPU ms per round trip (ingest included):", found["paced_cpu_ms"])
 
 
 if __name__ == "__main__":

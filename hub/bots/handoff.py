@@ -32,6 +32,23 @@ async def locked_session(session: AsyncSession, conversation_id: int) -> BotSess
     return await session.get(BotSession, conversation_id, with_for_update=True)
 
 
+async def locked_with_bot(
+    session: AsyncSession, conversation_id: int
+) -> tuple[BotSession, Bot, Conversation] | None:
+    """The conversation's bot state (locked for the rest of the transaction, as by
+    ``locked_session``), its bot and the conversation, in one statement."""
+    found = await session.execute(
+        select(BotSession, Bot, Conversation)
+        .join(Bot, Bot.id == BotSession.bot_id)
+        .join(Conversation, Conversation.id == BotSession.conversation_id)
+        .where(BotSession.conversation_id == conversation_id)
+        .with_for_update(of=BotSession)
+        .execution_options(populate_existing=True)
+    )
+    row = found.one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 async def _restart_sla(
     session: AsyncSession, settings: Settings, conversation: Conversation, now: datetime
 ) -> None:

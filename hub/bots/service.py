@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.bots import handoff, progress, rendering, schedule, signing, texts, wire
+from hub.bots.book import BotBook
 from hub.bots.client import Answer, BotClient
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
@@ -63,6 +64,7 @@ class BotService:
         words = "|".join(re.escape(p.casefold()) for p in settings.bot_gateway.handoff_phrases)
         self._asks = re.compile(rf"\b(?:{words})\b") if words else None
         self.queued = False  # events queued since the last commit was heard of
+        self.book = BotBook(db)  # the bots as they are now, one read per wave of events
 
     def handlers(self) -> dict[str, JobHandler]:
         return {"bot_event": JobHandler(self._apply, self._prepare, self.client.close)}
@@ -247,11 +249,10 @@ class BotService:
         return said
 
     async def _prepare(self, view: JobView) -> Delivered:
-        async with self.db.reader() as session:
-            bot = await session.get(Bot, int(view.payload["bot_id"]))
-            if bot is None or not bot.url:
-                return Delivered(None, "the bot is gone")
-            url, secret, kind, timeout_ms = bot.url, bot.secret, bot.kind, bot.timeout_ms
+        bot = await self.book.target(int(view.payload["bot_id"]))
+        if bot is None or not bot.url:
+            return Delivered(None, "the bot is gone")
+        url, secret, kind, timeout_ms = bot.url, bot.secret, bot.kind, bot.timeout_ms
         event = str(view.payload["event"])
         body = dict(view.payload["body"])
         if kind == "rasa":
@@ -313,11 +314,10 @@ class BotService:
             session.add(result.log)
         if str(job.payload["event"]) not in CUSTOMER_EVENTS or job.conversation_id is None:
             return Outcome("done", result.error or "delivered")
-        state = await handoff.locked_session(session, job.conversation_id)
-        bot = await session.get(Bot, int(job.payload["bot_id"]))
-        conversation = await session.get(Conversation, job.conversation_id)
-        if state is None or bot is None or conversation is None or state.bot_id != bot.id:
+        held = await handoff.locked_with_bot(session, job.conversation_id)
+        if held is None or held[0].bot_id != int(job.payload["bot_id"]):
             return Outcome("skipped", "the bot no longer serves the conversation")
+        state, bot, conversation = held
         if state.state != handoff.BOT:
             return Outcome("skipped", f"handed over ({state.state}): the answer was dropped")
         if result.timed_out:

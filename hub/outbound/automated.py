@@ -117,6 +117,7 @@ class AutomatedSender:
             html=rendered.html,
             now=now,
             automated=True,
+            extra_raw=purpose.raw,
         )
         if message is None:
             if purpose.no_address is not None:
@@ -124,8 +125,6 @@ class AutomatedSender:
                     session, conversation, purpose.no_address.replace("{via}", via), now
                 )
             return Sent(via)
-        if purpose.raw:
-            message.raw = {**message.raw, **purpose.raw}
         # On the event log for integrations (webhooks); the pages hear of it when it is sent.
         await publish(session, "automated_message", conversation, now, message_id=message.id)
         return Sent(via, message)

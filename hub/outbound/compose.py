@@ -4,6 +4,7 @@ and write the message and its outbox row in the caller's transaction."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -94,9 +95,11 @@ async def queue_outbound(
     now: datetime,
     author_agent_id: int | None = None,
     automated: bool = False,
+    extra_raw: Mapping[str, object] | None = None,
 ) -> Message | None:
     """Write an outbound message and its outbox row; None when the customer has no address
-    this channel can reach (the caller records why)."""
+    this channel can reach (the caller records why). ``extra_raw`` is stored with the message
+    (in the same INSERT)."""
     recipient = await recipient_for(session, settings, conversation, via)
     if recipient is None:
         return None
@@ -108,6 +111,7 @@ async def queue_outbound(
         references = await _email_thread(session, conversation.id)
         raw["references"] = references
         raw["in_reply_to"] = references[-1] if references else None
+    raw.update(extra_raw or {})
     message = Message(
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
