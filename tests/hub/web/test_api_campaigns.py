@@ -369,8 +369,9 @@ async def test_a_running_send_pauses_resumes_and_finishes(make_desk: MakeDesk) -
     assert (status, resumed["state"]) == (200, "sending")
 
     async def done() -> bool:
+        # Every recipient accounted for, and the sender's next sweep has marked it finished.
         _, now = await call(desk, "GET", f"/api/v1/campaigns/{cid}/progress", mia)
-        return bool(now["finished"])
+        return bool(now["finished"]) and now["state"] == "finished"
 
     await eventually(done, 20, interval=0.05, what="campaign finished")
     _, final = await call(desk, "GET", f"/api/v1/campaigns/{cid}/progress", mia)
