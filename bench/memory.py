@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench import inbox  # noqa: E402
 from bench.ingest import free_port  # noqa: E402
+from bench.processes import drop_database  # noqa: E402
 from hub.core.staff import create_token  # noqa: E402
 from hub.db.models import Agent  # noqa: E402
 from hub.platform.database import open_database  # noqa: E402
@@ -101,12 +102,6 @@ async def seed_postgres(base: str, conversations: int, messages_per: int) -> tup
     await connection.execute("ANALYZE")
     await connection.close()
     return name, url
-
-
-async def drop_database(base: str, name: str) -> None:
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
 
 
 async def api_token(url: str) -> str:
