@@ -117,13 +117,18 @@ async def test_postgresql_restarted_under_the_serving_hub_answers_503_then_serve
 
 @dataclass
 class SlowRelay(SmtpSink):
-    """A relay that takes ``seconds`` over each message and says when the first one began."""
+    """A relay that takes ``seconds`` over each message and says when ``expected`` of them
+    are in its hands at once."""
 
     seconds: float = 1.0
+    expected: int = 3
+    in_hand: int = 0
     began: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.began.set()
+        self.in_hand += 1
+        if self.in_hand >= self.expected:
+            self.began.set()
         await asyncio.sleep(self.seconds)
         return await super().handle_DATA(server, session, envelope)
 
@@ -145,7 +150,8 @@ async def test_mails_handed_over_while_postgresql_restarts_are_recorded_sent_not
         for n in range(3):
             await desk.ingest(inbound(f"restart-{n}", address=f"customer{n}@example.com"))
         passing = asyncio.create_task(desk.hub.dispatcher.run_once())
-        await relay.began.wait()
+        # All three handed over before PostgreSQL stops: none is still being read from it.
+        await asyncio.wait_for(relay.began.wait(), timeout=30)
         await asyncio.to_thread(cluster.stop, "fast")
         await asyncio.sleep(relay.seconds + 0.5)  # the relay answers while PostgreSQL is down
         await asyncio.to_thread(cluster.start)
