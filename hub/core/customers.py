@@ -6,15 +6,15 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, Executable, Select, literal_column, or_, select, union_all
+from sqlalchemy import Executable, Select, bindparam, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from channels.base import Party
-from hub.core.prefix import starts_with
+from hub.core.prefix import successor
 from hub.db.models import Customer, DuplicateCandidate, Identity
 
 CANDIDATE_SCAN_LIMIT = 200
@@ -135,44 +135,19 @@ async def duplicate_candidates(
     the indexed lookups (none when neither the name nor the address gives a key)."""
     key = customer.name_key
     local = _email_local(identity.address)
-    lookups: list[Select[*tuple[Any, ...]]] = []
     # Block on the start of the name and of its last word, so "Cooper, Jane" meets "Jane Cooper".
     words = key.split()
     blocks = sorted(
         {block for block in (key[:3], words[-1][:3] if words else "") if len(block) == 3}
     )
-    if blocks:
-        lookups.append(
-            select(literal_column(str(_BY_NAME)).label("way"), Customer.id, Customer.name_key)
-            .where(
-                or_(*(starts_with(Customer.name_key, b) for b in blocks)),
-                *_not_itself(Customer.id, customer),
-                Customer.merged_into_id.is_(None),
-            )
-            .limit(CANDIDATE_SCAN_LIMIT)
-        )
-    if len(local) >= 4 and local not in ROLE_MAILBOXES:
-        lookups.append(
-            select(
-                literal_column(str(_BY_MAILBOX)).label("way"),
-                Identity.customer_id,
-                Identity.address,
-            )
-            .join(Customer, Customer.id == Identity.customer_id)
-            .where(
-                Identity.kind == "email",
-                starts_with(Identity.address, local + "@"),
-                *_not_itself(Identity.customer_id, customer),
-                Customer.merged_into_id.is_(None),
-            )
-            .limit(CANDIDATE_SCAN_LIMIT)
-        )
-    if not lookups:
+    prefixes = [*blocks, local + "@"] if len(local) >= 4 and local not in ROLE_MAILBOXES else blocks
+    if not prefixes:
         return []
-    query: Executable = lookups[0]
-    if len(lookups) > 1:  # each lookup keeps its own limit (and its index) in the UNION ALL
-        query = union_all(*(select(*lookup.subquery().c) for lookup in lookups))
-    rows = (await session.execute(query)).all()
+    params: dict[str, Any] = {} if customer.id is None else {"itself": customer.id}
+    for n, prefix in enumerate(prefixes):
+        params[f"lo{n}"], params[f"hi{n}"] = prefix, successor(prefix) or _ABOVE_ALL
+    query = _lookups(len(blocks), len(prefixes) > len(blocks), customer.id is not None)
+    rows = (await session.execute(query, params)).all()
     scores: dict[int, tuple[float, str]] = {}
     for way, other_id, other_key in rows:  # names first: a mailbox match outranks them
         if way == _BY_NAME:
@@ -188,10 +163,48 @@ async def duplicate_candidates(
 
 
 _BY_NAME, _BY_MAILBOX = 0, 1  # which lookup found a row
+# Above every string a name key or address holds (successor() gives None only for a prefix
+# of U+10FFFF characters alone).
+_ABOVE_ALL = chr(0x10FFFF) * 400
 
 
-def _not_itself(
-    column: InstrumentedAttribute[int], customer: Customer
-) -> list[ColumnElement[bool]]:
-    """Leave the customer out of its own candidates (one not flushed yet is not in the table)."""
-    return [] if customer.id is None else [column != customer.id]
+@cache
+def _lookups(blocks: int, mailbox: bool, exclude: bool) -> Executable:
+    """The duplicate search's select for its shape (built once: building and hashing a
+    statement costs more than running it): a lookup per name block, sharing the scan limit
+    (an OR of the ranges makes SQLite gather every row of both before the limit, about
+    3.5 ms at 100,000 customers), and the mailbox lookup; each keeps its own limit and index
+    range in the UNION ALL. Bound: ``lo<n>``/``hi<n>`` per prefix (mailbox last), ``itself``
+    (a flushed customer's own id, left out; an unflushed one is not in the table)."""
+    lookups: list[Select[*tuple[Any, ...]]] = []
+    for n in range(blocks):
+        lookups.append(
+            select(literal_column(str(_BY_NAME)).label("way"), Customer.id, Customer.name_key)
+            .where(
+                Customer.name_key >= bindparam(f"lo{n}"),
+                Customer.name_key < bindparam(f"hi{n}"),
+                *([Customer.id != bindparam("itself")] if exclude else []),
+                Customer.merged_into_id.is_(None),
+            )
+            .limit(CANDIDATE_SCAN_LIMIT // blocks)
+        )
+    if mailbox:
+        lookups.append(
+            select(
+                literal_column(str(_BY_MAILBOX)).label("way"),
+                Identity.customer_id,
+                Identity.address,
+            )
+            .join(Customer, Customer.id == Identity.customer_id)
+            .where(
+                Identity.kind == "email",
+                Identity.address >= bindparam(f"lo{blocks}"),
+                Identity.address < bindparam(f"hi{blocks}"),
+                *([Identity.customer_id != bindparam("itself")] if exclude else []),
+                Customer.merged_into_id.is_(None),
+            )
+            .limit(CANDIDATE_SCAN_LIMIT)
+        )
+    if len(lookups) == 1:
+        return lookups[0]
+    return union_all(*(select(*lookup.subquery().c) for lookup in lookups))
