@@ -74,9 +74,11 @@ async def thread_message(
     """The conversation this message belongs to: the one its channel area found
     (``by_channel``, e.g. mail threading), else by reply ids, by thread key, else the
     customer's active conversation on this channel, else a new one. ``new_customer``: the
-    customer was created in this transaction, so has no conversation of their own yet."""
+    customer was created in this transaction, so has no conversation of their own yet (and
+    may not be flushed: a new conversation's flush writes it and its identity first)."""
     conversation = by_channel
-    conversation = conversation or await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
+    if conversation is None and not new_customer:
+        conversation = await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
     if conversation is None and inbound.thread_key and not new_customer:
         conversation = await session.scalar(
             select(Conversation)
@@ -118,6 +120,10 @@ async def thread_message(
         last_inbound_at=now,
         last_activity_at=now,
     )
+    if customer.id is None:  # a new customer (and identity): written first by this flush
+        conversation.customer = customer
+    if identity.id is None:
+        conversation.identity = identity
     session.add(conversation)
     await session.flush()
     await announce_created(session, conversation, now)

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from hub.db.base import Base, JSONType
 from hub.db.queue_columns import QueuedWork
@@ -144,6 +144,9 @@ class Identity(Base):
     display_name: Mapped[str] = mapped_column(String(300), default="")
     bouncing: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    # Set only for a customer created in the same flush (its id is not known yet): the flush
+    # inserts the customer first and fills ``customer_id``. Never loaded.
+    customer: Mapped[Customer] = relationship(lazy="raise")
 
 
 class DuplicateCandidate(Base):
@@ -156,6 +159,8 @@ class DuplicateCandidate(Base):
     reason: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime]
+    # As ``Identity.customer``: for a new customer written in the same flush. Never loaded.
+    customer: Mapped[Customer] = relationship(foreign_keys=[customer_id], lazy="raise")
 
 
 class Conversation(Base):
@@ -192,6 +197,10 @@ class Conversation(Base):
     last_party: Mapped[str | None] = mapped_column(String(8))
     last_party_message_id: Mapped[int | None]
     last_customer_message_id: Mapped[int | None]
+    # As ``Identity.customer``: a new customer and identity go in with their first
+    # conversation, in one flush. Never loaded.
+    customer: Mapped[Customer] = relationship(lazy="raise")
+    identity: Mapped[Identity | None] = relationship(lazy="raise")
 
 
 class Message(Base):

@@ -49,6 +49,7 @@ _SENDERS = select(
     Customer.id,
     Customer.name,
     Customer.merged_into_id,
+    Customer.tier,
 ).join(Customer, Customer.id == Identity.customer_id)
 _KNOWN = (
     select(
@@ -175,10 +176,11 @@ class BatchContext:
         )
         found = connection.execute(by_sender, params)
         merged = False
-        for kind, address, identity_id, customer_id, name, merged_into in found:
+        for kind, address, identity_id, customer_id, name, merged_into, tier in found:
             context.present.add((kind, address))
             if merged_into is None:
-                context.senders[(kind, address)] = KnownSender(customer_id, name or "", identity_id)
+                known = KnownSender(customer_id, name or "", identity_id, tier or "")
+                context.senders[(kind, address)] = known
             merged = merged or merged_into is not None
         if not context.senders:
             return context

@@ -39,6 +39,7 @@ class KnownSender:
     customer_id: int
     customer_name: str
     identity_id: int
+    tier: str  # for the reports' slices (read with the sender, not again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class Plain:
     row: dict[str, Any]
     conversation: KnownConversation
     now: datetime
+    tier: str = ""  # the customer's
     message_id: int = 0
 
     def result(self, duplicate: bool = False) -> IngestResult:

@@ -146,11 +146,13 @@ class Pipeline:
             sender, known = target
             now = self.clock.now()
             row = message_fields(inbound, known.id, sender.customer_id, sender.identity_id, now)
-            plain = Plain(row, known, now)
+            plain = Plain(row, known, now, sender.tier)
             batch.stage(inbound, plain)
             outcomes.append(plain)
             pending.append(plain)
-        await session.flush()
+        if pending or _unwritten(outcomes):
+            await session.flush()  # message ids in arrival order; the staged ones are needed
+        # Otherwise what is pending (a new conversation's ticket) goes with the reports' flush.
         now = self.clock.now()
         await write_plain(session, pending, now)
         arrivals += _plain_arrivals(pending)
@@ -200,9 +202,9 @@ class Pipeline:
             learn_name(resolved.customer, inbound.sender)
         customer = resolved.customer
         if resolved.created:
-            note_new_customer(session, customer.id)
-            # The search leaves the new customer out: its pending identity need not be flushed
-            # for it (it goes with the conversation).
+            # A new customer, its identity and its duplicate candidates are not flushed here:
+            # they go in with the conversation (whose flush writes the customer first). The
+            # search runs before that flush, so the new customer is not among its candidates.
             with session.no_autoflush:
                 await record_duplicate_candidates(
                     session, customer, resolved.identity, self.settings.ingest.fuzzy_threshold, now
@@ -210,6 +212,9 @@ class Pipeline:
         for interceptor in self.hooks.interceptors:
             if not interceptor.claims(inbound):
                 continue
+            if customer.id is None:  # interceptors work with the customer's and identity's ids
+                await session.flush()
+                note_new_customer(session, customer.id)
             kept = await interceptor.take(session, inbound, customer, resolved.identity, now)
             if kept is not None:
                 taken = await self._taken(
@@ -219,7 +224,7 @@ class Pipeline:
                     taken.message_id, taken.conversation_id, taken.customer_id, duplicate=True
                 )
                 return taken
-        known = batch.conversation(customer.id, inbound)
+        known = None if resolved.created else batch.conversation(customer.id, inbound)
         if known is not None:
             threaded = Threaded(known, created=False, reopened=False)
         else:
@@ -232,7 +237,11 @@ class Pipeline:
                 new_customer=resolved.created,
                 by_channel=await self.hooks.find_conversation(session, inbound, customer.id, now),
             )
+            if customer.id is None:  # a new customer's mail found an existing conversation
+                await session.flush()
             batch.remember_conversation(threaded.conversation)
+        if resolved.created:
+            note_new_customer(session, customer.id)
         conversation = threaded.conversation
         message = Message(
             **message_fields(inbound, conversation.id, customer.id, resolved.identity.id, now)
@@ -317,6 +326,11 @@ def keeping_written(session: AsyncSession) -> Iterator[list[object]]:
         event.remove(session.sync_session, "pending_to_persistent", keep)
 
 
+def _unwritten(outcomes: list[Pending]) -> bool:
+    """Some message staged through the ORM has no id yet (one into a known conversation)."""
+    return any(isinstance(o, Staged) and o.message.id is None for o in outcomes)
+
+
 def _reported(message: Message, conversation: Conversation) -> bool:
     """A customer's own message starts report clocks; an automated one (an auto-reply) does
     not, nor one that closed its conversation (a survey answer, spam)."""
@@ -325,7 +339,7 @@ def _reported(message: Message, conversation: Conversation) -> bool:
 
 def _plain_arrivals(plains: list[Plain]) -> list[Arrival]:
     return [
-        Arrival(plain.conversation, plain.message_id, plain.row["created_at"])
+        Arrival(plain.conversation, plain.message_id, plain.row["created_at"], tier=plain.tier)
         for plain in plains
         if not plain.row["automated"]
     ]

@@ -55,12 +55,14 @@ class Conversational(Protocol):
 @dataclass(frozen=True, slots=True)
 class Arrival:
     """A customer message for the reports; ``new``: its conversation was created in this
-    transaction, so has no report state yet (nothing to read)."""
+    transaction, so has no report state yet (nothing to read); ``tier``: the customer's, when
+    the caller read it already (None: looked up)."""
 
     conversation: Conversational
     message_id: int
     at: datetime
     new: bool = False
+    tier: str | None = None
 
 
 class Reports:
@@ -159,7 +161,8 @@ class Reports:
         # whole with the facts.
         opened = {arrival.conversation.id for arrival in arrivals if arrival.new}
         conversations = [arrival.conversation for arrival in arrivals]
-        slices = await self._slices(session, conversations, opened)
+        tiers = {a.conversation.customer_id: a.tier for a in arrivals if a.tier is not None}
+        slices = await self._slices(session, conversations, opened, tiers)
         states = await self._states(session, arrivals)
         facts: list[dict[str, Any]] = []
         for arrival in arrivals:
@@ -216,11 +219,13 @@ class Reports:
         session: AsyncSession,
         conversations: Sequence[Conversational],
         opened: set[int],
+        known: dict[int, str],
     ) -> dict[int, Slice]:
-        """Each conversation's slice (its assignee's): tiers of customers this session has
-        not loaded and every tag, in one select each. Conversations ``opened`` in this
-        transaction have no tags (agents tag them once they see them): theirs are not read."""
-        tiers: dict[int, str] = {}
+        """Each conversation's slice (its assignee's): tiers of customers neither ``known``
+        (customer id: tier) nor loaded in this session and every tag, in one select each.
+        Conversations ``opened`` in this transaction have no tags (agents tag them once they
+        see them): theirs are not read."""
+        tiers: dict[int, str] = dict(known)
         for conversation in conversations:
             loaded = session.identity_map.get(identity_key(Customer, conversation.customer_id))
             if isinstance(loaded, Customer):
