@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.support.desk import Desk, MakeDesk
 
-NEW_CONVERSATION = (24, 5)  # statements (BEGIN included on SQLite), flushes
+NEW_CONVERSATION = (23, 5)  # statements (BEGIN included on SQLite), flushes
 FOLLOW_UP = (14, 0)
 
 
