@@ -14,8 +14,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.audit import record_change
+from hub.core.tickets import next_number
 from hub.db.routing_models import FollowupTemplate
-from hub.outbound.templates import PARTS, Source, TemplateProblem, TemplateRenderer
+from hub.outbound.templates import (
+    GENERATION_COUNTER,
+    PARTS,
+    Source,
+    TemplateProblem,
+    TemplateRenderer,
+    forget_saved,
+)
 
 KINDS = {
     "ack": "Acknowledgement",
@@ -117,6 +125,9 @@ async def save_variant(
             FollowupTemplate.locale == source.locale,
         )
     )
+    # Every process reads the rows again (the counter moves), and so does this transaction.
+    await next_number(session, GENERATION_COUNTER)
+    forget_saved(session)
     for part, text in parts.items():
         session.add(
             FollowupTemplate(

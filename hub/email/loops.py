@@ -1,7 +1,12 @@
 """Mail-loop protection for our automatic replies. Inbound mail that is itself automated
 (Auto-Submitted, Precedence bulk/list/junk, List-Id, mailer-daemon and no-reply senders) is
 flagged by the parser and never acknowledged; on top of that, no address gets more than the
-sending channel's ``max_auto_replies_per_hour`` automatic replies in an hour."""
+sending channel's ``max_auto_replies_per_hour`` automatic replies in an hour.
+
+An address is one identity (identities are unique by kind and address), so the count is a range
+of the ``(identity_id, created_at)`` index; for a customer created in this transaction (a new
+conversation's acknowledgement) every automatic reply to it is still in the session, and the
+count asks the database nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.email.adapter import EmailChannelConfig
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
+from hub.core.transaction_memo import is_new_customer
 from hub.db.models import Conversation, Direction, Identity, Message
 from hub.outbound.compose import recipient_for
 
@@ -30,19 +36,22 @@ async def auto_reply_allowed(
     recipient = await recipient_for(session, settings, conversation, via)
     if recipient is None:
         return True
-    same_address = select(Identity.id).where(
-        Identity.kind == recipient.kind, Identity.address == recipient.address
-    )
-    sent = await session.scalar(
-        select(func.count())
-        .select_from(Message)
-        .where(
-            Message.direction == Direction.OUTBOUND,
-            Message.automated.is_(True),
-            Message.identity_id.in_(same_address),
-            Message.created_at >= now - WINDOW,
+    since = now - WINDOW
+    if is_new_customer(session, recipient.customer_id):
+        sent: int | None = sum(
+            1 for row in session.sync_session if _automatic_reply(row, recipient, since)
         )
-    )
+    else:
+        sent = await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.identity_id == recipient.id,
+                Message.created_at >= since,
+                Message.direction == Direction.OUTBOUND,
+                Message.automated.is_(True),
+            )
+        )
     if (sent or 0) < config.max_auto_replies_per_hour:
         return True
     await log_event(
@@ -53,3 +62,13 @@ async def auto_reply_allowed(
         now,
     )
     return False
+
+
+def _automatic_reply(row: object, recipient: Identity, since: datetime) -> bool:
+    return (
+        isinstance(row, Message)
+        and row.identity_id == recipient.id
+        and row.direction == Direction.OUTBOUND
+        and bool(row.automated)
+        and row.created_at >= since
+    )

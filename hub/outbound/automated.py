@@ -7,7 +7,7 @@ customer gets nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,8 +86,10 @@ class AutomatedSender:
         *,
         via: str | None = None,
         allowed: AutoReplyCheck | None = None,
+        thread: Sequence[str] | None = None,
     ) -> Sent:
-        """Queue one automated message on ``via`` (default: the conversation's reply route)."""
+        """Queue one automated message on ``via`` (default: the conversation's reply route);
+        ``thread`` as ``queue_outbound`` takes it."""
         via = via or reply_route(self.settings, conversation.channel)
         if allowed is not None and not await allowed(
             session, self.settings, via, conversation, now
@@ -118,6 +120,7 @@ class AutomatedSender:
             now=now,
             automated=True,
             extra_raw=purpose.raw,
+            thread=thread,
         )
         if message is None:
             if purpose.no_address is not None:

@@ -4,13 +4,14 @@ and write the message and its outbox row in the caller's transaction."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings
+from hub.core.transaction_memo import is_new_customer
 from hub.db.models import (
     Conversation,
     DeliveryState,
@@ -49,7 +50,8 @@ async def recipient_for(
     session: AsyncSession, settings: Settings, conversation: Conversation, via: str
 ) -> Identity | None:
     """The conversation's own identity if the sending channel can reach it, else the
-    customer's most recent identity of the kind that channel sends to."""
+    customer's most recent identity of the kind that channel sends to (for a customer created
+    in this transaction, looked for among its identities in the session first)."""
     config = settings.channels.get(via)
     if config is None:
         return None
@@ -58,6 +60,17 @@ async def recipient_for(
         own = await session.get(Identity, conversation.identity_id)
         if own is not None and own.kind == kind and own.customer_id == conversation.customer_id:
             return own
+    if is_new_customer(session, conversation.customer_id):
+        held = [
+            row
+            for row in session.sync_session
+            if isinstance(row, Identity)
+            and row.customer_id == conversation.customer_id
+            and row.kind == kind
+            and not row.bouncing
+        ]
+        if held and all(row.id is not None for row in held):
+            return max(held, key=lambda row: row.id)
     return await session.scalar(
         select(Identity)
         .where(
@@ -96,10 +109,12 @@ async def queue_outbound(
     author_agent_id: int | None = None,
     automated: bool = False,
     extra_raw: Mapping[str, object] | None = None,
+    thread: Sequence[str] | None = None,
 ) -> Message | None:
     """Write an outbound message and its outbox row; None when the customer has no address
     this channel can reach (the caller records why). ``extra_raw`` is stored with the message
-    (in the same INSERT)."""
+    (in the same INSERT). ``thread``: the conversation's mail ids, oldest first, when the
+    caller has them all (else they are read)."""
     recipient = await recipient_for(session, settings, conversation, via)
     if recipient is None:
         return None
@@ -108,7 +123,11 @@ async def queue_outbound(
     raw: dict[str, object] = {"to": recipient.address, "thread_key": conversation.thread_key}
     if config.kind == "email":
         external_id = f"<rd.{conversation.token}.{secrets.token_hex(6)}@{settings.mail_domain}>"
-        references = await _email_thread(session, conversation.id)
+        references = (
+            list(thread[-MAX_REFERENCES:])
+            if thread is not None
+            else await _email_thread(session, conversation.id)
+        )
         raw["references"] = references
         raw["in_reply_to"] = references[-1] if references else None
     raw.update(extra_raw or {})

@@ -1,6 +1,9 @@
 """The acknowledgement of a new conversation: the channel's ``ack_template`` (the outside-hours
 template when the follow-up calendar is closed) sent on ``ack_via`` or the reply route; never
-to automated mail, and within the auto-reply limit the ingest path passes in."""
+to automated mail, and within the auto-reply limit the ingest path passes in.
+
+The conversation was opened by this message in this transaction, so all its messages (the
+customer's and what its routing sent) are in the session: the mail thread is taken from there."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import InboundMessage
 from hub.config.settings import Settings
 from hub.core.calendar import BusinessCalendar, calendar_named
-from hub.db.models import Conversation, Customer
+from hub.db.models import Conversation, Customer, Message
 from hub.outbound.automated import AutomatedSender, AutoReplyCheck, Purpose, Template
 from hub.outbound.compose import reply_route
 
@@ -68,5 +71,26 @@ class Acknowledgements:
         template = Template(self.template(config.ack_template, now), context, customer.locale)
         via = config.ack_via or reply_route(self.settings, inbound.channel)
         await self.sender.send(
-            session, conversation, template, ACKNOWLEDGEMENT, now, via=via, allowed=allowed
+            session,
+            conversation,
+            template,
+            ACKNOWLEDGEMENT,
+            now,
+            via=via,
+            allowed=allowed,
+            thread=_thread_in_session(session, conversation),
         )
+
+
+def _thread_in_session(session: AsyncSession, conversation: Conversation) -> list[str]:
+    """The mail ids of a conversation whose messages are all in the session, oldest first
+    (those not yet written last, in the order they were added)."""
+    messages = [
+        row
+        for row in session.sync_session
+        if isinstance(row, Message)
+        and row.conversation_id == conversation.id
+        and (row.external_id or "").startswith("<")
+    ]
+    messages.sort(key=lambda m: (m.id is None, m.id or 0))
+    return [m.external_id for m in messages if m.external_id]

@@ -3,7 +3,12 @@ who are online and under capacity are candidates, and capacity is taken with the
 UPDATE in ``reserve_capacity``, so no number of concurrent assigners pushes an agent over it.
 A conversation nobody can take waits in the queue (``ConversationRouting.queued_at``) and is
 assigned, oldest first, as soon as someone is free; an assignee who goes offline or does not
-answer in time loses the conversation to the next candidate."""
+answer in time loses the conversation to the next candidate.
+
+An ingest batch routes many new conversations in one transaction: there (``batch=True``) a team's
+candidates are read once and kept up to date as the batch takes capacity (an agent whose
+reservation fails is dropped), and the round-robin cursor, locked and moved by this transaction,
+is read once."""
 
 from __future__ import annotations
 
@@ -15,10 +20,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.conversations import ACTIVE, assign, log_event, reserve_capacity
+from hub.core.transaction_memo import memo
 from hub.db.models import Agent, AgentTeam, Conversation, ConversationStatus, Presence, Team
 from hub.db.routing_models import ConversationRouting
 
 STRATEGIES = ("round_robin", "least_loaded", "skills", "sticky", "none")
+_POOLS = "assignment_pools"  # team id -> {agent id: Candidate}, for the transaction
+_CURSORS = "round_robin_cursors"  # team id -> cursor, for the transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,24 +42,41 @@ class Candidate:
 
 
 async def candidates(
-    session: AsyncSession, team_id: int, exclude: Collection[int] = ()
+    session: AsyncSession, team_id: int, exclude: Collection[int] = (), *, batch: bool = False
 ) -> list[Candidate]:
-    rows = await session.execute(
-        select(Agent.id, Agent.open_count, Agent.capacity, Agent.skills)
-        .join(AgentTeam, AgentTeam.agent_id == Agent.id)
-        .where(
-            AgentTeam.team_id == team_id,
-            Agent.active.is_(True),
-            Agent.presence == Presence.ONLINE,
-            Agent.open_count < Agent.capacity,
+    pools: dict[int, dict[int, Candidate]] = memo(session).setdefault(_POOLS, {})
+    pool = pools.get(team_id) if batch else None
+    if pool is None:
+        rows = await session.execute(
+            select(Agent.id, Agent.open_count, Agent.capacity, Agent.skills)
+            .join(AgentTeam, AgentTeam.agent_id == Agent.id)
+            .where(
+                AgentTeam.team_id == team_id,
+                Agent.active.is_(True),
+                Agent.presence == Presence.ONLINE,
+                Agent.open_count < Agent.capacity,
+            )
+            .order_by(Agent.id)
         )
-        .order_by(Agent.id)
-    )
-    return [
-        Candidate(row[0], row[1], row[2], frozenset(row[3] or ()))
-        for row in rows
-        if row[0] not in exclude
-    ]
+        pool = {row[0]: Candidate(row[0], row[1], row[2], frozenset(row[3] or ())) for row in rows}
+        if batch:
+            pools[team_id] = pool
+    return [c for c in pool.values() if c.id not in exclude]
+
+
+def _reserved(session: AsyncSession, agent_id: int, taken: bool) -> None:
+    """Keep the transaction's pools true: one more conversation for the agent (or none left
+    to take, when the reservation failed)."""
+    pools: dict[int, dict[int, Candidate]] = memo(session).get(_POOLS, {})
+    for pool in pools.values():
+        found = pool.get(agent_id)
+        if found is None:
+            continue
+        busier = Candidate(found.id, found.open_count + 1, found.capacity, found.skills)
+        if taken and busier.open_count < busier.capacity:
+            pool[agent_id] = busier
+        else:
+            del pool[agent_id]
 
 
 async def last_served(session: AsyncSession, customer_id: int, conversation_id: int) -> int | None:
@@ -73,10 +98,13 @@ def least_loaded(pool: list[Candidate]) -> list[int]:
 
 
 async def _round_robin(session: AsyncSession, team_id: int, pool: list[Candidate]) -> list[int]:
-    query = select(Team.rr_cursor).where(Team.id == team_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # one cursor move at a time across processes
-    cursor = await session.scalar(query) or 0
+    cursors: dict[int, int] = memo(session).setdefault(_CURSORS, {})
+    cursor = cursors.get(team_id)
+    if cursor is None:  # read once per transaction: the lock (or SQLite's) keeps it ours
+        query = select(Team.rr_cursor).where(Team.id == team_id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()  # one cursor move at a time across processes
+        cursor = cursors[team_id] = await session.scalar(query) or 0
     ids = [c.id for c in pool]
     return [a for a in ids if a > cursor] + [a for a in ids if a <= cursor]
 
@@ -114,19 +142,23 @@ async def try_assign(
     *,
     sticky_fallback: str = "least_loaded",
     exclude: Collection[int] = (),
+    batch: bool = False,
 ) -> int | None:
     """Assign by the conversation's strategy; None when nobody can take it now."""
     if conversation.team_id is None or routing.strategy == "none":
         return None
-    pool = await candidates(session, conversation.team_id, exclude)
+    pool = await candidates(session, conversation.team_id, exclude, batch=batch)
     if not pool:
         return None
     order = await order_for(
         session, conversation, routing.strategy, routing.skills, pool, sticky_fallback
     )
     for agent_id in order:
-        if await reserve_capacity(session, agent_id):
+        taken = await reserve_capacity(session, agent_id)
+        _reserved(session, agent_id, taken)
+        if taken:
             if routing.strategy in ("round_robin", "sticky"):
+                memo(session).setdefault(_CURSORS, {})[conversation.team_id] = agent_id
                 await session.execute(
                     update(Team)
                     .where(Team.id == conversation.team_id)
@@ -148,9 +180,18 @@ async def assign_or_queue(
     sticky_fallback: str = "least_loaded",
     exclude: Collection[int] = (),
     waiting_since: datetime | None = None,
+    batch: bool = False,
 ) -> int | None:
+    """Assign, or queue when nobody can take it; ``batch``: the caller routes many new
+    conversations in this transaction (the pool is read once)."""
     agent_id = await try_assign(
-        session, conversation, routing, now, sticky_fallback=sticky_fallback, exclude=exclude
+        session,
+        conversation,
+        routing,
+        now,
+        sticky_fallback=sticky_fallback,
+        exclude=exclude,
+        batch=batch,
     )
     if agent_id is None and conversation.team_id is not None and routing.strategy != "none":
         routing.queued_at = waiting_since or now

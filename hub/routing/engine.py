@@ -16,7 +16,7 @@ from hub.core import sla
 from hub.core.calendar import BusinessCalendar, calendar_named
 from hub.core.conversations import log_event, set_status
 from hub.core.staff import team_id_for
-from hub.core.transaction_memo import is_new_customer, memo
+from hub.core.transaction_memo import is_new_customer
 from hub.db.models import Conversation, ConversationStatus, Customer, Message
 from hub.db.routing_models import ConversationRouting, SlaClock
 from hub.outbound.automated import AutomatedSender, Purpose, Template
@@ -28,7 +28,7 @@ from hub.routing.acknowledgements import Acknowledgements
 from hub.routing.assignment import assign_or_queue
 from hub.routing.bots.gateway import BotGateway, BotPlugin
 from hub.routing.rules import Actions, Facts
-from hub.routing.rules_store import RuleStore
+from hub.routing.rules_store import RuleStore, versions
 
 
 class RoutingEngine:
@@ -45,8 +45,10 @@ class RoutingEngine:
         self.plugin: BotPlugin | None = None  # registered bots (hub/bots/), set by the assembly
         self.fallback = settings.routing.assignment.sticky_fallback
         self.reports = Reports(settings)
-        # Team slug -> id: teams are never renamed or deleted, so a found id stays true.
+        # Team slug -> id: teams are never renamed or deleted, so a found id stays true; a slug
+        # not found stays missing while the newest team (read with the ruleset version) does.
         self._team_ids: dict[str, int] = {}
+        self._absent_teams: tuple[int | None, set[str]] = (None, set())
 
     @property
     def hours(self) -> BusinessCalendar:
@@ -151,7 +153,7 @@ class RoutingEngine:
             return actions
         if bot is None:
             await assign_or_queue(
-                session, conversation, routing, now, sticky_fallback=self.fallback
+                session, conversation, routing, now, sticky_fallback=self.fallback, batch=True
             )
         if actions.template:
             await self.send_template(session, conversation, customer, actions.template, now)
@@ -175,8 +177,11 @@ class RoutingEngine:
     async def _team_id(self, session: AsyncSession, slug: str) -> int | None:
         found = self._team_ids.get(slug)
         if found is None:
-            absent = memo(session).setdefault("absent_teams", set())
-            if slug in absent:  # asked already in this transaction (batch)
+            _, newest = await versions(session)
+            if self._absent_teams[0] != newest:
+                self._absent_teams = (newest, set())
+            absent = self._absent_teams[1]
+            if slug in absent:  # asked already, and no team was added since
                 return None
             found = await team_id_for(session, slug)
             if found is not None:

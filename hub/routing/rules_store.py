@@ -1,6 +1,11 @@
 """Where the routing rules live: the config file's ``[[routing.rules]]`` until an admin saves a
 rule list through the API, then the saved list (versioned; every process recompiles when the
-version moves)."""
+version moves).
+
+The version is read once per transaction (an ingest batch), in one statement with the newest
+team's id (teams are only ever added, so routing knows a team it did not find is still missing
+while that id stays the same) and the saved templates' counter (the acknowledgement's template
+rows are read again only when it moved)."""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import RoutingRule, Settings
 from hub.core.staff import ensure_team
 from hub.core.transaction_memo import memo
+from hub.db.models import Counter, Team
 from hub.db.routing_models import RoutingRuleset
+from hub.outbound.templates import GENERATION_COUNTER, note_generation
 from hub.routing.rules import RuleSet
 
 RULESET_ID = 1
@@ -67,14 +74,7 @@ class RuleStore:
     async def current(self, session: AsyncSession) -> tuple[int, RuleSet]:
         """The rules in force and their version (0: the config file's); the version is read
         once per transaction (an ingest batch)."""
-        remembered = memo(session)
-        if "ruleset_version" in remembered:
-            version = remembered["ruleset_version"]
-        else:
-            version = await session.scalar(
-                select(RoutingRuleset.version).where(RoutingRuleset.id == RULESET_ID)
-            )
-            remembered["ruleset_version"] = version
+        version, _ = await versions(session)
         if version is not None and version != self._version:
             row = await session.get(RoutingRuleset, RULESET_ID)
             assert row is not None
@@ -114,5 +114,33 @@ class RuleStore:
             )
             await session.flush()
             version = 1
-        memo(session).pop("ruleset_version", None)
+        memo(session).pop(_VERSIONS, None)
         return int(version)
+
+
+_VERSIONS = "routing_versions"
+
+
+async def versions(session: AsyncSession) -> tuple[int | None, int | None]:
+    """The saved ruleset's version (None: the config file's rules) and the newest team's id
+    (None: no team), read once per transaction; the templates' counter read with them is
+    handed to the template renderer."""
+    remembered = memo(session)
+    found: tuple[int | None, int | None] | None = remembered.get(_VERSIONS)
+    if found is None:
+        row = (
+            await session.execute(
+                select(
+                    select(RoutingRuleset.version)
+                    .where(RoutingRuleset.id == RULESET_ID)
+                    .scalar_subquery(),
+                    select(func.max(Team.id)).scalar_subquery(),
+                    select(Counter.value)
+                    .where(Counter.name == GENERATION_COUNTER)
+                    .scalar_subquery(),
+                )
+            )
+        ).one()
+        found = remembered[_VERSIONS] = (row[0], row[1])
+        note_generation(session, row[2])
+    return found

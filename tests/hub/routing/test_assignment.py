@@ -207,3 +207,20 @@ async def test_concurrent_messages_never_overrun_capacity(make_desk: MakeDesk) -
     assert sum(assigned[a] for a in agents) == 30
     assert assigned[None] == 18
     assert supervisor not in assigned
+
+
+async def test_one_batch_of_new_conversations_respects_capacity_and_takes_turns(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(memory=("chat",), **{"routing.default_team": "support"})
+    writer = desk.memory["chat"]
+    big, _ = await desk.agent("big-batch@example.com", capacity=3)
+    small, _ = await desk.agent("small-batch@example.com", capacity=1)
+    results = await desk.ingest(
+        *(writer.message("Hello", sender=f"batch{i}@example.com") for i in range(6))
+    )
+    got = [(await desk.conversation(r.conversation_id)).assignee_id for r in results]
+    assert got[:2] == [big, small]  # round robin: each in turn while both have room
+    assert Counter(got) == {big: 3, small: 1, None: 2}
+    assert (await desk.agent_row(big)).open_count == 3
+    assert (await desk.agent_row(small)).open_count == 1
