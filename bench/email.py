@@ -1,7 +1,7 @@
 """Benchmark: email ingest rate and outbound send rate, on this machine.
 
     .venv/bin/python bench/email.py [--messages 1000] [--concurrency 32] [--sends 1000]
-        [--database-url postgresql://user@host/empty_db]  (ingest on PostgreSQL; its schema is
+        [--database-url postgresql://user@host/empty_db] [--parse-only]  (ingest on PostgreSQL; its schema is
                                                           dropped and recreated first)
 
 Ingest: raw RFC 822 messages (a mix of replies into existing conversations and new ones, plain
@@ -217,6 +217,27 @@ def print_ingest(figures: IngestFigures, sqlite: bool, top: int) -> None:
         print(f"        {times / n:6.2f}/mail  {statement}")
 
 
+def bench_parse(messages: int, rounds: int = 5) -> float:
+    """CPU milliseconds per mail of the channel's parse alone (best of ``rounds``)."""
+    channel = EmailChannel(
+        "mail", EmailChannelConfig(kind="email", address="support@relaydesk.local")
+    )
+    customers = max(1, messages // 4)
+    requests = [
+        InboundRequest(
+            body=raw_mail(n, customers), headers={"X-Envelope-To": "support@relaydesk.local"}
+        )
+        for n in range(messages)
+    ]
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for request in requests:
+            channel.parse(request)
+        best = min(best, time.process_time() - started)
+    return best * 1000 / messages
+
+
 class Sink:
     def __init__(self) -> None:
         self.received = 0
@@ -277,7 +298,14 @@ def main() -> None:
     parser.add_argument("--sends", type=int, default=1000)
     parser.add_argument("--database-url", help="ingest on this (emptied) PostgreSQL database")
     parser.add_argument("--statements", type=int, default=0, help="list the N most run")
+    parser.add_argument(
+        "--parse-only", action="store_true", help="time the parse alone (no database)"
+    )
     args = parser.parse_args()
+    if args.parse_only:
+        ms = bench_parse(args.messages)
+        print(f"parse:  {args.messages} raw messages, CPU {ms:.3f} ms/mail (best of 5)")
+        return
     url = reset_postgres(args.database_url) if args.database_url else None
     figures = asyncio.run(bench_ingest(args.messages, args.concurrency, url))
     print_ingest(figures, url is None, args.statements)
