@@ -10,6 +10,7 @@ from email import policy
 from email.header import decode_header, make_header
 from email.headerregistry import HeaderRegistry
 from email.message import Message
+from email.utils import format_datetime, parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -42,7 +43,7 @@ _SINGLE_BYTE_DEFAULTS = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1",
 
 def clean_text(value: str) -> str:
     """Text safe to store anywhere: undecodable bytes repaired, NUL characters removed."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not value.isascii() and any("\udc80" <= ch <= "\udcff" for ch in value):
         data = value.encode("utf-8", "surrogateescape")
         value = decode_bytes(data, None)
     return value.replace("\x00", "")
@@ -101,6 +102,53 @@ def part_text(part: Message) -> str:
     return decode_bytes(part_bytes(part), charset)
 
 
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM = rf"{_ATEXT}(?:\.{_ATEXT})*"
+_ADDR_SPEC = rf"{_DOT_ATOM}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_MAILBOX = rf"(?:{_ATEXT}(?: {_ATEXT})* <{_ADDR_SPEC}>|{_ADDR_SPEC})"
+_TOKEN = r"[A-Za-z0-9.+_-]+"  # MIME tokens without the RFC 2231 markers ('*', "'", '%')
+# Well-formed common values the modern policy's header classes give back unchanged (checked
+# against them in tests/channels/email/test_parse_stable.py): their parse is skipped.
+_VERBATIM: Mapping[str, re.Pattern[str]] = MappingProxyType(
+    {
+        "message-id": re.compile(rf"<{_ADDR_SPEC}>"),
+        "mime-version": re.compile(r"1\.0"),
+        "content-transfer-encoding": re.compile(r"[A-Za-z0-9-]+"),
+        **dict.fromkeys(
+            ("from", "to", "cc", "reply-to", "sender"),
+            re.compile(rf"{_MAILBOX}(?:, {_MAILBOX})*"),
+        ),
+    }
+)
+_CONTENT_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:; ?{_TOKEN}=(?:{_TOKEN}|\"[^\"\\\\]*\"))*")
+_PARAMETER = re.compile(rf"; ?({_TOKEN})=(?:({_TOKEN})|\"([^\"\\\\]*)\")")
+
+
+def _content_type(value: str) -> str | None:
+    """A well-formed Content-Type as the modern policy renders it (every parameter value
+    quoted, an empty one as its name alone); None for any other (the parser decides)."""
+    if not _CONTENT_TYPE.fullmatch(value):
+        return None
+    kind, _, rest = value.partition(";")
+    rendered = [kind]
+    names = set()
+    for name, token, quoted in _PARAMETER.findall(";" + rest if rest else ""):
+        if name in names:
+            return None
+        names.add(name)
+        text = token or quoted
+        rendered.append(f'{name}="{text}"' if text else name)
+    return "; ".join(rendered)
+
+
+def _date(value: str) -> str:
+    """The Date header as the modern policy renders it: normalized when it parses."""
+    try:
+        return format_datetime(parsedate_to_datetime(value))
+    except ValueError:
+        return value
+
+
 def modern_text(name: str, value: object) -> str:
     """``str()`` of the header object ``policy.default`` makes of a raw header value (as
     ``Message.raw_items`` gives it, whatever policy parsed the mail): encoded words decoded,
@@ -111,8 +159,18 @@ def modern_text(name: str, value: object) -> str:
         return str(value)
     key = name.lower()
     unfolded = "".join(_LINESEP.split(value))
-    if value.isascii() and "=?" not in value and key not in _STRUCTURED:
-        return unfolded
+    if value.isascii() and "=?" not in value:
+        if key not in _STRUCTURED:
+            return unfolded
+        verbatim = _VERBATIM.get(key)
+        if verbatim is not None and verbatim.fullmatch(unfolded):
+            return unfolded
+        if key == "date":
+            return _date(unfolded)
+        if key == "content-type":
+            rendered = _content_type(unfolded)
+            if rendered is not None:
+                return rendered
     # policy.default.header_fetch_parse(name, value), with the header class looked up once
     # (the registry builds a new class at every lookup).
     return str(_CLASSES.get(key, _UNSTRUCTURED)(name, unfolded))

@@ -4,10 +4,16 @@ rate-limited against mail loops. Registered with the pipeline when the hub is bu
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from channels.base import InboundMessage
+from hub.config.settings import Settings
+from hub.db.models import Conversation, Message
 from hub.email.loops import auto_reply_allowed
 from hub.email.store import details_of, record_email, same_mail_elsewhere
-from hub.email.threading import email_conversation
+from hub.email.threading import email_conversation, remember_stored
 from hub.inbound.hooks import ChannelHooks
 
 
@@ -16,10 +22,24 @@ def is_mail(inbound: InboundMessage) -> bool:
     return details_of(inbound) is not None
 
 
+async def record(
+    session: AsyncSession,
+    message: Message,
+    inbound: InboundMessage,
+    conversation: Conversation,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Keep the mail next to its message; later mails of the batch may reply to it."""
+    if details_of(inbound) is not None:
+        remember_stored(session, message)
+        await record_email(session, message, inbound, conversation, now, settings)
+
+
 EMAIL_INGEST = ChannelHooks(
     claims=is_mail,
     find_stored=same_mail_elsewhere,
     find_conversation=email_conversation,
-    record=record_email,
+    record=record,
     auto_reply_allowed=auto_reply_allowed,
 )

@@ -12,6 +12,7 @@ from hub.campaigns.bounces import suppress_bounces
 from hub.email.bounces import record_bounce
 from hub.email.known import KnownMail
 from hub.email.store import details_of
+from hub.email.threading import ARRIVING
 from hub.inbound.ingest import Ingestor
 from hub.platform.clock import Clock
 from hub.platform.database import Database
@@ -89,7 +90,8 @@ class EmailInbox:
                 outcome.duplicate,
                 bounce=True,
             )
-        result = await self.ingestor.submit(inbound)
+        with ARRIVING.delivering(inbound):
+            result = await self.ingestor.submit(inbound)
         return Delivered(
             result.message_id,
             result.conversation_id,

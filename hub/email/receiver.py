@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -21,6 +22,29 @@ UNKNOWN_RECIPIENT = "550 5.1.1 <{address}>: no such mailbox here"
 TOO_BIG = "552 5.3.4 Message too big for this mailbox (limit {limit} bytes)"
 TRY_LATER = "451 4.3.0 Message not stored; please try again later"
 NO_RECIPIENT = "554 5.5.1 No valid recipients"
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# MAIL FROM:<a@b.c> SIZE=123: a plain angle address, then the parameters after one run of
+# blanks (as aiosmtpd's header parser leaves them).
+_PLAIN_PATH = re.compile(
+    rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>(?:[ \t]+([^ \t(].*))?",
+    re.S,
+)
+
+
+class _Smtp(SMTP):
+    """aiosmtpd's server; the address of MAIL and RCPT read without the RFC 5322 parser when
+    it is a plain ``<local@domain>``, with the same result."""
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        plain = _PLAIN_PATH.fullmatch(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address = plain.group(1)
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, plain.group(2) or ""
 
 
 class _Handler:
@@ -103,7 +127,7 @@ class SmtpReceiver:
         handler: Any = _Handler(self)
         try:
             self._server = await loop.create_server(
-                lambda: SMTP(
+                lambda: _Smtp(
                     handler,
                     hostname=self.hostname,
                     data_size_limit=self.data_size_limit,

@@ -59,3 +59,42 @@ async def test_many_mails_at_once_are_each_stored_once(desk: Desk) -> None:
     assert sum(not r.duplicate for r in results) == 40
     assert [r.message_id for r in results[40:]] == [r.message_id for r in results[:5]]
     assert len(await desk.inbound_messages()) == 40
+
+
+async def test_replies_arriving_together_each_join_the_conversation_they_answer(
+    desk: Desk,
+) -> None:
+    inbox = desk.hub.email.inbox
+    earlier = [
+        await inbox.deliver(
+            "mail",
+            mail(f"Order {n}", f"Where is {n}?", sender=f"c{n}@example.com", msgid=f"<o{n}@x.org>"),
+        )
+        for n in range(3)
+    ]
+    replies = [
+        mail(
+            f"Re: Order {n}",
+            f"Still waiting for {n}.",
+            sender=f"c{n}@example.com",
+            msgid=f"<r{n}@x.org>",
+            extra=f"In-Reply-To: <o{n}@x.org>\r\nReferences: <o{n}@x.org>",
+        )
+        for n in (2, 0, 1)
+    ]
+    # A colleague answers the reply that arrives in the same moment, under another subject.
+    chained = mail(
+        "Something else",
+        "Adding my part.",
+        sender="colleague@example.com",
+        msgid="<r9@x.org>",
+        extra="In-Reply-To: <r0@x.org>\r\nReferences: <o0@x.org> <unknown@y.org> <r0@x.org>",
+    )
+    results = await asyncio.gather(*(inbox.deliver("mail", raw) for raw in [*replies, chained]))
+    assert [r.conversation_id for r in results] == [
+        earlier[2].conversation_id,
+        earlier[0].conversation_id,
+        earlier[1].conversation_id,
+        earlier[0].conversation_id,
+    ]
+    assert len(await desk.conversations()) == 3
