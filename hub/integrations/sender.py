@@ -76,7 +76,9 @@ class Sender:
                     .join(WebhookSubscription)
                     .where(WebhookDelivery.id == claim.key)
                 )
-            ).one()
+            ).one_or_none()
+            if found is None:  # the subscription was deleted since the claim
+                return Sent(None, skipped=True)
             delivery, subscription = found
             if not subscription.enabled and delivery.event != PING:
                 return Sent(None, skipped=True)

@@ -1,5 +1,5 @@
 """The admin webhook API (admins only): subscriptions created (the secret shown once), changed,
-enabled and disabled; the delivery log with each attempt; redeliver; a test event."""
+enabled and disabled, deleted; the delivery log with each attempt; redeliver; a test event."""
 
 from __future__ import annotations
 
@@ -104,6 +104,28 @@ async def change(
 
 
 @endpoint(
+    "DELETE",
+    f"{BASE}/{{id}}",
+    Doc(TAG, "Delete a subscription with its delivery log", "adminDeleteWebhook",
+        requires=ADMINS, errors=(401, 403, 404),
+        description="Deliveries still owed are dropped (none is sent or retried); the "
+        "delivery log goes with it. The audit log keeps what was deleted."),
+)  # fmt: skip
+async def delete(call: Call, path: shapes.SubscriptionId) -> shapes.SubscriptionDeleted:
+    hub = call.hub
+    async with hub.db.writer() as session:
+        found = await _subscription(session, path.id)
+        removed = await subscriptions.remove(
+            session, call.principal.agent_id, found, hub.clock.now()
+        )
+        await session.commit()
+    return shapes.SubscriptionDeleted(
+        id=path.id, name=removed.name, pending_dropped=removed.pending,
+        deliveries_removed=removed.logged,
+    )  # fmt: skip
+
+
+@endpoint(
     "GET",
     f"{BASE}/{{id}}/deliveries",
     Doc(TAG, "A subscription's delivery log, newest first, with every attempt",
@@ -159,4 +181,6 @@ async def test(call: Call, path: shapes.SubscriptionId) -> Reply[shapes.Delivery
     return Reply(answer, 202)
 
 
-ENDPOINTS: tuple[Endpoint, ...] = (events, list_all, create, change, delivery_log, redeliver, test)
+ENDPOINTS: tuple[Endpoint, ...] = (
+    events, list_all, create, change, delete, delivery_log, redeliver, test
+)  # fmt: skip
