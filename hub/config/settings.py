@@ -32,6 +32,7 @@ from hub.config.crm import CrmSettings
 from hub.config.integrations import WebhookSettings
 from hub.config.live import LiveSettings
 from hub.config.operations import OperationsSettings
+from hub.config.outgoing import OutgoingSettings
 from hub.config.reports import ReportSettings
 from hub.config.routing import (
     AssignmentSettings,
@@ -207,6 +208,7 @@ class Settings(_Model):
     bots: BotSettings = BotSettings()
     bot_gateway: BotGatewaySettings = BotGatewaySettings()
     webhooks: WebhookSettings = WebhookSettings()
+    outgoing: OutgoingSettings = OutgoingSettings()
     jobs: JobSettings = JobSettings()
     campaigns: CampaignSettings = CampaignSettings()
     crm: CrmSettings = CrmSettings()

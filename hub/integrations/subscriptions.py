@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.targets import Targets
 from hub.core.audit import record_change
 from hub.db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from hub.integrations import texts
@@ -37,6 +38,14 @@ def check_url(url: str) -> str:
     if parts.username or parts.password:
         raise texts.bad_field("url", "must not carry a user name or password")
     return url
+
+
+async def check_target(url: str | None, targets: Targets) -> None:
+    """Refuse a URL to a non-public address (checked again as each delivery connects); run
+    before the write transaction, as a name is resolved."""
+    problem = await targets.refusal(url)
+    if problem is not None:
+        raise texts.bad_field("url", problem)
 
 
 def check_events(names: Iterable[str]) -> list[str]:

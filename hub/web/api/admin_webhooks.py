@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.targets import Targets
 from hub.core.errors import not_found
 from hub.db.webhook_models import WebhookSubscription
 from hub.integrations import catalog, deliveries, service, subscriptions
@@ -65,6 +66,7 @@ async def list_all(call: Call) -> shapes.Subscriptions:
 )  # fmt: skip
 async def create(call: Call, body: shapes.NewSubscription) -> Reply[shapes.SubscriptionCreated]:
     hub = call.hub
+    await subscriptions.check_target(body.url, Targets.of(hub.settings.outgoing))
     async with hub.db.writer() as session:
         made = await subscriptions.create(
             session, call.principal.agent_id, body.name, body.url, body.events, hub.clock.now()
@@ -93,6 +95,7 @@ async def change(
     call: Call, path: shapes.SubscriptionId, body: shapes.SubscriptionChange
 ) -> shapes.Subscription:
     hub = call.hub
+    await subscriptions.check_target(body.url, Targets.of(hub.settings.outgoing))
     async with hub.db.writer() as session:
         found = await _subscription(session, path.id)
         await subscriptions.change(

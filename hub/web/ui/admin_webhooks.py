@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.targets import Targets
 from hub.core.errors import ApiError, not_found
 from hub.db.webhook_models import WebhookSubscription
 from hub.integrations import catalog, deliveries, service, subscriptions, texts
@@ -65,6 +66,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     name, url, events = text(posted, "name", 200), text(posted, "url", 1000), _events(posted)
     form: dict[str, object] = {"name": name, "url": url, "events": events}
     try:
+        await subscriptions.check_target(url, Targets.of(hub.settings.outgoing))
         async with hub.db.writer() as session:
             made = await subscriptions.create(
                 session, viewer.agent_id, name, url, events, hub.clock.now()
@@ -120,6 +122,10 @@ async def save(request: web.Request) -> web.StreamResponse:
     action = text(posted, "action", 20)
     notice = "webhook_saved"
     try:
+        if action not in ("enable", "disable", "test"):
+            await subscriptions.check_target(
+                text(posted, "url", 1000), Targets.of(hub.settings.outgoing)
+            )
         async with hub.db.writer() as session:
             found = await _locked(session, ident)
             now = hub.clock.now()
