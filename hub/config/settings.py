@@ -43,6 +43,7 @@ from hub.config.routing import (
     RuleExtensions,
     SlaPolicy,
 )
+from hub.config.secret_keys import PreviousKeys
 from hub.config.security import SecuritySettings
 from hub.config.sla_tiers import tier_problems
 
@@ -191,6 +192,7 @@ class RoutingSettings(_Model):
 
 class Settings(_Model):
     secret_key: str = Field(min_length=16)
+    previous_secret_keys: PreviousKeys = ()  # older secret_keys, newest first (rotation)
     instance_name: str = "Relaydesk"
     mail_domain: str = "relaydesk.local"
     database: DatabaseSettings = DatabaseSettings()
