@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,34 +62,39 @@ def seal_secrets(secret_key: str, secrets: Mapping[str, Any]) -> dict[str, dict[
     return sealed
 
 
+def _stored_values(stored: Any) -> Iterator[tuple[str, str, str]]:
+    """``(channel, field, value)`` of each string value of a stored row (anything else is
+    skipped)."""
+    if not isinstance(stored, Mapping):
+        return
+    for channel, fields in stored.items():
+        if isinstance(fields, Mapping):
+            for field, value in fields.items():
+                if isinstance(value, str):
+                    yield str(channel), str(field), value
+
+
 def open_secrets(
     secret_key: str, stored: Any, previous: Sequence[str] = ()
 ) -> dict[str, dict[str, str]]:
     """The stored row's secrets in the clear (plain values from before sealing pass through;
     sealed ones open under ``secret_key`` or one of the ``previous`` keys; one that cannot be
     opened is left out)."""
-    if not isinstance(stored, Mapping):
-        return {}
     box = _keyring(secret_key, previous)
     opened: dict[str, dict[str, str]] = {}
-    for channel, fields in stored.items():
-        if not isinstance(fields, Mapping):
-            continue
-        for field, value in fields.items():
-            if not isinstance(value, str):
+    for channel, field, value in _stored_values(stored):
+        if is_sealed(value):
+            try:
+                value = box.decrypt(value.removeprefix(PREFIX).encode()).decode()
+            except InvalidToken:
+                log.warning(
+                    "channel secret %s.%s cannot be opened with secret_key or "
+                    "previous_secret_keys: left out",
+                    channel,
+                    field,
+                )
                 continue
-            if is_sealed(value):
-                try:
-                    value = box.decrypt(value.removeprefix(PREFIX).encode()).decode()
-                except InvalidToken:
-                    log.warning(
-                        "channel secret %s.%s cannot be opened with secret_key or "
-                        "previous_secret_keys: left out",
-                        channel,
-                        field,
-                    )
-                    continue
-            opened.setdefault(channel, {})[field] = value
+        opened.setdefault(channel, {})[field] = value
     return opened
 
 
@@ -98,13 +103,12 @@ class Resealed:
     """What ``reseal`` did, value by value: ``value`` is the row to store."""
 
     value: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
-    resealed: list[str] = dataclasses.field(
-        default_factory=list
-    )  # opened under an old key or plain
-    current: list[str] = dataclasses.field(default_factory=list)  # sealed under secret_key already
-    unreadable: list[str] = dataclasses.field(
-        default_factory=list
-    )  # under no known key: kept as they are
+    # opened under an old key, or plain: sealed under secret_key now
+    resealed: list[str] = dataclasses.field(default_factory=list)
+    # sealed under secret_key already
+    current: list[str] = dataclasses.field(default_factory=list)
+    # under no known key: kept as they are
+    unreadable: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -121,8 +125,29 @@ def reseal(
     plain ones of old, sealed afresh); ``progress(name, outcome)`` hears of each value. A
     value no key opens is kept unchanged (an admin replaces it)."""
     done = Resealed()
-    if not isinstance(stored, Mapping):
-        return done
+    current, keyring = _fernet(secret_key), _keyring(secret_key, previous)
+    for channel, name, value in _stored_values(stored):
+        label, outcome = f"{channel}.{name}", "re-sealed under the current secret_key"
+        if not is_sealed(value):
+            value = PREFIX + current.encrypt(value.encode()).decode()
+            done.resealed.append(label)
+        else:
+            token = value.removeprefix(PREFIX).encode()
+            try:
+                current.decrypt(token)
+                done.current.append(label)
+                outcome = "already under the current secret_key"
+            except InvalidToken:
+                try:
+                    value = PREFIX + keyring.rotate(token).decode()
+                    done.resealed.append(label)
+                except InvalidToken:
+                    done.unreadable.append(label)
+                    outcome = "UNREADABLE under every key: kept; replace it in the console"
+        done.value.setdefault(channel, {})[name] = value
+        if progress is not None:
+            progress(label, outcome)
+    return done
     current, keyring = _fernet(secret_key), _keyring(secret_key, previous)
     for channel, fields in stored.items():
         if not isinstance(fields, Mapping):
