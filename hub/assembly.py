@@ -23,6 +23,7 @@ from hub.admin.settings_store import SettingsStore, settings_worker
 from hub.admin.staff_mail import StaffMailer
 from hub.agent.snooze import Snoozer
 from hub.bots.service import RegisteredBots
+from hub.bots.targets import Targets
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
 from hub.campaigns.sender import CampaignSender
@@ -138,7 +139,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     events = EventBus(db, clock)
 
     bots = RegisteredBots(settings, db, clock)
-    webhooks = Webhooks(db, clock, settings.webhooks)
+    webhooks = Webhooks(db, clock, settings.webhooks, Targets.of(settings.outgoing))
 
     def committed() -> None:
         """New rows to send and events to show: wake the outbox and the live streams now (and

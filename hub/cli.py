@@ -15,7 +15,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from hub import cli_backup, cli_customers, cli_reports, cli_serve
+from hub import cli_backup, cli_customers, cli_reports, cli_secrets, cli_serve
 from hub.assembly import assemble, migrate, session_of
 from hub.cli_campaigns import add_campaign_parsers
 from hub.config.settings import ConfigError, Settings, load_settings
@@ -331,6 +331,11 @@ def cmd_customers(args: argparse.Namespace) -> int:
     return result
 
 
+def cmd_secrets(args: argparse.Namespace) -> int:
+    result: int = args.secrets_run(args, _settings(args), _with_session)
+    return result
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --config is accepted before or after the command: relaydesk serve --config FILE
     common = argparse.ArgumentParser(add_help=False)
@@ -433,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_reports.add_commands(commands, common, cmd_reports_rebuild)
     cli_backup.add_commands(commands, common, cmd_backup)
     cli_customers.add_commands(commands, common, cmd_customers)
+    cli_secrets.add_commands(commands, common, cmd_secrets)
     return parser
 
 

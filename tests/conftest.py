@@ -104,6 +104,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "channels.mail.inbound_smtp": "127.0.0.1:0",
         # Idle agents are turned away only when a test sweeps (hub.presence.sweep_once).
         "live.sweep_seconds": 3600,
+        # The fake bots and webhook receivers listen on 127.0.0.1 (tests of the refusal of
+        # non-public addresses turn it off).
+        "outgoing.allow_private_targets": True,
     }
     values.update(overrides)
     return load_settings(CONFIG, environ={}, overrides=values)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -60,9 +61,6 @@ class SlackChannel:
         self.pacer = Pacer(config.messages_per_second)
         self._thread_lookup: ThreadLookup | None = None
         self._session: aiohttp.ClientSession | None = None
-        # Parts of a message already delivered (posted ts, files uploaded), by hub message
-        # id, so that a retry after a failure part-way does not repeat them.
-        self._progress: dict[int, tuple[str | None, int]] = {}
 
     def use_thread_lookup(self, lookup: ThreadLookup) -> None:
         self._thread_lookup = lookup
@@ -103,33 +101,59 @@ class SlackChannel:
         if slot.wait > 0:
             await asyncio.sleep(slot.wait)
         await self.pacer.turn(channel, self.config.channel_interval_seconds)
-        posted, uploaded = self._progress.get(message.message_id, (None, 0))
+        calls = self._calls(channel, thread_ts, message, files)
+        # The parts an earlier try delivered (kept by the hub on the message, so a retry after
+        # a failure part-way or a crash resumes after them: hub/outbound/parts.py).
+        done = list(message.delivered)
         try:
-            if posted is None and drawn(message):  # buttons, a card: Block Kit
+            for call in calls[len(done) :]:
+                done.append(await call())
+                if message.checkpoint is not None and len(done) < len(calls):
+                    await message.checkpoint(tuple(done))
+        except SlackApiError as exc:
+            return self._failure(channel, exc, tuple(done))
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            return DeliveryResult.failed(
+                f"Slack unreachable: {exc or type(exc).__name__}", delivered=tuple(done)
+            )
+        # The posted text (or the first file of a reply of files alone) stands for the message.
+        return DeliveryResult.sent(done[0] if done else None, delivered=tuple(done))
+
+    def _calls(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        message: OutboundMessage,
+        files: list[Attachment],
+    ) -> list[Callable[[], Awaitable[str]]]:
+        """The message's parts in order, each a call returning its key: the text (Block Kit
+        for buttons and cards), then one upload per file."""
+
+        async def post() -> str:
+            if drawn(message):  # buttons, a card: Block Kit
                 response = await self.client.chat_postMessage(
                     channel=channel,
                     text=fallback(message),
                     blocks=blocks(message),
                     thread_ts=thread_ts,
                 )
-                posted = f"{response.get('channel') or channel}:{response.get('ts')}"
-            elif posted is None and message.text.strip():
+            else:
                 response = await self.client.chat_postMessage(
                     channel=channel, text=message.text, thread_ts=thread_ts
                 )
-                posted = f"{response.get('channel') or channel}:{response.get('ts')}"
-            for attachment in files[uploaded:]:
-                file_id = await self._upload(channel, thread_ts, attachment)
-                posted = posted or f"{channel}:file:{file_id}"  # a reply of files alone
-                uploaded += 1
-        except SlackApiError as exc:
-            self._progress[message.message_id] = (posted, uploaded)
-            return self._failure(channel, exc)
-        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-            self._progress[message.message_id] = (posted, uploaded)
-            return DeliveryResult.failed(f"Slack unreachable: {exc or type(exc).__name__}")
-        self._progress.pop(message.message_id, None)
-        return DeliveryResult.sent(posted)
+            return f"{response.get('channel') or channel}:{response.get('ts')}"
+
+        def upload(attachment: Attachment) -> Callable[[], Awaitable[str]]:
+            async def call() -> str:
+                return f"{channel}:file:{await self._upload(channel, thread_ts, attachment)}"
+
+            return call
+
+        calls: list[Callable[[], Awaitable[str]]] = []
+        if drawn(message) or message.text.strip():
+            calls.append(post)
+        calls.extend(upload(attachment) for attachment in files)
+        return calls
 
     async def _upload(self, channel: str, thread_ts: str | None, attachment: Attachment) -> str:
         """files.getUploadURLExternal, the bytes to its upload URL, then
@@ -197,8 +221,12 @@ class SlackChannel:
             raise FetchFailed(f"Slack unreachable: {exc or type(exc).__name__}") from None
         return FetchedFile(content, mimetype or None)
 
-    def _failure(self, channel: str | None, exc: SlackApiError) -> DeliveryResult:
-        """The outcome of a refused call; a 429 pauses ``channel`` (if any) for Retry-After."""
+    def _failure(
+        self, channel: str | None, exc: SlackApiError, delivered: tuple[str, ...] = ()
+    ) -> DeliveryResult:
+        """The outcome of a refused call (``delivered``: the parts that went out before it); a
+        429 pauses ``channel`` (if any) for Retry-After."""
+        failed = partial(DeliveryResult.failed, delivered=delivered)
         status = exc.response.status_code
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
         error = str(data.get("error") or f"HTTP {status}")
@@ -206,12 +234,10 @@ class SlackChannel:
             seconds = retry_after(exc.response.headers)
             if channel is not None:
                 self.pacer.pause(channel, seconds)
-            return DeliveryResult.failed(
-                f"Slack rate limit (429): retry after {seconds:g} s", retry_after=seconds
-            )
+            return failed(f"Slack rate limit (429): retry after {seconds:g} s", retry_after=seconds)
         if status >= 500 or error in TRANSIENT:
-            return DeliveryResult.failed(f"Slack error: {error}")
-        return DeliveryResult.failed(f"Slack refused: {error}", permanent=True)
+            return failed(f"Slack error: {error}")
+        return failed(f"Slack refused: {error}", permanent=True)
 
     async def start(self) -> None:
         if self._session is None:

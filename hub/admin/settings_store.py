@@ -309,7 +309,9 @@ class SettingsStore:
 
     def _opened(self, key: str, value: Any) -> Any:
         """A row's value in the clear (channel secrets are stored sealed)."""
-        return open_secrets(self.base.secret_key, value) if key == SECRETS_KEY else value
+        if key != SECRETS_KEY:
+            return value
+        return open_secrets(self.base.secret_key, value, self.base.previous_secret_keys)
 
     def _usable(self, overlay: Mapping[str, Any]) -> Settings:
         """The overlay applied, leaving out a value a later file change made wrong (logged)."""

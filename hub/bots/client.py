@@ -1,7 +1,9 @@
 """The HTTP client that delivers a signed event to a bot (a client, as the channel adapters
 are: no routes here). One pooled session per hub process keeps connections to the bots open
 (keep-alive) between events; the hub opens it on the first delivery and closes it when it
-stops. The bot's own time is measured around the request alone."""
+stops. The bot's own time is measured around the request alone. Every connection is opened
+through ``Targets`` (hub/bots/targets.py): a non-public address is refused as it is connected
+to, whatever the URL's name resolved to."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
+
+from hub.bots.targets import Refused, Targets
 
 MAX_ANSWER = 256 * 1024
 # A connection a bot left idle this long is not used again (many servers close theirs after a
@@ -30,13 +34,17 @@ class Answer:
 class BotClient:
     """Delivers events over pooled connections; ``close()`` when the hub stops."""
 
-    def __init__(self) -> None:
+    def __init__(self, targets: Targets | None = None) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self.targets = targets or Targets()
 
     def _pooled(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=CONNECTIONS, limit_per_host=PER_BOT, keepalive_timeout=IDLE_SECONDS
+                limit=CONNECTIONS,
+                limit_per_host=PER_BOT,
+                keepalive_timeout=IDLE_SECONDS,
+                socket_factory=self.targets.socket_for,
             )
             self._session = aiohttp.ClientSession(connector=connector)
         return self._session
@@ -69,7 +77,9 @@ class BotClient:
         except TimeoutError:
             return Answer(None, b"", f"no answer within {timeout_ms} ms", True, _since(started))
         except aiohttp.ClientError as exc:
-            error = f"unreachable: {exc or type(exc).__name__}"
+            refused = getattr(exc, "os_error", None)
+            error = str(refused) if isinstance(refused, Refused) else None
+            error = error or f"unreachable: {exc or type(exc).__name__}"
             return Answer(None, b"", error, False, _since(started))
 
 

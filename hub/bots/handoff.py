@@ -24,7 +24,7 @@ BOT = "bot"
 PENDING = "pending_human"
 HUMAN = "human"
 EVENT = "bot_handoff"
-RESOLVED_LINE = f"Status changed to {ConversationStatus.RESOLVED.value}"  # set_status's line
+RESOLVED = ConversationStatus.RESOLVED.value
 
 
 async def locked_session(session: AsyncSession, conversation_id: int) -> BotSession | None:
@@ -126,14 +126,15 @@ async def hand_back(
 
 
 async def resolved_since(session: AsyncSession, conversation_id: int, since: datetime) -> bool:
-    """The conversation was resolved at or after ``since`` (its timeline says so)."""
+    """The conversation was resolved at or after ``since``: a status change to resolved is in
+    its timeline (the change's facts, set_status's ``status``; not the line's wording)."""
     found = await session.scalar(
         select(Message.id)
         .where(
             Message.conversation_id == conversation_id,
             Message.direction == Direction.EVENT,
-            Message.text == RESOLVED_LINE,
             Message.created_at >= since,
+            Message.raw["status"].as_string() == RESOLVED,
         )
         .limit(1)
     )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.bots import handoff, progress, rendering, schedule, signing, texts, wire
 from hub.bots.book import BotBook
 from hub.bots.client import Answer, BotClient
+from hub.bots.targets import Targets
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
 from hub.core.tickets import reply_subject
@@ -348,7 +349,13 @@ class RegisteredBots:
         self.wake: Callable[[], None] | None = None
 
     def __call__(self, engine: RoutingEngine) -> dict[str, JobHandler]:
-        self.service = BotService(self.settings, self.db, self.clock, engine, BotClient())
+        self.service = BotService(
+            self.settings,
+            self.db,
+            self.clock,
+            engine,
+            BotClient(Targets.of(self.settings.outgoing)),
+        )
         engine.plugin = self.service
         return self.service.handlers()
 

@@ -32,6 +32,7 @@ from hub.config.crm import CrmSettings
 from hub.config.integrations import WebhookSettings
 from hub.config.live import LiveSettings
 from hub.config.operations import OperationsSettings
+from hub.config.outgoing import OutgoingSettings
 from hub.config.reports import ReportSettings
 from hub.config.routing import (
     AssignmentSettings,
@@ -42,6 +43,7 @@ from hub.config.routing import (
     RuleExtensions,
     SlaPolicy,
 )
+from hub.config.secret_keys import PreviousKeys
 from hub.config.security import SecuritySettings
 from hub.config.sla_tiers import tier_problems
 
@@ -190,6 +192,7 @@ class RoutingSettings(_Model):
 
 class Settings(_Model):
     secret_key: str = Field(min_length=16)
+    previous_secret_keys: PreviousKeys = ()  # older secret_keys, newest first (rotation)
     instance_name: str = "Relaydesk"
     mail_domain: str = "relaydesk.local"
     database: DatabaseSettings = DatabaseSettings()
@@ -207,6 +210,7 @@ class Settings(_Model):
     bots: BotSettings = BotSettings()
     bot_gateway: BotGatewaySettings = BotGatewaySettings()
     webhooks: WebhookSettings = WebhookSettings()
+    outgoing: OutgoingSettings = OutgoingSettings()
     jobs: JobSettings = JobSettings()
     campaigns: CampaignSettings = CampaignSettings()
     crm: CrmSettings = CrmSettings()

@@ -172,8 +172,9 @@ async def log_event(
     agent_id: int | None = None,
     **facts: Any,
 ) -> None:
-    """A line in the timeline; ``facts`` say what changed, for whoever reads the event log
-    (status, assignee, priority and their previous values)."""
+    """A line in the timeline; ``facts`` say what changed (status, assignee, priority and their
+    previous values), kept with the line (``raw``) and on the event log, so readers go by them
+    and never by the line's wording."""
     session.add(
         Message(
             conversation_id=conversation.id,
@@ -183,7 +184,7 @@ async def log_event(
             author_agent_id=agent_id,
             text=text,
             attachments=[],
-            raw={},
+            raw=dict(facts),
             created_at=now,
         )
     )

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.bots import client, signing
+from hub.bots.targets import Targets
 from hub.config.integrations import WebhookSettings
 from hub.core.audit import record_change
 from hub.core.notices import notify
@@ -62,11 +63,13 @@ def request_headers(
 
 
 class Sender:
-    def __init__(self, db: Database, clock: Clock, settings: WebhookSettings) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, settings: WebhookSettings, targets: Targets
+    ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
-        self.http = client.BotClient()  # pooled keep-alive connections; closed with the hub
+        self.http = client.BotClient(targets)  # pooled keep-alive connections; closed with the hub
 
     async def prepare(self, claim: Claim) -> Sent:
         async with self.db.reader() as session:
@@ -76,7 +79,9 @@ class Sender:
                     .join(WebhookSubscription)
                     .where(WebhookDelivery.id == claim.key)
                 )
-            ).one()
+            ).one_or_none()
+            if found is None:  # the subscription was deleted since the claim
+                return Sent(None, skipped=True)
             delivery, subscription = found
             if not subscription.enabled and delivery.event != PING:
                 return Sent(None, skipped=True)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.targets import Targets
 from hub.config.integrations import WebhookSettings
 from hub.core.audit import record_change
 from hub.db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -30,7 +31,9 @@ PRUNE_EVERY_SECONDS = 3600.0
 
 
 class Webhooks:
-    def __init__(self, db: Database, clock: Clock, settings: WebhookSettings) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, settings: WebhookSettings, targets: Targets
+    ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -49,7 +52,7 @@ class Webhooks:
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
         )
-        self.sender = Sender(db, clock, settings)
+        self.sender = Sender(db, clock, settings, targets)
         self.worker = Worker(
             "relaydesk-webhooks",
             self._step,

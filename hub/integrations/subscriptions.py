@@ -1,7 +1,8 @@
 """Admins' subscriptions: create (the signing secret is made here and shown once), change the
-name, URL or events, enable and disable. Every change is audited (never the secret). A
+name, URL or events, enable and disable, delete. Every change is audited (never the secret). A
 subscription hears the events committed after it was created or enabled again: what happened
-while it was disabled is not owed."""
+while it was disabled is not owed. Deleting one drops the deliveries still owed to it (none
+more is attempted) and its delivery log; the audit log keeps what was deleted."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.targets import Targets
 from hub.core.audit import record_change
-from hub.db.webhook_models import WebhookSubscription
+from hub.db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from hub.integrations import texts
 from hub.integrations.catalog import EVENTS
 from hub.integrations.fanout import latest_event_id
 from hub.integrations.sender import disable
+from hub.platform.queue import PENDING
 
 AREA = "webhooks"
 
@@ -34,6 +38,14 @@ def check_url(url: str) -> str:
     if parts.username or parts.password:
         raise texts.bad_field("url", "must not carry a user name or password")
     return url
+
+
+async def check_target(url: str | None, targets: Targets) -> None:
+    """Refuse a URL to a non-public address (checked again as each delivery connects); run
+    before the write transaction, as a name is resolved."""
+    problem = await targets.refusal(url)
+    if problem is not None:
+        raise texts.bad_field("url", problem)
 
 
 def check_events(names: Iterable[str]) -> list[str]:
@@ -137,3 +149,48 @@ async def change(
             session, actor_id=actor_id, area=AREA, action="update", target=subscription.name,
             old=old, new=new, at=now,
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """What deleting a subscription took with it."""
+
+    name: str
+    pending: int  # deliveries still owed (never attempted again)
+    logged: int  # deliveries in its log (every one, sent or not)
+
+
+async def log_size(session: AsyncSession, subscription_id: int) -> tuple[int, int]:
+    """How many deliveries the subscription's log holds, and how many of them are pending."""
+    pending = (WebhookDelivery.state == PENDING).cast(Integer)
+    found = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(pending), 0)).where(
+                WebhookDelivery.subscription_id == subscription_id
+            )
+        )
+    ).one()
+    return int(found[0]), int(found[1])
+
+
+async def remove(
+    session: AsyncSession, actor_id: int | None, subscription: WebhookSubscription, now: datetime
+) -> Removed:
+    """Delete the subscription (locked by the caller) with its deliveries and their attempts.
+    A delivery being attempted right now finds its row gone: its outcome is not written and it
+    is not attempted again."""
+    logged, pending = await log_size(session, subscription.id)
+    owned = select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
+    await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(owned)))
+    await session.execute(
+        delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
+    )
+    removed = Removed(subscription.name, pending, logged)
+    old = shown(subscription)
+    await session.delete(subscription)
+    await session.flush()
+    await record_change(
+        session, actor_id=actor_id, area=AREA, action="delete", target=removed.name, old=old,
+        new={"pending_dropped": pending, "deliveries_removed": logged}, at=now,
+    )  # fmt: skip
+    return removed

@@ -11,6 +11,9 @@ NOTICES = {
     "webhook_disabled": "Subscription disabled: no new events are delivered.",
     "webhook_redelivered": "Delivery queued again.",
     "webhook_tested": "Test event queued.",
+    "webhook_deleted": (
+        "Subscription deleted: nothing more is sent to it, and its delivery log was removed."
+    ),
 }
 TEST_MESSAGE = "This is a test event from Relaydesk."
 MANUAL_REASON = "disabled by an admin"

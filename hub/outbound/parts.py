@@ -1,7 +1,8 @@
 """Messages a channel sends in several parts (Telegram: a card's photo, then long text cut in
-pieces, then files): the provider ids of the parts delivered so far are kept on the message
-(``raw.delivered_parts``), so that the next try, after a failure or a crash part-way, resumes
-at the first part not yet delivered instead of sending the others again."""
+pieces, then files; Slack: the text, then each file): the provider ids of the parts delivered
+so far are kept on the message (``raw.delivered_parts``), so that the next try, after a failure
+or a crash part-way, resumes at the first part not yet delivered instead of sending the others
+again."""
 
 from __future__ import annotations
 

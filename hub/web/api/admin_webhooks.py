@@ -1,11 +1,12 @@
 """The admin webhook API (admins only): subscriptions created (the secret shown once), changed,
-enabled and disabled; the delivery log with each attempt; redeliver; a test event."""
+enabled and disabled, deleted; the delivery log with each attempt; redeliver; a test event."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.targets import Targets
 from hub.core.errors import not_found
 from hub.db.webhook_models import WebhookSubscription
 from hub.integrations import catalog, deliveries, service, subscriptions
@@ -65,6 +66,7 @@ async def list_all(call: Call) -> shapes.Subscriptions:
 )  # fmt: skip
 async def create(call: Call, body: shapes.NewSubscription) -> Reply[shapes.SubscriptionCreated]:
     hub = call.hub
+    await subscriptions.check_target(body.url, Targets.of(hub.settings.outgoing))
     async with hub.db.writer() as session:
         made = await subscriptions.create(
             session, call.principal.agent_id, body.name, body.url, body.events, hub.clock.now()
@@ -93,6 +95,7 @@ async def change(
     call: Call, path: shapes.SubscriptionId, body: shapes.SubscriptionChange
 ) -> shapes.Subscription:
     hub = call.hub
+    await subscriptions.check_target(body.url, Targets.of(hub.settings.outgoing))
     async with hub.db.writer() as session:
         found = await _subscription(session, path.id)
         await subscriptions.change(
@@ -101,6 +104,28 @@ async def change(
         )  # fmt: skip
         await session.commit()
         return shown(found)
+
+
+@endpoint(
+    "DELETE",
+    f"{BASE}/{{id}}",
+    Doc(TAG, "Delete a subscription with its delivery log", "adminDeleteWebhook",
+        requires=ADMINS, errors=(401, 403, 404),
+        description="Deliveries still owed are dropped (none is sent or retried); the "
+        "delivery log goes with it. The audit log keeps what was deleted."),
+)  # fmt: skip
+async def delete(call: Call, path: shapes.SubscriptionId) -> shapes.SubscriptionDeleted:
+    hub = call.hub
+    async with hub.db.writer() as session:
+        found = await _subscription(session, path.id)
+        removed = await subscriptions.remove(
+            session, call.principal.agent_id, found, hub.clock.now()
+        )
+        await session.commit()
+    return shapes.SubscriptionDeleted(
+        id=path.id, name=removed.name, pending_dropped=removed.pending,
+        deliveries_removed=removed.logged,
+    )  # fmt: skip
 
 
 @endpoint(
@@ -159,4 +184,6 @@ async def test(call: Call, path: shapes.SubscriptionId) -> Reply[shapes.Delivery
     return Reply(answer, 202)
 
 
-ENDPOINTS: tuple[Endpoint, ...] = (events, list_all, create, change, delivery_log, redeliver, test)
+ENDPOINTS: tuple[Endpoint, ...] = (
+    events, list_all, create, change, delete, delivery_log, redeliver, test
+)  # fmt: skip

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from hub.bots import handoff, registry, texts, wire
 from hub.bots.figures import bot_figures
 from hub.bots.service import BotService
+from hub.bots.targets import Targets
+from hub.config.settings import Settings
 from hub.core.authz import visible_conversation
 from hub.core.errors import forbidden, not_found, unauthorized
 from hub.db.bots_models import Bot, BotDelivery
@@ -47,6 +49,14 @@ def service_of(call: Call) -> BotService:
     return plugin
 
 
+async def _refuse_target(found: dict[str, str], url: str | None, settings: Settings) -> None:
+    """A URL to a non-public address is refused beside the URL (hub/bots/targets.py)."""
+    if "url" not in found:
+        problem = await Targets.of(settings.outgoing).refusal(url)
+        if problem is not None:
+            found["url"] = problem
+
+
 @endpoint(
     "POST",
     "/api/v1/bots",
@@ -57,6 +67,7 @@ def service_of(call: Call) -> BotService:
 async def create_bot(call: Call, body: shapes.NewBot) -> Reply[BotCreated]:
     settings = call.hub.settings
     found = registry.problems(body.kind, body.model_dump(), settings.channels, settings.calendars)
+    await _refuse_target(found, body.url, settings)
     if found:
         raise texts.bad_fields(found)
     async with call.hub.db.writer() as session:
@@ -89,6 +100,7 @@ async def change_bot(call: Call, path: BotId, body: BotChange) -> BotShown:
     changes = body.model_dump(exclude_none=True)
     settings = call.hub.settings
     found = registry.problems("", changes, settings.channels, settings.calendars)
+    await _refuse_target(found, body.url, settings)
     if found:
         raise texts.bad_fields(found)
     async with call.hub.db.writer() as session:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hub.bots import registry
+from hub.bots.targets import Targets
 from hub.config.settings import Settings
 from hub.web.api.models.bots import BotChange, NewBot
 from hub.web.requests import whole_number
@@ -72,6 +73,18 @@ def read(posted: dict[str, str], settings: Settings, kind: str | None) -> Read:
             kind or fields["kind"], fields, settings.channels, settings.calendars
         )
     return Read(fields, shown, errors)
+
+
+async def refuse_target(read: Read, settings: Settings) -> Read:
+    """The form with its URL refused when it points at a non-public address (a name is
+    resolved: hub/bots/targets.py); unchanged when it has other problems already."""
+    url = read.fields.get("url")
+    if read.errors or not isinstance(url, str):
+        return read
+    problem = await Targets.of(settings.outgoing).refusal(url.strip())
+    if problem is None:
+        return read
+    return Read(read.fields, read.shown, {"url": problem})
 
 
 def blank() -> dict[str, Any]:

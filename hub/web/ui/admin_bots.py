@@ -104,7 +104,9 @@ async def bot_page(
 async def create(request: web.Request) -> web.StreamResponse:
     viewer = admin(request)
     hub = hub_of(request)
-    read = form.read(await posted(request), hub.settings, None)
+    read = await form.refuse_target(
+        form.read(await posted(request), hub.settings, None), hub.settings
+    )
     if read.errors:
         return await bots_page(request, shown=read.shown, errors=read.errors, status=422)
     async with hub.db.writer() as session:
@@ -126,11 +128,15 @@ async def save(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
     bot_id = path_id(request, "bot")
     values = await posted(request)
+    # the URL's name is resolved before the write transaction (hub/bots/targets.py)
+    refused = await form.refuse_target(form.Read({"url": values.get("url")}, {}, {}), hub.settings)
     async with hub.db.writer() as session:
         bot = await session.get(Bot, bot_id, with_for_update=True)
         if bot is None:
             raise not_found("bot", bot_id)
         read = form.read(values, hub.settings, bot.kind)
+        if not read.errors and refused.errors:
+            read = form.Read(read.fields, read.shown, refused.errors)
         if read.errors:
             await session.rollback()
             return await bot_page(request, bot_id, shown=read.shown, errors=read.errors, status=422)

@@ -1,7 +1,8 @@
 """The admin console's webhook pages (admins only): every subscription with its health, a form
 to subscribe a URL (the signing secret is shown on the answer to that form, once), and per
-subscription its events, enable / disable, a test event and the delivery log with redeliver.
-A refused change is shown beside its field, with nothing saved."""
+subscription its events, enable / disable, a test event, the delivery log with redeliver, and
+delete (after a page that says what goes with it). A refused change is shown beside its field,
+with nothing saved."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bots.targets import Targets
 from hub.core.errors import ApiError, not_found
 from hub.db.webhook_models import WebhookSubscription
 from hub.integrations import catalog, deliveries, service, subscriptions, texts
@@ -64,6 +66,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     name, url, events = text(posted, "name", 200), text(posted, "url", 1000), _events(posted)
     form: dict[str, object] = {"name": name, "url": url, "events": events}
     try:
+        await subscriptions.check_target(url, Targets.of(hub.settings.outgoing))
         async with hub.db.writer() as session:
             made = await subscriptions.create(
                 session, viewer.agent_id, name, url, events, hub.clock.now()
@@ -119,6 +122,10 @@ async def save(request: web.Request) -> web.StreamResponse:
     action = text(posted, "action", 20)
     notice = "webhook_saved"
     try:
+        if action not in ("enable", "disable", "test"):
+            await subscriptions.check_target(
+                text(posted, "url", 1000), Targets.of(hub.settings.outgoing)
+            )
         async with hub.db.writer() as session:
             found = await _locked(session, ident)
             now = hub.clock.now()
@@ -164,9 +171,37 @@ async def redeliver(request: web.Request) -> web.StreamResponse:
     see_other(f"{BASE}/{ident}", "webhook_redelivered")
 
 
+async def delete_page(request: web.Request) -> web.Response:
+    """What deleting takes with it, and the button that does it."""
+    admin(request)
+    hub = hub_of(request)
+    ident = path_id(request, "webhook subscription")
+    async with hub.db.reader() as session:
+        subscription = await session.get(WebhookSubscription, ident)
+        if subscription is None:
+            raise not_found("webhook subscription", ident)
+        logged, pending = await subscriptions.log_size(session, ident)
+    return page(
+        request, "ui/admin/webhook_delete.html", s=subscription, logged=logged, pending=pending
+    )
+
+
+async def delete(request: web.Request) -> web.StreamResponse:
+    viewer = admin(request)
+    hub = hub_of(request)
+    ident = path_id(request, "webhook subscription")
+    async with hub.db.writer() as session:
+        found = await _locked(session, ident)
+        await subscriptions.remove(session, viewer.agent_id, found, hub.clock.now())
+        await session.commit()
+    see_other(BASE, "webhook_deleted")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(BASE, list_page)
     router.add_post(BASE, create)
     router.add_get(BASE + "/{id}", detail_page)
     router.add_post(BASE + "/{id}", save)
     router.add_post(BASE + "/{id}/deliveries/{delivery}/redeliver", redeliver)
+    router.add_get(BASE + "/{id}/delete", delete_page)
+    router.add_post(BASE + "/{id}/delete", delete)

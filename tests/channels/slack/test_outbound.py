@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -164,6 +165,41 @@ async def test_reply_with_a_file_is_uploaded_into_the_thread(
     assert post.params["thread_ts"] == "1596183880.004200"
 
 
+async def test_a_reply_whose_file_fails_is_resumed_by_the_hub_without_posting_twice(
+    sl: Desk, fake_slack: FakeSlack
+) -> None:
+    """The text went out, the file's upload failed: the hub keeps the part delivered on the
+    message (as for Telegram), so the retry, even by another process after a crash, uploads
+    the file and does not post the text again."""
+    _, token = await sl.agent("lead@example.com", role=Role.SUPERVISOR)
+    conversation = await _conversation(sl, _in_thread("Ev-resume", "1596183999.000400"))
+    form = aiohttp.FormData()
+    form.add_field("file", PDF, filename="invoice.pdf", content_type="application/pdf")
+    uploaded = await sl.client.post("/api/v1/uploads", data=form, headers=auth(token))
+    file_id = (await uploaded.json())["id"]
+    fake_slack.fail(500, methods=("files.getUploadURLExternal",))
+    response = await sl.client.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        json={"text": "Your invoice", "attachments": [file_id]},
+        headers=auth(token),
+    )
+    assert response.status == 201, await response.text()
+    reply: int = (await response.json())["id"]
+
+    async def sent() -> bool:
+        return (await _state(sl, reply)).delivery_state == "sent"
+
+    await eventually(sent, what="the reply sent after the retry")
+    [post] = fake_slack.posted()  # the text once
+    assert post.params["text"].startswith("Your invoice")
+    assert len(fake_slack.called("files.getUploadURLExternal")) == 2  # refused, then done
+    message = await _state(sl, reply)
+    [text_key, file_key] = message.raw["delivered_parts"]
+    assert text_key.startswith("C111:") and ":file:" not in text_key
+    assert file_key == f"C111:file:{asked_file_id(fake_slack)}"
+    assert message.external_id == text_key
+
+
 def asked_file_id(fake: FakeSlack) -> str:
     [upload] = fake.uploads.values()
     return upload.file_id
@@ -181,7 +217,9 @@ async def test_file_upload_rate_limit_is_honoured_without_posting_twice(
         limited = await channel.send(message)
         assert not limited.ok and limited.retry_after == 1
         assert "429" in (limited.error or "")
-        delivered = await channel.send(message)  # the outbox tries again
+        assert len(limited.delivered) == 1  # the text went: the hub keeps it on the message
+        # the outbox tries again, handing back the parts delivered so far
+        delivered = await channel.send(replace(message, delivered=limited.delivered))
         assert delivered.ok, delivered
         assert len(fake_slack.posted()) == 1  # the text went once
         refused, asked = fake_slack.called("files.getUploadURLExternal")

@@ -96,3 +96,38 @@ async def test_a_row_sealed_under_another_secret_key_is_left_out(make_desk: Make
     await desk.hub.settings_store.refresh(desk.hub.db)
     assert not await accepts(desk, NEW, 1)
     assert await accepts(desk, FILE_TOKEN, 2)
+
+
+OLD_KEY = "demo-secret-change-me-0123456789abcdef"  # the example config's secret_key
+NEW_KEY = "a-new-secret-key-after-rotation-9876543210"
+
+
+async def test_after_secret_key_changes_the_old_key_keeps_secrets_readable_until_resealed(
+    make_desk: MakeDesk,
+) -> None:
+    """An operator changes secret_key and lists the old one in previous_secret_keys: the
+    channel keeps the token an admin replaced; the next save seals every secret under the new
+    key, after which the old key can go. Without the old key listed the token is unreadable."""
+    before = await make_desk()
+    _, admin = await before.agent("admin@example.com", role=Role.ADMIN)
+    replaced = await before.client.put(
+        "/api/v1/admin/channels/api/secrets/token", json={"value": NEW}, headers=auth(admin)
+    )
+    assert replaced.status == 200
+
+    forgotten = await make_desk(secret_key=NEW_KEY)  # the old key dropped too soon
+    assert not await accepts(forgotten, NEW, 1) and await accepts(forgotten, FILE_TOKEN, 2)
+
+    rotated = await make_desk(secret_key=NEW_KEY, previous_secret_keys=[OLD_KEY])
+    assert await accepts(rotated, NEW, 3)
+    _, admin = await rotated.agent("admin2@example.com", role=Role.ADMIN)
+    saved = await rotated.client.put(
+        "/api/v1/admin/channels/mail/secrets/smtp_password",
+        json={"value": "mail-password-2"},
+        headers=auth(admin),
+    )
+    assert saved.status == 200
+
+    after = await make_desk(secret_key=NEW_KEY)  # the old key is no longer needed
+    assert await accepts(after, NEW, 4)
+    assert not await accepts(after, FILE_TOKEN, 5)

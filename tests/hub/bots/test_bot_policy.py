@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub.db.inbox_models import Event
+from hub.db.models import Message
 from tests.hub.bots.conftest import register
 from tests.hub.bots.test_handoff import state_of
 from tests.support.desk import Desk, MakeDesk, auth
@@ -92,6 +93,37 @@ async def test_a_resolved_conversation_comes_back_to_the_bot_when_the_customer_w
         "message.created",
     ]
     assert fake_bot.events("message.created")[-1]["message"]["text"] == "where is my parcel?"
+    assert (await handoff_events(desk))[-1]["reason"] == "resolved"
+
+
+async def test_the_bot_gets_a_resolved_conversation_back_whatever_its_timeline_says(
+    make_desk: MakeDesk, fake_bot: FakeBot
+) -> None:
+    """The handback follows the status change itself: a timeline worded otherwise (another
+    language, a new wording) changes nothing."""
+    desk = await make_desk()
+    _, agent = await desk.agent("agent@example.com")
+    await register(
+        desk, name="helper", kind="webhook", url=fake_bot.url("/events"), channels=["api"],
+        handback_on_resolve=True,
+    )  # fmt: skip
+    opened = await desk.customer_writes("talk to a person please", thread_key="chat-9")
+    conversation_id = opened.conversation_id
+    base = f"/api/v1/conversations/{conversation_id}"
+    await desk.client.post(f"{base}/messages", json={"text": "Hi!"}, headers=auth(agent))
+
+    resolved = await desk.client.patch(base, json={"status": "resolved"}, headers=auth(agent))
+    assert resolved.status == 200, await resolved.text()
+    async with desk.db.writer() as session:  # the timeline shown in German
+        await session.execute(
+            update(Message)
+            .where(Message.conversation_id == conversation_id, Message.direction == "event")
+            .values(text="Status geändert")
+        )
+        await session.commit()
+    await desk.customer_writes("where is my parcel?", thread_key="chat-9")
+    await desk.run_jobs()
+    assert (await state_of(desk, conversation_id)).state == "bot"
     assert (await handoff_events(desk))[-1]["reason"] == "resolved"
 
 

@@ -68,6 +68,13 @@ class Subscriptions(Answer):
     items: list[Subscription]
 
 
+class SubscriptionDeleted(Answer):
+    id: int
+    name: str
+    pending_dropped: int = Field(description="deliveries still owed: none of them is sent")
+    deliveries_removed: int = Field(description="deliveries deleted with the log, sent or not")
+
+
 class EventKind(Answer):
     name: str
     description: str
