@@ -148,31 +148,3 @@ def reseal(
         if progress is not None:
             progress(label, outcome)
     return done
-    current, keyring = _fernet(secret_key), _keyring(secret_key, previous)
-    for channel, fields in stored.items():
-        if not isinstance(fields, Mapping):
-            continue
-        for name, value in fields.items():
-            if not isinstance(value, str):
-                continue
-            label, outcome = f"{channel}.{name}", "re-sealed under the current secret_key"
-            if not is_sealed(value):
-                value = PREFIX + current.encrypt(value.encode()).decode()
-                done.resealed.append(label)
-            else:
-                token = value.removeprefix(PREFIX).encode()
-                try:
-                    current.decrypt(token)
-                    done.current.append(label)
-                    outcome = "already under the current secret_key"
-                except InvalidToken:
-                    try:
-                        value = PREFIX + keyring.rotate(token).decode()
-                        done.resealed.append(label)
-                    except InvalidToken:
-                        done.unreadable.append(label)
-                        outcome = "UNREADABLE under every key: kept; replace it in the console"
-            done.value.setdefault(channel, {})[name] = value
-            if progress is not None:
-                progress(label, outcome)
-    return done
