@@ -246,14 +246,16 @@ async def _consent(session: AsyncSession, now: datetime) -> None:
 
 
 async def _delivered(session: AsyncSession, conversation_ids: list[int]) -> None:
-    """The demo's acknowledgements and replies count as delivered: nothing is sent for them."""
+    """The demo's acknowledgements and replies count as delivered: nothing is sent for them.
+    The outbox rows are written before their messages, in the order the outbox's own sender
+    writes them, so a mail being sent meanwhile makes this wait, not deadlock."""
     outbound = select(Message.id).where(
         Message.direction == Direction.OUTBOUND, Message.conversation_id.in_(conversation_ids)
     )
+    sent = select(OutboxItem.id).where(OutboxItem.message_id.in_(outbound))
+    await session.execute(update(OutboxItem).where(OutboxItem.id.in_(sent)).values(state="sent"))
     await session.execute(
         update(Message)
         .where(Message.id.in_(outbound), Message.delivery_state != DeliveryState.SENT)
         .values(delivery_state=DeliveryState.SENT)
     )
-    sent = select(OutboxItem.id).where(OutboxItem.message_id.in_(outbound))
-    await session.execute(update(OutboxItem).where(OutboxItem.id.in_(sent)).values(state="sent"))
