@@ -108,7 +108,8 @@ async def settled(hub: Hub) -> dict[str, list[tuple[Any, ...]]]:
             )
         return pending == 0
 
-    await eventually(idle, what="outbox idle")
+    # Generous: on a loaded CI machine a pass can take seconds; a stuck outbox still fails.
+    await eventually(idle, timeout=30.0, what="outbox idle")
     return await db_state(hub)
 
 
