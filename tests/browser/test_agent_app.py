@@ -14,6 +14,7 @@ from sqlalchemy import select
 from channels.base import InboundRequest
 from hub.db.models import Conversation, Message, Role
 from tests.browser.conftest import artifact, signed_in_page
+from tests.support.agent_api import settled
 from tests.support.desk import Desk
 from tests.support.forms import submit
 from tests.support.recorder import HttpRecorder
@@ -122,6 +123,7 @@ async def test_hostile_email_runs_nothing_and_holds_remote_images(
         )
         [inbound] = desk.hub.channels["mail"].parse(InboundRequest(body=mail.as_bytes()))
         result = await desk.hub.ingestor.submit(inbound)
+        await settled(desk.hub)  # the acknowledgement is sent: no refresh replaces the frame
 
         page = await signed_in_page(desk, browser, "sue@example.com")
         dialogs: list[str] = []
@@ -139,8 +141,15 @@ async def test_hostile_email_runs_nothing_and_holds_remote_images(
         )
         # The mail's own document has loaded (and would have fetched its images by now); the
         # page's live stream stays open, so "network idle" may never come.
-        handle = await frame_element.element_handle()
-        mail_document = await handle.content_frame()
+        # A live refresh (the acknowledgement's delivery state) replaces the thread's markup, and
+        # an element handle taken before it points at a detached frame: take a fresh one.
+        mail_document = None
+        for _ in range(50):
+            handle = await frame_element.element_handle()
+            mail_document = await handle.content_frame()
+            if mail_document is not None:
+                break
+            await asyncio.sleep(0.1)
         assert mail_document is not None
         await mail_document.wait_for_load_state("load")
         title = await page.title()
