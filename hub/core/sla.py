@@ -10,7 +10,7 @@ it with what they know, the monitor after every recompute."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -244,7 +244,24 @@ def recompute(clock: SlaClock, policy: SlaPolicy, settings: Settings) -> None:
         if running and clock.awaiting_since is not None
         else None
     )
+    clock.alert_at = next_alert(clock, policy)
     clock.dirty = False
+
+
+def next_alert(
+    clock: SlaClock, policy: SlaPolicy, after: datetime | None = None
+) -> datetime | None:
+    """When the SLA sweep next has something to do for the clock: the earliest warning or
+    breach time (later than ``after``, the sweep's last look, when given)."""
+    warn = timedelta(minutes=policy.warn_before_minutes)
+    times = [
+        moment
+        for due in due_times(clock).values()
+        if due is not None
+        for moment in (due - warn, due)
+        if after is None or moment > after
+    ]
+    return min(times, default=None)
 
 
 def due_times(clock: SlaClock) -> dict[str, datetime | None]:

@@ -47,7 +47,10 @@ class SlaClock(Base):
     from them with the policy's calendar; ``dirty`` asks for the due times to be recomputed."""
 
     __tablename__ = "sla_clocks"
-    __table_args__ = (Index("ix_sla_clocks_dirty", "dirty"),)
+    __table_args__ = (
+        Index("ix_sla_clocks_dirty", "dirty"),
+        Index("ix_sla_clocks_alert_at", "alert_at"),
+    )
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
     policy: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime]
@@ -59,6 +62,9 @@ class SlaClock(Base):
     next_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
     dirty: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The next time the sweep has something to do (a warning or breach not yet recorded);
+    # None when nothing is due. Set with the due times and after each look by the sweep.
+    alert_at: Mapped[datetime | None]
 
 
 class SlaEvent(Base):

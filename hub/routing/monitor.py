@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,6 @@ from hub.platform.jobs import JobHandler, Outcome, enqueue
 from hub.reports.record import Reports
 from hub.routing.assignment import drain_queue, offline_assignments, reassign
 
-LOOKAHEAD = timedelta(days=1)  # no policy warns earlier than this before a due time
 NOTICE_JOB = "sla_notice"
 
 
@@ -64,23 +63,22 @@ class Monitor:
 
     async def sla(self, session: AsyncSession, now: datetime) -> None:
         await self.recompute(session, now)
-        horizon = now + LOOKAHEAD
+        # Only the clocks with a warning or breach to record by now (an index): a backlog of
+        # open conversations costs nothing until one of them is due.
         due = (
             await session.scalars(
                 select(SlaClock)
-                .where(
-                    or_(
-                        SlaClock.first_due_at <= horizon,
-                        SlaClock.next_due_at <= horizon,
-                        SlaClock.resolution_due_at <= horizon,
-                    )
-                )
+                .where(SlaClock.alert_at <= now)
+                .order_by(SlaClock.alert_at)
                 .limit(1000)
             )
         ).all()
+        if not due:
+            return
         await lock_conversations(session, [clock.conversation_id for clock in due])
         for clock in due:
             policy = sla.policy_named(self.settings, clock.policy)
+            clock.alert_at = None if policy is None else sla.next_alert(clock, policy, now)
             if policy is None:
                 continue
             for metric, due_at in sla.due_times(clock).items():
