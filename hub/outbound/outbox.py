@@ -97,6 +97,7 @@ class Dispatcher:
             lease_seconds=settings.lease_seconds,
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
+            carry=("message_id", "channel"),
         )
         self.in_order = InOrder()  # one conversation's messages leave in order
         # The grace lets the batch under way finish, so what it sent is recorded as sent and
@@ -119,8 +120,9 @@ class Dispatcher:
         """Claim due items and attempt each once; returns how many were attempted."""
         return await self.queue.run_batch(self)
 
-    async def _outbound(self, session: AsyncSession, message: Message) -> OutboundMessage:
-        identity = await session.get(Identity, message.identity_id) if message.identity_id else None
+    async def _outbound(
+        self, session: AsyncSession, message: Message, identity: Identity | None
+    ) -> OutboundMessage:
         author = (
             await session.get(Agent, message.author_agent_id) if message.author_agent_id else None
         )
@@ -159,21 +161,28 @@ class Dispatcher:
     async def prepare(self, claim: Claim) -> DeliveryResult:
         async with self.in_order.reading():
             async with self.db.reader() as session:
-                item = await session.get(OutboxItem, claim.key)
-                message = await session.get(Message, item.message_id) if item else None
-                if item is None or message is None:
+                found = (
+                    await session.execute(
+                        select(Message, Identity)
+                        .outerjoin(Identity, Identity.id == Message.identity_id)
+                        .where(Message.id == claim.carried["message_id"])
+                    )
+                ).first()
+                if found is None:
                     return DeliveryResult.failed("the message no longer exists", permanent=True)
-                outbound = await self._outbound(session, message)
+                message, identity = found
+                outbound = await self._outbound(session, message, identity)
             conversation_id = message.conversation_id
             before, mine = self.in_order.place(conversation_id)
+        name = str(claim.carried["channel"])
         async with self.in_order.turn(conversation_id, before, mine):
-            channel = self.channels.get(item.channel)
+            channel = self.channels.get(name)
             if channel is None:
-                return DeliveryResult.failed(f"channel {item.channel} is not configured")
+                return DeliveryResult.failed(f"channel {name} is not configured")
             try:
                 return await channel.send(outbound)
             except Exception as exc:
-                log.exception("channel %s raised while sending", item.channel)
+                log.exception("channel %s raised while sending", name)
                 return DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
 
     async def apply(

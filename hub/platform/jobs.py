@@ -175,6 +175,7 @@ class JobRunner:
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
             carry=CARRIED,
+            after_record=after_commit,
         )
         self._jobs = _Jobs(db, handlers)
         self._pass = asyncio.Lock()
@@ -211,8 +212,8 @@ class JobRunner:
                 self._sweeps_asked = False
                 self._swept_at = asyncio.get_running_loop().time()
                 await self._sweep()
-            ran = await self.queue.drain(self._jobs)
-            if self.after_commit is not None and (ran or sweeps):
+            ran = await self.queue.drain(self._jobs)  # wakes after_commit per commit of jobs
+            if self.after_commit is not None and sweeps:
                 self.after_commit()
             return ran
 

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -133,9 +133,11 @@ class WorkQueue(Generic[Row]):
         batch_size: int,
         concurrency: int = 1,
         carry: Sequence[str] = (),
+        after_record: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.carry = tuple(carry)
+        self.after_record = after_record  # called after each commit of outcomes
         self.model = model
         self.clock = clock
         self.policy = policy
@@ -163,7 +165,13 @@ class WorkQueue(Generic[Row]):
             .order_by(model.next_attempt_at, self.key)
             .limit(limit or self.batch_size)
         )
-        if not self.db.is_sqlite:
+        if self.db.is_sqlite:
+            # One writer at a time on SQLite: look with a reader first, and take the write
+            # lock only when something is due (most wake-ups of most queues find nothing).
+            async with self.db.reader() as session:
+                if await session.scalar(due.limit(1)) is None:
+                    return []
+        else:
             due = due.with_for_update(skip_locked=True)
         lost = model.locked_until.is_not(None)
         claiming = (
@@ -330,6 +338,8 @@ class WorkQueue(Generic[Row]):
                 while not finished.empty():
                     done.append(finished.get_nowait())
                 await self._record_patiently(handler, done)
+                if self.after_record is not None:
+                    self.after_record()  # what the outcomes queued (a reply) goes out now
                 outstanding.difference_update((claim.token, claim.key) for claim, _ in done)
                 left -= len(done)
         finally:

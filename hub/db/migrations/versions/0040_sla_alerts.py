@@ -17,6 +17,7 @@ revision = "0040_sla_alerts"
 down_revision = "0005_routing"
 branch_labels = None
 depends_on = None
+DUE_COLUMNS = ("first_due_at", "next_due_at", "resolution_due_at")
 
 
 def upgrade() -> None:
@@ -24,11 +25,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("alert_at", hub.db.base.UTCDateTime(timezone=True)))
     op.create_index("ix_sla_clocks_alert_at", "sla_clocks", ["alert_at"])
     # Every clock with a due time is looked at once more by the sweep, which then keeps it.
+    clocks = sa.table(
+        "sla_clocks",
+        sa.column("dirty", sa.Boolean()),
+        *(sa.column(name, sa.DateTime()) for name in DUE_COLUMNS),
+    )
     op.execute(
-        "UPDATE sla_clocks SET dirty = "
-        + ("1" if op.get_bind().dialect.name == "sqlite" else "true")
-        + " WHERE first_due_at IS NOT NULL OR next_due_at IS NOT NULL"
-        " OR resolution_due_at IS NOT NULL"
+        clocks.update()
+        .where(sa.or_(*(clocks.c[name].is_not(None) for name in DUE_COLUMNS)))
+        .values(dirty=True)
     )
 
 
