@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import BaseModel, ConfigDict
 
 from channels.base import IdentityKind
@@ -26,3 +28,8 @@ class ChannelConfig(BaseModel):
     def delivery_problem(self) -> str | None:
         """Why this channel cannot deliver anything as configured ("has no …"), else None."""
         return None
+
+    def outgoing_urls(self) -> Mapping[str, str]:
+        """The URLs this channel makes requests to, by setting (the hub checks them against
+        its ``[outgoing]`` policy at start-up)."""
+        return {}

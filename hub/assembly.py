@@ -23,7 +23,6 @@ from hub.admin.settings_store import SettingsStore, settings_worker
 from hub.admin.staff_mail import StaffMailer
 from hub.agent.snooze import Snoozer
 from hub.bots.service import RegisteredBots
-from hub.bots.targets import Targets
 from hub.campaigns.intake import OptOutIntake
 from hub.campaigns.replies import ReplyLinker
 from hub.campaigns.sender import CampaignSender
@@ -44,6 +43,7 @@ from hub.platform.events import EventBus
 from hub.platform.metrics import Metrics
 from hub.platform.migrate import upgrade, upgrade_async
 from hub.platform.supervisor import Supervisor
+from hub.platform.targets import Targets, configured_refusals
 from hub.reports.presence_tracker import PresenceTracker
 from hub.reports.record import Reports
 from hub.routing.hooks import ingest_hooks
@@ -139,7 +139,12 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     events = EventBus(db, clock)
 
     bots = RegisteredBots(settings, db, clock)
-    webhooks = Webhooks(db, clock, settings.webhooks, Targets.of(settings.outgoing))
+    targets = Targets.of(settings.outgoing)
+    webhooks = Webhooks(db, clock, settings.webhooks, targets)
+    for channel in channels.values():  # adapters that make HTTP requests connect through it
+        use = getattr(channel, "use_socket_factory", None)
+        if use is not None:
+            use(targets.socket_for)
 
     def committed() -> None:
         """New rows to send and events to show: wake the outbox and the live streams now (and
@@ -251,6 +256,8 @@ async def assemble(
             log.warning("stored settings not read, the database cannot be reached: %s", exc)
         if start_workers:
             await _ensure_teams(hub)
+            for problem in await configured_refusals(settings, Targets.of(settings.outgoing)):
+                log.warning("outgoing requests refused, fix the config: %s", problem)
             listeners = settings.operations.listeners  # one process of several runs these
             if hub.capture is not None and listeners:
                 await _start(stack, hub.capture)

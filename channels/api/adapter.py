@@ -1,5 +1,7 @@
 """The API channel: systems post customer messages as JSON; agent replies go back as HMAC-signed
-JSON to the channel's callback URL."""
+JSON to the channel's callback URL, over connections the hub's injected socket factory opens
+(channels/outgoing.py): a callback to an address the hub may not reach fails for good, naming
+the address."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 import aiohttp
 from pydantic import Field, ValidationInfo, field_validator
 
-from channels import strict_json
+from channels import outgoing, strict_json
 from channels.base import (
     ChannelRejected,
     DeliveryResult,
@@ -59,6 +61,9 @@ class ApiChannelConfig(ChannelConfig):
 
     def delivery_problem(self) -> str | None:
         return None if self.callback_url else "has no callback_url to post replies to"
+
+    def outgoing_urls(self) -> Mapping[str, str]:
+        return {"callback_url": self.callback_url} if self.callback_url else {}
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -113,6 +118,11 @@ class ApiChannel:
         self.name = name
         self.config = config
         self._session: aiohttp.ClientSession | None = None
+        self._socket_factory: outgoing.SocketFactory | None = None
+
+    def use_socket_factory(self, factory: outgoing.SocketFactory) -> None:
+        """Open every callback connection through ``factory`` (the hub's outgoing check)."""
+        self._socket_factory = factory
 
     def authorize(self, headers: Mapping[str, str]) -> None:
         """Check the bearer token; the web layer calls this before it reads the body, so a
@@ -220,12 +230,14 @@ class ApiChannel:
                     return DeliveryResult.failed(error, retry_after=delay)
                 return DeliveryResult.failed(error, permanent=True)
         except (aiohttp.ClientError, TimeoutError) as exc:
+            refused = outgoing.refusal(exc)
+            if refused is not None:  # the same address on every try
+                return DeliveryResult.failed(f"callback not sent: {refused}", permanent=True)
             return DeliveryResult.failed(f"callback unreachable: {exc or type(exc).__name__}")
 
     async def start(self) -> None:
         if self._session is None:
-            timeout = aiohttp.ClientTimeout(total=self.config.timeout_seconds)
-            self._session = aiohttp.ClientSession(timeout=timeout)
+            self._session = outgoing.session(self.config.timeout_seconds, self._socket_factory)
 
     async def stop(self) -> None:
         if self._session is not None:

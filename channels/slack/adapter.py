@@ -1,6 +1,9 @@
 """The Slack channel: Events API in (see inbound.py), button presses in (actions.py), replies
 out with chat.postMessage into the customer's thread (a bot's buttons and cards as Block Kit,
-blocks.py), paced to Slack's per-channel limit and its ``Retry-After``."""
+blocks.py), paced to Slack's per-channel limit and its ``Retry-After``. Every request (the Web
+API at ``base_url``, file downloads and uploads) goes over one session whose connections the
+hub's injected socket factory opens (channels/outgoing.py): an address the hub may not reach
+fails for good, naming the address."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels import outgoing
 from channels.base import (
     Attachment,
     DeliveryResult,
@@ -48,6 +52,14 @@ def retry_after(headers: Mapping[str, str], default: float = 1.0) -> float:
         return default
 
 
+def _unreachable(exc: BaseException) -> FetchFailed:
+    """A file fetch that did not reach Slack; final when the hub refused the address."""
+    refused = outgoing.refusal(exc)
+    if refused is not None:
+        return FetchFailed(f"Slack not reached: {refused}", permanent=True)
+    return FetchFailed(f"Slack unreachable: {exc or type(exc).__name__}")
+
+
 class SlackChannel:
     def __init__(self, name: str, config: SlackChannelConfig) -> None:
         self.name = name
@@ -61,6 +73,11 @@ class SlackChannel:
         self.pacer = Pacer(config.messages_per_second)
         self._thread_lookup: ThreadLookup | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._socket_factory: outgoing.SocketFactory | None = None
+
+    def use_socket_factory(self, factory: outgoing.SocketFactory) -> None:
+        """Open every connection to Slack through ``factory`` (the hub's outgoing check)."""
+        self._socket_factory = factory
 
     def use_thread_lookup(self, lookup: ThreadLookup) -> None:
         self._thread_lookup = lookup
@@ -89,6 +106,7 @@ class SlackChannel:
         files = [a for a in message.attachments if a.content is not None]
         if not message.has_content():
             return DeliveryResult.failed("nothing to send: empty text", permanent=True)
+        await self.start()  # the client's requests go over this session only
         channel, thread_ts = await self._target(message)
         slot = self.pacer.reserve(
             channel, self.config.channel_interval_seconds, self.config.max_pacing_wait_seconds
@@ -113,8 +131,13 @@ class SlackChannel:
         except SlackApiError as exc:
             return self._failure(channel, exc, tuple(done))
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            refused = outgoing.refusal(exc)
             return DeliveryResult.failed(
-                f"Slack unreachable: {exc or type(exc).__name__}", delivered=tuple(done)
+                f"Slack not reached: {refused}"
+                if refused
+                else f"Slack unreachable: {exc or type(exc).__name__}",
+                permanent=refused is not None,
+                delivered=tuple(done),
             )
         # The posted text (or the first file of a reply of files alone) stands for the message.
         return DeliveryResult.sent(done[0] if done else None, delivered=tuple(done))
@@ -172,6 +195,7 @@ class SlackChannel:
     async def fetch_file(self, file_ref: str, max_bytes: int) -> FetchedFile:
         """A file a customer shared: files.info (its size checked against ``max_bytes``), then
         ``url_private_download`` with the bot token as Bearer."""
+        await self.start()
         try:
             info = await self.client.files_info(file=file_ref)
         except SlackApiError as exc:
@@ -182,7 +206,7 @@ class SlackChannel:
                 retry_after=failure.retry_after,
             ) from None
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-            raise FetchFailed(f"Slack unreachable: {exc or type(exc).__name__}") from None
+            raise _unreachable(exc) from None
         found = info.get("file")
         found = found if isinstance(found, dict) else {}
         size = found.get("size")
@@ -218,7 +242,7 @@ class SlackChannel:
                     )
                 content = await read_capped(response, max_bytes)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise FetchFailed(f"Slack unreachable: {exc or type(exc).__name__}") from None
+            raise _unreachable(exc) from None
         return FetchedFile(content, mimetype or None)
 
     def _failure(
@@ -241,9 +265,7 @@ class SlackChannel:
 
     async def start(self) -> None:
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds)
-            )
+            self._session = outgoing.session(self.config.timeout_seconds, self._socket_factory)
             self.client.session = self._session
 
     async def stop(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import Field
 
 from channels.base import IdentityKind
@@ -30,3 +32,6 @@ class SlackChannelConfig(ChannelConfig):
 
     def recipient_kind(self) -> IdentityKind:
         return IdentityKind.SLACK
+
+    def outgoing_urls(self) -> Mapping[str, str]:
+        return {"base_url": self.base_url}

@@ -2,7 +2,7 @@
 are: no routes here). One pooled session per hub process keeps connections to the bots open
 (keep-alive) between events; the hub opens it on the first delivery and closes it when it
 stops. The bot's own time is measured around the request alone. Every connection is opened
-through ``Targets`` (hub/bots/targets.py): a non-public address is refused as it is connected
+through ``Targets`` (hub/platform/targets.py): a non-public address is refused as it is connected
 to, whatever the URL's name resolved to."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from hub.bots.targets import Refused, Targets
+from channels.outgoing import refusal
+from hub.platform.targets import Targets
 
 MAX_ANSWER = 256 * 1024
 # A connection a bot left idle this long is not used again (many servers close theirs after a
@@ -77,9 +78,7 @@ class BotClient:
         except TimeoutError:
             return Answer(None, b"", f"no answer within {timeout_ms} ms", True, _since(started))
         except aiohttp.ClientError as exc:
-            refused = getattr(exc, "os_error", None)
-            error = str(refused) if isinstance(refused, Refused) else None
-            error = error or f"unreachable: {exc or type(exc).__name__}"
+            error = refusal(exc) or f"unreachable: {exc or type(exc).__name__}"
             return Answer(None, b"", error, False, _since(started))
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.bots import handoff, progress, rendering, schedule, signing, texts, wire
 from hub.bots.book import BotBook
 from hub.bots.client import Answer, BotClient
-from hub.bots.targets import Targets
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
 from hub.core.tickets import reply_subject
@@ -32,6 +31,7 @@ from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
 from hub.platform.queue import RetryLater
+from hub.platform.targets import Targets
 from hub.routing.engine import RoutingEngine
 
 CUSTOMER_EVENTS = ("message.created", "button.pressed")

@@ -15,7 +15,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.bots import client, signing
-from hub.bots.targets import Targets
 from hub.config.integrations import WebhookSettings
 from hub.core.audit import record_change
 from hub.core.notices import notify
@@ -26,6 +25,7 @@ from hub.integrations.catalog import PING
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.queue import Claim, Failure
+from hub.platform.targets import Targets
 
 DELIVERY = "X-Relaydesk-Delivery"
 EVENT = "X-Relaydesk-Event"

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots.targets import Targets
 from hub.config.integrations import WebhookSettings
 from hub.core.audit import record_change
 from hub.db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -26,6 +25,7 @@ from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.queue import PENDING, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
+from hub.platform.targets import Targets
 
 PRUNE_EVERY_SECONDS = 3600.0
 

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots.targets import Targets
 from hub.core.audit import record_change
 from hub.db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from hub.integrations import texts
@@ -24,6 +23,7 @@ from hub.integrations.catalog import EVENTS
 from hub.integrations.fanout import latest_event_id
 from hub.integrations.sender import disable
 from hub.platform.queue import PENDING
+from hub.platform.targets import Targets
 
 AREA = "webhooks"
 

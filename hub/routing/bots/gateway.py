@@ -17,6 +17,7 @@ from hub.db.models import Conversation, Customer, Message
 from hub.db.routing_models import ConversationRouting, Job
 from hub.outbound.automated import AutomatedSender, Purpose, Text
 from hub.platform.jobs import JobHandler, JobView, Outcome, enqueue
+from hub.platform.targets import Targets
 from hub.routing.assignment import assign_or_queue
 from hub.routing.bots.connector import BotConnector, BotReply
 from hub.routing.bots.faq import FaqBot
@@ -50,8 +51,10 @@ class BotGateway:
         self.settings = settings
         self.sender = sender
         self.faq = FaqBot(settings.bots.faq)
+        targets = Targets.of(settings.outgoing)
         self.connectors = {
-            name: BotConnector(name, config) for name, config in settings.bots.connectors.items()
+            name: BotConnector(name, config, targets)
+            for name, config in settings.bots.connectors.items()
         }
 
     def bot_for_channel(self, channel: str) -> str | None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots.targets import Targets
 from hub.core.errors import not_found
 from hub.db.webhook_models import WebhookSubscription
 from hub.integrations import catalog, deliveries, service, subscriptions
 from hub.integrations.deliveries import Logged
+from hub.platform.targets import Targets
 from hub.web.api.admin_agents import ADMINS, CHANGE_ERRORS
 from hub.web.api.edge import Call, Doc, Endpoint, Reply, endpoint
 from hub.web.api.models import webhooks as shapes

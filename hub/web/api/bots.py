@@ -11,12 +11,12 @@ from sqlalchemy import select
 from hub.bots import handoff, registry, texts, wire
 from hub.bots.figures import bot_figures
 from hub.bots.service import BotService
-from hub.bots.targets import Targets
 from hub.config.settings import Settings
 from hub.core.authz import visible_conversation
 from hub.core.errors import forbidden, not_found, unauthorized
 from hub.db.bots_models import Bot, BotDelivery
 from hub.db.models import Conversation, Role
+from hub.platform.targets import Targets
 from hub.web.api.edge import Call, Doc, Endpoint, Reply, Requires, endpoint
 from hub.web.api.models import bots as shapes
 from hub.web.api.models.bots import (
@@ -50,7 +50,7 @@ def service_of(call: Call) -> BotService:
 
 
 async def _refuse_target(found: dict[str, str], url: str | None, settings: Settings) -> None:
-    """A URL to a non-public address is refused beside the URL (hub/bots/targets.py)."""
+    """A URL to a non-public address is refused beside the URL (hub/platform/targets.py)."""
     if "url" not in found:
         problem = await Targets.of(settings.outgoing).refusal(url)
         if problem is not None:

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hub.bots import registry
-from hub.bots.targets import Targets
 from hub.config.settings import Settings
+from hub.platform.targets import Targets
 from hub.web.api.models.bots import BotChange, NewBot
 from hub.web.requests import whole_number
 
@@ -77,7 +77,7 @@ def read(posted: dict[str, str], settings: Settings, kind: str | None) -> Read:
 
 async def refuse_target(read: Read, settings: Settings) -> Read:
     """The form with its URL refused when it points at a non-public address (a name is
-    resolved: hub/bots/targets.py); unchanged when it has other problems already."""
+    resolved: hub/platform/targets.py); unchanged when it has other problems already."""
     url = read.fields.get("url")
     if read.errors or not isinstance(url, str):
         return read

@@ -128,7 +128,7 @@ async def save(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
     bot_id = path_id(request, "bot")
     values = await posted(request)
-    # the URL's name is resolved before the write transaction (hub/bots/targets.py)
+    # the URL's name is resolved before the write transaction (hub/platform/targets.py)
     refused = await form.refuse_target(form.Read({"url": values.get("url")}, {}, {}), hub.settings)
     async with hub.db.writer() as session:
         bot = await session.get(Bot, bot_id, with_for_update=True)

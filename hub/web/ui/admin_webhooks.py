@@ -10,10 +10,10 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bots.targets import Targets
 from hub.core.errors import ApiError, not_found
 from hub.db.webhook_models import WebhookSubscription
 from hub.integrations import catalog, deliveries, service, subscriptions, texts
+from hub.platform.targets import Targets
 from hub.web.keys import hub_of
 from hub.web.requests import path_id
 from hub.web.ui.admin_people import Posted, admin, text

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
+from ipaddress import ip_network
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from channels.base import (
     OutboundMessage,
     Party,
 )
+from hub.platform.targets import Targets
 from tests.support.recorder import HttpRecorder
 
 TOKEN = "inbound-token-0123456789"
@@ -205,6 +207,34 @@ async def test_send_to_an_unreachable_callback_is_retryable(receiver: HttpRecord
         await sender.stop()
     assert not result.ok and not result.permanent
     assert result.error is not None and result.error.startswith("callback unreachable")
+
+
+@pytest.mark.parametrize(
+    ("targets", "delivered"),
+    [
+        (Targets(), False),  # production: public addresses only
+        (Targets(allowed=(ip_network("127.0.0.0/8"),)), True),
+        (Targets(allow_private=True), True),
+    ],
+)
+async def test_the_hubs_socket_factory_decides_where_callbacks_go(
+    receiver: HttpRecorder, targets: Targets, delivered: bool
+) -> None:
+    """The hub hands the channel its outgoing check: a callback on a refused address fails for
+    good naming it, and nothing reaches the address; an allowed network is reached."""
+    sender = channel(callback_url=receiver.url("/hook"))
+    sender.use_socket_factory(targets.socket_for)
+    try:
+        result = await sender.send(OUTBOUND)
+    finally:
+        await sender.stop()
+    assert result.ok is delivered and len(receiver.requests) == int(delivered)
+    if not delivered:
+        assert result.permanent
+        assert result.error == (
+            "callback not sent: refused to connect: 127.0.0.1 is a loopback address "
+            "(see outgoing.allowed_networks)"
+        )
 
 
 async def test_send_without_a_callback_fails_for_good() -> None:

@@ -4,6 +4,7 @@ webhook) gets the customer's messages, its replies are relayed, and it can hand 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -124,3 +125,30 @@ async def test_external_bot_relays_replies_and_hands_over(
     await desk.customer_writes("thanks")
     await desk.run_jobs()
     assert len(rasa.received) == 2  # the person has it now
+
+
+async def test_an_external_bot_on_a_loopback_address_is_not_called(
+    make_desk: MakeDesk, rasa: FakeRasa, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With outgoing requests kept to public addresses (production), a connector configured at
+    127.0.0.1 is refused: the hub warns at start, the bot gets nothing, and the conversation
+    goes to a person at once with the refusal as the reason (no retries)."""
+    connector = {"url": rasa.url(), "channels": ["api"]}
+    with caplog.at_level(logging.WARNING):
+        desk = await make_desk(
+            **{"bots.connectors.rasa": connector, "outgoing.allow_private_targets": False}
+        )
+    agent_id, token = await desk.agent("agent@example.com")
+    said = "bots.connectors.rasa.url: 127.0.0.1 is a loopback address: not allowed"
+    assert any(said in record.getMessage() for record in caplog.records)
+    opened = await desk.customer_writes("hello bot")
+    await desk.run_jobs()
+    assert rasa.received == []
+    assert (await desk.conversation(opened.conversation_id)).assignee_id == agent_id
+    timeline = await desk.client.get(
+        f"/api/v1/conversations/{opened.conversation_id}/messages", headers=auth(token)
+    )
+    events = [m["text"] for m in (await timeline.json())["items"] if m["direction"] == "event"]
+    refused = "refused to connect: 127.0.0.1 is a loopback address"
+    assert any(f"Bot rasa handed over: bot not called: {refused}" in e for e in events), events
+    assert any(refused in record.getMessage() for record in caplog.records)

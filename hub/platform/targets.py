@@ -16,21 +16,18 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
+from channels.outgoing import AddrInfo, Refused
 from hub.config.outgoing import OutgoingSettings
+from hub.config.settings import Settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 RESOLVE_SECONDS = 2.0
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 HOW_TO_ALLOW = "outgoing.allowed_networks"
-AddrInfo = tuple[int | socket.AddressFamily, int | socket.SocketKind, int, str, tuple[Any, ...]]
-
-
-class Refused(OSError):
-    """A connection to a non-public address was refused (the message names it)."""
+__all__ = ["Refused", "Targets", "kind_of"]
 
 
 def _embedded(ip: Address) -> Address:
@@ -123,6 +120,27 @@ class Targets:
             if why is not None:
                 return f"{host} resolves to {why[0]}, {why[1]}: not allowed ({HOW_TO_ALLOW})"
         return None
+
+
+def configured_urls(settings: Settings) -> dict[str, str]:
+    """The URLs the config file tells the hub to make requests to, by setting: external bot
+    connectors, API channel callbacks, the Slack API base URL."""
+    found = {f"bots.connectors.{name}.url": c.url for name, c in settings.bots.connectors.items()}
+    for name, config in settings.channels.items():
+        for key, url in config.outgoing_urls().items():
+            found[f"channels.{name}.{key}"] = url
+    return found
+
+
+async def configured_refusals(settings: Settings, targets: Targets) -> list[str]:
+    """One line per configured URL the hub will not connect to ("channels.api.callback_url:
+    10.0.0.5 is a private address: not allowed (outgoing.allowed_networks)"); names are
+    resolved at once, each briefly."""
+    urls = configured_urls(settings)
+    if targets.allow_private or not urls:
+        return []
+    problems = await asyncio.gather(*(targets.refusal(url) for url in urls.values()))
+    return [f"{key}: {why}" for key, why in zip(urls, problems, strict=True) if why]
 
 
 def _is_address(host: str) -> bool:
