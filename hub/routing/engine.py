@@ -25,7 +25,7 @@ from hub.platform.clock import Clock
 from hub.reports.record import Reports
 from hub.routing import csat
 from hub.routing.acknowledgements import Acknowledgements
-from hub.routing.assignment import assign_or_queue
+from hub.routing.assignment import assign_or_queue, expect_cursors
 from hub.routing.bots.gateway import BotGateway, BotPlugin
 from hub.routing.rules import Actions, Facts
 from hub.routing.rules_store import RuleStore, versions
@@ -152,6 +152,8 @@ class RoutingEngine:
             # no report clock started: spam never counts
             return actions
         if bot is None:
+            # Every team this batch may move the cursor of is locked with the first move.
+            expect_cursors(session, slugs=ruleset.cursor_teams)
             await assign_or_queue(
                 session, conversation, routing, now, sticky_fallback=self.fallback, batch=True
             )
