@@ -28,7 +28,7 @@ from hub.routing.acknowledgements import Acknowledgements
 from hub.routing.assignment import assign_or_queue, expect_cursors
 from hub.routing.bots.gateway import BotGateway, BotPlugin
 from hub.routing.rules import Actions, Facts
-from hub.routing.rules_store import RuleStore, versions
+from hub.routing.rules_store import RuleStore, bots_enabled, versions
 
 
 class RoutingEngine:
@@ -138,8 +138,10 @@ class RoutingEngine:
         if not actions.spam:
             self._start_sla(session, conversation, customer, actions, now)
         plugin = None if bot is not None or actions.spam else self.plugin
-        if plugin is not None and await plugin.claim(
-            session, conversation, routing, actions.team, now
+        if (
+            plugin is not None
+            and await bots_enabled(session)  # none enabled: no need to read them
+            and await plugin.claim(session, conversation, routing, actions.team, now)
         ):
             bot = routing.bot
         if actions.rule is not None:
