@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.db.email_models import ConversationMerge
-from hub.db.models import Conversation, ConversationStatus, Identity, Message, Ticket
+from hub.db.models import Conversation, ConversationStatus, Message, Ticket
 from hub.email.store import details_of
 
 SUBJECT_WINDOW = timedelta(days=30)
@@ -220,9 +220,9 @@ async def _by_token_or_reference(
 
 
 async def _by_ticket(
-    session: AsyncSession, numbers: tuple[int, ...], customer_id: int
+    session: AsyncSession, numbers: tuple[int, ...], customer_id: int | None
 ) -> Conversation | None:
-    if not numbers:
+    if not numbers or customer_id is None:
         return None
     return await session.scalar(
         select(Conversation)
@@ -262,19 +262,14 @@ def _matches(conversation: Conversation, customer_id: int, since: datetime) -> b
 
 
 async def _by_subject(
-    session: AsyncSession, subject: str, customer_id: int, now: datetime
+    session: AsyncSession, subject: str, customer_id: int | None, now: datetime
 ) -> Conversation | None:
     """The customer's most recent active conversation with this subject. Read without
     flushing the batch: the rows found are checked again as this transaction left them, and
-    conversations it opened or changed and has not written yet are checked in the session.
-    Only a new sender's identity is written first."""
+    conversations it opened or changed and has not written yet are checked in the session."""
     wanted = normalized_subject(subject)
-    if len(wanted) < 4:
+    if len(wanted) < 4 or customer_id is None:
         return None
-    if any(isinstance(item, Identity) for item in session.new):
-        # A sender new to this batch: the conversation the pipeline may open next takes the
-        # identity's id, which it has only once written (as the former flushing read did).
-        await session.flush()
     since = now - SUBJECT_WINDOW
     params = {"customer": customer_id, "since": since, "pattern": _like_part(wanted[:60])}
     with session.no_autoflush:
@@ -295,9 +290,11 @@ async def _by_subject(
 
 
 async def email_conversation(
-    session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
+    session: AsyncSession, inbound: InboundMessage, customer_id: int | None, now: datetime
 ) -> Conversation | None:
     """The conversation a mail joins, or None (a new one; also None for other channels).
+    ``customer_id`` is None for a sender this transaction is creating: no conversation is
+    theirs yet, so only tokens and references can lead to one.
 
     Nothing here flushes the batch (that would write each mail of a group commit on its
     own). Tokens and references are asked for all mails arriving together at the first

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Select,
+    CompoundSelect,
+    Integer,
     and_,
     bindparam,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,12 +41,25 @@ from hub.inbound.hooks import IngestHooks
 from hub.inbound.results import IngestResult, Pending
 
 ConversationKey = tuple[int, str, str | None]
+_MESSAGE_ROW, _SENDER_ROW = 0, 1
 
 
+# The duplicates and the senders are read in one statement, a UNION ALL of rows of one shape:
+# (way, channel or kind, external id or address, message or identity id, conversation or
+# customer id, name, merged into, tier, customer id of the message).
 _EXISTING = select(
-    Message.channel, Message.external_id, Message.id, Message.conversation_id, Message.customer_id
+    literal_column(str(_MESSAGE_ROW), Integer).label("way"),
+    Message.channel,
+    Message.external_id,
+    Message.id,
+    Message.conversation_id,
+    null(),
+    null(),
+    null(),
+    Message.customer_id,
 )
 _SENDERS = select(
+    literal_column(str(_SENDER_ROW), Integer),
     Identity.kind,
     Identity.address,
     Identity.id,
@@ -50,6 +67,7 @@ _SENDERS = select(
     Customer.name,
     Customer.merged_into_id,
     Customer.tier,
+    null(),
 ).join(Customer, Customer.id == Identity.customer_id)
 _KNOWN = (
     select(
@@ -79,31 +97,49 @@ _KNOWN_ACTIVE = _KNOWN.where(_ACTIVE)
 _KNOWN_ACTIVE_OR_KEY = _KNOWN.where(
     or_(_ACTIVE, Conversation.thread_key.in_(bindparam("keys", expanding=True)))
 )
-_FIRST: BindParameter[str] = bindparam("first")
-_SECONDS: BindParameter[list[str]] = bindparam("seconds", expanding=True)
-_EXISTING_ONE = _EXISTING.where(Message.channel == _FIRST, Message.external_id.in_(_SECONDS))
-_SENDERS_ONE = _SENDERS.where(Identity.kind == _FIRST, Identity.address.in_(_SECONDS))
-_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
+_CHANNEL: BindParameter[str] = bindparam("channel")
+_EXTERNAL_IDS: BindParameter[list[str]] = bindparam("external_ids", expanding=True)
+_KIND: BindParameter[str] = bindparam("kind")
+_ADDRESSES: BindParameter[list[str]] = bindparam("addresses", expanding=True)
+_EXISTING_AND_SENDERS_ONE: CompoundSelect[*tuple[Any, ...]] = union_all(
+    _EXISTING.where(Message.channel == _CHANNEL, Message.external_id.in_(_EXTERNAL_IDS)),
+    _SENDERS.where(Identity.kind == _KIND, Identity.address.in_(_ADDRESSES)),
+)
 
 
-def _pairs_in(
-    prebuilt: _S,
-    base: _S,
-    first: InstrumentedAttribute[str],
-    second: InstrumentedAttribute[Any],
-    pairs: Iterable[tuple[str, str]],
-) -> tuple[_S, dict[str, Any]]:
-    """``base`` where ``(first, second) IN pairs``, written as ``first = ? AND second IN (...)``
-    per first value: SQLite scans the whole table for a row-value IN, but uses the index for
-    this. The usual single first value uses the prebuilt statement."""
+def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for one, two in pairs:
         grouped.setdefault(one, []).append(two)
-    if len(grouped) == 1:
-        ((one, twos),) = grouped.items()
-        return prebuilt, {"first": one, "seconds": twos}
-    where = or_(*(and_(first == one, second.in_(twos)) for one, twos in grouped.items()))
-    return base.where(where), {}
+    return grouped
+
+
+def _pairs_in(
+    first: InstrumentedAttribute[str],
+    second: InstrumentedAttribute[Any],
+    grouped: dict[str, list[str]],
+) -> ColumnElement[bool]:
+    """``(first, second) IN pairs``, written as ``first = ? AND second IN (...)`` per first
+    value: SQLite scans the whole table for a row-value IN, but uses the index for this."""
+    return or_(*(and_(first == one, second.in_(twos)) for one, twos in grouped.items()))
+
+
+def _existing_and_senders(
+    messages: Sequence[InboundMessage],
+) -> tuple[CompoundSelect[*tuple[Any, ...]], dict[str, Any]]:
+    """The statement reading the batch's duplicates and senders, and its parameters; the
+    prebuilt one when the batch comes from one channel and one kind of sender (the usual)."""
+    ids = _grouped((m.channel, m.external_id) for m in messages)
+    addresses = _grouped((m.sender.kind.value, m.sender.address) for m in messages)
+    if len(ids) == 1 and len(addresses) == 1:
+        ((channel, external_ids),) = ids.items()
+        ((kind, known),) = addresses.items()
+        params = {"channel": channel, "external_ids": external_ids}
+        return _EXISTING_AND_SENDERS_ONE, {**params, "kind": kind, "addresses": known}
+    return union_all(
+        _EXISTING.where(_pairs_in(Message.channel, Message.external_id, ids)),
+        _SENDERS.where(_pairs_in(Identity.kind, Identity.address, addresses)),
+    ), {}
 
 
 @dataclass(slots=True)
@@ -157,24 +193,20 @@ class BatchContext:
     ) -> BatchContext:
         context = cls(hooks, prefetched=True)
         connection = session.connection()
-        pairs = {(m.channel, m.external_id) for m in messages}
-        query, params = _pairs_in(
-            _EXISTING_ONE, _EXISTING, Message.channel, Message.external_id, pairs
-        )
-        rows = connection.execute(query, params)
-        for channel, external_id, message_id, conversation_id, customer_id in rows:
-            context.existing[(channel, external_id or "")] = IngestResult(
-                MessageId(message_id),
-                ConversationId(conversation_id),
-                CustomerId(customer_id),
-                True,
-                quiet=True,
-            )
-        senders = {(m.sender.kind.value, m.sender.address) for m in messages}
-        by_sender, params = _pairs_in(
-            _SENDERS_ONE, _SENDERS, Identity.kind, Identity.address, senders
-        )
-        found = connection.execute(by_sender, params)
+        query, params = _existing_and_senders(messages)
+        found = []
+        for way, *row in connection.execute(query, params):
+            if way == _MESSAGE_ROW:
+                channel, external_id, message_id, conversation_id, *_, customer_id = row
+                context.existing[(channel, external_id or "")] = IngestResult(
+                    MessageId(message_id),
+                    ConversationId(conversation_id),
+                    CustomerId(customer_id),
+                    True,
+                    quiet=True,
+                )
+            else:
+                found.append(row[:7])
         merged = False
         for kind, address, identity_id, customer_id, name, merged_into, tier in found:
             context.present.add((kind, address))

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import JSON, Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -31,6 +31,28 @@ from hub.db.routing_models import SlaClock
 from hub.reports.clocks import RememberingCalendar, complete, new_fact
 from hub.reports.facts import contribute
 from hub.reports.rollup import CountSink, DbSink, Sink, Slice, insert_into, table_of
+
+
+def _states_with_tags(aggregate: str) -> Select[ReportConversation, list[str] | None]:
+    """Report states with each conversation's tags (a JSON list; NULL or [] for none),
+    locked in id order; ``aggregate`` is the dialect's JSON list aggregate."""
+    tags = (
+        select(getattr(func, aggregate)(ConversationTag.tag, type_=JSON))
+        .where(ConversationTag.conversation_id == ReportConversation.conversation_id)
+        .scalar_subquery()
+    )
+    return (
+        select(ReportConversation, tags)
+        .order_by(ReportConversation.conversation_id)
+        .with_for_update()
+    )
+
+
+# Built once: building and hashing a statement costs more than running it.
+_STATES_WITH_TAGS = {
+    "postgresql": _states_with_tags("json_agg"),
+    "sqlite": _states_with_tags("json_group_array"),
+}
 
 CLOCKS = ("first_response", "reply")
 SLA_METRICS = ("first_response", "resolution")
@@ -157,13 +179,13 @@ class Reports:
         if not arrivals:
             return
         sink = CountSink(session)
-        # Slices first: their select flushes what is pending, the new states after it go in
-        # whole with the facts.
+        # The states' select (with the tags) first: it flushes what is pending, the new states
+        # after it go in whole with the facts.
         opened = {arrival.conversation.id for arrival in arrivals if arrival.new}
         conversations = [arrival.conversation for arrival in arrivals]
         tiers = {a.conversation.customer_id: a.tier for a in arrivals if a.tier is not None}
-        slices = await self._slices(session, conversations, opened, tiers)
-        states = await self._states(session, arrivals)
+        states, tags = await self._states(session, arrivals)
+        slices = await self._slices(session, conversations, opened, tiers, tags)
         facts: list[dict[str, Any]] = []
         for arrival in arrivals:
             conversation, at = arrival.conversation, arrival.at
@@ -186,20 +208,21 @@ class Reports:
 
     async def _states(
         self, session: AsyncSession, arrivals: Sequence[Arrival]
-    ) -> dict[int, ReportConversation]:
-        """The arrivals' conversations' report states, locked (in id order); a conversation
-        without one gets a new one."""
+    ) -> tuple[dict[int, ReportConversation], dict[int, list[str]]]:
+        """The arrivals' conversations' report states, locked (in id order), and the tags of
+        those that had one, in one select; a conversation without one gets a new one."""
         new = {a.conversation.id for a in arrivals if a.new}
         wanted = sorted({a.conversation.id for a in arrivals} - new)
         states: dict[int, ReportConversation] = {}
+        tags: dict[int, list[str]] = {}
         if wanted:
-            found = await session.scalars(
-                select(ReportConversation)
-                .where(ReportConversation.conversation_id.in_(wanted))
-                .order_by(ReportConversation.conversation_id)
-                .with_for_update()
+            query = _STATES_WITH_TAGS[session.get_bind().dialect.name]
+            found = await session.execute(
+                query.where(ReportConversation.conversation_id.in_(wanted))
             )
-            states = {state.conversation_id: state for state in found}
+            for state, listed in found:
+                states[state.conversation_id] = state
+                tags[state.conversation_id] = listed or []
         for arrival in arrivals:
             conversation_id = arrival.conversation.id
             if conversation_id not in states:
@@ -212,7 +235,7 @@ class Reports:
                 )
                 session.add(state)
                 states[conversation_id] = state
-        return states
+        return states, tags
 
     async def _slices(
         self,
@@ -220,11 +243,12 @@ class Reports:
         conversations: Sequence[Conversational],
         opened: set[int],
         known: dict[int, str],
+        known_tags: dict[int, list[str]],
     ) -> dict[int, Slice]:
         """Each conversation's slice (its assignee's): tiers of customers neither ``known``
-        (customer id: tier) nor loaded in this session and every tag, in one select each.
-        Conversations ``opened`` in this transaction have no tags (agents tag them once they
-        see them): theirs are not read."""
+        (customer id: tier) nor loaded in this session, and tags not ``known_tags``, in one
+        select each. Conversations ``opened`` in this transaction have no tags (agents tag
+        them once they see them): theirs are not read."""
         tiers: dict[int, str] = dict(known)
         for conversation in conversations:
             loaded = session.identity_map.get(identity_key(Customer, conversation.customer_id))
@@ -236,8 +260,10 @@ class Reports:
                 select(Customer.id, Customer.tier).where(Customer.id.in_(sorted(missing)))
             )
             tiers.update({customer_id: tier for customer_id, tier in found})
-        ids = sorted({conversation.id for conversation in conversations} - opened)
-        tags: dict[int, list[str]] = {}
+        ids = sorted(
+            {conversation.id for conversation in conversations} - opened - known_tags.keys()
+        )
+        tags: dict[int, list[str]] = dict(known_tags)
         if ids:
             for conversation_id, tag in await session.execute(
                 select(ConversationTag.conversation_id, ConversationTag.tag).where(

@@ -8,7 +8,10 @@ answer in time loses the conversation to the next candidate.
 An ingest batch routes many new conversations in one transaction: there (``batch=True``) a team's
 candidates are read once and kept up to date as the batch takes capacity (an agent whose
 reservation fails is dropped), and the round-robin cursor, locked and moved by this transaction,
-is read once."""
+is read once. A transaction locks the cursors of every team it may move (``expect_cursors``)
+at its first move, in one statement in id order: two batches that assign in several teams, in
+different orders, then never wait on each other's team rows in a cycle (a deadlock on
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -16,17 +19,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.conversations import ACTIVE, assign, log_event, reserve_capacity
 from hub.core.transaction_memo import memo
 from hub.db.models import Agent, AgentTeam, Conversation, ConversationStatus, Presence, Team
 from hub.db.routing_models import ConversationRouting
+from hub.routing.rules import CURSOR_STRATEGIES
 
 STRATEGIES = ("round_robin", "least_loaded", "skills", "sticky", "none")
 _POOLS = "assignment_pools"  # team id -> {agent id: Candidate}, for the transaction
 _CURSORS = "round_robin_cursors"  # team id -> cursor, for the transaction
+_EXPECTED = "cursor_teams"  # (team slugs, team ids) the transaction may move the cursor of
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +102,39 @@ def least_loaded(pool: list[Candidate]) -> list[int]:
     return [c.id for c in sorted(pool, key=lambda c: (c.load, c.open_count, c.id))]
 
 
-async def _round_robin(session: AsyncSession, team_id: int, pool: list[Candidate]) -> list[int]:
+def expect_cursors(
+    session: AsyncSession, *, slugs: Collection[str] = (), team_ids: Collection[int] = ()
+) -> None:
+    """Teams whose round-robin cursor this transaction may move: the first move locks them
+    all. Say so before the first assignment; a team named later is locked on its own."""
+    expected: tuple[set[str], set[int]] = memo(session).setdefault(_EXPECTED, (set(), set()))
+    expected[0].update(slugs)
+    expected[1].update(team_ids)
+
+
+async def _cursor(session: AsyncSession, team_id: int) -> int:
+    """The team's cursor, locked for the transaction; the first call reads (and locks) every
+    expected team's with it, in id order."""
     cursors: dict[int, int] = memo(session).setdefault(_CURSORS, {})
-    cursor = cursors.get(team_id)
-    if cursor is None:  # read once per transaction: the lock (or SQLite's) keeps it ours
-        query = select(Team.rr_cursor).where(Team.id == team_id)
+    if team_id not in cursors:
+        slugs, ids = memo(session).get(_EXPECTED, ((), ()))
+        query = (
+            select(Team.id, Team.rr_cursor)
+            .where(or_(Team.id.in_({team_id, *ids}), Team.slug.in_(slugs)))
+            .order_by(Team.id)
+        )
         if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()  # one cursor move at a time across processes
-        cursor = cursors[team_id] = await session.scalar(query) or 0
+            # One cursor move at a time across processes. FOR NO KEY UPDATE, as the UPDATE of
+            # the cursor locks: FOR UPDATE would wait for (and deadlock with) the key-share
+            # locks of rows that refer to the team (a conversation routed to it, its events).
+            query = query.with_for_update(key_share=True)
+        for found, cursor in await session.execute(query):
+            cursors.setdefault(found, cursor or 0)
+    return cursors[team_id]
+
+
+async def _round_robin(session: AsyncSession, team_id: int, pool: list[Candidate]) -> list[int]:
+    cursor = await _cursor(session, team_id)  # locked: it stays ours until the commit
     ids = [c.id for c in pool]
     return [a for a in ids if a > cursor] + [a for a in ids if a <= cursor]
 
@@ -150,6 +180,8 @@ async def try_assign(
     pool = await candidates(session, conversation.team_id, exclude, batch=batch)
     if not pool:
         return None
+    if routing.strategy in CURSOR_STRATEGIES:
+        await _cursor(session, conversation.team_id)  # the team's lock before any agent's
     order = await order_for(
         session, conversation, routing.strategy, routing.skills, pool, sticky_fallback
     )
@@ -157,7 +189,7 @@ async def try_assign(
         taken = await reserve_capacity(session, agent_id)
         _reserved(session, agent_id, taken)
         if taken:
-            if routing.strategy in ("round_robin", "sticky"):
+            if routing.strategy in CURSOR_STRATEGIES:
                 memo(session).setdefault(_CURSORS, {})[conversation.team_id] = agent_id
                 await session.execute(
                     update(Team)
@@ -216,6 +248,12 @@ async def drain_queue(
             .limit(limit)
         )
     ).all()
+    expect_cursors(
+        session,
+        team_ids={
+            c.team_id for r, c in rows if c.team_id is not None and r.strategy in CURSOR_STRATEGIES
+        },
+    )
     done: list[tuple[int, int]] = []
     exhausted: set[tuple[int | None, frozenset[str]]] = set()
     for routing, conversation in rows:

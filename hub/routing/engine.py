@@ -25,10 +25,10 @@ from hub.platform.clock import Clock
 from hub.reports.record import Reports
 from hub.routing import csat
 from hub.routing.acknowledgements import Acknowledgements
-from hub.routing.assignment import assign_or_queue
+from hub.routing.assignment import assign_or_queue, expect_cursors
 from hub.routing.bots.gateway import BotGateway, BotPlugin
 from hub.routing.rules import Actions, Facts
-from hub.routing.rules_store import RuleStore, versions
+from hub.routing.rules_store import RuleStore, bots_enabled, versions
 
 
 class RoutingEngine:
@@ -138,8 +138,10 @@ class RoutingEngine:
         if not actions.spam:
             self._start_sla(session, conversation, customer, actions, now)
         plugin = None if bot is not None or actions.spam else self.plugin
-        if plugin is not None and await plugin.claim(
-            session, conversation, routing, actions.team, now
+        if (
+            plugin is not None
+            and await bots_enabled(session)  # none enabled: no need to read them
+            and await plugin.claim(session, conversation, routing, actions.team, now)
         ):
             bot = routing.bot
         if actions.rule is not None:
@@ -152,6 +154,8 @@ class RoutingEngine:
             # no report clock started: spam never counts
             return actions
         if bot is None:
+            # Every team this batch may move the cursor of is locked with the first move.
+            expect_cursors(session, slugs=ruleset.cursor_teams)
             await assign_or_queue(
                 session, conversation, routing, now, sticky_fallback=self.fallback, batch=True
             )

@@ -134,11 +134,19 @@ class CompiledRule:
         return None
 
 
+CURSOR_STRATEGIES = ("round_robin", "sticky")  # the strategies that move a team's cursor
+
+
 class RuleSet:
     def __init__(self, settings: RoutingSettings, rules: tuple[RoutingRule, ...]) -> None:
         self.settings = settings
         self.rules = rules
         self.compiled = [CompiledRule(i, rule, settings) for i, rule in enumerate(rules)]
+        # The teams whose round-robin cursor a decision of this ruleset may move.
+        moving = [r for r in rules if not r.spam and self._strategy(r) in CURSOR_STRATEGIES]
+        self.cursor_teams = frozenset(r.team or settings.default_team for r in moving) | (
+            {settings.default_team} if self._strategy(None) in CURSOR_STRATEGIES else set()
+        )
 
     def decide(self, facts: Facts) -> Actions:
         intents = Intents(facts.text)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.config.settings import RoutingRule, Settings
 from hub.core.staff import ensure_team
 from hub.core.transaction_memo import memo
+from hub.db.bots_models import Bot
 from hub.db.models import Counter, Team
 from hub.db.routing_models import RoutingRuleset
 from hub.outbound.templates import GENERATION_COUNTER, note_generation
@@ -119,12 +120,13 @@ class RuleStore:
 
 
 _VERSIONS = "routing_versions"
+_BOTS = "bots_enabled"
 
 
 async def versions(session: AsyncSession) -> tuple[int | None, int | None]:
     """The saved ruleset's version (None: the config file's rules) and the newest team's id
     (None: no team), read once per transaction; the templates' counter read with them is
-    handed to the template renderer."""
+    handed to the template renderer, and whether any bot is enabled kept for ``bots_enabled``."""
     remembered = memo(session)
     found: tuple[int | None, int | None] | None = remembered.get(_VERSIONS)
     if found is None:
@@ -138,9 +140,19 @@ async def versions(session: AsyncSession) -> tuple[int | None, int | None]:
                     select(Counter.value)
                     .where(Counter.name == GENERATION_COUNTER)
                     .scalar_subquery(),
+                    select(func.count(Bot.id)).where(Bot.enabled.is_(True)).scalar_subquery(),
                 )
             )
         ).one()
         found = remembered[_VERSIONS] = (row[0], row[1])
         note_generation(session, row[2])
+        remembered[_BOTS] = row[3] > 0
     return found
+
+
+async def bots_enabled(session: AsyncSession) -> bool:
+    """Whether any bot is enabled, read with the versions (once per transaction): with none,
+    a new conversation need not read the bots to find one that takes it."""
+    await versions(session)
+    enabled: bool = memo(session)[_BOTS]
+    return enabled

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from tests.support.desk import Desk, MakeDesk
 
-NEW_CONVERSATION = (23, 3)  # statements (BEGIN included on SQLite), flushes
-FOLLOW_UP = (13, 0)
+NEW_CONVERSATION = (20, 3)  # statements (BEGIN included on SQLite), flushes
+FOLLOW_UP = (11, 0)
 
 
 @dataclass
