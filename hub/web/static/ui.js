@@ -24,7 +24,10 @@
   /* Notices fade out; the notice leaves the address bar so a reload does not repeat it. */
   const toast = $("[data-toast]");
   if (toast) {
-    setTimeout(() => toast.classList.add("gone"), 3000);
+    setTimeout(() => {
+      toast.classList.add("gone");
+      toast.inert = true; /* no longer reachable by keyboard or screen readers */
+    }, 3000);
     setTimeout(() => toast.remove(), 3600);
     const url = new URL(location.href);
     if (url.searchParams.has("notice")) {
@@ -137,14 +140,20 @@
     const key = event.kind + ":" + event.conversation_id + ":" + (event.message_id || event.text);
     if (!text || announced.has(key)) return;
     announced.add(key);
-    const box = document.createElement("a");
+    /* The live region holds the link: a link given the role "status" loses its name. */
+    const box = document.createElement("div");
     box.className = "toast";
     box.setAttribute("role", event.notice === "sla_breach" ? "alert" : "status");
-    box.href = "/ui/conversations/" + event.conversation_id;
     box.dataset.notice = event.notice || "mention";
-    box.textContent = text;
+    const link = document.createElement("a");
+    link.href = "/ui/conversations/" + event.conversation_id;
+    link.textContent = text;
+    box.append(link);
     document.body.append(box);
-    setTimeout(() => box.classList.add("gone"), 8000);
+    setTimeout(() => {
+      box.classList.add("gone");
+      box.inert = true; /* no longer reachable by keyboard or screen readers */
+    }, 8000);
     setTimeout(() => box.remove(), 8600);
   }
 
