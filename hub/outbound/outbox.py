@@ -5,6 +5,7 @@ known, so agents see queued, retrying, sent or failed (and why)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -37,6 +38,7 @@ from hub.db.models import (
 )
 from hub.outbound import parts
 from hub.outbound.in_order import InOrder
+from hub.platform.claimed_on_write import ClaimedOnWrite
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import publish
@@ -100,6 +102,18 @@ class Dispatcher:
             carry=("message_id", "channel"),
         )
         self.in_order = InOrder()  # one conversation's messages leave in order
+        # While the worker runs, a message queued in this process is leased to it in the same
+        # INSERT and sent right after the commit, with no claim of its own.
+        self.written = ClaimedOnWrite(
+            db,
+            OutboxItem,
+            clock,
+            lease_seconds=settings.lease_seconds,
+            carry=self.queue.carry,
+            ready=self.worker_wake,
+        )
+        self._look = True  # the next step looks for due rows (woken by wake(), or the poll)
+        self._looked_at = 0.0
         # The grace lets the batch under way finish, so what it sent is recorded as sent and
         # not sent again after a restart.
         self.worker = Worker(
@@ -107,18 +121,48 @@ class Dispatcher:
             self._step,
             idle_seconds=settings.poll_seconds,
             grace_seconds=STOP_GRACE_SECONDS,
+            setup=self._setup,
+            drain=self._stopping,
+            after_stop=self._after_stop,
         )
 
     def wake(self) -> None:
+        """Look for due rows now (something was queued or made due)."""
+        self._look = True
         self.worker.wake()
 
+    def worker_wake(self) -> None:
+        """Rows leased to this worker were committed: send them now."""
+        self.worker.wake()
+
+    async def _setup(self) -> None:
+        self.written.start()
+
+    async def _stopping(self) -> None:
+        self.written.active = False  # what is queued from now on waits for an ordinary claim
+
+    async def _after_stop(self) -> None:
+        await self.written.release()  # leased but not started: an ordinary claim takes them
+        self.written.close()
+
     async def _step(self) -> float | None:
+        loop = asyncio.get_running_loop()
+        if not self._look and loop.time() < self._looked_at + self.settings.poll_seconds:
+            await self._send_leased()  # only messages queued here are new: no need to look
+            return None
+        self._look, self._looked_at = False, loop.time()
         sent = await self.run_once()
         return 0 if sent >= self.settings.batch_size else None
 
     async def run_once(self) -> int:
-        """Claim due items and attempt each once; returns how many were attempted."""
-        return await self.queue.run_batch(self)
+        """Send the messages queued here and leased to this worker, then claim due items and
+        attempt each once; returns how many were attempted."""
+        return await self._send_leased() + await self.queue.run_batch(self)
+
+    async def _send_leased(self) -> int:
+        leased = self.written.take()
+        await self.queue.run_claims(self, leased)
+        return len(leased)
 
     async def _outbound(
         self, session: AsyncSession, message: Message, identity: Identity | None
@@ -190,6 +234,8 @@ class Dispatcher:
     ) -> str | Failure:
         message = await session.get(Message, item.message_id)
         if message is not None:  # a retry resumes after the parts delivered
+            # read before anything changes, so that no read flushes half the outcome
+            await session.get(Conversation, message.conversation_id)
             parts.remember(message, result.delivered)
         if not result.ok:
             return Failure(result.error or "", result.permanent, result.retry_after or None)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from hub.platform import inline_sqlite
 
@@ -58,6 +59,13 @@ class Database:
                 yield session
         finally:
             self.write_lock.release()
+
+    @property
+    def writer_class(self) -> type[Session]:
+        """The class of this database's write sessions, for session events that concern its
+        writers alone (not every session of the process: tests run several hubs)."""
+        found: type[Session] = self.write_sessions.kw["sync_session_class"]
+        return found
 
     @property
     def is_sqlite(self) -> bool:
@@ -145,7 +153,9 @@ def open_database(url: str, *, echo: bool = False, synchronous: str = "full") ->
         engines = (writer,)
     return Database(
         url=url,
-        write_sessions=async_sessionmaker(writer, expire_on_commit=False),
+        write_sessions=async_sessionmaker(
+            writer, expire_on_commit=False, sync_session_class=type("WriterSession", (Session,), {})
+        ),
         reader=async_sessionmaker(reader, expire_on_commit=False),
         engines=engines,
         write_lock=asyncio.Lock() if url.startswith("sqlite") else None,

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.routing import JobSettings
 from hub.db.routing_models import Job
+from hub.platform.claimed_on_write import ClaimedOnWrite
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
@@ -182,16 +183,49 @@ class JobRunner:
         self.poll_seconds = settings.poll_seconds
         self._swept_at: float | None = None  # the event loop's time of the last sweeps
         self._sweeps_asked = False
-        self.worker = Worker("relaydesk-jobs", self._step, idle_seconds=settings.poll_seconds)
+        # While the worker runs, a job queued in this process is leased to it in the same
+        # INSERT and started right after the commit, with no claim of its own.
+        self.written = ClaimedOnWrite(
+            db,
+            Job,
+            clock,
+            lease_seconds=settings.lease_seconds,
+            carry=CARRIED,
+            ready=self.worker_wake,
+        )
+        self._look = True  # the next pass looks for due jobs (woken, or the poll)
+        self.worker = Worker(
+            "relaydesk-jobs",
+            self._step,
+            idle_seconds=settings.poll_seconds,
+            setup=self._setup,
+            drain=self._stopping,
+            after_stop=self._after_stop,
+        )
 
     def wake(self) -> None:
         """A pass now, sweeps included."""
-        self._sweeps_asked = True
+        self._sweeps_asked = self._look = True
         self.worker.wake()
 
     def wake_jobs(self) -> None:
         """A pass now for the due jobs; the sweeps only if their time has come."""
+        self._look = True
         self.worker.wake()
+
+    def worker_wake(self) -> None:
+        """Jobs leased to this worker were committed: start them now."""
+        self.worker.wake()
+
+    async def _setup(self) -> None:
+        self.written.start()
+
+    async def _stopping(self) -> None:
+        self.written.active = False  # what is queued from now on waits for an ordinary claim
+
+    async def _after_stop(self) -> None:
+        await self.written.release()  # leased but not started: an ordinary claim takes them
+        self.written.close()
 
     async def close(self) -> None:
         """Free what the handlers hold (the hub calls it once, when it stops)."""
@@ -202,20 +236,31 @@ class JobRunner:
     async def _step(self) -> None:
         now = asyncio.get_running_loop().time()
         due = self._swept_at is None or now - self._swept_at >= self.poll_seconds
+        if not (self._look or due or self._sweeps_asked):
+            async with self._pass:  # only jobs queued here are new: run them, look no further
+                await self._run_leased()
+            return
+        self._look = False
         await self.run_once(sweeps=due or self._sweeps_asked)
 
     async def run_once(self, *, sweeps: bool = True) -> int:
-        """One pass: the sweeps (unless ``sweeps`` is false), then every due job; returns how
-        many jobs ran."""
+        """One pass: the jobs queued here and leased to this runner, the sweeps (unless
+        ``sweeps`` is false), then every due job; returns how many jobs ran."""
         async with self._pass:
+            ran = await self._run_leased()
             if sweeps:
                 self._sweeps_asked = False
                 self._swept_at = asyncio.get_running_loop().time()
                 await self._sweep()
-            ran = await self.queue.drain(self._jobs)  # wakes after_commit per commit of jobs
+            ran += await self.queue.drain(self._jobs)  # wakes after_commit per commit of jobs
             if self.after_commit is not None and sweeps:
                 self.after_commit()
             return ran
+
+    async def _run_leased(self) -> int:
+        leased = self.written.take()
+        await self.queue.run_claims(self._jobs, leased)
+        return len(leased)
 
     async def _sweep(self) -> None:
         now = self.clock.now()
