@@ -1,6 +1,9 @@
 """The Telegram channel: webhook updates checked by their secret header and parsed with
 python-telegram-bot's types; long polling for hosts without a public URL; replies through the
-library's ``Bot`` (text, photos, documents) paced to Telegram's limits."""
+library's ``Bot`` (text, photos, documents) paced to Telegram's limits. Every connection (Bot
+API calls, polling, file downloads) goes through the hub's socket factory when it hands one
+(``use_socket_factory``, channels/telegram/transport.py): a refused address fails for good,
+naming the address."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from channels import strict_json, text_parts
+from channels import outgoing, strict_json, text_parts
 from channels.base import (
     Attachment,
     ChannelRejected,
@@ -40,6 +43,7 @@ from channels.pacing import Pacer
 from channels.telegram.config import TelegramChannelConfig
 from channels.telegram.keyboards import keyboard, shown
 from channels.telegram.presses import pressed
+from channels.telegram.transport import httpx_kwargs
 from channels.telegram.updates import ALLOWED_UPDATES, translate
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,13 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return text_parts.split_text(text, limit)
 
 
+def unreached(exc: TelegramError) -> str | None:
+    """What to say when the hub refused the address ("Telegram not reached: refused to
+    connect: 10.0.0.5 is ..."; final, as the next try meets the same one), else None."""
+    refused = outgoing.refusal(exc)
+    return None if refused is None else f"Telegram not reached: {refused}"
+
+
 def retry_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the int -> timedelta migration warning
@@ -76,16 +87,32 @@ class TelegramChannel:
     def __init__(self, name: str, config: TelegramChannelConfig) -> None:
         self.name = name
         self.config = config
+        self._connect(None)
+        self.pacer = Pacer(config.messages_per_second)
+        self._secrets: tuple[str, ...] = (config.webhook_secret,) if config.webhook_secret else ()
+        self._thread_lookup: ThreadLookup | None = None
+
+    def _connect(self, factory: outgoing.SocketFactory | None) -> None:
+        """The Bot and its two HTTP clients (calls, getUpdates), connecting through
+        ``factory`` if any; before ``start``."""
+        config = self.config
         timeout = config.timeout_seconds
+
+        def checked(pool_size: int) -> dict[str, Any] | None:
+            return None if factory is None else httpx_kwargs(factory, pool_size)
+
         self._request = HTTPXRequest(
             connection_pool_size=config.connection_pool_size,
             read_timeout=timeout,
             write_timeout=timeout,
             connect_timeout=timeout,
             pool_timeout=timeout,
+            httpx_kwargs=checked(config.connection_pool_size),
         )
         self._poll_request = HTTPXRequest(
-            connection_pool_size=1, read_timeout=config.poll_timeout_seconds + timeout
+            connection_pool_size=1,
+            read_timeout=config.poll_timeout_seconds + timeout,
+            httpx_kwargs=checked(1),
         )
         self.bot = Bot(
             config.bot_token,
@@ -94,11 +121,13 @@ class TelegramChannel:
             request=self._request,
             get_updates_request=self._poll_request,
         )
-        self.pacer = Pacer(config.messages_per_second)
-        self._secrets: tuple[str, ...] = (config.webhook_secret,) if config.webhook_secret else ()
-        self._thread_lookup: ThreadLookup | None = None
 
     # -- set-up by the hub ---------------------------------------------------------------
+    def use_socket_factory(self, factory: outgoing.SocketFactory) -> None:
+        """Open every connection to the Bot API through ``factory`` (the hub's outgoing
+        check); called before ``start``."""
+        self._connect(factory)
+
     def use_webhook_secret(self, secret: str | None) -> None:
         """Accept ``secret`` (the stored one) besides the configured one, if any."""
         configured = (self.config.webhook_secret,) if self.config.webhook_secret else ()
@@ -157,7 +186,8 @@ class TelegramChannel:
                 allowed_updates=list(ALLOWED_UPDATES),
             )
         except TelegramError as exc:
-            raise TelegramUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            said = unreached(exc) or f"{type(exc).__name__}: {exc}"
+            raise TelegramUnavailable(said) from exc
         polled = []
         for update in updates:
             try:
@@ -203,14 +233,14 @@ class TelegramChannel:
                 drop_pending_updates=drop_pending,
             )
         except TelegramError as exc:
-            raise TelegramUnavailable(exc.message) from exc
+            raise TelegramUnavailable(unreached(exc) or exc.message) from exc
 
     async def delete_webhook(self) -> None:
         """Polling needs it: Telegram refuses getUpdates while a webhook is set."""
         try:
             await self.bot.delete_webhook()
         except TelegramError as exc:
-            raise TelegramUnavailable(exc.message) from exc
+            raise TelegramUnavailable(unreached(exc) or exc.message) from exc
 
     async def fetch_file(self, file_ref: str, max_bytes: int) -> FetchedFile:
         """A file a customer sent: getFile (whose size is checked against ``max_bytes``), then
@@ -232,6 +262,9 @@ class TelegramChannel:
         except (Forbidden, InvalidToken) as exc:
             raise FetchFailed(f"Telegram refused: {exc.message}", permanent=True) from None
         except TelegramError as exc:
+            refused = unreached(exc)
+            if refused is not None:
+                raise FetchFailed(refused, permanent=True) from None
             raise FetchFailed(f"Telegram unreachable: {exc.message}") from None
         if len(content) > max_bytes:
             raise FetchTooLarge(len(content), max_bytes)
@@ -348,6 +381,9 @@ class TelegramChannel:
             )
         if isinstance(exc, Forbidden | BadRequest | InvalidToken):
             return failed(f"Telegram refused: {exc.message}", permanent=True)
+        refused = unreached(exc)
+        if refused is not None:
+            return failed(refused, permanent=True)
         return failed(f"Telegram unreachable: {exc.message}")
 
     async def start(self) -> None:

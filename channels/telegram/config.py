@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import Field
@@ -40,3 +41,6 @@ class TelegramChannelConfig(ChannelConfig):
 
     def recipient_kind(self) -> IdentityKind:
         return IdentityKind.TELEGRAM
+
+    def outgoing_urls(self) -> Mapping[str, str]:
+        return {"base_url": self.base_url, "base_file_url": self.base_file_url}

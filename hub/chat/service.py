@@ -25,6 +25,7 @@ from hub.db.models import Conversation
 from hub.inbound.ingest import Ingestor
 from hub.platform.database import Database
 from hub.platform.supervisor import Supervisor
+from hub.platform.targets import Targets
 
 log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK = "telegram_webhook"
@@ -94,6 +95,7 @@ async def register_webhook(
         raise WebhookSetupError(f"URL must be an absolute https:// address, not {url!r}")
     secret = config.webhook_secret or secrets.token_urlsafe(32)
     channel = TelegramChannel(name, config)
+    channel.use_socket_factory(Targets.of(settings.outgoing).socket_for)  # as the hub connects
     await channel.start()
     try:
         # Telegram first, with no transaction open: a database lock held across a network

@@ -19,10 +19,13 @@ from tests.support.fake_telegram import TOKEN, FakeTelegram
 URL = "https://support.example.com/webhooks/telegram/tg"
 
 
-async def _cli(database_url: str, config: Path, *args: str) -> tuple[int, str, str]:
+async def _cli(
+    database_url: str, config: Path, *args: str, **settings: str
+) -> tuple[int, str, str]:
     env = os.environ | {
         "RELAYDESK_DATABASE_URL": database_url,
         "RELAYDESK_DATABASE__AUTO_MIGRATE": "false",
+        **settings,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -101,3 +104,17 @@ async def test_set_webhook_explains_what_is_wrong(
     assert status == 1
     assert "Telegram did not accept the webhook" in err
     assert "Traceback" not in err
+
+
+async def test_set_webhook_through_a_bot_api_on_a_refused_address_says_which(
+    database_url: str, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    production = {"RELAYDESK_OUTGOING__ALLOW_PRIVATE_TARGETS": "false"}
+    config = _config(tmp_path, fake_telegram)
+    status, _, err = await _cli(
+        database_url, config, "telegram", "set-webhook", "tg", URL, **production
+    )
+    assert status == 1
+    assert "Telegram not reached: refused to connect: 127.0.0.1 is a loopback address" in err
+    assert "Traceback" not in err
+    assert fake_telegram.calls == []
