@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 class InOrder:
     def __init__(self) -> None:
         self._reading = asyncio.Lock()  # FIFO: claims are read in the order they were started
-        self._last: dict[int, asyncio.Event] = {}  # conversation: the latest send's "done"
+        self._last: dict[int | None, asyncio.Event] = {}  # conversation: the latest send's "done"
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[None]:
@@ -22,7 +22,7 @@ class InOrder:
         async with self._reading:
             yield
 
-    def place(self, conversation_id: int) -> tuple[asyncio.Event | None, asyncio.Event]:
+    def place(self, conversation_id: int | None) -> tuple[asyncio.Event | None, asyncio.Event]:
         """Take the next place in the conversation's line: the send before (if still going)
         and this send's own "done"."""
         before = self._last.get(conversation_id)
@@ -32,7 +32,7 @@ class InOrder:
 
     @asynccontextmanager
     async def turn(
-        self, conversation_id: int, before: asyncio.Event | None, mine: asyncio.Event
+        self, conversation_id: int | None, before: asyncio.Event | None, mine: asyncio.Event
     ) -> AsyncIterator[None]:
         """Wait for the send before in the same conversation, send, then let the next go."""
         try:

@@ -9,34 +9,24 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import (
-    Attachment,
-    Card,
     Channel,
-    Choice,
     DeliveryResult,
-    IdentityKind,
-    OutboundMessage,
-    Party,
 )
 from hub.config.settings import OutboxSettings
 from hub.core import sla
-from hub.core.files import files_of
 from hub.db.models import (
-    Agent,
     Conversation,
     DeliveryState,
-    Identity,
     Message,
     OutboxItem,
     OutboxState,
 )
-from hub.outbound import parts
+from hub.outbound import handed_over, parts
 from hub.outbound.in_order import InOrder
 from hub.platform.claimed_on_write import ClaimedOnWrite
 from hub.platform.clock import Clock
@@ -61,16 +51,6 @@ def retry_policy(settings: OutboxSettings) -> RetryPolicy:
 def backoff(settings: OutboxSettings, attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failed ones (jittered, capped)."""
     return retry_policy(settings).delay(attempts)
-
-
-async def _attachments(session: AsyncSession, message: Message) -> tuple[Attachment, ...]:
-    """The files an agent attached (stored files), with their content, in listed order."""
-    if not any("file_id" in meta for meta in message.attachments or ()):
-        return ()
-    return tuple(
-        Attachment(row.filename, row.content_type, row.size, content=row.content)
-        for row in await files_of(session, message.id)
-    )
 
 
 class Dispatcher:
@@ -111,6 +91,7 @@ class Dispatcher:
             lease_seconds=settings.lease_seconds,
             carry=self.queue.carry,
             ready=self.worker_wake,
+            attach=lambda session, item: handed_over.as_written(db, session, item),
         )
         self._look = True  # the next step looks for due rows (woken by wake(), or the poll)
         self._looked_at = 0.0
@@ -164,59 +145,15 @@ class Dispatcher:
         await self.queue.run_claims(self, leased)
         return len(leased)
 
-    async def _outbound(
-        self, session: AsyncSession, message: Message, identity: Identity | None
-    ) -> OutboundMessage:
-        author = (
-            await session.get(Agent, message.author_agent_id) if message.author_agent_id else None
-        )
-        raw = message.raw or {}
-        references = tuple(str(r) for r in raw.get("references") or ())
-        in_reply_to = raw.get("in_reply_to")
-        return OutboundMessage(
-            message_id=message.id,
-            channel=message.channel,
-            recipient=Party(
-                IdentityKind(identity.kind) if identity else IdentityKind.EMAIL,
-                identity.address if identity else str(raw.get("to", "")),
-                identity.display_name if identity else None,
-            ),
-            text=message.text,
-            html=message.html,
-            subject=message.subject or None,
-            sender_name=author.name if author else None,
-            thread_key=str(raw["thread_key"]) if raw.get("thread_key") else None,
-            external_id=message.external_id,
-            in_reply_to=str(in_reply_to) if in_reply_to else None,
-            references=references,
-            conversation_id=message.conversation_id,
-            automated=message.automated,
-            attachments=await _attachments(session, message),
-            choices=tuple(
-                Choice(str(b["title"]), b.get("payload"), b.get("url"))
-                for b in (raw.get("buttons") or [])
-                if raw.get("native_buttons")
-            ),
-            card=_card(raw),
-            delivered=parts.delivered(raw),
-            checkpoint=parts.checkpoint(self.db, message.id),
-        )
-
     async def prepare(self, claim: Claim) -> DeliveryResult:
         async with self.in_order.reading():
-            async with self.db.reader() as session:
-                found = (
-                    await session.execute(
-                        select(Message, Identity)
-                        .outerjoin(Identity, Identity.id == Message.identity_id)
-                        .where(Message.id == claim.carried["message_id"])
-                    )
-                ).first()
-                if found is None:
+            outbound = claim.carried.get("outbound")  # as its own transaction wrote it
+            if outbound is None:
+                async with self.db.reader() as session:
+                    outbound = await handed_over.read(self.db, session, claim.carried["message_id"])
+                if outbound is None:
                     return DeliveryResult.failed("the message no longer exists", permanent=True)
-                message, identity = found
-                outbound = await self._outbound(session, message, identity)
-            conversation_id = message.conversation_id
+            conversation_id = outbound.conversation_id
             before, mine = self.in_order.place(conversation_id)
         name = str(claim.carried["channel"])
         async with self.in_order.turn(conversation_id, before, mine):
@@ -314,11 +251,3 @@ class Dispatcher:
         if message is not None:
             message.delivery_state = DeliveryState.QUEUED
         return True
-
-
-def _card(raw: Mapping[str, Any]) -> Card | None:
-    """A bot's card or image, for channels that draw it (``raw.card``)."""
-    card = raw.get("card")
-    if not raw.get("native_buttons") or not isinstance(card, Mapping):
-        return None
-    return Card(card.get("title") or None, card.get("image") or None)

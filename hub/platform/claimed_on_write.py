@@ -13,7 +13,7 @@ included: its rows are gone, and so is their claim)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -26,12 +26,15 @@ from hub.platform.database import Database
 from hub.platform.queue import PENDING, Claim
 
 Row = TypeVar("Row", bound=QueuedWork)
+Attached = Callable[[], Mapping[str, Any]]
 
 
 class ClaimedOnWrite(Generic[Row]):
     """Leases new ``model`` rows to this process as they are written (while ``active``), and
     keeps their claims from each commit for the worker (``take``). ``ready`` is called after a
-    commit that left claims (to wake the worker)."""
+    commit that left claims (to wake the worker). ``attach``, called as a row is leased, may
+    hold on to objects of the session and returns what to add to the claim at the commit: what
+    the worker would otherwise read (it must not query)."""
 
     def __init__(
         self,
@@ -42,6 +45,7 @@ class ClaimedOnWrite(Generic[Row]):
         lease_seconds: float,
         carry: tuple[str, ...],
         ready: Callable[[], None],
+        attach: Callable[[Session, Row], Attached] | None = None,
     ) -> None:
         self.db = db
         self.model = model
@@ -49,6 +53,7 @@ class ClaimedOnWrite(Generic[Row]):
         self.lease = timedelta(seconds=lease_seconds)
         self.carry = carry
         self.ready = ready
+        self.attach = attach  # more for the claim, from what the session holds (no reads)
         self.active = False  # the worker runs: lease new rows to it
         self._key = f"claimed_on_write:{model.__tablename__}"  # type: ignore[attr-defined]
         self._claims: list[Claim] = []
@@ -56,7 +61,7 @@ class ClaimedOnWrite(Generic[Row]):
 
     def start(self) -> None:
         if not self._listening:
-            event.listen(self.db.writer_class, "before_flush", self._lease_new)
+            event.listen(self.db.writer_class, "transient_to_pending", self._lease_new)
             event.listen(self.db.writer_class, "after_commit", self._committed)
             self._listening = True
         self.active = True
@@ -64,7 +69,7 @@ class ClaimedOnWrite(Generic[Row]):
     def close(self) -> None:
         self.active = False
         if self._listening:
-            event.remove(self.db.writer_class, "before_flush", self._lease_new)
+            event.remove(self.db.writer_class, "transient_to_pending", self._lease_new)
             event.remove(self.db.writer_class, "after_commit", self._committed)
             self._listening = False
 
@@ -91,31 +96,27 @@ class ClaimedOnWrite(Generic[Row]):
                 )
             await session.commit()
 
-    def _lease_new(self, session: Session, _context: Any, _instances: Any) -> None:
-        if not self.active:
+    def _lease_new(self, session: Session, row: object) -> None:
+        """A row is added to a session: lease it to this worker if it is new work, due now."""
+        if not self.active or not isinstance(row, self.model) or row.locked_by is not None:
+            return
+        if row.state not in (None, PENDING) or row.next_attempt_at is None:
             return
         now = self.clock.now()
-        leased: list[Row] | None = None
-        for row in session.new:
-            if not isinstance(row, self.model) or row.locked_by is not None:
-                continue
-            if row.state not in (None, PENDING) or row.next_attempt_at is None:
-                continue
-            if row.next_attempt_at > now:
-                continue  # not due yet: an ordinary claim takes it when it is
-            if leased is None:
-                leased = session.info.setdefault(self._key, [])
-                token = session.info.setdefault(f"{self._key}:token", uuid.uuid4().hex)
-            row.locked_by, row.locked_until = token, now + self.lease
-            leased.append(row)
+        if row.next_attempt_at > now:
+            return  # not due yet: an ordinary claim takes it when it is
+        leased = session.info.setdefault(self._key, [])
+        token = session.info.setdefault(f"{self._key}:token", uuid.uuid4().hex)
+        row.locked_by, row.locked_until = token, now + self.lease
+        leased.append((row, self.attach(session, row) if self.attach else None))
 
     def _committed(self, session: Session) -> None:
         if session.in_nested_transaction():
             return  # a savepoint was released: the transaction goes on
-        leased: list[Row] = session.info.pop(self._key, [])
+        leased: list[tuple[Row, Attached | None]] = session.info.pop(self._key, [])
         session.info.pop(f"{self._key}:token", None)
         claims = []
-        for row in leased:
+        for row, attached in leased:
             state = inspect(row)
             if not state.persistent:  # rolled back with a savepoint, or expunged
                 continue
@@ -126,6 +127,8 @@ class ClaimedOnWrite(Generic[Row]):
             if key is None:
                 continue
             carried = {name: values.get(name) for name in self.carry}
+            if attached is not None:
+                carried.update(attached())
             claims.append(
                 Claim(key, values["locked_by"], (values.get("attempts") or 0) + 1, carried)
             )
