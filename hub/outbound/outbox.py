@@ -170,9 +170,11 @@ class Dispatcher:
         self, session: AsyncSession, item: OutboxItem, result: DeliveryResult, now: datetime
     ) -> str | Failure:
         message = await session.get(Message, item.message_id)
+        # Read before anything changes (and kept: the session holds rows weakly), so that no
+        # read flushes half the outcome and the row is written once.
+        conversation = None
         if message is not None:  # a retry resumes after the parts delivered
-            # read before anything changes, so that no read flushes half the outcome
-            await session.get(Conversation, message.conversation_id)
+            conversation = await session.get(Conversation, message.conversation_id)
             parts.remember(message, result.delivered)
         if not result.ok:
             return Failure(result.error or "", result.permanent, result.retry_after or None)
@@ -185,7 +187,7 @@ class Dispatcher:
         if result.external_id and not message.external_id:
             message.external_id = result.external_id
         await self._human_reply(session, message)
-        await self._publish(session, message, now)
+        await self._publish(session, message, now, conversation)
         if self.metrics is not None:
             self.metrics.delivered(item.channel)
         return OutboxState.SENT
@@ -225,8 +227,15 @@ class Dispatcher:
             )
         await self._publish(session, message, now)
 
-    async def _publish(self, session: AsyncSession, message: Message, now: datetime) -> None:
-        conversation = await session.get(Conversation, message.conversation_id)
+    async def _publish(
+        self,
+        session: AsyncSession,
+        message: Message,
+        now: datetime,
+        conversation: Conversation | None = None,
+    ) -> None:
+        if conversation is None:
+            conversation = await session.get(Conversation, message.conversation_id)
         if conversation is not None:  # open conversation pages show the new state at once
             retrying = message.delivery_state == DeliveryState.QUEUED
             await publish(
