@@ -90,7 +90,7 @@ class Dispatcher:
             clock,
             lease_seconds=settings.lease_seconds,
             carry=self.queue.carry,
-            ready=self.worker_wake,
+            ready=lambda: self.worker.wake(),  # send (start) them now
             attach=lambda session, item: handed_over.as_written(db, session, item),
         )
         self._look = True  # the next step looks for due rows (woken by wake(), or the poll)
@@ -102,29 +102,15 @@ class Dispatcher:
             self._step,
             idle_seconds=settings.poll_seconds,
             grace_seconds=STOP_GRACE_SECONDS,
-            setup=self._setup,
-            drain=self._stopping,
-            after_stop=self._after_stop,
+            setup=self.written.started,
+            drain=self.written.stopping,
+            after_stop=self.written.stopped,
         )
 
     def wake(self) -> None:
         """Look for due rows now (something was queued or made due)."""
         self._look = True
         self.worker.wake()
-
-    def worker_wake(self) -> None:
-        """Rows leased to this worker were committed: send them now."""
-        self.worker.wake()
-
-    async def _setup(self) -> None:
-        self.written.start()
-
-    async def _stopping(self) -> None:
-        self.written.active = False  # what is queued from now on waits for an ordinary claim
-
-    async def _after_stop(self) -> None:
-        await self.written.release()  # leased but not started: an ordinary claim takes them
-        self.written.close()
 
     async def _step(self) -> float | None:
         loop = asyncio.get_running_loop()

@@ -73,6 +73,17 @@ class ClaimedOnWrite(Generic[Row]):
             event.remove(self.db.writer_class, "after_commit", self._committed)
             self._listening = False
 
+    # The worker's hooks (``Worker(setup=, drain=, after_stop=)``).
+    async def started(self) -> None:
+        self.start()
+
+    async def stopping(self) -> None:
+        self.active = False  # what is queued from now on waits for an ordinary claim
+
+    async def stopped(self) -> None:
+        await self.release()  # leased but not started: an ordinary claim takes them
+        self.close()
+
     def take(self) -> list[Claim]:
         """The claims committed since the last call, oldest first."""
         claims, self._claims = self._claims, []

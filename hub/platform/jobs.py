@@ -191,16 +191,16 @@ class JobRunner:
             clock,
             lease_seconds=settings.lease_seconds,
             carry=CARRIED,
-            ready=self.worker_wake,
+            ready=lambda: self.worker.wake(),  # send (start) them now
         )
         self._look = True  # the next pass looks for due jobs (woken, or the poll)
         self.worker = Worker(
             "relaydesk-jobs",
             self._step,
             idle_seconds=settings.poll_seconds,
-            setup=self._setup,
-            drain=self._stopping,
-            after_stop=self._after_stop,
+            setup=self.written.started,
+            drain=self.written.stopping,
+            after_stop=self.written.stopped,
         )
 
     def wake(self) -> None:
@@ -212,20 +212,6 @@ class JobRunner:
         """A pass now for the due jobs; the sweeps only if their time has come."""
         self._look = True
         self.worker.wake()
-
-    def worker_wake(self) -> None:
-        """Jobs leased to this worker were committed: start them now."""
-        self.worker.wake()
-
-    async def _setup(self) -> None:
-        self.written.start()
-
-    async def _stopping(self) -> None:
-        self.written.active = False  # what is queued from now on waits for an ordinary claim
-
-    async def _after_stop(self) -> None:
-        await self.written.release()  # leased but not started: an ordinary claim takes them
-        self.written.close()
 
     async def close(self) -> None:
         """Free what the handlers hold (the hub calls it once, when it stops)."""
