@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from channels.base import DeliveryResult, InboundMessage, InboundRequest, OutboundMessage
 from channels.config import ChannelConfig
-from channels.email.bulk import build_bulk
 from channels.email.outgoing import build_email, dkim_sign, to_bytes
 from channels.email.parse import parse_rfc822
+from channels.email.plain_mail import fits, write_mail
 from channels.email.smtp_pool import SmtpPool
 
 MB = 1024 * 1024
@@ -116,8 +116,12 @@ class EmailChannel:
         ]
 
     def render(self, message: OutboundMessage) -> bytes:
-        mail = build_email(self.config.address, self.config.display_name, message)
-        return self._sign(to_bytes(mail))
+        if fits(message):
+            data = write_mail(self.config.address, self.config.display_name, message)
+        else:
+            mail = build_email(self.config.address, self.config.display_name, message)
+            data = to_bytes(mail)
+        return self._sign(data)
 
     def _sign(self, data: bytes) -> bytes:
         if self.config.dkim_selector:
@@ -136,9 +140,11 @@ class EmailChannel:
 
     async def send_bulk(self, message: OutboundMessage) -> DeliveryResult:
         """A campaign message (text and HTML, extra headers, no attachments or threading),
-        composed by the fast bulk writer and sent over the same pooled connections."""
+        composed by the fast writer and sent over the same pooled connections."""
         try:
-            data = build_bulk(self.config.address, self.config.display_name, message)
+            data = write_mail(
+                self.config.address, self.config.display_name, message, reply_to=False
+            )
             data = self._sign(data)
         except (OSError, ValueError) as exc:
             return DeliveryResult.failed(f"cannot compose the mail: {exc}", permanent=True)

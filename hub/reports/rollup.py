@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select, tuple_
@@ -122,17 +123,27 @@ def _add_counts(session: AsyncSession) -> Any:
     """``report_daily`` counters upserted one parameter row at a time: run with a list of rows
     (one executemany, its statement compiled once; a multi-row VALUES is compiled anew for
     every call, which cost more than the round trip it saved)."""
-    table = table_of(ReportDaily)
-    statement = insert_into(session, table)
-    return statement.on_conflict_do_update(
-        index_elements=["metric", "dim", "day", "key"],
-        set_={"count": table.c.count + statement.excluded.count},
-    )
+    return _upsert(session.get_bind().dialect.name, "daily")
 
 
 def _add_hours(session: AsyncSession) -> Any:
+    return _upsert(session.get_bind().dialect.name, "hourly")
+
+
+@cache
+def _upsert(dialect: str, which: str) -> Any:
+    """The counters' upsert for a dialect, built once: building it (the ``excluded`` alias of
+    every column) and its cache key cost more than running it, once per ingest batch."""
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if which == "daily":
+        table = table_of(ReportDaily)
+        statement = insert_for(table)
+        return statement.on_conflict_do_update(
+            index_elements=["metric", "dim", "day", "key"],
+            set_={"count": table.c.count + statement.excluded.count},
+        )
     table = table_of(ReportHourly)
-    statement = insert_into(session, table)
+    statement = insert_for(table)
     return statement.on_conflict_do_update(
         index_elements=["day", "hour", "channel", "metric"],
         set_={"count": table.c.count + statement.excluded.count},

@@ -33,6 +33,17 @@ _POOLS = "assignment_pools"  # team id -> {agent id: Candidate}, for the transac
 _CURSORS = "round_robin_cursors"  # team id -> cursor, for the transaction
 _EXPECTED = "cursor_teams"  # (team slugs, team ids) the transaction may move the cursor of
 
+# The teams one of whose agents could take a conversation now: a candidate for ``candidates``.
+_TEAMS_WITH_SOMEBODY_FREE = (
+    select(AgentTeam.team_id)
+    .join(Agent, Agent.id == AgentTeam.agent_id)
+    .where(
+        Agent.active.is_(True),
+        Agent.presence == Presence.ONLINE,
+        Agent.open_count < Agent.capacity,
+    )
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -233,7 +244,10 @@ async def assign_or_queue(
 async def drain_queue(
     session: AsyncSession, now: datetime, *, sticky_fallback: str, limit: int = 200
 ) -> list[tuple[int, int]]:
-    """Assign waiting conversations, oldest first; returns (conversation, agent) pairs."""
+    """Assign waiting conversations, oldest first; returns (conversation, agent) pairs. Only
+    conversations of teams with somebody free are read: when every agent is busy or offline
+    (a long queue on a busy day), a pass reads nothing, where it read the oldest ``limit``
+    waiting conversations and put each back, holding up ingest on SQLite's one writer."""
     rows = (
         await session.execute(
             select(ConversationRouting, Conversation)
@@ -243,6 +257,7 @@ async def drain_queue(
                 ConversationRouting.bot_active.is_(False),
                 Conversation.assignee_id.is_(None),
                 Conversation.status.in_(ACTIVE),
+                Conversation.team_id.in_(_TEAMS_WITH_SOMEBODY_FREE),
             )
             .order_by(ConversationRouting.queued_at, ConversationRouting.conversation_id)
             .limit(limit)

@@ -83,6 +83,42 @@ async def test_reply_is_multipart_threaded_and_carries_the_token_reply_address()
     assert attachment.get_filename() == "invoice.pdf"
 
 
+async def test_a_reply_without_files_in_a_long_thread_keeps_every_header_readable() -> None:
+    sink = SmtpSink()
+    await sink.start()
+    mail = channel(sink)
+    thread = tuple(f"<message-{n:03d}.{'x' * 40}@mail.example.com>" for n in range(40))
+    result = await mail.send(
+        outbound(
+            2,
+            subject="Re: Rückerstattung für Bestellung 4711 [#1000]",
+            text="Grüße aus Köln,\n\nIhr Geld ist unterwegs.\n-- \nSupport",
+            recipient=Party(IdentityKind.EMAIL, "jane@example.com", "Jürgen Weiß"),
+            in_reply_to=thread[-1],
+            references=thread,
+            automated=True,
+            headers={"X-Campaign": "none\r\nBcc: someone@evil.example"},
+        )
+    )
+    await mail.stop()
+    await sink.stop()
+    assert result.ok
+    [received] = sink.received
+    assert all(len(line) <= 998 for line in received.raw.split(b"\r\n"))
+    message = received.message
+    assert message["Subject"] == "Re: Rückerstattung für Bestellung 4711 [#1000]"
+    assert message["To"].addresses[0].display_name == "Jürgen Weiß"
+    assert message["Reply-To"] == "Relaydesk Support <support+0123456789abcdef@relaydesk.local>"
+    assert message["In-Reply-To"] == thread[-1]
+    assert message["References"].split() == list(thread)
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message["Bcc"] is None  # a line break in a header value starts no new header
+    assert received.text().replace("\r\n", "\n").strip() == (
+        "Grüße aus Köln,\n\nIhr Geld ist unterwegs.\n-- \nSupport"
+    )
+    assert (received.html() or "").strip() == "<p>HTML text</p>"
+
+
 async def test_connections_to_the_relay_are_reused() -> None:
     sink = CountingSink()
     await sink.start()

@@ -20,3 +20,29 @@ async def test_waiting_conversation_survives_passes_with_nobody_free(make_desk: 
 
     assert (await desk.conversation(opened.conversation_id)).assignee_id == late_id
     assert sam_id != late_id
+
+
+async def test_a_free_agent_gets_their_teams_conversation_behind_a_long_queue_elsewhere(
+    make_desk: MakeDesk,
+) -> None:
+    """Support has nobody online and a long queue (more than a pass reads at once); billing's
+    newer conversation still goes to Bea, billing's agent, as soon as she is online."""
+    rules = [{"name": "refunds", "keywords": ["refund"], "team": "billing"}]
+    desk = await make_desk(**{"routing.rules": rules, "routing.default_team": "support"})
+    await desk.agent("sam@example.com", presence=Presence.OFFLINE)
+    await desk.agent("bo@example.com", teams=("billing",), presence=Presence.OFFLINE)
+    memory = desk.memory["api"]
+    waiting = [
+        memory.message("My screen flickers", sender=f"c{n}@example.com", name=f"Customer {n}")
+        for n in range(230)
+    ]
+    await desk.ingest(*waiting)
+    refund = await desk.customer_writes("I want a refund", sender="late@example.com")
+    await desk.run_jobs()
+
+    bea_id, _ = await desk.agent("bea@example.com", teams=("billing",))  # online now
+    await desk.run_jobs()
+
+    assert (await desk.conversation(refund.conversation_id)).assignee_id == bea_id
+    assigned = [c.id for c in await desk.conversations() if c.assignee_id is not None]
+    assert assigned == [refund.conversation_id]  # support's queue still waits for Sam
