@@ -70,16 +70,20 @@ async def thread_message(
     *,
     new_customer: bool = False,
     by_channel: Conversation | None = None,
+    none_known: bool = False,
 ) -> Threaded:
     """The conversation this message belongs to: the one its channel area found
     (``by_channel``, e.g. mail threading), else by reply ids, by thread key, else the
     customer's active conversation on this channel, else a new one. ``new_customer``: the
     customer was created in this transaction, so has no conversation of their own yet (and
-    may not be flushed: a new conversation's flush writes it and its identity first)."""
+    may not be flushed: a new conversation's flush writes it and its identity first).
+    ``none_known``: the caller read the customer's conversations and none has this thread key
+    (or, without one, none is active on the channel): those two lookups are skipped."""
     conversation = by_channel
     if conversation is None and not new_customer:
         conversation = await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
-    if conversation is None and inbound.thread_key and not new_customer:
+    look = not (new_customer or none_known)
+    if conversation is None and inbound.thread_key and look:
         conversation = await session.scalar(
             select(Conversation)
             .where(
@@ -90,7 +94,7 @@ async def thread_message(
             .order_by(Conversation.id.desc())
             .limit(1)
         )
-    if conversation is None and not inbound.thread_key and not new_customer:
+    if conversation is None and not inbound.thread_key and look:
         conversation = await session.scalar(
             select(Conversation)
             .where(

@@ -179,6 +179,9 @@ class BatchContext:
     senders: dict[tuple[str, str], KnownSender] = field(default_factory=dict)
     known: dict[ConversationKey, KnownConversation] = field(default_factory=dict)
     present: set[tuple[str, str]] = field(default_factory=set)  # every sender with an identity
+    # Customers whose conversations the slow path could thread into (active ones, and those
+    # with a thread key of the batch, on the batch's channels) are all in ``conversations``.
+    covered: set[int] = field(default_factory=set)
 
     @classmethod
     async def prefetch(
@@ -282,6 +285,7 @@ class BatchContext:
         )
         for conversation in conversations:
             self.remember_conversation(conversation)
+        self.covered |= customers
 
     @staticmethod
     def _remember(
@@ -351,6 +355,14 @@ class BatchContext:
         if found is None or found.status != ConversationStatus.OPEN:
             return None
         return found
+
+    def none_to_thread_into(self, customer_id: int, inbound: InboundMessage) -> bool:
+        """The customer has no conversation a message without reply ids could join by its
+        thread key, or (without one) no active conversation on its channel: the batch read
+        them all, so ``thread_message`` need not look again."""
+        if inbound.reply_to_ids or customer_id not in self.covered:
+            return False
+        return (customer_id, inbound.channel, inbound.thread_key) not in self.conversations
 
     def remember_conversation(self, conversation: Conversation) -> None:
         self._remember(

@@ -236,6 +236,7 @@ class Pipeline:
                 now,
                 new_customer=resolved.created,
                 by_channel=await self.hooks.find_conversation(session, inbound, customer.id, now),
+                none_known=batch.none_to_thread_into(customer.id, inbound),
             )
             if customer.id is None:  # a new customer's mail found an existing conversation
                 await session.flush()

@@ -18,6 +18,7 @@ from tests.support.desk import Desk, MakeDesk
 
 NEW_CONVERSATION = (20, 3)  # statements (BEGIN included on SQLite), flushes
 FOLLOW_UP = (11, 0)
+RETURNING = (23, 3)  # a known customer writing about another matter: a new conversation
 
 
 @dataclass
@@ -66,3 +67,22 @@ async def test_a_new_conversation_and_a_follow_up_stay_within_their_statement_bu
     assert followed.conversation_id == opened.conversation_id
     assert first.within(NEW_CONVERSATION), (len(first.statements), first.flushes, first.statements)
     assert again.within(FOLLOW_UP), (len(again.statements), again.flushes, again.statements)
+
+
+async def test_a_returning_customers_new_matter_stays_within_its_statement_budget(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(memory=("chat",), workers=False)
+    await desk.customer_writes("Hi, first of the day", sender="early@example.com")
+    first = await desk.customer_writes("Hello, my order has not arrived yet.")
+
+    with counting(desk) as returning:
+        other = await desk.customer_writes("I was charged twice.", thread_key="matter-2")
+
+    assert other.conversation_id != first.conversation_id
+    assert other.customer_id == first.customer_id
+    assert returning.within(RETURNING), (
+        len(returning.statements),
+        returning.flushes,
+        returning.statements,
+    )
