@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, conversation_filter
 from hub.core.errors import forbidden
+from hub.db.inbox_models import Mention
 from hub.db.models import Conversation, ConversationStatus
 from hub.web.keys import hub_of
 from hub.web.requests import row_id
@@ -22,7 +23,6 @@ from hub.web.ui.inbox_query import (
     VIEWS,
     InboxFilter,
     fetch_page,
-    view_condition,
 )
 from hub.web.ui.render import page, see_other
 from hub.web.ui.rows import load_directory, load_rows
@@ -31,21 +31,33 @@ from hub.web.ui.viewer import viewer_of
 COUNT_CAP = 999
 
 
+def _capped_count(ids: Select[Any]) -> ScalarSelect[int]:
+    return select(func.count()).select_from(ids.limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+
+
 async def _counts(session: AsyncSession, principal: Principal) -> dict[str, int]:
-    counts = {}
-    for view in ("mine", "unassigned", "mentions"):
-        ids = (
-            select(Conversation.id)
-            .where(
-                conversation_filter(principal),
-                view_condition(InboxFilter(view=view), principal),
-                Conversation.status == ConversationStatus.OPEN,
-            )
-            .limit(COUNT_CAP + 1)
-            .subquery()
+    """The open conversations of the side views, counted up to the cap, in one statement.
+    Whoever works in the inbox may see what is assigned to them and where they are
+    mentioned, so those two counts leave the visibility condition out: with it, SQLite
+    walked every open conversation (5 ms each at 45,000 open) instead of the assignee index
+    or the agent's mentions."""
+    is_open = Conversation.status == ConversationStatus.OPEN
+    mine = select(Conversation.id).where(Conversation.assignee_id == principal.agent_id, is_open)
+    unassigned = select(Conversation.id).where(
+        conversation_filter(principal), Conversation.assignee_id.is_(None), is_open
+    )
+    mentions = (
+        select(Mention.conversation_id)
+        .distinct()
+        .join(Conversation, Conversation.id == Mention.conversation_id)
+        .where(Mention.agent_id == principal.agent_id, is_open)
+    )
+    row = (
+        await session.execute(
+            select(_capped_count(mine), _capped_count(unassigned), _capped_count(mentions))
         )
-        counts[view] = int(await session.scalar(select(func.count()).select_from(ids)) or 0)
-    return counts
+    ).one()
+    return {"mine": int(row[0] or 0), "unassigned": int(row[1] or 0), "mentions": int(row[2] or 0)}
 
 
 async def _list_context(request: web.Request) -> dict[str, Any]:

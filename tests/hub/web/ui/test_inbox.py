@@ -221,3 +221,47 @@ async def test_the_preview_is_the_customers_message_not_our_acknowledgement(
     page = await sue.page("/ui/inbox?view=teams")
     assert preview_of(page, conversation) == "Thanks, it works now"
     assert "conv awaiting" in page
+
+
+COUNT = re.compile(r'data-view="(\w+)">\s*<span>[^<]*</span>\s*<span class="count">(\d+)</span>')
+
+
+def side_counts(page: str) -> dict[str, int]:
+    return {view: int(count) for view, count in COUNT.findall(page)}
+
+
+async def test_side_views_count_what_each_view_lists(desk: Desk, ui_agent: UiFactory) -> None:
+    """Bob (billing) sees how many open conversations are his, unassigned where he may look,
+    and mention him: a conversation he is mentioned in twice counts once, another team's
+    unassigned conversation and a resolved one not at all."""
+    boss = await ui_agent(
+        "boss@example.com",
+        role=Role.SUPERVISOR,
+        teams=("support", "billing"),
+        presence=Presence.AWAY,
+    )
+    sue = await ui_agent("sue@example.com", teams=("support",), presence=Presence.AWAY)
+    bob = await ui_agent("bob@example.com", teams=("billing",), presence=Presence.AWAY)
+    invoices = [
+        (await inbound(desk, f"invoice {n} is wrong", email=f"i{n}@example.com")).conversation_id
+        for n in range(4)
+    ]
+    support = (await inbound(desk, "My printer jams", email="p@example.com")).conversation_id
+    await inbound(desk, "The scanner too", email="s@example.com")  # support's, unassigned
+    mine = [("ids", str(invoices[0])), ("ids", str(invoices[1]))]
+    to_bob = ("value", str(bob.agent_id))
+    assigned = await boss.post("/ui/inbox/bulk", [*mine, ("action", "assign"), to_bob])
+    assert assigned.status == 303
+    closed = await bob.post(
+        "/ui/inbox/bulk", [("ids", str(invoices[3])), ("action", "status"), ("value", "resolved")]
+    )
+    assert closed.status == 303
+    for note in ("@bob is this a refund?", "@bob still waiting"):
+        response = await sue.post(f"/ui/conversations/{support}/note", {"text": note})
+        assert response.status == 303
+
+    counts = side_counts(await bob.page("/ui/inbox"))
+
+    assert counts == {"mine": 2, "unassigned": 2, "mentions": 1}
+    assert len(row_ids(await bob.page("/ui/inbox?view=unassigned"))) == 2
+    assert row_ids(await bob.page("/ui/inbox?view=mentions")) == [support]
