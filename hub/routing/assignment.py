@@ -22,27 +22,17 @@ from datetime import datetime
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.core.conversations import ACTIVE, assign, log_event, reserve_capacity
+from hub.core.conversations import assign, log_event, reserve_capacity
 from hub.core.transaction_memo import memo
 from hub.db.models import Agent, AgentTeam, Conversation, ConversationStatus, Presence, Team
 from hub.db.routing_models import ConversationRouting
 from hub.routing.rules import CURSOR_STRATEGIES
+from hub.routing.waiting_queue import waiting_for_free_agents
 
 STRATEGIES = ("round_robin", "least_loaded", "skills", "sticky", "none")
 _POOLS = "assignment_pools"  # team id -> {agent id: Candidate}, for the transaction
 _CURSORS = "round_robin_cursors"  # team id -> cursor, for the transaction
 _EXPECTED = "cursor_teams"  # (team slugs, team ids) the transaction may move the cursor of
-
-# The teams one of whose agents could take a conversation now: a candidate for ``candidates``.
-_TEAMS_WITH_SOMEBODY_FREE = (
-    select(AgentTeam.team_id)
-    .join(Agent, Agent.id == AgentTeam.agent_id)
-    .where(
-        Agent.active.is_(True),
-        Agent.presence == Presence.ONLINE,
-        Agent.open_count < Agent.capacity,
-    )
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,24 +235,11 @@ async def drain_queue(
     session: AsyncSession, now: datetime, *, sticky_fallback: str, limit: int = 200
 ) -> list[tuple[int, int]]:
     """Assign waiting conversations, oldest first; returns (conversation, agent) pairs. Only
-    conversations of teams with somebody free are read: when every agent is busy or offline
-    (a long queue on a busy day), a pass reads nothing, where it read the oldest ``limit``
-    waiting conversations and put each back, holding up ingest on SQLite's one writer."""
-    rows = (
-        await session.execute(
-            select(ConversationRouting, Conversation)
-            .join(Conversation, Conversation.id == ConversationRouting.conversation_id)
-            .where(
-                ConversationRouting.queued_at.is_not(None),
-                ConversationRouting.bot_active.is_(False),
-                Conversation.assignee_id.is_(None),
-                Conversation.status.in_(ACTIVE),
-                Conversation.team_id.in_(_TEAMS_WITH_SOMEBODY_FREE),
-            )
-            .order_by(ConversationRouting.queued_at, ConversationRouting.conversation_id)
-            .limit(limit)
-        )
-    ).all()
+    conversations of teams with somebody free are read (``waiting_queue``): when every agent is
+    busy or offline (a long queue on a busy day), a pass reads nothing, where it read the
+    oldest ``limit`` waiting conversations and put each back, holding up ingest on SQLite's
+    one writer, and a team's conversation behind ``limit`` of other teams' never came up."""
+    rows = await waiting_for_free_agents(session, limit)
     expect_cursors(
         session,
         team_ids={

@@ -4,6 +4,7 @@ until someone is available, and then goes to them."""
 from __future__ import annotations
 
 from hub.db.models import Presence
+from hub.routing.waiting_queue import waiting_for_free_agents
 from tests.support.desk import MakeDesk
 
 
@@ -46,3 +47,29 @@ async def test_a_free_agent_gets_their_teams_conversation_behind_a_long_queue_el
     assert (await desk.conversation(refund.conversation_id)).assignee_id == bea_id
     assigned = [c.id for c in await desk.conversations() if c.assignee_id is not None]
     assert assigned == [refund.conversation_id]  # support's queue still waits for Sam
+
+
+async def test_the_sweep_reads_the_queue_page_by_page_oldest_first(make_desk: MakeDesk) -> None:
+    """Waiting conversations of a team with somebody free are found past any number of
+    another team's, in the order they started waiting, however small the pages."""
+    rules = [{"name": "refunds", "keywords": ["refund"], "team": "billing"}]
+    desk = await make_desk(**{"routing.rules": rules, "routing.default_team": "support"})
+    await desk.agent("sam@example.com", presence=Presence.OFFLINE)
+    await desk.agent("bo@example.com", teams=("billing",), presence=Presence.OFFLINE)
+    memory = desk.memory["api"]
+    messages = [
+        memory.message(
+            "I want a refund" if n % 10 == 9 else "My screen flickers",
+            sender=f"c{n}@example.com",
+            name=f"Customer {n}",
+        )
+        for n in range(60)
+    ]
+    results = await desk.ingest(*messages)
+    refunds = [r.conversation_id for n, r in enumerate(results) if n % 10 == 9]
+    await desk.agent("bea@example.com", teams=("billing",))  # online: billing has somebody free
+
+    async with desk.db.reader() as session:
+        found = await waiting_for_free_agents(session, 4, page_size=7)
+
+    assert [conversation.id for _routing, conversation in found] == refunds[:4]
