@@ -96,7 +96,7 @@ def serve_hub(port: int, db_path: str, telegram_port: int, slack_port: int) -> N
     from hub.app import create_app
 
     logging.basicConfig(level=logging.ERROR)
-    app = create_app(settings_for(db_path, telegram_port, slack_port))
+    app = create_app(settings_for(db_path, telegram_port, slack_port), long_running=True)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 

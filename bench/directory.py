@@ -225,7 +225,7 @@ async def measure(url: str, token: str, customers: int, requests: int, seed: int
         ),
         "first page, by last contact": lambda: "sort=-last_contact",
     }
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(create_app(settings, long_running=True), host="127.0.0.1")
     await server.start_server()
     results: dict[str, Any] = {}
     headers = {"Authorization": f"Bearer {token}"}

@@ -432,7 +432,7 @@ async def live_latency(http: aiohttp.ClientSession, token: str, samples: int) ->
 async def measure(url: str, conversations: int, requests: int, seed: int) -> dict[str, Any]:
     settings = settings_for(url)
     rng = random.Random(seed + 1)
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(create_app(settings, long_running=True), host="127.0.0.1")
     await server.start_server()
     results: dict[str, Any] = {}
     try:

@@ -230,7 +230,13 @@ def serve_hub(
             "database.sqlite_synchronous": synchronous,
         },
     )
-    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(
+        create_app(settings, long_running=True),
+        host="127.0.0.1",
+        port=port,
+        print=None,
+        access_log=None,
+    )
 
 
 async def wait_up(url: str) -> None:

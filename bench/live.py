@@ -99,7 +99,7 @@ async def open_total(http: aiohttp.ClientSession) -> int:
 
 
 async def measure(settings: Settings, samples: int) -> dict[str, Any]:
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(create_app(settings, long_running=True), host="127.0.0.1")
     await server.start_server()
     try:
         async with aiohttp.ClientSession(

@@ -289,7 +289,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 async def measure(settings: Settings, requests: int) -> dict[str, Any]:
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(create_app(settings, long_running=True), host="127.0.0.1")
     await server.start_server()
     end = datetime.now(UTC).date()
     period = f"start={(end - timedelta(days=DAYS - 1)).isoformat()}&end={end.isoformat()}"

@@ -3,6 +3,7 @@ the assembly (hub/assembly.py) for as long as the app does."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
@@ -26,9 +27,11 @@ def create_app(
     clock: Clock | None = None,
     channels: Mapping[str, Channel] | None = None,
     start_workers: bool = True,
+    long_running: bool = False,
 ) -> web.Application:
     """``channels`` adds channel instances or replaces configured ones by name; with
-    ``start_workers=False`` nothing runs in the background (see assemble)."""
+    ``start_workers=False`` nothing runs in the background (see assemble). ``long_running``:
+    a server process (``serve``), whose heap is settled once the hub has started."""
     app = web.Application(
         client_max_size=settings.web.max_body_bytes, middlewares=[error_middleware]
     )
@@ -41,6 +44,8 @@ def create_app(
             yield
 
     app.cleanup_ctx.append(lifecycle)
+    if long_running:
+        app.on_startup.append(_settle_heap)  # runs after the lifecycle's start
     security.setup(app)  # CSP, framing, nosniff, referrer, Secure cookies, Retry-After
     app[PAGES] = pages = WebPages.of(settings)
     api.add_routes(app.router)  # the API: agent API, API channel, health, OpenAPI document
@@ -54,3 +59,12 @@ def create_app(
     ui.setup(app, pages.pages)
     widget.setup(app, settings.secret_key)
     return app
+
+
+async def _settle_heap(_app: web.Application) -> None:
+    """What starting made and keeps for good (modules, mappers, compiled statements and
+    templates: about 250,000 objects) leaves the cyclic garbage collector's care. Each full
+    collection walked all of it: pauses of 120 ms in the middle of requests, every few hundred
+    pages, on a desk with 100,000 conversations (3.8 ms at most after)."""
+    gc.collect()
+    gc.freeze()

@@ -82,7 +82,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.workers > 1:
         return _serve_workers(settings, args.workers, banner)
-    app = create_app(settings)
+    app = create_app(settings, long_running=True)
 
     try:
         web.run_app(app, host=settings.web.host, port=settings.web.port, print=banner)

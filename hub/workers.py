@@ -60,7 +60,7 @@ def _run_worker(settings: Settings, index: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format=f"[worker {index + 1}] %(message)s")
     web.run_app(
-        create_app(worker_settings(settings, index)),
+        create_app(worker_settings(settings, index), long_running=True),
         host=settings.web.host,
         port=settings.web.port,
         reuse_port=True,
