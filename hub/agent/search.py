@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     func,
+    literal,
     literal_column,
     select,
     table,
@@ -161,7 +162,7 @@ def matching_conversations(dialect: str, query: str) -> Select[tuple[int]] | Non
         return None
     # The conversations of the newest CANDIDATES matching messages: a common word would
     # otherwise make every conversation a match to sort (the search page ranks all words).
-    newest = _newest_matches(dialect, terms(query), CANDIDATES).subquery()
+    newest = _newest_matches(dialect, terms(query), CANDIDATES, scored=False).subquery()
     by_message = select(Message.conversation_id).where(Message.id.in_(select(newest.c.id)))
     by_customer = select(Conversation.id).where(Conversation.customer_id.in_(customers))
     parts = [by_message, by_customer]
@@ -193,25 +194,28 @@ _SHOWN = (Direction.INBOUND, Direction.OUTBOUND, Direction.NOTE)
 _FTS_ROWID: ColumnElement[int] = literal_column("messages_fts.rowid", Integer)
 
 
-def _newest_matches(dialect: str, words: list[str], limit: int) -> Select[int, float]:
+def _newest_matches(
+    dialect: str, words: list[str], limit: int, *, scored: bool = True
+) -> Select[int, float]:
     """The newest ``limit`` messages with every word and their relevance (larger is better):
     on SQLite straight from the FTS5 index newest first (it stops at the limit, however common
-    the words), bm25 computed for those rows alone."""
+    the words), bm25 computed for those rows alone. ``scored=False``: ids alone (score 0), for
+    a filter that does not rank: bm25 over 1,000 rows of a common word costs more than the
+    match itself (24 ms of 44 on a million messages)."""
     if dialect == "sqlite":
+        score = literal_column("-bm25(messages_fts)", Float) if scored else literal(0.0, Float)
         return (
-            select(
-                _FTS_ROWID.label("id"), literal_column("-bm25(messages_fts)", Float).label("score")
-            )
+            select(_FTS_ROWID.label("id"), score.label("score"))
             .select_from(table("messages_fts"))
             .where(text("messages_fts MATCH :nfts").bindparams(nfts=_fts5_query(words)))
             .order_by(_FTS_ROWID.desc())
             .limit(limit)
         )
-    score = func.ts_rank(
+    rank = func.ts_rank(
         literal_column(_PG_VECTOR), func.to_tsquery("simple", _tsquery(words)), type_=Float
     )
     return (
-        select(Message.id.label("id"), score.label("score"))
+        select(Message.id.label("id"), (rank if scored else literal(0.0, Float)).label("score"))
         .where(_message_match(dialect, words))
         .order_by(Message.id.desc())
         .limit(limit)
