@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hub.db.models import Presence
 from hub.routing.waiting_queue import waiting_for_free_agents
-from tests.support.desk import MakeDesk
+from tests.support.desk import Desk, MakeDesk
 
 
 async def test_waiting_conversation_survives_passes_with_nobody_free(make_desk: MakeDesk) -> None:
@@ -23,15 +23,21 @@ async def test_waiting_conversation_survives_passes_with_nobody_free(make_desk: 
     assert sam_id != late_id
 
 
+async def two_teams_nobody_online(make_desk: MakeDesk) -> Desk:
+    """Refunds go to billing, the rest to support; Sam (support) and Bo (billing) are offline."""
+    rules = [{"name": "refunds", "keywords": ["refund"], "team": "billing"}]
+    desk = await make_desk(**{"routing.rules": rules, "routing.default_team": "support"})
+    await desk.agent("sam@example.com", presence=Presence.OFFLINE)
+    await desk.agent("bo@example.com", teams=("billing",), presence=Presence.OFFLINE)
+    return desk
+
+
 async def test_a_free_agent_gets_their_teams_conversation_behind_a_long_queue_elsewhere(
     make_desk: MakeDesk,
 ) -> None:
     """Support has nobody online and a long queue (more than a pass reads at once); billing's
     newer conversation still goes to Bea, billing's agent, as soon as she is online."""
-    rules = [{"name": "refunds", "keywords": ["refund"], "team": "billing"}]
-    desk = await make_desk(**{"routing.rules": rules, "routing.default_team": "support"})
-    await desk.agent("sam@example.com", presence=Presence.OFFLINE)
-    await desk.agent("bo@example.com", teams=("billing",), presence=Presence.OFFLINE)
+    desk = await two_teams_nobody_online(make_desk)
     memory = desk.memory["api"]
     waiting = [
         memory.message("My screen flickers", sender=f"c{n}@example.com", name=f"Customer {n}")
@@ -52,10 +58,7 @@ async def test_a_free_agent_gets_their_teams_conversation_behind_a_long_queue_el
 async def test_the_sweep_reads_the_queue_page_by_page_oldest_first(make_desk: MakeDesk) -> None:
     """Waiting conversations of a team with somebody free are found past any number of
     another team's, in the order they started waiting, however small the pages."""
-    rules = [{"name": "refunds", "keywords": ["refund"], "team": "billing"}]
-    desk = await make_desk(**{"routing.rules": rules, "routing.default_team": "support"})
-    await desk.agent("sam@example.com", presence=Presence.OFFLINE)
-    await desk.agent("bo@example.com", teams=("billing",), presence=Presence.OFFLINE)
+    desk = await two_teams_nobody_online(make_desk)
     memory = desk.memory["api"]
     messages = [
         memory.message(
