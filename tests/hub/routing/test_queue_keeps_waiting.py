@@ -76,3 +76,25 @@ async def test_the_sweep_reads_the_queue_page_by_page_oldest_first(make_desk: Ma
         found = await waiting_for_free_agents(session, 4, page_size=7)
 
     assert [conversation.id for _routing, conversation in found] == refunds[:4]
+
+
+async def test_a_pass_looks_only_so_far_down_a_queue_nobody_can_take(make_desk: MakeDesk) -> None:
+    """A backlog where nobody is free costs a pass a bounded read: a free team's conversation
+    further down than a pass looks waits for the backlog ahead of it to be taken, and is found
+    once it is within reach."""
+    desk = await two_teams_nobody_online(make_desk)
+    memory = desk.memory["api"]
+    backlog = [
+        memory.message("My screen flickers", sender=f"c{n}@example.com", name=f"Customer {n}")
+        for n in range(30)
+    ]
+    await desk.ingest(*backlog)
+    refund = await desk.customer_writes("I want a refund", sender="late@example.com")
+    await desk.agent("bea@example.com", teams=("billing",))  # online: billing has somebody free
+
+    async with desk.db.reader() as session:
+        beyond = await waiting_for_free_agents(session, 10, page_size=7, scanned=21)
+        within = await waiting_for_free_agents(session, 10, page_size=7, scanned=31)
+
+    assert beyond == []
+    assert [conversation.id for _routing, conversation in within] == [refund.conversation_id]
