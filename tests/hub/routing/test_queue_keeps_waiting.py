@@ -32,27 +32,34 @@ async def two_teams_nobody_online(make_desk: MakeDesk) -> Desk:
     return desk
 
 
+async def backlog_then_a_refund(desk: Desk, backlog: int) -> int:
+    """``backlog`` customers write to support, then one asks billing for a refund: the
+    refund's conversation id."""
+    memory = desk.memory["api"]
+    waiting = [
+        memory.message("My screen flickers", sender=f"c{n}@example.com", name=f"Customer {n}")
+        for n in range(backlog)
+    ]
+    await desk.ingest(*waiting)
+    refund = await desk.customer_writes("I want a refund", sender="late@example.com")
+    return refund.conversation_id
+
+
 async def test_a_free_agent_gets_their_teams_conversation_behind_a_long_queue_elsewhere(
     make_desk: MakeDesk,
 ) -> None:
     """Support has nobody online and a long queue (more than a pass reads at once); billing's
     newer conversation still goes to Bea, billing's agent, as soon as she is online."""
     desk = await two_teams_nobody_online(make_desk)
-    memory = desk.memory["api"]
-    waiting = [
-        memory.message("My screen flickers", sender=f"c{n}@example.com", name=f"Customer {n}")
-        for n in range(230)
-    ]
-    await desk.ingest(*waiting)
-    refund = await desk.customer_writes("I want a refund", sender="late@example.com")
+    refund = await backlog_then_a_refund(desk, 230)
     await desk.run_jobs()
 
     bea_id, _ = await desk.agent("bea@example.com", teams=("billing",))  # online now
     await desk.run_jobs()
 
-    assert (await desk.conversation(refund.conversation_id)).assignee_id == bea_id
+    assert (await desk.conversation(refund)).assignee_id == bea_id
     assigned = [c.id for c in await desk.conversations() if c.assignee_id is not None]
-    assert assigned == [refund.conversation_id]  # support's queue still waits for Sam
+    assert assigned == [refund]  # support's queue still waits for Sam
 
 
 async def test_the_sweep_reads_the_queue_page_by_page_oldest_first(make_desk: MakeDesk) -> None:
@@ -83,13 +90,7 @@ async def test_a_pass_looks_only_so_far_down_a_queue_nobody_can_take(make_desk: 
     further down than a pass looks waits for the backlog ahead of it to be taken, and is found
     once it is within reach."""
     desk = await two_teams_nobody_online(make_desk)
-    memory = desk.memory["api"]
-    backlog = [
-        memory.message("My screen flickers", sender=f"c{n}@example.com", name=f"Customer {n}")
-        for n in range(30)
-    ]
-    await desk.ingest(*backlog)
-    refund = await desk.customer_writes("I want a refund", sender="late@example.com")
+    refund = await backlog_then_a_refund(desk, 30)
     await desk.agent("bea@example.com", teams=("billing",))  # online: billing has somebody free
 
     async with desk.db.reader() as session:
@@ -97,4 +98,4 @@ async def test_a_pass_looks_only_so_far_down_a_queue_nobody_can_take(make_desk: 
         within = await waiting_for_free_agents(session, 10, page_size=7, scanned=31)
 
     assert beyond == []
-    assert [conversation.id for _routing, conversation in within] == [refund.conversation_id]
+    assert [conversation.id for _routing, conversation in within] == [refund]
