@@ -42,16 +42,20 @@ async def auto_reply_allowed(
             1 for row in session.sync_session if _automatic_reply(row, recipient, since)
         )
     else:
-        sent = await session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.identity_id == recipient.id,
-                Message.created_at >= since,
-                Message.direction == Direction.OUTBOUND,
-                Message.automated.is_(True),
+        # Without a flush: an automatic reply is flushed as soon as it is queued (its outbox
+        # row needs its id), so nothing pending could be counted; the flush this query made
+        # was one more per returning customer's new conversation.
+        with session.no_autoflush:
+            sent = await session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(
+                    Message.identity_id == recipient.id,
+                    Message.created_at >= since,
+                    Message.direction == Direction.OUTBOUND,
+                    Message.automated.is_(True),
+                )
             )
-        )
     if (sent or 0) < config.max_auto_replies_per_hour:
         return True
     await log_event(
