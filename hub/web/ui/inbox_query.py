@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import strict_json
-from hub.agent.search import matching_conversations
+from hub.agent.search import matching_conversations, terms, whole_words_suffice
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, conversation_filter
 from hub.core.errors import invalid_query
@@ -129,9 +129,10 @@ def view_condition(inbox: InboxFilter, principal: Principal) -> ColumnElement[bo
 
 
 def base_query(
-    inbox: InboxFilter, principal: Principal, dialect: str, now: datetime
+    inbox: InboxFilter, principal: Principal, dialect: str, now: datetime, *, prefix: bool = True
 ) -> Select[Conversation]:
-    """Conversations of the view that pass every filter, unsorted."""
+    """Conversations of the view that pass every filter, unsorted (``prefix``: the search
+    words' last may be a prefix)."""
     query = select(Conversation).where(
         conversation_filter(principal), view_condition(inbox, principal)
     )
@@ -145,7 +146,7 @@ def base_query(
         tagged = select(ConversationTag.conversation_id).where(ConversationTag.tag == inbox.tag)
         query = query.where(Conversation.id.in_(tagged))
     if inbox.q:
-        found = matching_conversations(dialect, inbox.q)
+        found = matching_conversations(dialect, inbox.q, prefix=prefix)
         if found is not None:
             query = query.where(Conversation.id.in_(found))
     if inbox.sla:
@@ -227,7 +228,8 @@ async def fetch_page(
         raise invalid_query("after", "is not a page link this inbox gave out")
     if cursor and phase in {"w", "r", "s"} and not isinstance(cursor.get("t"), datetime):
         raise invalid_query("after", "is not a page link this inbox gave out")
-    base = base_query(inbox, principal, dialect, now)
+    prefix = not (inbox.q and await whole_words_suffice(session, terms(inbox.q)))
+    base = base_query(inbox, principal, dialect, now, prefix=prefix)
     rows: list[tuple[Conversation, str]] = []
     while True:
         query = _phase_query(base, phase, cursor).limit(PAGE_SIZE + 1 - len(rows))

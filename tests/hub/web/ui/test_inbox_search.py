@@ -1,10 +1,14 @@
 """Searching the inbox by customer: names, companies and addresses are found through the
-full-text indexes, and stay in step when a profile is edited."""
+full-text indexes, and stay in step when a profile is edited. The search page ranks messages
+with their words marked; the last word is a prefix until the whole words fill the window."""
 
 from __future__ import annotations
 
+from sqlalchemy import insert
+
+from hub.agent.search import CANDIDATES
 from hub.crm.edits import CustomerEdit, apply_edit
-from hub.db.models import Customer, Role
+from hub.db.models import Customer, Direction, Message, Role
 from tests.hub.web.ui.conftest import UiFactory, inbound
 from tests.hub.web.ui.test_inbox import row_ids
 from tests.support.desk import Desk
@@ -59,3 +63,38 @@ async def test_the_search_page_shows_ranked_snippets_with_the_words_marked(
     bad = await boss.get("/ui/search?q=printer&since=yesterday")
     assert bad.status == 400
     assert "since: must be a date (YYYY-MM-DD)" in await bad.text()
+
+
+async def test_a_word_in_a_thousand_messages_is_searched_whole_a_rare_one_as_a_prefix(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    busy = await inbound(desk, "Where is my parcel?", email="ann@mill.example", name="Ann")
+    async with desk.hub.db.writer() as session:  # a long history: the word in every message
+        await session.execute(
+            insert(Message),
+            [
+                {
+                    "conversation_id": busy.conversation_id,
+                    "customer_id": busy.customer_id,
+                    "direction": Direction.INBOUND,
+                    "channel": "mail",
+                    "text": f"parcel update number {n}",
+                    "created_at": desk.hub.clock.now(),
+                }
+                for n in range(CANDIDATES)
+            ],
+        )
+        await session.commit()
+    longer = await inbound(desk, "My parcels are late", email="bo@x.example", name="Bo")
+
+    # The whole word fills the window: the newest message with a longer word is not in it.
+    assert row_ids(await boss.page("/ui/inbox?q=parcel")) == [busy.conversation_id]
+    page = await boss.page("/ui/search?q=parcel")
+    assert "<mark>parcel</mark>" in page and "parcels" not in page
+    # A rare beginning of a word is still a prefix (search as you type).
+    assert set(row_ids(await boss.page("/ui/inbox?q=parc"))) == {
+        busy.conversation_id,
+        longer.conversation_id,
+    }
+    assert "<mark>parcels</mark>" in await boss.page("/ui/search?q=late+parc")
