@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,14 +18,21 @@ from hub.db.routing_models import SlaClock
 FIRST_TICKET_NUMBER = 1000
 
 
+# Built once, on the table (no counter is ever loaded as a row): building and hashing a
+# statement costs more than running it, and an ORM update would flush what is pending first.
+_COUNTERS = Counter.__table__.c
+_INCREMENT = (
+    update(Counter.__table__)
+    .where(_COUNTERS.name == bindparam("counter"))
+    .values(value=_COUNTERS.value + 1)
+    .returning(_COUNTERS.value)
+)
+
+
 async def next_number(session: AsyncSession, name: str) -> int:
-    """Increment a named counter and return the new value (row-locked on PostgreSQL)."""
-    value = await session.scalar(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
+    """Increment a named counter and return the new value (row-locked on PostgreSQL). Pending
+    rows stay pending: the counter needs none of them."""
+    value = await session.scalar(_INCREMENT, {"counter": name})
     if value is not None:
         return int(value)
     try:

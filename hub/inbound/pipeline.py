@@ -36,7 +36,7 @@ from hub.inbound.edits import apply_edit
 from hub.inbound.hooks import IngestHooks, Interceptor, StoredMessage
 from hub.inbound.results import IngestResult, Pending
 from hub.platform.clock import Clock
-from hub.platform.events import publish
+from hub.platform.events import publish, written_together
 from hub.reports.record import Arrival, Reports
 
 
@@ -113,7 +113,8 @@ class Pipeline:
         """Ingest several messages with the reads they share done once and one flush at the end.
         Any error propagates; the caller rolls back and falls back to ``ingest`` per message."""
         with keeping_written(session) as written:
-            return await self._ingest_batch(session, messages, prefetch, written)
+            async with written_together(session):
+                return await self._ingest_batch(session, messages, prefetch, written)
 
     async def _ingest_batch(
         self,

@@ -10,11 +10,12 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import Event
@@ -26,6 +27,8 @@ from hub.platform.notify import EVENTS_CHANNEL, Listener, plain_dsn
 from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
+_DEFERRED = "relaydesk.deferred_events"
+_INSERT_EVENTS = insert(Event.__table__)
 QUEUE_SIZE = 1000
 RESET = "reset"
 COALESCE_SECONDS = 0.025
@@ -75,21 +78,39 @@ async def publish(
     team_ids: Iterable[int | None] = (),
     **payload: Any,
 ) -> None:
-    """Record an event about ``conversation`` in the caller's transaction."""
-    session.add(
-        Event(
-            **event_values(
-                kind,
-                conversation.id,
-                conversation.team_id,
-                conversation.assignee_id,
-                now,
-                agent_ids=agent_ids,
-                team_ids=team_ids,
-                **payload,
-            )
-        )
+    """Record an event about ``conversation`` in the caller's transaction (inside
+    ``written_together``: at its end)."""
+    values = event_values(
+        kind,
+        conversation.id,
+        conversation.team_id,
+        conversation.assignee_id,
+        now,
+        agent_ids=agent_ids,
+        team_ids=team_ids,
+        **payload,
     )
+    deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
+    if deferred is None:
+        session.add(Event(**values))
+    else:
+        deferred.append(values)
+
+
+@asynccontextmanager
+async def written_together(session: AsyncSession) -> AsyncIterator[None]:
+    """Events published in the block are inserted together when it ends, in the order they
+    were published: one statement for a whole ingest batch, where ORM rows would go in with
+    whichever flushes come along (one statement each, and a row object each). Nothing may
+    read them back inside the block; an error in it writes none."""
+    rows: list[dict[str, Any]] = []
+    session.info[_DEFERRED] = rows
+    try:
+        yield
+        if rows:
+            await session.execute(_INSERT_EVENTS, rows)
+    finally:
+        session.info.pop(_DEFERRED, None)
 
 
 def event_values(

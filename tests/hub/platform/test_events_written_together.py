@@ -1,0 +1,68 @@
+"""Events of an ingest batch are inserted together at its end (``written_together``): the
+live inbox sees them in the order they were published, and a batch that fails leaves none."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.db.inbox_models import Event
+from hub.db.models import Conversation
+from hub.platform.events import publish, written_together
+from tests.hub.web.ui.conftest import inbound
+from tests.support.desk import Desk
+
+
+async def _events_after(desk: Desk, floor: int) -> list[tuple[str, dict[str, object]]]:
+    async with desk.db.reader() as session:
+        rows = await session.execute(
+            select(Event.kind, Event.payload).where(Event.id > floor).order_by(Event.id)
+        )
+        return [(kind, dict(payload)) for kind, payload in rows]
+
+
+async def _newest(desk: Desk) -> int:
+    async with desk.db.reader() as session:
+        return int(await session.scalar(select(func.max(Event.id))) or 0)
+
+
+async def test_events_of_a_batch_arrive_in_the_order_they_were_published(desk: Desk) -> None:
+    sent = await inbound(desk, "Where is my parcel?")
+    floor = await _newest(desk)
+    async with desk.db.writer() as session:
+        conversation = await session.get(Conversation, sent.conversation_id)
+        assert conversation is not None
+        now = desk.hub.clock.now()
+        async with written_together(session):
+            await publish(session, "tags", conversation, now, step=1)
+            await publish(session, "status", conversation, now, step=2)
+            await session.flush()  # a flush inside the block does not write them
+            unseen = await session.scalar(select(func.count()).where(Event.id > floor))
+            await publish(session, "tags", conversation, now, step=3)
+        await session.commit()
+
+    assert unseen == 0
+    assert await _events_after(desk, floor) == [
+        ("tags", {"step": 1}),
+        ("status", {"step": 2}),
+        ("tags", {"step": 3}),
+    ]
+
+
+async def test_a_batch_that_fails_writes_none_and_later_events_go_in_as_usual(
+    desk: Desk,
+) -> None:
+    sent = await inbound(desk, "Where is my parcel?")
+    floor = await _newest(desk)
+    async with desk.db.writer() as session:
+        conversation = await session.get(Conversation, sent.conversation_id)
+        assert conversation is not None
+        now = desk.hub.clock.now()
+        with pytest.raises(RuntimeError):
+            async with written_together(session):
+                await publish(session, "tags", conversation, now, step=1)
+                raise RuntimeError("the batch failed")
+        await publish(session, "status", conversation, now, step=2)
+        await session.commit()
+
+    assert await _events_after(desk, floor) == [("status", {"step": 2})]
