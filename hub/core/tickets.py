@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +20,11 @@ FIRST_TICKET_NUMBER = 1000
 
 # Built once, on the table (no counter is ever loaded as a row): building and hashing a
 # statement costs more than running it, and an ORM update would flush what is pending first.
-_COUNTERS = Counter.__table__.c
+_COUNTER_TABLE = Counter.__table__
+assert isinstance(_COUNTER_TABLE, Table)
+_COUNTERS = _COUNTER_TABLE.c
 _INCREMENT = (
-    update(Counter.__table__)
+    update(_COUNTER_TABLE)
     .where(_COUNTERS.name == bindparam("counter"))
     .values(value=_COUNTERS.value + 1)
     .returning(_COUNTERS.value)

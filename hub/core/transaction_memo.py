@@ -31,3 +31,15 @@ def note_new_customer(session: AsyncSession, customer_id: int) -> None:
 
 def is_new_customer(session: AsyncSession, customer_id: int) -> bool:
     return customer_id in memo(session).get("new_customers", ())
+
+
+def note_automatic_reply(session: AsyncSession, identity_id: int) -> None:
+    """An automatic reply to the identity was queued in this transaction."""
+    counts: dict[int, int] = memo(session).setdefault("automatic_replies", {})
+    counts[identity_id] = counts.get(identity_id, 0) + 1
+
+
+def automatic_replies(session: AsyncSession, identity_id: int) -> int:
+    """How many automatic replies to the identity this transaction queued."""
+    counts: dict[int, int] = memo(session).get("automatic_replies", {})
+    return counts.get(identity_id, 0)

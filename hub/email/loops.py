@@ -5,8 +5,8 @@ sending channel's ``max_auto_replies_per_hour`` automatic replies in an hour.
 
 An address is one identity (identities are unique by kind and address), so the count is a range
 of the ``(identity_id, created_at)`` index; for a customer created in this transaction (a new
-conversation's acknowledgement) every automatic reply to it is still in the session, and the
-count asks the database nothing."""
+conversation's acknowledgement) every automatic reply to it was queued in this transaction,
+which counts them (``transaction_memo``), and the count asks the database nothing."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.email.adapter import EmailChannelConfig
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
-from hub.core.transaction_memo import is_new_customer
-from hub.db.models import Conversation, Direction, Identity, Message
+from hub.core.transaction_memo import automatic_replies, is_new_customer
+from hub.db.models import Conversation, Direction, Message
 from hub.outbound.compose import recipient_for
 
 WINDOW = timedelta(hours=1)
@@ -38,9 +38,9 @@ async def auto_reply_allowed(
         return True
     since = now - WINDOW
     if is_new_customer(session, recipient.customer_id):
-        sent: int | None = sum(
-            1 for row in session.sync_session if _automatic_reply(row, recipient, since)
-        )
+        # Every automatic reply it got was queued in this transaction, and counted there
+        # (walking the session's rows instead cost a whole batch's rows per message).
+        sent: int | None = automatic_replies(session, recipient.id)
     else:
         # Without a flush: an automatic reply is flushed as soon as it is queued (its outbox
         # row needs its id), so nothing pending could be counted; the flush this query made
@@ -66,13 +66,3 @@ async def auto_reply_allowed(
         now,
     )
     return False
-
-
-def _automatic_reply(row: object, recipient: Identity, since: datetime) -> bool:
-    return (
-        isinstance(row, Message)
-        and row.identity_id == recipient.id
-        and row.direction == Direction.OUTBOUND
-        and bool(row.automated)
-        and row.created_at >= since
-    )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings
-from hub.core.transaction_memo import is_new_customer
+from hub.core.transaction_memo import is_new_customer, note_automatic_reply
 from hub.db.models import (
     Conversation,
     DeliveryState,
@@ -151,4 +151,6 @@ async def queue_outbound(
     session.add(message)
     await session.flush()
     session.add(OutboxItem(message_id=message.id, channel=via, next_attempt_at=now, created_at=now))
+    if automated:
+        note_automatic_reply(session, recipient.id)
     return message

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import Event
@@ -28,7 +28,9 @@ from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
 _DEFERRED = "relaydesk.deferred_events"
-_INSERT_EVENTS = insert(Event.__table__)
+_EVENTS = Event.__table__
+assert isinstance(_EVENTS, Table)
+_INSERT_EVENTS = insert(_EVENTS)
 QUEUE_SIZE = 1000
 RESET = "reset"
 COALESCE_SECONDS = 0.025
