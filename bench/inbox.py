@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import random
 import re
 import sqlite3
@@ -41,6 +42,7 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 from sqlalchemy import create_engine, event, insert  # noqa: E402
 from sqlalchemy.dialects import sqlite  # noqa: E402
 
+from bench.ingest import free_port, serve_sink  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.config.settings import Settings, load_settings  # noqa: E402
 from hub.core.authz import Principal  # noqa: E402
@@ -351,18 +353,18 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def settings_for(url: str) -> Settings:
-    """The example config on ``url`` (already migrated), with no fixed ports taken."""
-    return load_settings(
-        ROOT / "config" / "relaydesk.toml",
-        environ={},
-        overrides={
-            "database.url": url,
-            "database.auto_migrate": False,
-            "capture.enabled": False,
-            "channels.mail.inbound_smtp": "127.0.0.1:0",  # never a fixed port another hub holds
-        },
-    )
+def settings_for(url: str, smtp_port: int | None = None) -> Settings:
+    """The example config on ``url`` (already migrated), with no fixed ports taken; mail goes
+    to the server on ``smtp_port`` when one is given."""
+    overrides: dict[str, object] = {
+        "database.url": url,
+        "database.auto_migrate": False,
+        "capture.enabled": False,
+        "channels.mail.inbound_smtp": "127.0.0.1:0",  # never a fixed port another hub holds
+    }
+    if smtp_port is not None:
+        overrides["channels.mail.smtp_port"] = smtp_port
+    return load_settings(ROOT / "config" / "relaydesk.toml", environ={}, overrides=overrides)
 
 
 @contextlib.asynccontextmanager
@@ -430,8 +432,10 @@ async def live_latency(http: aiohttp.ClientSession, token: str, samples: int) ->
     return spent
 
 
-async def measure(url: str, conversations: int, requests: int, seed: int) -> dict[str, Any]:
-    settings = settings_for(url)
+async def measure(
+    url: str, conversations: int, requests: int, seed: int, smtp_port: int
+) -> dict[str, Any]:
+    settings = settings_for(url, smtp_port)
     rng = random.Random(seed + 1)
     server = TestServer(create_app(settings, long_running=True), host="127.0.0.1")
     await server.start_server()
@@ -578,7 +582,17 @@ def main() -> int:
                 f"{label:28} p50 {found['p50_ms']:7} p95 {found['p95_ms']:7} ms | {found['plan']}"
             )
         return 0
-    results = asyncio.run(measure(url, args.conversations, args.requests, args.seed))
+    # The acknowledgements of the messages the bench posts go to a mail server of their own
+    # (else the outbox retries them, failing, while the pages are timed).
+    port = free_port()
+    sink = multiprocessing.Process(
+        target=serve_sink, args=(port, multiprocessing.Value("i", 0)), daemon=True
+    )
+    sink.start()
+    try:
+        results = asyncio.run(measure(url, args.conversations, args.requests, args.seed, port))
+    finally:
+        sink.terminate()
     width = max(len(label) for label in results)
     print(f"\n{'page':<{width}}  {'p50':>7}  {'p95':>7}  {'max':>7}   (ms, {args.requests} each)")
     for label, figures in results.items():
