@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation
@@ -26,12 +27,22 @@ async def _newest(desk: Desk) -> int:
         return int(await session.scalar(select(func.max(Event.id))) or 0)
 
 
-async def test_events_of_a_batch_arrive_in_the_order_they_were_published(desk: Desk) -> None:
+async def _a_conversation(desk: Desk) -> tuple[int, int]:
+    """A customer's conversation, and the newest event id once it is written."""
     sent = await inbound(desk, "Where is my parcel?")
-    floor = await _newest(desk)
+    return sent.conversation_id, await _newest(desk)
+
+
+async def _load(session: AsyncSession, conversation_id: int) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    assert conversation is not None
+    return conversation
+
+
+async def test_events_of_a_batch_arrive_in_the_order_they_were_published(desk: Desk) -> None:
+    conversation_id, floor = await _a_conversation(desk)
     async with desk.db.writer() as session:
-        conversation = await session.get(Conversation, sent.conversation_id)
-        assert conversation is not None
+        conversation = await _load(session, conversation_id)
         now = desk.hub.clock.now()
         async with written_together(session):
             await publish(session, "tags", conversation, now, step=1)
@@ -52,11 +63,9 @@ async def test_events_of_a_batch_arrive_in_the_order_they_were_published(desk: D
 async def test_a_batch_that_fails_writes_none_and_later_events_go_in_as_usual(
     desk: Desk,
 ) -> None:
-    sent = await inbound(desk, "Where is my parcel?")
-    floor = await _newest(desk)
+    conversation_id, floor = await _a_conversation(desk)
     async with desk.db.writer() as session:
-        conversation = await session.get(Conversation, sent.conversation_id)
-        assert conversation is not None
+        conversation = await _load(session, conversation_id)
         now = desk.hub.clock.now()
         with pytest.raises(RuntimeError):
             async with written_together(session):
