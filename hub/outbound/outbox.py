@@ -155,12 +155,10 @@ class Dispatcher:
     async def apply(
         self, session: AsyncSession, item: OutboxItem, result: DeliveryResult, now: datetime
     ) -> str | Failure:
-        message = await session.get(Message, item.message_id)
         # Read before anything changes (and kept: the session holds rows weakly), so that no
         # read flushes half the outcome and the row is written once.
-        conversation = None
+        message, conversation = await _message_and_conversation(session, item.message_id)
         if message is not None:  # a retry resumes after the parts delivered
-            conversation = await session.get(Conversation, message.conversation_id)
             parts.remember(message, result.delivered)
         if not result.ok:
             return Failure(result.error or "", result.permanent, result.retry_after or None)
@@ -198,7 +196,7 @@ class Dispatcher:
     ) -> None:
         if self.metrics is not None:
             self.metrics.delivery_failed(item.channel, final=item.state == OutboxState.FAILED)
-        message = await session.get(Message, item.message_id)
+        message, conversation = await _message_and_conversation(session, item.message_id)
         if message is None:
             return
         if item.state == OutboxState.FAILED:
@@ -211,7 +209,7 @@ class Dispatcher:
                 f"{failure.error}; retry {item.attempts + 1} of "
                 f"{self.settings.max_attempts} at {item.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
             )
-        await self._publish(session, message, now)
+        await self._publish(session, message, now, conversation)
 
     async def _publish(
         self,
@@ -246,3 +244,18 @@ class Dispatcher:
         if message is not None:
             message.delivery_state = DeliveryState.QUEUED
         return True
+
+
+async def _message_and_conversation(
+    session: AsyncSession, message_id: int
+) -> tuple[Message | None, Conversation | None]:
+    """The outbox row's message and its conversation, in one select where two gets read them
+    one after the other (the outcome's session starts with the outbox rows alone)."""
+    found = (
+        await session.execute(
+            select(Message, Conversation)
+            .outerjoin(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.id == message_id)
+        )
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, None)
