@@ -1,6 +1,7 @@
 """Searching the inbox by customer: names, companies and addresses are found through the
 full-text indexes, and stay in step when a profile is edited. The search page ranks messages
-with their words marked; the last word is a prefix until the whole words fill the window."""
+with their words marked; the last word is a prefix (on SQLite, until the whole words fill the
+window)."""
 
 from __future__ import annotations
 
@@ -88,10 +89,17 @@ async def test_a_word_in_a_thousand_messages_is_searched_whole_a_rare_one_as_a_p
         await session.commit()
     longer = await inbound(desk, "My parcels are late", email="bo@x.example", name="Bo")
 
-    # The whole word fills the window: the newest message with a longer word is not in it.
-    assert row_ids(await boss.page("/ui/inbox?q=parcel")) == [busy.conversation_id]
     page = await boss.page("/ui/search?q=parcel")
-    assert "<mark>parcel</mark>" in page and "parcels" not in page
+    if desk.db.is_sqlite:
+        # The whole word fills the window: the newest message with a longer word is not in it.
+        assert row_ids(await boss.page("/ui/inbox?q=parcel")) == [busy.conversation_id]
+        assert "<mark>parcel</mark>" in page and "parcels" not in page
+    else:  # PostgreSQL's index answers a prefix as cheaply as the word: it stays one
+        assert set(row_ids(await boss.page("/ui/inbox?q=parcel"))) == {
+            busy.conversation_id,
+            longer.conversation_id,
+        }
+        assert "<mark>parcel</mark>" in page
     # A rare beginning of a word is still a prefix (search as you type).
     assert set(row_ids(await boss.page("/ui/inbox?q=parc"))) == {
         busy.conversation_id,
