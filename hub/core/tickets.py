@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.settings import Settings, SlaTarget
 from hub.core import sla as sla_clock
 from hub.core.conversations import log_event, ticket_changed
+from hub.db.base import table_of
 from hub.db.models import Conversation, Counter, Customer, Team, Ticket
 from hub.db.routing_models import SlaClock
 
@@ -20,11 +21,9 @@ FIRST_TICKET_NUMBER = 1000
 
 # Built once, on the table (no counter is ever loaded as a row): building and hashing a
 # statement costs more than running it, and an ORM update would flush what is pending first.
-_COUNTER_TABLE = Counter.__table__
-assert isinstance(_COUNTER_TABLE, Table)
-_COUNTERS = _COUNTER_TABLE.c
+_COUNTERS = table_of(Counter).c
 _INCREMENT = (
-    update(_COUNTER_TABLE)
+    update(table_of(Counter))
     .where(_COUNTERS.name == bindparam("counter"))
     .values(value=_COUNTERS.value + 1)
     .returning(_COUNTERS.value)

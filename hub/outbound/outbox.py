@@ -216,10 +216,8 @@ class Dispatcher:
         session: AsyncSession,
         message: Message,
         now: datetime,
-        conversation: Conversation | None = None,
+        conversation: Conversation | None,
     ) -> None:
-        if conversation is None:
-            conversation = await session.get(Conversation, message.conversation_id)
         if conversation is not None:  # open conversation pages show the new state at once
             retrying = message.delivery_state == DeliveryState.QUEUED
             await publish(

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.base import table_of
 from hub.db.inbox_models import Event
 from hub.db.models import Conversation
 from hub.db.webhook_models import WebhookSubscription
@@ -28,9 +29,7 @@ from hub.platform.supervisor import Worker
 
 log = logging.getLogger(__name__)
 _DEFERRED = "relaydesk.deferred_events"
-_EVENTS = Event.__table__
-assert isinstance(_EVENTS, Table)
-_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_EVENTS = insert(table_of(Event))
 QUEUE_SIZE = 1000
 RESET = "reset"
 COALESCE_SECONDS = 0.025

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.base import table_of
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Conversation, Customer, Direction, Message
 from hub.db.report_models import ReportConversation, ReportDaily, ReportFact, ReportHourly
@@ -22,7 +23,7 @@ from hub.db.routing_models import CsatResponse, Job, SlaClock, SlaEvent
 from hub.reports.facts import contribute
 from hub.reports.record import Reports
 from hub.reports.replay import Event, Subject, replay
-from hub.reports.rollup import MemorySink, Slice, table_of
+from hub.reports.rollup import MemorySink, Slice
 
 CHUNK = 2000
 FACT_COLUMNS = (

@@ -24,13 +24,14 @@ from sqlalchemy.orm.util import identity_key
 from hub.config.settings import Settings
 from hub.core import sla
 from hub.core.calendar import BusinessCalendar
+from hub.db.base import table_of
 from hub.db.inbox_models import ConversationTag
 from hub.db.models import Conversation, ConversationStatus, Customer
 from hub.db.report_models import ReportConversation, ReportFact
 from hub.db.routing_models import SlaClock
 from hub.reports.clocks import RememberingCalendar, complete, new_fact
 from hub.reports.facts import contribute
-from hub.reports.rollup import CountSink, DbSink, Sink, Slice, insert_into, table_of
+from hub.reports.rollup import CountSink, DbSink, Sink, Slice, insert_into
 
 
 def _states_with_tags(aggregate: str) -> Select[ReportConversation, list[str] | None]:

@@ -12,11 +12,11 @@ from datetime import date
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.db.base import Base
+from hub.db.base import table_of
 from hub.db.report_models import ReportDaily, ReportHourly
 from hub.reports import sketch
 
@@ -89,12 +89,6 @@ class Sink(Protocol):
     async def counts(self, day: date, metric: str, where: Slice, n: int = 1) -> None: ...
 
     async def hourly(self, day: date, hour: int, channel: str, metric: str, n: int = 1) -> None: ...
-
-
-def table_of(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def insert_into(session: AsyncSession, table: Any) -> Any:
