@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import aiohttp  # noqa: E402
 import asyncpg  # type: ignore[import-untyped]  # noqa: E402
 from sqlalchemy import select  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench import inbox  # noqa: E402
 from bench.ingest import free_port  # noqa: E402
@@ -86,21 +84,7 @@ async def seed_postgres(base: str, conversations: int, messages_per: int) -> tup
     url = (base.rsplit("/", 1)[0] + "/" + name).replace("postgresql://", "postgresql+asyncpg://")
     await asyncio.to_thread(upgrade, url)
     print(f"postgresql: loading {conversations} conversations into {name}", flush=True)
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: inbox.load(
-                url, conversations, messages_per, 7, begin=lambda: nullcontext(sync)
-            )
-        )
-    await engine.dispose()
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    await connection.execute(
-        "INSERT INTO counters (name, value) SELECT 'ticket', coalesce(max(number), 999)"
-        " FROM tickets ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-    )
-    await connection.execute("ANALYZE")
-    await connection.close()
+    await inbox.load_postgres(url, conversations, messages_per, 7)
     return name, url
 
 

@@ -1,28 +1,35 @@
 """Full-text search over messages and customers, one interface with a backend per store:
-SQLite FTS5 tables kept by triggers (``messages_fts``, ``customers_fts``) and PostgreSQL GIN
-indexes on ``to_tsvector('simple', …)`` expressions (migrations 0003_inbox and 0029_search).
-Both stay in step with ingest, edits, merges and erasure by construction: the FTS5 tables by
-triggers on every insert, update and delete, the PostgreSQL indexes because they are indexes.
+SQLite FTS5 tables kept by triggers (``messages_fts``, ``customers_fts``); on PostgreSQL a
+stored ``to_tsvector('simple', …)`` column on messages (migration 0041) and GIN indexes on it
+and on expressions over customers and addresses (0029_search). Both stay in step with ingest,
+edits, merges and erasure by construction: the FTS5 tables by triggers on every insert, update
+and delete, the PostgreSQL vector because it is generated from the row.
 
 Ranking is bounded so a common word costs what a rare one does: of the newest ``CANDIDATES``
 matching messages (an index walk newest first that stops there), the newest ``RANK_WINDOW`` the
-viewer may see are ranked by relevance (bm25 / ts_rank, computed for those alone). The last
-word is also a prefix (search as you type) unless the whole words alone fill that window
-(``whole_words_suffice``). Snippets are cut from the message text (``snippets``), the same on
-both stores. The inbox's search box filters on the conversations of the same newest matches,
-plus customers by name, company and address."""
+viewer may see are ranked by relevance (bm25 / ts_rank, computed for those alone). Which words
+match how is decided once per request (``matches_of``): on SQLite the last word is also a prefix
+(search as you type) unless the whole words alone fill that window; on PostgreSQL it always is,
+and the newest matching ids are read first, in two bounded steps (``_pg_newest``). Snippets
+are cut from the message text (``snippets``), the same on both stores. The inbox's search box
+filters on the conversations of the same newest matches, plus customers by name, company and
+address."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    Boolean,
     ColumnElement,
     Float,
     Integer,
     Select,
+    any_,
     bindparam,
     func,
     literal,
@@ -96,6 +103,16 @@ class SearchPage:
     more: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """How a query's words match messages, decided once per request: whether the last word is
+    also a prefix, and on PostgreSQL the ids of the newest CANDIDATES matching messages."""
+
+    words: tuple[str, ...]
+    prefix: bool
+    newest: tuple[int, ...] | None = None  # PostgreSQL: read up front, newest first
+
+
 def _fts5_query(words: list[str], prefix: bool = True) -> str:
     """Every word must occur; the last one may be a prefix (search as you type)."""
     quoted = [f'"{word}"' for word in words]
@@ -113,10 +130,9 @@ def _message_match(dialect: str, words: list[str], prefix: bool = True) -> TextC
         return text(
             "messages.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts)"
         ).bindparams(bindparam("fts", _fts5_query(words, prefix)))
-    return text(
-        "to_tsvector('simple', coalesce(messages.subject, '') || ' ' || "
-        "coalesce(messages.text, '')) @@ to_tsquery('simple', :tsq)"
-    ).bindparams(bindparam("tsq", _tsquery(words, prefix)))
+    return text("messages.search_vector @@ to_tsquery('simple', :tsq)").bindparams(
+        bindparam("tsq", _tsquery(words, prefix))
+    )
 
 
 def _customer_match(dialect: str, words: list[str]) -> TextClause:
@@ -153,36 +169,70 @@ def matching_customers(dialect: str, query: str) -> Select[tuple[int]] | None:
     return select(union(by_name, by_address).subquery().c[0])
 
 
-async def whole_words_suffice(session: AsyncSession, words: list[str]) -> bool:
-    """Whether CANDIDATES messages have every word whole, on SQLite. Then the last word is not
+async def matches_of(session: AsyncSession, words: list[str]) -> Matches:
+    """How ``words`` match messages for this request (``words`` not empty)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return Matches(tuple(words), prefix=not await _whole_words_suffice(session, words))
+    return Matches(tuple(words), True, tuple(await _pg_newest(session, words, CANDIDATES)))
+
+
+async def _whole_words_suffice(session: AsyncSession, words: list[str]) -> bool:
+    """Whether CANDIDATES messages have every word whole (SQLite). Then the last word is not
     also taken as a prefix: the exact words fill the ranked window, and an FTS5 prefix costs
     what its most common word does however few rows are wanted (the index merges the entries
     of every word it starts before the first row comes out: 20-30 ms for a common word on a
     million messages, against under 1 ms for the word alone). PostgreSQL's GIN index answers
-    a prefix for about what the whole word costs, and asking first would cost as much again
-    (40-90 ms for a common word on a million messages): there the last word stays a prefix."""
-    dialect = session.get_bind().dialect.name
-    if not words or dialect != "sqlite":
-        return False
-    newest = _newest_matches(dialect, words, CANDIDATES, scored=False, prefix=False).subquery()
+    a prefix for about what the whole word costs: there the last word stays a prefix."""
+    newest = _fts5_newest(words, CANDIDATES, scored=False, prefix=False).subquery()
     found = await session.scalar(select(func.count()).select_from(newest))
     return (found or 0) >= CANDIDATES
 
 
-def matching_conversations(
-    dialect: str, query: str, *, prefix: bool = True
-) -> Select[tuple[int]] | None:
-    """Ids of conversations whose messages, customer or ticket number match ``query``;
-    None when the query has no words. ``prefix=False`` (``whole_words_suffice``): messages
-    match on whole words only."""
+RECENT = 20_000
+_PG_VECTOR: ColumnElement[Any] = literal_column("messages.search_vector")
+_RECENT_FLOOR = select(func.max(Message.id) - RECENT).scalar_subquery()
+
+
+async def _pg_newest(session: AsyncSession, words: list[str], limit: int) -> list[int]:
+    """The newest ``limit`` messages with every word (the last also a prefix), newest first.
+    First among the newest RECENT messages, walking the primary key backwards and testing each
+    row's stored vector: at most RECENT rows (about 6 ms), however common the words. The test
+    is written as the function behind ``@@`` so the planner cannot trade that walk for the
+    GIN index, which for a common word collects hundreds of thousands of rows (60-90 ms on a
+    million messages). Only when those hold fewer than ``limit`` matches, so the words are
+    rare there, are the older ones found through the GIN index, all of them and then sorted
+    (``id + 0`` keeps the planner off a backward walk, which for a rare word would read the
+    whole table: 0.4-6 s for a word no message has, on a million messages)."""
+    query = func.to_tsquery("simple", _tsquery(words))
+    recent = list(
+        await session.scalars(
+            select(Message.id)
+            .where(func.ts_match_vq(_PG_VECTOR, query, type_=Boolean), Message.id > _RECENT_FLOOR)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+    )
+    if len(recent) >= limit:
+        return recent
+    older = await session.scalars(
+        select(Message.id)
+        .where(_PG_VECTOR.bool_op("@@")(query), Message.id <= _RECENT_FLOOR)
+        .order_by((Message.id + 0).desc())
+        .limit(limit)
+    )
+    # Messages stored between the two reads move the floor up: the two may overlap.
+    return sorted({*recent, *older}, reverse=True)[:limit]
+
+
+def matching_conversations(dialect: str, query: str, matches: Matches) -> Select[tuple[int]] | None:
+    """Ids of conversations whose messages (as ``matches`` has them), customer or ticket
+    number match ``query``; None when the query has no words."""
     customers = matching_customers(dialect, query)
     if customers is None:
         return None
     # The conversations of the newest CANDIDATES matching messages: a common word would
     # otherwise make every conversation a match to sort (the search page ranks all words).
-    newest = _newest_matches(
-        dialect, terms(query), CANDIDATES, scored=False, prefix=prefix
-    ).subquery()
+    newest = _candidates(matches, scored=False).subquery()
     by_message = select(Message.conversation_id).where(Message.id.in_(select(newest.c.id)))
     by_customer = select(Conversation.id).where(Conversation.customer_id.in_(customers))
     parts = [by_message, by_customer]
@@ -207,47 +257,44 @@ def _filters(filters: SearchFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-_PG_VECTOR = (
-    "to_tsvector('simple', coalesce(messages.subject, '') || ' ' || coalesce(messages.text, ''))"
-)
 _SHOWN = (Direction.INBOUND, Direction.OUTBOUND, Direction.NOTE)
 _FTS_ROWID: ColumnElement[int] = literal_column("messages_fts.rowid", Integer)
 
 
-def _newest_matches(
-    dialect: str, words: list[str], limit: int, *, scored: bool = True, prefix: bool = True
+def _fts5_newest(
+    words: list[str], limit: int, *, scored: bool = True, prefix: bool = True
 ) -> Select[int, float]:
-    """The newest ``limit`` messages with every word and their relevance (larger is better):
-    on SQLite straight from the FTS5 index newest first (it stops at the limit, however common
-    the words), bm25 computed for those rows alone. ``scored=False``: ids alone (score 0), for
-    a filter that does not rank: bm25 over 1,000 rows of a common word costs more than the
+    """The newest ``limit`` messages with every word and their relevance (larger is better),
+    straight from the FTS5 index newest first (it stops at the limit, however common the
+    words), bm25 computed for those rows alone. ``scored=False``: ids alone (score 0), for a
+    filter that does not rank: bm25 over 1,000 rows of a common word costs more than the
     match itself (24 ms of 44 on a million messages)."""
-    if dialect == "sqlite":
-        score = literal_column("-bm25(messages_fts)", Float) if scored else literal(0.0, Float)
-        return (
-            select(_FTS_ROWID.label("id"), score.label("score"))
-            .select_from(table("messages_fts"))
-            .where(text("messages_fts MATCH :nfts").bindparams(nfts=_fts5_query(words, prefix)))
-            .order_by(_FTS_ROWID.desc())
-            .limit(limit)
-        )
-    rank = func.ts_rank(
-        literal_column(_PG_VECTOR), func.to_tsquery("simple", _tsquery(words, prefix)), type_=Float
-    )
+    score = literal_column("-bm25(messages_fts)", Float) if scored else literal(0.0, Float)
     return (
-        select(Message.id.label("id"), (rank if scored else literal(0.0, Float)).label("score"))
-        .where(_message_match(dialect, words, prefix))
-        .order_by(Message.id.desc())
+        select(_FTS_ROWID.label("id"), score.label("score"))
+        .select_from(table("messages_fts"))
+        .where(text("messages_fts MATCH :nfts").bindparams(nfts=_fts5_query(words, prefix)))
+        .order_by(_FTS_ROWID.desc())
         .limit(limit)
     )
 
 
-def _window(
-    dialect: str, words: list[str], principal: Principal, filters: SearchFilters, prefix: bool
-) -> Select[int, float]:
+def _candidates(matches: Matches, *, scored: bool = True) -> Select[int, float]:
+    """The newest CANDIDATES matching messages and their relevance (``scored``; else 0)."""
+    words = list(matches.words)
+    if matches.newest is None:
+        return _fts5_newest(words, CANDIDATES, scored=scored, prefix=matches.prefix)
+    query = func.to_tsquery("simple", _tsquery(words, matches.prefix))
+    rank = func.ts_rank(_PG_VECTOR, query, type_=Float) if scored else literal(0.0, Float)
+    return select(Message.id.label("id"), rank.label("score")).where(
+        Message.id == any_(bindparam("newest", list(matches.newest), type_=ARRAY(Integer)))
+    )
+
+
+def _window(matches: Matches, principal: Principal, filters: SearchFilters) -> Select[int, float]:
     """The newest RANK_WINDOW matching messages the principal may see, among the newest
     CANDIDATES matches of all, with their relevance."""
-    candidates = _newest_matches(dialect, words, CANDIDATES, prefix=prefix).subquery()
+    candidates = _candidates(matches).subquery()
     return (
         select(candidates.c.id, candidates.c.score)
         .join(Message, Message.id == candidates.c.id)
@@ -267,15 +314,16 @@ async def search(
     offset: int = 0,
     limit: int = 20,
 ) -> SearchPage:
-    """Messages matching every word of ``query`` (the last also as a prefix, unless the whole
-    words match enough messages), most relevant first among the newest RANK_WINDOW matches,
-    with highlighted snippets."""
+    """Messages matching every word of ``query`` (the last also as a prefix, see
+    ``matches_of``), most relevant first among the newest RANK_WINDOW matches, with
+    highlighted snippets."""
     words = terms(query)
     if not words:
         return SearchPage([], more=False)
-    dialect = session.get_bind().dialect.name
-    prefix = not await whole_words_suffice(session, words)
-    scored = await session.execute(_window(dialect, words, principal, filters, prefix))
+    matches = await matches_of(session, words)
+    if matches.newest == ():
+        return SearchPage([], more=False)
+    scored = await session.execute(_window(matches, principal, filters))
     window = {int(found): float(score or 0.0) for found, score in scored}
     if not window:
         return SearchPage([], more=False)
@@ -307,7 +355,9 @@ async def search(
                 subject=message.subject,
                 created_at=message.created_at,
                 snippet=pieces(
-                    snippet(f"{message.subject} {message.text}".strip(), words, prefix=prefix)
+                    snippet(
+                        f"{message.subject} {message.text}".strip(), words, prefix=matches.prefix
+                    )
                 ),
             )
         )

@@ -12,11 +12,22 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import strict_json
-from hub.agent.search import matching_conversations, terms, whole_words_suffice
+from hub.agent.search import matches_of, matching_conversations, terms
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, conversation_filter
 from hub.core.errors import invalid_query
@@ -129,10 +140,15 @@ def view_condition(inbox: InboxFilter, principal: Principal) -> ColumnElement[bo
 
 
 def base_query(
-    inbox: InboxFilter, principal: Principal, dialect: str, now: datetime, *, prefix: bool = True
+    inbox: InboxFilter,
+    principal: Principal,
+    dialect: str,
+    now: datetime,
+    *,
+    found: Select[tuple[int]] | list[int] | None = None,
 ) -> Select[Conversation]:
-    """Conversations of the view that pass every filter, unsorted (``prefix``: the search
-    words' last may be a prefix)."""
+    """Conversations of the view that pass every filter, unsorted (``found``: the ids of the
+    conversations the search words match, as a query or read already)."""
     query = select(Conversation).where(
         conversation_filter(principal), view_condition(inbox, principal)
     )
@@ -145,10 +161,12 @@ def base_query(
     if inbox.tag:
         tagged = select(ConversationTag.conversation_id).where(ConversationTag.tag == inbox.tag)
         query = query.where(Conversation.id.in_(tagged))
-    if inbox.q:
-        found = matching_conversations(dialect, inbox.q, prefix=prefix)
-        if found is not None:
-            query = query.where(Conversation.id.in_(found))
+    if isinstance(found, list):
+        query = query.where(
+            Conversation.id == any_(bindparam("found", found, type_=ARRAY(Integer)))
+        )
+    elif found is not None:
+        query = query.where(Conversation.id.in_(found))
     if inbox.sla:
         # sla_due_at is NULL where no deadline applies (paused, resolved, no SLA).
         due = Conversation.sla_due_at
@@ -209,6 +227,22 @@ def _phase_query(
     return query.order_by(due, Conversation.id)
 
 
+async def _found(
+    session: AsyncSession, inbox: InboxFilter, dialect: str
+) -> Select[tuple[int]] | list[int] | None:
+    """The conversations the search words match, if there are words. On PostgreSQL their ids
+    are read first: planned inside the page's query, the planner's guess of how many there
+    are (thousands where there were 211) made it read every open conversation to join them
+    (50-85 ms at 100,000 conversations) instead of looking up those few."""
+    words = terms(inbox.q) if inbox.q else []
+    if not words:
+        return None
+    found = matching_conversations(dialect, inbox.q, await matches_of(session, words))
+    if found is None or dialect == "sqlite":
+        return found
+    return list(await session.scalars(found))
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     rows: list[Conversation]
@@ -228,8 +262,7 @@ async def fetch_page(
         raise invalid_query("after", "is not a page link this inbox gave out")
     if cursor and phase in {"w", "r", "s"} and not isinstance(cursor.get("t"), datetime):
         raise invalid_query("after", "is not a page link this inbox gave out")
-    prefix = not (inbox.q and await whole_words_suffice(session, terms(inbox.q)))
-    base = base_query(inbox, principal, dialect, now, prefix=prefix)
+    base = base_query(inbox, principal, dialect, now, found=await _found(session, inbox, dialect))
     rows: list[tuple[Conversation, str]] = []
     while True:
         query = _phase_query(base, phase, cursor).limit(PAGE_SIZE + 1 - len(rows))

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
-from hub.agent.search import CANDIDATES
+from hub.agent.search import CANDIDATES, RECENT
 from hub.crm.edits import CustomerEdit, apply_edit
 from hub.db.models import Customer, Direction, Message, Role
+from hub.inbound.results import IngestResult
 from tests.hub.web.ui.conftest import UiFactory, inbound
 from tests.hub.web.ui.test_inbox import row_ids
 from tests.support.desk import Desk
@@ -66,27 +67,31 @@ async def test_the_search_page_shows_ranked_snippets_with_the_words_marked(
     assert "since: must be a date (YYYY-MM-DD)" in await bad.text()
 
 
+async def parcel_updates(desk: Desk, sent: IngestResult, count: int) -> None:
+    """``count`` more messages from the customer in ``sent``'s conversation, all with "parcel"."""
+    rows = [
+        {
+            "conversation_id": sent.conversation_id,
+            "customer_id": sent.customer_id,
+            "direction": Direction.INBOUND,
+            "channel": "mail",
+            "text": f"parcel update number {n}",
+            "created_at": desk.hub.clock.now(),
+        }
+        for n in range(count)
+    ]
+    async with desk.hub.db.writer() as session:
+        for start in range(0, count, 5000):
+            await session.execute(insert(Message), rows[start : start + 5000])
+        await session.commit()
+
+
 async def test_a_word_in_a_thousand_messages_is_searched_whole_a_rare_one_as_a_prefix(
     desk: Desk, ui_agent: UiFactory
 ) -> None:
     boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
     busy = await inbound(desk, "Where is my parcel?", email="ann@mill.example", name="Ann")
-    async with desk.hub.db.writer() as session:  # a long history: the word in every message
-        await session.execute(
-            insert(Message),
-            [
-                {
-                    "conversation_id": busy.conversation_id,
-                    "customer_id": busy.customer_id,
-                    "direction": Direction.INBOUND,
-                    "channel": "mail",
-                    "text": f"parcel update number {n}",
-                    "created_at": desk.hub.clock.now(),
-                }
-                for n in range(CANDIDATES)
-            ],
-        )
-        await session.commit()
+    await parcel_updates(desk, busy, CANDIDATES)  # a long history: the word in every message
     longer = await inbound(desk, "My parcels are late", email="bo@x.example", name="Bo")
 
     page = await boss.page("/ui/search?q=parcel")
@@ -106,3 +111,25 @@ async def test_a_word_in_a_thousand_messages_is_searched_whole_a_rare_one_as_a_p
         longer.conversation_id,
     }
     assert "<mark>parcels</mark>" in await boss.page("/ui/search?q=late+parc")
+
+
+async def test_a_word_only_in_old_history_is_found_beneath_a_busy_recent_stretch(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    """PostgreSQL reads the newest RECENT messages first and reaches older ones through the
+    index only when those hold too few matches; both stores find the same."""
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    old = await inbound(desk, "My invoice from March is wrong", email="ann@mill.example")
+    busy = await inbound(desk, "Where is my parcel?", email="bo@x.example")
+    await parcel_updates(desk, busy, RECENT)
+    new = await inbound(desk, "A question about my invoice", email="cy@z.example")
+
+    assert set(row_ids(await boss.page("/ui/inbox?q=invoice"))) == {
+        old.conversation_id,
+        new.conversation_id,
+    }
+    page = await boss.page("/ui/search?q=invoice")
+    assert page.index("A question about my") < page.index("My <mark>invoice</mark> from March")
+    assert row_ids(await boss.page("/ui/inbox?q=march")) == [old.conversation_id]
+    assert "<mark>March</mark>" in await boss.page("/ui/search?q=march")
+    assert "Nothing found" in await boss.page("/ui/search?q=zebra")
