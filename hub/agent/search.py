@@ -13,11 +13,10 @@ match how is decided once per request (``matches_of``): on SQLite the last word 
 and the newest matching ids are read first, in two bounded steps (``_pg_newest``). Snippets
 are cut from the message text (``snippets``), the same on both stores. The inbox's search box
 filters on the conversations of the same newest matches, plus customers by name, company and
-address."""
+address (``hub/agent/inbox_search.py``)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -37,20 +36,17 @@ from sqlalchemy import (
     select,
     table,
     text,
-    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from hub.agent.snippets import WORD, pieces, snippet
 from hub.core.authz import Principal, conversation_filter
-from hub.db.models import Conversation, Customer, Direction, Identity, Message, Ticket
+from hub.db.models import Conversation, Customer, Direction, Message
 
 MAX_TERMS = 8
 RANK_WINDOW = 500
 CANDIDATES = 1000
-_DIGITS = re.compile(r"\d{1,9}")
-_ADDRESS_SEPARATORS = re.compile(r"[@.+\-_]")
 
 
 def terms(query: str) -> list[str]:
@@ -113,7 +109,7 @@ class Matches:
     newest: tuple[int, ...] | None = None  # PostgreSQL: read up front, newest first
 
 
-def _fts5_query(words: list[str], prefix: bool = True) -> str:
+def fts5_query(words: list[str], prefix: bool = True) -> str:
     """Every word must occur; the last one may be a prefix (search as you type)."""
     quoted = [f'"{word}"' for word in words]
     if prefix:
@@ -121,7 +117,7 @@ def _fts5_query(words: list[str], prefix: bool = True) -> str:
     return " ".join(quoted)
 
 
-def _tsquery(words: list[str], prefix: bool = True) -> str:
+def tsquery(words: list[str], prefix: bool = True) -> str:
     return " & ".join([*words[:-1], words[-1] + (":*" if prefix else "")])
 
 
@@ -129,44 +125,10 @@ def _message_match(dialect: str, words: list[str], prefix: bool = True) -> TextC
     if dialect == "sqlite":
         return text(
             "messages.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts)"
-        ).bindparams(bindparam("fts", _fts5_query(words, prefix)))
+        ).bindparams(bindparam("fts", fts5_query(words, prefix)))
     return text("messages.search_vector @@ to_tsquery('simple', :tsq)").bindparams(
-        bindparam("tsq", _tsquery(words, prefix))
+        bindparam("tsq", tsquery(words, prefix))
     )
-
-
-def _customer_match(dialect: str, words: list[str]) -> TextClause:
-    if dialect == "sqlite":
-        return text(
-            "customers.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH :cfts)"
-        ).bindparams(bindparam("cfts", _fts5_query(words)))
-    return text(
-        "to_tsvector('simple', coalesce(customers.name, '') || ' ' || "
-        "coalesce(customers.company, '')) @@ to_tsquery('simple', :ctsq)"
-    ).bindparams(bindparam("ctsq", _tsquery(words)))
-
-
-def _address_match(dialect: str, words: list[str]) -> TextClause:
-    if dialect == "sqlite":
-        return text(
-            "identities.id IN (SELECT rowid FROM identities_fts WHERE identities_fts MATCH :ifts)"
-        ).bindparams(bindparam("ifts", _fts5_query(words)))
-    return text(
-        "to_tsvector('simple', translate(identities.address, '@.+-_', '     ')) "
-        "@@ to_tsquery('simple', :itsq)"
-    ).bindparams(bindparam("itsq", _tsquery(words)))
-
-
-def matching_customers(dialect: str, query: str) -> Select[tuple[int]] | None:
-    """Ids of customers whose name or company has every word, or with an address that has
-    them (a domain, a mailbox name, a phone number), through the full-text indexes only."""
-    words = terms(query)
-    if not words:
-        return None
-    by_name = select(Customer.id).where(_customer_match(dialect, words))
-    address_words = terms(_ADDRESS_SEPARATORS.sub(" ", query)) or words
-    by_address = select(Identity.customer_id).where(_address_match(dialect, address_words))
-    return select(union(by_name, by_address).subquery().c[0])
 
 
 async def matches_of(session: AsyncSession, words: list[str]) -> Matches:
@@ -203,7 +165,7 @@ async def _pg_newest(session: AsyncSession, words: list[str], limit: int) -> lis
     rare there, are the older ones found through the GIN index, all of them and then sorted
     (``id + 0`` keeps the planner off a backward walk, which for a rare word would read the
     whole table: 0.4-6 s for a word no message has, on a million messages)."""
-    query = func.to_tsquery("simple", _tsquery(words))
+    query = func.to_tsquery("simple", tsquery(words))
     recent = list(
         await session.scalars(
             select(Message.id)
@@ -222,24 +184,6 @@ async def _pg_newest(session: AsyncSession, words: list[str], limit: int) -> lis
     )
     # Messages stored between the two reads move the floor up: the two may overlap.
     return sorted({*recent, *older}, reverse=True)[:limit]
-
-
-def matching_conversations(dialect: str, query: str, matches: Matches) -> Select[tuple[int]] | None:
-    """Ids of conversations whose messages (as ``matches`` has them), customer or ticket
-    number match ``query``; None when the query has no words."""
-    customers = matching_customers(dialect, query)
-    if customers is None:
-        return None
-    # The conversations of the newest CANDIDATES matching messages: a common word would
-    # otherwise make every conversation a match to sort (the search page ranks all words).
-    newest = _candidates(matches, scored=False).subquery()
-    by_message = select(Message.conversation_id).where(Message.id.in_(select(newest.c.id)))
-    by_customer = select(Conversation.id).where(Conversation.customer_id.in_(customers))
-    parts = [by_message, by_customer]
-    number = query.strip().lstrip("#")
-    if _DIGITS.fullmatch(number):
-        parts.append(select(Ticket.conversation_id).where(Ticket.number == int(number)))
-    return select(union(*parts).subquery().c[0])
 
 
 def _filters(filters: SearchFilters) -> list[ColumnElement[bool]]:
@@ -273,18 +217,18 @@ def _fts5_newest(
     return (
         select(_FTS_ROWID.label("id"), score.label("score"))
         .select_from(table("messages_fts"))
-        .where(text("messages_fts MATCH :nfts").bindparams(nfts=_fts5_query(words, prefix)))
+        .where(text("messages_fts MATCH :nfts").bindparams(nfts=fts5_query(words, prefix)))
         .order_by(_FTS_ROWID.desc())
         .limit(limit)
     )
 
 
-def _candidates(matches: Matches, *, scored: bool = True) -> Select[int, float]:
+def newest_candidates(matches: Matches, *, scored: bool = True) -> Select[int, float]:
     """The newest CANDIDATES matching messages and their relevance (``scored``; else 0)."""
     words = list(matches.words)
     if matches.newest is None:
         return _fts5_newest(words, CANDIDATES, scored=scored, prefix=matches.prefix)
-    query = func.to_tsquery("simple", _tsquery(words, matches.prefix))
+    query = func.to_tsquery("simple", tsquery(words, matches.prefix))
     rank = func.ts_rank(_PG_VECTOR, query, type_=Float) if scored else literal(0.0, Float)
     return select(Message.id.label("id"), rank.label("score")).where(
         Message.id == any_(bindparam("newest", list(matches.newest), type_=ARRAY(Integer)))
@@ -294,7 +238,7 @@ def _candidates(matches: Matches, *, scored: bool = True) -> Select[int, float]:
 def _window(matches: Matches, principal: Principal, filters: SearchFilters) -> Select[int, float]:
     """The newest RANK_WINDOW matching messages the principal may see, among the newest
     CANDIDATES matches of all, with their relevance."""
-    candidates = _candidates(matches).subquery()
+    candidates = newest_candidates(matches).subquery()
     return (
         select(candidates.c.id, candidates.c.score)
         .join(Message, Message.id == candidates.c.id)

@@ -13,13 +13,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
-    Integer,
     Select,
     and_,
-    any_,
-    bindparam,
     false,
     or_,
     select,
@@ -27,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import strict_json
-from hub.agent.search import matches_of, matching_conversations, terms
+from hub.agent.inbox_search import conversation_condition
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, conversation_filter
 from hub.core.errors import invalid_query
@@ -145,10 +141,10 @@ def base_query(
     dialect: str,
     now: datetime,
     *,
-    found: Select[tuple[int]] | list[int] | None = None,
+    found: ColumnElement[bool] | None = None,
 ) -> Select[Conversation]:
-    """Conversations of the view that pass every filter, unsorted (``found``: the ids of the
-    conversations the search words match, as a query or read already)."""
+    """Conversations of the view that pass every filter, unsorted (``found``: the condition
+    of the search words, ``conversation_condition``)."""
     query = select(Conversation).where(
         conversation_filter(principal), view_condition(inbox, principal)
     )
@@ -161,12 +157,8 @@ def base_query(
     if inbox.tag:
         tagged = select(ConversationTag.conversation_id).where(ConversationTag.tag == inbox.tag)
         query = query.where(Conversation.id.in_(tagged))
-    if isinstance(found, list):
-        query = query.where(
-            Conversation.id == any_(bindparam("found", found, type_=ARRAY(Integer)))
-        )
-    elif found is not None:
-        query = query.where(Conversation.id.in_(found))
+    if found is not None:
+        query = query.where(found)
     if inbox.sla:
         # sla_due_at is NULL where no deadline applies (paused, resolved, no SLA).
         due = Conversation.sla_due_at
@@ -227,22 +219,6 @@ def _phase_query(
     return query.order_by(due, Conversation.id)
 
 
-async def _found(
-    session: AsyncSession, inbox: InboxFilter, dialect: str
-) -> Select[tuple[int]] | list[int] | None:
-    """The conversations the search words match, if there are words. On PostgreSQL their ids
-    are read first: planned inside the page's query, the planner's guess of how many there
-    are (thousands where there were 211) made it read every open conversation to join them
-    (50-85 ms at 100,000 conversations) instead of looking up those few."""
-    words = terms(inbox.q) if inbox.q else []
-    if not words:
-        return None
-    found = matching_conversations(dialect, inbox.q, await matches_of(session, words))
-    if found is None or dialect == "sqlite":
-        return found
-    return list(await session.scalars(found))
-
-
 @dataclass(frozen=True, slots=True)
 class Page:
     rows: list[Conversation]
@@ -262,7 +238,8 @@ async def fetch_page(
         raise invalid_query("after", "is not a page link this inbox gave out")
     if cursor and phase in {"w", "r", "s"} and not isinstance(cursor.get("t"), datetime):
         raise invalid_query("after", "is not a page link this inbox gave out")
-    base = base_query(inbox, principal, dialect, now, found=await _found(session, inbox, dialect))
+    found = await conversation_condition(session, inbox.q) if inbox.q else None
+    base = base_query(inbox, principal, dialect, now, found=found)
     rows: list[tuple[Conversation, str]] = []
     while True:
         query = _phase_query(base, phase, cursor).limit(PAGE_SIZE + 1 - len(rows))
