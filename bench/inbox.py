@@ -572,9 +572,9 @@ def explain(path: Path, runs: int) -> dict[str, Any]:
     db = sqlite3.connect(path)
     try:
         for label, inbox, who in cases:
-            query = _phase_query(
-                base_query(inbox, who, "sqlite", now), phases[inbox.sort], None
-            ).limit(PAGE_SIZE + 1)
+            query = _phase_query(base_query(inbox, who, now), phases[inbox.sort], None).limit(
+                PAGE_SIZE + 1
+            )
             sql = str(
                 query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
             )

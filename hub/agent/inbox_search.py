@@ -74,22 +74,25 @@ def matching_customers(dialect: str, query: str) -> Select[tuple[int]] | None:
     return select(union(by_name, by_address).subquery().c[0])
 
 
+def _conversation_parts(query: str, matches: Matches) -> list[Select[int]]:
+    """Ids of the conversations of the newest CANDIDATES matching messages (a common word
+    would otherwise make every conversation a match to sort), and of a ticket number."""
+    newest = newest_candidates(matches, scored=False).subquery()
+    parts = [select(Message.conversation_id).where(Message.id.in_(select(newest.c.id)))]
+    number = query.strip().lstrip("#")
+    if _DIGITS.fullmatch(number):
+        parts.append(select(Ticket.conversation_id).where(Ticket.number == int(number)))
+    return parts
+
+
 def matching_conversations(dialect: str, query: str, matches: Matches) -> Select[tuple[int]] | None:
     """Ids of conversations whose messages (as ``matches`` has them), customer or ticket
     number match ``query``; None when the query has no words."""
     customers = matching_customers(dialect, query)
     if customers is None:
         return None
-    # The conversations of the newest CANDIDATES matching messages: a common word would
-    # otherwise make every conversation a match to sort (the search page ranks all words).
-    newest = newest_candidates(matches, scored=False).subquery()
-    by_message = select(Message.conversation_id).where(Message.id.in_(select(newest.c.id)))
     by_customer = select(Conversation.id).where(Conversation.customer_id.in_(customers))
-    parts = [by_message, by_customer]
-    number = query.strip().lstrip("#")
-    if _DIGITS.fullmatch(number):
-        parts.append(select(Ticket.conversation_id).where(Ticket.number == int(number)))
-    return select(union(*parts).subquery().c[0])
+    return select(union(*_conversation_parts(query, matches), by_customer).subquery().c[0])
 
 
 async def conversation_condition(session: AsyncSession, query: str) -> ColumnElement[bool] | None:
@@ -105,22 +108,13 @@ async def conversation_condition(session: AsyncSession, query: str) -> ColumnEle
         return None if ids is None else Conversation.id.in_(ids)
     customers = matching_customers(dialect, query)
     assert customers is not None  # there are words
-    newest = newest_candidates(matches, scored=False).subquery()
-    parts = [
-        select(literal(_BY_CONVERSATION), Message.conversation_id).where(
-            Message.id.in_(select(newest.c.id))
-        ),
+    conversations = union(*_conversation_parts(query, matches)).subquery()
+    both = union_all(
+        select(literal(_BY_CONVERSATION), conversations.c[0]),
         select(literal(_BY_CUSTOMER), customers.subquery().c[0]),
-    ]
-    number = query.strip().lstrip("#")
-    if _DIGITS.fullmatch(number):
-        parts.append(
-            select(literal(_BY_CONVERSATION), Ticket.conversation_id).where(
-                Ticket.number == int(number)
-            )
-        )
+    )
     found: dict[int, set[int]] = {_BY_CONVERSATION: set(), _BY_CUSTOMER: set()}
-    for way, row_id in await session.execute(union_all(*parts)):
+    for way, row_id in await session.execute(both):
         found[way].add(row_id)
     return or_(
         Conversation.id == any_(_ids("conversations", found[_BY_CONVERSATION])),

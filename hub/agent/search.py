@@ -38,7 +38,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import TextClause
 
 from hub.agent.snippets import WORD, pieces, snippet
 from hub.core.authz import Principal, conversation_filter
@@ -119,16 +118,6 @@ def fts5_query(words: list[str], prefix: bool = True) -> str:
 
 def tsquery(words: list[str], prefix: bool = True) -> str:
     return " & ".join([*words[:-1], words[-1] + (":*" if prefix else "")])
-
-
-def _message_match(dialect: str, words: list[str], prefix: bool = True) -> TextClause:
-    if dialect == "sqlite":
-        return text(
-            "messages.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts)"
-        ).bindparams(bindparam("fts", fts5_query(words, prefix)))
-    return text("messages.search_vector @@ to_tsquery('simple', :tsq)").bindparams(
-        bindparam("tsq", tsquery(words, prefix))
-    )
 
 
 async def matches_of(session: AsyncSession, words: list[str]) -> Matches:

@@ -66,9 +66,8 @@ async def _list_context(request: web.Request) -> dict[str, Any]:
     if not principal.handles_conversations:
         raise forbidden("work in the inbox")
     inbox = InboxFilter.from_query(request.query, principal)
-    dialect = "sqlite" if hub.db.is_sqlite else "postgresql"
     async with hub.db.reader() as session:
-        found = await fetch_page(session, inbox, principal, dialect, hub.clock.now())
+        found = await fetch_page(session, inbox, principal, hub.clock.now())
         directory = await load_directory(session)
         rows = await load_rows(session, found.rows, directory)
     return {"inbox": inbox, "rows": rows, "next_after": found.next_after, "directory": directory}

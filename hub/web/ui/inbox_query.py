@@ -12,14 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    false,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels import strict_json
@@ -138,7 +131,6 @@ def view_condition(inbox: InboxFilter, principal: Principal) -> ColumnElement[bo
 def base_query(
     inbox: InboxFilter,
     principal: Principal,
-    dialect: str,
     now: datetime,
     *,
     found: ColumnElement[bool] | None = None,
@@ -226,7 +218,7 @@ class Page:
 
 
 async def fetch_page(
-    session: AsyncSession, inbox: InboxFilter, principal: Principal, dialect: str, now: datetime
+    session: AsyncSession, inbox: InboxFilter, principal: Principal, now: datetime
 ) -> Page:
     """One page of the inbox. The waiting sort reads conversations with an inbound message
     first (phase "w"), then those without (phase "n"); the SLA sort those with a deadline
@@ -238,8 +230,8 @@ async def fetch_page(
         raise invalid_query("after", "is not a page link this inbox gave out")
     if cursor and phase in {"w", "r", "s"} and not isinstance(cursor.get("t"), datetime):
         raise invalid_query("after", "is not a page link this inbox gave out")
-    found = await conversation_condition(session, inbox.q) if inbox.q else None
-    base = base_query(inbox, principal, dialect, now, found=found)
+    found = await conversation_condition(session, inbox.q)
+    base = base_query(inbox, principal, now, found=found)
     rows: list[tuple[Conversation, str]] = []
     while True:
         query = _phase_query(base, phase, cursor).limit(PAGE_SIZE + 1 - len(rows))
