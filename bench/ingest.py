@@ -6,6 +6,8 @@ handler doing one SQLite insert per request, measured in the same run on this ma
                                                            is dropped and recreated first)
         [--synchronous full|normal] (SQLite's synchronous for the hub; default full)
         [--compare-synchronous]     (the hub with normal, then full: the cost of full)
+        [--statement-log FILE]      (append each statement the ingest writer runs to FILE, and
+                                     at each flush the hub lines that caused it)
 
 Each server runs in its own process on 127.0.0.1; the load generator runs in this process.
 Three phases, each measured on its own (server CPU per message, p50/p99 latency, and for the
@@ -48,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from bench.loadgen import Post, post_all  # noqa: E402
 
 TOKEN = "bench-inbound-token-0123456789"
+STATEMENT_LOG = "RELAYDESK_BENCH_STATEMENT_LOG"
 FIRST = [
     "Ada",
     "Bruno",
@@ -186,16 +189,39 @@ def count_ingest_statements(counts: Any) -> None:
             return False
         return task is not None and task.get_name() == "relaydesk-ingest"
 
-    def on_execute(*_args: Any) -> None:
+    log = os.environ.get(STATEMENT_LOG)
+
+    def on_execute(*args: Any) -> None:
         if ingesting():
             counts[0] += 1
+            if log:
+                with open(log, "a") as out:
+                    out.write(" ".join(str(args[2]).split())[:160] + "\n")
 
     def on_flush(*_args: Any) -> None:
         if ingesting():
             counts[1] += 1
+            if log:
+                with open(log, "a") as out:
+                    out.write(f"--- flush at {' < '.join(_hub_lines())}\n")
 
     event.listen(Engine, "before_cursor_execute", on_execute)
     event.listen(Session, "after_flush_postexec", on_flush)
+
+
+def _hub_lines() -> list[str]:
+    """The hub's lines on the stack of the task a flush runs for (the flush itself runs in a
+    greenlet whose parent holds the task's frames), innermost first."""
+    import greenlet
+
+    frame = greenlet.getcurrent().parent.gr_frame
+    found: list[str] = []
+    while frame is not None and len(found) < 6:
+        code = frame.f_code
+        if "/hub/" in code.co_filename:
+            found.append(f"{Path(code.co_filename).name}:{frame.f_lineno}:{code.co_name}")
+        frame = frame.f_back
+    return found
 
 
 def serve_hub(
@@ -388,7 +414,10 @@ def main() -> None:
         action="store_true",
         help="the old load: first messages and plain follow-ups, no returning customers",
     )
+    parser.add_argument("--statement-log", help="append the ingest writer's statements here")
     args = parser.parse_args()
+    if args.statement_log:  # read by the hub's process (count_ingest_statements)
+        os.environ[STATEMENT_LOG] = args.statement_log
     if args.compare_synchronous:
         compare_synchronous(args)
         return

@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
 from hub.core import sla
+from hub.core.transaction_memo import unflushed_unless
 from hub.db.models import (
     Agent,
     Conversation,
     ConversationStatus,
     Customer,
+    DeliveryState,
     Direction,
     Identity,
     Message,
@@ -152,12 +154,13 @@ async def _adjust_load(session: AsyncSession, agent_id: int | None, delta: int) 
 
 async def reserve_capacity(session: AsyncSession, agent_id: int) -> bool:
     """Take one unit of the agent's capacity if they have any left (safe across processes)."""
-    result = await session.execute(
-        update(Agent)
-        .where(Agent.id == agent_id, Agent.open_count < Agent.capacity)
-        .values(open_count=Agent.open_count + 1)
-        .execution_options(synchronize_session=False)
-    )
+    with unflushed_unless(session, Agent):
+        result = await session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id, Agent.open_count < Agent.capacity)
+            .values(open_count=Agent.open_count + 1)
+            .execution_options(synchronize_session=False)
+        )
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -186,9 +189,14 @@ async def log_event(
             direction=Direction.EVENT,
             channel=conversation.channel,
             author_agent_id=agent_id,
+            # Every column with a default given, as the ingest's messages give them: rows of
+            # the same columns go in together, in one statement per flush.
+            subject="",
             text=text,
             attachments=[],
             raw=dict(facts),
+            automated=False,
+            delivery_state=DeliveryState.NONE,
             created_at=now,
         )
     )
@@ -203,9 +211,11 @@ async def assign(
     *,
     reserved: bool = False,
     actor_id: int | None = None,
+    agent_name: str | None = None,
 ) -> None:
     """Give the conversation to ``agent_id`` (None: unassign). ``reserved`` means the caller
-    already took the capacity unit with ``reserve_capacity``."""
+    already took the capacity unit with ``reserve_capacity``; ``agent_name``: the agent's
+    name, when the caller read it (else it is read here)."""
     if conversation.assignee_id == agent_id:
         return
     counts = conversation.status in ACTIVE
@@ -227,8 +237,11 @@ async def assign(
         session.add(
             AgentAssignment(conversation_id=conversation.id, agent_id=agent_id, assigned_at=now)
         )
-        agent = await session.get(Agent, agent_id)
-        name = agent.name if agent else f"agent {agent_id}"
+        name = agent_name
+        if name is None:
+            with unflushed_unless(session, Agent):
+                agent = await session.get(Agent, agent_id)
+            name = agent.name if agent else f"agent {agent_id}"
         await log_event(
             session, conversation, f"Assigned to {name}", now, actor_id,
             assigned_to=agent_id, assigned_from=previous,

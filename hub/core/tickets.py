@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.config.settings import Settings, SlaTarget
 from hub.core import sla as sla_clock
 from hub.core.conversations import log_event, ticket_changed
+from hub.core.transaction_memo import unflushed_unless
 from hub.db.base import table_of
 from hub.db.models import Conversation, Counter, Customer, Team, Ticket
 from hub.db.routing_models import SlaClock
@@ -33,7 +34,8 @@ _INCREMENT = (
 async def next_number(session: AsyncSession, name: str) -> int:
     """Increment a named counter and return the new value (row-locked on PostgreSQL). Pending
     rows stay pending: the counter needs none of them."""
-    value = await session.scalar(_INCREMENT, {"counter": name})
+    with unflushed_unless(session, Counter):
+        value = await session.scalar(_INCREMENT, {"counter": name})
     if value is not None:
         return int(value)
     try:

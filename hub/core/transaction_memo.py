@@ -6,6 +6,8 @@ batch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,3 +45,16 @@ def automatic_replies(session: AsyncSession, identity_id: int) -> int:
     """How many automatic replies to the identity this transaction queued."""
     counts: dict[int, int] = memo(session).get("automatic_replies", {})
     return counts.get(identity_id, 0)
+
+
+@contextmanager
+def unflushed_unless(session: AsyncSession, *models: type) -> Iterator[None]:
+    """Statements in the block flush what is pending (SQLAlchemy flushes before every
+    statement, Core ones included) only when it holds a row of ``models``, the tables they
+    read: the ingest path's other rows go in with its next flush, where a flush before each
+    read would cost a flush and sometimes an UPDATE of a row just inserted."""
+    sync = session.sync_session
+    pending = (*sync.new, *sync.dirty, *sync.deleted)
+    touched = any(isinstance(row, models) for row in pending)
+    with nullcontext() if touched else sync.no_autoflush:
+        yield

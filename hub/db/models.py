@@ -260,6 +260,8 @@ class OutboxItem(QueuedWork, Base):
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    # Set instead of message_id when the message is written in the same flush.
+    message: Mapped[Message] = relationship(lazy="raise")
     channel: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(_enum(OutboxState), default="pending")
     created_at: Mapped[datetime]

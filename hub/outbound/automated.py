@@ -20,7 +20,7 @@ from hub.core.notices import notify
 from hub.db.models import Conversation, Message
 from hub.outbound.compose import queue_outbound, reply_route
 from hub.outbound.templates import Rendered, TemplateFailure, TemplateRenderer
-from hub.platform.events import publish
+from hub.platform.events import IdOf, publish
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +87,10 @@ class AutomatedSender:
         via: str | None = None,
         allowed: AutoReplyCheck | None = None,
         thread: Sequence[str] | None = None,
+        flush: bool = True,
     ) -> Sent:
         """Queue one automated message on ``via`` (default: the conversation's reply route);
-        ``thread`` as ``queue_outbound`` takes it."""
+        ``thread`` and ``flush`` as ``queue_outbound`` takes them."""
         via = via or reply_route(self.settings, conversation.channel)
         if allowed is not None and not await allowed(
             session, self.settings, via, conversation, now
@@ -121,6 +122,7 @@ class AutomatedSender:
             automated=True,
             extra_raw=purpose.raw,
             thread=thread,
+            flush=flush,
         )
         if message is None:
             if purpose.no_address is not None:
@@ -129,7 +131,7 @@ class AutomatedSender:
                 )
             return Sent(via)
         # On the event log for integrations (webhooks); the pages hear of it when it is sent.
-        await publish(session, "automated_message", conversation, now, message_id=message.id)
+        await publish(session, "automated_message", conversation, now, message_id=IdOf(message))
         return Sent(via, message)
 
     async def _failed(

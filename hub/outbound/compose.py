@@ -110,11 +110,13 @@ async def queue_outbound(
     automated: bool = False,
     extra_raw: Mapping[str, object] | None = None,
     thread: Sequence[str] | None = None,
+    flush: bool = True,
 ) -> Message | None:
     """Write an outbound message and its outbox row; None when the customer has no address
     this channel can reach (the caller records why). ``extra_raw`` is stored with the message
     (in the same INSERT). ``thread``: the conversation's mail ids, oldest first, when the
-    caller has them all (else they are read)."""
+    caller has them all (else they are read). ``flush=False``: both rows go in with the
+    caller's next flush, and the message has no id until then."""
     recipient = await recipient_for(session, settings, conversation, via)
     if recipient is None:
         return None
@@ -149,8 +151,9 @@ async def queue_outbound(
         created_at=now,
     )
     session.add(message)
-    await session.flush()
-    session.add(OutboxItem(message_id=message.id, channel=via, next_attempt_at=now, created_at=now))
+    session.add(OutboxItem(message=message, channel=via, next_attempt_at=now, created_at=now))
+    if flush:
+        await session.flush()
     if automated:
         note_automatic_reply(session, recipient.id)
     return message

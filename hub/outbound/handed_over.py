@@ -91,8 +91,12 @@ async def read(db: Database, session: AsyncSession, message_id: int) -> Outbound
 def as_written(db: Database, session: Session, item: OutboxItem) -> Callable[[], dict[str, Any]]:
     """Called as ``item`` is written: holds on to its message and recipient in ``session`` (the
     identity map holds them weakly) and returns what to add to its claim at the commit:
-    ``{"outbound": ...}`` built from them, or ``{}`` when something would have to be read."""
-    message = _loaded(session, Message, item.message_id, _MESSAGE_COLUMNS)
+    ``{"outbound": ...}`` built from them, or ``{}`` when something would have to be read.
+    The message is loaded, or added with the item (``item.message``, written in one flush)."""
+    if item.message_id is None:
+        message: Message | None = _written_with(session, item)
+    else:
+        message = _loaded(session, Message, item.message_id, _MESSAGE_COLUMNS)
     identity = None
     if message is not None and message.identity_id is not None:
         identity = _loaded(session, Identity, message.identity_id, _IDENTITY_COLUMNS)
@@ -111,6 +115,12 @@ def as_written(db: Database, session: Session, item: OutboxItem) -> Callable[[],
         return {"outbound": build(db, message, identity, None, ())}
 
     return at_commit
+
+
+def _written_with(session: Session, item: OutboxItem) -> Message | None:
+    """The message added to ``session`` with ``item`` (its id is known at the commit)."""
+    message = vars(item).get("message")
+    return message if isinstance(message, Message) and message in session.new else None
 
 
 def _loaded(session: Session, model: type[T], key: Any, columns: Iterable[str]) -> T | None:

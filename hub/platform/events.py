@@ -93,9 +93,34 @@ async def publish(
     )
     deferred: list[dict[str, Any]] | None = session.info.get(_DEFERRED)
     if deferred is None:
+        if _later(values):
+            await session.flush()
+            values = _resolved(values)
         session.add(Event(**values))
     else:
         deferred.append(values)
+
+
+@dataclass(frozen=True, slots=True)
+class IdOf:
+    """A payload value: the id of a row that is not written yet. ``written_together`` reads it
+    when it writes the events, after flushing what is still pending."""
+
+    row: Any
+
+
+def _later(values: dict[str, Any]) -> bool:
+    return any(isinstance(value, IdOf) for value in values["payload"].values())
+
+
+def _resolved(values: dict[str, Any]) -> dict[str, Any]:
+    if not _later(values):
+        return values
+    payload = {
+        key: value.row.id if isinstance(value, IdOf) else value
+        for key, value in values["payload"].items()
+    }
+    return {**values, "payload": payload}
 
 
 @asynccontextmanager
@@ -108,6 +133,9 @@ async def written_together(session: AsyncSession) -> AsyncIterator[None]:
     session.info[_DEFERRED] = rows
     try:
         yield
+        if any(_later(row) for row in rows):
+            await session.flush()
+            rows = [_resolved(row) for row in rows]
         if rows:
             await session.execute(_INSERT_EVENTS, rows)
     finally:

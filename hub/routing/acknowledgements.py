@@ -79,6 +79,7 @@ class Acknowledgements:
             via=via,
             allowed=allowed,
             thread=_thread_in_session(session, conversation),
+            flush=False,  # the message and its outbox row go in with the ingest's next flush
         )
 
 

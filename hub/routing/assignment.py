@@ -16,14 +16,14 @@ PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.conversations import assign, log_event, reserve_capacity
-from hub.core.transaction_memo import memo
+from hub.core.transaction_memo import memo, unflushed_unless
 from hub.db.models import Agent, AgentTeam, Conversation, ConversationStatus, Presence, Team
 from hub.db.routing_models import ConversationRouting
 from hub.routing.rules import CURSOR_STRATEGIES
@@ -41,6 +41,7 @@ class Candidate:
     open_count: int
     capacity: int
     skills: frozenset[str]
+    name: str  # for the timeline's "Assigned to" line
 
     @property
     def load(self) -> float:
@@ -53,18 +54,22 @@ async def candidates(
     pools: dict[int, dict[int, Candidate]] = memo(session).setdefault(_POOLS, {})
     pool = pools.get(team_id) if batch else None
     if pool is None:
-        rows = await session.execute(
-            select(Agent.id, Agent.open_count, Agent.capacity, Agent.skills)
-            .join(AgentTeam, AgentTeam.agent_id == Agent.id)
-            .where(
-                AgentTeam.team_id == team_id,
-                Agent.active.is_(True),
-                Agent.presence == Presence.ONLINE,
-                Agent.open_count < Agent.capacity,
+        with unflushed_unless(session, Agent, AgentTeam):
+            rows = await session.execute(
+                select(Agent.id, Agent.open_count, Agent.capacity, Agent.skills, Agent.name)
+                .join(AgentTeam, AgentTeam.agent_id == Agent.id)
+                .where(
+                    AgentTeam.team_id == team_id,
+                    Agent.active.is_(True),
+                    Agent.presence == Presence.ONLINE,
+                    Agent.open_count < Agent.capacity,
+                )
+                .order_by(Agent.id)
             )
-            .order_by(Agent.id)
-        )
-        pool = {row[0]: Candidate(row[0], row[1], row[2], frozenset(row[3] or ())) for row in rows}
+        pool = {
+            row[0]: Candidate(row[0], row[1], row[2], frozenset(row[3] or ()), row[4])
+            for row in rows
+        }
         if batch:
             pools[team_id] = pool
     return [c for c in pool.values() if c.id not in exclude]
@@ -78,7 +83,7 @@ def _reserved(session: AsyncSession, agent_id: int, taken: bool) -> None:
         found = pool.get(agent_id)
         if found is None:
             continue
-        busier = Candidate(found.id, found.open_count + 1, found.capacity, found.skills)
+        busier = replace(found, open_count=found.open_count + 1)
         if taken and busier.open_count < busier.capacity:
             pool[agent_id] = busier
         else:
@@ -129,7 +134,9 @@ async def _cursor(session: AsyncSession, team_id: int) -> int:
             # the cursor locks: FOR UPDATE would wait for (and deadlock with) the key-share
             # locks of rows that refer to the team (a conversation routed to it, its events).
             query = query.with_for_update(key_share=True)
-        for found, cursor in await session.execute(query):
+        with unflushed_unless(session, Team):
+            found_cursors = await session.execute(query)
+        for found, cursor in found_cursors:
             cursors.setdefault(found, cursor or 0)
     return cursors[team_id]
 
@@ -186,19 +193,23 @@ async def try_assign(
     order = await order_for(
         session, conversation, routing.strategy, routing.skills, pool, sticky_fallback
     )
+    names = {candidate.id: candidate.name for candidate in pool}
     for agent_id in order:
         taken = await reserve_capacity(session, agent_id)
         _reserved(session, agent_id, taken)
         if taken:
             if routing.strategy in CURSOR_STRATEGIES:
                 memo(session).setdefault(_CURSORS, {})[conversation.team_id] = agent_id
-                await session.execute(
-                    update(Team)
-                    .where(Team.id == conversation.team_id)
-                    .values(rr_cursor=agent_id)
-                    .execution_options(synchronize_session=False)
-                )
-            await assign(session, conversation, agent_id, now, reserved=True)
+                with unflushed_unless(session, Team):
+                    await session.execute(
+                        update(Team)
+                        .where(Team.id == conversation.team_id)
+                        .values(rr_cursor=agent_id)
+                        .execution_options(synchronize_session=False)
+                    )
+            await assign(
+                session, conversation, agent_id, now, reserved=True, agent_name=names.get(agent_id)
+            )
             routing.assigned_to, routing.assigned_at, routing.queued_at = agent_id, now, None
             return agent_id
     return None

@@ -5,17 +5,13 @@ what a read of the stored message would have given (text, options, thread, recip
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-from typing import Any
-
-from sqlalchemy import event
 
 from channels.base import OutboundMessage
 from channels.memory.adapter import MemoryChannel
-from hub.outbound import handed_over
 from tests.hub.bots.conftest import register
 from tests.support.desk import MakeDesk
 from tests.support.fake_bot import FakeBot
+from tests.support.reads import as_stored, message_reads
 
 MENU = {
     "messages": [
@@ -40,10 +36,6 @@ async def answered(api: MemoryChannel) -> OutboundMessage:
             await api.wait_for(len(api.sent) + 1)
 
 
-def comparable(message: OutboundMessage) -> OutboundMessage:
-    return replace(message, checkpoint=None)
-
-
 async def test_a_bots_answer_goes_out_as_written_and_as_stored(
     make_desk: MakeDesk, fake_bot: FakeBot
 ) -> None:
@@ -51,20 +43,10 @@ async def test_a_bots_answer_goes_out_as_written_and_as_stored(
     await register(desk, name="helper", kind="webhook", url=fake_bot.url("/events"),
                    channels=["api"])  # fmt: skip
     fake_bot.answer = lambda body: MENU if body.get("event") == "message.created" else {}
-    reads: list[str] = []
 
-    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("SELECT messages.") and "JOIN identities" in statement:
-            reads.append(statement)
-
-    for engine in desk.hub.db.engines:
-        event.listen(engine.sync_engine, "before_cursor_execute", note)
-    try:
+    with message_reads(desk) as reads:
         await desk.customer_writes("Can I change my plan?", sender="amy@example.com")
         answer = await answered(desk.memory["api"])
-    finally:
-        for engine in desk.hub.db.engines:
-            event.remove(engine.sync_engine, "before_cursor_execute", note)
 
     assert answer.text.splitlines()[2:4] == [  # the API channel shows no buttons: numbered
         "1. Basic",
@@ -72,8 +54,4 @@ async def test_a_bots_answer_goes_out_as_written_and_as_stored(
     ]
     assert answer.recipient.address == "amy@example.com"
     assert reads == [], "the answer was read back before it was sent"
-    assert answer.message_id is not None
-    async with desk.hub.db.reader() as session:
-        stored = await handed_over.read(desk.hub.db, session, answer.message_id)
-    assert stored is not None
-    assert comparable(answer) == comparable(stored)
+    assert await as_stored(desk, answer) == answer

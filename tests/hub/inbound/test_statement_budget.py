@@ -11,14 +11,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from hub.db.models import Direction, Message, OutboxItem
 from tests.support.desk import Desk, MakeDesk
 
 NEW_CONVERSATION = (19, 3)  # statements (BEGIN included on SQLite), flushes
 FOLLOW_UP = (11, 0)
 RETURNING = (22, 3)  # a known customer writing about another matter: a new conversation
+# a new conversation assigned to an online agent and acknowledged by mail
+ASSIGNED_AND_ACKNOWLEDGED = (25, 3)
 
 
 @dataclass
@@ -85,4 +88,31 @@ async def test_a_returning_customers_new_matter_stays_within_its_statement_budge
         len(returning.statements),
         returning.flushes,
         returning.statements,
+    )
+
+
+async def test_an_assigned_and_acknowledged_new_conversation_stays_within_its_budget(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(memory=("api", "mail"), workers=False)
+    ann, _ = await desk.agent("ann@example.com")
+    await desk.customer_writes("Hi, first of the day", sender="early@example.com")
+
+    with counting(desk) as first:
+        opened = await desk.customer_writes("Hello, my order has not arrived yet.")
+
+    conversation = await desk.conversation(opened.conversation_id)
+    assert conversation.assignee_id == ann
+    acknowledgement = (
+        Message.conversation_id == opened.conversation_id,
+        Message.direction == Direction.OUTBOUND,
+        Message.automated.is_(True),
+    )
+    assert await desk.count(Message, *acknowledgement) == 1
+    queued = OutboxItem.message_id.in_(select(Message.id).where(*acknowledgement))
+    assert await desk.count(OutboxItem, queued) == 1
+    assert first.within(ASSIGNED_AND_ACKNOWLEDGED), (
+        len(first.statements),
+        first.flushes,
+        first.statements,
     )
