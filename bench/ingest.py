@@ -8,6 +8,9 @@ handler doing one SQLite insert per request, measured in the same run on this ma
         [--compare-synchronous]     (the hub with normal, then full: the cost of full)
         [--statement-log FILE]      (append each statement the ingest writer runs to FILE, and
                                      at each flush the hub lines that caused it)
+        [--profile FILE]            (the hub's process under cProfile, its stats written to
+                                     FILE when it stops; read them with pstats, e.g.
+                                     python -m pstats FILE, then "sort cumtime", "stats hub/")
 
 Each server runs in its own process on 127.0.0.1; the load generator runs in this process.
 Three phases, each measured on its own (server CPU per message, p50/p99 latency, and for the
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import multiprocessing
 import os
@@ -51,6 +55,7 @@ from bench.loadgen import Post, post_all  # noqa: E402
 
 TOKEN = "bench-inbound-token-0123456789"
 STATEMENT_LOG = "RELAYDESK_BENCH_STATEMENT_LOG"
+PROFILE = "RELAYDESK_BENCH_PROFILE"
 FIRST = [
     "Ada",
     "Bruno",
@@ -256,13 +261,22 @@ def serve_hub(
             "database.sqlite_synchronous": synchronous,
         },
     )
-    web.run_app(
-        create_app(settings, long_running=True),
-        host="127.0.0.1",
-        port=port,
-        print=None,
-        access_log=None,
-    )
+    profile_to = os.environ.get(PROFILE)
+    profile = cProfile.Profile() if profile_to else None
+    if profile is not None:
+        profile.enable()
+    try:
+        web.run_app(
+            create_app(settings, long_running=True),
+            host="127.0.0.1",
+            port=port,
+            print=None,
+            access_log=None,
+        )
+    finally:
+        if profile is not None and profile_to:
+            profile.disable()
+            profile.dump_stats(profile_to)
 
 
 async def wait_up(url: str) -> None:
@@ -415,9 +429,12 @@ def main() -> None:
         help="the old load: first messages and plain follow-ups, no returning customers",
     )
     parser.add_argument("--statement-log", help="append the ingest writer's statements here")
+    parser.add_argument("--profile", help="write the hub process's cProfile stats here")
     args = parser.parse_args()
     if args.statement_log:  # read by the hub's process (count_ingest_statements)
         os.environ[STATEMENT_LOG] = args.statement_log
+    if args.profile:  # read by the hub's process (serve_hub)
+        os.environ[PROFILE] = args.profile
     if args.compare_synchronous:
         compare_synchronous(args)
         return
