@@ -1,9 +1,10 @@
-"""Whether the hub read a message back: the statements that load a message with its recipient
-(what the outbox runs for a row it has to read), counted on every engine of a desk."""
+"""What the hub asked its database: every statement on every engine of a desk
+(``statements_heard``), and whether it read a message back (the statements that load a
+message with its recipient, what the outbox runs for a row it has to read)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -16,22 +17,33 @@ from tests.support.desk import Desk
 
 
 @contextmanager
-def message_reads(desk: Desk) -> Iterator[list[str]]:
-    """The message-with-recipient reads run while the block runs."""
-    reads: list[str] = []
+def statements_heard(desk: Desk, hear: Callable[[str], None]) -> Iterator[None]:
+    """``hear`` is given each statement the desk's engines run while the block runs."""
 
     def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("SELECT messages.") and "JOIN identities" in statement:
-            reads.append(statement)
+        hear(statement)
 
     engines = [engine.sync_engine for engine in desk.hub.db.engines]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", note)
     try:
-        yield reads
+        yield
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", note)
+
+
+@contextmanager
+def message_reads(desk: Desk) -> Iterator[list[str]]:
+    """The message-with-recipient reads run while the block runs."""
+    reads: list[str] = []
+
+    def hear(statement: str) -> None:
+        if statement.startswith("SELECT messages.") and "JOIN identities" in statement:
+            reads.append(statement)
+
+    with statements_heard(desk, hear):
+        yield reads
 
 
 async def as_stored(desk: Desk, sent: OutboundMessage) -> OutboundMessage | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hub.db.models import Direction, Message, OutboxItem
 from tests.support.desk import Desk, MakeDesk
+from tests.support.reads import statements_heard
 
 NEW_CONVERSATION = (19, 3)  # statements (BEGIN included on SQLite), flushes
 FOLLOW_UP = (11, 0)
@@ -37,22 +38,18 @@ class Tally:
 def counting(desk: Desk) -> Iterator[Tally]:
     """Every statement the hub's engines run, and every flush, while the block runs."""
     tally = Tally()
-    engines = [engine.sync_engine for engine in desk.db.engines]
 
-    def on_execute(*args: Any) -> None:
-        tally.statements.append(str(args[2]).split("\n")[0][:120])
+    def on_execute(statement: str) -> None:
+        tally.statements.append(statement.split("\n")[0][:120])
 
     def on_flush(*_args: Any) -> None:
         tally.flushes += 1
 
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(Session, "after_flush_postexec", on_flush)
     try:
-        yield tally
+        with statements_heard(desk, on_execute):
+            yield tally
     finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(Session, "after_flush_postexec", on_flush)
 
 
