@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import (
@@ -80,6 +80,7 @@ class Dispatcher:
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
             carry=("message_id", "channel"),
+            read_along=_read_group,
         )
         self.in_order = InOrder()  # one conversation's messages leave in order
         # While the worker runs, a message queued in this process is leased to it in the same
@@ -244,16 +245,31 @@ class Dispatcher:
         return True
 
 
-async def _message_and_conversation(
-    session: AsyncSession, message_id: int
-) -> tuple[Message | None, Conversation | None]:
-    """The outbox row's message and its conversation, in one select where two gets read them
-    one after the other (the outcome's session starts with the outbox rows alone)."""
-    found = (
-        await session.execute(
-            select(Message, Conversation)
-            .outerjoin(Conversation, Conversation.id == Message.conversation_id)
-            .where(Message.id == message_id)
-        )
-    ).first()
+_GROUP_READ = "outbox.messages_and_conversations"
+Read = tuple[Message | None, Conversation | None]
+
+
+def _messages_and_conversations(message_ids: list[int]) -> Select[Message, Conversation]:
+    return (
+        select(Message, Conversation)
+        .outerjoin(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.id.in_(message_ids))
+    )
+
+
+async def _read_group(session: AsyncSession, items: list[OutboxItem]) -> None:
+    """The messages of a group of outcomes and their conversations, in one select, kept for
+    the outcomes' transaction (the session holds rows weakly): each item's read would also
+    flush the outcomes written before it."""
+    found = await session.execute(_messages_and_conversations([i.message_id for i in items]))
+    session.info[_GROUP_READ] = {message.id: (message, conv) for message, conv in found}
+
+
+async def _message_and_conversation(session: AsyncSession, message_id: int) -> Read:
+    """The outbox row's message and its conversation: as the group's read found them, or in
+    one select where two gets read them one after the other."""
+    group: dict[int, Read] | None = session.info.get(_GROUP_READ)
+    if group is not None:
+        return group.get(message_id, (None, None))
+    found = (await session.execute(_messages_and_conversations([message_id]))).first()
     return (found[0], found[1]) if found is not None else (None, None)

@@ -8,7 +8,8 @@ on PostgreSQL, so several processes share the work; an indexed range on ``(state
 next_attempt_at)``, never a scan), reading back the columns its handler needs. For each item
 it first does the slow outside work (a download, a send) with no transaction open, then in one
 transaction, only while it still holds the lease, applies the item's effects and writes its
-outcome, as soon as that item is done. A failed attempt is retried with exponential backoff; after
+outcome, as soon as that item is done (with those of the items finishing within a few
+milliseconds of it). A failed attempt is retried with exponential backoff; after
 ``max_attempts`` (or a permanent failure) the row is dead-lettered (state ``failed``) with its
 last error. Leases are short and renewed (every third of the lease) while their items are still
 being worked on, so a long pass keeps its items; a worker that dies leaves its leases to run out
@@ -20,7 +21,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -41,6 +42,9 @@ LEASE_LOST = "the worker stopped before finishing (its lease ran out)"
 # are written again and again for up to this many leases rather than given up: an item whose
 # outcome is lost would be done a second time once its lease ran out.
 RECORD_PATIENCE_LEASES = 4
+# Once an item is done, the outcomes of the items finishing within this moment are written with
+# it (one transaction, one turn at the writer), unless none is left under way.
+GATHER_SECONDS = 0.005
 
 Row = TypeVar("Row", bound=QueuedWork)
 RowIn = TypeVar("RowIn", bound=QueuedWork, contravariant=True)
@@ -134,10 +138,14 @@ class WorkQueue(Generic[Row]):
         concurrency: int = 1,
         carry: Sequence[str] = (),
         after_record: Callable[[], None] | None = None,
+        read_along: Callable[[AsyncSession, list[Row]], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.carry = tuple(carry)
         self.after_record = after_record  # called after each commit of outcomes
+        # Reads, for a group of rows at once, what the handler's apply and failed need (keeping
+        # it in session.info), where each item would read its own.
+        self.read_along = read_along
         self.model = model
         self.clock = clock
         self.policy = policy
@@ -267,6 +275,8 @@ class WorkQueue(Generic[Row]):
             if not self.db.is_sqlite:
                 query = query.with_for_update()
             rows = {getattr(row, self.key.key): row for row in (await session.scalars(query))}
+            if self.read_along is not None and rows:
+                await self.read_along(session, list(rows.values()))
             for claim, prepared in done:
                 row = rows.get(claim.key)
                 if row is None or row.locked_by != claim.token or row.state != PENDING:
@@ -317,8 +327,9 @@ class WorkQueue(Generic[Row]):
 
     async def run_claims(self, handler: Handler[Row, Any], claims: Sequence[Claim]) -> None:
         """Attempt the claimed items, ``concurrency`` at a time. Each outcome is written as
-        soon as its item is done: the writer takes every item done while it was writing the
-        last ones (so a batch of quick items shares a few commits, not one each)."""
+        soon as its item is done, with those of the items finishing within ``GATHER_SECONDS``
+        and of every item done while the writer was writing the last ones (so a batch of quick
+        items shares a few commits, not one each)."""
         if not claims:
             return
         finished: asyncio.Queue[tuple[Claim, Any]] = asyncio.Queue()
@@ -335,8 +346,7 @@ class WorkQueue(Generic[Row]):
             left = len(claims)
             while left:
                 done = [await finished.get()]
-                while not finished.empty():
-                    done.append(finished.get_nowait())
+                await self._gather_more(finished, done, left)
                 await self._record_patiently(handler, done)
                 if self.after_record is not None:
                     self.after_record()  # what the outcomes queued (a reply) goes out now
@@ -346,6 +356,25 @@ class WorkQueue(Generic[Row]):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _gather_more(
+        self, finished: asyncio.Queue[tuple[Claim, Any]], done: list[tuple[Claim, Any]], left: int
+    ) -> None:
+        """Add to ``done`` the items that finish within ``GATHER_SECONDS`` (at once if all
+        ``left`` are done): a batch of sends finishing a few milliseconds apart is written in a
+        few transactions, not one each."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GATHER_SECONDS
+        while len(done) < left:
+            while not finished.empty():
+                done.append(finished.get_nowait())
+            if len(done) >= left or loop.time() >= deadline:
+                break
+            try:
+                async with asyncio.timeout_at(deadline):
+                    done.append(await finished.get())
+            except TimeoutError:
+                break
 
     async def _renew(self, outstanding: set[tuple[str, Any]]) -> None:
         """Every third of the lease, extend the leases of the items still being worked on
