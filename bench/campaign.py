@@ -43,6 +43,7 @@ from hub.campaigns import drafting, send_control, views  # noqa: E402
 from hub.campaigns.compose import Person, compose  # noqa: E402
 from hub.config.settings import Settings, load_settings  # noqa: E402
 from hub.core.authz import Principal  # noqa: E402
+from hub.core.customer_tags import set_tag_rows  # noqa: E402
 from hub.core.staff import add_agent  # noqa: E402
 from hub.db.campaign_models import (  # noqa: E402
     CampaignRecipient,
@@ -152,6 +153,7 @@ async def seed(settings: Settings, recipients: int) -> tuple[int, int]:
                     for n in numbers
                 ],
             )
+            await set_tag_rows(session, {n + 1: ["newsletter"] for n in numbers})
             await session.execute(
                 insert(Consent),
                 [

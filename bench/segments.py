@@ -30,6 +30,7 @@ from hub.campaigns.customer_import import import_customers
 from hub.campaigns.segments import count_of, create_segment, sample_of
 from hub.config.settings import load_settings
 from hub.core.customer_filters import compile_filter, parse_filter
+from hub.core.customer_tags import set_tag_rows
 from hub.db.campaign_models import Consent, SegmentMember
 from hub.db.models import Customer, Identity
 from hub.platform.clock import ManualClock
@@ -127,6 +128,7 @@ async def seed(db: Database, customers: int) -> int:
                          "created_at": NOW}
                     )  # fmt: skip
             await session.execute(insert(Customer), rows)
+            await set_tag_rows(session, {row["id"]: row["tags"] for row in rows})
             await session.execute(insert(Identity), identities)
             if consents:
                 await session.execute(insert(Consent), consents)

@@ -102,8 +102,8 @@ async def check_definition(
     return tree
 
 
-def _members_condition(tree: Condition | Group, now: datetime) -> Any:
-    return (Customer.merged_into_id.is_(None), compile_filter(tree, now))
+def _members_condition(tree: Condition | Group, now: datetime, *, first_by_id: bool = False) -> Any:
+    return (Customer.merged_into_id.is_(None), compile_filter(tree, now, first_by_id=first_by_id))
 
 
 async def count_of(session: AsyncSession, tree: Condition | Group, now: datetime) -> int:
@@ -121,7 +121,7 @@ async def sample_of(
     rows = (
         await session.execute(
             select(Customer.id, Customer.name, Customer.tier, Customer.tags)
-            .where(*_members_condition(tree, now))
+            .where(*_members_condition(tree, now, first_by_id=True))
             .order_by(Customer.id)
             .limit(size)
         )

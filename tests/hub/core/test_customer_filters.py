@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.core.consent import consent_of, history_of, record_consent
-from hub.core.customer_filters import FilterError, members, parse_filter
+from hub.core.customer_filters import FilterError, compile_filter, members, parse_filter
 from hub.core.customer_tags import set_tags
 from hub.db.campaign_models import ConsentSource, ConsentState, Segment, SegmentMember
 from hub.db.models import Conversation, Customer, Identity, Ticket
@@ -207,3 +207,26 @@ async def test_tags_are_matched_in_their_normal_form(desk: Desk) -> None:
         await session.commit()
         tagged = customer.id
     assert await chosen(desk, {"field": "tag", "op": "has", "value": " Early  Bird"}) == {tagged}
+
+
+async def test_a_sample_picks_the_customers_a_count_picks(desk: Desk) -> None:
+    """Tags are read through the tag's index for a count and probed customer by customer for
+    a sample (``first_by_id``): either way the same customers, negations and groups included."""
+    ana = await add_customer(desk, "Ana", tags=["vip", "beta"])
+    bo = await add_customer(desk, "Bo", tags=["beta"])
+    cy = await add_customer(desk, "Cy", tier="gold")
+    vip, beta = ({"field": "tag", "op": "has", "value": tag} for tag in ("vip", "beta"))
+    definitions: list[tuple[dict[str, Any], set[int]]] = [
+        (beta, {ana, bo}),
+        ({"field": "tag", "op": "has_not", "value": "beta"}, {cy}),
+        ({"any": [vip, {"field": "tier", "op": "eq", "value": "gold"}]}, {ana, cy}),
+        ({"not": {"all": [vip, beta]}}, {bo, cy}),
+        ({"not": beta}, {cy}),
+    ]
+    for definition, expected in definitions:
+        now = desk.clock.now()
+        for first_by_id in (False, True):
+            condition = compile_filter(definition, now, first_by_id=first_by_id)
+            async with desk.db.reader() as session:
+                found = set(await session.scalars(select(Customer.id).where(condition)))
+            assert found == expected, (definition, first_by_id)
