@@ -43,8 +43,9 @@ LEASE_LOST = "the worker stopped before finishing (its lease ran out)"
 # outcome is lost would be done a second time once its lease ran out.
 RECORD_PATIENCE_LEASES = 4
 # Once an item is done, the outcomes of the items finishing within this moment are written with
-# it (one transaction, one turn at the writer), unless none is left under way.
-GATHER_SECONDS = 0.005
+# it (one transaction, one turn at the writer), unless none is left under way. Kept short: a
+# mail the relay accepted is sent again if the process dies before its outcome is written.
+GATHER_SECONDS = 0.002
 
 Row = TypeVar("Row", bound=QueuedWork)
 RowIn = TypeVar("RowIn", bound=QueuedWork, contravariant=True)
