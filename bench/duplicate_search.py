@@ -55,7 +55,9 @@ async def measure(path: Path, searches: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("database", type=Path)
+    parser.add_argument(
+        "database", type=Path, help="a database seeded by bench.identity --workdir DIR"
+    )
     parser.add_argument("--searches", type=int, default=300)
     args = parser.parse_args()
     spent, found = asyncio.run(measure(args.database, args.searches))
