@@ -19,7 +19,7 @@ from sqlalchemy.orm.util import identity_key
 
 from channels.base import Attachment, Card, Choice, IdentityKind, OutboundMessage, Party
 from hub.core.files import files_of
-from hub.db.models import Agent, Identity, Message, OutboxItem
+from hub.db.models import Agent, Identity, Message, OutboxItem, OutboxState
 from hub.outbound import parts
 from hub.platform.database import Database
 
@@ -72,15 +72,22 @@ def build(
     )
 
 
-async def read(db: Database, session: AsyncSession, message_id: int) -> OutboundMessage | None:
-    """The message as stored (one statement with its recipient); None when it is gone."""
-    found = (
-        await session.execute(
-            select(Message, Identity)
-            .outerjoin(Identity, Identity.id == Message.identity_id)
-            .where(Message.id == message_id)
+async def read(
+    db: Database, session: AsyncSession, message_id: int, *, waiting: bool = False
+) -> OutboundMessage | None:
+    """The message as stored (one statement with its recipient); None when it is gone, or,
+    with ``waiting``, when its outbox row no longer waits to be sent (an erasure gave it up,
+    another worker sent it): the outbox reads it this way right before a send."""
+    query = (
+        select(Message, Identity)
+        .outerjoin(Identity, Identity.id == Message.identity_id)
+        .where(Message.id == message_id)
+    )
+    if waiting:
+        query = query.join(OutboxItem, OutboxItem.message_id == Message.id).where(
+            OutboxItem.state == OutboxState.PENDING
         )
-    ).first()
+    found = (await session.execute(query)).first()
     if found is None:
         return None
     message, identity = found

@@ -137,8 +137,9 @@ class Dispatcher:
             outbound = claim.carried.get("outbound")  # as its own transaction wrote it
             if outbound is None:
                 async with self.db.reader() as session:
-                    outbound = await handed_over.read(self.db, session, claim.carried["message_id"])
-                if outbound is None:
+                    message_id = claim.carried["message_id"]
+                    outbound = await handed_over.read(self.db, session, message_id, waiting=True)
+                if outbound is None:  # gone, or given up (an erasure) since it was claimed
                     return DeliveryResult.failed("the message no longer exists", permanent=True)
             conversation_id = outbound.conversation_id
             before, mine = self.in_order.place(conversation_id)

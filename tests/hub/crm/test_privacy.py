@@ -27,6 +27,7 @@ from tests.hub.web.ui.conftest import inbound
 from tests.support.agent_api import call
 from tests.support.customer_data import mail_with_attachment, note_with_file
 from tests.support.desk import Desk, MakeDesk
+from tests.support.smtp import SmtpSink
 
 PDF = b"%PDF-1.7\nJane's broken parcel photo " + bytes(range(256))
 RECEIPT = b"refund receipt for order 4711"
@@ -263,11 +264,12 @@ async def test_erase_leaves_no_trace_keeps_the_counts_and_is_done_once(desk: Des
     assert owners == 1
 
 
-async def test_a_reply_still_queued_for_an_erased_customer_is_not_sent(
-    make_desk: MakeDesk,
-) -> None:
-    desk = await make_desk(workers=False)  # no dispatcher: the reply waits in the outbox
-    admin, _, _ = await people(desk)
+GIVEN_UP = {("failed", "not sent: the customer was erased", "failed")}
+
+
+async def reply_to_jane(desk: Desk, admin: str) -> tuple[Any, dict[str, Any]]:
+    """Jane writes in and an agent replies: the reply (and the acknowledgement) wait in the
+    outbox, as no worker runs."""
     mail = await inbound(desk, "Where is my order?", email="jane@example.com")
     status, reply = await call(
         desk.client,
@@ -277,19 +279,51 @@ async def test_a_reply_still_queued_for_an_erased_customer_is_not_sent(
         {"text": "It ships today, Jane"},
     )
     assert status == 201 and reply["delivery_state"] == "queued"
+    return mail, reply
 
-    status, _ = await call(
-        desk.client, "POST", f"/api/v1/customers/{mail.customer_id}/erase", admin
-    )
+
+async def erase(desk: Desk, admin: str, customer_id: int) -> None:
+    status, _ = await call(desk.client, "POST", f"/api/v1/customers/{customer_id}/erase", admin)
     assert status == 200
+
+
+async def outbox_of(desk: Desk, conversation_id: int) -> set[tuple[Any, ...]]:
+    """Each outbound message's outbox state and error and the state its agent sees."""
     async with desk.db.reader() as session:
-        waiting = (
-            await session.execute(
-                select(OutboxItem.state, OutboxItem.last_error, Message.delivery_state)
-                .join(Message, Message.id == OutboxItem.message_id)
-                .where(Message.conversation_id == mail.conversation_id)
-            )
-        ).all()
-    assert waiting and {tuple(row) for row in waiting} == {
-        ("failed", "not sent: the customer was erased", "failed")
-    }
+        rows = await session.execute(
+            select(OutboxItem.state, OutboxItem.last_error, Message.delivery_state)
+            .join(Message, Message.id == OutboxItem.message_id)
+            .where(Message.conversation_id == conversation_id)
+        )
+        return {tuple(row) for row in rows}
+
+
+async def test_a_reply_still_queued_for_an_erased_customer_is_not_sent(
+    make_desk: MakeDesk,
+) -> None:
+    desk = await make_desk(workers=False)  # no dispatcher: the reply waits in the outbox
+    admin, _, _ = await people(desk)
+    mail, _ = await reply_to_jane(desk, admin)
+    await erase(desk, admin, mail.customer_id)
+    assert await outbox_of(desk, mail.conversation_id) == GIVEN_UP
+
+
+async def test_a_mail_claimed_for_sending_just_before_an_erasure_is_not_sent(
+    make_desk: MakeDesk, smtp_sink: SmtpSink
+) -> None:
+    desk = await make_desk(workers=False)  # the test runs the outbox's steps itself
+    admin, _, _ = await people(desk)
+    mail, reply = await reply_to_jane(desk, admin)
+    dispatcher = desk.hub.dispatcher
+    claimed = await dispatcher.queue.claim()  # the worker has them, not sent yet
+    assert reply["id"] in {claim.carried["message_id"] for claim in claimed}
+
+    await erase(desk, admin, mail.customer_id)
+    await dispatcher.queue.run_claims(dispatcher, claimed)
+
+    assert smtp_sink.received == []  # neither the reply nor the acknowledgement went out
+    assert (
+        await outbox_of(desk, mail.conversation_id)
+        == GIVEN_UP
+        == {("failed", "not sent: the customer was erased", "failed")}
+    )
