@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import instance_state
 
 from channels.base import (
     Channel,
@@ -268,9 +269,16 @@ async def _read_group(session: AsyncSession, items: list[OutboxItem]) -> None:
 
 async def _message_and_conversation(session: AsyncSession, message_id: int) -> Read:
     """The outbox row's message and its conversation: as the group's read found them, or in
-    one select where two gets read them one after the other."""
+    one select where two gets read them one after the other (also when a rolled-back
+    savepoint, another item's failed effects, expired them: the select loads them again)."""
     group: dict[int, Read] | None = session.info.get(_GROUP_READ)
     if group is not None:
-        return group.get(message_id, (None, None))
+        message, conversation = group.get(message_id, (None, None))
+        if not _expired(message) and not _expired(conversation):
+            return message, conversation
     found = (await session.execute(_messages_and_conversations([message_id]))).first()
     return (found[0], found[1]) if found is not None else (None, None)
+
+
+def _expired(row: Message | Conversation | None) -> bool:
+    return row is not None and bool(instance_state(row).expired_attributes)
