@@ -246,9 +246,9 @@ def compile_filter(
     definition: Mapping[str, Any] | Filter, now: datetime, *, first_by_id: bool = False
 ) -> ColumnElement[bool]:
     """The SQL condition over ``Customer`` for a definition (raises ``FilterError``). A tag
-    reads its members through the tag's index, which suits a count or the whole set; with
-    ``first_by_id`` (a sample: the first few members by id) it is checked customer by
-    customer instead, so the walk along the ids stops at the first few."""
+    or an identity kind reads its customers through its index, which suits a count or the
+    whole set; with ``first_by_id`` (a sample: the first few members by id) it is checked
+    customer by customer instead, so the walk along the ids stops at the first few."""
     tree = definition if isinstance(definition, Condition | Group) else parse_filter(definition)
     return _compile(tree, now, first_by_id)
 
@@ -320,6 +320,8 @@ def _leaf(node: Condition, now: datetime, first_by_id: bool) -> ColumnElement[bo
             return and_(number.is_not(None), _compare(number, op, value))
         return _compare(item.as_string(), op, value)
     if field == "identity":
+        if op == "has" and not first_by_id:
+            return Customer.id.in_(select(Identity.customer_id).where(Identity.kind == value))
         has = exists().where(Identity.customer_id == Customer.id, Identity.kind == value)
         return has if op == "has" else not_(has)
     if field in ("last_contact", "created"):

@@ -210,18 +210,24 @@ async def test_tags_are_matched_in_their_normal_form(desk: Desk) -> None:
 
 
 async def test_a_sample_picks_the_customers_a_count_picks(desk: Desk) -> None:
-    """Tags are read through the tag's index for a count and probed customer by customer for
-    a sample (``first_by_id``): either way the same customers, negations and groups included."""
-    ana = await add_customer(desk, "Ana", tags=["vip", "beta"])
+    """Tags and identities are read through their indexes for a count and probed customer by
+    customer for a sample (``first_by_id``): either way the same customers, negations and
+    groups included."""
+    ana = await add_customer(desk, "Ana", tags=["vip", "beta"], identities=(("telegram", "4242"),))
     bo = await add_customer(desk, "Bo", tags=["beta"])
     cy = await add_customer(desk, "Cy", tier="gold")
     vip, beta = ({"field": "tag", "op": "has", "value": tag} for tag in ("vip", "beta"))
+    telegram = {"field": "identity", "op": "has", "value": "telegram"}
     definitions: list[tuple[dict[str, Any], set[int]]] = [
         (beta, {ana, bo}),
         ({"field": "tag", "op": "has_not", "value": "beta"}, {cy}),
         ({"any": [vip, {"field": "tier", "op": "eq", "value": "gold"}]}, {ana, cy}),
         ({"not": {"all": [vip, beta]}}, {bo, cy}),
         ({"not": beta}, {cy}),
+        (telegram, {ana}),
+        ({"field": "identity", "op": "has_not", "value": "telegram"}, {bo, cy}),
+        ({"any": [telegram, {"field": "tier", "op": "eq", "value": "gold"}]}, {ana, cy}),
+        ({"not": {"any": [telegram, beta]}}, {cy}),
     ]
     for definition, expected in definitions:
         now = desk.clock.now()
