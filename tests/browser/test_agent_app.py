@@ -157,9 +157,18 @@ async def test_hostile_email_runs_nothing_and_holds_remote_images(
         assert [r.path for r in callback_server.requests] == []  # remote image held back
         await page.screenshot(path=artifact("hostile-email.png"), full_page=True)
 
-        await page.click("[data-show-images]")
-        await callback_server.wait_for(1)
-        assert callback_server.requests[0].path == "/pixel.png"
+        # A live refresh (any later event about this conversation) renders the thread again
+        # with its images held: a click it undid before the image loaded is made again, as
+        # the agent would.
+        for _ in range(3):
+            if await page.locator("[data-show-images]").count():
+                await page.click("[data-show-images]")
+            try:
+                await callback_server.wait_for(1, timeout=5.0)
+                break
+            except TimeoutError:
+                continue
+        assert [r.path for r in callback_server.requests][:1] == ["/pixel.png"]
         assert "PWNED" not in await page.title() and dialogs == []
         await page.context.close()
 
