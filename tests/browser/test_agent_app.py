@@ -157,18 +157,28 @@ async def test_hostile_email_runs_nothing_and_holds_remote_images(
         assert [r.path for r in callback_server.requests] == []  # remote image held back
         await page.screenshot(path=artifact("hostile-email.png"), full_page=True)
 
-        # A live refresh (any later event about this conversation) renders the thread again
-        # with its images held: a click it undid before the image loaded is made again, as
-        # the agent would.
-        for _ in range(3):
-            if await page.locator("[data-show-images]").count():
-                await page.click("[data-show-images]")
-            try:
-                await callback_server.wait_for(1, timeout=5.0)
-                break
-            except TimeoutError:
-                continue
+        await page.click("[data-show-images]")
+        await callback_server.wait_for(1, timeout=10.0)
         assert [r.path for r in callback_server.requests][:1] == ["/pixel.png"]
+
+        # Mallory writes again: the live refresh renders the thread anew, and the first mail
+        # keeps its images shown, as the agent chose.
+        refreshed = await page.locator("#live").get_attribute("data-refreshed")
+        follow_up = EmailMessage()
+        follow_up["From"] = "Mallory <mallory@example.com>"
+        follow_up["To"] = "support@relaydesk.local"
+        follow_up["Subject"] = "Re: Look at this"
+        follow_up["Message-ID"] = "<hostile-2@example.com>"
+        follow_up["In-Reply-To"] = "<hostile-1@example.com>"
+        follow_up.set_content("Did you see the picture?")
+        [again] = desk.hub.channels["mail"].parse(InboundRequest(body=follow_up.as_bytes()))
+        assert (await desk.hub.ingestor.submit(again)).conversation_id == result.conversation_id
+        await expect(page.locator(".msg-inbound .msg-text").last).to_have_text(
+            "Did you see the picture?"
+        )
+        assert await page.locator("#live").get_attribute("data-refreshed") != refreshed
+        await expect(page.locator("[data-show-images]")).to_have_count(0)
+        await expect(frame.locator("img").first).to_have_attribute("src", pixel)
         assert "PWNED" not in await page.title() and dialogs == []
         await page.context.close()
 

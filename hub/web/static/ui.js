@@ -324,6 +324,20 @@
     const typists = new Map();
     fitFrames(live);
 
+    /* Remote images of a mail stay held until the agent asks for them, once per mail for as
+       long as the page is open. */
+    const shownImages = new Set();
+    const showImages = (article) => {
+      const frame = article.querySelector("iframe.mail-frame");
+      const held = article.querySelector(".held");
+      if (!frame || !held) return;
+      frame.srcdoc = frame.srcdoc
+        .split(' data-rd-src="')
+        .join(' src="')
+        .replace("img-src data: cid:", "img-src data: cid: https: http:");
+      held.remove();
+    };
+
     const showCollision = () => {
       const now = Date.now();
       for (const [key, entry] of typists) if (entry.until < now) typists.delete(key);
@@ -342,6 +356,12 @@
       });
       if (!response.ok) return;
       live.innerHTML = await response.text();
+      /* A refresh renders every mail with its remote images held again: show them once more
+         where the agent already chose to see them. */
+      shownImages.forEach((messageId) => {
+        const article = document.getElementById(messageId);
+        if (article) showImages(article);
+      });
       fitFrames(live);
       live.dataset.refreshed = String(Date.now());
     });
@@ -382,12 +402,9 @@
     live.addEventListener("click", (event) => {
       const button = event.target.closest("[data-show-images]");
       if (!button) return;
-      const frame = button.closest("article").querySelector("iframe.mail-frame");
-      frame.srcdoc = frame.srcdoc
-        .split(' data-rd-src="')
-        .join(' src="')
-        .replace("img-src data: cid:", "img-src data: cid: https: http:");
-      button.closest(".held").remove();
+      const article = button.closest("article");
+      shownImages.add(article.id);
+      showImages(article);
     });
 
     /* Composer: reply or note, typing signal, canned responses, Ctrl+Enter. */
