@@ -152,8 +152,10 @@ async def _pg_newest(session: AsyncSession, words: list[str], limit: int) -> lis
     GIN index, which for a common word collects hundreds of thousands of rows (60-90 ms on a
     million messages). Only when those hold fewer than ``limit`` matches, so the words are
     rare there, are the older ones found through the GIN index, all of them and then sorted
-    (``id + 0`` keeps the planner off a backward walk, which for a rare word would read the
-    whole table: 0.4-6 s for a word no message has, on a million messages)."""
+    (``id + 0``, in the order and in the bound, keeps the planner off the primary key: a
+    backward walk, or a parallel scan of the older range, would test every older row for a
+    rare word: 0.25-6 s for a word no message has, on a million messages, where the index
+    answers in under 1 ms)."""
     query = func.to_tsquery("simple", tsquery(words))
     recent = list(
         await session.scalars(
@@ -167,7 +169,7 @@ async def _pg_newest(session: AsyncSession, words: list[str], limit: int) -> lis
         return recent
     older = await session.scalars(
         select(Message.id)
-        .where(_PG_VECTOR.bool_op("@@")(query), Message.id <= _RECENT_FLOOR)
+        .where(_PG_VECTOR.bool_op("@@")(query), Message.id + 0 <= _RECENT_FLOOR)
         .order_by((Message.id + 0).desc())
         .limit(limit)
     )
