@@ -18,6 +18,7 @@ from hub.bots.service import shown_state
 from hub.config.settings import PRIORITIES
 from hub.core.authz import Principal, can_see_customer, conversation_filter, visible_conversation
 from hub.core.errors import forbidden, not_found
+from hub.db.bots_models import BotSession
 from hub.db.inbox_models import ConversationTag, CustomerMerge, Event
 from hub.db.models import (
     Conversation,
@@ -40,6 +41,7 @@ from hub.web.ui.rows import Directory, load_directory
 from hub.web.ui.viewer import viewer_of
 
 TIMELINE_SIZE = 100
+PAST_SHOWN = 20  # the customer's other conversations in the side panel, newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,24 +63,25 @@ class Candidate:
     survives: bool
 
 
+async def _visible_of_customer(
+    session: AsyncSession, principal: Principal, customer_id: int
+) -> dict[int, Conversation]:
+    """The customer's conversations this agent may see, by id."""
+    rows = await session.scalars(
+        select(Conversation).where(
+            Conversation.customer_id == customer_id, conversation_filter(principal)
+        )
+    )
+    return {c.id: c for c in rows.all()}
+
+
 async def _timeline(
     session: AsyncSession,
-    principal: Principal,
+    visible: dict[int, Conversation],
     conversation: Conversation,
     directory: Directory,
     before: int | None,
 ) -> tuple[list[Entry], int | None]:
-    visible = {
-        c.id: c
-        for c in (
-            await session.scalars(
-                select(Conversation).where(
-                    Conversation.customer_id == conversation.customer_id,
-                    conversation_filter(principal),
-                )
-            )
-        ).all()
-    }
     query = select(Message).where(
         Message.customer_id == conversation.customer_id,
         Message.conversation_id.in_(list(visible)),
@@ -157,12 +160,9 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
         customer = await session.get(Customer, conversation.customer_id)
         assert customer is not None
         directory = await load_directory(session)
+        visible = await _visible_of_customer(session, viewer.principal, customer.id)
         entries, earlier = await _timeline(
-            session,
-            viewer.principal,
-            conversation,
-            directory,
-            row_id(before),
+            session, visible, conversation, directory, row_id(before)
         )
         identities = list(
             (
@@ -173,20 +173,11 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
                 )
             ).all()
         )
-        past = list(
-            (
-                await session.scalars(
-                    select(Conversation)
-                    .where(
-                        Conversation.customer_id == customer.id,
-                        Conversation.id != conversation.id,
-                        conversation_filter(viewer.principal),
-                    )
-                    .order_by(Conversation.id.desc())
-                    .limit(20)
-                )
-            ).all()
-        )
+        past = sorted(
+            (c for c in visible.values() if c.id != conversation.id),
+            key=lambda c: c.id,
+            reverse=True,
+        )[:PAST_SHOWN]
         tickets = (
             await session.execute(
                 select(Ticket, Conversation.sla_due_at)
@@ -225,8 +216,12 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
                 await session.scalars(
                     select(Customer).where(Customer.id.in_([m.source_id for m in merges]))
                 )
-            ).all()
+                if merges
+                else []
+            )
         }
+        # Most conversations never had a bot: one read of its state answers both questions.
+        with_bot = await session.get(BotSession, conversation.id) is not None
         return {
             "conversation": conversation,
             "customer": customer,
@@ -247,8 +242,8 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
             "reply_problem": reply_problem(hub.settings, conversation.channel),
             "unassigned_reason": await unassigned_reason(session, conversation),
             "snoozed_until": await snoozed_until(session, conversation.id),
-            "bot_state": await shown_state(session, conversation.id),
-            "bot_notice": await notice_for(session, conversation.id),
+            "bot_state": await shown_state(session, conversation.id) if with_bot else None,
+            "bot_notice": await notice_for(session, conversation.id) if with_bot else None,
             "typing": await collision.others(
                 session, conversation.id, viewer.agent_id, hub.clock.now()
             ),

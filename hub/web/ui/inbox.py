@@ -60,23 +60,22 @@ async def _counts(session: AsyncSession, principal: Principal) -> dict[str, int]
     return {"mine": int(row[0] or 0), "unassigned": int(row[1] or 0), "mentions": int(row[2] or 0)}
 
 
-async def _list_context(request: web.Request) -> dict[str, Any]:
+async def _list_context(request: web.Request, session: AsyncSession) -> dict[str, Any]:
     hub, viewer = hub_of(request), viewer_of(request)
     principal = viewer.principal
     if not principal.handles_conversations:
         raise forbidden("work in the inbox")
     inbox = InboxFilter.from_query(request.query, principal)
-    async with hub.db.reader() as session:
-        found = await fetch_page(session, inbox, principal, hub.clock.now())
-        directory = await load_directory(session)
-        rows = await load_rows(session, found.rows, directory)
+    found = await fetch_page(session, inbox, principal, hub.clock.now())
+    directory = await load_directory(session)
+    rows = await load_rows(session, found.rows, directory)
     return {"inbox": inbox, "rows": rows, "next_after": found.next_after, "directory": directory}
 
 
 async def show_inbox(request: web.Request) -> web.Response:
     hub, viewer = hub_of(request), viewer_of(request)
-    context = await _list_context(request)
     async with hub.db.reader() as session:
+        context = await _list_context(request, session)
         counts = await _counts(session, viewer.principal)
     views = {
         key: label
@@ -99,7 +98,9 @@ async def show_inbox(request: web.Request) -> web.Response:
 
 
 async def inbox_rows(request: web.Request) -> web.Response:
-    return page(request, "ui/_rows.html", **await _list_context(request))
+    async with hub_of(request).db.reader() as session:
+        context = await _list_context(request, session)
+    return page(request, "ui/_rows.html", **context)
 
 
 async def bulk(request: web.Request) -> web.StreamResponse:

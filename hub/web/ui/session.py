@@ -21,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.assembly import Hub
 from hub.core import errors
-from hub.core.authz import Principal, load_team_ids
+from hub.core.authz import Principal
 from hub.core.errors import ApiError
 from hub.core.notice_inbox import unread_count_of_agent
 from hub.core.signin import ThrottlePolicy, locked_for, record_failure, record_success
 from hub.core.staff import agent_by_email, rehashed, verify_password
 from hub.db.inbox_models import UiSession
-from hub.db.models import Agent, Presence, Role
+from hub.db.models import Agent, AgentTeam, Presence, Role
 from hub.reports.presence import change_presence
 from hub.web import csrf
 from hub.web.client import client_address, served_over_https
@@ -60,17 +60,20 @@ async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer
     token_hash = _digest(token)
     now = hub.clock.now()
     async with hub.db.reader() as session:
-        row = (
+        # The session, its agent, the unread count and the agent's teams in one statement:
+        # a row per team (one row with no team when the agent is in none).
+        rows = (
             await session.execute(
-                select(UiSession, Agent, unread_count_of_agent())
+                select(UiSession, Agent, unread_count_of_agent(), AgentTeam.team_id)
                 .join(Agent, Agent.id == UiSession.agent_id)
+                .outerjoin(AgentTeam, AgentTeam.agent_id == Agent.id)
                 .where(UiSession.token_hash == token_hash, Agent.active.is_(True))
             )
-        ).first()
-        if row is None or row[0].expires_at <= now:
+        ).all()
+        if not rows or rows[0][0].expires_at <= now:
             return None
-        ui_session, agent, unread = row
-        teams = await load_team_ids(session, agent.id)
+        ui_session, agent, unread, _ = rows[0]
+        teams = frozenset(row[3] for row in rows if row[3] is not None)
     if (now - ui_session.last_seen_at).total_seconds() > TOUCH_SECONDS:
         async with hub.db.writer() as session:
             stored = await session.get(UiSession, ui_session.id)
