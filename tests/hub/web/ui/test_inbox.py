@@ -36,6 +36,19 @@ async def test_views_follow_role_and_team(desk: Desk, ui_agent: UiFactory) -> No
     assert "Jane Cooper" in page and "Printer" in page and "Tom" not in page
 
 
+async def test_an_agent_in_two_teams_sees_both_teams_conversations(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    sue = await ui_agent("sue@example.com", teams=("support", "billing"))
+    support = await inbound(desk, "My printer jams", subject="Printer")
+    billing = await inbound(desk, "Wrong invoice", subject="Invoice", email="tom@example.com")
+
+    both = sorted([support.conversation_id, billing.conversation_id])
+    assert sorted(row_ids(await sue.page("/ui/inbox?view=teams"))) == both
+    page = await sue.page(f"/ui/conversations/{billing.conversation_id}")
+    assert "Wrong invoice" in page
+
+
 async def test_filters_and_search(desk: Desk, ui_agent: UiFactory) -> None:
     boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
     printer = await inbound(desk, "The printer shows error E42", subject="Printer")
