@@ -210,16 +210,13 @@ async def _context(request: web.Request, conversation_id: int) -> dict[str, Any]
                 )
             ).all()
         )
-        merged_names = {
-            c.id: c.name
-            for c in (
-                await session.scalars(
-                    select(Customer).where(Customer.id.in_([m.source_id for m in merges]))
-                )
-                if merges
-                else []
+        merged_names: dict[int, str | None] = {}
+        if merges:
+            sources = [m.source_id for m in merges]
+            rows = await session.execute(
+                select(Customer.id, Customer.name).where(Customer.id.in_(sources))
             )
-        }
+            merged_names = {row[0]: row[1] for row in rows}
         # Most conversations never had a bot: one read of its state answers both questions.
         with_bot = await session.get(BotSession, conversation.id) is not None
         return {
