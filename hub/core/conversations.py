@@ -73,6 +73,7 @@ async def thread_message(
     new_customer: bool = False,
     by_channel: Conversation | None = None,
     none_known: bool = False,
+    write: bool = True,
 ) -> Threaded:
     """The conversation this message belongs to: the one its channel area found
     (``by_channel``, e.g. mail threading), else by reply ids, by thread key, else the
@@ -80,7 +81,9 @@ async def thread_message(
     customer was created in this transaction, so has no conversation of their own yet (and
     may not be flushed: a new conversation's flush writes it and its identity first).
     ``none_known``: the caller read the customer's conversations and none has this thread key
-    (or, without one, none is active on the channel): those two lookups are skipped."""
+    (or, without one, none is active on the channel): those two lookups are skipped.
+    ``write=False``: a new conversation is only added to the session, and the caller flushes
+    and announces it (so a batch writes the conversations it opens together)."""
     conversation = by_channel
     if conversation is None and not new_customer:
         conversation = await _by_reply_ids(session, customer.id, inbound.reply_to_ids)
@@ -131,8 +134,9 @@ async def thread_message(
     if identity.id is None:
         conversation.identity = identity
     session.add(conversation)
-    await session.flush()
-    await announce_created(session, conversation, now)
+    if write:
+        await session.flush()
+        await announce_created(session, conversation, now)
     return Threaded(conversation, created=True, reopened=False)
 
 

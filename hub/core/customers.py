@@ -105,14 +105,22 @@ def _email_local(address: str) -> str:
 
 
 async def record_duplicate_candidates(
-    session: AsyncSession, customer: Customer, identity: Identity, threshold: float, now: datetime
+    session: AsyncSession,
+    customer: Customer,
+    identity: Identity,
+    threshold: float,
+    now: datetime,
+    *,
+    later: frozenset[int] = frozenset(),
 ) -> list[DuplicateCandidate]:
     """Compare a new customer against plausible existing ones (same name prefix, or the same
     mailbox name at another domain) and keep those scoring at least ``threshold``. The
-    customer may be unflushed (no id yet): the candidates go in with it."""
+    customer may be unflushed (no id yet): the candidates go in with it. ``later``: customers
+    written with this one but created after it, left out as they would be had each been
+    written on its own (the later one's search finds this one)."""
     found = []
     for other_id, score, reason in await duplicate_candidates(
-        session, customer, identity, threshold
+        session, customer, identity, threshold, later=later
     ):
         candidate = DuplicateCandidate(
             customer_id=customer.id,
@@ -129,7 +137,12 @@ async def record_duplicate_candidates(
 
 
 async def duplicate_candidates(
-    session: AsyncSession, customer: Customer, identity: Identity, threshold: float
+    session: AsyncSession,
+    customer: Customer,
+    identity: Identity,
+    threshold: float,
+    *,
+    later: frozenset[int] = frozenset(),
 ) -> list[tuple[int, float, str]]:
     """The closest existing customers (id, score, reason), best first, found by one select of
     the indexed lookups (none when neither the name nor the address gives a key)."""
@@ -149,6 +162,8 @@ async def duplicate_candidates(
     query = _lookups(len(blocks), len(prefixes) > len(blocks), customer.id is not None)
     rows = (await session.execute(query, params)).all()
     scores: dict[int, tuple[float, str]] = {}
+    if later:
+        rows = [row for row in rows if row[1] not in later]
     for way, other_id, other_key in rows:  # names first: a mailbox match outranks them
         if way == _BY_NAME:
             score = fuzz.token_sort_ratio(key, other_key)

@@ -118,6 +118,8 @@ class ApiToken(Base):
 class Customer(Base):
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of these in one statement on SQLite too (migration 0042).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     name: Mapped[str] = mapped_column(String(300), default="")
     name_key: Mapped[str] = mapped_column(String(300), default="", index=True)
     company: Mapped[str] = mapped_column(String(300), default="")
@@ -138,6 +140,8 @@ class Identity(Base):
     __tablename__ = "identities"
     __table_args__ = (UniqueConstraint("kind", "address"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of these in one statement on SQLite too (migration 0042).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(320))
@@ -153,6 +157,8 @@ class DuplicateCandidate(Base):
     __tablename__ = "duplicate_candidates"
     __table_args__ = (UniqueConstraint("customer_id", "candidate_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of these in one statement on SQLite too (migration 0042).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
@@ -173,6 +179,8 @@ class Conversation(Base):
         Index("ix_conversations_team", "team_id", "status", "last_activity_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of these in one statement on SQLite too (migration 0042).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     token: Mapped[str] = mapped_column(String(32), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
@@ -240,6 +248,8 @@ class Message(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of these in one statement on SQLite too (migration 0042).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     number: Mapped[int] = mapped_column(Integer, unique=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
     subject: Mapped[str] = mapped_column(String(500), default="")
@@ -259,6 +269,8 @@ class OutboxItem(QueuedWork, Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Lets SQLAlchemy insert a batch of these in one statement on SQLite too (migration 0042).
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
     # Set instead of message_id when the message is written in the same flush.
     message: Mapped[Message] = relationship(lazy="raise")

@@ -4,77 +4,46 @@ batch of one whose shared reads were not done up front); what areas add comes in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from channels.base import Attachment, InboundKind, InboundMessage
+from channels.base import InboundKind, InboundMessage
 from hub.config.settings import Settings
-from hub.core.conversations import Threaded, thread_message
-from hub.core.customers import learn_name, record_duplicate_candidates, resolve_customer
+from hub.core.conversations import Threaded, announce_created, thread_message
+from hub.core.customers import (
+    Resolved,
+    learn_name,
+    record_duplicate_candidates,
+    resolve_customer,
+)
 from hub.core.ids import ConversationId, CustomerId, MessageId
-from hub.core.sanitize import sanitize_html
 from hub.core.tickets import open_ticket
 from hub.core.transaction_memo import note_new_customer
 from hub.db.models import (
     Conversation,
-    ConversationStatus,
     Customer,
-    DeliveryState,
-    Direction,
     Identity,
     Message,
 )
 from hub.inbound.batch import BatchContext, Staged
 from hub.inbound.batch_plain import Plain, write_plain
 from hub.inbound.edits import apply_edit
-from hub.inbound.hooks import IngestHooks, Interceptor, StoredMessage
+from hub.inbound.hooks import IngestHooks, Interceptor
+from hub.inbound.openings import Opening, Openings
 from hub.inbound.results import IngestResult, Pending
+from hub.inbound.stored import (
+    keeping_written,
+    message_fields,
+    plain_arrivals,
+    reported,
+    stored_messages,
+    unwritten,
+)
 from hub.platform.clock import Clock
 from hub.platform.events import publish, written_together
 from hub.reports.record import Arrival, Reports
-
-
-def _attachment_meta(attachment: Attachment) -> dict[str, Any]:
-    return {
-        "filename": attachment.filename,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "content_id": attachment.content_id,
-        "inline": attachment.inline,
-    }
-
-
-def message_fields(
-    inbound: InboundMessage,
-    conversation_id: int,
-    customer_id: int,
-    identity_id: int,
-    now: datetime,
-) -> dict[str, Any]:
-    """The columns of an inbound message's row."""
-    return {
-        "conversation_id": conversation_id,
-        "customer_id": customer_id,
-        "direction": Direction.INBOUND,
-        "channel": inbound.channel,
-        "external_id": inbound.external_id,
-        "identity_id": identity_id,
-        "subject": (inbound.subject or "")[:500],
-        "text": inbound.text,
-        "html": sanitize_html(inbound.html) if inbound.html else None,
-        "attachments": [_attachment_meta(a) for a in inbound.attachments],
-        "raw": dict(inbound.raw),
-        "automated": inbound.automated,
-        "parse_error": inbound.parse_error,
-        "delivery_state": DeliveryState.RECEIVED,
-        "created_at": now,
-    }
 
 
 class Pipeline:
@@ -130,16 +99,24 @@ class Pipeline:
         outcomes: list[Pending] = []
         pending: list[Plain] = []
         arrivals: list[Arrival] = []  # for the reports, in arrival order
+        openings = Openings()  # never waiting while plain follow-ups are pending, nor after
         for inbound in messages:
             target = batch.plain_target(inbound)
             if target is None:
                 if pending:  # written first, so message ids follow arrival across both ways
                     await session.flush()
                     await write_plain(session, pending, self.clock.now())
-                    arrivals += _plain_arrivals(pending)
+                    arrivals += plain_arrivals(pending)
                     pending = []
+                if openings.may_wait(inbound, batch, self.hooks):
+                    outcomes.append(
+                        await self.stage(session, inbound, batch, openings, len(outcomes))
+                    )
+                    continue
+                await self._open(session, openings, batch, outcomes)
                 outcomes.append(await self.stage(session, inbound, batch))
                 continue
+            await self._open(session, openings, batch, outcomes)
             duplicate = batch.duplicate_of(inbound)
             if duplicate is not None:
                 outcomes.append(duplicate)
@@ -151,13 +128,14 @@ class Pipeline:
             batch.stage(inbound, plain)
             outcomes.append(plain)
             pending.append(plain)
-        if pending or _unwritten(outcomes):
+        await self._open(session, openings, batch, outcomes)
+        if pending or unwritten(outcomes):
             await session.flush()  # message ids in arrival order; the staged ones are needed
         # Otherwise what is pending (a new conversation's ticket) goes with the reports' flush.
         now = self.clock.now()
         await write_plain(session, pending, now)
-        arrivals += _plain_arrivals(pending)
-        await self.hooks.stored(session, _stored(messages, outcomes), now)
+        arrivals += plain_arrivals(pending)
+        await self.hooks.stored(session, stored_messages(messages, outcomes), now)
         fresh = [o for o in outcomes if isinstance(o, Staged) and not o.duplicate]
         # Conversations opened in this batch have their routing rows in the session already
         # (``written`` keeps them there): only the others' are read.
@@ -168,7 +146,7 @@ class Pipeline:
                 session, "message", outcome.conversation, now, message_id=outcome.message.id
             )
             await self.engine.after_inbound(session, outcome.message, outcome.conversation, now)
-            if _reported(outcome.message, outcome.conversation):
+            if reported(outcome.message, outcome.conversation):
                 message = outcome.message
                 new = outcome.created
                 arrivals.append(Arrival(outcome.conversation, message.id, message.created_at, new))
@@ -177,9 +155,16 @@ class Pipeline:
         return [o.result() for o in outcomes]
 
     async def stage(
-        self, session: AsyncSession, inbound: InboundMessage, batch: BatchContext
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        batch: BatchContext,
+        openings: Openings | None = None,
+        index: int = 0,
     ) -> Pending:
-        """Add one message's rows to the session; ids are known after the next flush."""
+        """Add one message's rows to the session; ids are known after the next flush. With
+        ``openings`` (the message may wait, see ``Openings.may_wait``), a new conversation is
+        only added and waits there, as message ``index`` of the batch, for ``_open``."""
         if inbound.kind is InboundKind.EDIT:
             edited = await apply_edit(session, inbound, self.clock.now())
             if edited is not None:  # recorded on the stored message; nothing new is created
@@ -202,7 +187,7 @@ class Pipeline:
         else:
             learn_name(resolved.customer, inbound.sender)
         customer = resolved.customer
-        if resolved.created:
+        if resolved.created and openings is None:  # a waiting one's search runs in ``_open``
             # A new customer, its identity and its duplicate candidates are not flushed here:
             # they go in with the conversation (whose flush writes the customer first). The
             # search runs before that flush, so the new customer is not among its candidates.
@@ -238,10 +223,65 @@ class Pipeline:
                 new_customer=resolved.created,
                 by_channel=await self.hooks.find_conversation(session, inbound, customer.id, now),
                 none_known=batch.none_to_thread_into(customer.id, inbound),
+                write=openings is None,
             )
+            if openings is not None:
+                assert threaded.created, "a message that may wait opens a conversation"
+                opening = Opening(index, inbound, resolved, threaded.conversation, now)
+                openings.add(opening)
+                return opening
             if customer.id is None:  # a new customer's mail found an existing conversation
                 await session.flush()
             batch.remember_conversation(threaded.conversation)
+        return await self._store(session, inbound, resolved, threaded, batch, now)
+
+    async def _open(
+        self,
+        session: AsyncSession,
+        openings: Openings,
+        batch: BatchContext,
+        outcomes: list[Pending],
+    ) -> None:
+        """Write the waiting new conversations, with their new customers and identities, in one
+        flush (a statement per table), then the rest of each message in arrival order."""
+        waiting = openings.take()
+        if not waiting:
+            return
+        await session.flush()
+        threshold = self.settings.ingest.fuzzy_threshold
+        with session.no_autoflush:  # the candidates go in with the messages' rows
+            for opening, later in zip(waiting, Openings.created_after(waiting), strict=True):
+                resolved = opening.resolved
+                if resolved.created:
+                    await record_duplicate_candidates(
+                        session,
+                        resolved.customer,
+                        resolved.identity,
+                        threshold,
+                        opening.now,
+                        later=later,
+                    )
+        for opening in waiting:
+            conversation = opening.conversation
+            await announce_created(session, conversation, opening.now)
+            batch.remember_conversation(conversation)
+            threaded = Threaded(conversation, created=True, reopened=False)
+            outcomes[opening.index] = await self._store(
+                session, opening.inbound, opening.resolved, threaded, batch, opening.now
+            )
+
+    async def _store(
+        self,
+        session: AsyncSession,
+        inbound: InboundMessage,
+        resolved: Resolved,
+        threaded: Threaded,
+        batch: BatchContext,
+        now: datetime,
+    ) -> Staged:
+        """The message's own rows in its conversation (threaded, with an id), and a new
+        conversation's routing, ticket and acknowledgement."""
+        customer = resolved.customer
         if resolved.created:
             note_new_customer(session, customer.id)
         conversation = threaded.conversation
@@ -310,67 +350,3 @@ class Pipeline:
             allowed=self.hooks.auto_reply_allowed,
         )
         return ticket.number
-
-
-@contextmanager
-def keeping_written(session: AsyncSession) -> Iterator[list[object]]:
-    """Rows this session writes stay in it (it holds rows weakly) while the batch runs, so
-    the steps after the one that wrote a row find it instead of reading it back."""
-    written: list[object] = []
-
-    def keep(_session: Session, instance: object) -> None:
-        written.append(instance)
-
-    event.listen(session.sync_session, "pending_to_persistent", keep)
-    try:
-        yield written
-    finally:
-        event.remove(session.sync_session, "pending_to_persistent", keep)
-
-
-def _unwritten(outcomes: list[Pending]) -> bool:
-    """Some message staged through the ORM has no id yet (one into a known conversation)."""
-    return any(isinstance(o, Staged) and o.message.id is None for o in outcomes)
-
-
-def _reported(message: Message, conversation: Conversation) -> bool:
-    """A customer's own message starts report clocks; an automated one (an auto-reply) does
-    not, nor one that closed its conversation (a survey answer, spam)."""
-    return not message.automated and conversation.status != ConversationStatus.RESOLVED
-
-
-def _plain_arrivals(plains: list[Plain]) -> list[Arrival]:
-    return [
-        Arrival(plain.conversation, plain.message_id, plain.row["created_at"], tier=plain.tier)
-        for plain in plains
-        if not plain.row["automated"]
-    ]
-
-
-def _stored(messages: list[InboundMessage], outcomes: list[Pending]) -> list[StoredMessage]:
-    """The batch's new customer messages, as the ``after_stored`` hooks hear of them."""
-    found: list[StoredMessage] = []
-    for inbound, outcome in zip(messages, outcomes, strict=True):
-        if isinstance(outcome, Staged) and not outcome.duplicate:
-            message = outcome.message
-            ids = (message.id, message.conversation_id, message.customer_id, message.identity_id)
-        elif isinstance(outcome, Plain):
-            row = outcome.row
-            ids = (
-                outcome.message_id,
-                row["conversation_id"],
-                row["customer_id"],
-                row["identity_id"],
-            )
-        else:
-            continue
-        found.append(
-            StoredMessage(
-                *ids,
-                channel=inbound.channel,
-                sender_kind=inbound.sender.kind.value,
-                reply_to_ids=tuple(inbound.reply_to_ids),
-                automated=inbound.automated,
-            )
-        )
-    return found

@@ -109,6 +109,26 @@ async def test_family_name_first_is_a_candidate(desk: Desk) -> None:
     assert score >= 88
 
 
+async def test_namesakes_writing_at_once_are_flagged_once_each_later_one_pointing_back(
+    desk: Desk,
+) -> None:
+    """Written together, the way each would be alone: every new customer is compared with
+    the ones before it, never with the ones after."""
+    first, typo, again = await desk.ingest(
+        inbound("1", name="Jane Cooper", address="jane@acme.example"),
+        inbound("2", name="Jane Coper", address="jc@home.example"),
+        inbound("3", name="Jane Cooper", address="cooper@third.example"),
+    )
+    found = {(new, old): (score, reason) for new, old, score, reason in await candidates(desk)}
+    assert set(found) == {
+        (typo.customer_id, first.customer_id),
+        (again.customer_id, first.customer_id),
+        (again.customer_id, typo.customer_id),
+    }
+    assert found[(again.customer_id, first.customer_id)] == (100.0, "similar name")
+    assert 88 <= found[(typo.customer_id, first.customer_id)][0] < 100
+
+
 async def test_same_mailbox_at_another_domain_is_a_candidate(desk: Desk) -> None:
     [work] = await desk.ingest(inbound("1", name="Jane Cooper", address="jane.cooper@acme.example"))
     [home] = await desk.ingest(inbound("2", name=None, address="jane.cooper@gmail.example"))

@@ -252,6 +252,46 @@ async def test_follow_ups_in_one_batch_are_stored_with_their_times_and_events(de
     assert customer.last_contact_at == later
 
 
+async def test_first_messages_of_one_batch_each_open_their_own_conversation_in_order(
+    desk: Desk,
+) -> None:
+    """Several new customers writing at once: their conversations are written together, and
+    each still gets what it would alone, in the order they wrote."""
+    [old] = await desk.ingest(inbound("old-1", address="old@example.com", name="Olga"))
+    results = await desk.ingest(
+        inbound("ann-1", address="ann@example.com", name="Ann", text="My parcel is late."),
+        inbound("old-2", address="old@example.com", name="Olga"),  # a follow-up in between
+        inbound("bob-1", address="bob@example.com", name="Bob", text="Wrong size."),
+        inbound("ann-2", address="ann@example.com", name="Ann", text="Order 1234."),
+        inbound("cy-1", address="cy@example.com", name="Cy", thread_key="invoice"),
+        inbound("bob-1", address="bob@example.com", name="Bob", text="Wrong size."),  # a retry
+    )
+    ann, old2, bob, ann2, cy, retry = results
+    assert [r.duplicate for r in results] == [False, False, False, False, False, True]
+    assert ann.message_id < old2.message_id < bob.message_id < ann2.message_id < cy.message_id
+    assert old2.conversation_id == old.conversation_id
+    assert ann2.conversation_id == ann.conversation_id  # her second message joins her first
+    opened = [ann.conversation_id, bob.conversation_id, cy.conversation_id]
+    assert len({*opened, old.conversation_id}) == 4
+    assert (retry.message_id, retry.conversation_id) == (bob.message_id, bob.conversation_id)
+    assert len({ann.customer_id, bob.customer_id, cy.customer_id, old.customer_id}) == 4
+    assert ann.ticket_number and bob.ticket_number and cy.ticket_number
+    assert ann.ticket_number < bob.ticket_number < cy.ticket_number
+    async with desk.db.reader() as session:
+        created = await session.scalars(
+            select(Event.conversation_id).where(Event.kind == "conversation_created")
+        )
+        rows = await session.execute(select(Message.id, Message.text))
+        texts = {message_id: text for message_id, text in rows}
+        cys = await session.get(Conversation, cy.conversation_id)
+    assert list(created) == [old.conversation_id, *opened]
+    assert texts[ann.message_id] == "My parcel is late." and texts[ann2.message_id] == "Order 1234."
+    assert texts[bob.message_id] == "Wrong size."
+    assert cys is not None and cys.thread_key == "invoice"
+    assert await desk.count(Message, Message.direction == Direction.INBOUND) == 6
+    assert await desk.count(Ticket) == 4
+
+
 async def test_a_broken_follow_up_does_not_sink_its_batch(desk: Desk) -> None:
     await desk.ingest(
         inbound("ann-1", address="ann@example.com", name="Ann"),

@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session
 
 from hub.db.models import Direction, Message, OutboxItem
 from tests.support.desk import Desk, MakeDesk
+from tests.support.messages import inbound
 from tests.support.reads import statements_heard
 
 NEW_CONVERSATION = (19, 3)  # statements (BEGIN included on SQLite), flushes
 FOLLOW_UP = (11, 0)
-RETURNING = (22, 3)  # a known customer writing about another matter: a new conversation
+RETURNING = (21, 3)  # a known customer writing about another matter: a new conversation
 # a new conversation assigned to an online agent and acknowledged by mail
 ASSIGNED_AND_ACKNOWLEDGED = (25, 3)
+# eight new customers' first messages in one group commit: statements for all eight, flushes
+GROUP_OF_EIGHT = (36, 3)
 
 
 @dataclass
@@ -113,3 +116,26 @@ async def test_an_assigned_and_acknowledged_new_conversation_stays_within_its_bu
         first.flushes,
         first.statements,
     )
+
+
+async def test_new_customers_writing_at_once_share_their_inserts(make_desk: MakeDesk) -> None:
+    """Their customers, identities and conversations are written together, a statement per
+    table, on both stores (SQLite needs the tables' insert sentinel for that)."""
+    desk = await make_desk(memory=("chat",), workers=False)
+    await desk.customer_writes("Hi, first of the day", sender="early@example.com")
+    names = ("Ann Lee", "Bob Stone", "Cy Twombly", "Dana Scully", "Eve Moneypenny", "Fox Mulder")
+    eight = [
+        inbound(f"first-{n}", address=f"customer{n}@example.com", name=name)
+        for n, name in enumerate((*names, "Gil Grissom", "Anne Lee"))  # the last, a namesake
+    ]
+
+    with counting(desk) as group:
+        results = await desk.ingest(*eight)
+
+    assert len({r.conversation_id for r in results}) == 8
+    assert all(r.ticket_number for r in results)
+    inserts = [s.split(" (")[0] for s in group.statements if s.startswith("INSERT INTO")]
+    tables = ("customers", "identities", "duplicate_candidates", "conversations", "messages")
+    for table in (*tables, "tickets", "outbox"):
+        assert inserts.count(f"INSERT INTO {table}") == 1, (table, group.statements)
+    assert group.within(GROUP_OF_EIGHT), (len(group.statements), group.flushes, group.statements)

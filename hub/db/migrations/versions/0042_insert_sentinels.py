@@ -1,0 +1,41 @@
+"""customers, identities, duplicate_candidates, conversations, tickets and outbox get the
+insert sentinel messages and events have: a nullable column SQLAlchemy fills while it inserts
+several rows in one statement and reads back with their ids. Without it, SQLite (whose
+RETURNING does not promise the rows' order) gets one INSERT per row. Ingest now writes the new
+conversations of a group commit together (hub/inbound/openings.py): on SQLite, eight new
+customers' first messages took eight inserts into each of these tables. Adding a nullable
+column with no default rewrites nothing on either store.
+
+Revision ID: 0042_insert_sentinels
+Revises: 0001
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0042_insert_sentinels"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+TABLES = (
+    "customers",
+    "identities",
+    "duplicate_candidates",
+    "conversations",
+    "tickets",
+    "outbox",
+)
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        op.add_column(table, sa.Column("_sentinel", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("_sentinel")
