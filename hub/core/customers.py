@@ -10,12 +10,13 @@ from functools import cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Executable, Select, bindparam, literal_column, select, union_all
+from sqlalchemy import Executable, Select, bindparam, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Party
 from hub.core.prefix import successor
-from hub.db.models import Customer, DuplicateCandidate, Identity
+from hub.core.transaction_memo import note_returning
+from hub.db.models import Conversation, Customer, DuplicateCandidate, Identity
 
 CANDIDATE_SCAN_LIMIT = 200
 # Only the closest few are worth an agent's look; a common name would otherwise list hundreds.
@@ -223,3 +224,21 @@ def _lookups(blocks: int, mailbox: bool, exclude: bool) -> Executable:
     if len(lookups) == 1:
         return lookups[0]
     return union_all(*(select(*lookup.subquery().c) for lookup in lookups))
+
+
+_CONVERSATIONS_OF = (
+    select(Conversation.customer_id, func.count())
+    .where(Conversation.customer_id.in_(bindparam("customers", expanding=True)))
+    .group_by(Conversation.customer_id)
+)
+
+
+async def note_returning_customers(session: AsyncSession, customer_ids: list[int]) -> None:
+    """For known customers a batch has just opened one conversation each (written): whether
+    each has another, read for all at once (routing's ``returning`` fact asks per message
+    otherwise)."""
+    if len(customer_ids) < 2:
+        return
+    with session.no_autoflush:  # the new conversations are written; nothing else counts
+        counts = dict((await session.execute(_CONVERSATIONS_OF, {"customers": customer_ids})).all())
+    note_returning(session, {customer: counts.get(customer, 0) > 1 for customer in customer_ids})

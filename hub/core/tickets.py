@@ -3,6 +3,7 @@ priority changes that re-apply the SLA policy."""
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
@@ -12,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.config.settings import Settings, SlaTarget
 from hub.core import sla as sla_clock
 from hub.core.conversations import log_event, ticket_changed
-from hub.core.transaction_memo import unflushed_unless
+from hub.core.transaction_memo import memo, unflushed_unless
 from hub.db.base import table_of
 from hub.db.models import Conversation, Counter, Customer, Team, Ticket
 from hub.db.routing_models import SlaClock
 
 FIRST_TICKET_NUMBER = 1000
+TICKET_COUNTER = "ticket"
 
 
 # Built once, on the table (no counter is ever loaded as a row): building and hashing a
@@ -31,9 +33,49 @@ _INCREMENT = (
 )
 
 
+_ADD = (
+    update(table_of(Counter))
+    .where(_COUNTERS.name == bindparam("counter"))
+    .values(value=_COUNTERS.value + bindparam("count"))
+    .returning(_COUNTERS.value)
+)
+
+
+def _reserved(session: AsyncSession, name: str) -> deque[int]:
+    reserved: deque[int] = memo(session).setdefault(f"reserved:{name}", deque())
+    return reserved
+
+
+async def reserve_numbers(session: AsyncSession, name: str, count: int) -> None:
+    """Take the counter's next ``count`` values in one update for what the transaction is
+    about to number (a batch's new tickets): ``next_number`` hands them out in order, and
+    ``release_numbers`` gives back those left, so the numbers stay without gaps. The counter
+    row stays locked to the transaction on PostgreSQL, as after ``next_number``."""
+    if count < 2 or _reserved(session, name):
+        return
+    with unflushed_unless(session, Counter):
+        top = await session.scalar(_ADD, {"counter": name, "count": count})
+    if top is not None:  # else no counter yet: the first next_number creates it
+        _reserved(session, name).extend(range(int(top) - count + 1, int(top) + 1))
+
+
+async def release_numbers(session: AsyncSession, name: str) -> None:
+    """Give back the reserved values nobody took (the counter's last ones: while some are
+    reserved, ``next_number`` takes no other)."""
+    reserved = _reserved(session, name)
+    if reserved:
+        with unflushed_unless(session, Counter):
+            await session.execute(_ADD, {"counter": name, "count": -len(reserved)})
+        reserved.clear()
+
+
 async def next_number(session: AsyncSession, name: str) -> int:
     """Increment a named counter and return the new value (row-locked on PostgreSQL). Pending
-    rows stay pending: the counter needs none of them."""
+    rows stay pending: the counter needs none of them. A value reserved by
+    ``reserve_numbers`` is taken first."""
+    reserved = _reserved(session, name)
+    if reserved:
+        return reserved.popleft()
     with unflushed_unless(session, Counter):
         value = await session.scalar(_INCREMENT, {"counter": name})
     if value is not None:
@@ -50,7 +92,7 @@ async def open_ticket(
     session: AsyncSession, conversation: Conversation, sla: SlaTarget | None, now: datetime
 ) -> Ticket:
     ticket = Ticket(
-        number=await next_number(session, "ticket"),
+        number=await next_number(session, TICKET_COUNTER),
         conversation_id=conversation.id,
         subject=conversation.subject,
         priority=conversation.priority,

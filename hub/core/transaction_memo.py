@@ -35,6 +35,17 @@ def is_new_customer(session: AsyncSession, customer_id: int) -> bool:
     return customer_id in memo(session).get("new_customers", ())
 
 
+def note_returning(session: AsyncSession, answers: dict[int, bool]) -> None:
+    """Whether each customer has a conversation besides the one just opened for them."""
+    memo(session).setdefault("returning", {}).update(answers)
+
+
+def returning_known(session: AsyncSession, customer_id: int) -> bool | None:
+    """What ``note_returning`` said of the customer, or None if it said nothing."""
+    answers: dict[int, bool] = memo(session).get("returning", {})
+    return answers.get(customer_id)
+
+
 def note_automatic_reply(session: AsyncSession, identity_id: int) -> None:
     """An automatic reply to the identity was queued in this transaction."""
     counts: dict[int, int] = memo(session).setdefault("automatic_replies", {})

@@ -11,15 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundKind, InboundMessage
 from hub.config.settings import Settings
-from hub.core.conversations import Threaded, announce_created, thread_message
+from hub.core.conversations import (
+    Threaded,
+    announce_created,
+    thread_message,
+)
 from hub.core.customers import (
     Resolved,
     learn_name,
+    note_returning_customers,
     record_duplicate_candidates,
     resolve_customer,
 )
 from hub.core.ids import ConversationId, CustomerId, MessageId
-from hub.core.tickets import open_ticket
+from hub.core.tickets import TICKET_COUNTER, open_ticket, release_numbers, reserve_numbers
 from hub.core.transaction_memo import note_new_customer
 from hub.db.models import (
     Conversation,
@@ -261,6 +266,9 @@ class Pipeline:
                         opening.now,
                         later=later,
                     )
+        known = [o.resolved.customer.id for o in waiting if not o.resolved.created]
+        await note_returning_customers(session, known)
+        await reserve_numbers(session, TICKET_COUNTER, len(waiting))
         for opening in waiting:
             conversation = opening.conversation
             await announce_created(session, conversation, opening.now)
@@ -269,6 +277,7 @@ class Pipeline:
             outcomes[opening.index] = await self._store(
                 session, opening.inbound, opening.resolved, threaded, batch, opening.now
             )
+        await release_numbers(session, TICKET_COUNTER)  # those the routing decided no ticket for
 
     async def _store(
         self,

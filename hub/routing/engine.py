@@ -16,7 +16,7 @@ from hub.core import sla
 from hub.core.calendar import BusinessCalendar, calendar_named
 from hub.core.conversations import log_event, set_status
 from hub.core.staff import team_id_for
-from hub.core.transaction_memo import is_new_customer
+from hub.core.transaction_memo import is_new_customer, returning_known
 from hub.db.models import Conversation, ConversationStatus, Customer, Message
 from hub.db.routing_models import ConversationRouting, SlaClock
 from hub.outbound.automated import AutomatedSender, Purpose, Template
@@ -77,6 +77,8 @@ class RoutingEngine:
                 and row is not conversation
                 for row in session.sync_session
             )
+        elif (known := returning_known(session, customer.id)) is not None:
+            returning = known  # read for the whole batch
         else:
             previous = await session.scalar(
                 select(Conversation.id)

@@ -292,6 +292,29 @@ async def test_first_messages_of_one_batch_each_open_their_own_conversation_in_o
     assert await desk.count(Ticket) == 4
 
 
+async def test_ticket_numbers_of_one_batch_follow_each_other_with_none_lost(
+    make_desk: MakeDesk,
+) -> None:
+    """A batch takes its new tickets' numbers at once: one it opens no ticket for (spam) leaves
+    no gap, in the batch or after it."""
+    spam = [{"name": "spam", "regex": ["(?i)casino bonus"], "spam": True}]
+    desk = await make_desk(**{"routing.rules": spam})
+    [first] = await desk.ingest(inbound("0", address="first@example.com", name="First"))
+    ann, casino, bob, cy = await desk.ingest(
+        inbound("1", address="ann@example.com", name="Ann"),
+        inbound("2", address="win@casino.example", name=None, text="Your CASINO BONUS"),
+        inbound("3", address="bob@example.com", name="Bob"),
+        inbound("4", address="cy@example.com", name="Cy"),
+    )
+    [dee] = await desk.ingest(inbound("5", address="dee@example.com", name="Dee"))
+
+    assert casino.ticket_number is None
+    assert first.ticket_number is not None
+    numbers = [r.ticket_number for r in (first, ann, bob, cy, dee)]
+    assert numbers == list(range(first.ticket_number, first.ticket_number + 5))
+    assert sorted(await core_tickets(desk)) == numbers
+
+
 async def test_a_broken_follow_up_does_not_sink_its_batch(desk: Desk) -> None:
     await desk.ingest(
         inbound("ann-1", address="ann@example.com", name="Ann"),

@@ -25,7 +25,7 @@ RETURNING = (21, 3)  # a known customer writing about another matter: a new conv
 # a new conversation assigned to an online agent and acknowledged by mail
 ASSIGNED_AND_ACKNOWLEDGED = (25, 3)
 # eight new customers' first messages in one group commit: statements for all eight, flushes
-GROUP_OF_EIGHT = (36, 3)
+GROUP_OF_EIGHT = (28, 3)
 
 
 @dataclass

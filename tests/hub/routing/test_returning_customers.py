@@ -4,6 +4,7 @@ the customer; a first conversation never is."""
 
 from __future__ import annotations
 
+from hub.db.models import Customer, Identity
 from tests.support.desk import MakeDesk
 from tests.support.messages import inbound
 
@@ -39,3 +40,36 @@ async def test_a_first_conversation_is_not_returning_even_beside_another_custome
     assert (await desk.conversation(known.conversation_id)).priority == "normal"
     assert (await desk.conversation(fresh.conversation_id)).priority == "normal"
     assert (await desk.conversation(again.conversation_id)).priority == "high"
+
+
+async def test_known_customers_opening_at_once_are_returning_only_with_an_earlier_one(
+    make_desk: MakeDesk,
+) -> None:
+    """Several known customers opening a conversation in one batch: each is returning when
+    it has another conversation, not when the customer was known without one (an import)."""
+    desk = await make_desk(**{"routing.rules": RULES})
+    ann, bob = await desk.ingest(
+        inbound("1", address="ann@example.com", name="Ann"),
+        inbound("2", address="bob@example.com", name="Bob"),
+    )
+    now = desk.clock.now()
+    async with desk.db.writer() as session:
+        imported = Customer(name="Cy", name_key="cy", tags=[], attributes={}, created_at=now)
+        session.add(imported)
+        await session.flush()
+        session.add(
+            Identity(
+                customer_id=imported.id, kind="email", address="cy@example.com", created_at=now
+            )
+        )
+        await session.commit()
+
+    results = await desk.ingest(
+        inbound("3", address="ann@example.com", name="Ann", thread_key="refund"),
+        inbound("4", address="cy@example.com", name="Cy"),
+        inbound("5", address="bob@example.com", name="Bob", thread_key="invoice"),
+    )
+
+    assert [r.customer_id for r in results] == [ann.customer_id, imported.id, bob.customer_id]
+    priorities = [(await desk.conversation(r.conversation_id)).priority for r in results]
+    assert priorities == ["high", "normal", "high"]
