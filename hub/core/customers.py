@@ -4,6 +4,8 @@ record fuzzy duplicate candidates for agents to merge later."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -233,12 +235,21 @@ _CONVERSATIONS_OF = (
 )
 
 
-async def note_returning_customers(session: AsyncSession, customer_ids: list[int]) -> None:
+@asynccontextmanager
+async def returning_known_for(
+    session: AsyncSession, customer_ids: list[int]
+) -> AsyncIterator[None]:
     """For known customers a batch has just opened one conversation each (written): whether
-    each has another, read for all at once (routing's ``returning`` fact asks per message
-    otherwise)."""
+    each has another, read for all at once, for routing's ``returning`` fact while the block
+    routes those conversations (it asks per message otherwise). The answers are forgotten
+    after the block: a conversation opened later makes them stale."""
     if len(customer_ids) < 2:
+        yield
         return
     with session.no_autoflush:  # the new conversations are written; nothing else counts
         counts = dict((await session.execute(_CONVERSATIONS_OF, {"customers": customer_ids})).all())
     note_returning(session, {customer: counts.get(customer, 0) > 1 for customer in customer_ids})
+    try:
+        yield
+    finally:
+        note_returning(session, {})

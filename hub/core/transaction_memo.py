@@ -36,8 +36,9 @@ def is_new_customer(session: AsyncSession, customer_id: int) -> bool:
 
 
 def note_returning(session: AsyncSession, answers: dict[int, bool]) -> None:
-    """Whether each customer has a conversation besides the one just opened for them."""
-    memo(session).setdefault("returning", {}).update(answers)
+    """Whether each customer has a conversation besides the one just opened for them (these
+    answers replace any before)."""
+    memo(session)["returning"] = answers
 
 
 def returning_known(session: AsyncSession, customer_id: int) -> bool | None:

@@ -11,27 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundKind, InboundMessage
 from hub.config.settings import Settings
-from hub.core.conversations import (
-    Threaded,
-    announce_created,
-    thread_message,
-)
+from hub.core.conversations import Threaded, announce_created, thread_message
 from hub.core.customers import (
     Resolved,
     learn_name,
-    note_returning_customers,
     record_duplicate_candidates,
     resolve_customer,
+    returning_known_for,
 )
 from hub.core.ids import ConversationId, CustomerId, MessageId
 from hub.core.tickets import TICKET_COUNTER, open_ticket, release_numbers, reserve_numbers
 from hub.core.transaction_memo import note_new_customer
-from hub.db.models import (
-    Conversation,
-    Customer,
-    Identity,
-    Message,
-)
+from hub.db.models import Conversation, Customer, Identity, Message
 from hub.inbound.batch import BatchContext, Staged
 from hub.inbound.batch_plain import Plain, write_plain
 from hub.inbound.edits import apply_edit
@@ -267,16 +258,16 @@ class Pipeline:
                         later=later,
                     )
         known = [o.resolved.customer.id for o in waiting if not o.resolved.created]
-        await note_returning_customers(session, known)
         await reserve_numbers(session, TICKET_COUNTER, len(waiting))
-        for opening in waiting:
-            conversation = opening.conversation
-            await announce_created(session, conversation, opening.now)
-            batch.remember_conversation(conversation)
-            threaded = Threaded(conversation, created=True, reopened=False)
-            outcomes[opening.index] = await self._store(
-                session, opening.inbound, opening.resolved, threaded, batch, opening.now
-            )
+        async with returning_known_for(session, known):
+            for opening in waiting:
+                conversation = opening.conversation
+                await announce_created(session, conversation, opening.now)
+                batch.remember_conversation(conversation)
+                threaded = Threaded(conversation, created=True, reopened=False)
+                outcomes[opening.index] = await self._store(
+                    session, opening.inbound, opening.resolved, threaded, batch, opening.now
+                )
         await release_numbers(session, TICKET_COUNTER)  # those the routing decided no ticket for
 
     async def _store(

@@ -4,6 +4,8 @@ the customer; a first conversation never is."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hub.db.models import Customer, Identity
 from tests.support.desk import MakeDesk
 from tests.support.messages import inbound
@@ -64,12 +66,19 @@ async def test_known_customers_opening_at_once_are_returning_only_with_an_earlie
         )
         await session.commit()
 
+    # Cy's second message replies to a mail we never stored: it opens another conversation,
+    # after the first three were written together, and that one is Cy's second.
+    warranty = inbound("6", address="cy@example.com", thread_key="warranty")
+    unknown_reply = replace(warranty, reply_to_ids=("<x@y>",))
     results = await desk.ingest(
         inbound("3", address="ann@example.com", name="Ann", thread_key="refund"),
-        inbound("4", address="cy@example.com", name="Cy"),
+        inbound("4", address="cy@example.com", name="Cy", thread_key="printer"),
         inbound("5", address="bob@example.com", name="Bob", thread_key="invoice"),
+        unknown_reply,
     )
 
-    assert [r.customer_id for r in results] == [ann.customer_id, imported.id, bob.customer_id]
+    customers = [ann.customer_id, imported.id, bob.customer_id, imported.id]
+    assert [r.customer_id for r in results] == customers
+    assert len({r.conversation_id for r in results}) == 4
     priorities = [(await desk.conversation(r.conversation_id)).priority for r in results]
-    assert priorities == ["high", "normal", "high"]
+    assert priorities == ["high", "normal", "high", "high"]
