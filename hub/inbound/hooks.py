@@ -78,7 +78,7 @@ class FindStored(Protocol):
 
 class FindConversation(Protocol):
     async def __call__(
-        self, session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
+        self, session: AsyncSession, inbound: InboundMessage, customer_id: int | None, now: datetime
     ) -> Conversation | None: ...
 
 
@@ -199,6 +199,9 @@ class IngestHooks:
             interceptor.claims(inbound) for interceptor in self.interceptors
         )
 
+    def intercepts(self, inbound: InboundMessage) -> bool:
+        return any(interceptor.claims(inbound) for interceptor in self.interceptors)
+
     async def stored(
         self, session: AsyncSession, stored: Sequence[StoredMessage], now: datetime
     ) -> None:
@@ -214,7 +217,7 @@ class IngestHooks:
         return None
 
     async def find_conversation(
-        self, session: AsyncSession, inbound: InboundMessage, customer_id: int, now: datetime
+        self, session: AsyncSession, inbound: InboundMessage, customer_id: int | None, now: datetime
     ) -> Conversation | None:
         for channel in self.channels:
             found = await channel.find_conversation(session, inbound, customer_id, now)

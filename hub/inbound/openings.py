@@ -7,12 +7,13 @@ message. Now such a message waits, its rows added to the session, until somethin
 batch needs them: then one flush writes all waiting customers, identities and conversations,
 each table's rows in one statement, and the rest of each message follows in arrival order.
 
-A message may wait only when nothing it does before that flush reads the database or depends
-on a waiting one: a first or only message (no edit, no reply ids, no channel area's or
-interceptor's own steps) from a sender the batch read up front, opening a new conversation,
-not from a waiting sender or customer and not a copy of a waiting message. Any other message
-writes the waiting ones first, so each message still sees the batch as if the ones before it
-were written one by one."""
+A message may wait only when nothing it does before that flush depends on a waiting one: a
+first or only message (no edit, no reply ids, nothing an interceptor may take) from a sender
+the batch read up front, opening a new conversation, not from a waiting sender or customer and
+not a copy of a waiting message. A mail also asks its area's threading first (tokens, ticket
+numbers and subjects of conversations written before): when that finds a conversation, the
+mail does not wait. Any other message writes the waiting ones first, so each message still
+sees the batch as if the ones before it were written one by one."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from hub.core.customers import Resolved
 from hub.db.models import Conversation
 from hub.inbound.batch import BatchContext
 from hub.inbound.hooks import IngestHooks
-from hub.inbound.results import IngestResult
+from hub.inbound.results import IngestResult, Pending
 
 
 @dataclass(slots=True)
@@ -43,20 +44,23 @@ class Opening:
 
 @dataclass(slots=True)
 class Openings:
-    """The batch's waiting openings and what they hold back."""
+    """The batch's waiting openings and what they hold back; each one's outcome goes into
+    ``outcomes`` (the batch's, one per message in arrival order) once it is written."""
 
+    outcomes: list[Pending]
     waiting: list[Opening] = field(default_factory=list)
     _messages: set[tuple[str, str]] = field(default_factory=set)  # (channel, external id)
     _senders: set[tuple[str, str]] = field(default_factory=set)  # (kind, address)
     _customers: set[int] = field(default_factory=set)  # known customers with one waiting
 
     def may_wait(self, inbound: InboundMessage, batch: BatchContext, hooks: IngestHooks) -> bool:
-        """The message opens a new conversation with no read and nothing of a waiting one."""
+        """The message would open a new conversation needing nothing of a waiting one (a mail's
+        threading still has its say in ``Pipeline.stage``)."""
         if (
             not batch.prefetched
             or inbound.kind is not InboundKind.MESSAGE
             or inbound.reply_to_ids
-            or hooks.claims(inbound)  # a channel area's or an interceptor's own steps
+            or hooks.intercepts(inbound)  # an interceptor may take it out of support
             or (inbound.channel, inbound.external_id) in self._messages
             or (inbound.sender.kind.value, inbound.sender.address) in self._senders
         ):

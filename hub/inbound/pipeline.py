@@ -95,7 +95,7 @@ class Pipeline:
         outcomes: list[Pending] = []
         pending: list[Plain] = []
         arrivals: list[Arrival] = []  # for the reports, in arrival order
-        openings = Openings()  # never waiting while plain follow-ups are pending, nor after
+        openings = Openings(outcomes)  # none waits while plain follow-ups are pending, nor after
         for inbound in messages:
             target = batch.plain_target(inbound)
             if target is None:
@@ -109,10 +109,10 @@ class Pipeline:
                         await self.stage(session, inbound, batch, openings, len(outcomes))
                     )
                     continue
-                await self._open(session, openings, batch, outcomes)
+                await self._open(session, openings, batch)
                 outcomes.append(await self.stage(session, inbound, batch))
                 continue
-            await self._open(session, openings, batch, outcomes)
+            await self._open(session, openings, batch)
             duplicate = batch.duplicate_of(inbound)
             if duplicate is not None:
                 outcomes.append(duplicate)
@@ -124,7 +124,7 @@ class Pipeline:
             batch.stage(inbound, plain)
             outcomes.append(plain)
             pending.append(plain)
-        await self._open(session, openings, batch, outcomes)
+        await self._open(session, openings, batch)
         if pending or unwritten(outcomes):
             await session.flush()  # message ids in arrival order; the staged ones are needed
         # Otherwise what is pending (a new conversation's ticket) goes with the reports' flush.
@@ -174,6 +174,13 @@ class Pipeline:
             return duplicate
         now = self.clock.now()
         resolved = batch.resolved(inbound.sender)
+        by_channel, looked = None, openings is not None
+        if openings is not None:  # a channel area's evidence (mail headers) first
+            customer_id = None if resolved is None else resolved.customer.id
+            by_channel = await self.hooks.find_conversation(session, inbound, customer_id, now)
+            if by_channel is not None:  # it joins a conversation: the waiting ones go first
+                await self._open(session, openings, batch)
+                openings = None
         if resolved is None:
             known_new = batch.unknown(inbound.sender)
             resolved = await resolve_customer(
@@ -217,7 +224,9 @@ class Pipeline:
                 resolved.identity,
                 now,
                 new_customer=resolved.created,
-                by_channel=await self.hooks.find_conversation(session, inbound, customer.id, now),
+                by_channel=by_channel
+                if looked
+                else await self.hooks.find_conversation(session, inbound, customer.id, now),
                 none_known=batch.none_to_thread_into(customer.id, inbound),
                 write=openings is None,
             )
@@ -231,13 +240,7 @@ class Pipeline:
             batch.remember_conversation(threaded.conversation)
         return await self._store(session, inbound, resolved, threaded, batch, now)
 
-    async def _open(
-        self,
-        session: AsyncSession,
-        openings: Openings,
-        batch: BatchContext,
-        outcomes: list[Pending],
-    ) -> None:
+    async def _open(self, session: AsyncSession, openings: Openings, batch: BatchContext) -> None:
         """Write the waiting new conversations, with their new customers and identities, in one
         flush (a statement per table), then the rest of each message in arrival order."""
         waiting = openings.take()
@@ -265,7 +268,7 @@ class Pipeline:
                 await announce_created(session, conversation, opening.now)
                 batch.remember_conversation(conversation)
                 threaded = Threaded(conversation, created=True, reopened=False)
-                outcomes[opening.index] = await self._store(
+                openings.outcomes[opening.index] = await self._store(
                     session, opening.inbound, opening.resolved, threaded, batch, opening.now
                 )
         await release_numbers(session, TICKET_COUNTER)  # those the routing decided no ticket for

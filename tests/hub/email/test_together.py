@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
+from hub.core.tickets import ticket_for
 from hub.db.email_models import EmailRecord
 from tests.hub.email.conftest import mail
 from tests.support.desk import Desk
+
+ANN = "Ann Lee <ann@example.com>"
 
 
 async def test_a_reply_arriving_with_the_mail_it_answers_joins_its_conversation(
@@ -98,3 +101,36 @@ async def test_replies_arriving_together_each_join_the_conversation_they_answer(
         earlier[0].conversation_id,
     ]
     assert len(await desk.conversations()) == 3
+
+
+async def test_new_mails_arriving_together_each_open_one_and_a_ticket_number_still_joins(
+    desk: Desk,
+) -> None:
+    """New mails of one batch open their conversations together; a mail among them that
+    names an earlier ticket (no reply headers) still joins that ticket's conversation."""
+    inbox = desk.hub.email.inbox
+    earlier = await inbox.deliver("mail", mail("Broken hinge", "The lid fell off.", sender=ANN))
+    number = await ticket_number(desk, earlier.conversation_id)
+    raws = [
+        mail("Lost parcel", "Where is it?", sender="Cy <cy@example.com>"),
+        mail(f"Still broken [#{number}]", "Any news on the lid?", sender=ANN),
+        mail("Wrong colour", "I ordered blue.", sender="Eve <eve@example.com>"),
+    ]
+    cy, ann, eve = await asyncio.gather(*(inbox.deliver("mail", raw) for raw in raws))
+
+    assert ann.conversation_id == earlier.conversation_id
+    assert len({cy.conversation_id, eve.conversation_id, earlier.conversation_id}) == 3
+    assert cy.message_id and ann.message_id and eve.message_id
+    assert cy.message_id < ann.message_id < eve.message_id
+    numbers = [await ticket_number(desk, r.conversation_id) for r in (cy, eve)]
+    assert numbers == [number + 1, number + 2]
+    texts = [m.text for m in await desk.inbound_messages()]
+    assert texts == ["The lid fell off.", "Where is it?", "Any news on the lid?", "I ordered blue."]
+
+
+async def ticket_number(desk: Desk, conversation_id: int | None) -> int:
+    assert conversation_id is not None
+    async with desk.db.reader() as session:
+        ticket = await ticket_for(session, conversation_id)
+    assert ticket is not None
+    return ticket.number
