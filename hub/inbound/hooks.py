@@ -195,11 +195,11 @@ class IngestHooks:
     after_stored: tuple[AfterStored, ...] = ()
 
     def claims(self, inbound: InboundMessage) -> bool:
-        return any(channel.claims(inbound) for channel in self.channels) or any(
-            interceptor.claims(inbound) for interceptor in self.interceptors
-        )
+        """A channel area's or an interceptor's own steps may apply: never the bulk path."""
+        return any(channel.claims(inbound) for channel in self.channels) or self.intercepts(inbound)
 
     def intercepts(self, inbound: InboundMessage) -> bool:
+        """An interceptor may take the message out of support."""
         return any(interceptor.claims(inbound) for interceptor in self.interceptors)
 
     async def stored(
