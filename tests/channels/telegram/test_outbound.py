@@ -126,7 +126,7 @@ async def test_one_message_a_second_per_chat_without_waiting_on_other_chats(
     database_url: str, fake_telegram: FakeTelegram
 ) -> None:
     overrides = telegram_overrides(
-        fake_telegram, chat_interval_seconds=0.3, max_pacing_wait_seconds=1.0
+        fake_telegram, chat_interval_seconds=0.5, max_pacing_wait_seconds=1.5
     )
     config = make_settings(database_url, **overrides).channels["tg"]
     channel = TelegramChannel("tg", config)  # type: ignore[arg-type]
@@ -140,7 +140,7 @@ async def test_one_message_a_second_per_chat_without_waiting_on_other_chats(
         to_a = [c.at for c in fake_telegram.sent() if c.chat_id == "111"]
         to_b = [c.at for c in fake_telegram.sent() if c.chat_id == "222"]
         gaps = [later - earlier for earlier, later in itertools.pairwise(to_a)]
-        assert len(to_a) == 3 and all(gap >= 0.25 for gap in gaps)
+        assert len(to_a) == 3 and all(gap >= 0.4 for gap in gaps)  # arrivals jitter a little
         assert to_b[0] < to_a[1]  # chat 222 did not queue behind chat 111
         # A slot further off than max_pacing_wait_seconds goes back to the outbox instead.
         deferred = [channel.send(_outbound(n, "111", "later")) for n in range(10, 15)]
