@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
 
 from hub.db.base import Base, JSONType
 from hub.db.queue_columns import QueuedWork
@@ -85,6 +85,7 @@ class SlaEvent(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     due_at: Mapped[datetime]
     occurred_at: Mapped[datetime]
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # a sweep's events in one insert
 
 
 class Job(QueuedWork, Base):
@@ -98,6 +99,7 @@ class Job(QueuedWork, Base):
     kind: Mapped[str] = mapped_column(String(32))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # jobs scheduled together
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(9), default="pending")
     outcome: Mapped[str | None] = mapped_column(Text)

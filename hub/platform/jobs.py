@@ -94,6 +94,41 @@ async def enqueue(
     return job
 
 
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    conversation_id: int | None
+    payload: Mapping[str, Any]
+    dedupe_key: str
+
+
+async def enqueue_together(
+    session: AsyncSession, kind: str, run_at: datetime, jobs: Sequence[NewJob]
+) -> int:
+    """Schedule several jobs in the caller's transaction: one read of their keys, the ones not
+    taken added for the next flush. For keys no concurrent transaction can take (named after
+    rows this transaction inserted); ``enqueue`` guards each insert otherwise. The count added."""
+    if not jobs:
+        return 0
+    keys = [job.dedupe_key for job in jobs]
+    taken = set(await session.scalars(select(Job.dedupe_key).where(Job.dedupe_key.in_(keys))))
+    added = [
+        Job(
+            kind=kind,
+            conversation_id=job.conversation_id,
+            dedupe_key=job.dedupe_key,
+            payload=dict(job.payload),
+            state="pending",
+            next_attempt_at=run_at,
+            attempts=0,
+            created_at=run_at,
+        )
+        for job in jobs
+        if job.dedupe_key not in taken
+    ]
+    session.add_all(added)
+    return len(added)
+
+
 # Read with the claim, so a job's handler starts without reading its row again.
 CARRIED = ("kind", "conversation_id", "payload")
 

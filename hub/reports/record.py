@@ -7,7 +7,7 @@ they feed (definitions: docs/reports.md). The areas call these:
   up to the reply's time; bots and automated messages never call it, failed replies never do;
 - ``resolved`` / ``reopened`` (where a status changes): resolution time; clocks no human
   answered are dropped;
-- ``sla_breached`` (the SLA monitor), ``csat_answer`` (survey answers), ``survey_sent``."""
+- ``sla_breaches`` (the SLA monitor), ``csat_answer`` (survey answers), ``survey_sent``."""
 
 from __future__ import annotations
 
@@ -86,6 +86,15 @@ class Arrival:
     at: datetime
     new: bool = False
     tier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """An SLA target passed unmet: the conversation (its slice as it is now), which, when due."""
+
+    conversation: Conversation
+    metric: str
+    due_at: datetime
 
 
 class Reports:
@@ -185,7 +194,7 @@ class Reports:
         opened = {arrival.conversation.id for arrival in arrivals if arrival.new}
         conversations = [arrival.conversation for arrival in arrivals]
         tiers = {a.conversation.customer_id: a.tier for a in arrivals if a.tier is not None}
-        states, tags = await self._states(session, arrivals)
+        states, tags = await self._states(session, conversations, opened)
         slices = await self._slices(session, conversations, opened, tiers, tags)
         facts: list[dict[str, Any]] = []
         for arrival in arrivals:
@@ -208,12 +217,12 @@ class Reports:
         await sink.write()
 
     async def _states(
-        self, session: AsyncSession, arrivals: Sequence[Arrival]
+        self, session: AsyncSession, conversations: Sequence[Conversational], new: set[int]
     ) -> tuple[dict[int, ReportConversation], dict[int, list[str]]]:
-        """The arrivals' conversations' report states, locked (in id order), and the tags of
-        those that had one, in one select; a conversation without one gets a new one."""
-        new = {a.conversation.id for a in arrivals if a.new}
-        wanted = sorted({a.conversation.id for a in arrivals} - new)
+        """The conversations' report states, locked (in id order), and the tags of those that
+        had one, in one select; a conversation without one (``new`` ones: created in this
+        transaction, not looked for) gets a new one."""
+        wanted = sorted({c.id for c in conversations} - new)
         states: dict[int, ReportConversation] = {}
         tags: dict[int, list[str]] = {}
         if wanted:
@@ -224,8 +233,8 @@ class Reports:
             for state, listed in found:
                 states[state.conversation_id] = state
                 tags[state.conversation_id] = listed or []
-        for arrival in arrivals:
-            conversation_id = arrival.conversation.id
+        for conversation in conversations:
+            conversation_id = conversation.id
             if conversation_id not in states:
                 clock = await session.get(SlaClock, conversation_id)
                 state = ReportConversation(
@@ -413,18 +422,47 @@ class Reports:
         outcome = "met" if due is None or at <= due else "breached"
         await self._sla_fact(session, conversation, metric, outcome, at, where, sink)
 
-    async def sla_breached(
-        self, session: AsyncSession, conversation: Conversation, metric: str, due_at: datetime
-    ) -> None:
-        """The monitor saw a target pass unmet (first response or resolution)."""
-        if metric not in SLA_METRICS:
+    async def sla_breaches(self, session: AsyncSession, breaches: Sequence[Breach]) -> None:
+        """The monitor saw targets pass unmet (first response or resolution), a sweep's at
+        once: the states locked (the lock every fact writer takes first) and the slices read
+        in one select each, the facts in one insert, their counters in one upsert. Each is
+        recorded once per conversation and target even when two writers decide at the same
+        time (the SLA monitor and a reply, or two processes): the insert skips an existing
+        row and only the writer whose row went in adds it to the rollups."""
+        wanted = [b for b in breaches if b.metric in SLA_METRICS]
+        if not wanted:
             return
-        await self._state(session, conversation.id)  # the lock every fact writer takes first
-        where = await self.slice_of(session, conversation, conversation.assignee_id)
-        await self._sla_fact(
-            session, conversation, metric, "breached", due_at, where, DbSink(session)
+        conversations = [b.conversation for b in wanted]
+        _, tags = await self._states(session, conversations, set())
+        slices = await self._slices(session, conversations, set(), {}, tags)
+        dedupes = {f"sla:{b.conversation.id}:{b.metric}": b for b in wanted}
+        there = set(
+            await session.scalars(
+                select(ReportFact.dedupe).where(ReportFact.dedupe.in_(sorted(dedupes)))
+            )
         )
-        await session.flush()
+        facts: dict[str, ReportFact] = {}
+        for dedupe, breach in dedupes.items():
+            if dedupe in there:
+                continue
+            fact = new_fact(dedupe, "sla", breach.conversation, breach.due_at)
+            fact.metric, fact.outcome = breach.metric, "breached"
+            at = breach.due_at
+            complete(fact, slices[breach.conversation.id], self.day(at), at, None, None)
+            facts[dedupe] = fact
+        if not facts:
+            return
+        keys = [column.key for column in table_of(ReportFact).columns if column.key != "id"]
+        inserted = await session.scalars(
+            insert_into(session, ReportFact)
+            .on_conflict_do_nothing(index_elements=["dedupe"])
+            .returning(ReportFact.dedupe),
+            [{key: getattr(fact, key) for key in keys} for fact in facts.values()],
+        )
+        sink = CountSink(session)
+        for dedupe in sorted(inserted.all()):
+            await contribute(facts[dedupe], sink)
+        await sink.write()
 
     async def _sla_fact(
         self,

@@ -18,10 +18,11 @@ from hub.core.conversations import log_event
 from hub.core.notices import notify, supervisors
 from hub.db.models import Conversation, ConversationStatus, Direction, Message, Ticket
 from hub.db.routing_models import ConversationRouting, Job, SlaClock, SlaEvent
-from hub.platform.events import publish
-from hub.platform.jobs import JobHandler, Outcome, enqueue
-from hub.reports.record import Reports
+from hub.platform.events import publish, written_together
+from hub.platform.jobs import JobHandler, NewJob, Outcome, enqueue_together
+from hub.reports.record import Breach, Reports
 from hub.routing.assignment import drain_queue, offline_assignments, reassign
+from hub.routing.sla_events import Due, event_of, record_together, unrecorded
 
 NOTICE_JOB = "sla_notice"
 
@@ -37,6 +38,16 @@ async def _push(
     """Tell open pages the SLA changed: a new due time, a target at risk, or a breach."""
     due = due_at.isoformat() if due_at else None
     await publish(session, "sla", conversation, now, state=state, due_at=due, metric=metric)
+
+
+def _notice(event: SlaEvent, kind: str, text: str, policy: SlaPolicy) -> NewJob:
+    """Tell the assignee and (unless the policy says not to) the team's supervisors: a job on
+    the one queue, run in the same pass."""
+    return NewJob(
+        conversation_id=event.conversation_id,
+        payload={"kind": kind, "text": text, "supervisors": policy.notify_supervisor},
+        dedupe_key=f"{NOTICE_JOB}:{event.id}",
+    )
 
 
 async def lock_conversations(session: AsyncSession, ids: list[int]) -> list[Conversation]:
@@ -75,7 +86,8 @@ class Monitor:
         ).all()
         if not due:
             return
-        await lock_conversations(session, [clock.conversation_id for clock in due])
+        locked = await lock_conversations(session, [clock.conversation_id for clock in due])
+        found: list[Due] = []
         for clock in due:
             policy = sla.policy_named(self.settings, clock.policy)
             clock.alert_at = None if policy is None else sla.next_alert(clock, policy, now)
@@ -85,9 +97,30 @@ class Monitor:
                 if due_at is None:
                     continue
                 if due_at <= now:
-                    await self._event(session, clock, policy, metric, "breach", due_at, now)
+                    found.append(Due(clock, policy, metric, "breach", due_at))
                 elif due_at - timedelta(minutes=policy.warn_before_minutes) <= now:
-                    await self._event(session, clock, policy, metric, "warning", due_at, now)
+                    found.append(Due(clock, policy, metric, "warning", due_at))
+        fresh = await unrecorded(session, found)
+        if not fresh:
+            return
+        conversations = {conversation.id: conversation for conversation in locked}
+        notices: list[NewJob] = []
+        async with written_together(session):
+            recorded = await record_together(session, fresh, conversations, now)
+            if recorded is None:  # another process recorded some meanwhile: one at a time
+                for item in fresh:
+                    await self._event(session, item, now, notices)
+            else:
+                breaches = [
+                    Breach(conversations[item.clock.conversation_id], item.metric, item.due_at)
+                    for item, _ in recorded
+                    if item.kind == "breach"
+                ]
+                await self.reports.sla_breaches(session, breaches)
+                for item, event in recorded:
+                    conversation = conversations[item.clock.conversation_id]
+                    await self._announce(session, item, event, conversation, now, notices)
+            await enqueue_together(session, NOTICE_JOB, now, notices)
 
     async def recompute(self, session: AsyncSession, now: datetime) -> None:
         """Due times of the clocks whose facts changed, written to the conversation's
@@ -125,75 +158,47 @@ class Monitor:
                     await _push(session, conversation, "due", due, now)
 
     async def _event(
-        self,
-        session: AsyncSession,
-        clock: SlaClock,
-        policy: SlaPolicy,
-        metric: str,
-        kind: str,
-        due_at: datetime,
-        now: datetime,
+        self, session: AsyncSession, due: Due, now: datetime, notices: list[NewJob]
     ) -> None:
-        seen = await session.scalar(
-            select(
-                exists().where(
-                    SlaEvent.conversation_id == clock.conversation_id,
-                    SlaEvent.metric == metric,
-                    SlaEvent.kind == kind,
-                    SlaEvent.due_at == due_at,
-                )
-            )
-        )
-        if seen:
+        """Record one event unless it is there already (another process's sweep)."""
+        if not await unrecorded(session, [due]):
             return
-        conversation = await session.get(Conversation, clock.conversation_id)
+        conversation = await session.get(Conversation, due.clock.conversation_id)
         assert conversation is not None
-        event = SlaEvent(
-            conversation_id=conversation.id,
-            metric=metric,
-            kind=kind,
-            policy=policy.name,
-            priority=conversation.priority,
-            team_id=conversation.team_id,
-            assignee_id=conversation.assignee_id,
-            due_at=due_at,
-            occurred_at=now,
-        )
+        event = event_of(due, conversation, now)
         try:
             async with session.begin_nested():
                 session.add(event)
                 await session.flush()
         except IntegrityError:
             return  # recorded by another process
-        label = metric.replace("_", " ")
-        await _push(session, conversation, kind, due_at, now, metric=metric)
-        if kind == "warning":
-            text = f"SLA at risk: {label} due at {due_at:%Y-%m-%d %H:%M} UTC ({policy.name})"
-            await log_event(session, conversation, text, now)
-            await self._notice(session, event, "sla_warning", text, policy, now)
-            return
-        await self.reports.sla_breached(session, conversation, metric, due_at)
-        await self._escalate(session, conversation, policy, event, label, due_at, now)
+        if due.kind == "breach":
+            await self.reports.sla_breaches(session, [Breach(conversation, due.metric, due.due_at)])
+        await self._announce(session, due, event, conversation, now, notices)
 
-    async def _notice(
+    async def _announce(
         self,
         session: AsyncSession,
+        due: Due,
         event: SlaEvent,
-        kind: str,
-        text: str,
-        policy: SlaPolicy,
+        conversation: Conversation,
         now: datetime,
+        notices: list[NewJob],
     ) -> None:
-        """Tell the assignee and (unless the policy says not to) the team's supervisors: a job
-        on the one queue, run in the same pass."""
-        await enqueue(
-            session,
-            NOTICE_JOB,
-            now,
-            conversation_id=event.conversation_id,
-            payload={"kind": kind, "text": text, "supervisors": policy.notify_supervisor},
-            dedupe_key=f"{NOTICE_JOB}:{event.id}",
-        )
+        """What a recorded event does: open pages hear of it, the timeline says it, the
+        assignee and supervisors get a notice, and a breach (reported already) is escalated."""
+        await _push(session, conversation, due.kind, due.due_at, now, metric=due.metric)
+        label = due.metric.replace("_", " ")
+        policy = due.policy
+        if due.kind == "warning":
+            text = f"SLA at risk: {label} due at {due.due_at:%Y-%m-%d %H:%M} UTC ({policy.name})"
+            await log_event(session, conversation, text, now)
+            notices.append(_notice(event, "sla_warning", text, policy))
+            return
+        text = f"SLA breached: {label} was due at {due.due_at:%Y-%m-%d %H:%M} UTC ({policy.name})"
+        await log_event(session, conversation, text, now)
+        notices.append(_notice(event, "sla_breach", text, policy))
+        await self._escalate(session, conversation, policy, label, now)
 
     def handlers(self) -> dict[str, JobHandler]:
         return {NOTICE_JOB: JobHandler(self._deliver_notice)}
@@ -229,14 +234,9 @@ class Monitor:
         session: AsyncSession,
         conversation: Conversation,
         policy: SlaPolicy,
-        event: SlaEvent,
         label: str,
-        due_at: datetime,
         now: datetime,
     ) -> None:
-        text = f"SLA breached: {label} was due at {due_at:%Y-%m-%d %H:%M} UTC ({policy.name})"
-        await log_event(session, conversation, text, now)
-        await self._notice(session, event, "sla_breach", text, policy, now)
         if policy.raise_priority and conversation.priority in PRIORITIES[:-1]:
             raised = PRIORITIES[list(PRIORITIES).index(conversation.priority) + 1]
             text = f"Priority raised to {raised}"

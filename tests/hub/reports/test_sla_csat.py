@@ -10,7 +10,7 @@ import pytest
 
 from hub.db.models import Conversation, Role
 from hub.db.report_models import ReportFact
-from hub.reports.record import Reports
+from hub.reports.record import Breach, Reports
 from hub.routing.csat import signature
 from tests.hub.reports.conftest import MakeStory
 from tests.hub.reports.test_api import PERIOD, get
@@ -114,7 +114,7 @@ async def test_a_breach_seen_by_two_writers_at_once_counts_once(make_story: Make
         async with desk.db.writer() as session, session.begin():
             conversation = await session.get(Conversation, conversation_id)
             assert conversation is not None
-            await reports.sla_breached(session, conversation, "first_response", due)
+            await reports.sla_breaches(session, [Breach(conversation, "first_response", due)])
             if hold is not None:
                 await hold.wait()
 

@@ -13,8 +13,7 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
+from hub.db.migrations.sentinels import add_sentinels, drop_sentinels
 
 revision = "0042_insert_sentinels"
 down_revision = "0001"
@@ -31,11 +30,8 @@ TABLES = (
 
 
 def upgrade() -> None:
-    for table in TABLES:
-        op.add_column(table, sa.Column("_sentinel", sa.Integer(), nullable=True))
+    add_sentinels(TABLES)
 
 
 def downgrade() -> None:
-    for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("_sentinel")
+    drop_sentinels(TABLES)
