@@ -59,6 +59,19 @@ def automatic_replies(session: AsyncSession, identity_id: int) -> int:
     return counts.get(identity_id, 0)
 
 
+def note_replies_before(session: AsyncSession, counts: dict[int, int]) -> None:
+    """Automatic replies each identity got in the mail-loop window that this transaction did
+    not queue (read once for a batch): with ``automatic_replies`` the count at any later
+    point of the transaction, as every automatic reply it queues is noted."""
+    memo(session).setdefault("replies_before", {}).update(counts)
+
+
+def replies_before(session: AsyncSession, identity_id: int) -> int | None:
+    """What ``note_replies_before`` said of the identity, or None if it said nothing."""
+    counts: dict[int, int] = memo(session).get("replies_before", {})
+    return counts.get(identity_id)
+
+
 @contextmanager
 def unflushed_unless(session: AsyncSession, *models: type) -> Iterator[None]:
     """Statements in the block flush what is pending (SQLAlchemy flushes before every

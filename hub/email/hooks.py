@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import InboundMessage
 from hub.config.settings import Settings
 from hub.db.models import Conversation, Message
-from hub.email.loops import auto_reply_allowed
+from hub.email.loops import auto_reply_allowed, read_replies_before
 from hub.email.store import details_of, record_email, same_mail_elsewhere
 from hub.email.threading import email_conversation, remember_stored
 from hub.inbound.hooks import ChannelHooks
@@ -42,4 +42,5 @@ EMAIL_INGEST = ChannelHooks(
     find_conversation=email_conversation,
     record=record,
     auto_reply_allowed=auto_reply_allowed,
+    before_acknowledging=read_replies_before,
 )

@@ -6,23 +6,64 @@ sending channel's ``max_auto_replies_per_hour`` automatic replies in an hour.
 An address is one identity (identities are unique by kind and address), so the count is a range
 of the ``(identity_id, created_at)`` index; for a customer created in this transaction (a new
 conversation's acknowledgement) every automatic reply to it was queued in this transaction,
-which counts them (``transaction_memo``), and the count asks the database nothing."""
+which counts them (``transaction_memo``), and the count asks the database nothing. The known
+customers a batch opens conversations for together are counted in one read
+(``read_replies_before``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.email.adapter import EmailChannelConfig
 from hub.config.settings import Settings
 from hub.core.conversations import log_event
-from hub.core.transaction_memo import automatic_replies, is_new_customer
+from hub.core.transaction_memo import (
+    automatic_replies,
+    is_new_customer,
+    note_replies_before,
+    replies_before,
+)
 from hub.db.models import Conversation, Direction, Message
 from hub.outbound.compose import recipient_for
 
 WINDOW = timedelta(hours=1)
+
+
+# Automatic replies per identity in the window, for several identities at once.
+_SENT = (
+    select(Message.identity_id, func.count())
+    .where(
+        Message.identity_id.in_(bindparam("identities", expanding=True)),
+        Message.created_at >= bindparam("since"),
+        Message.direction == Direction.OUTBOUND,
+        Message.automated.is_(True),
+    )
+    .group_by(Message.identity_id)
+)
+
+
+async def read_replies_before(
+    session: AsyncSession, identity_ids: Sequence[int], now: datetime
+) -> None:
+    """For a batch's known senders, right after it wrote its new conversations (so every
+    automatic reply the transaction queued so far is in the table): the window's count for
+    each in one read, less the ones this transaction queued. ``auto_reply_allowed`` adds the
+    ones it queues. One sender alone is asked for when its reply is due, as before."""
+    if len(identity_ids) < 2:
+        return
+    with session.no_autoflush:
+        found = await session.execute(
+            _SENT, {"identities": sorted(set(identity_ids)), "since": now - WINDOW}
+        )
+    counts: dict[int | None, int] = {identity: count for identity, count in found}
+    note_replies_before(
+        session,
+        {i: counts.get(i, 0) - automatic_replies(session, i) for i in set(identity_ids)},
+    )
 
 
 async def auto_reply_allowed(
@@ -37,10 +78,13 @@ async def auto_reply_allowed(
     if recipient is None:
         return True
     since = now - WINDOW
+    before = replies_before(session, recipient.id)
     if is_new_customer(session, recipient.customer_id):
         # Every automatic reply it got was queued in this transaction, and counted there
         # (walking the session's rows instead cost a whole batch's rows per message).
         sent: int | None = automatic_replies(session, recipient.id)
+    elif before is not None:  # read with the batch's other known senders
+        sent = before + automatic_replies(session, recipient.id)
     else:
         # Without a flush: an automatic reply is flushed as soon as it is queued (its outbox
         # row needs its id), so nothing pending could be counted; the flush this query made

@@ -105,6 +105,12 @@ class AutoReplyGuard(Protocol):
     ) -> bool: ...
 
 
+class BeforeAcknowledging(Protocol):
+    async def __call__(
+        self, session: AsyncSession, identity_ids: Sequence[int], now: datetime
+    ) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelHooks:
     """One channel area's steps; each leaves other channels' messages alone."""
@@ -119,6 +125,9 @@ class ChannelHooks:
     record: Record
     # May an automatic reply go out through ``via`` now (e.g. mail-loop protection)?
     auto_reply_allowed: AutoReplyGuard
+    # Known customers' identities a batch is about to acknowledge, new conversations written:
+    # what ``auto_reply_allowed`` will ask of each may be read for all at once.
+    before_acknowledging: BeforeAcknowledging | None = None
 
 
 class Take(Protocol):
@@ -208,6 +217,13 @@ class IngestHooks:
         if stored:
             for hook in self.after_stored:
                 await hook(session, stored, now)
+
+    async def before_acknowledging(
+        self, session: AsyncSession, identity_ids: Sequence[int], now: datetime
+    ) -> None:
+        for channel in self.channels:
+            if channel.before_acknowledging is not None:
+                await channel.before_acknowledging(session, identity_ids, now)
 
     async def find_stored(self, session: AsyncSession, inbound: InboundMessage) -> StoredIds | None:
         for channel in self.channels:

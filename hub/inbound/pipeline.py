@@ -262,6 +262,8 @@ class Pipeline:
                     )
         known = [o.resolved.customer.id for o in waiting if not o.resolved.created]
         await reserve_numbers(session, TICKET_COUNTER, len(waiting))
+        senders = [o.resolved.identity.id for o in waiting if not o.resolved.created]
+        await self.hooks.before_acknowledging(session, senders, waiting[0].now)
         async with returning_known_for(session, known):
             for opening in waiting:
                 conversation = opening.conversation

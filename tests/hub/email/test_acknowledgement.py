@@ -5,6 +5,7 @@ automatic replies than the hourly limit."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from hub.db.models import Direction, Message, Role
 from hub.db.routing_models import FollowupTemplate
 from tests.hub.email.conftest import mail, smtp_in
 from tests.support.desk import Desk, MakeDesk, auth
+from tests.support.reads import statements_heard
 from tests.support.smtp import Received
 
 
@@ -92,3 +94,35 @@ async def test_a_new_customer_opening_two_conversations_at_once_gets_one_acknowl
         "Automatic reply not sent: jane@example.com already got 1 in the last hour "
         "(mail loop protection)"
     ]
+
+
+async def test_known_customers_writing_at_once_are_held_to_the_hourly_limit_in_one_read(
+    desk: Desk,
+) -> None:
+    """Ann was acknowledged a moment ago; Ben wrote before, automatically, and got nothing.
+    Their new matters arrive in one batch: the window's replies are read once for both, Ann
+    gets no second acknowledgement, Ben gets one, and his second new matter in the same batch
+    none (the one he just got counts)."""
+    writer = MemoryChannel("mail")
+    await desk.ingest(writer.message("Help", sender="ann@example.com", name="Ann", thread_key="a"))
+    automatic = writer.message("Out of office", sender="ben@example.com", name="Ben")
+    await desk.ingest(replace(automatic, automated=True))
+    await desk.smtp.wait_for(1)
+
+    heard: list[str] = []
+    with statements_heard(desk, heard.append):
+        await desk.ingest(
+            writer.message("Another thing", sender="ann@example.com", name="Ann", thread_key="c"),
+            writer.message("My invoice", sender="ben@example.com", name="Ben", thread_key="d"),
+            writer.message("And my order", sender="ben@example.com", name="Ben", thread_key="e"),
+        )
+
+    received = await desk.smtp.wait_for(2)
+    assert sorted(r.rcpt_tos[0] for r in received) == ["ann@example.com", "ben@example.com"]
+    assert len(await desk.conversations()) == 5
+    held = await desk.count(
+        Message, Message.direction == Direction.EVENT, Message.text.contains("loop protection")
+    )
+    assert held == 2  # Ann's second matter and Ben's third
+    counts = [s for s in heard if "count(" in s and "FROM messages" in s]
+    assert len(counts) == 1 and "GROUP BY messages.identity_id" in counts[0], counts
