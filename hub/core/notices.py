@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.core.transaction_memo import memo
 from hub.db.models import Agent, AgentTeam, Role
 from hub.db.routing_models import AdminNotice
 
@@ -32,7 +33,16 @@ def notify(
 
 
 async def supervisors(session: AsyncSession, team_id: int | None) -> list[int]:
-    """Supervisors of the team; every supervisor when the team has none."""
+    """Supervisors of the team; every supervisor when the team has none. Read once per team
+    and transaction (a group of notices shares the answer)."""
+    known: dict[int | None, list[int]] = memo(session).setdefault("supervisors", {})
+    found = known.get(team_id)
+    if found is None:
+        found = known[team_id] = await _supervisors(session, team_id)
+    return list(found)
+
+
+async def _supervisors(session: AsyncSession, team_id: int | None) -> list[int]:
     query = select(Agent.id).where(Agent.role == Role.SUPERVISOR, Agent.active.is_(True))
     if team_id is not None:
         own = list(

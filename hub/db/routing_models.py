@@ -131,6 +131,7 @@ class AdminNotice(Base):
     text: Mapped[str] = mapped_column(Text)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     created_at: Mapped[datetime]
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # a group of notices in one insert
 
 
 class CsatResponse(Base):

@@ -50,6 +50,7 @@ class Outcome:
 
 Apply = Callable[[AsyncSession, Job, Any, datetime], Awaitable[Outcome]]
 Prepare = Callable[[JobView], Awaitable[Any]]
+ReadAlong = Callable[[AsyncSession, list[Job]], Awaitable[None]]
 Sweep = Callable[[AsyncSession, datetime], Awaitable[None]]
 
 
@@ -58,6 +59,9 @@ class JobHandler:
     apply: Apply
     prepare: Prepare | None = None
     close: Callable[[], Awaitable[None]] | None = None  # frees what prepare holds (connections)
+    # Reads, for the jobs of this kind whose outcomes are written together, what each apply
+    # would read on its own (into the session or its transaction memo).
+    read_along: ReadAlong | None = None
 
 
 async def enqueue(
@@ -143,6 +147,13 @@ class _Jobs:
         self.handlers = handlers
         self._turns: dict[int, tuple[asyncio.Lock, int]] = {}  # conversation: lock, waiting
 
+    async def read_along(self, session: AsyncSession, jobs: list[Job]) -> None:
+        for kind, handler in self.handlers.items():
+            if handler.read_along is not None:
+                mine = [job for job in jobs if job.kind == kind]
+                if mine:
+                    await handler.read_along(session, mine)
+
     async def prepare(self, claim: Claim) -> tuple[JobHandler, Any]:
         row = claim.carried
         view = JobView(
@@ -212,6 +223,7 @@ class JobRunner:
             concurrency=settings.concurrency,
             carry=CARRIED,
             after_record=after_commit,
+            read_along=self._read_along,
         )
         self._jobs = _Jobs(db, handlers)
         self._pass = asyncio.Lock()
@@ -237,6 +249,9 @@ class JobRunner:
             drain=self.written.stopping,
             after_stop=self.written.stopped,
         )
+
+    async def _read_along(self, session: AsyncSession, jobs: list[Job]) -> None:
+        await self._jobs.read_along(session, jobs)
 
     def wake(self) -> None:
         """A pass now, sweeps included."""

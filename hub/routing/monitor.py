@@ -16,6 +16,7 @@ from hub.config.settings import PRIORITIES, Settings
 from hub.core import sla
 from hub.core.conversations import log_event
 from hub.core.notices import notify, supervisors
+from hub.core.transaction_memo import memo
 from hub.db.models import Conversation, ConversationStatus, Direction, Message, Ticket
 from hub.db.routing_models import ConversationRouting, Job, SlaClock, SlaEvent
 from hub.platform.events import publish, written_together
@@ -48,6 +49,15 @@ def _notice(event: SlaEvent, kind: str, text: str, policy: SlaPolicy) -> NewJob:
         payload={"kind": kind, "text": text, "supervisors": policy.notify_supervisor},
         dedupe_key=f"{NOTICE_JOB}:{event.id}",
     )
+
+
+async def _notices_along(session: AsyncSession, jobs: list[Job]) -> None:
+    """The conversations of a group of notices, in one read (each delivery reads its own
+    otherwise, and the read flushes the notices before it one at a time)."""
+    ids = sorted({job.conversation_id for job in jobs if job.conversation_id is not None})
+    if ids:
+        found = await session.scalars(select(Conversation).where(Conversation.id.in_(ids)))
+        memo(session)["notice_conversations"] = found.all()  # held: the session's map is weak
 
 
 async def lock_conversations(session: AsyncSession, ids: list[int]) -> list[Conversation]:
@@ -201,7 +211,7 @@ class Monitor:
         await self._escalate(session, conversation, policy, label, now)
 
     def handlers(self) -> dict[str, JobHandler]:
-        return {NOTICE_JOB: JobHandler(self._deliver_notice)}
+        return {NOTICE_JOB: JobHandler(self._deliver_notice, read_along=_notices_along)}
 
     async def _deliver_notice(
         self, session: AsyncSession, job: Job, _: Any, now: datetime

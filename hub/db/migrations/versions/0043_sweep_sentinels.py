@@ -1,8 +1,8 @@
-"""sla_events and jobs get the insert sentinel of 0042: the SLA monitor now records the
-warnings and breaches one sweep finds together, with their notice jobs
-(hub/routing/sla_events.py). Without the column, SQLite inserts these rows one statement each
-(500 warnings: 1,000 inserts). Adding a nullable column with no default rewrites nothing on
-either store.
+"""sla_events, jobs and admin_notices get the insert sentinel of 0042: the SLA monitor now
+records the warnings and breaches one sweep finds together, with their notice jobs
+(hub/routing/sla_events.py), and a group of those jobs delivers its notices together. Without
+the column, SQLite inserts these rows one statement each (500 warnings: 1,500 inserts).
+Adding a nullable column with no default rewrites nothing on either store.
 
 Revision ID: 0043_sweep_sentinels
 Revises: 0042_insert_sentinels
@@ -17,7 +17,7 @@ revision = "0043_sweep_sentinels"
 down_revision = "0042_insert_sentinels"
 branch_labels = None
 depends_on = None
-TABLES = ("sla_events", "jobs")
+TABLES = ("sla_events", "jobs", "admin_notices")
 
 
 def upgrade() -> None:
