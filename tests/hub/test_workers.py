@@ -67,39 +67,47 @@ class Hubs:
 
     def start(self, count: int) -> None:
         for index in range(count):
-            port = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
-            env |= {
-                "RELAYDESK_CONFIG": str(CONFIG),
-                "RELAYDESK_DATABASE_URL": self.url,
-                "RELAYDESK_DATABASE__AUTO_MIGRATE": "false",
-                "RELAYDESK_CAPTURE__ENABLED": "false",
-                "RELAYDESK_CHANNELS__MAIL__INBOUND_SMTP": "127.0.0.1:0",
-                "RELAYDESK_CHANNELS__MAIL__SMTP_PORT": str(self.smtp_port),
-                "RELAYDESK_OUTBOX__LEASE_SECONDS": "3",
-                "RELAYDESK_OPERATIONS__LISTENERS": "true" if index == 0 else "false",
-                "RELAYDESK_OPERATIONS__PROCESS": f"hub-{index + 1}",
-            }
-            self.processes.append(
-                subprocess.Popen(
-                    [str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
+            self.processes.append(self._spawn(index, port := free_port()))
             self.ports.append(port)
+
+    def _spawn(self, index: int, port: int) -> subprocess.Popen[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
+        env |= {
+            "RELAYDESK_CONFIG": str(CONFIG),
+            "RELAYDESK_DATABASE_URL": self.url,
+            "RELAYDESK_DATABASE__AUTO_MIGRATE": "false",
+            "RELAYDESK_CAPTURE__ENABLED": "false",
+            "RELAYDESK_CHANNELS__MAIL__INBOUND_SMTP": "127.0.0.1:0",
+            "RELAYDESK_CHANNELS__MAIL__SMTP_PORT": str(self.smtp_port),
+            "RELAYDESK_OUTBOX__LEASE_SECONDS": "3",
+            "RELAYDESK_OPERATIONS__LISTENERS": "true" if index == 0 else "false",
+            "RELAYDESK_OPERATIONS__PROCESS": f"hub-{index + 1}",
+        }
+        return subprocess.Popen(
+            [str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def base(self, index: int) -> str:
         return f"http://127.0.0.1:{self.ports[index]}"
 
     async def healthy(self) -> None:
         async with aiohttp.ClientSession() as http:
-            for index, process in enumerate(self.processes):
+            for index in range(len(self.processes)):
 
-                async def up(index: int = index, process: subprocess.Popen[str] = process) -> bool:
-                    assert process.poll() is None, process.communicate()[1]
+                async def up(index: int = index) -> bool:
+                    process = self.processes[index]
+                    if process.poll() is not None:
+                        error = process.communicate()[1]
+                        # The free port it was given went to another socket meanwhile (an
+                        # earlier hub's connections take ports from the same range): another.
+                        assert "address already in use" in error, error
+                        self.ports[index] = free_port()
+                        self.processes[index] = self._spawn(index, self.ports[index])
+                        return False
                     try:
                         async with http.get(self.base(index) + "/healthz") as response:
                             return response.status == 200
