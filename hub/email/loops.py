@@ -86,9 +86,10 @@ async def auto_reply_allowed(
     elif before is not None:  # read with the batch's other known senders
         sent = before + automatic_replies(session, recipient.id)
     else:
-        # Without a flush: an automatic reply is flushed as soon as it is queued (its outbox
-        # row needs its id), so nothing pending could be counted; the flush this query made
-        # was one more per returning customer's new conversation.
+        # Without a flush: the conversation being acknowledged was written by a flush (its
+        # own, or the batch's waiting ones'), which wrote every reply queued before it, so
+        # nothing pending could be counted; the flush this query made was one more per
+        # returning customer's new conversation.
         with session.no_autoflush:
             sent = await session.scalar(
                 select(func.count())
