@@ -12,7 +12,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +28,7 @@ from hub.campaigns.sender import CampaignSender
 from hub.chat.files import ChatFileFetcher
 from hub.chat.service import ChatService, file_sources
 from hub.config.settings import Settings
-from hub.db.models import Team
+from hub.core.staff import ensure_teams
 from hub.email.hooks import EMAIL_INGEST
 from hub.email.service import EmailService
 from hub.inbound.ingest import Ingestor
@@ -214,9 +213,7 @@ async def _ensure_teams(hub: Hub) -> None:
     routing = hub.settings.routing
     slugs = {routing.default_team, *(r.team for r in routing.rules if r.team)}
     async with hub.db.writer() as session:
-        existing = set((await session.scalars(select(Team.slug))).all())
-        for slug in sorted(slugs - existing):
-            session.add(Team(slug=slug, name=slug.replace("-", " ").title()))
+        await ensure_teams(session, slugs)
         await session.commit()
 
 

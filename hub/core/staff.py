@@ -10,6 +10,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.validation import normalize_email
@@ -69,6 +70,18 @@ def rehashed(password_hash: str, password: str) -> str | None:
 
 async def team_id_for(session: AsyncSession, slug: str) -> int | None:
     return await session.scalar(select(Team.id).where(Team.slug == slug))
+
+
+async def ensure_teams(session: AsyncSession, slugs: set[str]) -> None:
+    """The teams exist, named after their slugs unless they do already. Safe when several
+    processes start at once on one database: a team another one added meanwhile is left as
+    it is (the insert skips it), where an ORM insert would fail that process's start."""
+    existing = set((await session.scalars(select(Team.slug))).all())
+    missing = sorted(slugs - existing)
+    if missing:
+        rows = [{"slug": slug, "name": slug.replace("-", " ").title()} for slug in missing]
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        await session.execute(dialect.insert(Team).values(rows).on_conflict_do_nothing())
 
 
 async def ensure_team(session: AsyncSession, slug: str, name: str | None = None) -> Team:

@@ -4,8 +4,14 @@ without workers starts nothing, and a running hub stops everything it started.""
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy import delete, select
+
 from channels.registry import build_channel
 from hub.assembly import assemble
+from hub.core.staff import ensure_teams
+from hub.db.models import Team
 from tests.conftest import make_settings
 
 
@@ -37,3 +43,43 @@ async def test_a_running_hub_listens_for_mail_until_it_stops(database_url: str) 
         receiver = hub.email.receiver_for("mail")
         assert receiver is not None and receiver.listening
     assert not receiver.listening
+
+
+async def test_hubs_starting_together_each_make_sure_of_the_configured_teams(
+    database_url: str,
+) -> None:
+    """Three processes started at once on a fresh database (the deploy example's): each adds
+    the teams routing names, none fails its start on another's insert, and each team is there
+    once. On PostgreSQL both look before either commits; the second insert waits, then skips."""
+    settings = make_settings(database_url)
+    async with assemble(settings, start_workers=False) as hub:
+        async with hub.db.writer() as session:
+            await session.execute(delete(Team))  # a database no hub has started on
+            await session.commit()
+        wanted = {"billing", "support", "night-shift"}
+
+        async def start(hold: asyncio.Event | None = None) -> None:
+            async with hub.db.writer() as session:
+                await ensure_teams(session, wanted)
+                if hold is not None:
+                    await hold.wait()
+                await session.commit()
+
+        if hub.db.is_sqlite:  # one writer at a time: the second finds the first's teams
+            await start()
+            await start()
+        else:
+            release = asyncio.Event()
+            first = asyncio.create_task(start(release))
+            await asyncio.sleep(0.2)
+            second = asyncio.create_task(start())
+            await asyncio.sleep(0.3)
+            release.set()
+            await asyncio.gather(first, second)
+        async with hub.db.reader() as session:
+            teams = (await session.execute(select(Team.slug, Team.name))).all()
+    assert sorted(teams) == [
+        ("billing", "Billing"),
+        ("night-shift", "Night Shift"),
+        ("support", "Support"),
+    ]
