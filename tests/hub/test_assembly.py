@@ -13,6 +13,7 @@ from hub.assembly import assemble
 from hub.core.staff import ensure_teams
 from hub.db.models import Team
 from tests.conftest import make_settings
+from tests.support.overlap import at_once
 
 
 async def test_given_channels_replace_configured_ones_or_join_them(database_url: str) -> None:
@@ -50,7 +51,7 @@ async def test_hubs_starting_together_each_make_sure_of_the_configured_teams(
 ) -> None:
     """Three processes started at once on a fresh database (the deploy example's): each adds
     the teams routing names, none fails its start on another's insert, and each team is there
-    once. On PostgreSQL both look before either commits; the second insert waits, then skips."""
+    once."""
     settings = make_settings(database_url)
     async with assemble(settings, start_workers=False) as hub:
         async with hub.db.writer() as session:
@@ -65,17 +66,7 @@ async def test_hubs_starting_together_each_make_sure_of_the_configured_teams(
                     await hold.wait()
                 await session.commit()
 
-        if hub.db.is_sqlite:  # one writer at a time: the second finds the first's teams
-            await start()
-            await start()
-        else:
-            release = asyncio.Event()
-            first = asyncio.create_task(start(release))
-            await asyncio.sleep(0.2)
-            second = asyncio.create_task(start())
-            await asyncio.sleep(0.3)
-            release.set()
-            await asyncio.gather(first, second)
+        await at_once(start, sqlite=hub.db.is_sqlite)
         async with hub.db.reader() as session:
             teams = (await session.execute(select(Team.slug, Team.name))).all()
     assert sorted(teams) == [

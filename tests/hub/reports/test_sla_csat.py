@@ -16,6 +16,7 @@ from tests.hub.reports.conftest import MakeStory
 from tests.hub.reports.test_api import PERIOD, get
 from tests.hub.reports.test_figures import at, history
 from tests.support.desk import auth
+from tests.support.overlap import at_once
 
 OFFICE_SLA = {
     "name": "office",
@@ -118,17 +119,7 @@ async def test_a_breach_seen_by_two_writers_at_once_counts_once(make_story: Make
             if hold is not None:
                 await hold.wait()
 
-    if desk.db.is_sqlite:  # one writer at a time: the second sees the first's fact
-        await record()
-        await record()
-    else:  # both look before either commits; the second insert waits, then skips
-        release = asyncio.Event()
-        first = asyncio.create_task(record(release))
-        await asyncio.sleep(0.2)
-        second = asyncio.create_task(record())
-        await asyncio.sleep(0.3)
-        release.set()
-        await asyncio.gather(first, second)
+    await at_once(record, sqlite=desk.db.is_sqlite)  # the second insert skips the first's
     assert (
         await desk.count(ReportFact, ReportFact.dedupe == f"sla:{conversation_id}:first_response")
         == 1
