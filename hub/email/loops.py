@@ -12,7 +12,7 @@ customers a batch opens conversations for together are counted in one read
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
@@ -33,7 +33,7 @@ from hub.outbound.compose import recipient_for
 WINDOW = timedelta(hours=1)
 
 
-# Automatic replies per identity in the window, for several identities at once.
+# Automatic replies per identity in the window, for one identity or several at once.
 _SENT = (
     select(Message.identity_id, func.count())
     .where(
@@ -46,6 +46,15 @@ _SENT = (
 )
 
 
+async def _window_counts(
+    session: AsyncSession, identity_ids: Iterable[int], since: datetime
+) -> dict[int | None, int]:
+    """Automatic replies each identity got since ``since``, read without a flush."""
+    with session.no_autoflush:
+        found = await session.execute(_SENT, {"identities": sorted(identity_ids), "since": since})
+    return {identity: count for identity, count in found}
+
+
 async def read_replies_before(
     session: AsyncSession, identity_ids: Sequence[int], now: datetime
 ) -> None:
@@ -55,14 +64,10 @@ async def read_replies_before(
     ones it queues. One sender alone is asked for when its reply is due, as before."""
     if len(identity_ids) < 2:
         return
-    with session.no_autoflush:
-        found = await session.execute(
-            _SENT, {"identities": sorted(set(identity_ids)), "since": now - WINDOW}
-        )
-    counts: dict[int | None, int] = {identity: count for identity, count in found}
+    senders = set(identity_ids)
+    counts = await _window_counts(session, senders, now - WINDOW)
     note_replies_before(
-        session,
-        {i: counts.get(i, 0) - automatic_replies(session, i) for i in set(identity_ids)},
+        session, {i: counts.get(i, 0) - automatic_replies(session, i) for i in senders}
     )
 
 
@@ -82,7 +87,7 @@ async def auto_reply_allowed(
     if is_new_customer(session, recipient.customer_id):
         # Every automatic reply it got was queued in this transaction, and counted there
         # (walking the session's rows instead cost a whole batch's rows per message).
-        sent: int | None = automatic_replies(session, recipient.id)
+        sent = automatic_replies(session, recipient.id)
     elif before is not None:  # read with the batch's other known senders
         sent = before + automatic_replies(session, recipient.id)
     else:
@@ -90,18 +95,8 @@ async def auto_reply_allowed(
         # own, or the batch's waiting ones'), which wrote every reply queued before it, so
         # nothing pending could be counted; the flush this query made was one more per
         # returning customer's new conversation.
-        with session.no_autoflush:
-            sent = await session.scalar(
-                select(func.count())
-                .select_from(Message)
-                .where(
-                    Message.identity_id == recipient.id,
-                    Message.created_at >= since,
-                    Message.direction == Direction.OUTBOUND,
-                    Message.automated.is_(True),
-                )
-            )
-    if (sent or 0) < config.max_auto_replies_per_hour:
+        sent = (await _window_counts(session, [recipient.id], since)).get(recipient.id, 0)
+    if sent < config.max_auto_replies_per_hour:
         return True
     await log_event(
         session,

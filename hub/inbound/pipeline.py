@@ -260,11 +260,11 @@ class Pipeline:
                         opening.now,
                         later=later,
                     )
-        known = [o.resolved.customer.id for o in waiting if not o.resolved.created]
+        known = [o.resolved for o in waiting if not o.resolved.created]
         await reserve_numbers(session, TICKET_COUNTER, len(waiting))
-        senders = [o.resolved.identity.id for o in waiting if not o.resolved.created]
+        senders = [resolved.identity.id for resolved in known]
         await self.hooks.before_acknowledging(session, senders, waiting[0].now)
-        async with returning_known_for(session, known):
+        async with returning_known_for(session, [resolved.customer.id for resolved in known]):
             for opening in waiting:
                 conversation = opening.conversation
                 await announce_created(session, conversation, opening.now)

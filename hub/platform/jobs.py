@@ -64,6 +64,26 @@ class JobHandler:
     read_along: ReadAlong | None = None
 
 
+def _pending(
+    kind: str,
+    run_at: datetime,
+    conversation_id: int | None,
+    payload: Mapping[str, Any],
+    dedupe_key: str | None,
+    created_at: datetime,
+) -> Job:
+    return Job(
+        kind=kind,
+        conversation_id=conversation_id,
+        dedupe_key=dedupe_key,
+        payload=dict(payload),
+        state="pending",
+        next_attempt_at=run_at,
+        attempts=0,
+        created_at=created_at,
+    )
+
+
 async def enqueue(
     session: AsyncSession,
     kind: str,
@@ -79,16 +99,7 @@ async def enqueue(
         taken = await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
         if taken is not None:
             return None
-    job = Job(
-        kind=kind,
-        conversation_id=conversation_id,
-        dedupe_key=dedupe_key,
-        payload=dict(payload or {}),
-        state="pending",
-        next_attempt_at=run_at,
-        attempts=0,
-        created_at=now or run_at,
-    )
+    job = _pending(kind, run_at, conversation_id, payload or {}, dedupe_key, now or run_at)
     try:
         async with session.begin_nested():
             session.add(job)
@@ -116,16 +127,7 @@ async def enqueue_together(
     keys = [job.dedupe_key for job in jobs]
     taken = set(await session.scalars(select(Job.dedupe_key).where(Job.dedupe_key.in_(keys))))
     added = [
-        Job(
-            kind=kind,
-            conversation_id=job.conversation_id,
-            dedupe_key=job.dedupe_key,
-            payload=dict(job.payload),
-            state="pending",
-            next_attempt_at=run_at,
-            attempts=0,
-            created_at=run_at,
-        )
+        _pending(kind, run_at, job.conversation_id, job.payload, job.dedupe_key, run_at)
         for job in jobs
         if job.dedupe_key not in taken
     ]
@@ -213,6 +215,7 @@ class JobRunner:
         self.sweeps = sweeps
         self.clock = clock
         self.after_commit = after_commit
+        self._jobs = _Jobs(db, handlers)
         self.queue = WorkQueue(
             db,
             Job,
@@ -223,9 +226,8 @@ class JobRunner:
             concurrency=settings.concurrency,
             carry=CARRIED,
             after_record=after_commit,
-            read_along=self._read_along,
+            read_along=self._jobs.read_along,
         )
-        self._jobs = _Jobs(db, handlers)
         self._pass = asyncio.Lock()
         self.poll_seconds = settings.poll_seconds
         self._swept_at: float | None = None  # the event loop's time of the last sweeps
@@ -249,9 +251,6 @@ class JobRunner:
             drain=self.written.stopping,
             after_stop=self.written.stopped,
         )
-
-    async def _read_along(self, session: AsyncSession, jobs: list[Job]) -> None:
-        await self._jobs.read_along(session, jobs)
 
     def wake(self) -> None:
         """A pass now, sweeps included."""

@@ -56,6 +56,7 @@ _STATES_WITH_TAGS = {
 }
 
 CLOCKS = ("first_response", "reply")
+_FACT_COLUMNS = [column.key for column in table_of(ReportFact).columns if column.key != "id"]
 SLA_METRICS = ("first_response", "resolution")
 
 
@@ -420,82 +421,65 @@ class Reports:
         first_due, resolution_due = sla.projected(clock, policy, self.settings, at)
         due = first_due if metric == "first_response" else resolution_due
         outcome = "met" if due is None or at <= due else "breached"
-        await self._sla_fact(session, conversation, metric, outcome, at, where, sink)
+        fact = self._new_sla_fact(conversation, metric, outcome, at, where)
+        await self._insert_sla_facts(session, [fact], sink)
 
     async def sla_breaches(self, session: AsyncSession, breaches: Sequence[Breach]) -> None:
         """The monitor saw targets pass unmet (first response or resolution), a sweep's at
         once: the states locked (the lock every fact writer takes first) and the slices read
-        in one select each, the facts in one insert, their counters in one upsert. Each is
-        recorded once per conversation and target even when two writers decide at the same
-        time (the SLA monitor and a reply, or two processes): the insert skips an existing
-        row and only the writer whose row went in adds it to the rollups."""
+        in one select each, the facts in one insert, their counters in one upsert."""
         wanted = [b for b in breaches if b.metric in SLA_METRICS]
         if not wanted:
             return
         conversations = [b.conversation for b in wanted]
         _, tags = await self._states(session, conversations, set())
         slices = await self._slices(session, conversations, set(), {}, tags)
-        dedupes = {f"sla:{b.conversation.id}:{b.metric}": b for b in wanted}
+        facts = [
+            self._new_sla_fact(
+                b.conversation, b.metric, "breached", b.due_at, slices[b.conversation.id]
+            )
+            for b in wanted
+        ]
+        sink = CountSink(session)
+        await self._insert_sla_facts(session, facts, sink)
+        await sink.write()
+
+    def _new_sla_fact(
+        self, conversation: Conversation, metric: str, outcome: str, at: datetime, where: Slice
+    ) -> ReportFact:
+        fact = new_fact(f"sla:{conversation.id}:{metric}", "sla", conversation, at)
+        fact.metric, fact.outcome = metric, outcome
+        complete(fact, where, self.day(at), at, None, None)
+        return fact
+
+    async def _insert_sla_facts(
+        self, session: AsyncSession, facts: Sequence[ReportFact], sink: Sink
+    ) -> None:
+        """The facts not recorded yet, in one insert. Each is recorded once per conversation
+        and target even when two writers decide at the same time (the SLA monitor and a reply,
+        or two processes): the insert skips a row another writer added meanwhile, and only the
+        writer whose row went in adds it to the rollups."""
+        by_dedupe = {fact.dedupe: fact for fact in facts}
         there = set(
             await session.scalars(
-                select(ReportFact.dedupe).where(ReportFact.dedupe.in_(sorted(dedupes)))
+                select(ReportFact.dedupe).where(ReportFact.dedupe.in_(sorted(by_dedupe)))
             )
         )
-        facts: dict[str, ReportFact] = {}
-        for dedupe, breach in dedupes.items():
-            if dedupe in there:
-                continue
-            fact = new_fact(dedupe, "sla", breach.conversation, breach.due_at)
-            fact.metric, fact.outcome = breach.metric, "breached"
-            at = breach.due_at
-            complete(fact, slices[breach.conversation.id], self.day(at), at, None, None)
-            facts[dedupe] = fact
-        if not facts:
+        rows = [
+            {key: getattr(fact, key) for key in _FACT_COLUMNS}
+            for dedupe, fact in by_dedupe.items()
+            if dedupe not in there
+        ]
+        if not rows:
             return
-        keys = [column.key for column in table_of(ReportFact).columns if column.key != "id"]
         inserted = await session.scalars(
             insert_into(session, ReportFact)
             .on_conflict_do_nothing(index_elements=["dedupe"])
             .returning(ReportFact.dedupe),
-            [{key: getattr(fact, key) for key in keys} for fact in facts.values()],
+            rows,
         )
-        sink = CountSink(session)
         for dedupe in sorted(inserted.all()):
-            await contribute(facts[dedupe], sink)
-        await sink.write()
-
-    async def _sla_fact(
-        self,
-        session: AsyncSession,
-        conversation: Conversation,
-        metric: str,
-        outcome: str,
-        at: datetime,
-        where: Slice,
-        sink: Sink,
-    ) -> None:
-        """Recorded once per conversation and target even when two writers decide at the same
-        time (the SLA monitor and a reply, or two processes): the insert skips an existing row
-        and only the writer whose row went in adds it to the rollups."""
-        dedupe = f"sla:{conversation.id}:{metric}"
-        if await session.scalar(select(ReportFact.id).where(ReportFact.dedupe == dedupe)):
-            return
-        fact = new_fact(dedupe, "sla", conversation, at)
-        fact.metric, fact.outcome = metric, outcome
-        complete(fact, where, self.day(at), at, None, None)
-        columns = {
-            column.key: getattr(fact, column.key)
-            for column in table_of(ReportFact).columns
-            if column.key != "id"
-        }
-        inserted = await session.scalar(
-            insert_into(session, ReportFact)
-            .values(**columns)
-            .on_conflict_do_nothing(index_elements=["dedupe"])
-            .returning(ReportFact.id)
-        )
-        if inserted is not None:
-            await contribute(fact, sink)
+            await contribute(by_dedupe[dedupe], sink)
 
     async def csat_answer(
         self, session: AsyncSession, conversation: Conversation, score: int, at: datetime

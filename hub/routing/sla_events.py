@@ -42,7 +42,7 @@ async def unrecorded(session: AsyncSession, found: list[Due]) -> list[Due]:
             SlaEvent.conversation_id.in_(ids)
         )
     )
-    seen = {(row[0], row[1], row[2], row[3]) for row in rows}
+    seen = {tuple(row) for row in rows}
     return [due for due in found if due.key not in seen]
 
 
