@@ -6,14 +6,37 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from playwright.async_api import Browser, expect
 
+from hub.config.settings import Settings
 from hub.db.models import Role
 from tests.browser.conftest import artifact, signed_in_page
+from tests.conftest import fake_endpoints, make_settings
 from tests.support.desk import Desk
 from tests.support.forms import submit
+from tests.support.recorder import HttpRecorder
+from tests.support.smtp import SmtpSink
 
 LIMIT_SECONDS = 90
+# Urgent conversations get a quarter of an hour, and the team wants to hear of them at once:
+# a warning as long as the target puts them at risk from the start.
+AT_RISK_AT_ONCE = {
+    "name": "urgent",
+    "priorities": ["urgent"],
+    "first_response_minutes": 15,
+    "resolution_minutes": 240,
+    "warn_before_minutes": 15,
+}
+
+
+@pytest.fixture
+def settings(database_url: str, smtp_sink: SmtpSink, callback_server: HttpRecorder) -> Settings:
+    return make_settings(
+        database_url,
+        **fake_endpoints(smtp_sink, callback_server),
+        **{"sla_policies": [AT_RISK_AT_ONCE]},
+    )
 
 
 async def test_countdown_turns_into_a_breach_without_reload(desk: Desk, browser: Browser) -> None:
@@ -51,7 +74,7 @@ async def test_sla_at_risk_pops_up_for_the_assignee(desk: Desk, browser: Browser
         )
         await page.goto("/ui/inbox?view=all")
         await expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
-        # "down" makes it urgent: 15 minutes to answer, at risk from the start
+        # "down" makes it urgent: 15 minutes to answer, at risk from the start (AT_RISK_AT_ONCE)
         status, _ = await submit(
             desk.client,
             {

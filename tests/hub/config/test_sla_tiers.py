@@ -85,3 +85,21 @@ resolution_minutes = 480
     )
     settings = load_settings(path, environ={})
     assert [p.name for p in settings.sla_policies] == ["premium urgent", "premium"]
+
+
+def test_shipped_config_warns_of_a_risk_only_after_a_conversation_opens() -> None:
+    """A warning as long as the target would put every such conversation at risk the moment
+    it opens: supervisors would learn to ignore the notices."""
+    settings = load_settings(CONFIG, environ={})
+    for priority in PRIORITIES:
+        for tier in settings.crm.tiers:
+            policy = policy_for(settings, priority, tier)
+            assert policy is not None
+            for metric in ("first_response_minutes", "next_response_minutes"):
+                target = getattr(policy, metric)
+                assert target is None or policy.warn_before_minutes < target, (
+                    priority,
+                    tier,
+                    policy.name,
+                    metric,
+                )
