@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.authz import Principal
@@ -21,6 +20,7 @@ from hub.core.errors import not_found
 from hub.db.models import Agent, Role
 from hub.db.notice_models import NoticeRead
 from hub.db.routing_models import AdminNotice
+from hub.db.upsert import insert_into
 
 PAGE = 200
 
@@ -123,7 +123,7 @@ async def mark_read(
     unread = list(await session.scalars(query))
     if unread:
         rows = [{"notice_id": i, "agent_id": reader.agent_id, "read_at": now} for i in unread]
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         # Two tabs marking at once: the second finds the row there and leaves it.
-        await session.execute(dialect.insert(NoticeRead).values(rows).on_conflict_do_nothing())
+        insert = insert_into(session, NoticeRead)
+        await session.execute(insert.values(rows).on_conflict_do_nothing())
     return len(unread)

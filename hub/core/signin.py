@@ -14,14 +14,13 @@ import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, case, delete, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.security import SecuritySettings
 from hub.db.signin_models import SigninThrottle
+from hub.db.upsert import insert_into
 
 PAIR, CLIENT = "pair", "client"
 KEEP = timedelta(days=1)  # rows untouched this long (and not locked) are pruned
@@ -63,12 +62,6 @@ def _keys(account: str, client: str) -> tuple[tuple[str, str], tuple[str, str]]:
     return (PAIR, pair), (CLIENT, hashlib.sha256(who.encode()).hexdigest())
 
 
-def _insert(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(SigninThrottle)
-    return sqlite.insert(SigninThrottle)
-
-
 async def locked_for(session: AsyncSession, account: str, client: str, now: datetime) -> int:
     """Seconds until ``account`` may try to sign in from ``client`` again (0: it may now)."""
     until = await session.scalar(
@@ -92,7 +85,7 @@ async def record_failure(
     limits = {PAIR: policy.pair_failures, CLIENT: policy.client_failures}
     for scope, key in _keys(account, client):
         fresh = SigninThrottle.window_start <= now - policy.window
-        statement = _insert(session).values(
+        statement = insert_into(session, SigninThrottle).values(
             scope=scope, key=key, failures=1, window_start=now, locked_until=None, updated_at=now
         )
         statement = statement.on_conflict_do_update(

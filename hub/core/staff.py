@@ -10,13 +10,13 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.validation import normalize_email
 from hub.core.passwords import password_problem
 from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, AgentTeam, ApiToken, Presence, Role, Team
+from hub.db.upsert import insert_into
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's
 # default 64 MiB: each hash holds its memory cost while it runs, and 64 MiB alone took a hub
@@ -80,8 +80,7 @@ async def ensure_teams(session: AsyncSession, slugs: set[str]) -> None:
     missing = sorted(slugs - existing)
     if missing:
         rows = [{"slug": slug, "name": slug.replace("-", " ").title()} for slug in missing]
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        await session.execute(dialect.insert(Team).values(rows).on_conflict_do_nothing())
+        await session.execute(insert_into(session, Team).values(rows).on_conflict_do_nothing())
 
 
 async def ensure_team(session: AsyncSession, slug: str, name: str | None = None) -> Team:

@@ -29,9 +29,10 @@ from hub.db.inbox_models import ConversationTag
 from hub.db.models import Conversation, ConversationStatus, Customer
 from hub.db.report_models import ReportConversation, ReportFact
 from hub.db.routing_models import SlaClock
+from hub.db.upsert import insert_into
 from hub.reports.clocks import RememberingCalendar, complete, new_fact
 from hub.reports.facts import contribute
-from hub.reports.rollup import CountSink, DbSink, Sink, Slice, insert_into
+from hub.reports.rollup import CountSink, DbSink, Sink, Slice
 
 
 def _states_with_tags(aggregate: str) -> Select[ReportConversation, list[str] | None]:

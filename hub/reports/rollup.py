@@ -13,11 +13,11 @@ from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.base import table_of
 from hub.db.report_models import ReportDaily, ReportHourly
+from hub.db.upsert import dialect_insert, insert_into
 from hub.reports import sketch
 
 DIMS = ("all", "channel", "team", "agent", "tier", "tag")
@@ -91,12 +91,6 @@ class Sink(Protocol):
     async def hourly(self, day: date, hour: int, channel: str, metric: str, n: int = 1) -> None: ...
 
 
-def insert_into(session: AsyncSession, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _blank(day: date, metric: str, dim: str, key: str) -> dict[str, Any]:
     return {
         "day": day,
@@ -128,16 +122,15 @@ def _add_hours(session: AsyncSession) -> Any:
 def _upsert(dialect: str, which: str) -> Any:
     """The counters' upsert for a dialect, built once: building it (the ``excluded`` alias of
     every column) and its cache key cost more than running it, once per ingest batch."""
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     if which == "daily":
         table = table_of(ReportDaily)
-        statement = insert_for(table)
+        statement = dialect_insert(dialect, table)
         return statement.on_conflict_do_update(
             index_elements=["metric", "dim", "day", "key"],
             set_={"count": table.c.count + statement.excluded.count},
         )
     table = table_of(ReportHourly)
-    statement = insert_for(table)
+    statement = dialect_insert(dialect, table)
     return statement.on_conflict_do_update(
         index_elements=["day", "hour", "channel", "metric"],
         set_={"count": table.c.count + statement.excluded.count},

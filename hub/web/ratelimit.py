@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.db.ratelimit_models import RateCounter
+from hub.db.upsert import dialect_insert
 from hub.platform.database import Database
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ PRUNE_SHARE = 0.01  # one hit in a hundred prunes (an indexed range delete)
 
 
 def _insert(db: Database) -> Any:
-    return (sqlite if db.is_sqlite else postgresql).insert(RateCounter)
+    return dialect_insert("sqlite" if db.is_sqlite else "postgresql", RateCounter)
 
 
 @dataclass(frozen=True, slots=True)
