@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import CONFIG, AiohttpClient, auth, make_settings
 from tests.support.desk import build_app
 from tests.support.poll import eventually
+from tests.support.ports import free_port
 
 SCRIPT = Path(sys.executable).with_name("relaydesk")
 TOKEN = re.compile(r"^rdk_[A-Za-z0-9_-]{20,}$")
@@ -184,13 +185,6 @@ def test_unreachable_database_is_one_line_without_the_password(cli: Cli) -> None
         line = one_line(done.stderr)
         assert line.startswith("error: cannot use the database postgresql+asyncpg://relaydesk:***@")
         assert "s3cret-pw" not in done.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 async def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(cli: Cli) -> None:

@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 
 from tests.support.poll import eventually
-from tests.support.serve import SCRIPT, cli_env, free_port, serving
+from tests.support.ports import free_port
+from tests.support.serve import SCRIPT, cli_env, serving
 
 API_TOKEN = "demo-inbound-token-0123456789"
 

@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.support.serve import SCRIPT, cli_env, free_port, serving
+from tests.support.ports import free_port
+from tests.support.serve import SCRIPT, cli_env, serving
 
 PLACEHOLDER = "<token printed by scripts/run>"
 

@@ -26,8 +26,8 @@ from hub.db.models import Message, OutboxItem, Role
 from hub.platform.database import open_database
 from hub.platform.migrate import upgrade
 from tests.conftest import CONFIG, _postgres_url
-from tests.hub.test_cli import free_port
 from tests.support.poll import eventually
+from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
 
 SCRIPT = Path(sys.executable).with_name("relaydesk")

@@ -9,12 +9,13 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
@@ -27,12 +28,6 @@ def dovecot_root(tmp_path: Path) -> Path:
     root = Path(tempfile.mkdtemp(prefix="relaydesk-dovecot-"))
     root.chmod(0o755)
     return root
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _login_users() -> tuple[str, str]:

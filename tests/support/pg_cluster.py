@@ -8,10 +8,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 BIN = Path(os.environ.get("RELAYDESK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -19,12 +20,6 @@ BIN = Path(os.environ.get("RELAYDESK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 def available() -> bool:
     """Whether the server binaries are installed (the tests skip cleanly when they are not)."""
     return all((BIN / name).exists() for name in ("initdb", "pg_ctl", "postgres"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Cluster:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -17,13 +16,6 @@ from tests.conftest import CONFIG
 
 SCRIPT = Path(sys.executable).with_name("relaydesk")
 LAST_BANNER_LINE = "Stop with Ctrl+C."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def cli_env(database: Path, **extra: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.support.pg_cluster import free_port
+from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]

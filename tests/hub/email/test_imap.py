@@ -26,8 +26,9 @@ from hub.platform.migrate import upgrade
 from tests.conftest import ROOT, auth
 from tests.hub.email.conftest import mail, mail_settings
 from tests.support.desk import Desk, MakeDesk
-from tests.support.dovecot import Dovecot, dovecot_root, free_port
+from tests.support.dovecot import Dovecot, dovecot_root
 from tests.support.poll import eventually
+from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -29,6 +28,7 @@ from hub.web.keys import HUB, Hub
 from tests.support.desk import Desk, MakeDesk
 from tests.support.forms import TOKEN, csrf_token, submit
 from tests.support.poll import eventually
+from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
 
 GOOD = {
@@ -346,13 +346,6 @@ async def test_same_rendered_form_with_a_different_message_is_not_dropped(
             )
         ).all()
     assert texts == ["First question.", "Second, different question."]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 SCRIPT = '<script>alert("pwned")</script><img src=x onerror=alert(1)><b>bold</b>'
