@@ -135,7 +135,7 @@ def _build(settings: Settings, clock: Clock, db: Database, channels: dict[str, C
     metrics = Metrics(settings.operations.process)
     reports = Reports(settings)
     dispatcher = Dispatcher(db, channels, settings.outbox, clock, metrics=metrics, reports=reports)
-    events = EventBus(db, clock)
+    events = EventBus(db, clock, listen_url=settings.database.listen_url)
 
     bots = RegisteredBots(settings, db, clock)
     targets = Targets.of(settings.outgoing)

@@ -68,12 +68,22 @@ class DatabaseSettings(_Model):
     # full: a commit (and so a provider's 2xx) is on disk before it returns; normal may lose
     # the last commits on power loss (not on a process crash).
     sqlite_synchronous: Literal["full", "normal"] = "full"
+    # PostgreSQL: where each process opens its LISTEN connection for cross-process wake-ups,
+    # when ``url`` goes through a pooler in transaction mode (which cannot LISTEN); empty: url.
+    listen_url: str = ""
 
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("listen_url")
+    @classmethod
+    def _postgresql(cls, value: str) -> str:
+        if value and not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must start with postgresql+asyncpg:// (or be left empty)")
         return value
 
 

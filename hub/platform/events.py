@@ -190,6 +190,7 @@ class EventBus:
         gap_seconds: float = 5.0,
         retention: timedelta = timedelta(days=7),
         listen: bool = True,
+        listen_url: str = "",
     ) -> None:
         self.db = db
         self.clock = clock
@@ -213,7 +214,8 @@ class EventBus:
         self._gaps: dict[int, float] = {}  # missing id -> when first missed
         # PostgreSQL: other processes' commits wake this bus through NOTIFY (migration
         # 0030_event_notify); the poll every ``poll_seconds`` stays as the fallback.
-        dsn = plain_dsn(db.url) if listen else None
+        # ``listen_url``: a direct address when ``db.url`` goes through a transaction pooler.
+        dsn = plain_dsn(listen_url or db.url) if listen else None
         self.listener = Listener(dsn, EVENTS_CHANNEL, self.wake) if dsn else None
 
     async def _begin(self) -> None:
