@@ -70,7 +70,8 @@ async def seed(url: str, customers: int) -> None:
                 " SELECT 'ticket', coalesce(max(number), 0) FROM tickets"
             )
         )
-        await db.execute(text("ANALYZE"))
+        # No ANALYZE: the hub never runs it on SQLite, so the planner here has no statistics,
+        # as in production (docs/performance.md, thirteenth round: they slow the inbox pages).
     await engine.dispose()
 
 
