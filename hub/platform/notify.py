@@ -47,6 +47,7 @@ class Listener:
         self.notifications = 0
         self._retry_at = 0.0  # loop time before which a failed LISTEN is not tried again
         self._pause = 0.0  # the wait after the last failure; 0 while none failed
+        self._connecting = False  # an attempt is under way: another caller leaves it to it
 
     @property
     def listening(self) -> bool:
@@ -62,16 +63,20 @@ class Listener:
     async def ensure(self) -> None:
         """Listening, unless the last attempt failed a moment ago (tried again after 1 s, then
         doubling up to a minute: polling carries on meanwhile). Logged once per outage."""
-        if self.listening:
+        if self.listening or self._connecting:
             return
         loop = asyncio.get_running_loop()
         if loop.time() < self._retry_at:
             return
+        self._connecting = True
+        connection = None
         try:
             connection = await asyncpg.connect(self.dsn, timeout=5)
             await connection.add_listener(self.channel, self._notified)
             connection.add_termination_listener(self._lost)
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            if connection is not None:  # connected, but LISTEN was refused: not kept open
+                connection.terminate()
             if not self._pause:
                 log.warning(
                     "LISTEN %s unavailable (polling only until it is back): %s", self.channel, exc
@@ -79,6 +84,8 @@ class Listener:
             self._pause = min(max(self._pause * 2, RETRY_SECONDS[0]), RETRY_SECONDS[1])
             self._retry_at = loop.time() + self._pause
             return
+        finally:
+            self._connecting = False
         if self._pause:
             log.warning("LISTEN %s is back", self.channel)
         self._pause = self._retry_at = 0.0

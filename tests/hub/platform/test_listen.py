@@ -4,6 +4,7 @@ of its own, and without a warning flood while LISTEN cannot be had."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.config.settings import Settings
+from hub.platform.notify import EVENTS_CHANNEL, Listener
 from tests.support.desk import MakeDesk
 from tests.support.poll import eventually
 
@@ -73,3 +75,31 @@ async def test_listen_goes_to_its_own_address_and_a_failure_is_logged_once(
 def test_a_listen_address_for_another_store_is_refused() -> None:
     with pytest.raises(ValueError, match="listen_url"):
         Settings.model_validate({"database": {"listen_url": "sqlite+aiosqlite:///x.db"}})
+
+
+async def test_pollers_asking_at_once_make_one_attempt_and_log_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``ensure`` may be called from several tasks (today only the event bus's worker calls
+    it): one connection is tried at a time (a server that hangs up on every connection counts
+    them), and one warning is logged."""
+    attempts = 0
+
+    async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal attempts
+        attempts += 1
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    listener = Listener(f"postgresql://postgres@127.0.0.1:{port}/relaydesk", EVENTS_CHANNEL, print)
+    try:
+        with caplog.at_level(logging.WARNING, logger="hub.platform.notify"):
+            await asyncio.gather(*(listener.ensure() for _ in range(5)))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert attempts == 1
+    assert not listener.listening
+    warned = [r.getMessage() for r in caplog.records if "LISTEN" in r.getMessage()]
+    assert len(warned) == 1 and "unavailable (polling only until it is back)" in warned[0]
