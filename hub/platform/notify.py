@@ -15,8 +15,6 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
-
-
 EVENTS_CHANNEL = "relaydesk_events"
 # Query options of a SQLAlchemy asyncpg URL that SQLAlchemy takes for itself: asyncpg would send
 # them to the server as settings, which refuses them ("unrecognized configuration parameter"),
@@ -74,7 +72,7 @@ class Listener:
             connection = await asyncpg.connect(self.dsn, timeout=5)
             await connection.add_listener(self.channel, self._notified)
             connection.add_termination_listener(self._lost)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        except Exception as exc:  # LISTEN only makes wake-ups sooner: any failure, poll on
             if connection is not None:  # connected, but LISTEN was refused: not kept open
                 connection.terminate()
             if not self._pause:
