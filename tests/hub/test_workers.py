@@ -96,18 +96,10 @@ class Hubs:
 
     async def healthy(self) -> None:
         async with aiohttp.ClientSession() as http:
-            for index in range(len(self.processes)):
+            for index, process in enumerate(self.processes):
 
-                async def up(index: int = index) -> bool:
-                    process = self.processes[index]
-                    if process.poll() is not None:
-                        error = process.communicate()[1]
-                        # The free port it was given went to another socket meanwhile (an
-                        # earlier hub's connections take ports from the same range): another.
-                        assert "address already in use" in error, error
-                        self.ports[index] = free_port()
-                        self.processes[index] = self._spawn(index, self.ports[index])
-                        return False
+                async def up(index: int = index, process: subprocess.Popen[str] = process) -> bool:
+                    assert process.poll() is None, process.communicate()[1]
                     try:
                         async with http.get(self.base(index) + "/healthz") as response:
                             return response.status == 200
