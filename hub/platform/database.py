@@ -4,6 +4,7 @@ writers (so a read that turns into a write never fails on a stale snapshot)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -99,6 +100,35 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool, synchronous: str) -
     return engine
 
 
+def forget_search_index_statistics(path: str) -> None:
+    """Drop planner statistics on the search index's shadow tables (``*_fts_data`` and the
+    like) before the hub's connections load the schema. The hub never runs ``ANALYZE`` on
+    SQLite, but an operator's ``ANALYZE`` or ``PRAGMA optimize`` on a young store records
+    those tables as nearly empty; SQLite then deletes each index segment a merge replaced by
+    scanning the whole index table, a stall that grows with the history (50 ms every 16
+    messages at a million, docs/performance.md, fourteenth round). FTS5 reads those tables by
+    key only, so no statistics there beat stale ones. A connection keeps the statistics it
+    loaded, hence a connection of its own, closed before the engines open theirs."""
+    if not Path(path).exists():
+        return
+    connection = sqlite3.connect(path, timeout=WRITE_LOCK_TIMEOUT, isolation_level=None)
+    try:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+        ).fetchone()
+        if found:
+            connection.execute(_FORGET)
+    finally:
+        connection.close()
+
+
+# The statistics of the FTS5 indexes' shadow tables (messages_fts_data, customers_fts_idx, ...).
+_FORGET = (
+    "DELETE FROM sqlite_stat1 WHERE tbl GLOB '*_fts_data' OR tbl GLOB '*_fts_idx'"
+    " OR tbl GLOB '*_fts_docsize' OR tbl GLOB '*_fts_config' OR tbl GLOB '*_fts_content'"
+)
+
+
 def unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database could not be reached (down, restarting, connection
     cut), as opposed to a problem with what was asked of it: the work may be tried again as
@@ -141,6 +171,9 @@ def open_database(url: str, *, echo: bool = False, synchronous: str = "full") ->
         raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
     if url.startswith("sqlite"):
         ensure_sqlite_dir(url)
+        database = make_url(url).database
+        if database not in (None, "", ":memory:"):
+            forget_search_index_statistics(database)
         writer = _sqlite_engine(url, immediate=True, echo=echo, synchronous=synchronous)
         reader = _sqlite_engine(url, immediate=False, echo=echo, synchronous=synchronous)
         engines: tuple[AsyncEngine, ...] = (writer, reader)
