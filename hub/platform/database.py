@@ -4,6 +4,7 @@ writers (so a read that turns into a write never fails on a stale snapshot)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,8 @@ from sqlalchemy.orm import Session
 from hub.platform import inline_sqlite
 
 WRITE_LOCK_TIMEOUT = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class WriterBusy(OperationalError):
@@ -111,15 +114,18 @@ def forget_search_index_statistics(path: str) -> None:
     loaded, hence a connection of its own, closed before the engines open theirs."""
     if not Path(path).exists():
         return
-    connection = sqlite3.connect(path, timeout=WRITE_LOCK_TIMEOUT, isolation_level=None)
     try:
-        found = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
-        ).fetchone()
-        if found:
-            connection.execute(_FORGET)
-    finally:
-        connection.close()
+        connection = sqlite3.connect(path, timeout=WRITE_LOCK_TIMEOUT, isolation_level=None)
+        try:
+            found = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+            ).fetchone()
+            if found:
+                connection.execute(_FORGET)
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:  # a read-only or damaged file: the hub's own use will say so
+        log.warning("could not check the search index's planner statistics in %s: %s", path, exc)
 
 
 # The statistics of the FTS5 indexes' shadow tables (messages_fts_data, customers_fts_idx, ...).

@@ -9,7 +9,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
 
 from hub.platform.database import open_database
 from hub.platform.migrate import upgrade_async
@@ -72,3 +74,19 @@ async def test_a_store_without_statistics_is_left_without_them(tmp_path: Path) -
     with sqlite3.connect(path) as later:
         tables = {row[0] for row in later.execute("SELECT name FROM sqlite_master")}
     assert "sqlite_stat1" not in tables
+
+
+async def test_a_file_that_is_not_a_database_is_left_to_the_hubs_own_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not a database\n" * 200)
+    database = open_database(f"sqlite+aiosqlite:///{path}")
+    try:
+        with pytest.raises(DatabaseError, match="not a database"):
+            async with database.writer() as session:
+                await session.execute(text("SELECT count(*) FROM messages"))
+    finally:
+        await database.dispose()
+    assert "could not check the search index's planner statistics" in caplog.text
+    assert path.read_text().startswith("this is not a database")
