@@ -16,7 +16,7 @@ from hub.db.migrations.sentinels import add_sentinels, drop_sentinels
 revision = "0043_sweep_sentinels"
 down_revision = "0042_insert_sentinels"
 branch_labels = None
-depends_on = None
+depends_on = ("0005_routing", "0014_job_queue")  # where its three tables are created
 TABLES = ("sla_events", "jobs", "admin_notices")
 
 
