@@ -5,7 +5,8 @@ window)."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+import pytest
+from sqlalchemy import insert, text
 
 from hub.agent.search import CANDIDATES, RECENT
 from hub.crm.edits import CustomerEdit, apply_edit
@@ -133,3 +134,21 @@ async def test_a_word_only_in_old_history_is_found_beneath_a_busy_recent_stretch
     assert row_ids(await boss.page("/ui/inbox?q=march")) == [old.conversation_id]
     assert "<mark>March</mark>" in await boss.page("/ui/search?q=march")
     assert "Nothing found" in await boss.page("/ui/search?q=zebra")
+
+
+async def test_on_postgresql_a_message_is_indexed_as_it_is_stored_with_nothing_left_pending(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    """Migration 0044: no pending list that a later message would have to merge into the
+    index, stalling the ingest writer while it does."""
+    if not desk.hub.db.url.startswith("postgresql"):
+        pytest.skip("the GIN index and its pending list are PostgreSQL's; SQLite keeps FTS5")
+    boss = await ui_agent("boss@example.com", role=Role.ADMIN, teams=())
+    hit = await inbound(desk, "The walnut desk never arrived", email="ann@mill.example", name="Ann")
+    page = await boss.page("/ui/search?q=walnut")
+    assert f'href="/ui/conversations/{hit.conversation_id}#m' in page
+    async with desk.hub.db.reader() as session:
+        options = await session.scalar(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_messages_search_vector'")
+        )
+    assert options == ["fastupdate=off"]
