@@ -106,8 +106,8 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool, synchronous: str) -
 def forget_search_index_statistics(path: str) -> None:
     """Drop planner statistics on the search index's shadow tables (``*_fts_data`` and the
     like) before the hub's connections load the schema. The hub never runs ``ANALYZE`` on
-    SQLite, but an operator's ``ANALYZE`` or ``PRAGMA optimize`` on a young store records
-    those tables as nearly empty; SQLite then deletes each index segment a merge replaced by
+    SQLite, but an operator's ``ANALYZE`` on a young store records those tables as nearly
+    empty; SQLite then deletes each index segment a merge replaced by
     scanning the whole index table, a stall that grows with the history (50 ms every 16
     messages at a million, docs/performance.md, fourteenth round). FTS5 reads those tables by
     key only, so no statistics there beat stale ones. A connection keeps the statistics it

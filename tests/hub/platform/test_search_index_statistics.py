@@ -1,4 +1,4 @@
-"""An operator ran ``ANALYZE`` (or ``PRAGMA optimize``) on a new SQLite store. The statistics
+"""An operator ran ``ANALYZE`` on a new SQLite store. The statistics
 it left say the search index's tables are nearly empty; with them SQLite deletes each index
 segment a merge has replaced by scanning the whole index table, so every sixteenth message
 stalls the writer longer as the history grows. The hub forgets those statistics (and only
