@@ -4,8 +4,9 @@ list passes ``gin_pending_list_limit`` (4 MB, about 10,000-15,000 messages), the
 finds it full merges the whole list into the index before it returns: measured on a million
 messages (bench/search_index_upkeep.py), 130-160 ms, two to four times in 30,000 inserts,
 while the ingest writer's batch waits. Without the list each insert costs 0.06-0.08 ms more
-and none takes over 25 ms (docs/performance.md, fourteenth round). GitLab turned the same option off on its GIN indexes
-for the same reason. SQLite keeps its FTS5 table (nothing changes there).
+and none takes over 25 ms (docs/performance.md, fourteenth round). GitLab turned the same
+option off on its GIN indexes for the same reason. SQLite keeps its FTS5 table (nothing
+changes there).
 
 Revision ID: 0044_search_no_pending_list
 Revises: 0041_message_search_vector
