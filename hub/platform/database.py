@@ -129,10 +129,7 @@ def forget_search_index_statistics(path: str) -> None:
 
 
 # The statistics of the FTS5 indexes' shadow tables (messages_fts_data, customers_fts_idx, ...).
-_FORGET = (
-    "DELETE FROM sqlite_stat1 WHERE tbl GLOB '*_fts_data' OR tbl GLOB '*_fts_idx'"
-    " OR tbl GLOB '*_fts_docsize' OR tbl GLOB '*_fts_config' OR tbl GLOB '*_fts_content'"
-)
+_FORGET = "DELETE FROM sqlite_stat1 WHERE tbl GLOB '*_fts_*'"
 
 
 def unreachable(exc: BaseException) -> bool:

@@ -10,15 +10,9 @@ import ast
 import re
 from pathlib import Path
 
-from alembic.script import Script, ScriptDirectory
+from alembic.script import ScriptDirectory
 
 from hub.platform.migrate import alembic_config
-
-
-def _as_tuple(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -55,20 +49,6 @@ def _named(tree: ast.AST, tables: set[str]) -> set[str]:
     }
 
 
-def _before(scripts: ScriptDirectory, revision: str) -> set[str]:
-    """``revision`` and every migration Alembic must apply before it."""
-    seen: set[str] = set()
-    waiting = [revision]
-    while waiting:
-        current = waiting.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        script: Script = scripts.get_revision(current)
-        waiting += _as_tuple(script.down_revision) + _as_tuple(script.dependencies)
-    return seen
-
-
 def test_every_migration_comes_after_the_ones_that_create_the_tables_it_changes() -> None:
     scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
     trees = {
@@ -80,7 +60,9 @@ def test_every_migration_comes_after_the_ones_that_create_the_tables_it_changes(
     assert {"messages", "sla_events", "jobs"} <= tables  # the parse finds what it should
     out_of_order = {}
     for revision, tree in trees.items():
-        available = set().union(*(created[earlier] for earlier in _before(scripts, revision)))
+        # Alembic's own walk: the migration, its ancestry and what it ``depends_on``.
+        before = scripts.iterate_revisions(revision, "base")
+        available = set().union(*(created[earlier.revision] for earlier in before))
         missing = _named(tree, tables) - available
         if missing:
             out_of_order[revision] = sorted(missing)
