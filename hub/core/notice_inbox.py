@@ -3,7 +3,9 @@ an agent's mention, a supervisor's SLA escalation, the admin who saved a templat
 one addressed to nobody is for every admin), which are unread, marking some or all read.
 
 Read state is kept per reader (``notice_reads``), so a notice for every admin stays unread for
-the admins who have not seen it. Notices are written by hub.core.notices."""
+the admins who have not seen it. A notice of one's own also carries ``read_at`` itself: its
+unread ones are counted through a partial index (what is unread, not every notice ever read).
+Notices are written by hub.core.notices."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.authz import Principal
@@ -46,33 +48,43 @@ def _aware(moment: datetime | None) -> datetime | None:
 def visible(agent_id: Any, role: Any) -> ColumnElement[bool]:
     """The notices a reader sees: their own, and an admin also those for every admin (the
     arguments are values or, for the signed-in page's count, the agent row's columns)."""
-    for_admins = (
-        (true() if role == Role.ADMIN else false())
-        if isinstance(role, str)
-        else role == Role.ADMIN.value
+    return or_(
+        AdminNotice.agent_id == agent_id, and_(AdminNotice.agent_id.is_(None), _for_admins(role))
     )
-    return or_(AdminNotice.agent_id == agent_id, and_(AdminNotice.agent_id.is_(None), for_admins))
 
 
 def _read_by(agent_id: Any) -> ColumnElement[bool]:
     return exists().where(NoticeRead.notice_id == AdminNotice.id, NoticeRead.agent_id == agent_id)
 
 
-def unread_count_of_agent() -> Any:
-    """A scalar subquery over the ``agents`` row in the outer query: that agent's unread
-    notices (the navigation's count, read with the signed-in agent in one statement)."""
-    return (
-        select(func.count(AdminNotice.id))
-        .where(visible(Agent.id, Agent.role), ~_read_by(Agent.id))
-        .correlate(Agent)
-        .scalar_subquery()
+def _for_admins(role: Any) -> ColumnElement[bool]:
+    if isinstance(role, str):
+        return true() if role == Role.ADMIN else false()
+    return role == Role.ADMIN.value  # type: ignore[no-any-return]
+
+
+def _unread_counts(agent_id: Any, role: Any) -> Any:
+    """The reader's unread notices: their own through the partial index on those not read,
+    plus those for every admin that they have no read of (few: only templates that failed)."""
+    own = select(func.count(AdminNotice.id)).where(
+        AdminNotice.agent_id == agent_id, AdminNotice.read_at.is_(None)
     )
+    for_everyone = select(func.count(AdminNotice.id)).where(
+        AdminNotice.agent_id.is_(None), _for_admins(role), ~_read_by(agent_id)
+    )
+    if not isinstance(agent_id, int):  # the agents row of the outer query
+        own, for_everyone = own.correlate(Agent), for_everyone.correlate(Agent)
+    return own.scalar_subquery() + for_everyone.scalar_subquery()
+
+
+def unread_count_of_agent() -> Any:
+    """A scalar expression over the ``agents`` row in the outer query: that agent's unread
+    notices (the navigation's count, read with the signed-in agent in one statement)."""
+    return _unread_counts(Agent.id, Agent.role)
 
 
 async def unread_count(session: AsyncSession, reader: Principal) -> int:
-    mine = visible(reader.agent_id, reader.role)
-    query = select(func.count(AdminNotice.id)).where(mine, ~_read_by(reader.agent_id))
-    return int(await session.scalar(query) or 0)
+    return int(await session.scalar(select(_unread_counts(reader.agent_id, reader.role))) or 0)
 
 
 async def notices_of(
@@ -90,7 +102,10 @@ async def notices_of(
         .limit(limit)
     )
     if unread_only:
-        query = query.where(NoticeRead.notice_id.is_(None))
+        own = and_(AdminNotice.agent_id == reader.agent_id, AdminNotice.read_at.is_(None))
+        query = query.where(
+            or_(own, and_(AdminNotice.agent_id.is_(None), NoticeRead.read_at.is_(None)))
+        )
     return [
         NoticeView(
             n.id,
@@ -126,4 +141,13 @@ async def mark_read(
         # Two tabs marking at once: the second finds the row there and leaves it.
         insert = insert_into(session, NoticeRead)
         await session.execute(insert.values(rows).on_conflict_do_nothing())
+        await session.execute(
+            update(AdminNotice)
+            .where(
+                AdminNotice.id.in_(unread),
+                AdminNotice.agent_id == reader.agent_id,
+                AdminNotice.read_at.is_(None),
+            )
+            .values(read_at=now)
+        )
     return len(unread)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel
 
 from hub.db.base import Base, JSONType
@@ -120,17 +120,29 @@ class FollowupTemplate(Base):
     updated_at: Mapped[datetime]
 
 
+_UNREAD = text("read_at IS NULL")
+
+
 class AdminNotice(Base):
-    """Something an admin must see (a template that failed, an SLA escalation);
-    ``agent_id`` NULL means every admin."""
+    """Something a staff member must see (a template that failed, an SLA escalation);
+    ``agent_id`` NULL means every admin. ``read_at``: when the addressee read a notice of
+    their own (the unread ones are counted through a partial index, so the navigation's count
+    costs what is unread, not the years of notices read); each admin's reading of a notice
+    for every admin is a ``notice_reads`` row."""
 
     __tablename__ = "admin_notices"
+    __table_args__ = (
+        Index(
+            "ix_admin_notices_unread", "agent_id", sqlite_where=_UNREAD, postgresql_where=_UNREAD
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
     _sentinel: Mapped[int | None] = orm_insert_sentinel()  # a group of notices in one insert
 
 

@@ -13,10 +13,11 @@ import math
 import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import delete, select
+from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.assembly import Hub
@@ -53,6 +54,17 @@ def _bound_secret(hub: Hub, token_hash: str) -> str:
     return f"{hub.settings.secret_key}|session|{token_hash}"
 
 
+def _team_ids_of_agent() -> Any:
+    """A scalar subquery over the ``agents`` row in the outer query: that agent's team ids,
+    comma-separated (None when in no team)."""
+    return (
+        select(func.aggregate_strings(cast(AgentTeam.team_id, String), ","))
+        .where(AgentTeam.agent_id == Agent.id)
+        .correlate(Agent)
+        .scalar_subquery()
+    )
+
+
 async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer | None:
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 200:
@@ -60,20 +72,19 @@ async def _load_viewer(request: web.Request, hub: Hub, state: UiState) -> Viewer
     token_hash = _digest(token)
     now = hub.clock.now()
     async with hub.db.reader() as session:
-        # The session, its agent, the unread count and the agent's teams in one statement:
-        # a row per team (one row with no team when the agent is in none).
-        rows = (
+        # The session, its agent, the unread count and the agent's team ids in one row (a row
+        # per team would have the database count the notices again for every team).
+        row = (
             await session.execute(
-                select(UiSession, Agent, unread_count_of_agent(), AgentTeam.team_id)
+                select(UiSession, Agent, unread_count_of_agent(), _team_ids_of_agent())
                 .join(Agent, Agent.id == UiSession.agent_id)
-                .outerjoin(AgentTeam, AgentTeam.agent_id == Agent.id)
                 .where(UiSession.token_hash == token_hash, Agent.active.is_(True))
             )
-        ).all()
-        if not rows or rows[0][0].expires_at <= now:
+        ).first()
+        if row is None or row[0].expires_at <= now:
             return None
-        ui_session, agent, unread, _ = rows[0]
-        teams = frozenset(row[3] for row in rows if row[3] is not None)
+        ui_session, agent, unread, team_ids = row
+        teams = frozenset(int(team) for team in (team_ids or "").split(",") if team)
     if (now - ui_session.last_seen_at).total_seconds() > TOUCH_SECONDS:
         async with hub.db.writer() as session:
             stored = await session.get(UiSession, ui_session.id)
