@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.bots.notice import waiting_reasons
@@ -14,6 +14,10 @@ from hub.db.inbox_models import ConversationTag
 from hub.db.models import Agent, Conversation, Customer, Direction, Message, Team, Ticket
 
 PREVIEW_CHARS = 140
+# What of a message the preview reads: enough for its first PREVIEW_CHARS once the whitespace
+# is collapsed, so that a long mail (a quoted history, 50 KB of it) is neither read whole nor
+# split into all its words for a page of 50 rows.
+PREVIEW_READ = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +91,11 @@ async def load_rows(
     previews = {
         row[0]: (row[1], row[2])
         for row in await session.execute(
-            select(Message.conversation_id, Message.text, Message.direction).where(
-                Message.id.in_([key for key in shown.values() if key is not None])
-            )
+            select(
+                Message.conversation_id,
+                func.substr(Message.text, 1, PREVIEW_READ),
+                Message.direction,
+            ).where(Message.id.in_([key for key in shown.values() if key is not None]))
         )
     }
     tickets: dict[int, int] = {}

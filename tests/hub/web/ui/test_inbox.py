@@ -236,6 +236,24 @@ async def test_the_preview_is_the_customers_message_not_our_acknowledgement(
     assert "conv awaiting" in page
 
 
+async def test_a_long_mail_shows_its_first_words_in_the_row(
+    desk: Desk, ui_agent: UiFactory
+) -> None:
+    """A customer's mail that starts with blank lines and ends with 60 KB of quoted history:
+    the row shows its first words, whitespace collapsed, cut at the preview's length."""
+    sue = await ui_agent("sue@example.com", teams=("support",))
+    words = "My order 4711 arrived without the charger, could you send one separately? " * 3
+    quoted = "\n".join(
+        f"> On Monday you wrote, line {n}: thanks for your order" for n in range(1200)
+    )
+    body = "\n" * 40 + " " * 900 + words + "\n\n" + quoted
+    assert len(body) > 60_000
+    written = await inbound(desk, body, subject="Charger")
+
+    page = await sue.page("/ui/inbox?view=teams")
+    assert preview_of(page, written.conversation_id) == " ".join(words.split())[:140]
+
+
 COUNT = re.compile(r'data-view="(\w+)">\s*<span>[^<]*</span>\s*<span class="count">(\d+)</span>')
 
 
