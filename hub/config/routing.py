@@ -149,3 +149,6 @@ class JobSettings(_Model):
     batch_size: int = Field(50, ge=1)
     lease_seconds: float = Field(30.0, gt=0)  # renewed while a job runs
     concurrency: int = Field(16, ge=1, le=256)  # jobs of one pass worked on at once (bot calls)
+    # Jobs that ran are deleted this long after they were due (failed ones and follow-ups,
+    # whose rows are the record of the surveys and reminders sent, are kept).
+    keep_finished_days: int = Field(30, ge=1, le=3650)

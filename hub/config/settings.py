@@ -130,6 +130,9 @@ class OutboxSettings(_Model):
     concurrency: int = Field(8, ge=1)
     # Renewed while a mail is being sent; after a crash its mails are free again within this.
     lease_seconds: float = Field(30.0, gt=0)
+    # A sent message's queue row is deleted this long after it went out (the message keeps its
+    # delivery state; failed ones stay for an agent to retry).
+    keep_sent_days: int = Field(30, ge=1, le=3650)
 
 
 class IngestSettings(_Model):

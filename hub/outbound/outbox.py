@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from hub.platform.claimed_on_write import ClaimedOnWrite
 from hub.platform.clock import Clock
 from hub.platform.database import Database
 from hub.platform.events import publish
+from hub.platform.finished_work import FinishedWork
 from hub.platform.metrics import Metrics
 from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
@@ -97,6 +98,7 @@ class Dispatcher:
         )
         self._look = True  # the next step looks for due rows (woken by wake(), or the poll)
         self._looked_at = 0.0
+        self.finished = FinishedWork(db, OutboxItem, clock, timedelta(days=settings.keep_sent_days))
         # The grace lets the batch under way finish, so what it sent is recorded as sent and
         # not sent again after a restart.
         self.worker = Worker(
@@ -121,6 +123,7 @@ class Dispatcher:
             return None
         self._look, self._looked_at = False, loop.time()
         sent = await self.run_once()
+        await self.finished.prune()  # at most every ten minutes
         return 0 if sent >= self.settings.batch_size else None
 
     async def run_once(self) -> int:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from hub.db.routing_models import Job
 from hub.platform.claimed_on_write import ClaimedOnWrite
 from hub.platform.clock import Clock
 from hub.platform.database import Database
+from hub.platform.finished_work import FinishedWork
 from hub.platform.queue import Claim, Failure, RetryPolicy, WorkQueue
 from hub.platform.supervisor import Worker
 
@@ -62,6 +63,8 @@ class JobHandler:
     # Reads, for the jobs of this kind whose outcomes are written together, what each apply
     # would read on its own (into the session or its transaction memo).
     read_along: ReadAlong | None = None
+    # Finished jobs of this kind are history other code reads: never forgotten.
+    keep_finished: bool = False
 
 
 def _pending(
@@ -243,6 +246,14 @@ class JobRunner:
             ready=lambda: self.worker.wake(),  # send (start) them now
         )
         self._look = True  # the next pass looks for due jobs (woken, or the poll)
+        kept = sorted(kind for kind, handler in handlers.items() if handler.keep_finished)
+        self.finished = FinishedWork(
+            db,
+            Job,
+            clock,
+            timedelta(days=settings.keep_finished_days),
+            spare=Job.kind.in_(kept) if kept else None,
+        )
         self.worker = Worker(
             "relaydesk-jobs",
             self._step,
@@ -277,6 +288,7 @@ class JobRunner:
             return
         self._look = False
         await self.run_once(sweeps=due or self._sweeps_asked)
+        await self.finished.prune()  # at most every ten minutes
 
     async def run_once(self, *, sweeps: bool = True) -> int:
         """One pass: the jobs queued here and leased to this runner, the sweeps (unless

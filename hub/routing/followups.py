@@ -35,7 +35,10 @@ class Followups:
         return {
             "status_changed": JobHandler(self._on_status),
             "agent_replied": JobHandler(self._on_reply),
-            "followup": JobHandler(self._fire),
+            # A follow-up's row is the record of the survey or reminder sent (the reports'
+            # rebuild and a digit reply to a survey read it; its key keeps one from being
+            # scheduled twice for the same message): kept once it ran.
+            "followup": JobHandler(self._fire, keep_finished=True),
         }
 
     def _rule(self, name: str) -> FollowupRule | None:

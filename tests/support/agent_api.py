@@ -23,6 +23,7 @@ from hub.db.models import (
     Ticket,
 )
 from hub.web.keys import Hub
+from tests.support.desk import Desk, auth
 from tests.support.poll import eventually
 
 CORE_TABLES = (
@@ -141,3 +142,18 @@ async def start_conversation(
     )
     assert status == 201, result
     return dict(result)
+
+
+async def pending_after_reply(desk: Desk, token: str, sender: str = "jane@example.com") -> int:
+    """A customer writes, an agent answers through the API and sets the conversation pending;
+    the job runner's pass schedules what that status change triggers. The conversation's id."""
+    opened = await desk.customer_writes("My order never arrived", sender=sender)
+    conversation = f"/api/v1/conversations/{opened.conversation_id}"
+    reply = await desk.client.post(
+        f"{conversation}/messages", json={"text": "Which order?"}, headers=auth(token)
+    )
+    assert reply.status == 201
+    pending = await desk.client.patch(conversation, json={"status": "pending"}, headers=auth(token))
+    assert pending.status == 200
+    await desk.run_jobs()  # the status change schedules the follow-ups
+    return int(opened.conversation_id)

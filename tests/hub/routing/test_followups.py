@@ -13,22 +13,10 @@ from sqlalchemy import select
 
 from hub.db.models import ConversationStatus, Direction, Message, Role
 from hub.db.routing_models import CsatResponse, Job
+from tests.support.agent_api import pending_after_reply
 from tests.support.desk import Desk, MakeDesk, auth
 
 REMINDER = {"name": "nudge", "trigger": "pending", "delay_minutes": 60, "template": "reminder"}
-
-
-async def _pending_after_reply(desk: Desk, token: str, sender: str = "jane@example.com") -> int:
-    opened = await desk.customer_writes("My order never arrived", sender=sender)
-    conversation = f"/api/v1/conversations/{opened.conversation_id}"
-    reply = await desk.client.post(
-        f"{conversation}/messages", json={"text": "Which order?"}, headers=auth(token)
-    )
-    assert reply.status == 201
-    pending = await desk.client.patch(conversation, json={"status": "pending"}, headers=auth(token))
-    assert pending.status == 200
-    await desk.run_jobs()  # the status change schedules the follow-ups
-    return int(opened.conversation_id)
 
 
 def _texts(desk: Desk) -> list[str]:
@@ -38,7 +26,7 @@ def _texts(desk: Desk) -> list[str]:
 async def test_job_survives_restart_and_fires_once(make_desk: MakeDesk) -> None:
     desk = await make_desk(**{"followups.rules": [REMINDER]})
     _, token = await desk.agent("agent@example.com")
-    conversation_id = await _pending_after_reply(desk, token)
+    conversation_id = await pending_after_reply(desk, token)
     await desk.client.close()  # the hub stops; the job is only in the database
 
     desk.clock.advance(timedelta(minutes=61))
@@ -71,7 +59,7 @@ async def test_job_survives_restart_and_fires_once(make_desk: MakeDesk) -> None:
 async def test_no_follow_up_after_the_customer_answered(make_desk: MakeDesk) -> None:
     desk = await make_desk(**{"followups.rules": [REMINDER]})
     _, token = await desk.agent("agent@example.com")
-    await _pending_after_reply(desk, token)
+    await pending_after_reply(desk, token)
     desk.clock.advance(timedelta(minutes=30))
     await desk.customer_writes("It was order 4711")  # reopens the conversation before the reminder
     desk.clock.advance(timedelta(minutes=31))
@@ -89,7 +77,7 @@ async def test_auto_resolve_then_survey_answered_by_digit_and_link(make_desk: Ma
     ]
     desk = await make_desk(**{"followups.rules": rules})
     _, token = await desk.agent("agent@example.com")
-    conversation_id = await _pending_after_reply(desk, token)
+    conversation_id = await pending_after_reply(desk, token)
     desk.clock.advance(timedelta(days=7, minutes=1))
     for _ in range(3):  # resolve; schedule the survey; send it
         await desk.run_jobs()
@@ -142,7 +130,7 @@ async def test_template_error_goes_to_the_admin_not_the_customer(make_desk: Make
         "/api/v1/routing/templates/reminder", json={"txt": "x"}, headers=auth(token)
     )
     assert agent_view.status == 403
-    conversation_id = await _pending_after_reply(desk, token)
+    conversation_id = await pending_after_reply(desk, token)
     desk.clock.advance(timedelta(hours=2))
     await desk.run_jobs()
     notices = await desk.client.get("/api/v1/routing/notices", headers=auth(admin_token))
