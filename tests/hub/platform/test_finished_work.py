@@ -1,17 +1,22 @@
 """A desk a month on: the queue rows of the messages it sent and of the jobs that ran are
 forgotten (the messages keep their delivery state, the conversation its history), while what
 people still need stays: a message that could not be delivered (an agent may retry it), a job
-not yet due, and the follow-ups that ran (the record of the reminders and surveys sent)."""
+not yet due, and the follow-ups that ran (the record of the reminders and surveys sent). A
+backlog (the first pass after an upgrade) goes a few batches a pass, so the queue's own work is
+never held up for long."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from hub.db.models import DeliveryState, Message, OutboxItem
 from hub.db.routing_models import Job
 from hub.platform.clock import ManualClock
+from hub.platform.database import Database, open_database
+from hub.platform.finished_work import BATCHES_PER_PASS, FinishedWork
 from tests.support.agent_api import pending_after_reply
 from tests.support.desk import MakeDesk, auth
 
@@ -86,3 +91,47 @@ async def test_a_month_later_what_was_sent_and_ran_is_forgotten_and_the_rest_sta
     page = await desk.client.get(f"{conversation}/messages", headers=auth(token))
     texts = [m["text"] for m in (await page.json())["items"]]
     assert "Which order?" in texts and "My order never arrived" in texts
+
+
+async def test_a_backlog_goes_a_few_batches_a_pass_and_the_next_pass_comes_soon(
+    database_url: str,
+) -> None:
+    clock = ManualClock(MONDAY_9)
+    db = open_database(database_url)
+    try:
+        async with db.writer() as session:
+            long_ago = MONDAY_9 - timedelta(days=90)
+            session.add_all(
+                Job(
+                    kind="agent_replied",
+                    payload={},
+                    state="done",
+                    next_attempt_at=long_ago,
+                    created_at=long_ago,
+                )
+                for _ in range(BATCHES_PER_PASS * 2 + 3)
+            )
+            await session.commit()
+        finished = FinishedWork(
+            db,
+            Job,
+            clock,
+            timedelta(days=30),
+            per_transaction=2,
+            every_seconds=3600,
+            backlog_every_seconds=0.5,
+        )
+        assert await finished.prune() == BATCHES_PER_PASS * 2  # a pass's batches, no more
+        assert await finished.prune() == 0  # the next pass is not due yet
+        await asyncio.sleep(0.6)
+        assert await finished.prune() == 3  # the rest, sooner than the usual interval
+        await asyncio.sleep(0.6)
+        assert await finished.prune() == 0  # nothing left: back to the usual interval
+        assert await db_count(db) == 0
+    finally:
+        await db.dispose()
+
+
+async def db_count(db: Database) -> int:
+    async with db.reader() as session:
+        return int(await session.scalar(select(func.count()).select_from(Job)) or 0)
