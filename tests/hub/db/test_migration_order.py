@@ -2,7 +2,10 @@
 any order that respects each migration's ancestry and ``depends_on``. So a migration that
 changes a table must have the migration that creates it among those: otherwise a fresh
 database fails to migrate as soon as Alembic happens to pick another order (0043, which alters
-``sla_events`` and ``jobs``, ran before they existed once 0044 added a head)."""
+``sla_events`` and ``jobs``, ran before they existed once 0044 added a head). And a store at
+any revision upgrades to the heads: a ``depends_on`` across branches can make Alembic's
+bookkeeping of the heads fail on one path and not another (a first version of 0045, with a
+``depends_on`` of 0043, broke the upgrade of a store at 0014)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from hub.platform.migrate import alembic_config
+from hub.platform.migrate import alembic_config, upgrade
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -67,3 +70,19 @@ def test_every_migration_comes_after_the_ones_that_create_the_tables_it_changes(
         if missing:
             out_of_order[revision] = sorted(missing)
     assert out_of_order == {}
+
+
+# Alembic cannot upgrade an empty store to 0043 alone (its ``depends_on`` across branches: a
+# KeyError in its heads' bookkeeping); ``relaydesk migrate`` always upgrades to every head.
+NOT_A_STOP = {"0043_sweep_sentinels"}
+
+
+def test_a_store_at_any_revision_upgrades_to_the_heads(tmp_path: Path) -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revisions = sorted(r.revision for r in script.walk_revisions())
+    for revision in revisions:
+        if revision in NOT_A_STOP:
+            continue
+        url = f"sqlite+aiosqlite:///{tmp_path / f'{revision}.db'}"
+        upgrade(url, revision)
+        upgrade(url)  # raises if the path from there fails

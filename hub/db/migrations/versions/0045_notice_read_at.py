@@ -17,9 +17,9 @@ from alembic import op
 import hub.db.base
 
 revision = "0045_notice_read_at"
-down_revision = "0039_notice_reads"
+down_revision = "0039_notice_reads"  # which comes after admin_notices' 0005_routing
 branch_labels = None
-depends_on = ("0043_sweep_sentinels",)
+depends_on = None
 
 UNREAD = sa.text("read_at IS NULL")
 
