@@ -85,6 +85,8 @@ class FinishedWork:
         batch = select(model.id).where(*finished).limit(self.per_transaction)
         if self.spare is not None:
             batch = batch.where(~self.spare)
+        if not self.db.is_sqlite:  # every process prunes: each takes rows the others have not
+            batch = batch.with_for_update(skip_locked=True)
         forgotten = done = 0
         while batches is None or done < batches:
             async with self.db.writer() as session:
