@@ -264,6 +264,10 @@ async def start_session(
     client: str = "",
 ) -> str:
     token = secrets.token_urlsafe(32)
+    # The agent's sessions that ran out go now: nothing shows them, and each sign-in left one.
+    await session.execute(
+        delete(UiSession).where(UiSession.agent_id == agent.id, UiSession.expires_at <= now)
+    )
     session.add(
         UiSession(
             token_hash=_digest(token),

@@ -10,6 +10,7 @@ import aiohttp
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from hub.db.inbox_models import UiSession
 from hub.db.models import Agent, Role
 from tests.hub.web.ui.conftest import PASSWORD, UiFactory, sign_in
 from tests.support.desk import Desk
@@ -122,3 +123,27 @@ async def test_marketer_has_no_inbox(ui_agent: UiFactory) -> None:
     response = await mia.get("/ui/inbox")
     assert response.status == 403
     assert "may not work in the inbox" in await response.text()
+
+
+async def test_signing_in_again_clears_the_agents_sessions_that_ran_out(
+    desk: Desk, browser_session: Callable[[], aiohttp.ClientSession]
+) -> None:
+    """Ann signed in on two devices; one session ran out long ago. Her next sign-in removes
+    that one (nothing could use or show it) and leaves the other device signed in."""
+    ann, _ = await desk.agent("ann@example.com", password=PASSWORD)
+    laptop, phone = browser_session(), browser_session()
+    assert (await sign_in(laptop, "ann@example.com", PASSWORD)).status == 303
+    assert (await sign_in(phone, "ann@example.com", PASSWORD)).status == 303
+    async with desk.hub.db.writer() as session:
+        oldest = await session.scalar(
+            select(UiSession).where(UiSession.agent_id == ann).order_by(UiSession.id)
+        )
+        assert oldest is not None
+        oldest.expires_at = oldest.created_at  # the laptop's session ran out
+        await session.commit()
+    assert (await laptop.get("/ui/inbox", allow_redirects=False)).status == 303
+
+    again = browser_session()
+    assert (await sign_in(again, "ann@example.com", PASSWORD)).status == 303
+    assert await desk.count(UiSession, UiSession.agent_id == ann) == 2  # phone and the new one
+    assert (await phone.get("/ui/inbox")).status == 200
